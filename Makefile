@@ -1,0 +1,92 @@
+# WattNet: every target installs what is missing first (idempotent), then does its job.
+#   make demo   the main job: a local network end to end (anvil + SQLite)
+#   make test   every test: contracts (Ape test network and anvil), off-chain, slither
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+VENV := $(ROOT)/.venv
+BIN := $(VENV)/bin
+STAMPS := $(ROOT)/.stamps
+SOLC := $(ROOT)/.solcx/solc-v0.8.30
+ANVIL_DIR := $(ROOT)/node_modules/@foundry-rs/anvil-linux-amd64/bin
+OZ_REMAP := @openzeppelin/contracts/=node_modules/@openzeppelin/contracts/
+
+# Everything stays inside the project: Ape's data, the compiler, anvil.
+export APE_DATA_FOLDER := $(ROOT)/.ape-data
+export SOLCX_BINARY_PATH := $(ROOT)/.solcx
+export PATH := $(ANVIL_DIR):$(BIN):$(PATH)
+export PYTHONUNBUFFERED := 1
+
+PYTEST_OFFCHAIN := $(BIN)/pytest -p no:ape_test tests/offchain
+
+.PHONY: help setup compile test test-unit test-anvil test-offchain slither lint demo bench \
+        bench-gas bench-oracle bench-gateway bench-sim clean
+
+help:
+	@echo "make demo | test | setup | compile | bench | bench-gas | bench-oracle | bench-gateway | bench-sim | lint | clean"
+
+## ---- setup (idempotent: stamps are redone only when their inputs change) ----
+setup: $(STAMPS)/python $(STAMPS)/npm $(SOLC)
+
+$(STAMPS)/python: pyproject.toml requirements.lock
+	@mkdir -p $(STAMPS)
+	@test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@touch $@
+
+$(STAMPS)/npm: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(SOLC): tools/solc.js $(STAMPS)/npm
+	@mkdir -p $(dir $@)
+	ln -sf ../tools/solc.js $@
+	@$@ --version | grep -q 0.8.30
+
+compile: setup
+	$(BIN)/ape compile
+
+## ---- tests ----
+test: setup compile lint test-unit test-anvil test-offchain slither
+	@echo "make test: all green"
+
+test-unit: setup
+	$(BIN)/ape test tests/contracts/unit
+
+test-anvil: setup
+	$(BIN)/ape test tests/contracts/invariants tests/contracts/e2e --network ethereum:local:foundry
+
+test-offchain: setup
+	$(PYTEST_OFFCHAIN)
+
+slither: setup compile
+	$(BIN)/python tools/slither_check.py
+
+lint: setup
+	$(BIN)/ruff check src tests bench scripts tools
+	$(BIN)/mypy
+
+## ---- main job ----
+demo: setup compile
+	$(BIN)/wattnet demo
+
+## ---- benchmarks (print tables; figures go to README's performance table) ----
+bench: bench-gas bench-oracle bench-gateway bench-sim
+
+bench-gas: setup compile
+	$(BIN)/python bench/gas.py
+
+bench-oracle: setup
+	$(BIN)/python bench/oracle_throughput.py
+
+bench-gateway: setup
+	$(BIN)/python bench/gateway_load.py
+
+bench-sim: setup
+	$(BIN)/python bench/sim_model.py
+
+clean:
+	rm -rf .build contracts/.cache .pytest_cache .mypy_cache .ruff_cache crytic-export

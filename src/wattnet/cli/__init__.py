@@ -1,0 +1,1 @@
+"""The ``wattnet`` command line: one module per command, wired in main.py."""
