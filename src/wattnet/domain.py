@@ -99,3 +99,51 @@ class SignedReceipt:
     receipt: SessionReceipt
     signature: bytes
     meter_data: str | None = None
+
+
+def id_token_hash(id_token: str) -> bytes:
+    """The on-chain key of an RFID/idToken: keccak256 of the trimmed, upper-cased token."""
+    return keccak(id_token.strip().upper().encode("utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class StationInfo:
+    """What the registry says about a station (StationRegistry.getStation)."""
+
+    station_id: bytes
+    operator: str
+    signer: str
+    rated_power_w: int
+    connector_count: int
+    active: bool
+    geohash: str = ""
+    meter_public_key: bytes | None = None  # P-256, 64 bytes x || y, when the meter signs (OCMF)
+
+
+@dataclass(frozen=True, slots=True)
+class DriverAccount:
+    """A driver's spending position for one credit id, as the chain (EnergyCredits) holds it.
+
+    ``balance`` is spendable credits; the mandate caps what any one session and any one UTC day
+    may cost; ``valid_until`` is 0 while the mandate is open-ended, else the revocation time.
+    """
+
+    driver: str
+    credit_id: int
+    balance: int
+    per_session_cap: int
+    daily_cap: int
+    spent_today: int
+    day: int
+    valid_until: int = 0
+
+    def can_spend(self, amount: int, now: int) -> bool:
+        today = now // 86_400
+        spent = self.spent_today if self.day == today else 0
+        open_ = self.valid_until == 0 or now < self.valid_until
+        return (
+            open_
+            and amount <= self.balance
+            and amount <= self.per_session_cap
+            and spent + amount <= self.daily_cap
+        )
