@@ -1,0 +1,362 @@
+"""One batch of Monte Carlo runs, vectorized over runs and stations.
+
+Days are stepped per region (demand, served energy, market noise); each weekly reward epoch then
+settles every station: its energy, fees (split in integers, as the contract does), its share of
+the epoch's emission (capped weight), fraud detection and slashing, its cash flow and payback.
+Within a region every station sees the same utilization, so per-day work is per region and only
+the epoch settlement touches per-station state; see docs/economics.md for the equations.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from wattnet.params import BPS
+from wattnet.sim.model.state import (
+    DAYS_PER_EPOCH,
+    F64,
+    HOURS_PER_EPOCH,
+    I64,
+    UWATT,
+    Inputs,
+    Stations,
+    init_stations,
+    region_counts,
+)
+
+log = logging.getLogger(__name__)
+
+SERIES = (
+    "price",
+    "supply",
+    "emission",
+    "fees",
+    "treasury_income",
+    "treasury_credits",
+    "stations",
+    "capacity_kw",
+    "utilization",
+    "reward_per_kwh",
+    "breakeven_price",
+    "fraud_reward_share",
+    "burned",
+    "staked",
+    "wash_active",
+)
+LEDGER = ("minted", "emitted", "treasury", "pool", "operators", "staked", "watchers", "burned")
+FEES = ("fees", "operator_fees", "treasury_fees", "referrer_fees", "rewards", "fraud_rewards")
+
+
+@dataclass(slots=True)
+class Batch:
+    """Results of some runs: per-epoch series (runs, epochs), ledgers (runs,), per-station."""
+
+    run_ids: list[int]
+    series: dict[str, F64] = field(default_factory=dict)
+    ledger: dict[str, I64] = field(default_factory=dict)
+    fees: dict[str, I64] = field(default_factory=dict)
+    payback_days: F64 = field(default_factory=lambda: np.zeros(0))  # (runs, G) median
+    yield_: F64 = field(default_factory=lambda: np.zeros(0))  # (runs, G) annual cash/outlay
+    gini: F64 = field(default_factory=lambda: np.zeros(0))  # (runs,)
+    top_operator_share: F64 = field(default_factory=lambda: np.zeros(0))
+
+
+def _gini(x: NDArray[Any]) -> float:
+    if x.size == 0 or x.sum() <= 0:
+        return 0.0
+    s = np.sort(x)
+    n = s.size
+    return float((2 * np.arange(1, n + 1) - n - 1).dot(s) / (n * s.sum()))
+
+
+def simulate(
+    inp: Inputs, run_ids: list[int], seed: int, on_epoch: Callable[[int], None] | None = None
+) -> Batch:
+    cfg = inp.cfg
+    st, noise = init_stations(inp, run_ids, seed)
+    n_r, n_g, n_e = len(run_ids), len(cfg.regions), inp.epochs
+    counts = np.array(region_counts(inp), dtype=np.int64)
+    dem, mkt, dep, adv, shk, trs = (
+        cfg.demand,
+        cfg.market,
+        cfg.deployment,
+        cfg.adversaries,
+        cfg.shocks,
+        cfg.treasury,
+    )
+    tariff = np.array([r.tariff_per_kwh for r in cfg.regions], dtype=np.float64)
+    tariff_i = tariff.astype(np.int64)
+    elec = np.array([r.electricity_cost_per_kwh for r in cfg.regions], dtype=np.float64)
+    growth = np.array([(1 + r.driver_growth_per_year) ** (1 / 365) for r in cfg.regions])
+    base = np.array([r.drivers * r.kwh_per_driver_per_day for r in cfg.regions])
+    base = base * (tariff / dem["reference_tariff_per_kwh"]) ** -dem["price_elasticity"]
+    cls_p = np.array([c.share_bps for c in cfg.power_classes]) / BPS
+    mean_kw = float(cls_p @ [c.rated_power_kw for c in cfg.power_classes])
+    mean_capex = float(cls_p @ [c.capex for c in cfg.power_classes])
+    mean_opex = float(cls_p @ [c.opex_per_day for c in cfg.power_classes])
+    wash_cost = elec + inp.min_tariff * inp.tr_bps / BPS  # credits per self-charged kWh
+    sigma_d, sigma_m = dem["noise_sigma"], mkt["noise_sigma"]
+    rho = 0.9  # day-to-day persistence of regional demand noise
+    max_u = dem["max_utilization"]
+    shock_lo = shk["demand_shock_start_day"]
+    shock_hi = shock_lo + shk["demand_shock_days"]
+    shock_f = shk["demand_shock_factor_bps"] / BPS
+
+    # run-level state
+    deployed = np.zeros((n_r, n_g), dtype=np.int64)
+    z = np.zeros((n_r, n_g))
+    pool_x = np.full(n_r, int(mkt["pool_watt"]) * UWATT, dtype=np.int64)
+    pool_y = pool_x / UWATT * mkt["initial_price"]
+    led = {k: np.zeros(n_r, dtype=np.int64) for k in LEDGER}
+    led["treasury"][:] = inp.genesis_u - pool_x
+    fees = {k: np.zeros(n_r, dtype=np.int64) for k in FEES}
+    t_credits = np.full(n_r, int(trs["initial_credits"]), dtype=np.int64)
+    ser = {k: np.zeros((n_r, n_e)) for k in SERIES}
+    u_prev = np.zeros((n_r, n_g))
+    rr_prev = np.zeros(n_r)  # WATT rewarded per kWh of weight, last epoch
+    rows = np.arange(n_r, dtype=np.int64)
+    opex_day = int(trs["opex_per_day"])
+
+    def buy(credits: F64) -> I64:
+        """Spend credits on the pool; returns uWATT bought (floor)."""
+        k = pool_x * pool_y
+        out = np.maximum(pool_x - np.ceil(k / (pool_y + credits)).astype(np.int64), 0)
+        pool_x[:] -= out
+        pool_y[:] += credits
+        bought: I64 = out
+        return bought
+
+    def sell(amount_u: I64) -> F64:
+        k = pool_x * pool_y
+        new_y = k / (pool_x + amount_u)
+        got = pool_y - new_y
+        pool_x[:] += amount_u
+        pool_y[:] = new_y
+        received: F64 = got
+        return received
+
+    for e in range(n_e):
+        price = pool_y / pool_x * UWATT  # credits per WATT
+        # ---- deployment, driven by expected return per region ----
+        remaining = counts[None, :] - deployed
+        if e == 0:
+            new = np.floor(counts * dep["initial_station_share_bps"] / BPS).astype(np.int64)
+            new = np.broadcast_to(new, (n_r, n_g)).copy()
+        else:
+            value_kwh = tariff * inp.op_bps / BPS - elec + (rr_prev * price)[:, None]
+            cash_year = mean_kw * u_prev * 8760 * value_kwh - mean_opex * 365
+            outlay = mean_capex + inp.stake_u / UWATT * price[:, None]
+            roi = cash_year / outlay
+            rate = (
+                dep["max_epoch_deploy_bps"]
+                / BPS
+                / (1 + np.exp(-dep["sensitivity"] * (roi - dep["hurdle_rate"])))
+            )
+            new = np.floor(remaining * rate + noise.deploy[:, e, :]).astype(np.int64)
+        new = np.minimum(new, remaining)
+        if new.any():
+            lo = deployed[:, st.region]  # (R, S) via region gather
+            deployed += new
+            hi = deployed[:, st.region]
+            fresh = (st.rank >= lo) & (st.rank < hi)
+            n_new = new.sum(axis=1)
+            need = n_new * inp.stake_u
+            from_pool = np.minimum(need, pool_x // 2)
+            paid = np.where(from_pool > 0, pool_y * from_pool / (pool_x - from_pool), 0.0)
+            pool_y += paid
+            pool_x -= from_pool
+            rest = need - from_pool  # bought from the treasury at the pool price
+            led["treasury"] -= rest
+            t_credits += np.floor(rest / UWATT * price).astype(np.int64)
+            led["staked"] += need
+            stake_cost = (paid + rest / UWATT * price) / np.maximum(n_new, 1)
+            st.active |= fresh
+            st.deploy_epoch[fresh] = e
+            st.outlay += np.where(fresh, st.capex + stake_cost[:, None].astype(np.float32), 0)
+        price = pool_y / pool_x * UWATT
+        # ---- days: demand and served energy per region; market noise ----
+        cap_kw = np.bincount(
+            st.flat_region[st.active], weights=st.power_kw[st.active], minlength=n_r * n_g
+        ).reshape(n_r, n_g)
+        hours = np.zeros((n_r, n_g))
+        for d in range(e * DAYS_PER_EPOCH, (e + 1) * DAYS_PER_EPOCH):
+            z = rho * z + np.sqrt(1 - rho**2) * noise.demand[:, d, :]
+            demand = base * growth**d * np.exp(sigma_d * z - sigma_d**2 / 2)
+            if shock_lo <= d < shock_hi:
+                demand = demand * shock_f
+            cap_day = cap_kw * 24
+            served = np.minimum(demand, cap_day * max_u)
+            hours += np.divide(served, cap_kw, out=np.zeros_like(served), where=cap_kw > 0)
+            pool_y *= np.exp(sigma_m * noise.market[:, d] - sigma_m**2 / 2)
+            if d == shk["price_crash_day"]:
+                pool_y *= shk["price_crash_factor_bps"] / BPS
+        price = pool_y / pool_x * UWATT
+        # ---- epoch settlement, per station ----
+        act = st.active
+        honest_kwh = np.where(act, st.power_kw * hours.ravel()[st.flat_region], 0).astype(
+            np.float32
+        )
+        honest_wh = (honest_kwh * 1000).astype(np.int64)
+        profitable = (rr_prev * price)[:, None] > wash_cost[None, :]  # (R, G)
+        washing = st.wash & act & profitable.ravel()[st.flat_region]
+        wash_wh = np.where(washing, np.maximum(st.cap_wh - honest_wh, 0), 0)
+        infl = st.inflated & act
+        reported_wh = np.where(infl, honest_wh * int(adv["inflation_bps"]) // BPS, honest_wh)
+        bill = reported_wh * tariff_i[st.region] // 1000  # drivers pay what the meter says
+        wash_bill = wash_wh * inp.min_tariff // 1000  # self-charging at the minimum tariff
+        fee = bill + wash_bill
+        tr = fee * inp.tr_bps // BPS
+        ref = fee * inp.ref_bps // BPS
+        opf = fee - tr - ref
+        weight = np.minimum(reported_wh + wash_wh, st.cap_wh)
+        fake_w = weight - np.minimum(honest_wh, st.cap_wh)
+        total_w = weight.sum(axis=1)
+        emission = int(inp.emission_u[e])
+        share = np.divide(emission, total_w, out=np.zeros(n_r), where=total_w > 0)
+        reward = np.floor(weight * (share * (1 - 1e-12))[:, None]).astype(np.int64)
+        paid_u = reward.sum(axis=1)
+        fraud_u = (
+            np.floor(
+                reward * np.divide(fake_w, weight, out=np.zeros(weight.shape), where=weight > 0)
+            )
+            .astype(np.int64)
+            .sum(axis=1)
+        )
+        st.rewards_u += reward
+        led["minted"] += emission
+        led["treasury"] += emission - paid_u  # rounding dust and unclaimed epochs
+        for k, v in (
+            ("fees", fee),
+            ("operator_fees", opf),
+            ("treasury_fees", tr),
+            ("referrer_fees", ref),
+        ):
+            fees[k] += v.sum(axis=1)
+        fees["rewards"] += paid_u
+        fees["fraud_rewards"] += fraud_u
+        # station cash: operator share, self-referral of wash sessions, electricity, opex, rewards
+        energy_cost = (honest_kwh + wash_wh / 1000) * elec[st.region]
+        st.cash += np.where(
+            act,
+            opf
+            + ref * washing
+            - wash_bill
+            - energy_cost
+            - st.opex_epoch
+            + reward / UWATT * price[:, None],
+            0,
+        ).astype(np.float32)
+        newly = act & (st.payback_epoch < 0) & (st.cash >= st.outlay)
+        st.payback_epoch[newly] = e
+        # ---- fraud detection and slashing ----
+        fraud_now = washing | infl
+        st.fraud_epochs += fraud_now
+        caught = fraud_now & (st.fraud_epochs >= st.detect_after)
+        n_caught = caught.sum(axis=1)
+        if n_caught.any():
+            slash = n_caught * (inp.stake_u * int(adv["fraud_slash_bps"]) // BPS)
+            bounty = slash * inp.bounty_bps // BPS
+            led["staked"] -= n_caught * inp.stake_u
+            led["operators"] += n_caught * inp.stake_u - slash
+            led["watchers"] += bounty
+            led["treasury" if inp.slash_to_treasury else "burned"] += slash - bounty
+            st.active &= ~caught
+            st.caught |= caught
+        # ---- market and treasury ----
+        sold = reward.sum(axis=1) * int(mkt["reward_sell_bps"]) // BPS
+        led["operators"] += paid_u - sold
+        sell(sold)
+        income = tr.sum(axis=1)
+        buyback = income * int(trs["buyback_share_bps"]) // BPS
+        burned = buy(buyback.astype(np.float64))
+        led["burned"] += burned
+        t_credits += income - buyback - opex_day * DAYS_PER_EPOCH
+        price = pool_y / pool_x * UWATT
+        # ---- epoch statistics ----
+        rr = np.divide(emission / UWATT, total_w / 1000, out=np.zeros(n_r), where=total_w > 0)
+        cap_total = cap_kw.sum(axis=1)
+        ser["price"][:, e] = price
+        ser["supply"][:, e] = (inp.genesis_u + led["minted"] - led["burned"]) / UWATT
+        ser["emission"][:, e] = emission / UWATT
+        ser["fees"][:, e] = fee.sum(axis=1)
+        ser["treasury_income"][:, e] = income
+        ser["treasury_credits"][:, e] = t_credits
+        ser["stations"][:, e] = act.sum(axis=1)
+        ser["capacity_kw"][:, e] = cap_total
+        ser["utilization"][:, e] = np.divide(
+            (cap_kw * hours).sum(axis=1),
+            cap_total * HOURS_PER_EPOCH,
+            out=np.zeros(n_r),
+            where=cap_total > 0,
+        )
+        ser["reward_per_kwh"][:, e] = rr
+        ser["breakeven_price"][:, e] = np.divide(
+            wash_cost.min(), rr, out=np.full(n_r, np.inf), where=rr > 0
+        )
+        ser["fraud_reward_share"][:, e] = np.divide(
+            fraud_u, paid_u, out=np.zeros(n_r), where=paid_u > 0
+        )
+        ser["burned"][:, e] = led["burned"] / UWATT
+        ser["staked"][:, e] = led["staked"] / UWATT
+        ser["wash_active"][:, e] = washing.sum(axis=1)
+        u_prev = hours / HOURS_PER_EPOCH
+        rr_prev = rr
+        if on_epoch is not None:
+            on_epoch(e)
+    led["pool"] = pool_x.copy()
+    led["emitted"][:] = int(inp.emission_u.sum())
+    return _finish(inp, st, run_ids, ser, led, fees, rows)
+
+
+def _finish(
+    inp: Inputs,
+    st: Stations,
+    run_ids: list[int],
+    ser: dict[str, F64],
+    led: dict[str, I64],
+    fees: dict[str, I64],
+    rows: NDArray[np.int64],
+) -> Batch:
+    n_r, n_g = len(run_ids), len(inp.cfg.regions)
+    counts = region_counts(inp)
+    payback = np.full((n_r, n_g), np.nan)
+    yld = np.full((n_r, n_g), np.nan)
+    deployed = st.deploy_epoch >= 0
+    pb_days = np.where(
+        st.payback_epoch >= 0, (st.payback_epoch - st.deploy_epoch + 1) * DAYS_PER_EPOCH, np.inf
+    )
+    life_years = np.where(deployed, (inp.epochs - st.deploy_epoch) * DAYS_PER_EPOCH / 365.0, 0.0)
+    lo = 0
+    for g, c in enumerate(counts):
+        sl = slice(lo, lo + c)
+        lo += c
+        for r in range(n_r):
+            m = deployed[r, sl]
+            if m.any():
+                payback[r, g] = float(np.median(pb_days[r, sl][m]))
+                denom = float((st.outlay[r, sl][m] * life_years[r, sl][m]).sum())
+                yld[r, g] = float(st.cash[r, sl][m].sum()) / denom if denom > 0 else np.nan
+    gini = np.zeros(n_r)
+    top = np.zeros(n_r)
+    for r in rows:
+        m = deployed[r]
+        per_op = np.bincount(st.operator[r][m], weights=st.rewards_u[r][m].astype(np.float64))
+        per_op = per_op[np.bincount(st.operator[r][m]) > 0]
+        gini[r] = _gini(per_op)
+        top[r] = per_op.max() / per_op.sum() if per_op.sum() > 0 else 0.0
+    return Batch(
+        run_ids=run_ids,
+        series=ser,
+        ledger=led,
+        fees=fees,
+        payback_days=payback,
+        yield_=yld,
+        gini=gini,
+        top_operator_share=top,
+    )

@@ -1,0 +1,215 @@
+"""Model inputs (protocol parameters + model assumptions in model units) and the initial state.
+
+Model units: tokens in micro-WATT (``UWATT`` = 1e-6 WATT, int64, so every token flow is an exact
+integer: the cap of 1e9 WATT is 1e15 uWATT, far inside int64), money in credit units (int64 for
+fees and the treasury), energy in Wh (int64) per station and epoch, region aggregates in float.
+Per-station state is (runs, stations); slots of one region are contiguous, so a region is a slice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from wattnet.errors import ConfigError
+from wattnet.params import BPS, Params, emission_schedule_wei
+from wattnet.sim.model.config import ModelConfig, parse_model
+
+UWATT = 10**6  # model token units per WATT
+WEI_PER_UWATT = 10**12
+DAYS_PER_EPOCH = 7
+HOURS_PER_EPOCH = 168
+
+I64 = NDArray[np.int64]
+F32 = NDArray[np.float32]
+F64 = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """Everything one simulation needs, already in model units (identical for every run)."""
+
+    days: int
+    epochs: int
+    stations: int
+    cfg: ModelConfig
+    emission_u: I64  # (epochs,) uWATT scheduled per epoch
+    op_bps: int
+    tr_bps: int
+    ref_bps: int
+    cap_bps: int
+    stake_u: int
+    slash_to_treasury: bool
+    bounty_bps: int
+    genesis_u: int
+    min_tariff: int
+    credit_decimals: int
+
+
+def largest_remainder(total: int, shares_bps: list[int]) -> list[int]:
+    """Split ``total`` by bps shares into integers that sum to ``total`` exactly."""
+    raw = [total * s / BPS for s in shares_bps]
+    out = [int(x) for x in raw]
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - out[i], reverse=True)
+    for i in order[: total - sum(out)]:
+        out[i] += 1
+    return out
+
+
+def build_inputs(params: Params, days: int | None = None, stations: int | None = None) -> Inputs:
+    cfg = parse_model(params)
+    if days is not None or stations is not None:
+        cfg = dataclasses.replace(
+            cfg, horizon_days=days or cfg.horizon_days, stations=stations or cfg.stations
+        )
+    if cfg.horizon_days < DAYS_PER_EPOCH or cfg.stations < 1:
+        raise ConfigError(f"{params.source}: need at least 7 days and 1 station to simulate")
+    epochs = -(-cfg.horizon_days // DAYS_PER_EPOCH)
+    schedule = np.zeros(epochs, dtype=np.int64)
+    for i, wei in enumerate(emission_schedule_wei(params.rewards)):
+        if i >= epochs:
+            break
+        schedule[i] = wei // WEI_PER_UWATT
+    stake_u = int(params.staking.min_stake_per_station * UWATT)
+    genesis_u = int(params.rewards.genesis_supply * UWATT)
+    pool_u = int(cfg.market["pool_watt"]) * UWATT
+    if genesis_u < pool_u + cfg.stations * stake_u:
+        raise ConfigError(
+            f"{params.source}: rewards.genesis_supply={params.rewards.genesis_supply} WATT cannot "
+            f"seed model.market.pool_watt={cfg.market['pool_watt']} plus the stake of "
+            f"{cfg.stations} stations; raise genesis_supply or lower pool_watt"
+        )
+    return Inputs(
+        days=cfg.horizon_days,
+        epochs=epochs,
+        stations=cfg.stations,
+        cfg=cfg,
+        emission_u=schedule,
+        op_bps=params.settlement.operator_share_bps,
+        tr_bps=params.settlement.treasury_share_bps,
+        ref_bps=params.settlement.referrer_share_bps,
+        cap_bps=params.rewards.station_epoch_cap_bps,
+        stake_u=stake_u,
+        slash_to_treasury=params.staking.slash_destination.value == "treasury",
+        bounty_bps=params.staking.equivocation_bounty_bps,
+        genesis_u=genesis_u,
+        min_tariff=params.registry.min_tariff_per_kwh,
+        credit_decimals=params.credits.stablecoins[0].decimals,
+    )
+
+
+@dataclass(slots=True)
+class Stations:
+    """Per-station state of a batch of runs, shape (runs, stations)."""
+
+    region: NDArray[np.int16]  # (stations,) same in every run: contiguous blocks
+    rank: NDArray[np.int32]  # (stations,) position inside its region's deployment queue
+    flat_region: NDArray[np.int32]  # (runs, stations) run * G + region, for gathers
+    power_kw: F32
+    cap_wh: I64  # reward weight cap per epoch
+    opex_epoch: F32
+    capex: F32
+    operator: NDArray[np.int32]
+    wash: NDArray[np.bool_]
+    inflated: NDArray[np.bool_]
+    detect_after: NDArray[np.int16]  # epochs of fraud before the station is caught
+    # evolving
+    active: NDArray[np.bool_]
+    caught: NDArray[np.bool_]
+    deploy_epoch: NDArray[np.int16]  # -1 while not deployed
+    fraud_epochs: NDArray[np.int16]
+    outlay: F32
+    cash: F32
+    payback_epoch: NDArray[np.int16]
+    rewards_u: I64
+
+
+@dataclass(slots=True)
+class Noise:
+    demand: F32  # (runs, days, G) standard normal
+    market: F32  # (runs, days)
+    deploy: F32  # (runs, epochs, G) uniform for stochastic rounding
+
+
+def init_stations(inp: Inputs, run_ids: list[int], seed: int) -> tuple[Stations, Noise]:
+    cfg, n_runs, n = inp.cfg, len(run_ids), inp.stations
+    n_g = len(cfg.regions)
+    counts = largest_remainder(n, [r.station_share_bps for r in cfg.regions])
+    region = np.repeat(np.arange(n_g, dtype=np.int16), counts)
+    rank = np.concatenate([np.arange(c, dtype=np.int32) for c in counts])
+    cls_p = np.array([c.share_bps for c in cfg.power_classes], dtype=np.float64) / BPS
+    op_w = 1.0 / np.arange(1, cfg.operators + 1, dtype=np.float64) ** cfg.operator_alpha
+    op_w /= op_w.sum()
+    adv = cfg.adversaries
+    wash_p, infl_p = adv["wash_station_share_bps"] / BPS, adv["inflated_meter_share_bps"] / BPS
+    p_detect = adv["detection_bps_per_epoch"] / BPS
+    classes = np.empty((n_runs, n), dtype=np.int16)
+    operator = np.empty((n_runs, n), dtype=np.int32)
+    u_fraud = np.empty((n_runs, n), dtype=np.float32)
+    detect = np.empty((n_runs, n), dtype=np.int16)
+    noise = Noise(
+        demand=np.empty((n_runs, inp.epochs * DAYS_PER_EPOCH, n_g), dtype=np.float32),
+        market=np.empty((n_runs, inp.epochs * DAYS_PER_EPOCH), dtype=np.float32),
+        deploy=np.empty((n_runs, inp.epochs, n_g), dtype=np.float32),
+    )
+    conc = cfg.concentration_region
+    for i, run in enumerate(run_ids):
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(run,)))
+        classes[i] = rng.choice(len(cls_p), size=n, p=cls_p)
+        operator[i] = rng.choice(cfg.operators, size=n, p=op_w)
+        u_fraud[i] = rng.random(n, dtype=np.float32)
+        detect[i] = np.minimum(rng.geometric(p_detect, size=n), 30_000) if p_detect > 0 else 30_000
+        noise.demand[i] = rng.standard_normal(noise.demand.shape[1:], dtype=np.float32)
+        noise.market[i] = rng.standard_normal(noise.market.shape[1:], dtype=np.float32)
+        noise.deploy[i] = rng.random(noise.deploy.shape[1:], dtype=np.float32)
+        if conc and adv["concentration_share_bps"] > 0:
+            g = cfg.region_index(conc)
+            lo = sum(counts[:g])
+            take = rng.random(counts[g]) < adv["concentration_share_bps"] / BPS
+            operator[i, lo : lo + counts[g]][take] = cfg.operators  # the concentrating operator
+    power = np.array([c.rated_power_kw for c in cfg.power_classes], dtype=np.float32)[classes]
+    cap_wh = np.floor(power.astype(np.float64) * 1000 * HOURS_PER_EPOCH * inp.cap_bps / BPS).astype(
+        np.int64
+    )
+    zeros16 = np.zeros((n_runs, n), dtype=np.int16)
+    stations = Stations(
+        region=region,
+        rank=rank,
+        flat_region=(np.arange(n_runs, dtype=np.int32)[:, None] * n_g + region[None, :]),
+        power_kw=power,
+        cap_wh=cap_wh,
+        opex_epoch=np.array(
+            [c.opex_per_day * DAYS_PER_EPOCH for c in cfg.power_classes], dtype=np.float32
+        )[classes],
+        capex=np.array([c.capex for c in cfg.power_classes], dtype=np.float32)[classes],
+        operator=operator,
+        wash=u_fraud < wash_p,
+        inflated=(u_fraud >= wash_p) & (u_fraud < wash_p + infl_p),
+        detect_after=detect,
+        active=np.zeros((n_runs, n), dtype=bool),
+        caught=np.zeros((n_runs, n), dtype=bool),
+        deploy_epoch=zeros16 - 1,
+        fraud_epochs=zeros16.copy(),
+        outlay=np.zeros((n_runs, n), dtype=np.float32),
+        cash=np.zeros((n_runs, n), dtype=np.float32),
+        payback_epoch=zeros16 - 1,
+        rewards_u=np.zeros((n_runs, n), dtype=np.int64),
+    )
+    return stations, noise
+
+
+def region_counts(inp: Inputs) -> list[int]:
+    return largest_remainder(inp.stations, [r.station_share_bps for r in inp.cfg.regions])
+
+
+def describe(inp: Inputs) -> dict[str, Any]:
+    return {
+        "days": inp.days,
+        "epochs": inp.epochs,
+        "stations": inp.stations,
+        "regions": [r.name for r in inp.cfg.regions],
+    }
