@@ -1,0 +1,115 @@
+"""The HTTP API (aiohttp).
+
+POST /v1/receipts         one ``signed_to_json`` object -> 200 {"status", "reason"} after the
+                          durable write; 400 {"error"} malformed/badly signed; 503 storage down.
+POST /v1/receipts:batch   a JSON array of them -> 200 {"results": [...]} (each item as above,
+                          a rejected item as {"error"}), one transaction for the whole batch.
+GET  /metrics             Prometheus text.        GET /healthz   200 when storage answers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from wattnet.oracle.errors import StorageUnavailable
+from wattnet.oracle.ingest import REJECTED, GroupCommitter, Malformed
+from wattnet.oracle.metrics import Metrics
+from wattnet.oracle.store_base import Store
+
+log = logging.getLogger(__name__)
+
+COMMITTER: web.AppKey[GroupCommitter] = web.AppKey("committer", GroupCommitter)
+METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
+STORE: web.AppKey[Store] = web.AppKey("store", Store)
+MAX_ITEMS: web.AppKey[int] = web.AppKey("max_items", int)
+
+
+async def _decode(request: web.Request) -> Any:
+    raw = await request.read()
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return Malformed(f"body is not JSON: {exc}", raw[:2048].decode("utf-8", "replace"))
+
+
+def _unavailable(exc: StorageUnavailable) -> web.Response:
+    return web.json_response({"error": str(exc)}, status=503)
+
+
+async def post_receipt(request: web.Request) -> web.Response:
+    started = time.perf_counter()
+    obj = await _decode(request)
+    try:
+        (outcome,) = await request.app[COMMITTER].submit([obj])
+    except StorageUnavailable as exc:
+        return _unavailable(exc)
+    request.app[METRICS].observe_ack(time.perf_counter() - started)
+    return web.json_response(outcome.to_json(), status=400 if outcome.status == REJECTED else 200)
+
+
+async def post_batch(request: web.Request) -> web.Response:
+    started = time.perf_counter()
+    obj = await _decode(request)
+    if isinstance(obj, dict) and set(obj) == {"receipts"}:
+        obj = obj["receipts"]
+    if not isinstance(obj, list):
+        (outcome,) = await request.app[COMMITTER].submit(
+            [obj if isinstance(obj, Malformed) else Malformed("batch body must be a JSON array",
+                                                               json.dumps(obj)[:2048])]
+        )
+        return web.json_response(outcome.to_json(), status=400)
+    limit = request.app[MAX_ITEMS]
+    if len(obj) > limit:
+        return web.json_response(
+            {"error": f"batch of {len(obj)} items is above the limit of {limit}; split it"},
+            status=413,
+        )
+    try:
+        outcomes = await request.app[COMMITTER].submit(obj)
+    except StorageUnavailable as exc:
+        return _unavailable(exc)
+    request.app[METRICS].observe_ack(time.perf_counter() - started)
+    return web.json_response({"results": [o.to_json() for o in outcomes]})
+
+
+async def get_metrics(request: web.Request) -> web.Response:
+    return web.Response(text=request.app[METRICS].render(),
+                        content_type="text/plain", charset="utf-8",
+                        headers={"X-Prometheus-Format": "0.0.4"})
+
+
+async def get_health(request: web.Request) -> web.Response:
+    try:
+        counts = request.app[STORE].counts()
+    except StorageUnavailable as exc:
+        return _unavailable(exc)
+    return web.json_response({"ok": True, "pending": counts["pending"]})
+
+
+def build_app(
+    committer: GroupCommitter, metrics: Metrics, store: Store, max_body_bytes: int,
+    max_items: int, on_cleanup: Callable[[], None] | None = None,
+) -> web.Application:
+    app = web.Application(client_max_size=max_body_bytes)
+    app[COMMITTER] = committer
+    app[METRICS] = metrics
+    app[STORE] = store
+    app[MAX_ITEMS] = max_items
+    app.router.add_post("/v1/receipts", post_receipt)
+    app.router.add_post("/v1/receipts:batch", post_batch)
+    app.router.add_get("/metrics", get_metrics)
+    app.router.add_get("/healthz", get_health)
+    if on_cleanup is not None:
+        cleanup = on_cleanup
+
+        async def _cleanup(_: web.Application) -> None:
+            cleanup()
+
+        app.on_cleanup.append(_cleanup)
+    return app

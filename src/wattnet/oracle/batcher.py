@@ -1,0 +1,240 @@
+"""Settlement: pending receipts -> batches -> transactions -> confirmations, crash-safe.
+
+Write-ahead discipline, one batch in flight:
+  1. intent: the batch row (status intent, nonce reserved) and its receipts (batched) commit
+     BEFORE anything is sent;
+  2. send, then record the tx hash (batch and receipts submitted);
+  3. when a tx of the batch is mined with ``confirmations`` blocks on top, mark each receipt
+     settled (isSettled true), rejected_onchain (ReceiptRejected reason) or pending again.
+Whenever the batch's fate is unknown (intent without a tx hash after a crash, every tx dropped
+or replaced, nothing mined for ``resubmit_after_s``) each receipt is first looked up with
+isSettled: settled ones go to ``confirming`` (marked settled once that is ``confirmations`` deep),
+only the rest are resent, with the batch's nonce while it is unused, so a lost pending tx is
+replaced rather than doubled. A reverted tx returns its receipts to pending after a backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from eth_utils.address import to_checksum_address
+
+from wattnet.domain import RejectReason, SessionReceipt, SignedReceipt
+from wattnet.oracle.chain import SettlementChain, TxStatus, sort_key
+from wattnet.oracle.config import BatcherConfig
+from wattnet.oracle.crash import crashpoint
+from wattnet.oracle.metrics import Metrics
+from wattnet.oracle.schema import BatchStatus, Status
+from wattnet.oracle.store_base import SETTLE_COLUMNS, Row, Store, Tx
+
+log = logging.getLogger(__name__)
+
+_IN_FLIGHT = (Status.BATCHED, Status.SUBMITTED)
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A stored receipt on its way to the chain."""
+
+    id: int
+    signed: SignedReceipt
+
+    @property
+    def key(self) -> tuple[bytes, int]:
+        return sort_key(self.signed)
+
+
+def _pending_of(row: Row) -> Pending:
+    (rid, station, skey, connector, driver, credit, energy, start, end, cost, referrer, sig,
+     meter) = row[:13]
+    receipt = SessionReceipt(
+        station_id=bytes(station), session_id=int.from_bytes(bytes(skey), "big"),
+        connector_id=int(connector), driver=to_checksum_address(bytes(driver)),
+        credit_id=int(credit), energy_wh=int(energy), start_time=int(start), end_time=int(end),
+        cost=int(cost), referrer=to_checksum_address(bytes(referrer)),
+    )
+    return Pending(int(rid), SignedReceipt(receipt, bytes(sig), meter))
+
+
+class Batcher:
+    def __init__(
+        self, store: Store, chain: SettlementChain, config: BatcherConfig, metrics: Metrics,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.chain = chain
+        self.config = config
+        self.metrics = metrics
+        self.clock = clock
+        self._not_before = 0.0
+
+    def step(self) -> None:
+        """One round: advance the open batch or open a new one, then settle deep confirmations."""
+        now = self.clock()
+        with self.store.transaction() as tx:
+            open_batch = tx.one(
+                "SELECT id, status, nonce FROM batches WHERE status <> ? ORDER BY id LIMIT 1",
+                (BatchStatus.DONE,),
+            )
+        if open_batch is not None:
+            self._advance(int(open_batch[0]), open_batch[2], now)
+        elif now >= self._not_before:
+            self._open_batch(now)
+        self._confirm_observed(now)
+
+    # ---- new batch ----
+    def _open_batch(self, now: float) -> None:
+        cfg = self.config
+        with self.store.transaction() as tx:
+            stats = tx.one("SELECT COUNT(*), MIN(received_at) FROM receipts WHERE status = ?",
+                           (Status.PENDING,))
+            count, oldest = (int(stats[0]), stats[1]) if stats else (0, None)
+            if count == 0 or (count < cfg.min_batch and now - float(oldest or 0) < cfg.max_age_s):
+                return
+            rows = tx.query(
+                f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE status = ? ORDER BY id LIMIT ?",
+                (Status.PENDING, cfg.max_batch),
+            )
+        crashpoint("after_store_before_batch")
+        batch = sorted((_pending_of(r) for r in rows), key=lambda p: p.key)
+        nonce = self.chain.next_nonce()
+        with self.store.transaction() as tx:
+            tx.execute("INSERT INTO batches (status, nonce, created_at, updated_at) "
+                       "VALUES (?, ?, ?, ?)", (BatchStatus.INTENT, nonce, int(now), int(now)))
+            batch_id = _last_batch_id(tx)
+            tx.set_status([p.id for p in batch], Status.BATCHED, int(now), batch_id=batch_id)
+        log.info("batch %d: %d receipts, nonce %d", batch_id, len(batch), nonce)
+        self._send(batch_id, batch, nonce, now)
+
+    def _send(self, batch_id: int, batch: list[Pending], nonce: int, now: float) -> None:
+        crashpoint("after_intent_before_submit")
+        tx_hash = self.chain.submit([p.signed for p in batch], nonce)
+        crashpoint("after_submit_before_record")
+        with self.store.transaction() as tx:
+            tx.execute("INSERT INTO txs (batch_id, tx_hash, nonce, submitted_at, status) "
+                       "VALUES (?, ?, ?, ?, 'sent')", (batch_id, tx_hash, nonce, int(now)))
+            tx.execute("UPDATE batches SET status = ?, nonce = ?, attempts = attempts + 1, "
+                       "updated_at = ? WHERE id = ?",
+                       (BatchStatus.SUBMITTED, nonce, int(now), batch_id))
+            tx.set_status([p.id for p in batch], Status.SUBMITTED, int(now), batch_id=batch_id,
+                          tx_hash=tx_hash)
+        self.metrics.inc("txs_submitted")
+        log.info("batch %d: sent tx 0x%s (nonce %d)", batch_id, tx_hash.hex(), nonce)
+
+    # ---- the batch in flight ----
+    def _advance(self, batch_id: int, nonce: int | None, now: float) -> None:
+        with self.store.transaction() as tx:
+            rows = tx.query(
+                f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE batch_id = ? AND status IN (?, ?)",
+                (batch_id, *_IN_FLIGHT),
+            )
+            txs = tx.query("SELECT tx_hash, submitted_at FROM txs WHERE batch_id = ? ORDER BY id",
+                           (batch_id,))
+        live = sorted((_pending_of(r) for r in rows), key=lambda p: p.key)
+        if not live:
+            self._close(batch_id, now)
+            return
+        statuses = [(bytes(h), int(at), self.chain.tx_status(bytes(h))) for h, at in txs]
+        mined = [(h, st) for h, _, st in statuses if st.mined]
+        if mined:
+            tx_hash, st = mined[-1]
+            crashpoint("after_record_before_confirm")
+            if st.confirmations >= self.config.confirmations:
+                self._finalize(batch_id, live, tx_hash, st, now)
+            return
+        waiting = any(st.known for _, _, st in statuses)
+        last_sent = max((at for _, at, _ in statuses), default=None)
+        if waiting and last_sent is not None and now - last_sent < self.config.resubmit_after_s:
+            return
+        self._resubmit(batch_id, live, nonce, now, reason="no tx recorded" if not txs else
+                       "tx dropped or replaced" if not waiting else "tx not mined in time")
+
+    def _finalize(
+        self, batch_id: int, live: list[Pending], tx_hash: bytes, st: TxStatus, now: float
+    ) -> None:
+        if not st.success:
+            log.warning("batch %d: tx 0x%s reverted; receipts back to pending", batch_id,
+                        tx_hash.hex())
+            with self.store.transaction() as tx:
+                tx.set_status([p.id for p in live], Status.PENDING, int(now))
+            self._not_before = now + self.config.revert_backoff_s
+            self._close(batch_id, now)
+            return
+        reasons = {(s, n): r for s, n, r in self.chain.rejected_in_tx(tx_hash)}
+        settled, rejected, retry = [], [], []
+        for p in live:
+            if self.chain.is_settled(*p.key):
+                settled.append(p.id)
+            elif p.key in reasons and reasons[p.key] != RejectReason.ALREADY_SETTLED:
+                rejected.append((p.id, RejectReason(reasons[p.key]).name))
+            else:
+                retry.append(p.id)
+        crashpoint("after_confirm_before_mark")
+        with self.store.transaction() as tx:
+            tx.set_status(settled, Status.SETTLED, int(now), batch_id=batch_id, tx_hash=tx_hash,
+                          block=st.block)
+            for rid, name in rejected:
+                tx.set_status([rid], Status.REJECTED_ONCHAIN, int(now), reason=name,
+                              batch_id=batch_id, tx_hash=tx_hash, block=st.block)
+            tx.set_status(retry, Status.PENDING, int(now))
+            tx.execute("UPDATE txs SET status = 'confirmed' WHERE tx_hash = ?", (tx_hash,))
+        self._close(batch_id, now)
+        self.metrics.inc("settled", len(settled))
+        self.metrics.inc("rejected_onchain", len(rejected))
+        log.info("batch %d: %d settled, %d rejected on chain, %d back to pending", batch_id,
+                 len(settled), len(rejected), len(retry))
+
+    def _resubmit(
+        self, batch_id: int, live: list[Pending], nonce: int | None, now: float, reason: str
+    ) -> None:
+        head = self.chain.head_block()
+        already = [p for p in live if self.chain.is_settled(*p.key)]
+        rest = [p for p in live if p not in already]
+        log.warning("batch %d: %s; %d already settled on chain, resending %d", batch_id, reason,
+                    len(already), len(rest))
+        if already:
+            with self.store.transaction() as tx:
+                tx.set_status([p.id for p in already], Status.CONFIRMING, int(now),
+                              batch_id=batch_id, block=head)
+        if not rest:
+            self._close(batch_id, now)
+            return
+        chain_nonce = self.chain.next_nonce()
+        use = nonce if nonce is not None and int(nonce) >= chain_nonce else chain_nonce
+        self.metrics.inc("txs_resubmitted")
+        self._send(batch_id, rest, int(use), now)
+
+    def _close(self, batch_id: int, now: float) -> None:
+        with self.store.transaction() as tx:
+            tx.execute("UPDATE batches SET status = ?, updated_at = ? WHERE id = ?",
+                       (BatchStatus.DONE, int(now), batch_id))
+
+    # ---- receipts found settled by a tx we did not track ----
+    def _confirm_observed(self, now: float) -> None:
+        with self.store.transaction() as tx:
+            rows = tx.query(f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE status = ?",
+                            (Status.CONFIRMING,))
+        if not rows:
+            return
+        head = self.chain.head_block()
+        settled: list[int] = []
+        lost: list[int] = []
+        for row in rows:
+            p, seen_at = _pending_of(row), int(row[15])
+            if head - seen_at + 1 < self.config.confirmations:
+                continue
+            (settled if self.chain.is_settled(*p.key) else lost).append(p.id)
+        crashpoint("after_confirm_before_mark")
+        with self.store.transaction() as tx:
+            tx.set_status(settled, Status.SETTLED, int(now))
+            tx.set_status(lost, Status.PENDING, int(now))
+        self.metrics.inc("settled", len(settled))
+
+
+def _last_batch_id(tx: Tx) -> int:
+    row = tx.one("SELECT MAX(id) FROM batches")
+    assert row is not None
+    return int(row[0])

@@ -1,0 +1,62 @@
+"""What the batcher needs from the settlement contract; the web3 adapter implements this.
+
+Contract (fixed): ``settleBatch(SignedReceipt[])`` with receipts sorted by (stationId, sessionId),
+``isSettled(bytes32, uint64)``, ``event ReceiptRejected(bytes32 indexed, uint64 indexed, uint8)``.
+Signatures go on chain in EIP-2098 compact form (r, vs); ``compact_signature`` converts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from wattnet.domain import SignedReceipt
+
+
+@dataclass(frozen=True, slots=True)
+class TxStatus:
+    """A transaction as the node sees it now.
+
+    ``known`` is False when the node has neither mined nor pending record of it (dropped,
+    replaced by another tx with the same nonce, or reorged out and not re-queued).
+    ``confirmations`` is head - block + 1 for a mined tx, else 0.
+    """
+
+    known: bool
+    mined: bool
+    success: bool
+    block: int | None
+    confirmations: int
+
+
+@runtime_checkable
+class SettlementChain(Protocol):
+    def next_nonce(self) -> int:
+        """The oracle account's nonce at the latest block (mined count; pending txs excluded),
+        so that resending with it replaces a lost pending transaction instead of adding one."""
+        ...
+
+    def submit(self, batch: list[SignedReceipt], nonce: int) -> bytes:
+        """Send settleBatch(batch) with ``nonce``; returns the tx hash once the node accepted it."""
+        ...
+
+    def tx_status(self, tx_hash: bytes) -> TxStatus: ...
+
+    def is_settled(self, station_id: bytes, session_id: int) -> bool: ...
+
+    def rejected_in_tx(self, tx_hash: bytes) -> list[tuple[bytes, int, int]]:
+        """(station_id, session_id, RejectReason) of every ReceiptRejected event in the tx."""
+        ...
+
+    def head_block(self) -> int: ...
+
+
+def compact_signature(signature: bytes) -> tuple[bytes, bytes]:
+    """EIP-2098: 65-byte r || s || v (v 27/28) -> (r, vs) with the y-parity in vs's top bit."""
+    r, s, v = signature[:32], signature[32:64], signature[64]
+    vs = int.from_bytes(s, "big") | ((v - 27) << 255)
+    return r, vs.to_bytes(32, "big")
+
+
+def sort_key(s: SignedReceipt) -> tuple[bytes, int]:
+    return (s.receipt.station_id, s.receipt.session_id)

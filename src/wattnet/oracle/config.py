@@ -1,0 +1,128 @@
+"""Oracle settings: one frozen value, loaded from a JSON file and/or command-line options."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from eth_utils.address import is_address, to_checksum_address
+
+from wattnet.oracle.errors import OracleConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class PlausibilityLimits:
+    """Thresholds of the plausibility checks; a receipt beyond them is quarantined."""
+
+    future_skew_s: int = 120
+    max_stations_per_signer: int = 64
+    max_stations_per_operator: int = 10_000
+    self_charging: str = "quarantine"  # or "flag": stored with the flag, still settled
+    meter_energy_tolerance_wh: int = 1
+    require_meter_data_when_key: bool = True
+
+    def __post_init__(self) -> None:
+        if self.self_charging not in ("quarantine", "flag"):
+            raise OracleConfigError("self_charging must be 'quarantine' or 'flag'")
+        for f in ("future_skew_s", "max_stations_per_signer", "max_stations_per_operator"):
+            if getattr(self, f) < 0:
+                raise OracleConfigError(f"{f} must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class BatcherConfig:
+    """When to settle (count or age), how long to trust a transaction, how deep to confirm."""
+
+    max_batch: int = 200
+    min_batch: int = 50
+    max_age_s: float = 30.0
+    confirmations: int = 3
+    poll_interval_s: float = 1.0
+    resubmit_after_s: float = 120.0
+    revert_backoff_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_batch <= self.max_batch:
+            raise OracleConfigError("batch sizes must satisfy 1 <= min_batch <= max_batch")
+        if self.confirmations < 1:
+            raise OracleConfigError("confirmations must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
+class OracleConfig:
+    """Everything ``wattnet oracle run`` needs.
+
+    ``database`` is a SQLite path or a postgresql:// DSN. ``chain`` and ``directory`` name
+    factories: ``fake:<path>`` / ``json:<path>`` for the built-in test doubles, or
+    ``package.module:callable`` taking this config (the chain-backed ones).
+    """
+
+    chain_id: int
+    settlement_contract: str
+    database: str = "var/oracle.db"
+    pg_schema: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8650
+    chain: str = ""
+    directory: str = ""
+    directory_ttl_s: float = 60.0
+    keystore: str | None = None  # the transaction key's encrypted keystore (chain adapter reads it)
+    keystore_passphrase_env: str = "WATTNET_ORACLE_KEY_PASSPHRASE"
+    max_rejected_rows: int = 10_000
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_batch_items: int = 5_000
+    group_commit_max: int = 2_000
+    plausibility: PlausibilityLimits = field(default_factory=PlausibilityLimits)
+    batcher: BatcherConfig = field(default_factory=BatcherConfig)
+
+    def __post_init__(self) -> None:
+        if not is_address(self.settlement_contract):
+            raise OracleConfigError(
+                f"settlement_contract {self.settlement_contract!r} is not an address"
+            )
+        checksummed = to_checksum_address(self.settlement_contract)
+        object.__setattr__(self, "settlement_contract", checksummed)
+        if self.chain_id <= 0:
+            raise OracleConfigError("chain_id must be positive")
+        if self.max_rejected_rows < 1:
+            raise OracleConfigError("max_rejected_rows must be at least 1")
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database.startswith(("postgresql://", "postgres://"))
+
+    def with_overrides(self, **overrides: Any) -> OracleConfig:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def load_config(path: Path | None, **overrides: Any) -> OracleConfig:
+    """Read a JSON config (nested ``plausibility`` and ``batcher`` objects), apply overrides."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise OracleConfigError(f"cannot read oracle config {path}: {exc}") from exc
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    nested: dict[str, type[Any]] = {"plausibility": PlausibilityLimits, "batcher": BatcherConfig}
+    for key, cls in nested.items():
+        if isinstance(raw.get(key), dict):
+            known = {f.name for f in fields(cls)}
+            unknown = set(raw[key]) - known
+            if unknown:
+                raise OracleConfigError(f"unknown {key} settings: {sorted(unknown)}")
+            raw[key] = cls(**raw[key])
+    known = {f.name for f in fields(OracleConfig)}
+    unknown = set(raw) - known
+    if unknown:
+        raise OracleConfigError(f"unknown oracle settings: {sorted(unknown)}")
+    for needed in ("chain_id", "settlement_contract"):
+        if needed not in raw:
+            flag = "--" + needed.replace("_", "-")
+            raise OracleConfigError(f"oracle config needs {needed} (config file or {flag})")
+    try:
+        return OracleConfig(**raw)
+    except TypeError as exc:
+        raise OracleConfigError(f"bad oracle config: {exc}") from exc

@@ -1,0 +1,17 @@
+"""Oracle errors: subclasses of the WattNet hierarchy with messages that say what to do."""
+
+from __future__ import annotations
+
+from wattnet.errors import ChainError, ConfigError, StorageError
+
+
+class StorageUnavailable(StorageError):
+    """The database refused a read or write (locked, full, corrupt, unreachable); nothing acked."""
+
+
+class OracleConfigError(ConfigError):
+    """An oracle setting is invalid."""
+
+
+class SettlementError(ChainError):
+    """The settlement chain refused or failed a call; the batcher retries later."""

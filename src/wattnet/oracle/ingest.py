@@ -1,0 +1,249 @@
+"""The ingest pipeline and its group commit.
+
+``Ingestor.process`` takes decoded JSON items, verifies each (station signature, registry),
+runs the plausibility and meter checks, and stores every outcome in ONE transaction; it returns
+only after the commit, so whatever it returns may be acknowledged. ``GroupCommitter`` runs it on
+one thread and merges concurrent requests into one transaction (one fsync) per round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from wattnet.oracle.config import OracleConfig
+from wattnet.oracle.crash import crashpoint
+from wattnet.oracle.directory import StationFacts
+from wattnet.oracle.errors import StorageUnavailable
+from wattnet.oracle.meter import MeterDataInvalid, MeterReading, check_meter_data
+from wattnet.oracle.metrics import Metrics
+from wattnet.oracle.plausibility import FleetTracker, context_reasons, static_reasons
+from wattnet.oracle.schema import Status
+from wattnet.oracle.store_base import Store, Tx, session_key
+from wattnet.oracle.verify import RejectedReceipt, Verifier, WireReceipt, parse_wire
+
+log = logging.getLogger(__name__)
+
+ACCEPTED, DUPLICATE, QUARANTINED, REJECTED = "accepted", "duplicate", "quarantined", "rejected"
+_BODY_LIMIT = 2_048
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the oracle answers for one item; ``rejected`` maps to HTTP 400, the rest to 200."""
+
+    status: str
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.status == REJECTED:
+            return {"error": self.reason}
+        return {"status": self.status, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """An item the API could not even decode (not JSON, wrong shape): rejected as is."""
+
+    reason: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    index: int
+    wire: WireReceipt
+    facts: StationFacts
+    reasons: list[str]
+    flags: list[str]
+    meter: MeterReading | None
+    body: Any
+
+
+class Ingestor:
+    def __init__(
+        self, store: Store, verifier: Verifier, config: OracleConfig, metrics: Metrics,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.verifier = verifier
+        self.limits = config.plausibility
+        self.max_rejected = config.max_rejected_rows
+        self.metrics = metrics
+        self.clock = clock
+        self.fleet = FleetTracker(self.limits)
+        with store.transaction() as tx:
+            rows = tx.query("SELECT DISTINCT signer, operator, station_id FROM receipts")
+        self.fleet.seed([(r[0], r[1], r[2]) for r in rows])
+
+    def process(self, items: list[Any]) -> list[Outcome]:
+        """Verify, check and durably store ``items``; raises StorageUnavailable (nothing stored)."""
+        now = int(self.clock())
+        outcomes: list[Outcome | None] = [None] * len(items)
+        checked: list[_Checked] = []
+        rejects: list[tuple[int, str, str]] = []
+        limits = self.limits
+        for i, obj in enumerate(items):
+            if isinstance(obj, Malformed):
+                outcomes[i] = Outcome(REJECTED, obj.reason)
+                rejects.append((now, obj.reason, obj.body[:_BODY_LIMIT]))
+                continue
+            try:
+                wire = parse_wire(obj)
+                facts = self.verifier.verify(wire)
+            except RejectedReceipt as exc:
+                outcomes[i] = Outcome(REJECTED, str(exc))
+                rejects.append((now, str(exc), _body(obj)))
+                continue
+            reasons, flags = static_reasons(wire, facts, now, limits)
+            meter = None
+            if wire.meter_data is not None:
+                try:
+                    meter = check_meter_data(
+                        wire, wire.meter_data, facts.meter_key_der, now, limits.future_skew_s,
+                        limits.meter_energy_tolerance_wh,
+                    )
+                except MeterDataInvalid as exc:
+                    reasons.append(str(exc))
+            elif facts.meter_key_der is not None and limits.require_meter_data_when_key:
+                reasons.append("station has a meter key but the receipt carries no meter data")
+            reasons += self.fleet.observe(facts)
+            checked.append(_Checked(i, wire, facts, reasons, flags, meter, obj))
+        crashpoint("after_receive_before_store")
+        with self.store.transaction() as tx:
+            for c in checked:
+                outcomes[c.index] = self._store_one(tx, c, now)
+            if rejects:
+                tx.insert_rejects(rejects, self.max_rejected)
+        crashpoint("after_store_before_ack")
+        done = [o for o in outcomes if o is not None]
+        m = self.metrics
+        m.inc("received", len(items))
+        for status, counter in ((ACCEPTED, "accepted"), (DUPLICATE, "duplicates"),
+                                (QUARANTINED, "quarantined"), (REJECTED, "rejected")):
+            m.inc(counter, sum(1 for o in done if o.status == status))
+        return done
+
+    def _store_one(self, tx: Tx, c: _Checked, now: int) -> Outcome:
+        w = c.wire
+        skey = session_key(w.session_id)
+        existing = tx.existing(w.station_id, skey)
+        if existing is not None:
+            if bytes(existing[0]) == w.struct_hash:
+                if existing[1] == Status.QUARANTINED:
+                    return Outcome(QUARANTINED, existing[2])
+                return Outcome(DUPLICATE, None)
+            reason = (
+                f"equivocation: session {w.session_id} of station 0x{w.station_id.hex()} was "
+                f"already received with struct hash 0x{bytes(existing[0]).hex()}; "
+                f"both kept as evidence"
+            )
+            tx.insert_conflict((w.station_id, skey, w.struct_hash, w.signature,
+                                json.dumps(c.body, separators=(",", ":")), reason, now))
+            log.warning("%s", reason)
+            return Outcome(QUARANTINED, reason)
+        reasons = c.reasons + context_reasons(tx, w, c.meter)
+        status = Status.QUARANTINED if reasons else Status.PENDING
+        joined = "; ".join(reasons) if reasons else None
+        m = c.meter
+        tx.insert_receipt((
+            w.station_id, skey, w.connector_id, w.driver, str(w.credit_id), w.energy_wh,
+            w.start_time, w.end_time, str(w.cost), w.referrer, w.signature, w.meter_data,
+            w.struct_hash, c.facts.signer, c.facts.operator, status, joined,
+            ",".join(c.flags) or None, now, now,
+            m.serial if m else None, m.start_wh if m else None, m.end_wh if m else None,
+            m.payload_hash if m else None,
+        ))
+        return Outcome(QUARANTINED if reasons else ACCEPTED, joined)
+
+
+def _body(obj: Any) -> str:
+    try:
+        text = json.dumps(obj, separators=(",", ":"))
+    except (TypeError, ValueError):
+        text = repr(obj)
+    return text[:_BODY_LIMIT]
+
+
+_Job = tuple[list[Any], "asyncio.Future[list[Outcome]]", asyncio.AbstractEventLoop]
+
+
+class GroupCommitter:
+    """One writer thread; concurrent submissions share a transaction (and its fsync)."""
+
+    def __init__(self, ingestor: Ingestor, max_items: int = 2_000) -> None:
+        self._ingestor = ingestor
+        self._max = max_items
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="oracle-ingest", daemon=True)
+        self._thread.start()
+
+    async def submit(self, items: list[Any]) -> list[Outcome]:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[list[Outcome]] = loop.create_future()
+        self._queue.put((items, fut, loop))
+        return await fut
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            jobs = [first]
+            total = len(first[0])
+            stop = False
+            while total < self._max:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                jobs.append(job)
+                total += len(job[0])
+            self._round(jobs)
+            if stop:
+                return
+
+    def _round(self, jobs: list[_Job]) -> None:
+        items = [obj for job in jobs for obj in job[0]]
+        try:
+            outcomes = self._ingestor.process(items)
+        except StorageUnavailable as exc:
+            log.error("ingest failed closed: %s", exc)
+            self._ingestor.metrics.inc("storage_errors", len(items))
+            for _, fut, loop in jobs:
+                loop.call_soon_threadsafe(_set_exception, fut, exc)
+            return
+        except Exception as exc:  # a bug must not kill the writer thread; nothing was acked
+            log.exception("ingest round failed")
+            for _, fut, loop in jobs:
+                loop.call_soon_threadsafe(_set_exception, fut, exc)
+            return
+        start = 0
+        for objs, fut, loop in jobs:
+            part = outcomes[start:start + len(objs)]
+            start += len(objs)
+            loop.call_soon_threadsafe(_set_result, fut, part)
+
+
+def _set_result(fut: asyncio.Future[list[Outcome]], value: list[Outcome]) -> None:
+    if not fut.done():
+        fut.set_result(value)
+
+
+def _set_exception(fut: asyncio.Future[list[Outcome]], exc: BaseException) -> None:
+    if not fut.done():
+        fut.set_exception(exc)

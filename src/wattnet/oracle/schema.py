@@ -1,0 +1,142 @@
+"""The versioned schema, written once for both backends.
+
+DDL uses three tokens the backend fills in: ``{id}`` (auto-increment primary key), ``{blob}``
+and ``{int}`` (64-bit). Ids are bytes (station id 32, session id 8 big-endian so that byte order is
+number order and uint64 fits), big uints (credit id, cost) are decimal TEXT. A migration is a
+numbered list of statements applied in one transaction; ``meta.schema_version`` records progress.
+
+Receipt states: pending -> batched -> submitted -> confirming -> settled | rejected_onchain,
+or quarantined at ingest; a dropped, reverted or reorged settlement puts a receipt back to pending.
+Rejected payloads live in ``rejected`` (a ring of bounded size), equivocating receipts in
+``conflicts`` next to the receipt they contradict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class Status:
+    PENDING = "pending"
+    QUARANTINED = "quarantined"
+    BATCHED = "batched"
+    SUBMITTED = "submitted"
+    CONFIRMING = "confirming"
+    SETTLED = "settled"
+    REJECTED_ONCHAIN = "rejected_onchain"
+
+    ALL = (PENDING, QUARANTINED, BATCHED, SUBMITTED, CONFIRMING, SETTLED, REJECTED_ONCHAIN)
+
+
+class BatchStatus:
+    INTENT = "intent"  # written before sending: receipts chosen, nonce reserved
+    SUBMITTED = "submitted"  # at least one tx hash recorded
+    DONE = "done"  # every receipt has left the batch
+
+
+RECEIPT_COLUMNS = (
+    "station_id", "session_key", "connector_id", "driver", "credit_id", "energy_wh",
+    "start_time", "end_time", "cost", "referrer", "signature", "meter_data", "struct_hash",
+    "signer", "operator", "status", "reason", "flags", "received_at", "updated_at",
+    "meter_serial", "meter_start_wh", "meter_end_wh", "ocmf_hash",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 1: everything
+        """CREATE TABLE receipts (
+            id {id},
+            station_id {blob} NOT NULL,
+            session_key {blob} NOT NULL,
+            connector_id INTEGER NOT NULL,
+            driver {blob} NOT NULL,
+            credit_id TEXT NOT NULL,
+            energy_wh {int} NOT NULL,
+            start_time {int} NOT NULL,
+            end_time {int} NOT NULL,
+            cost TEXT NOT NULL,
+            referrer {blob} NOT NULL,
+            signature {blob} NOT NULL,
+            meter_data TEXT,
+            struct_hash {blob} NOT NULL,
+            signer {blob} NOT NULL,
+            operator {blob} NOT NULL,
+            status TEXT NOT NULL,
+            reason TEXT,
+            flags TEXT,
+            received_at {int} NOT NULL,
+            updated_at {int} NOT NULL,
+            meter_serial TEXT,
+            meter_start_wh {int},
+            meter_end_wh {int},
+            ocmf_hash {blob},
+            batch_id {int},
+            tx_hash {blob},
+            block {int},
+            UNIQUE (station_id, session_key)
+        )""",
+        "CREATE INDEX receipts_status ON receipts (status, id)",
+        "CREATE INDEX receipts_connector ON receipts (station_id, connector_id, end_time)",
+        "CREATE INDEX receipts_batch ON receipts (batch_id)",
+        "CREATE INDEX receipts_meter ON receipts (station_id, meter_serial, end_time)",
+        "CREATE INDEX receipts_ocmf ON receipts (ocmf_hash)",
+        """CREATE TABLE conflicts (
+            id {id},
+            station_id {blob} NOT NULL,
+            session_key {blob} NOT NULL,
+            struct_hash {blob} NOT NULL,
+            signature {blob} NOT NULL,
+            body TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            received_at {int} NOT NULL,
+            UNIQUE (station_id, session_key, struct_hash)
+        )""",
+        """CREATE TABLE rejected (
+            id {id},
+            received_at {int} NOT NULL,
+            reason TEXT NOT NULL,
+            body TEXT NOT NULL
+        )""",
+        """CREATE TABLE batches (
+            id {id},
+            status TEXT NOT NULL,
+            nonce {int},
+            created_at {int} NOT NULL,
+            updated_at {int} NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX batches_status ON batches (status)",
+        """CREATE TABLE txs (
+            id {id},
+            batch_id {int} NOT NULL,
+            tx_hash {blob} NOT NULL UNIQUE,
+            nonce {int} NOT NULL,
+            submitted_at {int} NOT NULL,
+            status TEXT NOT NULL
+        )""",
+        "CREATE INDEX txs_batch ON txs (batch_id)",
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """How one backend spells the schema tokens and its placeholders."""
+
+    name: str
+    id: str
+    blob: str
+    int: str
+    placeholder: str
+
+    def ddl(self, statement: str) -> str:
+        return statement.format(id=self.id, blob=self.blob, int=self.int)
+
+    def sql(self, statement: str) -> str:
+        """Shared SQL is written with ``?``; backends using ``%s`` get it rewritten."""
+        return statement if self.placeholder == "?" else statement.replace("?", self.placeholder)
+
+
+SQLITE = Dialect("sqlite", "INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB", "INTEGER", "?")
+POSTGRES = Dialect("postgres", "BIGSERIAL PRIMARY KEY", "BYTEA", "BIGINT", "%s")

@@ -1,0 +1,135 @@
+"""Wiring: config -> store, directory, chain, verifier, ingest pipeline, batcher, HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from wattnet.chain.eip712 import Domain
+from wattnet.errors import WattNetError
+from wattnet.oracle.api import build_app
+from wattnet.oracle.batcher import Batcher
+from wattnet.oracle.chain import SettlementChain
+from wattnet.oracle.config import OracleConfig
+from wattnet.oracle.directory import (
+    CachedStationDirectory,
+    JsonFileStationDirectory,
+    StationDirectory,
+)
+from wattnet.oracle.errors import OracleConfigError
+from wattnet.oracle.fakechain import FakeSettlementChain
+from wattnet.oracle.ingest import GroupCommitter, Ingestor
+from wattnet.oracle.metrics import Metrics
+from wattnet.oracle.store import open_store
+from wattnet.oracle.store_base import Store
+from wattnet.oracle.verify import Verifier
+
+log = logging.getLogger(__name__)
+
+
+def _factory(spec: str, config: OracleConfig, kind: str) -> Any:
+    """``fake:<path>``/``json:<path>`` for the built-in doubles, ``module:callable`` otherwise."""
+    if not spec:
+        raise OracleConfigError(f"no {kind} configured: set `{kind}` (module:callable)")
+    scheme, _, rest = spec.partition(":")
+    if kind == "chain" and scheme in ("fake", "fake-manual"):
+        return FakeSettlementChain(Path(rest), auto_mine=scheme == "fake")
+    if kind == "directory" and scheme == "json":
+        return JsonFileStationDirectory(Path(rest))
+    try:
+        target = getattr(importlib.import_module(scheme), rest)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise OracleConfigError(f"cannot load {kind} factory {spec!r}: {exc}") from exc
+    return target(config)
+
+
+def status_gauges(counts: dict[str, int]) -> dict[str, int]:
+    return {
+        "pending": counts["pending"],
+        "in_flight": counts["batched"] + counts["submitted"] + counts["confirming"],
+        "settled_total": counts["settled"],
+        "quarantined_total": counts["quarantined"] + counts["conflicts"],
+        "open_batches": counts["open_batches"],
+    }
+
+
+class OracleService:
+    """Everything one oracle process runs; ``serve`` blocks until SIGTERM/SIGINT."""
+
+    def __init__(
+        self, config: OracleConfig, *, store: Store | None = None,
+        directory: StationDirectory | None = None, chain: SettlementChain | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.metrics = Metrics()
+        self.store = store or open_store(config.database, config.pg_schema)
+        inner = directory or _factory(config.directory, config, "directory")
+        self.directory = CachedStationDirectory(inner, ttl_s=config.directory_ttl_s)
+        self.chain: SettlementChain = chain or _factory(config.chain, config, "chain")
+        separator = Domain(config.chain_id, config.settlement_contract).separator
+        self.ingestor = Ingestor(self.store, Verifier(separator, self.directory), config,
+                                 self.metrics, clock)
+        self.batcher = Batcher(self.store, self.chain, config.batcher, self.metrics, clock)
+        self._stop = threading.Event()
+        self._batcher_thread: threading.Thread | None = None
+        self.committer: GroupCommitter | None = None
+
+    def start_batcher(self) -> None:
+        self._batcher_thread = threading.Thread(target=self._batch_loop, name="oracle-batcher",
+                                                daemon=True)
+        self._batcher_thread.start()
+
+    def _batch_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.batcher.step()
+                self.metrics.set_gauges(status_gauges(self.store.counts()))
+            except WattNetError as exc:
+                log.error("batcher: %s; retrying", exc)
+            except Exception:
+                log.exception("batcher step failed; retrying")
+            self._stop.wait(self.config.batcher.poll_interval_s)
+
+    def app(self) -> web.Application:
+        self.committer = GroupCommitter(self.ingestor, self.config.group_commit_max)
+        return build_app(self.committer, self.metrics, self.store, self.config.max_body_bytes,
+                         self.config.max_batch_items, on_cleanup=self.close)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._batcher_thread is not None:
+            self._batcher_thread.join(timeout=30)
+        if self.committer is not None:
+            self.committer.close()
+        self.store.close()
+
+    def serve(self, ready: Callable[[str], None] | None = None) -> None:
+        asyncio.run(self._serve(ready))
+
+    async def _serve(self, ready: Callable[[str], None] | None) -> None:
+        runner = web.AppRunner(self.app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.config.host, self.config.port)
+        await site.start()
+        self.start_batcher()
+        url = f"http://{self.config.host}:{self.config.port}"
+        log.info("oracle listening on %s (%s)", url, self.store.description)
+        if ready is not None:
+            ready(url)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await runner.cleanup()

@@ -1,0 +1,250 @@
+"""The ``Store``: every query the oracle runs, written once; backends supply the connection.
+
+A backend implements ``_open``, ``_begin``, ``_commit``, ``_rollback``, ``_execute``,
+``_executemany``, ``_query`` and ``_storage_error`` (turning its driver's exceptions into one
+clear StorageUnavailable). All work happens in ``with store.transaction() as tx:`` blocks; a
+block that raises is rolled back, and an acknowledgement may only follow a block that returned.
+One connection serves the process, guarded by a lock (one writer thread, the batcher, readers).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from wattnet.oracle.errors import StorageUnavailable
+from wattnet.oracle.schema import MIGRATIONS, RECEIPT_COLUMNS, SCHEMA_VERSION, Dialect, Status
+
+log = logging.getLogger(__name__)
+
+Row = tuple[Any, ...]
+
+_INSERT_RECEIPT = (
+    f"INSERT INTO receipts ({', '.join(RECEIPT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in RECEIPT_COLUMNS)})"
+)
+SETTLE_COLUMNS = (
+    "id, station_id, session_key, connector_id, driver, credit_id, energy_wh, start_time, "
+    "end_time, cost, referrer, signature, meter_data, status, batch_id, block"
+)
+
+
+def session_key(session_id: int) -> bytes:
+    return session_id.to_bytes(8, "big")
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineEntry:
+    kind: str  # quarantined | conflict | rejected
+    station_id: str
+    session_id: int | None
+    reason: str
+    received_at: int
+
+
+class Tx:
+    """One open transaction; methods are the oracle's queries in shared SQL."""
+
+    def __init__(self, store: Store) -> None:
+        self._s = store
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._s._execute(self._s.dialect.sql(sql), params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._s._executemany(self._s.dialect.sql(sql), rows)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._s._query(self._s.dialect.sql(sql), params)
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    # ---- ingest ----
+    def existing(self, station_id: bytes, skey: bytes) -> Row | None:
+        return self.one(
+            "SELECT struct_hash, status, reason FROM receipts "
+            "WHERE station_id = ? AND session_key = ?",
+            (station_id, skey),
+        )
+
+    def overlapping(
+        self, station_id: bytes, connector_id: int, start: int, end: int
+    ) -> Row | None:
+        return self.one(
+            "SELECT session_key FROM receipts WHERE station_id = ? AND connector_id = ? "
+            "AND end_time > ? AND start_time < ? AND status <> ? LIMIT 1",
+            (station_id, connector_id, start, end, Status.QUARANTINED),
+        )
+
+    def meter_before(self, station_id: bytes, serial: str, start: int) -> Row | None:
+        return self.one(
+            "SELECT meter_end_wh, session_key FROM receipts WHERE station_id = ? "
+            "AND meter_serial = ? AND end_time <= ? AND status <> ? "
+            "ORDER BY end_time DESC LIMIT 1",
+            (station_id, serial, start, Status.QUARANTINED),
+        )
+
+    def meter_after(self, station_id: bytes, serial: str, end: int) -> Row | None:
+        return self.one(
+            "SELECT meter_start_wh, session_key FROM receipts WHERE station_id = ? "
+            "AND meter_serial = ? AND start_time >= ? AND status <> ? "
+            "ORDER BY start_time ASC LIMIT 1",
+            (station_id, serial, end, Status.QUARANTINED),
+        )
+
+    def ocmf_owner(self, ocmf_hash: bytes) -> Row | None:
+        return self.one(
+            "SELECT station_id, session_key FROM receipts WHERE ocmf_hash = ? LIMIT 1",
+            (ocmf_hash,),
+        )
+
+    def insert_receipt(self, values: Sequence[Any]) -> None:
+        self.execute(_INSERT_RECEIPT, values)
+
+    def insert_conflict(self, values: Sequence[Any]) -> None:
+        self.execute(
+            "INSERT INTO conflicts (station_id, session_key, struct_hash, signature, body, "
+            "reason, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (station_id, session_key, struct_hash) DO NOTHING",
+            values,
+        )
+
+    def insert_rejects(self, rows: Sequence[tuple[int, str, str]], keep: int) -> None:
+        self.executemany("INSERT INTO rejected (received_at, reason, body) VALUES (?, ?, ?)", rows)
+        self.execute(
+            "DELETE FROM rejected WHERE id <= (SELECT MAX(id) FROM rejected) - ?", (keep,)
+        )
+
+    # ---- batcher ----
+    def set_status(
+        self, ids: Sequence[int], status: str, now: int, *, reason: str | None = None,
+        batch_id: int | None = None, tx_hash: bytes | None = None, block: int | None = None,
+    ) -> None:
+        if not ids:
+            return
+        self.executemany(
+            "UPDATE receipts SET status = ?, reason = COALESCE(?, reason), "
+            "batch_id = COALESCE(?, batch_id), tx_hash = COALESCE(?, tx_hash), "
+            "block = COALESCE(?, block), updated_at = ? WHERE id = ?",
+            [(status, reason, batch_id, tx_hash, block, now, i) for i in ids],
+        )
+
+
+class Store(ABC):
+    """Durable oracle state; see the module docstring for the backend contract."""
+
+    dialect: Dialect
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    # ---- backend hooks ----
+    @abstractmethod
+    def _begin(self) -> None: ...
+    @abstractmethod
+    def _commit(self) -> None: ...
+    @abstractmethod
+    def _rollback(self) -> None: ...
+    @abstractmethod
+    def _execute(self, sql: str, params: Sequence[Any]) -> int: ...
+    @abstractmethod
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    @abstractmethod
+    def _query(self, sql: str, params: Sequence[Any]) -> list[Row]: ...
+    @abstractmethod
+    def _storage_error(self, exc: Exception) -> StorageUnavailable | None:
+        """The clear error for a driver exception, or None when ``exc`` is not the driver's."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @property
+    @abstractmethod
+    def description(self) -> str: ...
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self._lock:
+            try:
+                self._begin()
+                yield Tx(self)
+                self._commit()
+            except BaseException as exc:
+                try:
+                    self._rollback()
+                except Exception:  # the connection may be gone; the original error matters
+                    log.debug("rollback failed", exc_info=True)
+                clear = self._storage_error(exc) if isinstance(exc, Exception) else None
+                if clear is not None:
+                    raise clear from exc
+                raise
+
+    def migrate(self) -> int:
+        """Bring the schema to SCHEMA_VERSION; returns the version found before."""
+        with self.transaction() as tx:
+            tx.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            row = tx.one("SELECT value FROM meta WHERE key = 'schema_version'")
+            found = int(row[0]) if row else 0
+            if found > SCHEMA_VERSION:
+                raise StorageUnavailable(
+                    f"{self.description} has schema version {found}, newer than this oracle "
+                    f"({SCHEMA_VERSION}); upgrade wattnet before running it on this database"
+                )
+            for version in range(found, SCHEMA_VERSION):
+                for statement in MIGRATIONS[version]:
+                    tx.execute(self.dialect.ddl(statement))
+                log.info("%s: migrated schema to version %d", self.description, version + 1)
+            if found != SCHEMA_VERSION:
+                tx.execute("DELETE FROM meta WHERE key = 'schema_version'")
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+        return found
+
+    # ---- reads for status, metrics and the CLI ----
+    def counts(self) -> dict[str, int]:
+        with self.transaction() as tx:
+            rows = tx.query("SELECT status, COUNT(*) FROM receipts GROUP BY status")
+            out = {status: 0 for status in Status.ALL}
+            out.update({str(s): int(n) for s, n in rows})
+            conflicts = tx.one("SELECT COUNT(*) FROM conflicts")
+            rejected = tx.one("SELECT COUNT(*) FROM rejected")
+            open_batches = tx.one("SELECT COUNT(*) FROM batches WHERE status <> 'done'")
+        out["conflicts"] = int(conflicts[0]) if conflicts else 0
+        out["rejected"] = int(rejected[0]) if rejected else 0
+        out["open_batches"] = int(open_batches[0]) if open_batches else 0
+        return out
+
+    def quarantine(self, limit: int = 100) -> list[QuarantineEntry]:
+        """Newest first: quarantined receipts, equivocation evidence and rejected payloads."""
+        with self.transaction() as tx:
+            q = tx.query(
+                "SELECT station_id, session_key, reason, received_at FROM receipts "
+                "WHERE status = ? ORDER BY id DESC LIMIT ?",
+                (Status.QUARANTINED, limit),
+            )
+            c = tx.query(
+                "SELECT station_id, session_key, reason, received_at FROM conflicts "
+                "ORDER BY id DESC LIMIT ?",
+                (limit,),
+            )
+            r = tx.query(
+                "SELECT reason, received_at FROM rejected ORDER BY id DESC LIMIT ?", (limit,)
+            )
+        entries = [
+            QuarantineEntry(kind, "0x" + bytes(st).hex(), int.from_bytes(bytes(sk), "big"),
+                            str(reason), int(at))
+            for kind, rows in (("quarantined", q), ("conflict", c))
+            for st, sk, reason, at in rows
+        ]
+        entries += [QuarantineEntry("rejected", "", None, str(reason), int(at)) for reason, at in r]
+        entries.sort(key=lambda e: e.received_at, reverse=True)
+        return entries[:limit]

@@ -1,0 +1,115 @@
+"""PostgreSQL backend: same SQL as SQLite, ``%s`` placeholders, synchronous_commit on.
+
+``schema`` puts the oracle's tables in their own PostgreSQL schema (tests use one per test).
+A broken connection is reopened at the next transaction; until then every call fails closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from wattnet.oracle.errors import StorageUnavailable
+from wattnet.oracle.schema import POSTGRES
+from wattnet.oracle.store_base import Row, Store
+
+log = logging.getLogger(__name__)
+
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class PostgresStore(Store):
+    dialect = POSTGRES
+
+    def __init__(
+        self, dsn: str, schema: str | None = None, lock_timeout_ms: int = 5_000,
+        connect_timeout_s: int = 5,
+    ) -> None:
+        super().__init__()
+        if schema is not None and not _SCHEMA_NAME.match(schema):
+            raise StorageUnavailable(f"PostgreSQL schema name {schema!r} is not a plain name")
+        self._dsn = dsn
+        self._schema = schema
+        self._lock_timeout_ms = lock_timeout_ms
+        self._connect_timeout_s = connect_timeout_s
+        self._conn: psycopg.Connection[Any] | None = None
+        self._connect()
+
+    @property
+    def description(self) -> str:
+        host = psycopg.conninfo.conninfo_to_dict(self._dsn).get("host", "?")
+        schema = f" (schema {self._schema})" if self._schema else ""
+        return f"PostgreSQL database at {host}{schema}"
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            conn = psycopg.connect(self._dsn, connect_timeout=self._connect_timeout_s)
+            conn.execute("SET synchronous_commit = on")
+            conn.execute(f"SET lock_timeout = {int(self._lock_timeout_ms)}")
+            if self._schema:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self._schema}"')
+                conn.execute(f'SET search_path TO "{self._schema}"')
+            conn.commit()
+        except psycopg.Error as exc:
+            raise self._storage_error(exc) or StorageUnavailable(str(exc)) from exc
+        self._conn = conn
+        return conn
+
+    def _c(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            return self._connect()
+        return self._conn
+
+    def _begin(self) -> None:
+        self._c()
+
+    def _commit(self) -> None:
+        self._c().commit()
+
+    def _rollback(self) -> None:
+        if self._conn is not None and not self._conn.closed:
+            self._conn.rollback()
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> int:
+        return self._c().execute(sql, params).rowcount
+
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._c().cursor() as cur:
+            cur.executemany(sql, rows)
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[Row]:
+        return [tuple(r) for r in self._c().execute(sql, params).fetchall()]
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+    def drop_schema(self) -> None:
+        """Tests: remove this store's schema and everything in it."""
+        if self._schema:
+            with self.transaction() as tx:
+                tx.execute(f'DROP SCHEMA IF EXISTS "{self._schema}" CASCADE')
+
+    def _storage_error(self, exc: Exception) -> StorageUnavailable | None:
+        if isinstance(exc, StorageUnavailable):
+            return exc
+        if not isinstance(exc, psycopg.Error):
+            return None
+        if isinstance(exc, pg_errors.LockNotAvailable | pg_errors.DeadlockDetected):
+            what, hint = "is locked", "another writer holds the lock; retry"
+        elif isinstance(exc, pg_errors.DiskFull | pg_errors.OutOfMemory):
+            what, hint = "is full", "free disk space on the database server"
+        elif isinstance(exc, pg_errors.DataCorrupted | pg_errors.IndexCorrupted):
+            what, hint = "reports corruption", "restore from a backup"
+        elif isinstance(exc, psycopg.OperationalError):
+            what, hint = "is unreachable", "check the server and the DSN"
+        else:
+            what, hint = "failed", "see the log for details"
+        return StorageUnavailable(
+            f"{self.description} {what} ({str(exc).strip()}); nothing was acknowledged: {hint}"
+        )
