@@ -1,0 +1,171 @@
+"""The gateway configuration: one YAML file per site, loaded into frozen dataclasses."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from eth_utils import is_address, to_checksum_address
+
+from wattnet.gateway.errors import GatewayConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class StationConfig:
+    """One charge point of the site, as the operator registered it."""
+
+    charge_point_id: str
+    security_profile: int
+    keystore: Path
+    password_hash: str | None = None
+    tariffs: Mapping[int, int] = field(default_factory=dict)  # credit id -> credits per kWh
+    rated_power_w: int = 22_000
+    connectors: int = 2
+    meter_public_key: str | None = None  # hex: DER SubjectPublicKeyInfo or 64-byte x || y
+    meter_serial: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.security_profile not in (1, 2, 3):
+            raise GatewayConfigError(
+                f"station {self.charge_point_id}: security_profile must be 1, 2 or 3"
+            )
+        if self.security_profile in (1, 2) and not self.password_hash:
+            raise GatewayConfigError(
+                f"station {self.charge_point_id}: profile {self.security_profile} needs a "
+                "password_hash (create one with `wattnet gateway hash-password`)"
+            )
+        if not self.tariffs:
+            raise GatewayConfigError(f"station {self.charge_point_id}: give at least one tariff")
+        for credit_id, tariff in self.tariffs.items():
+            if credit_id < 0 or tariff <= 0:
+                raise GatewayConfigError(
+                    f"station {self.charge_point_id}: tariff for credit {credit_id} must be > 0"
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class TlsConfig:
+    """The TLS listener (security profiles 2 and 3)."""
+
+    port: int
+    cert_file: Path
+    key_file: Path
+    client_ca_file: Path | None = None  # CA of the stations' client certificates (profile 3)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    data_dir: Path
+    oracle_url: str
+    chain_id: int
+    settlement: str
+    stations: Mapping[str, StationConfig]
+    host: str = "127.0.0.1"
+    port: int | None = 9000  # plain WebSocket listener, profile 1 only; None disables it
+    tls: TlsConfig | None = None
+    passphrase_env: str = "WATTNET_KEYSTORE_PASSPHRASE"
+    heartbeat_interval: int = 300
+    credit_refresh_s: float = 60.0
+    pending_cost_ttl_s: float = 3_600.0
+    ws_ping_interval: float | None = None  # OCPP heartbeats already detect dead links
+    response_timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not is_address(self.settlement):
+            raise GatewayConfigError(f"settlement is not an address: {self.settlement!r}")
+        object.__setattr__(self, "settlement", to_checksum_address(self.settlement))
+        if self.port is None and self.tls is None:
+            raise GatewayConfigError("enable at least one listener: port or tls.port")
+        needs_tls = any(s.security_profile >= 2 for s in self.stations.values())
+        if needs_tls and self.tls is None:
+            raise GatewayConfigError("stations with security profile 2 or 3 need a tls section")
+        if any(s.security_profile == 3 for s in self.stations.values()) and (
+            self.tls is None or self.tls.client_ca_file is None
+        ):
+            raise GatewayConfigError("profile 3 stations need tls.client_ca_file")
+
+    def passphrase(self) -> str:
+        value = os.environ.get(self.passphrase_env)
+        if value is None:
+            raise GatewayConfigError(
+                f"set the keystore passphrase in the environment variable {self.passphrase_env}"
+            )
+        return value
+
+
+def _path(base: Path, value: Any) -> Path:
+    p = Path(str(value)).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+def station_from_dict(cp_id: str, raw: Mapping[str, Any], base: Path) -> StationConfig:
+    try:
+        return StationConfig(
+            charge_point_id=cp_id,
+            security_profile=int(raw.get("security_profile", 1)),
+            keystore=_path(base, raw["keystore"]),
+            password_hash=raw.get("password_hash"),
+            tariffs={int(k): int(v) for k, v in dict(raw.get("tariffs", {})).items()},
+            rated_power_w=int(raw.get("rated_power_w", 22_000)),
+            connectors=int(raw.get("connectors", 2)),
+            meter_public_key=raw.get("meter_public_key"),
+            meter_serial=raw.get("meter_serial"),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, GatewayConfigError):
+            raise
+        raise GatewayConfigError(f"station {cp_id}: {exc!r} (check the stations section)") from exc
+
+
+def config_from_dict(raw: Mapping[str, Any], base: Path) -> GatewayConfig:
+    try:
+        tls_raw = raw.get("tls")
+        tls = None
+        if tls_raw:
+            ca = tls_raw.get("client_ca_file")
+            tls = TlsConfig(
+                port=int(tls_raw["port"]),
+                cert_file=_path(base, tls_raw["cert_file"]),
+                key_file=_path(base, tls_raw["key_file"]),
+                client_ca_file=_path(base, ca) if ca else None,
+            )
+        stations = {
+            str(cp): station_from_dict(str(cp), s, base)
+            for cp, s in dict(raw.get("stations", {})).items()
+        }
+        port = raw.get("port", 9000)
+        return GatewayConfig(
+            data_dir=_path(base, raw["data_dir"]),
+            oracle_url=str(raw["oracle_url"]).rstrip("/"),
+            chain_id=int(raw["chain_id"]),
+            settlement=str(raw["settlement"]),
+            stations=stations,
+            host=str(raw.get("host", "127.0.0.1")),
+            port=None if port is None else int(port),
+            tls=tls,
+            passphrase_env=str(raw.get("passphrase_env", "WATTNET_KEYSTORE_PASSPHRASE")),
+            heartbeat_interval=int(raw.get("heartbeat_interval", 300)),
+            credit_refresh_s=float(raw.get("credit_refresh_s", 60.0)),
+            pending_cost_ttl_s=float(raw.get("pending_cost_ttl_s", 3_600.0)),
+            ws_ping_interval=raw.get("ws_ping_interval"),
+        )
+    except GatewayConfigError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise GatewayConfigError(f"gateway config: missing or bad value {exc!r}") from exc
+
+
+def load_config(path: Path) -> GatewayConfig:
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise GatewayConfigError(f"cannot read gateway config {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise GatewayConfigError(f"gateway config {path} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise GatewayConfigError(f"gateway config {path} must be a mapping")
+    return config_from_dict(raw, path.parent)

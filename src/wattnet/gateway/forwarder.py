@@ -1,0 +1,115 @@
+"""Forwards queued receipts to the oracle over HTTP until the oracle acknowledges each.
+
+200 with status accepted/duplicate/quarantined: durably stored there, stop. 4xx: the oracle
+refuses the payload; kept locally as rejected with the reason, logged loudly. 5xx, timeouts and
+connection errors: retried with exponential backoff and jitter. Nothing is ever deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+from wattnet.gateway.store import ACKED, PENDING, REJECTED, GatewayStore, OutboxItem
+
+log = logging.getLogger(__name__)
+ACK_STATUSES = frozenset({"accepted", "duplicate", "quarantined"})
+
+
+class Forwarder:
+    def __init__(
+        self,
+        store: GatewayStore,
+        oracle_url: str,
+        clock: Callable[[], float],
+        *,
+        rng: random.Random | None = None,
+        base_delay_s: float = 1.0,
+        max_delay_s: float = 300.0,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self._store = store
+        self._url = oracle_url.rstrip("/") + "/v1/receipts"
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._base = base_delay_s
+        self._max = max_delay_s
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="receipt-forwarder")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+
+    def _backoff(self, attempts: int) -> float:
+        delay = min(self._max, self._base * 2 ** min(attempts, 20))
+        return delay * (0.5 + self._rng.random() / 2)
+
+    async def _run(self) -> None:
+        self._session = aiohttp.ClientSession(timeout=self._timeout)
+        while True:
+            try:
+                await self.flush()
+            except Exception:  # the loop must survive anything; the queue is durable
+                log.exception("receipt forwarder pass failed; retrying")
+            nxt = await asyncio.to_thread(self._store.next_due_time)
+            wait = 30.0 if nxt is None else max(0.05, nxt - self._clock())
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=min(wait, 30.0))
+            except TimeoutError:
+                pass
+
+    async def flush(self) -> int:
+        """Send every due receipt once; returns how many the oracle acknowledged."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        acked = 0
+        items = await asyncio.to_thread(self._store.due, self._clock())
+        for item in items:
+            state, reason = await self._send(item)
+            next_at = self._clock() + (self._backoff(item.attempts) if state == PENDING else 0)
+            await asyncio.to_thread(self._store.mark, item, state, reason, next_at)
+            acked += state == ACKED
+        return acked
+
+    async def _send(self, item: OutboxItem) -> tuple[str, str | None]:
+        assert self._session is not None
+        tag = f"receipt {item.station_id.hex()[:10]}/{item.session_id}"
+        try:
+            async with self._session.post(
+                self._url, data=item.body, headers={"Content-Type": "application/json"}
+            ) as resp:
+                text = await resp.text()
+                if resp.status == 200:
+                    body: Any = await resp.json(content_type=None)
+                    status = body.get("status") if isinstance(body, dict) else None
+                    if status in ACK_STATUSES:
+                        log.info("%s acknowledged by the oracle: %s", tag, status)
+                        return ACKED, str(status)
+                    return PENDING, f"oracle answered 200 without a known status: {text[:200]}"
+                if 400 <= resp.status < 500:
+                    log.error("%s REJECTED by the oracle (%d): %s; kept locally, not retried",
+                              tag, resp.status, text[:500])
+                    return REJECTED, f"HTTP {resp.status}: {text[:500]}"
+                log.warning("%s: oracle error %d; will retry", tag, resp.status)
+                return PENDING, f"HTTP {resp.status}"
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            log.warning("%s: oracle unreachable (%s); will retry", tag, exc)
+            return PENDING, f"{type(exc).__name__}: {exc}"

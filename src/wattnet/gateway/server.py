@@ -1,0 +1,206 @@
+"""The gateway process: WebSocket listeners, the handshake checks, and connected stations.
+
+One plain listener (security profile 1) and one TLS listener (profiles 2 and 3, TLS 1.2+) share
+one handler. The charge point id is the last path segment; the subprotocol (``ocpp2.0.1`` or
+``ocpp1.6``) picks the handler class. Refusals (auth, downgrade, certificate, subprotocol) are
+HTTP answers to the handshake, so a refused client never gets to send an OCPP message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import secrets
+import ssl
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
+
+from wattnet.domain import OcppVersion
+from wattnet.gateway.config import GatewayConfig
+from wattnet.gateway.credits import CreditCache, CreditSource
+from wattnet.gateway.errors import StationOfflineError
+from wattnet.gateway.forwarder import Forwarder
+from wattnet.gateway.handlers16 import ChargePoint16
+from wattnet.gateway.handlers201 import ChargePoint201
+from wattnet.gateway.protocol import GatewayChargePoint
+from wattnet.gateway.security import (
+    REFUSAL_STATUS,
+    PasswordVerifier,
+    Refusal,
+    charge_point_id_from_path,
+    check_handshake,
+    server_ssl_context,
+)
+from wattnet.gateway.sessions import SessionService
+from wattnet.gateway.signer import Signer
+from wattnet.gateway.store import GatewayStore
+
+log = logging.getLogger(__name__)
+SUBPROTOCOLS = (OcppVersion.V201.value, OcppVersion.V16.value)  # our preference order
+
+
+class Gateway:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        source: CreditSource,
+        signers: Mapping[str, Signer],
+        *,
+        clock: Callable[[], float] = time.time,
+        id_generator: Callable[[], str] = lambda: str(uuid.uuid4()),
+        forward: bool = True,
+    ) -> None:
+        missing = set(config.stations) - set(signers)
+        if missing:
+            raise StationOfflineError(f"no signer for stations {sorted(missing)}")
+        self.config = config
+        self.clock = clock
+        self.id_generator = id_generator
+        self.store = GatewayStore(config.data_dir / "gateway.sqlite3")
+        self.cache = CreditCache(source, clock, refresh_s=config.credit_refresh_s,
+                                 pending_ttl_s=config.pending_cost_ttl_s)
+        self.forwarder = Forwarder(self.store, config.oracle_url, clock)
+        self.service = SessionService(config, self.store, self.cache, signers, clock,
+                                      on_receipt=self.forwarder.wake)
+        self.stations: dict[str, GatewayChargePoint] = {}
+        self._verifier = PasswordVerifier()
+        self._servers: list[Server] = []
+        self._forward = forward
+        self.ports: dict[str, int] = {}
+
+    # ---- lifecycle ----
+    async def start(self) -> None:
+        restored = await self.service.restore()
+        if restored:
+            log.info("restored %d open transactions", restored)
+        common: dict[str, Any] = dict(
+            process_request=self._process_request,
+            select_subprotocol=self._select_subprotocol,
+            subprotocols=[*SUBPROTOCOLS],
+            compression=None,
+            ping_interval=self.config.ws_ping_interval,
+            ping_timeout=self.config.ws_ping_interval,
+            max_size=256 * 1024,
+            max_queue=4,
+            server_header=None,
+        )
+        if self.config.port is not None:
+            srv = await serve(self._handle, self.config.host, self.config.port, **common)
+            self._servers.append(srv)
+            self.ports["ws"] = srv.sockets[0].getsockname()[1]
+        if self.config.tls is not None:
+            ctx = server_ssl_context(self.config.tls)
+            srv = await serve(self._handle, self.config.host, self.config.tls.port, ssl=ctx,
+                              **common)
+            self._servers.append(srv)
+            self.ports["wss"] = srv.sockets[0].getsockname()[1]
+        if self._forward:
+            self.forwarder.start()
+        log.info("gateway listening on %s", self.ports)
+
+    async def stop(self) -> None:
+        for srv in self._servers:
+            srv.close()
+        for srv in self._servers:
+            await srv.wait_closed()
+        await self.forwarder.stop()
+        self.service.close()
+        self.store.close()
+
+    def freeze_heap(self) -> None:
+        """After warm-up: move long-lived objects out of the GC's generations (fewer pauses)."""
+        gc.collect()
+        gc.freeze()
+
+    # ---- handshake ----
+    def _select_subprotocol(self, connection: ServerConnection,
+                            subprotocols: list[str]) -> str | None:
+        for proto in SUBPROTOCOLS:
+            if proto in subprotocols:
+                return proto
+        return None
+
+    def _process_request(self, connection: ServerConnection,
+                         request: Request) -> Response | None:
+        cp_id = charge_point_id_from_path(request.path)
+        offered = [p.strip() for h in request.headers.get_all("Sec-WebSocket-Protocol")
+                   for p in h.split(",")]
+        peer = connection.transport.get_extra_info("peername")
+        ssl_obj: ssl.SSLObject | None = connection.transport.get_extra_info("ssl_object")
+        refusal = check_handshake(
+            self.config.stations.get(cp_id), cp_id, request.headers.get("Authorization"),
+            tls=ssl_obj is not None, peercert=ssl_obj.getpeercert() if ssl_obj else None,
+            verifier=self._verifier,
+        )
+        if refusal is None and not any(p in SUBPROTOCOLS for p in offered):
+            refusal = Refusal.NO_SUBPROTOCOL
+        if refusal is None:
+            return None
+        log.warning("refused %r from %s: %s", cp_id, peer, refusal.value)
+        status = REFUSAL_STATUS[refusal]
+        response = connection.respond(status, refusal.value + "\n")
+        if status == HTTPStatus.UNAUTHORIZED:
+            response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+        return response
+
+    # ---- connections ----
+    async def _handle(self, connection: ServerConnection) -> None:
+        assert connection.request is not None
+        cp_id = charge_point_id_from_path(connection.request.path)
+        cls = ChargePoint201 if connection.subprotocol == OcppVersion.V201 else ChargePoint16
+        cp = cls(cp_id, connection, self.service, self.clock, self.config.heartbeat_interval,
+                 self.config.response_timeout_s)
+        cp._unique_id_generator = self.id_generator  # noqa: SLF001 - the library's hook
+        old = self.stations.get(cp_id)
+        self.stations[cp_id] = cp
+        if old is not None:
+            log.warning("%s reconnected; closing its previous connection", cp_id)
+            await old._connection.close()  # noqa: SLF001
+        log.info("%s connected (%s)", cp_id, connection.subprotocol)
+        try:
+            await cp.serve()
+        except Exception as exc:  # a closed socket ends this station only
+            log.info("%s connection ended: %r", cp_id, exc)
+        finally:
+            if self.stations.get(cp_id) is cp:
+                del self.stations[cp_id]
+            log.info("%s disconnected", cp_id)
+
+    def _station(self, cp_id: str) -> ChargePoint16 | ChargePoint201:
+        cp = self.stations.get(cp_id)
+        if not isinstance(cp, ChargePoint16 | ChargePoint201):
+            raise StationOfflineError(f"charge point {cp_id} is not connected")
+        return cp
+
+    # ---- commands ----
+    async def remote_start(self, cp_id: str, connector_id: int, id_token: str) -> str:
+        return await self._station(cp_id).remote_start(connector_id, id_token)
+
+    async def start_for_app_driver(self, cp_id: str, connector_id: int, driver: str) -> str:
+        """Start a session for an app driver with a one-time idToken bound to the driver.
+
+        The caller must have authenticated the driver (see docs/gateway.md, ChargeRequest)."""
+        token = "APP" + secrets.token_hex(8).upper()
+        self.cache.bind_one_time_token(token, driver)
+        return await self.remote_start(cp_id, connector_id, token)
+
+    async def remote_stop(self, cp_id: str, tx_key: str) -> str:
+        return await self._station(cp_id).remote_stop(tx_key)
+
+    async def reset(self, cp_id: str, hard: bool = False) -> str:
+        return await self._station(cp_id).reset(hard)
+
+
+async def wait_forever(gateway: Gateway) -> None:
+    await gateway.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await gateway.stop()

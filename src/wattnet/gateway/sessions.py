@@ -1,0 +1,253 @@
+"""The session service: what handlers hand their work to. Never calls the chain.
+
+Authorizes drivers against the credit cache, opens transactions durably, follows meter values,
+asks for a remote stop when the cost approaches the reservation, and on the end builds, signs and
+stores the receipt (with verified OCMF data) in one commit before the charger is answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+from wattnet.chain.eip712 import Domain, receipt_digest
+from wattnet.chain.receipt_codec import signed_to_json
+from wattnet.domain import SessionReceipt, SignedReceipt, id_token_hash, station_id_for
+from wattnet.gateway.config import GatewayConfig, StationConfig
+from wattnet.gateway.credits import CreditCache, Reservation
+from wattnet.gateway.errors import MeterDataError
+from wattnet.gateway.ocmf import verify_session_meter_data
+from wattnet.gateway.signer import Signer
+from wattnet.gateway.store import PENDING, REJECTED, ClosedSession, GatewayStore
+from wattnet.gateway.transactions import (
+    LiveMeter,
+    Transaction,
+    max_energy_for,
+    session_cost,
+    session_energy,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+STOP_HEADROOM_S = 30  # stop this many seconds of rated power before the reservation is used up
+
+
+@dataclass(frozen=True, slots=True)
+class AuthDecision:
+    accepted: bool
+    driver: str | None
+    credit_id: int = 0
+    tariff: int = 0
+    reservation: Reservation | None = None
+
+
+class SessionService:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        store: GatewayStore,
+        cache: CreditCache,
+        signers: Mapping[str, Signer],
+        clock: Callable[[], float],
+        on_receipt: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._cache = cache
+        self._signers = signers
+        self._clock = clock
+        self._on_receipt = on_receipt
+        self._domain = Domain(config.chain_id, config.settlement).separator
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-db")
+        self._live: dict[tuple[str, str], LiveMeter] = {}
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    async def restore(self) -> int:
+        """Reload open transactions after a restart: their reservations hold again."""
+        txs = await self._db(self._store.open_transactions)
+        for tx in txs:
+            self._live[(tx.station, tx.tx_key)] = LiveMeter(
+                tx.meter_start_wh, tx.meter_start_wh, tx.start_time)
+            if tx.driver:
+                self._cache.restore(Reservation((tx.station, tx.tx_key), tx.driver,
+                                                tx.credit_id, tx.reserved, tx.start_time // 86_400))
+        return len(txs)
+
+    def station(self, cp_id: str) -> StationConfig:
+        return self._config.stations[cp_id]
+
+    # ---- authorization ----
+    async def authorize(self, cp_id: str, id_token: str, key: tuple[str, str] | None = None
+                        ) -> AuthDecision:
+        """Find the driver and the first credit id (in the station's tariff order) with room;
+        with ``key``, also reserve what the session may cost."""
+        driver = await self._cache.driver_for_token(id_token)
+        if driver is None:
+            return AuthDecision(False, None)
+        for credit_id, tariff in self.station(cp_id).tariffs.items():
+            account = await self._cache.account(driver, credit_id)
+            if account is None or self._cache.available(account, exclude=key) * 1000 < tariff:
+                continue  # not even 1 Wh affordable
+            if key is None:
+                return AuthDecision(True, driver, credit_id, tariff)
+            reservation = self._cache.reserve(key, account)
+            if reservation is not None:
+                return AuthDecision(True, driver, credit_id, tariff, reservation)
+        return AuthDecision(False, driver)
+
+    def _with_auth(self, tx: Transaction, d: AuthDecision, id_token: str) -> Transaction:
+        if not d.accepted or d.reservation is None:
+            return replace(tx, id_token_hash=id_token_hash(id_token))
+        self._cache.consume_one_time_token(id_token)
+        return replace(tx, driver=d.driver, credit_id=d.credit_id, tariff=d.tariff,
+                       reserved=d.reservation.amount, id_token_hash=id_token_hash(id_token))
+
+    # ---- OCPP 1.6 ----
+    async def start_16(self, cp_id: str, call_id: str, connector_id: int, id_tag: str,
+                       meter_start: int, start_time: int) -> tuple[Transaction, bool]:
+        """Open a transaction (idempotent per call id). Returns (tx, authorized)."""
+        pending_key = (cp_id, "call:" + call_id)
+        decision = await self.authorize(cp_id, id_tag, key=pending_key)
+
+        def make(tx_key: str) -> Transaction:
+            tx = Transaction(cp_id, tx_key, connector_id, start_time, meter_start)
+            return self._with_auth(tx, decision, id_tag)
+
+        tx, replayed = await self._db(self._store.open_16, call_id, make)
+        if decision.reservation is not None:
+            self._cache.finish(pending_key, 0)
+            if not replayed:
+                self._cache.restore(replace(decision.reservation, key=(cp_id, tx.tx_key)))
+        self._live.setdefault((cp_id, tx.tx_key), LiveMeter(meter_start, meter_start, start_time))
+        return tx, tx.driver is not None
+
+    # ---- OCPP 2.0.1 ----
+    async def event_201(self, cp_id: str, tx_key: str, connector_id: int, at: int,
+                        id_token: str | None, register_wh: int | None,
+                        signed: tuple[str, ...]) -> tuple[Transaction, bool | None]:
+        """Started/Updated: create or update the transaction; returns (tx, token accepted)."""
+        tx = await self._db(self._store.get_transaction, cp_id, tx_key)
+        accepted: bool | None = None
+        changed = False
+        if tx is None:
+            tx = Transaction(cp_id, tx_key, connector_id, at, register_wh)
+            self._live[(cp_id, tx_key)] = LiveMeter(register_wh, register_wh, at)
+            changed = True
+        if id_token is not None and not tx.closed:
+            if tx.driver is None:
+                decision = await self.authorize(cp_id, id_token, key=(cp_id, tx_key))
+                tx, changed = self._with_auth(tx, decision, id_token), True
+            accepted = tx.driver is not None and tx.id_token_hash == id_token_hash(id_token)
+        new_signed = tuple(s for s in signed if s not in tx.ocmf)
+        if new_signed and not tx.closed:
+            tx, changed = replace(tx, ocmf=tx.ocmf + new_signed), True
+        if changed and not tx.closed:
+            tx, _ = await self._db(self._store.save_transaction, tx)
+        if register_wh is not None:
+            self.meter(cp_id, tx_key, register_wh, at)
+        return tx, accepted
+
+    async def get(self, cp_id: str, tx_key: str) -> Transaction | None:
+        return await self._db(self._store.get_transaction, cp_id, tx_key)
+
+    # ---- meter values ----
+    def meter(self, cp_id: str, tx_key: str, register_wh: int, at: int) -> bool:
+        """Record a register reading; True once the charger should be told to stop."""
+        live = self._live.setdefault((cp_id, tx_key), LiveMeter())
+        if live.register_wh is None or at >= live.at:
+            live.register_wh, live.at = register_wh, at
+        r = self._cache.reservation((cp_id, tx_key))
+        if r is None or live.stop_requested:
+            return False
+        start = live.start_wh
+        tariff = self._tariff(cp_id, r.credit_id)
+        headroom = self.station(cp_id).rated_power_w * STOP_HEADROOM_S // 3600
+        if session_cost(session_energy(start, register_wh) + headroom, tariff) >= r.amount:
+            live.stop_requested = True
+            return True
+        return False
+
+    def stop_due(self, cp_id: str, tx_key: str) -> bool:
+        """True exactly once per transaction, after its cost approached the reservation."""
+        live = self._live.get((cp_id, tx_key))
+        if live is None or not live.stop_requested or live.stop_sent:
+            return False
+        live.stop_sent = True
+        return True
+
+    def _tariff(self, cp_id: str, credit_id: int) -> int:
+        return self.station(cp_id).tariffs.get(credit_id, 1)
+
+    # ---- end: receipt ----
+    async def end(self, cp_id: str, tx_key: str, meter_stop_wh: int | None, end_time: int,
+                  signed: tuple[str, ...] = ()) -> ClosedSession:
+        tx = await self._db(self._store.get_transaction, cp_id, tx_key)
+        if tx is None:  # never saw the start (e.g. 2.0.1 Ended only): record it, no driver
+            tx = Transaction(cp_id, tx_key, 0, end_time, meter_stop_wh)
+            await self._db(self._store.save_transaction, tx)
+        live = self._live.pop((cp_id, tx_key), None)
+        if meter_stop_wh is None and live is not None:
+            meter_stop_wh = live.register_wh
+        records = tx.ocmf + tuple(s for s in signed if s not in tx.ocmf)
+        now = int(self._clock())
+        station = self.station(cp_id)
+        costs: dict[str, int] = {}
+
+        def build(t: Transaction, session_id: int | None) -> tuple[bytes, str, str, str] | None:
+            if session_id is None or t.driver is None:
+                return None
+            energy = session_energy(t.meter_start_wh, meter_stop_wh)
+            allowed = max_energy_for(t.reserved, t.tariff)
+            if energy > allowed:
+                log.warning("%s tx %s: %d Wh exceeds the %d Wh the driver authorized; "
+                            "receipt capped", cp_id, tx_key, energy, allowed)
+                energy = allowed
+            receipt = SessionReceipt(
+                station_id=station_id_for(cp_id), session_id=session_id,
+                connector_id=t.connector_id, driver=t.driver, credit_id=t.credit_id,
+                energy_wh=energy, start_time=t.start_time, end_time=end_time,
+                cost=session_cost(energy, t.tariff),
+            )
+            state, reason, meter_text = PENDING, "", "\n".join(records) or None
+            if station.meter_public_key:
+                try:
+                    verified = verify_session_meter_data(
+                        records, public_key=station.meter_public_key,
+                        meter_serial=station.meter_serial, start_time=t.start_time,
+                        end_time=end_time, now=now)
+                    if not self._store.claim_ocmf_locked(verified.digests, cp_id, tx_key):
+                        raise MeterDataError("signed meter record already used by another session")
+                    if abs(verified.energy_wh - session_energy(t.meter_start_wh, meter_stop_wh)) > 1:
+                        raise MeterDataError(
+                            f"OCPP energy differs from the signed meter's {verified.energy_wh} Wh")
+                    meter_text = verified.text
+                except MeterDataError as exc:
+                    state, reason = REJECTED, f"meter data: {exc}"
+                    log.error("%s tx %s: receipt %d NOT forwarded, %s", cp_id, tx_key,
+                              session_id, reason)
+            signature = self._signers[cp_id].sign_digest(receipt_digest(self._domain, receipt))
+            body = json.dumps(signed_to_json(SignedReceipt(receipt, signature, meter_text)),
+                              separators=(",", ":"))
+            costs["cost"] = receipt.cost if state == PENDING else 0
+            return receipt.station_id, body, state, reason
+
+        def result(session_id: int | None) -> str:
+            return json.dumps({"sessionId": session_id, "authorized": tx.driver is not None})
+
+        closed = await self._db(self._store.close_transaction, cp_id, tx_key, build, result,
+                                float(now))
+        if not closed.replayed:
+            self._cache.finish((cp_id, tx_key), costs.get("cost", 0))
+            if closed.session_id is not None:
+                self._on_receipt()
+        return closed
