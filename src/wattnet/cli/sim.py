@@ -1,0 +1,266 @@
+"""``wattnet sim``: the token-economy model (``model``) and its named scenarios (``scenarios``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from wattnet.errors import ConfigError
+from wattnet.params import load_params
+
+log = logging.getLogger(__name__)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@click.group("sim", context_settings={"help_option_names": ["-h", "--help"]})
+def sim() -> None:
+    """Economic model of the token economy; network simulation."""
+
+
+@sim.command("scenarios")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def scenarios(as_json: bool) -> None:
+    """List the named scenarios of `wattnet sim model`."""
+    from wattnet.sim.model.scenarios import SCENARIOS
+
+    if as_json:
+        data = [
+            {
+                "name": s.name,
+                "description": s.description,
+                "moves": s.moves,
+                "overrides": dict(s.overrides),
+            }
+            for s in SCENARIOS.values()
+        ]
+        console.out(json.dumps(data, indent=2), highlight=False)
+        return
+    table = Table(title="Scenarios of `wattnet sim model --scenario NAME`")
+    for col in ("name", "what happens", "what it should move"):
+        table.add_column(col)
+    for s in SCENARIOS.values():
+        table.add_row(s.name, s.description, s.moves)
+    console.print(table)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
+def _metrics_table(summary: Any) -> Table:
+    from wattnet.sim.model.report_html import fmt
+
+    table = Table(
+        title=f"{summary.scenario}: {summary.runs} runs x {summary.stations:,} stations "
+        f"x {summary.days:,} days (seed {summary.seed})"
+    )
+    for col in ("metric", "unit", "p5", "p50", "p95"):
+        table.add_column(col, justify="right" if col.startswith("p") else "left")
+    for m in summary.metrics:
+        table.add_row(m.label, m.unit, fmt(m.p5), fmt(m.p50), fmt(m.p95))
+    return table
+
+
+def _region_table(summary: Any) -> Table:
+    from wattnet.sim.model.report_html import fmt, region_rows
+
+    table = Table(title=f"{summary.scenario}: operator payback and yield by region")
+    for col in (
+        "region",
+        "slots",
+        "payback p5 (d)",
+        "payback p50 (d)",
+        "payback p95 (d)",
+        "yield p50 (/yr)",
+    ):
+        table.add_column(col, justify="left" if col == "region" else "right")
+    for row in region_rows(summary):
+        table.add_row(row[0], *(fmt(float(c)) for c in row[1:]))
+    return table
+
+
+@sim.command("model")
+@click.option(
+    "--params",
+    "params_name",
+    default="local",
+    show_default=True,
+    help="Network name (params/<network>.yaml) or path to a params YAML file.",
+)
+@click.option(
+    "--scenario",
+    "scenario_names",
+    multiple=True,
+    default=("baseline",),
+    show_default=True,
+    help="Scenario name (repeatable), or 'all'.",
+)
+@click.option(
+    "--runs",
+    type=click.IntRange(1, 100_000),
+    default=20,
+    show_default=True,
+    help="Monte Carlo runs per scenario (or per sweep point).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(7, 36_500),
+    default=None,
+    help="Horizon in days [default: model.horizon_days].",
+)
+@click.option(
+    "--stations",
+    type=click.IntRange(1, 5_000_000),
+    default=None,
+    help="Station slots [default: model.stations].",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every run.")
+@click.option(
+    "--workers", type=click.IntRange(1, 256), default=None, help="Processes [default: all cores]."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write PNG plots and report.html into this directory.",
+)
+@click.option(
+    "--sweep",
+    "sweeps",
+    multiple=True,
+    metavar="KEY=V1,V2|KEY=LO:HI",
+    help="Sweep a params key over a grid of values (repeatable: a product grid).",
+)
+@click.option(
+    "--sweep-random",
+    type=click.IntRange(1, 100_000),
+    default=None,
+    metavar="N",
+    help="Sample N random points from the --sweep values or LO:HI ranges.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def model(
+    params_name: str,
+    scenario_names: tuple[str, ...],
+    runs: int,
+    days: int | None,
+    stations: int | None,
+    seed: int,
+    workers: int | None,
+    out_dir: Path | None,
+    sweeps: tuple[str, ...],
+    sweep_random: int | None,
+    as_json: bool,
+) -> None:
+    """Run the token-economy model: Monte Carlo over seeds, scenarios, parameter sweeps."""
+    from wattnet.sim.model.metrics import Summary, summarize
+    from wattnet.sim.model.montecarlo import run_model
+    from wattnet.sim.model.plots import plot_run
+    from wattnet.sim.model.report_html import write_report
+    from wattnet.sim.model.scenarios import SCENARIOS, get_scenario
+    from wattnet.sim.model.sweeps import grid, parse_axis, random_points, validate_points
+
+    params = load_params(params_name)
+    names = list(SCENARIOS) if "all" in scenario_names else list(dict.fromkeys(scenario_names))
+    for name in names:
+        get_scenario(name)
+    if sweep_random is not None and not sweeps:
+        raise ConfigError("--sweep-random N needs at least one --sweep KEY=V1,V2 or KEY=LO:HI")
+    axes = [parse_axis(s) for s in sweeps]
+    points = (
+        (random_points(axes, sweep_random, seed) if sweep_random else grid(axes)) if axes else []
+    )
+    point_params = validate_points(params, points)
+    if points and len(names) > 1:
+        raise ConfigError("--sweep runs one scenario; give a single --scenario")
+
+    summaries: list[Summary] = []
+    sweep_rows: list[tuple[dict[str, Any], Summary]] = []
+    plots: list[Path] = []
+    jobs = (
+        [(n, params, None) for n in names]
+        if not points
+        else [(names[0], p, pt) for p, pt in zip(point_params, points, strict=True)]
+    )
+    with _progress() as bar:
+        task = bar.add_task("model", total=runs * len(jobs))
+        for i, (name, job_params, point) in enumerate(jobs):
+            label = name if point is None else ", ".join(f"{k}={v}" for k, v in point.items())
+            bar.update(task, description=label)
+
+            def advance(done: int, total: int, base: int = i * runs) -> None:
+                bar.update(task, completed=base + done)
+
+            run = run_model(
+                job_params,
+                name,
+                runs=runs,
+                seed=seed,
+                days=days,
+                stations=stations,
+                workers=workers,
+                progress=advance,
+            )
+            summary = summarize(run)
+            if point is None:
+                summaries.append(summary)
+                if out_dir is not None:
+                    plots += plot_run(run, out_dir)
+            else:
+                sweep_rows.append((point, summary))
+    report = write_report(summaries, plots, out_dir, sweep_rows) if out_dir is not None else None
+    if as_json:
+        data = {
+            "scenarios": [s.to_dict() for s in summaries],
+            "sweep": [{"point": p, "summary": s.to_dict()} for p, s in sweep_rows],
+            "report": str(report) if report else None,
+        }
+        console.out(json.dumps(data, indent=2, default=str), highlight=False)
+        return
+    for s in summaries:
+        console.print(_metrics_table(s))
+        console.print(_region_table(s))
+        if not s.conservation_ok:
+            err_console.print(f"warning: {s.scenario}: token or fee conservation broken")
+    if sweep_rows:
+        _print_sweep(sweep_rows)
+    if report is not None:
+        console.print(f"report: {report}")
+
+
+def _print_sweep(rows: list[tuple[dict[str, Any], Any]]) -> None:
+    from wattnet.sim.model.report_html import fmt
+
+    keys = list(rows[0][0])
+    cols = (
+        "crossover_day",
+        "breakeven_y1",
+        "treasury_final",
+        "fraud_reward_share",
+        "gini_rewards",
+        "stations_final",
+    )
+    present = {m.key for m in rows[0][1].metrics}
+    shown = [c for c in cols if c in present]
+    table = Table(title="Sweep (p50 over runs)")
+    for col in (*keys, *shown):
+        table.add_column(col, justify="right")
+    for point, summary in rows:
+        table.add_row(*(str(point[k]) for k in keys), *(fmt(summary.metric(c).p50) for c in shown))
+    console.print(table)

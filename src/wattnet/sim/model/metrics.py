@@ -1,0 +1,197 @@
+"""What a designer asks of a model run, as percentiles over the Monte Carlo runs.
+
+Money is reported in whole units of credit id 1 (e.g. USDC), tokens in WATT, times in days.
+``inf`` means "not within the horizon" (never paid back, never crossed, never ran out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from wattnet.sim.model.dynamics import Batch
+from wattnet.sim.model.montecarlo import ModelRun
+from wattnet.sim.model.state import DAYS_PER_EPOCH
+
+PCTS = (5, 50, 95)
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    key: str
+    label: str
+    unit: str
+    p5: float
+    p50: float
+    p95: float
+
+
+@dataclass(frozen=True, slots=True)
+class RegionRow:
+    region: str
+    stations: int  # slots
+    payback_days_p50: float
+    payback_days_p5: float
+    payback_days_p95: float
+    yield_p50: float  # annual operator cash / outlay
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    scenario: str
+    network: str
+    runs: int
+    stations: int
+    days: int
+    seed: int
+    metrics: tuple[Metric, ...]
+    regions: tuple[RegionRow, ...]
+    conservation_ok: bool
+
+    def metric(self, key: str) -> Metric:
+        return next(m for m in self.metrics if m.key == key)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = _jsonable(asdict(self))
+        return out
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, float) and not np.isfinite(x):
+        return None if np.isnan(x) else ("inf" if x > 0 else "-inf")
+    return x
+
+
+def pct(values: NDArray[Any]) -> tuple[float, float, float]:
+    """5th/50th/95th percentiles without interpolating across inf; nan if no finite value."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        nan = float("nan")
+        return nan, nan, nan
+    p5, p50, p95 = (float(np.percentile(v, p, method="nearest")) for p in PCTS)
+    return p5, p50, p95
+
+
+def bands(series: NDArray[Any]) -> NDArray[np.float64]:
+    """(3, epochs) percentile bands of a (runs, epochs) series."""
+    return np.asarray(np.percentile(series, PCTS, axis=0), dtype=np.float64)
+
+
+def first_epoch(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Per run, the day at the end of the first epoch where ``mask`` holds, else inf."""
+    hit = mask.any(axis=1)
+    idx = mask.argmax(axis=1)
+    return np.where(hit, (idx + 1) * DAYS_PER_EPOCH, np.inf).astype(np.float64)
+
+
+def conservation_ok(run: ModelRun) -> bool:
+    led, fees = run.batch.ledger, run.batch.fees
+    held = sum(led[k] for k in ("treasury", "pool", "operators", "staked", "watchers", "burned"))
+    tokens = np.array_equal(run.inputs.genesis_u + led["minted"], held)
+    minted = np.array_equal(led["minted"], led["emitted"])
+    split = np.array_equal(
+        fees["fees"], fees["operator_fees"] + fees["treasury_fees"] + fees["referrer_fees"]
+    )
+    return bool(tokens and minted and split)
+
+
+def summarize(run: ModelRun) -> Summary:
+    b: Batch = run.batch
+    s = b.series
+    unit = 10.0**run.inputs.credit_decimals
+    years = [y for y in (1, 3, 5, 10) if y * 365 <= run.inputs.days]
+    emission_value = s["emission"] * s["price"]  # credits per epoch
+    crossover = first_epoch(s["treasury_income"] >= emission_value)
+    depleted = first_epoch(s["treasury_credits"] < 0)
+    income_rate = s["treasury_income"][:, -13:].mean(axis=1) / DAYS_PER_EPOCH
+    opex = run.inputs.cfg.treasury["opex_per_day"]
+    burn = np.maximum(opex - income_rate, 0.0)
+    final = s["treasury_credits"][:, -1]
+    runway_end = np.where(burn > 0, np.maximum(final, 0) / np.where(burn > 0, burn, 1), np.inf)
+    fraud_share = np.divide(
+        b.fees["fraud_rewards"].astype(np.float64),
+        b.fees["rewards"].astype(np.float64),
+        out=np.zeros(len(b.run_ids)),
+        where=b.fees["rewards"] > 0,
+    )
+    wash_pays = (s["price"] > s["breakeven_price"]).mean(axis=1)
+    rows: list[Metric] = []
+
+    def add(key: str, label: str, unit_: str, values: NDArray[Any]) -> None:
+        rows.append(Metric(key, label, unit_, *pct(values)))
+
+    add("price_final", "WATT price at the end", "credit/WATT", s["price"][:, -1] / unit)
+    for y in years:
+        e = y * 365 // DAYS_PER_EPOCH - 1
+        add(
+            f"breakeven_y{y}",
+            f"self-charging break-even WATT price, year {y}",
+            "credit/WATT",
+            s["breakeven_price"][:, e] / unit,
+        )
+        add(f"price_y{y}", f"WATT price, year {y}", "credit/WATT", s["price"][:, e] / unit)
+    shocks = run.inputs.cfg.shocks
+    n_e = run.inputs.epochs
+    lo = min(int(shocks["demand_shock_start_day"]) // DAYS_PER_EPOCH, n_e - 1)
+    width = max(int(shocks["demand_shock_days"]), 91) // DAYS_PER_EPOCH
+    add(
+        "fees_shock_window",
+        f"fees in the demand-shock window (epochs {lo}..{lo + width - 1})",
+        "credit",
+        s["fees"][:, lo : lo + width].sum(axis=1) / unit,
+    )
+    crash = min(int(shocks["price_crash_day"]) // DAYS_PER_EPOCH + 4, n_e - 1)
+    add(
+        "price_after_crash_day",
+        f"WATT price 4 weeks after the crash day (epoch {crash})",
+        "credit/WATT",
+        s["price"][:, crash] / unit,
+    )
+    add("wash_profitable_share", "share of epochs where self-charging pays", "ratio", wash_pays)
+    add("crossover_day", "treasury fee income overtakes emission value", "day", crossover)
+    add("treasury_depleted_day", "treasury runs out of credits", "day", depleted)
+    add("treasury_runway_end", "treasury runway after the horizon", "day", runway_end)
+    add("treasury_final", "treasury credits at the end", "credit", final / unit)
+    add("fraud_reward_share", "share of rewards paid for fraudulent energy", "ratio", fraud_share)
+    add("gini_rewards", "Gini of rewards across operators", "ratio", b.gini)
+    add("top_operator_share", "largest operator's share of rewards", "ratio", b.top_operator_share)
+    add("stations_final", "active stations at the end", "stations", s["stations"][:, -1])
+    add("supply_final", "WATT supply at the end", "WATT", s["supply"][:, -1])
+    add("burned_total", "WATT burned (buy-back and slashing)", "WATT", s["burned"][:, -1])
+    add("fees_total", "fees paid by drivers", "credit", b.fees["fees"] / unit)
+    add("utilization_final", "network utilization, last epoch", "ratio", s["utilization"][:, -1])
+    counts = _region_counts(run)
+    regions = tuple(
+        RegionRow(r.name, counts[g], *_pb(b.payback_days[:, g]), pct(b.yield_[:, g])[1])
+        for g, r in enumerate(run.inputs.cfg.regions)
+    )
+    return Summary(
+        scenario=run.scenario,
+        network=run.params.network,
+        runs=run.runs,
+        stations=run.inputs.stations,
+        days=run.inputs.days,
+        seed=run.seed,
+        metrics=tuple(rows),
+        regions=regions,
+        conservation_ok=conservation_ok(run),
+    )
+
+
+def _pb(values: NDArray[Any]) -> tuple[float, float, float]:
+    p5, p50, p95 = pct(values)
+    return p50, p5, p95
+
+
+def _region_counts(run: ModelRun) -> list[int]:
+    from wattnet.sim.model.state import region_counts
+
+    return region_counts(run.inputs)
