@@ -1,0 +1,201 @@
+"""Oracle test fixtures: role keys, station/receipt factories, both storage backends.
+
+Every store-backed test runs against SQLite and PostgreSQL (``backend`` fixture). PostgreSQL
+needs WATTNET_TEST_PG_DSN (``eval "$(tools/ci_postgres.sh)"``); without it those tests FAIL
+with instructions, unless WATTNET_TEST_PG=off says explicitly to run SQLite only.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt
+from wattnet.chain.receipt_codec import signed_to_json
+from wattnet.domain import SessionReceipt, SignedReceipt, StationInfo, station_id_for
+from wattnet.oracle.config import OracleConfig, PlausibilityLimits
+from wattnet.oracle.directory import CachedStationDirectory, InMemoryStationDirectory
+from wattnet.oracle.ingest import Ingestor
+from wattnet.oracle.metrics import Metrics
+from wattnet.oracle.store_base import Store
+from wattnet.oracle.store_postgres import PostgresStore
+from wattnet.oracle.store_sqlite import SqliteStore
+from wattnet.oracle.verify import Verifier
+
+CHAIN_ID = 31337
+CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+DOMAIN = Domain(CHAIN_ID, CONTRACT)
+T0 = 1_750_000_000
+
+BACKENDS = ["sqlite"] if os.environ.get("WATTNET_TEST_PG") == "off" else ["sqlite", "postgres"]
+
+
+def pg_dsn() -> str:
+    dsn = os.environ.get("WATTNET_TEST_PG_DSN")
+    if not dsn:
+        pytest.fail(
+            "PostgreSQL tests need WATTNET_TEST_PG_DSN: run `eval \"$(tools/ci_postgres.sh)\"` "
+            "first, or set WATTNET_TEST_PG=off to run the SQLite backend only",
+            pytrace=False,
+        )
+    return dsn
+
+
+def key(role: str) -> bytes:
+    """A deterministic private key per role name."""
+    from eth_utils.crypto import keccak
+
+    return keccak(f"wattnet-test-{role}".encode())
+
+
+@dataclass
+class Clock:
+    now: float = float(T0)
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def make_store(backend: str, tmp_path: Path) -> Iterator[Callable[[], Store]]:
+    """Opens (and re-opens, like a restarted process) the same database."""
+    opened: list[Store] = []
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+
+    def _open() -> Store:
+        store: Store
+        if backend == "sqlite":
+            store = SqliteStore(tmp_path / "oracle.db")
+        else:
+            store = PostgresStore(pg_dsn(), schema=schema)
+        store.migrate()
+        opened.append(store)
+        return store
+
+    yield _open
+    for s in opened:
+        try:
+            s.close()
+        except Exception:
+            pass
+    if backend == "postgres" and os.environ.get("WATTNET_TEST_PG_DSN"):
+        cleanup = PostgresStore(pg_dsn(), schema=schema)
+        cleanup.drop_schema()
+        cleanup.close()
+
+
+@pytest.fixture
+def store(make_store: Callable[[], Store]) -> Store:
+    return make_store()
+
+
+@pytest.fixture
+def directory() -> InMemoryStationDirectory:
+    return InMemoryStationDirectory()
+
+
+@dataclass(frozen=True)
+class Station:
+    info: StationInfo
+    key: bytes
+    name: str
+
+
+@pytest.fixture
+def create_station(directory: InMemoryStationDirectory) -> Callable[..., Station]:
+    def _create(name: str = "CP-1", **overrides: Any) -> Station:
+        signer_key = overrides.pop("key", key(f"station-{name}"))
+        info = StationInfo(
+            station_id=station_id_for(name),
+            operator=overrides.pop("operator", address_of_private_key(key("operator"))),
+            signer=address_of_private_key(signer_key),
+            rated_power_w=overrides.pop("rated_power_w", 22_000),
+            connector_count=overrides.pop("connector_count", 2),
+            active=overrides.pop("active", True),
+            meter_public_key=overrides.pop("meter_public_key", None),
+        )
+        info = replace(info, **overrides)
+        directory.put(info)
+        return Station(info, signer_key, name)
+
+    return _create
+
+
+@pytest.fixture
+def station(create_station: Callable[..., Station]) -> Station:
+    return create_station()
+
+
+DRIVER = address_of_private_key(key("driver"))
+
+
+def make_receipt(st: Station, session_id: int = 1, **fields: Any) -> SessionReceipt:
+    values: dict[str, Any] = {
+        "station_id": st.info.station_id, "session_id": session_id, "connector_id": 1,
+        "driver": DRIVER, "credit_id": 1, "energy_wh": 10_000,
+        "start_time": T0 - 7200 + 3600 * 0, "end_time": T0 - 3600, "cost": 3_500_000,
+    }
+    values.update(fields)
+    return SessionReceipt(**values)
+
+
+def sign(st: Station, r: SessionReceipt, meter_data: str | None = None,
+         signer_key: bytes | None = None, domain: Domain = DOMAIN) -> dict[str, Any]:
+    sig = sign_receipt(signer_key or st.key, domain, r)
+    return signed_to_json(SignedReceipt(r, sig, meter_data))
+
+
+@pytest.fixture
+def create_receipt() -> Callable[..., dict[str, Any]]:
+    """Signed wire JSON for ``station``; receipt fields and ``meter_data`` by keyword."""
+
+    def _create(st: Station, session_id: int = 1, meter_data: str | None = None,
+                **fields: Any) -> dict[str, Any]:
+        return sign(st, make_receipt(st, session_id, **fields), meter_data)
+
+    return _create
+
+
+@pytest.fixture
+def config() -> OracleConfig:
+    return OracleConfig(chain_id=CHAIN_ID, settlement_contract=CONTRACT,
+                        plausibility=PlausibilityLimits(max_stations_per_signer=3,
+                                                        max_stations_per_operator=50))
+
+
+@pytest.fixture
+def make_ingestor(
+    store: Store, directory: InMemoryStationDirectory, config: OracleConfig, clock: Clock
+) -> Callable[..., Ingestor]:
+    def _make(cfg: OracleConfig | None = None, st: Store | None = None) -> Ingestor:
+        cached = CachedStationDirectory(directory, ttl_s=60, clock=clock)
+        return Ingestor(st or store, Verifier(DOMAIN.separator, cached), cfg or config,
+                        Metrics(), clock)
+
+    return _make
+
+
+@pytest.fixture
+def ingestor(make_ingestor: Callable[..., Ingestor]) -> Ingestor:
+    return make_ingestor()
+
+
+def rows(store: Store, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    with store.transaction() as tx:
+        return tx.query(sql, params)
