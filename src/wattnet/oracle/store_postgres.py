@@ -111,5 +111,10 @@ class PostgresStore(Store):
         else:
             what, hint = "failed", "see the log for details"
         return StorageUnavailable(
-            f"{self.description} {what} ({str(exc).strip()}); nothing was acknowledged: {hint}"
+            f"{self.description} {what} ({_first_line(exc)}); nothing was acknowledged: {hint}"
         )
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

@@ -180,13 +180,22 @@ def config() -> OracleConfig:
 
 
 @pytest.fixture
-def make_ingestor(
-    store: Store, directory: InMemoryStationDirectory, config: OracleConfig, clock: Clock
+def ingestor_for(
+    directory: InMemoryStationDirectory, config: OracleConfig, clock: Clock
 ) -> Callable[..., Ingestor]:
-    def _make(cfg: OracleConfig | None = None, st: Store | None = None) -> Ingestor:
+    """An ingestor over a given store (no backend parametrization of its own)."""
+
+    def _make(st: Store, cfg: OracleConfig | None = None) -> Ingestor:
         cached = CachedStationDirectory(directory, ttl_s=60, clock=clock)
-        return Ingestor(st or store, Verifier(DOMAIN.separator, cached), cfg or config,
-                        Metrics(), clock)
+        return Ingestor(st, Verifier(DOMAIN.separator, cached), cfg or config, Metrics(), clock)
+
+    return _make
+
+
+@pytest.fixture
+def make_ingestor(store: Store, ingestor_for: Callable[..., Ingestor]) -> Callable[..., Ingestor]:
+    def _make(cfg: OracleConfig | None = None, st: Store | None = None) -> Ingestor:
+        return ingestor_for(st or store, cfg)
 
     return _make
 
