@@ -90,6 +90,7 @@ class Gateway:
             max_size=256 * 1024,
             max_queue=4,
             server_header=None,
+            backlog=1024,
         )
         if self.config.port is not None:
             srv = await serve(self._handle, self.config.host, self.config.port, **common)
