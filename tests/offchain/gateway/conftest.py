@@ -147,6 +147,7 @@ class Harness:
                    max_version: ssl.TLSVersion | None = None) -> ssl.SSLContext:
         ctx = ssl.create_default_context(cafile=str(self.pki.ca_file))
         if max_version is not None:
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # let the client really offer old TLS
             ctx.minimum_version = ssl.TLSVersion.TLSv1
             ctx.maximum_version = max_version
         if rogue:

@@ -1,0 +1,141 @@
+"""THREATS.md, OCPP central system: malformed frames and schema violations get the CallError the
+OCPP-J spec of each version prescribes; the connection and every other station keep working."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import Harness
+
+from wattnet.domain import OcppVersion
+
+V16, V201 = OcppVersion.V16, OcppVersion.V201
+
+# (raw frame, expected message id, 1.6 code, 2.0.1 code)
+FRAME_CASES = [
+    ("not json at all", "-1", "FormationViolation", "RpcFrameworkError"),
+    ('[2,"t1","Heartbeat",{', "-1", "FormationViolation", "RpcFrameworkError"),  # truncated
+    ('{"action":"Heartbeat"}', "-1", "FormationViolation", "RpcFrameworkError"),  # not an array
+    ("[]", "-1", "FormationViolation", "RpcFrameworkError"),
+    ('[2,"t2","Heartbeat"]', "t2", "FormationViolation", "RpcFrameworkError"),  # 3 elements
+    ('[2,"t3","Heartbeat",{},{}]', "t3", "FormationViolation", "RpcFrameworkError"),  # 5
+    ('[2,17,"Heartbeat",{}]', "-1", "FormationViolation", "RpcFrameworkError"),  # id not str
+    ('[2,"' + "x" * 37 + '","Heartbeat",{}]', "-1", "FormationViolation", "RpcFrameworkError"),
+    ('[7,"t4","Heartbeat",{}]', "t4", "FormationViolation", "MessageTypeNotSupported"),
+    ('["2","t5","Heartbeat",{}]', "t5", "FormationViolation", "MessageTypeNotSupported"),
+    ('[2,"t6","Heartbeat",[]]', "t6", "FormationViolation", "FormatViolation"),  # payload
+    ('[2,"t7",42,{}]', "t7", "FormationViolation", "RpcFrameworkError"),  # action not str
+]
+
+
+@pytest.mark.parametrize("version", [V16, V201])
+@pytest.mark.parametrize(("frame", "uid", "code16", "code201"), FRAME_CASES)
+def test_malformed_frame__gets_the_version_specific_call_error_and_connection_survives(
+    harness: Harness, version: OcppVersion, frame: str, uid: str, code16: str, code201: str
+) -> None:
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP16" if version == V16 else "CP201", version)
+        other = await h.connected("CPX", V16)
+        reply = await cp.exchange_raw(frame, uid)
+        assert reply is not None and reply[0] == 4
+        assert reply[1] == uid
+        assert reply[2] == (code16 if version == V16 else code201)
+        assert isinstance(reply[3], str) and isinstance(reply[4], dict)
+        assert "currentTime" in await cp.heartbeat()  # same connection still served
+        assert "currentTime" in await other.heartbeat()  # other station untouched
+
+    harness.run(scenario)
+
+
+def test_binary_frame__is_refused_with_a_frame_error(harness: Harness) -> None:
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP201", V201)
+        reply = await cp.exchange_raw(b"\x00\x01garbage")
+        assert reply is not None and reply[:3] == [4, "-1", "RpcFrameworkError"]
+        assert "currentTime" in await cp.heartbeat()
+
+    harness.run(scenario)
+
+
+@pytest.mark.parametrize(("version", "action", "code"), [
+    (V16, "FlyToTheMoon", "NotImplemented"),  # unknown action
+    (V201, "FlyToTheMoon", "NotImplemented"),
+    (V16, "DiagnosticsStatusNotification", "NotSupported"),  # known, not supported here
+    (V201, "NotifyReport", "NotSupported"),
+    (V201, "StartTransaction", "NotImplemented"),  # a 1.6 action is unknown to 2.0.1
+])
+def test_action__unknown_is_not_implemented_known_is_not_supported(
+    harness: Harness, version: OcppVersion, action: str, code: str
+) -> None:
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP16" if version == V16 else "CP201", version)
+        reply = await cp.exchange_raw(json.dumps([2, "a1", action, {}]), "a1")
+        assert reply is not None and reply[:3] == [4, "a1", code]
+
+    harness.run(scenario)
+
+
+SCHEMA_CASES = [
+    # (version, action, payload, 1.6/2.0.1 code)
+    (V16, "Authorize", {"idTag": 42}, "TypeConstraintViolation"),
+    (V16, "Authorize", {}, "OccurenceConstraintViolation"),  # the 1.6 spelling
+    (V16, "Authorize", {"idTag": "x" * 21}, "TypeConstraintViolation"),  # CiString20
+    (V16, "Authorize", {"idTag": "A", "extra": 1}, "FormationViolation"),
+    (V16, "StatusNotification", {"connectorId": 1, "errorCode": "Melted", "status": "Available"},
+     "PropertyConstraintViolation"),
+    (V201, "Authorize", {"idToken": {"idToken": "A", "type": "Telepathy"}},
+     "PropertyConstraintViolation"),
+    (V201, "Authorize", {}, "OccurrenceConstraintViolation"),
+    (V201, "Authorize", {"idToken": {"idToken": 5, "type": "ISO14443"}},
+     "TypeConstraintViolation"),
+    (V201, "Heartbeat", {"unexpected": True}, "FormatViolation"),
+    (V201, "TransactionEvent", {"eventType": "Paused", "timestamp": "2026-01-01T00:00:00Z",
+     "triggerReason": "Authorized", "seqNo": 0, "transactionInfo": {"transactionId": "T"}},
+     "PropertyConstraintViolation"),
+]
+
+
+@pytest.mark.parametrize(("version", "action", "payload", "code"), SCHEMA_CASES)
+def test_schema_violation__gets_the_matching_call_error(
+    harness: Harness, version: OcppVersion, action: str, payload: dict[str, object], code: str
+) -> None:
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP16" if version == V16 else "CP201", version)
+        reply = await cp.exchange_raw(json.dumps([2, "s1", action, payload]), "s1")
+        assert reply is not None and reply[:3] == [4, "s1", code]
+        assert "currentTime" in await cp.heartbeat()
+
+    harness.run(scenario)
+
+
+@pytest.mark.parametrize("frame", [
+    '[3,"nobody-asked",{}]',
+    '[4,"nobody-asked","GenericError","x",{}]',
+    '[3,"short"]',
+    '[4,17,"GenericError"]',
+    "[3]",
+])
+def test_call_result_or_error__is_never_answered(harness: Harness, frame: str) -> None:
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP16")
+        assert await cp.exchange_raw(frame, "nobody-asked", timeout=0.5) is None
+        assert await cp.exchange_raw(frame, None, timeout=0.3) is None  # not even with "-1"
+        assert cp.unanswered == []
+        assert "currentTime" in await cp.heartbeat()
+
+    harness.run(scenario)
+
+
+def test_garbage_storm_on_one_station__other_station_keeps_charging(harness: Harness) -> None:
+    async def scenario(h: Harness) -> None:
+        from conftest import RFID
+
+        bad = await h.connected("CPX")
+        good = await h.connected("CP201", V201)
+        for i in range(50):
+            await bad.send_raw(["{", "[2,", "[9]", '[2,"g","Nope",{}]', "\x00"][i % 5])
+        assert await good.charge(RFID, 2_000) == "Accepted"
+        assert "currentTime" in await bad.heartbeat()
+
+    harness.run(scenario)

@@ -1,0 +1,192 @@
+"""THREATS.md: missing or wrong Basic Auth, user name not the charge point id, missing
+subprotocol, profile downgrade, TLS below 1.2, wrong client certificate: refused before any
+message. Passwords are stored hashed."""
+
+from __future__ import annotations
+
+import ssl
+
+import pytest
+from conftest import PASSWORD, Harness
+from websockets.exceptions import InvalidMessage, InvalidStatus
+
+from wattnet.domain import OcppVersion
+from wattnet.gateway.errors import GatewayConfigError
+from wattnet.gateway.security import (
+    PasswordVerifier,
+    charge_point_id_from_path,
+    hash_password,
+    parse_basic_auth,
+    server_ssl_context,
+    verify_password,
+)
+
+
+async def _refused(h: Harness, cp_id: str, status: int, **kw: object) -> None:
+    assert h.gateway is not None
+    before = h.gateway.stations.get(cp_id)
+    cp = h.charger(cp_id, **kw)  # type: ignore[arg-type]
+    with pytest.raises(InvalidStatus) as info:
+        await cp.connect()
+    assert info.value.response.status_code == status
+    assert h.gateway.stations.get(cp_id) is before  # no session was created or replaced
+
+
+@pytest.mark.parametrize(("kw", "status"), [
+    ({"password": None}, 401),  # no Authorization header
+    ({"password": "wrong-password-but-long-enough"}, 401),
+    ({"user": "CPY"}, 401),  # CPY's name on CP16's URL, right password
+    ({"subprotocols": []}, 400),
+    ({"subprotocols": ["ocpp1.5"]}, 400),
+])
+def test_profile1_handshake__refused_before_any_message(
+    harness: Harness, kw: dict[str, object], status: int
+) -> None:
+    async def scenario(h: Harness) -> None:
+        await _refused(h, "CP16", status, **kw)
+        ok = await h.connected("CP16")  # the right credentials still work afterwards
+        assert "currentTime" in await ok.heartbeat()
+
+    harness.run(scenario)
+
+
+def test_unknown_charge_point__refused(harness: Harness) -> None:
+    async def scenario(h: Harness) -> None:
+        await _refused(h, "NOT-REGISTERED", 404)
+
+    harness.run(scenario)
+
+
+def test_profile2_station_on_plain_port__is_a_downgrade_and_refused(harness: Harness) -> None:
+    async def scenario(h: Harness) -> None:
+        from wattnet.sim.chargepoint import SimChargePoint
+
+        cp = SimChargePoint(h.ws_url(), "CP2", OcppVersion.V16, password=PASSWORD)
+        with pytest.raises(InvalidStatus) as info:
+            await cp.connect()
+        assert info.value.response.status_code == 403
+
+    harness.run(scenario)
+
+
+def test_profile3_station_on_plain_port_or_with_password_only__refused(harness: Harness) -> None:
+    async def scenario(h: Harness) -> None:
+        from wattnet.sim.chargepoint import SimChargePoint
+
+        plain = SimChargePoint(h.ws_url(), "CP3", OcppVersion.V201, password=PASSWORD)
+        with pytest.raises(InvalidStatus) as info:
+            await plain.connect()
+        assert info.value.response.status_code == 403
+        no_cert = h.charger("CP3", OcppVersion.V201, ssl_context=h.client_ssl(None),
+                            password=PASSWORD)
+        with pytest.raises(InvalidStatus) as info:
+            await no_cert.connect()
+        assert info.value.response.status_code == 403
+
+    harness.run(scenario)
+
+
+def test_profile1_station_on_tls_port__refused(harness: Harness) -> None:
+    async def scenario(h: Harness) -> None:
+        from wattnet.sim.chargepoint import SimChargePoint
+
+        cp = SimChargePoint(h.wss_url(), "CP16", OcppVersion.V16, password=PASSWORD,
+                            ssl_context=h.client_ssl(None))
+        with pytest.raises(InvalidStatus):
+            await cp.connect()
+
+    harness.run(scenario)
+
+
+def test_profile2__tls_and_basic_auth_accepted_wrong_password_refused(harness: Harness) -> None:
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP2", OcppVersion.V201)
+        assert "currentTime" in await cp.heartbeat()
+        await _refused(h, "CP2", 401, password="not-the-password-at-all")
+
+    harness.run(scenario)
+
+
+def test_profile3__client_certificate_for_this_station_accepted(harness: Harness) -> None:
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP3", OcppVersion.V201)
+        assert "currentTime" in await cp.heartbeat()
+
+    harness.run(scenario)
+
+
+def test_profile3__certificate_of_another_station_refused(harness: Harness) -> None:
+    async def scenario(h: Harness) -> None:
+        await _refused(h, "CP3", 403, ssl_context=h.client_ssl("CP3B"))
+
+    harness.run(scenario)
+
+
+def test_profile3__certificate_from_another_ca_refused_in_tls(harness: Harness) -> None:
+    async def scenario(h: Harness) -> None:
+        cp = h.charger("CP3", OcppVersion.V201, ssl_context=h.client_ssl(rogue=True))
+        # TLS 1.3 verifies the client certificate after the client's handshake completes, so
+        # the client sees the connection dropped instead of an HTTP answer.
+        with pytest.raises((ssl.SSLError, ConnectionError, OSError, InvalidMessage)):
+            await cp.connect()
+        assert h.gateway is not None and "CP3" not in h.gateway.stations
+
+    harness.run(scenario)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1])
+def test_tls_below_1_2__refused_in_the_tls_handshake(
+    harness: Harness, version: ssl.TLSVersion
+) -> None:
+    async def scenario(h: Harness) -> None:
+        try:
+            ctx = h.client_ssl(None, max_version=version)
+        except ValueError:  # this OpenSSL cannot even offer the old version: nothing to test
+            pytest.fail("client cannot be configured for old TLS")
+        cp = h.charger("CP2", OcppVersion.V16, ssl_context=ctx)
+        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+            await cp.connect()
+        assert h.gateway is not None and "CP2" not in h.gateway.stations
+        ok = h.charger("CP2", OcppVersion.V16,
+                       ssl_context=h.client_ssl(None, max_version=ssl.TLSVersion.TLSv1_2))
+        await ok.connect()  # the same client settings at TLS 1.2 are served
+
+    assert server_ssl_context(harness.config.tls).minimum_version == ssl.TLSVersion.TLSv1_2
+
+    harness.run(scenario)
+
+
+def test_password__stored_as_salted_scrypt_and_verified() -> None:
+    stored = hash_password(PASSWORD, n=2**4)
+    assert PASSWORD not in stored and stored.startswith("scrypt$16$")
+    assert stored != hash_password(PASSWORD, n=2**4)  # salted
+    assert verify_password(PASSWORD, stored)
+    assert not verify_password(PASSWORD + "x", stored)
+    assert not verify_password(PASSWORD, "md5$whatever")
+
+
+def test_password__too_short_for_ocpp_is_refused_with_advice() -> None:
+    with pytest.raises(GatewayConfigError, match="16 to 40"):
+        hash_password("short")
+
+
+def test_password_verifier__memo_never_accepts_a_wrong_password(harness: Harness) -> None:
+    station = harness.config.stations["CP16"]
+    v = PasswordVerifier()
+    assert v.verify(station, PASSWORD)
+    assert not v.verify(station, "wrong-password-but-long-enough")
+    assert v.verify(station, PASSWORD)
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    (None, None), ("Bearer abc", None), ("Basic !!!", None), ("Basic Q1AxNg==", None),
+    ("Basic Q1AxNjpwdw==", ("CP16", "pw")), ("basic Q1AxNjpwdw==", ("CP16", "pw")),
+])
+def test_parse_basic_auth(header: str | None, expected: tuple[str, str] | None) -> None:
+    assert parse_basic_auth(header) == expected
+
+
+def test_charge_point_id__is_the_last_path_segment_url_decoded() -> None:
+    assert charge_point_id_from_path("/ocpp/CP%2016/") == "CP 16"
+    assert charge_point_id_from_path("/CP1?x=1") == "CP1"
