@@ -165,7 +165,8 @@ class _Reader:
         return f"{self.path}.{name}" if self.path else name
 
     def error(self, key: str, what: str) -> ConfigError:
-        return ConfigError(f"{self.source}: {key} {what}")
+        sep = "" if what.startswith("=") else " "
+        return ConfigError(f"{self.source}: {key}{sep}{what}")
 
     def get(self, name: str, default: Any) -> Any:
         return self.raw.get(name, default)

@@ -65,6 +65,7 @@ class Batch:
     yield_: F64 = field(default_factory=lambda: np.zeros(0))  # (runs, G) annual cash/outlay
     gini: F64 = field(default_factory=lambda: np.zeros(0))  # (runs,)
     top_operator_share: F64 = field(default_factory=lambda: np.zeros(0))
+    top_regional_share: F64 = field(default_factory=lambda: np.zeros(0))  # max over regions
 
 
 def _gini(x: NDArray[Any]) -> float:
@@ -332,6 +333,7 @@ def _finish(
         st.payback_epoch >= 0, (st.payback_epoch - st.deploy_epoch + 1) * DAYS_PER_EPOCH, np.inf
     )
     life_years = np.where(deployed, (inp.epochs - st.deploy_epoch) * DAYS_PER_EPOCH / 365.0, 0.0)
+    regional = np.zeros(n_r)
     lo = 0
     for g, c in enumerate(counts):
         sl = slice(lo, lo + c)
@@ -339,6 +341,9 @@ def _finish(
         for r in range(n_r):
             m = deployed[r, sl]
             if m.any():
+                w = np.bincount(st.operator[r, sl][m], weights=st.rewards_u[r, sl][m].astype(float))
+                if w.sum() > 0:
+                    regional[r] = max(regional[r], w.max() / w.sum())
                 payback[r, g] = float(np.median(pb_days[r, sl][m]))
                 denom = float((st.outlay[r, sl][m] * life_years[r, sl][m]).sum())
                 yld[r, g] = float(st.cash[r, sl][m].sum()) / denom if denom > 0 else np.nan
@@ -359,4 +364,5 @@ def _finish(
         yield_=yld,
         gini=gini,
         top_operator_share=top,
+        top_regional_share=regional,
     )

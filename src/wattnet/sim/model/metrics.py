@@ -163,6 +163,12 @@ def summarize(run: ModelRun) -> Summary:
     add("fraud_reward_share", "share of rewards paid for fraudulent energy", "ratio", fraud_share)
     add("gini_rewards", "Gini of rewards across operators", "ratio", b.gini)
     add("top_operator_share", "largest operator's share of rewards", "ratio", b.top_operator_share)
+    add(
+        "top_regional_operator_share",
+        "largest operator's share of one region's rewards",
+        "ratio",
+        b.top_regional_share,
+    )
     add("stations_final", "active stations at the end", "stations", s["stations"][:, -1])
     add("supply_final", "WATT supply at the end", "WATT", s["supply"][:, -1])
     add("burned_total", "WATT burned (buy-back and slashing)", "WATT", s["burned"][:, -1])

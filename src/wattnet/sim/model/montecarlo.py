@@ -57,13 +57,16 @@ def merge(batches: list[Batch]) -> Batch:
         yield_=np.concatenate([b.yield_ for b in batches]),
         gini=np.concatenate([b.gini for b in batches]),
         top_operator_share=np.concatenate([b.top_operator_share for b in batches]),
+        top_regional_share=np.concatenate([b.top_regional_share for b in batches]),
     )
 
 
 def _chunks(runs: int, workers: int, stations: int) -> list[list[int]]:
-    # Enough batches to keep every core busy and the progress bar moving, each big enough to
-    # vectorize well (about 2e5 station slots per batch).
-    size = max(1, min(math.ceil(runs / workers), max(1, 200_000 // stations)))
+    """Batches of run ids: a multiple of ``workers`` (balanced cores, a moving progress bar),
+    each at most about 2e5 station slots so the per-station arrays stay in cache-friendly sizes."""
+    per_round = math.ceil(runs * stations / (workers * 200_000))
+    n_chunks = min(runs, workers * max(1, per_round))
+    size = math.ceil(runs / n_chunks)
     return [list(range(i, min(i + size, runs))) for i in range(0, runs, size)]
 
 

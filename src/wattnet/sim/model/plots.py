@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import NDArray
 
-from wattnet.sim.model.metrics import bands
+from wattnet.sim.model.metrics import bands, pct
 from wattnet.sim.model.montecarlo import ModelRun
 from wattnet.sim.model.state import DAYS_PER_EPOCH
 
@@ -78,11 +78,17 @@ def plot_run(run: ModelRun, out: Path) -> list[Path]:
         paths.append(path)
     fig, ax = plt.subplots(figsize=(8, 4.2), dpi=90)
     names = [r.name for r in run.inputs.cfg.regions]
-    pb = np.nanmedian(
-        np.where(np.isfinite(run.batch.payback_days), run.batch.payback_days, np.nan), axis=0
+    pb = np.array([pct(run.batch.payback_days[:, g])[1] for g in range(len(names))])
+    never = ~np.isfinite(pb)
+    bars = ax.bar(names, np.where(never, run.inputs.days, np.nan_to_num(pb)))
+    for bar, hatch in zip(bars, never, strict=True):
+        if hatch:
+            bar.set_hatch("//")
+            bar.set_alpha(0.4)
+    ax.set_title(
+        f"Median operator payback by region, days (hatched: not within horizon) - {run.scenario}",
+        fontsize=9,
     )
-    ax.bar(names, np.nan_to_num(pb, nan=0.0))
-    ax.set_title(f"Median operator payback by region (days) - {run.scenario}")
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     path = out / f"{run.scenario}-payback.png"

@@ -1,0 +1,246 @@
+"""The token-economy model: conservation, determinism, scenarios, sweeps, reports."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from wattnet.errors import ConfigError
+from wattnet.params import Params, apply_overrides, emission_schedule_wei, load_params
+from wattnet.sim.model.dynamics import LEDGER, simulate
+from wattnet.sim.model.metrics import Summary, conservation_ok, pct, summarize
+from wattnet.sim.model.montecarlo import ModelRun, run_model
+from wattnet.sim.model.plots import plot_run
+from wattnet.sim.model.report_html import write_report
+from wattnet.sim.model.scenarios import SCENARIOS, apply_scenario, get_scenario
+from wattnet.sim.model.state import UWATT, WEI_PER_UWATT, build_inputs
+from wattnet.sim.model.sweeps import grid, parse_axis, random_points, validate_points
+
+REPO = Path(__file__).resolve().parents[3]
+SMALL = {"days": 1_092, "stations": 600}  # three years: every default shock day falls inside
+
+
+@cache
+def base_params() -> Params:
+    """local.yaml with demand scaled to the small station count (the file sizes it for 10,000)."""
+    scale = SMALL["stations"] / 10_000
+    regions = [dict(r, drivers=int(r["drivers"] * scale)) for r in _regions()]
+    return apply_overrides(load_params(REPO / "params" / "local.yaml"), {"model.regions": regions})
+
+
+@cache
+def scenario_run(name: str, runs: int = 4, seed: int = 11) -> ModelRun:
+    return run_model(base_params(), name, runs=runs, seed=seed, workers=1, **SMALL)
+
+
+@cache
+def summary(name: str) -> Summary:
+    return summarize(scenario_run(name))
+
+
+# ---- conservation ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["baseline", "fraud-wave", "token-crash"])
+def test_tokens__held_equals_genesis_plus_minted_to_the_micro_watt(name: str) -> None:
+    run = scenario_run(name)
+    led = run.batch.ledger
+    held = sum(led[k] for k in LEDGER if k not in ("minted", "emitted"))
+    assert np.array_equal(held, run.inputs.genesis_u + led["minted"])
+    assert (led["burned"] > 0).all() and (led["staked"] > 0).all()
+    assert conservation_ok(run)
+
+
+def test_tokens__minted_equals_the_params_schedule_over_the_horizon() -> None:
+    run = scenario_run("baseline")
+    epochs = run.inputs.epochs
+    expected = sum(
+        wei // WEI_PER_UWATT
+        for i, wei in enumerate(emission_schedule_wei(base_params().rewards))
+        if i < epochs
+    )
+    assert (run.batch.ledger["minted"] == expected).all()
+    paid = run.batch.fees["rewards"]
+    assert (paid <= expected).all() and (expected - paid < epochs * 600).all()  # rounding dust
+    assert np.allclose(run.batch.series["emission"].sum(axis=1), expected / UWATT)
+
+
+def test_fees__split_exactly_between_operator_treasury_and_referrer() -> None:
+    f = scenario_run("baseline").batch.fees
+    s = scenario_run("baseline").batch.series
+    st = base_params().settlement
+    assert np.array_equal(f["fees"], f["operator_fees"] + f["treasury_fees"] + f["referrer_fees"])
+    # each station-epoch rounds its treasury cut down, by less than one credit unit
+    exact = f["fees"] * st.treasury_share_bps / 10_000
+    assert (f["treasury_fees"] <= exact).all()
+    assert (exact - f["treasury_fees"] < 600 * scenario_run("baseline").inputs.epochs).all()
+    assert np.array_equal(s["treasury_income"].sum(axis=1).astype(np.int64), f["treasury_fees"])
+
+
+# ---- determinism -----------------------------------------------------------------------------
+
+
+def test_run__same_seed_same_result_other_seed_differs() -> None:
+    a = run_model(base_params(), runs=2, seed=5, workers=1, days=182, stations=300)
+    b = run_model(base_params(), runs=2, seed=5, workers=1, days=182, stations=300)
+    c = run_model(base_params(), runs=2, seed=6, workers=1, days=182, stations=300)
+    for key in a.batch.series:
+        assert np.array_equal(a.batch.series[key], b.batch.series[key]), key
+    assert not np.array_equal(a.batch.series["price"], c.batch.series["price"])
+
+
+def test_run__result_of_a_run_independent_of_batching() -> None:
+    inp = build_inputs(base_params(), days=182, stations=300)
+    together = simulate(inp, [0, 1, 2], seed=3)
+    alone = simulate(inp, [2], seed=3)
+    for key in together.series:
+        assert np.array_equal(together.series[key][2], alone.series[key][0]), key
+    assert np.array_equal(together.ledger["pool"][2:], alone.ledger["pool"])
+
+
+def test_run__two_processes_match_one() -> None:
+    one = run_model(base_params(), runs=3, seed=9, workers=1, days=91, stations=200)
+    two = run_model(base_params(), runs=3, seed=9, workers=2, days=91, stations=200)
+    assert one.batch.run_ids == two.batch.run_ids == [0, 1, 2]
+    for key in one.batch.series:
+        assert np.array_equal(one.batch.series[key], two.batch.series[key]), key
+
+
+# ---- scenarios -------------------------------------------------------------------------------
+
+
+def test_scenarios__the_issue_names_are_all_there() -> None:
+    assert {
+        "baseline",
+        "demand-shock",
+        "token-crash",
+        "emission-transitions",
+        "operator-concentration",
+        "fraud-wave",
+    } <= set(SCENARIOS)
+    with pytest.raises(ConfigError, match=r"unknown scenario 'nope' .*wattnet sim scenarios"):
+        get_scenario("nope")
+    for name in SCENARIOS:
+        apply_scenario(base_params(), name)  # every scenario's overrides validate
+
+
+def _p50(name: str, key: str) -> float:
+    return summary(name).metric(key).p50
+
+
+def test_demand_shock__cuts_fees_in_the_shock_quarter() -> None:
+    assert _p50("demand-shock", "fees_shock_window") < 0.6 * _p50("baseline", "fees_shock_window")
+    base = scenario_run("baseline").batch.series["fees"][:, :100]
+    assert np.array_equal(scenario_run("demand-shock").batch.series["fees"][:, :100], base)
+
+
+def test_token_crash__price_falls_after_the_crash_day() -> None:
+    key = "price_after_crash_day"
+    assert _p50("token-crash", key) < 0.5 * _p50("baseline", key)
+    before = slice(0, 730 // 7)
+    assert np.array_equal(
+        scenario_run("token-crash").batch.series["price"][:, before],
+        scenario_run("baseline").batch.series["price"][:, before],
+    )
+
+
+def test_emission_transitions__reward_per_kwh_drops_at_each_phase_boundary() -> None:
+    rr = np.median(scenario_run("emission-transitions").batch.series["reward_per_kwh"], axis=0)
+    be = np.median(scenario_run("emission-transitions").batch.series["breakeven_price"], axis=0)
+    base = np.median(scenario_run("baseline").batch.series["reward_per_kwh"], axis=0)
+    assert rr[52] / rr[51] < 0.6 and rr[104] / rr[103] < 0.6
+    assert be[52] / be[51] > 1.6
+    assert base[52] / base[51] > 0.9  # the baseline decays smoothly there
+
+
+def test_operator_concentration__raises_gini_and_top_share() -> None:
+    assert _p50("operator-concentration", "gini_rewards") > _p50("baseline", "gini_rewards") + 0.02
+    key = "top_regional_operator_share"
+    assert _p50("operator-concentration", key) > max(0.6, 1.5 * _p50("baseline", key))
+
+
+def test_fraud_wave__raises_share_of_fraudulent_energy_rewarded() -> None:
+    assert _p50("fraud-wave", "fraud_reward_share") > 5 * _p50("baseline", "fraud_reward_share")
+    assert _p50("baseline", "fraud_reward_share") > 0  # inflated meters exist in the baseline
+
+
+def test_wash_trading__only_when_watt_price_beats_break_even() -> None:
+    cheap = apply_overrides(base_params(), {"model.adversaries.wash_station_share_bps": 2_000})
+    assert cheap.model["regions"][0]["drivers"] < 2_000  # spare capacity: washing adds weight
+    rich = apply_overrides(cheap, {"model.market.initial_price": 5_000_000})
+    low = run_model(cheap, runs=2, seed=1, workers=1, days=182, stations=600).batch.series
+    high = run_model(rich, runs=2, seed=1, workers=1, days=182, stations=600).batch.series
+    assert (low["wash_active"][low["price"] < low["breakeven_price"]] == 0).all()
+    assert high["wash_active"].sum() > 0
+    assert high["fraud_reward_share"].mean() > low["fraud_reward_share"].mean()
+
+
+def test_payback__higher_tariffs_pay_back_sooner() -> None:
+    cheap = base_params()
+    regions = [
+        dict(r, tariff_per_kwh=r["tariff_per_kwh"] + 300_000) for r in cheap.model["regions"]
+    ]
+    dear = apply_overrides(cheap, {"model.regions": regions})
+    s_dear = summarize(run_model(dear, runs=2, seed=2, workers=1, **SMALL))
+    s_cheap = summarize(run_model(cheap, runs=2, seed=2, workers=1, **SMALL))
+    for a, b in zip(s_dear.regions, s_cheap.regions, strict=True):
+        assert a.yield_p50 > b.yield_p50, a.region
+    assert s_dear.regions[0].payback_days_p50 < s_cheap.regions[0].payback_days_p50
+
+
+def _regions() -> list[dict[str, Any]]:
+    from wattnet.sim.model.config import DEFAULT_REGIONS
+
+    return [{k: getattr(r, k) for k in r.__slots__} for r in DEFAULT_REGIONS]
+
+
+def test_build_inputs__genesis_must_cover_pool_and_stakes() -> None:
+    p = apply_overrides(base_params(), {"model.market.pool_watt": 199_999_000})
+    with pytest.raises(ConfigError, match=r"cannot seed model\.market\.pool_watt=199999000"):
+        build_inputs(p, stations=10_000)
+
+
+# ---- sweeps, metrics, report -----------------------------------------------------------------
+
+
+def test_sweep__grid_is_the_product_and_random_stays_in_range() -> None:
+    axes = [
+        parse_axis("settlement.referrer_share_bps=0,500"),
+        parse_axis("model.market.reward_sell_bps=1000,5000,9000"),
+    ]
+    points = grid(axes)
+    assert (
+        len(points) == 6
+        and {"settlement.referrer_share_bps": 500, "model.market.reward_sell_bps": 9000} in points
+    )
+    rnd = [
+        parse_axis("model.treasury.buyback_share_bps=0:10000"),
+        parse_axis("model.demand.price_elasticity=0.1:1.5"),
+    ]
+    pts = random_points(rnd, 50, seed=4)
+    assert pts == random_points(rnd, 50, seed=4)
+    assert all(0 <= p["model.treasury.buyback_share_bps"] <= 10_000 for p in pts)
+    assert all(isinstance(p["model.treasury.buyback_share_bps"], int) for p in pts)
+    assert all(0.1 <= p["model.demand.price_elasticity"] <= 1.5 for p in pts)
+    with pytest.raises(ConfigError, match="treasury_share_bps=20000 is out of range"):
+        validate_points(base_params(), grid([parse_axis("settlement.treasury_share_bps=20000")]))
+    with pytest.raises(ConfigError, match="must look like key=v1,v2"):
+        parse_axis("settlement.treasury_share_bps")
+
+
+def test_pct__does_not_interpolate_across_never() -> None:
+    assert pct(np.array([10.0, 20.0, np.inf])) == (10.0, 20.0, np.inf)
+    assert all(np.isnan(pct(np.array([np.nan]))))
+
+
+def test_report__plots_embedded_and_tables(tmp_path: Path) -> None:
+    run = scenario_run("baseline")
+    plots = plot_run(run, tmp_path)
+    assert plots and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in plots)
+    report = write_report([summarize(run)], plots, tmp_path).read_text()
+    assert report.count("data:image/png;base64,") == len(plots)
+    assert "payback p50" in report and "paris" in report and "conservation holds" in report
