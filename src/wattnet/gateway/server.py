@@ -56,6 +56,7 @@ class Gateway:
         clock: Callable[[], float] = time.time,
         id_generator: Callable[[], str] = lambda: str(uuid.uuid4()),
         forward: bool = True,
+        retry_base_s: float = 1.0,
     ) -> None:
         missing = set(config.stations) - set(signers)
         if missing:
@@ -66,7 +67,8 @@ class Gateway:
         self.store = GatewayStore(config.data_dir / "gateway.sqlite3")
         self.cache = CreditCache(source, clock, refresh_s=config.credit_refresh_s,
                                  pending_ttl_s=config.pending_cost_ttl_s)
-        self.forwarder = Forwarder(self.store, config.oracle_url, clock)
+        self.forwarder = Forwarder(self.store, config.oracle_url, clock,
+                                   base_delay_s=retry_base_s)
         self.service = SessionService(config, self.store, self.cache, signers, clock,
                                       on_receipt=self.forwarder.wake)
         self.stations: dict[str, GatewayChargePoint] = {}

@@ -123,7 +123,10 @@ class SessionService:
             tx = Transaction(cp_id, tx_key, connector_id, start_time, meter_start)
             return self._with_auth(tx, decision, id_tag)
 
-        tx, replayed = await self._db(self._store.open_16, call_id, make)
+        # A retransmission repeats the call id and the content; a charger that restarted may
+        # reuse a call id, but never with the same start timestamp and register.
+        fingerprint = f"{call_id}|{connector_id}|{id_tag}|{meter_start}|{start_time}"
+        tx, replayed = await self._db(self._store.open_16, fingerprint, make)
         if decision.reservation is not None:
             self._cache.finish(pending_key, 0)
             if not replayed:

@@ -23,12 +23,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from wattnet.domain import DriverAccount, OcppVersion
+from wattnet.chain.receipt_codec import signed_from_json
+from wattnet.domain import DriverAccount, OcppVersion, SignedReceipt
 from wattnet.gateway.config import GatewayConfig, StationConfig, TlsConfig
 from wattnet.gateway.credits import InMemoryCreditSource
 from wattnet.gateway.security import hash_password
 from wattnet.gateway.server import Gateway
 from wattnet.gateway.signer import KeystoreSigner, new_keystore
+from wattnet.gateway.store import GatewayStore
 from wattnet.sim.chargepoint import SimChargePoint, SimMeter
 
 PASSWORD = "correct-horse-battery-staple"
@@ -178,8 +180,27 @@ class Harness:
 
     def new_gateway(self, **kw: Any) -> Gateway:
         signer = KeystoreSigner.from_file(self.keystore, PASSPHRASE)
+        kw.setdefault("retry_base_s", 0.05)
         return Gateway(self.config, self.source, {cp: signer for cp in self.config.stations},
                        **kw)
+
+    def outbox(self) -> list[tuple[bytes, int, str, str, int, str | None]]:
+        """The outbox rows, read from the database file (works after the gateway stopped)."""
+        store = GatewayStore(self.config.data_dir / "gateway.sqlite3")
+        try:
+            return store.outbox_rows()
+        finally:
+            store.close()
+
+    def signed(self) -> list[SignedReceipt]:
+        return [signed_from_json(json.loads(r[2])) for r in self.outbox()]
+
+    async def settle(self, count: int, timeout: float = 5.0) -> None:
+        """Wait until the oracle holds ``count`` receipts."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.oracle.received) < count:
+            assert asyncio.get_running_loop().time() < deadline, self.oracle.received
+            await asyncio.sleep(0.02)
 
     def run(self, scenario: Callable[[Harness], Awaitable[None]], *,
             restart_between: bool = False) -> None:
@@ -201,9 +222,7 @@ class Harness:
         asyncio.run(main())
 
     def receipts(self) -> list[dict[str, Any]]:
-        assert self.gateway is not None
-        return [json.loads(r[2]) | {"_state": r[3], "_reason": r[5]}
-                for r in self.gateway.store.outbox_rows()]
+        return [json.loads(r[2]) | {"_state": r[3], "_reason": r[5]} for r in self.outbox()]
 
 
 def free_port() -> int:
