@@ -244,3 +244,12 @@ def test_report__plots_embedded_and_tables(tmp_path: Path) -> None:
     report = write_report([summarize(run)], plots, tmp_path).read_text()
     assert report.count("data:image/png;base64,") == len(plots)
     assert "payback p50" in report and "paris" in report and "conservation holds" in report
+
+
+def test_region_multiplier__boosts_that_regions_operator_yield() -> None:
+    boosted = apply_overrides(base_params(), {"registry.region_multipliers": {"u09": 30_000}})
+    assert build_inputs(boosted).region_mult_bps[0] == 30_000  # paris is geohash u09t
+    s_boost = summarize(run_model(boosted, runs=2, seed=2, workers=1, **SMALL))
+    s_base = summarize(run_model(base_params(), runs=2, seed=2, workers=1, **SMALL))
+    assert s_boost.regions[0].yield_p50 > s_base.regions[0].yield_p50
+    assert s_boost.regions[2].yield_p50 < s_base.regions[2].yield_p50  # london gets less

@@ -102,6 +102,8 @@ def simulate(
     mean_capex = float(cls_p @ [c.capex for c in cfg.power_classes])
     mean_opex = float(cls_p @ [c.opex_per_day for c in cfg.power_classes])
     wash_cost = elec + inp.min_tariff * inp.tr_bps / BPS  # credits per self-charged kWh
+    mult_g = inp.region_mult_bps / BPS
+    cheapest = float((wash_cost / mult_g).min())  # credits per unit of reward weight
     sigma_d, sigma_m = dem["noise_sigma"], mkt["noise_sigma"]
     rho = 0.9  # day-to-day persistence of regional demand noise
     max_u = dem["max_utilization"]
@@ -204,7 +206,7 @@ def simulate(
             np.float32
         )
         honest_wh = (honest_kwh * 1000).astype(np.int64)
-        profitable = (rr_prev * price)[:, None] > wash_cost[None, :]  # (R, G)
+        profitable = (rr_prev * price)[:, None] * mult_g > wash_cost  # (R, G)
         washing = st.wash & act & profitable.ravel()[st.flat_region]
         wash_wh = np.where(washing, np.maximum(st.cap_wh - honest_wh, 0), 0)
         infl = st.inflated & act
@@ -215,8 +217,10 @@ def simulate(
         tr = fee * inp.tr_bps // BPS
         ref = fee * inp.ref_bps // BPS
         opf = fee - tr - ref
-        weight = np.minimum(reported_wh + wash_wh, st.cap_wh)
-        fake_w = weight - np.minimum(honest_wh, st.cap_wh)
+        # reward weight: capped energy times the region multiplier (registry.region_multipliers)
+        mult = inp.region_mult_bps[st.region]
+        weight = np.minimum(reported_wh + wash_wh, st.cap_wh) * mult // BPS
+        fake_w = weight - np.minimum(honest_wh, st.cap_wh) * mult // BPS
         total_w = weight.sum(axis=1)
         emission = int(inp.emission_u[e])
         share = np.divide(emission, total_w, out=np.zeros(n_r), where=total_w > 0)
@@ -298,7 +302,7 @@ def simulate(
         )
         ser["reward_per_kwh"][:, e] = rr
         ser["breakeven_price"][:, e] = np.divide(
-            wash_cost.min(), rr, out=np.full(n_r, np.inf), where=rr > 0
+            cheapest, rr, out=np.full(n_r, np.inf), where=rr > 0
         )
         ser["fraud_reward_share"][:, e] = np.divide(
             fraud_u, paid_u, out=np.zeros(n_r), where=paid_u > 0

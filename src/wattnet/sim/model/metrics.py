@@ -107,6 +107,7 @@ def summarize(run: ModelRun) -> Summary:
     b: Batch = run.batch
     s = b.series
     unit = 10.0**run.inputs.credit_decimals
+    cur, per_watt = run.inputs.credit_symbol, f"{run.inputs.credit_symbol}/WATT"
     years = [y for y in (1, 3, 5, 10) if y * 365 <= run.inputs.days]
     emission_value = s["emission"] * s["price"]  # credits per epoch
     crossover = first_epoch(s["treasury_income"] >= emission_value)
@@ -128,16 +129,16 @@ def summarize(run: ModelRun) -> Summary:
     def add(key: str, label: str, unit_: str, values: NDArray[Any]) -> None:
         rows.append(Metric(key, label, unit_, *pct(values)))
 
-    add("price_final", "WATT price at the end", "credit/WATT", s["price"][:, -1] / unit)
+    add("price_final", "WATT price at the end", per_watt, s["price"][:, -1] / unit)
     for y in years:
         e = y * 365 // DAYS_PER_EPOCH - 1
         add(
             f"breakeven_y{y}",
             f"self-charging break-even WATT price, year {y}",
-            "credit/WATT",
+            per_watt,
             s["breakeven_price"][:, e] / unit,
         )
-        add(f"price_y{y}", f"WATT price, year {y}", "credit/WATT", s["price"][:, e] / unit)
+        add(f"price_y{y}", f"WATT price, year {y}", per_watt, s["price"][:, e] / unit)
     shocks = run.inputs.cfg.shocks
     n_e = run.inputs.epochs
     lo = min(int(shocks["demand_shock_start_day"]) // DAYS_PER_EPOCH, n_e - 1)
@@ -145,21 +146,21 @@ def summarize(run: ModelRun) -> Summary:
     add(
         "fees_shock_window",
         f"fees in the demand-shock window (epochs {lo}..{lo + width - 1})",
-        "credit",
+        cur,
         s["fees"][:, lo : lo + width].sum(axis=1) / unit,
     )
     crash = min(int(shocks["price_crash_day"]) // DAYS_PER_EPOCH + 4, n_e - 1)
     add(
         "price_after_crash_day",
         f"WATT price 4 weeks after the crash day (epoch {crash})",
-        "credit/WATT",
+        per_watt,
         s["price"][:, crash] / unit,
     )
     add("wash_profitable_share", "share of epochs where self-charging pays", "ratio", wash_pays)
     add("crossover_day", "treasury fee income overtakes emission value", "day", crossover)
     add("treasury_depleted_day", "treasury runs out of credits", "day", depleted)
     add("treasury_runway_end", "treasury runway after the horizon", "day", runway_end)
-    add("treasury_final", "treasury credits at the end", "credit", final / unit)
+    add("treasury_final", "treasury credits at the end", cur, final / unit)
     add("fraud_reward_share", "share of rewards paid for fraudulent energy", "ratio", fraud_share)
     add("gini_rewards", "Gini of rewards across operators", "ratio", b.gini)
     add("top_operator_share", "largest operator's share of rewards", "ratio", b.top_operator_share)
@@ -172,7 +173,7 @@ def summarize(run: ModelRun) -> Summary:
     add("stations_final", "active stations at the end", "stations", s["stations"][:, -1])
     add("supply_final", "WATT supply at the end", "WATT", s["supply"][:, -1])
     add("burned_total", "WATT burned (buy-back and slashing)", "WATT", s["burned"][:, -1])
-    add("fees_total", "fees paid by drivers", "credit", b.fees["fees"] / unit)
+    add("fees_total", "fees paid by drivers", cur, b.fees["fees"] / unit)
     add("utilization_final", "network utilization, last epoch", "ratio", s["utilization"][:, -1])
     counts = _region_counts(run)
     regions = tuple(

@@ -48,6 +48,8 @@ class Inputs:
     genesis_u: int
     min_tariff: int
     credit_decimals: int
+    credit_symbol: str
+    region_mult_bps: I64  # (G,) registry.region_multipliers looked up by each region's geohash
 
 
 def largest_remainder(total: int, shares_bps: list[int]) -> list[int]:
@@ -99,6 +101,10 @@ def build_inputs(params: Params, days: int | None = None, stations: int | None =
         genesis_u=genesis_u,
         min_tariff=params.registry.min_tariff_per_kwh,
         credit_decimals=params.credits.stablecoins[0].decimals,
+        credit_symbol=params.credits.stablecoins[0].symbol,
+        region_mult_bps=np.array(
+            [params.registry.multiplier_for(r.geohash) for r in cfg.regions], dtype=np.int64
+        ),
     )
 
 
