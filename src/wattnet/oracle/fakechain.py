@@ -40,7 +40,8 @@ class FakeSettlementChain:
     def __init__(self, path: str | Path, auto_mine: bool = False) -> None:
         self.path = Path(path)
         self.auto_mine = auto_mine
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         for statement in _SCHEMA:
             self._db.execute(statement)
