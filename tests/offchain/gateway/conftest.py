@@ -136,6 +136,7 @@ class Harness:
     oracle: FakeOracle = field(default_factory=FakeOracle)
     gateway: Gateway | None = None
     meters: dict[str, SimMeter] = field(default_factory=dict)
+    oracle_port: int = 0
 
     def ws_url(self) -> str:
         assert self.gateway is not None
@@ -209,7 +210,7 @@ class Harness:
             app.router.add_post("/v1/receipts", self.oracle.handle)
             runner = web.AppRunner(app)
             await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", int(self.config.oracle_url.rsplit(":", 1)[1]))
+            site = web.TCPSite(runner, "127.0.0.1", self.oracle_port)
             await site.start()
             self.gateway = self.new_gateway()
             await self.gateway.start()
@@ -256,13 +257,15 @@ def create_harness(tmp_path: Path, keystore: Path, pki: Pki, password_hash: str,
         stations |= {"CP2": station("CP2", 2), "CP3": station("CP3", 3),
                      "CP3B": station("CP3B", 3)}
         stations |= {cp: station(cp) for cp in meters if cp not in stations}
-        cfg = dict(data_dir=tmp_path / "data", oracle_url=f"http://127.0.0.1:{free_port()}",
+        port = free_port()
+        cfg = dict(data_dir=tmp_path / "data", oracle_url=f"http://127.0.0.1:{port}",
                    chain_id=CHAIN_ID, settlement=SETTLEMENT, stations=stations, port=0,
                    tls=TlsConfig(0, pki.server_cert, pki.server_key, pki.ca_file),
                    heartbeat_interval=60) | overrides
         source = InMemoryCreditSource()
         source.put(account, RFID)
-        return Harness(tmp_path, GatewayConfig(**cfg), source, keystore, pki, meters=meters)
+        return Harness(tmp_path, GatewayConfig(**cfg), source, keystore, pki, meters=meters,
+                       oracle_port=port)
 
     return create
 

@@ -1,0 +1,170 @@
+"""THREATS.md, signed meter data: OCMF (P-256) passed on with the receipt when it proves the
+session; any change, missing/duplicated/out-of-order reading, other meter, unknown algorithm,
+unbound key, replay into another session or station, or future time: rejected."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from conftest import RFID, Harness
+
+from wattnet.domain import OcppVersion
+from wattnet.gateway.errors import MeterDataError
+from wattnet.gateway.ocmf import verify_session_meter_data
+from wattnet.gateway.store import ACKED, REJECTED
+from wattnet.sim.chargepoint import SimMeter
+
+T0 = int(time.time()) - 600
+
+
+def _session(meter: SimMeter, wh: int = 5_000, t0: int = T0) -> tuple[str, str]:
+    begin = meter.ocmf("B", t0, RFID)
+    meter.advance(wh)
+    return begin, meter.ocmf("E", t0 + 300, RFID)
+
+
+def _verify(records: tuple[str, ...], meter: SimMeter, **kw: Any) -> int:
+    args: dict[str, Any] = dict(public_key=meter.public_key_xy_hex(), meter_serial=meter.serial,
+                                start_time=T0, end_time=T0 + 300, now=T0 + 600)
+    return verify_session_meter_data(records, **(args | kw)).energy_wh
+
+
+def test_valid_begin_and_end__verify_and_give_the_register_difference() -> None:
+    m = SimMeter.signing(register_wh=10_000)
+    assert _verify(_session(m), m) == 5_000
+    assert _verify(_session(m), m, public_key=m.public_key_der_hex()) == 5_000  # DER form too
+
+
+def _edit_payload(record: str, edit: Any) -> str:
+    head, payload, sig = record.split("|")
+    return "|".join([head, edit(payload), sig])
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda p: p.replace('"RV":', '"RV": '),  # whitespace only
+    lambda p: p.replace(":15.0,", ":16.0,"),  # the register
+    lambda p: p.replace("SIM-METER-1", "SIM-METER-2"),  # another serial, same key
+])
+def test_changed_signed_payload__rejected(tamper: Any) -> None:
+    m = SimMeter.signing(register_wh=10_000)
+    begin, end = _session(m)
+    with pytest.raises(MeterDataError, match="signature|rejected"):
+        _verify((begin, _edit_payload(end, tamper)), m)
+
+
+def test_missing_end_or_begin_reading__rejected() -> None:
+    m = SimMeter.signing()
+    begin, end = _session(m)
+    with pytest.raises(MeterDataError, match="end reading"):
+        _verify((begin,), m)
+    with pytest.raises(MeterDataError, match="begin reading"):
+        _verify((end,), m)
+    with pytest.raises(MeterDataError, match="no signed meter data"):
+        _verify((), m)
+
+
+def test_duplicated_or_out_of_order_readings__rejected() -> None:
+    m = SimMeter.signing()
+    begin, end = _session(m)
+    with pytest.raises(MeterDataError, match="twice"):
+        _verify((begin, begin, end), m)
+    with pytest.raises(MeterDataError, match="out of order|begin"):
+        _verify((end, begin), m)
+    second_begin = m.ocmf("B", T0 + 10, RFID)
+    with pytest.raises(MeterDataError, match="out of order|more than one begin"):
+        _verify((begin, second_begin, end), m)
+    late_begin = SimMeter(m.serial, m.register_wh, m.key).ocmf("B", T0 + 400, RFID)
+    with pytest.raises(MeterDataError, match="out of order"):
+        _verify((late_begin, end), m, end_time=T0 + 500)
+
+
+def test_reading_from_another_meter_serial__rejected() -> None:
+    m = SimMeter.signing(serial="OTHER-METER")
+    with pytest.raises(MeterDataError, match="serial"):
+        _verify(_session(m), m, meter_serial="SIM-METER-1")
+
+
+def test_key_not_bound_to_the_station__rejected() -> None:
+    m, stranger = SimMeter.signing(), SimMeter.signing()
+    with pytest.raises(MeterDataError, match="does not verify"):
+        _verify(_session(stranger), m)
+
+
+def test_unknown_signature_algorithm__rejected() -> None:
+    m = SimMeter.signing()
+    begin, end = _session(m)
+    head, payload, sig = end.split("|")
+    sig_obj = json.loads(sig) | {"SA": "ECDSA-secp256k1-SHA256"}
+    with pytest.raises(MeterDataError, match="algorithm|rejected"):
+        _verify((begin, f"{head}|{payload}|{json.dumps(sig_obj)}"), m)
+    sig_obj["SA"] = "RSA-PSS-MD5"
+    with pytest.raises(MeterDataError):
+        _verify((begin, f"{head}|{payload}|{json.dumps(sig_obj)}"), m)
+
+
+def test_future_or_out_of_session_timestamps__rejected() -> None:
+    m = SimMeter.signing()
+    with pytest.raises(MeterDataError, match="future"):
+        _verify(_session(m, t0=T0 + 10_000), m, end_time=T0 + 20_000)
+    with pytest.raises(MeterDataError, match="outside this session"):
+        _verify(_session(m, t0=T0 - 5_000), m)
+
+
+def test_signed_meter_values_201__passed_on_with_the_receipt(create_harness: Any) -> None:
+    meter = SimMeter.signing("MTR-201", register_wh=70_000)
+    h: Harness = create_harness(meters={"CPM": meter})
+
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CPM", OcppVersion.V201)
+        assert await cp.charge(RFID, 3_000, steps=3) == "Accepted"
+        await h.settle(1)
+
+    h.run(scenario)
+    [row] = h.outbox()
+    assert row[3] == ACKED
+    sent = h.oracle.received[0]
+    records = sent["meterData"].split("\n")
+    assert len(records) == 2 and all(r.startswith("OCMF|") for r in records)
+    assert sent["receipt"]["energyWh"] == 3_000
+
+
+def test_inflated_ocpp_meter__receipt_rejected_locally_not_forwarded(create_harness: Any) -> None:
+    meter = SimMeter.signing("MTR-201", register_wh=70_000)
+    h: Harness = create_harness(meters={"CPM": meter})
+
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CPM", OcppVersion.V201, inflate=1.2)  # OCPP lies, meter not
+        assert await cp.charge(RFID, 3_000, steps=3) == "Accepted"
+
+    h.run(scenario)
+    [row] = h.outbox()
+    assert row[3] == REJECTED and "signed meter" in (row[5] or "")
+    assert h.oracle.received == []
+
+
+def test_signed_record_replayed_into_another_session__rejected(create_harness: Any) -> None:
+    meter = SimMeter.signing("MTR-201", register_wh=70_000)
+    h: Harness = create_harness(meters={"CPM": meter})
+
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CPM", OcppVersion.V201)
+        assert await cp.charge(RFID, 1_000, steps=1) == "Accepted"
+        first = [json.loads(t) for t in cp.sent if '"Started"' in t][0]
+        begin_record = first[3]["meterValue"][0]["sampledValue"][0]["signedMeterValue"]
+        # a second session whose begin reading is the first session's signed record
+        cp.meter.register_wh = 70_000
+        await cp.start(RFID)
+        await cp._event("Updated", "MeterValuePeriodic", [{
+            "timestamp": "2026-01-01T00:00:00Z", "sampledValue": [{
+                "value": 70_000, "measurand": "Energy.Active.Import.Register",
+                "unitOfMeasure": {"unit": "Wh"}, "signedMeterValue": begin_record}]}])
+        cp.meter.register_wh = 71_000
+        await cp.stop()
+
+    h.run(scenario)
+    rows = h.outbox()
+    assert [r[3] for r in rows] == [ACKED, REJECTED]
+    assert "already used by another session" in (rows[1][5] or "")
