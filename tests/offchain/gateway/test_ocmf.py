@@ -154,9 +154,11 @@ def test_signed_record_replayed_into_another_session__rejected(create_harness: A
         assert await cp.charge(RFID, 1_000, steps=1) == "Accepted"
         first = [json.loads(t) for t in cp.sent if '"Started"' in t][0]
         begin_record = first[3]["meterValue"][0]["sampledValue"][0]["signedMeterValue"]
-        # a second session whose begin reading is the first session's signed record
+        # ...then a second session claims the first session's signed begin record
         cp.meter.register_wh = 70_000
+        key, cp.meter.key = cp.meter.key, None  # this start carries no signed reading...
         await cp.start(RFID)
+        cp.meter.key = key
         await cp._event("Updated", "MeterValuePeriodic", [{
             "timestamp": "2026-01-01T00:00:00Z", "sampledValue": [{
                 "value": 70_000, "measurand": "Energy.Active.Import.Register",
