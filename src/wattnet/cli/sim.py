@@ -145,7 +145,9 @@ def _region_table(summary: Any) -> Table:
     "sweeps",
     multiple=True,
     metavar="KEY=V1,V2|KEY=LO:HI",
-    help="Sweep a params key over a grid of values (repeatable: a product grid).",
+    help="Sweep a params key (dotted, e.g. model.market.reward_sell_bps) over values; repeat "
+    "for a product grid; link keys that move together with '+' and '/': "
+    "settlement.operator_share_bps+settlement.treasury_share_bps=8000/1500,7500/2000.",
 )
 @click.option(
     "--sweep-random",

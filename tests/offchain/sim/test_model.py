@@ -11,9 +11,10 @@ import pytest
 
 from wattnet.errors import ConfigError
 from wattnet.params import Params, apply_overrides, emission_schedule_wei, load_params
-from wattnet.sim.model.dynamics import LEDGER, simulate
+from wattnet.sim.model.dynamics import simulate
 from wattnet.sim.model.metrics import Summary, conservation_ok, pct, summarize
 from wattnet.sim.model.montecarlo import ModelRun, run_model
+from wattnet.sim.model.outcomes import LEDGER
 from wattnet.sim.model.plots import plot_run
 from wattnet.sim.model.report_html import write_report
 from wattnet.sim.model.scenarios import SCENARIOS, apply_scenario, get_scenario
@@ -230,6 +231,26 @@ def test_sweep__grid_is_the_product_and_random_stays_in_range() -> None:
         validate_points(base_params(), grid([parse_axis("settlement.treasury_share_bps=20000")]))
     with pytest.raises(ConfigError, match="must look like key=v1,v2"):
         parse_axis("settlement.treasury_share_bps")
+
+
+def test_sweep__linked_keys_move_together() -> None:
+    axis = parse_axis(
+        "settlement.operator_share_bps+settlement.treasury_share_bps=8000/1500,7500/2000"
+    )
+    points = grid([axis, parse_axis("rewards.station_epoch_cap_bps=3000,6000")])
+    assert len(points) == 4
+    assert {
+        "settlement.operator_share_bps": 7500,
+        "settlement.treasury_share_bps": 2000,
+        "rewards.station_epoch_cap_bps": 3000,
+    } in points
+    shares = [p.settlement for p in validate_points(base_params(), points)]
+    assert {(s.operator_share_bps, s.treasury_share_bps) for s in shares} == {
+        (8000, 1500),
+        (7500, 2000),
+    }
+    with pytest.raises(ConfigError, match="one value per key"):
+        parse_axis("settlement.operator_share_bps+settlement.treasury_share_bps=8000,7500/2000")
 
 
 def test_pct__does_not_interpolate_across_never() -> None:

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from wattnet.params import BPS
+from wattnet.sim.model.outcomes import FEES, LEDGER, SERIES, Batch, finish
 from wattnet.sim.model.state import (
     DAYS_PER_EPOCH,
     F64,
@@ -25,55 +23,11 @@ from wattnet.sim.model.state import (
     I64,
     UWATT,
     Inputs,
-    Stations,
     init_stations,
     region_counts,
 )
 
 log = logging.getLogger(__name__)
-
-SERIES = (
-    "price",
-    "supply",
-    "emission",
-    "fees",
-    "treasury_income",
-    "treasury_credits",
-    "stations",
-    "capacity_kw",
-    "utilization",
-    "reward_per_kwh",
-    "breakeven_price",
-    "fraud_reward_share",
-    "burned",
-    "staked",
-    "wash_active",
-)
-LEDGER = ("minted", "emitted", "treasury", "pool", "operators", "staked", "watchers", "burned")
-FEES = ("fees", "operator_fees", "treasury_fees", "referrer_fees", "rewards", "fraud_rewards")
-
-
-@dataclass(slots=True)
-class Batch:
-    """Results of some runs: per-epoch series (runs, epochs), ledgers (runs,), per-station."""
-
-    run_ids: list[int]
-    series: dict[str, F64] = field(default_factory=dict)
-    ledger: dict[str, I64] = field(default_factory=dict)
-    fees: dict[str, I64] = field(default_factory=dict)
-    payback_days: F64 = field(default_factory=lambda: np.zeros(0))  # (runs, G) median
-    yield_: F64 = field(default_factory=lambda: np.zeros(0))  # (runs, G) annual cash/outlay
-    gini: F64 = field(default_factory=lambda: np.zeros(0))  # (runs,)
-    top_operator_share: F64 = field(default_factory=lambda: np.zeros(0))
-    top_regional_share: F64 = field(default_factory=lambda: np.zeros(0))  # max over regions
-
-
-def _gini(x: NDArray[Any]) -> float:
-    if x.size == 0 or x.sum() <= 0:
-        return 0.0
-    s = np.sort(x)
-    n = s.size
-    return float((2 * np.arange(1, n + 1) - n - 1).dot(s) / (n * s.sum()))
 
 
 def simulate(
@@ -316,57 +270,4 @@ def simulate(
             on_epoch(e)
     led["pool"] = pool_x.copy()
     led["emitted"][:] = int(inp.emission_u.sum())
-    return _finish(inp, st, run_ids, ser, led, fees, rows)
-
-
-def _finish(
-    inp: Inputs,
-    st: Stations,
-    run_ids: list[int],
-    ser: dict[str, F64],
-    led: dict[str, I64],
-    fees: dict[str, I64],
-    rows: NDArray[np.int64],
-) -> Batch:
-    n_r, n_g = len(run_ids), len(inp.cfg.regions)
-    counts = region_counts(inp)
-    payback = np.full((n_r, n_g), np.nan)
-    yld = np.full((n_r, n_g), np.nan)
-    deployed = st.deploy_epoch >= 0
-    pb_days = np.where(
-        st.payback_epoch >= 0, (st.payback_epoch - st.deploy_epoch + 1) * DAYS_PER_EPOCH, np.inf
-    )
-    life_years = np.where(deployed, (inp.epochs - st.deploy_epoch) * DAYS_PER_EPOCH / 365.0, 0.0)
-    regional = np.zeros(n_r)
-    lo = 0
-    for g, c in enumerate(counts):
-        sl = slice(lo, lo + c)
-        lo += c
-        for r in range(n_r):
-            m = deployed[r, sl]
-            if m.any():
-                w = np.bincount(st.operator[r, sl][m], weights=st.rewards_u[r, sl][m].astype(float))
-                if w.sum() > 0:
-                    regional[r] = max(regional[r], w.max() / w.sum())
-                payback[r, g] = float(np.median(pb_days[r, sl][m]))
-                denom = float((st.outlay[r, sl][m] * life_years[r, sl][m]).sum())
-                yld[r, g] = float(st.cash[r, sl][m].sum()) / denom if denom > 0 else np.nan
-    gini = np.zeros(n_r)
-    top = np.zeros(n_r)
-    for r in rows:
-        m = deployed[r]
-        per_op = np.bincount(st.operator[r][m], weights=st.rewards_u[r][m].astype(np.float64))
-        per_op = per_op[np.bincount(st.operator[r][m]) > 0]
-        gini[r] = _gini(per_op)
-        top[r] = per_op.max() / per_op.sum() if per_op.sum() > 0 else 0.0
-    return Batch(
-        run_ids=run_ids,
-        series=ser,
-        ledger=led,
-        fees=fees,
-        payback_days=payback,
-        yield_=yld,
-        gini=gini,
-        top_operator_share=top,
-        top_regional_share=regional,
-    )
+    return finish(inp, st, run_ids, ser, led, fees, rows)

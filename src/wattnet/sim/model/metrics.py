@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from wattnet.sim.model.dynamics import Batch
 from wattnet.sim.model.montecarlo import ModelRun
+from wattnet.sim.model.outcomes import Batch
 from wattnet.sim.model.state import DAYS_PER_EPOCH
 
 PCTS = (5, 50, 95)

@@ -18,7 +18,8 @@ from multiprocessing import get_context
 import numpy as np
 
 from wattnet.params import Params
-from wattnet.sim.model.dynamics import Batch, simulate
+from wattnet.sim.model.dynamics import simulate
+from wattnet.sim.model.outcomes import Batch
 from wattnet.sim.model.scenarios import apply_scenario
 from wattnet.sim.model.state import Inputs, build_inputs
 

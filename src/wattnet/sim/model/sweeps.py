@@ -1,4 +1,8 @@
-"""Parameter sweeps over any dotted key of the params file: a grid or random points."""
+"""Parameter sweeps over any dotted key of the params file: a grid or random points.
+
+``key=v1,v2`` sweeps one key; ``k1+k2=a1/a2,b1/b2`` moves linked keys together (e.g. the three
+settlement shares, which must sum to 10000); ``key=low:high`` is a range for random sampling.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,16 @@ from wattnet.params import Params, apply_overrides
 
 @dataclass(frozen=True, slots=True)
 class Axis:
-    key: str
-    values: tuple[Any, ...]  # grid values, or choices for random sampling
+    key: str  # one dotted key, or linked keys joined by "+"
+    values: tuple[Any, ...]  # grid values, or choices for random sampling (tuples if linked)
     low: float | None = None  # a range for random sampling: key=low:high
     high: float | None = None
+
+    def put(self, point: dict[str, Any], value: Any) -> None:
+        if "+" in self.key:
+            point.update(zip(self.key.split("+"), value, strict=True))
+        else:
+            point[self.key] = value
 
 
 def parse_axis(spec: str) -> Axis:
@@ -28,6 +38,15 @@ def parse_axis(spec: str) -> Axis:
     if not sep or not key.strip() or not rest.strip():
         raise ConfigError(f"--sweep {spec!r} must look like key=v1,v2,... or key=low:high")
     key = key.strip()
+    if "+" in key:
+        keys = [k.strip() for k in key.split("+")]
+        linked = tuple(tuple(yaml.safe_load(x) for x in v.split("/")) for v in rest.split(","))
+        if any(len(v) != len(keys) for v in linked) or not all(keys):
+            raise ConfigError(
+                f"--sweep {spec!r}: linked keys need one value per key in each point, e.g. "
+                "a+b=1/2,3/4"
+            )
+        return Axis("+".join(keys), linked)
     if ":" in rest and "," not in rest:
         lo_s, _, hi_s = rest.partition(":")
         try:
@@ -47,10 +66,13 @@ def grid(axes: Sequence[Axis]) -> list[dict[str, Any]]:
     for axis in axes:
         if not axis.values:
             raise ConfigError(f"--sweep {axis.key}: a grid needs listed values (key=v1,v2,...)")
-    return [
-        dict(zip([a.key for a in axes], combo, strict=True))
-        for combo in itertools.product(*(a.values for a in axes))
-    ]
+    points: list[dict[str, Any]] = []
+    for combo in itertools.product(*(a.values for a in axes)):
+        point: dict[str, Any] = {}
+        for axis, value in zip(axes, combo, strict=True):
+            axis.put(point, value)
+        points.append(point)
+    return points
 
 
 def random_points(axes: Sequence[Axis], n: int, seed: int) -> list[dict[str, Any]]:
@@ -61,11 +83,11 @@ def random_points(axes: Sequence[Axis], n: int, seed: int) -> list[dict[str, Any
         for a in axes:
             if a.low is not None and a.high is not None:
                 if isinstance(a.low, int) and isinstance(a.high, int):
-                    point[a.key] = int(rng.integers(a.low, a.high + 1))
+                    a.put(point, int(rng.integers(a.low, a.high + 1)))
                 else:
-                    point[a.key] = float(rng.uniform(a.low, a.high))
+                    a.put(point, float(rng.uniform(a.low, a.high)))
             else:
-                point[a.key] = a.values[int(rng.integers(len(a.values)))]
+                a.put(point, a.values[int(rng.integers(len(a.values)))])
         points.append(point)
     return points
 
