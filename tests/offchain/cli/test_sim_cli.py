@@ -160,3 +160,16 @@ def test_model__bad_params_file_names_file_and_key(tmp_path: Path) -> None:
     assert str(result.exception).endswith(
         "bad.yaml: settlement.operator_share_bps=12000 is out of range 0..10000"
     )
+
+
+def test_root_cli__config_error_is_one_line_exit_2(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from wattnet.cli import main as root
+
+    monkeypatch.setitem(root._COMMANDS, "sim", ("wattnet.cli.sim", "sim", "model"))
+    with pytest.raises(SystemExit) as info:
+        root.main(["sim", "model", "--params", LOCAL, "--scenario", "nope"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    # the root console wraps at the terminal width; the message itself is one line
+    assert " ".join(err.split()).startswith("error: unknown scenario 'nope' (one of: baseline,")
