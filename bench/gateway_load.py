@@ -35,7 +35,7 @@ INTERVAL_S = 10.0
 
 
 def raise_fd_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
@@ -61,16 +61,20 @@ def serve(n: int, port: int, data: Path) -> None:
         new_keystore(ks, PASSPHRASE, scrypt_n=2**4)
     pw_hash = hash_password(PASSWORD, n=2**4)
     stations = {
-        f"CP{i:05d}": StationConfig(f"CP{i:05d}", 1, ks, pw_hash, {1: 350_000})
-        for i in range(n)
+        f"CP{i:05d}": StationConfig(f"CP{i:05d}", 1, ks, pw_hash, {1: 350_000}) for i in range(n)
     }
-    cfg = GatewayConfig(data_dir=data, oracle_url="http://127.0.0.1:9", chain_id=31337,
-                        settlement="0x00000000000000000000000000000000000000Aa",
-                        stations=stations, port=port, heartbeat_interval=300)
+    cfg = GatewayConfig(
+        data_dir=data,
+        oracle_url="http://127.0.0.1:9",
+        chain_id=31337,
+        settlement="0x00000000000000000000000000000000000000Aa",
+        stations=stations,
+        port=port,
+        heartbeat_interval=300,
+    )
     source = InMemoryCreditSource()
     for i in range(n):
-        source.put(DriverAccount(f"0x{i + 1:040x}", 1, 10**15, 10**14, 10**15, 0, 0),
-                   f"TAG{i:05d}")
+        source.put(DriverAccount(f"0x{i + 1:040x}", 1, 10**15, 10**14, 10**15, 0, 0), f"TAG{i:05d}")
     signer = KeystoreSigner.from_file(ks, PASSPHRASE)
     gw = Gateway(cfg, source, {cp: signer for cp in stations}, forward=False)
 
@@ -106,10 +110,13 @@ class WsClient(asyncio.Protocol):
         self.transport = transport
         auth = base64.b64encode(f"{self.cp_id}:{PASSWORD}".encode()).decode()
         key = base64.b64encode(os.urandom(16)).decode()
-        transport.write((
-            f"GET /ocpp/{self.cp_id} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-            f"Sec-WebSocket-Protocol: ocpp1.6\r\nAuthorization: Basic {auth}\r\n\r\n").encode())
+        transport.write(
+            (
+                f"GET /ocpp/{self.cp_id} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                f"Sec-WebSocket-Protocol: ocpp1.6\r\nAuthorization: Basic {auth}\r\n\r\n"
+            ).encode()
+        )
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.stats.closed += 1
@@ -143,7 +150,7 @@ class WsClient(asyncio.Protocol):
             if len(self.buf) < off + b1:
                 return
             opcode = self.buf[0] & 0x0F
-            payload = bytes(self.buf[off: off + b1])
+            payload = bytes(self.buf[off : off + b1])
             del self.buf[: off + b1]
             if opcode == 1:
                 self._on_text(payload)
@@ -200,28 +207,36 @@ def iso_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-async def charger(i: int, port: int, stats: Stats, sem: asyncio.Semaphore,
-                  ready: list[int], stop: asyncio.Event) -> None:
+async def charger(
+    i: int, port: int, stats: Stats, sem: asyncio.Semaphore, ready: list[int], stop: asyncio.Event
+) -> None:
     loop = asyncio.get_running_loop()
     cp_id = f"CP{i:05d}"
     async with sem:
         for attempt in range(5):
             try:
-                _, proto = await loop.create_connection(lambda: WsClient(cp_id, stats),
-                                                        "127.0.0.1", port)
+                _, proto = await loop.create_connection(
+                    lambda: WsClient(cp_id, stats), "127.0.0.1", port
+                )
                 await asyncio.wait_for(proto.open, 30)
                 break
             except (OSError, ConnectionError, TimeoutError):
                 await asyncio.sleep(0.5 * (attempt + 1))
         else:
             return
-        boot = proto.call("BootNotification",
-                          '{"chargePointVendor":"Bench","chargePointModel":"Load"}', True)
+        boot = proto.call(
+            "BootNotification", '{"chargePointVendor":"Bench","chargePointModel":"Load"}', True
+        )
         assert boot is not None
         await asyncio.wait_for(boot, 60)
-        start = proto.call("StartTransaction", json.dumps(
-            {"connectorId": 1, "idTag": f"TAG{i:05d}", "meterStart": 0,
-             "timestamp": iso_now()}, separators=(",", ":")), True)
+        start = proto.call(
+            "StartTransaction",
+            json.dumps(
+                {"connectorId": 1, "idTag": f"TAG{i:05d}", "meterStart": 0, "timestamp": iso_now()},
+                separators=(",", ":"),
+            ),
+            True,
+        )
         assert start is not None
         tx = (await asyncio.wait_for(start, 60))[2]["transactionId"]  # type: ignore[index]
     ready[0] += 1
@@ -230,10 +245,11 @@ async def charger(i: int, port: int, stats: Stats, sem: asyncio.Semaphore,
     next_at = loop.time()
     while not stop.is_set():
         register += 30
-        proto.call("MeterValues", '{"connectorId":1,"transactionId":%d,"meterValue":[{'
-                   '"timestamp":"%s","sampledValue":[{"value":"%d","measurand":'
-                   '"Energy.Active.Import.Register","unit":"Wh"}]}]}'
-                   % (tx, iso_now(), register), False)
+        payload = (
+            f'{{"connectorId":1,"transactionId":{tx},"meterValue":[{{"timestamp":"{iso_now()}",'
+            f'"sampledValue":[{{"value":"{register}","measurand":'
+            '"Energy.Active.Import.Register","unit":"Wh"}]}]}')
+        proto.call("MeterValues", payload, False)
         stats.sent += 1
         next_at += INTERVAL_S
         await asyncio.sleep(max(0.0, next_at - loop.time()))
@@ -267,10 +283,19 @@ async def load(n: int, port: int, gw_pid: int, warmup: float, measure: float) ->
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     rtts = sorted(stats.rtts)
-    pct = (lambda q: rtts[min(len(rtts) - 1, int(q * len(rtts)))] * 1000 if rtts else float("nan"))
-    return {"connected": ready[0], "ramp_s": ramp, "samples": len(rtts), "p50": pct(0.5),
-            "p99": pct(0.99), "max": rtts[-1] * 1000 if rtts else float("nan"),
-            "errors": stats.errors, "gw_cpu": cpu, "rate": len(rtts) / measure}
+    def pct(q):
+        return rtts[min(len(rtts) - 1, int(q * len(rtts)))] * 1000 if rtts else float("nan")
+    return {
+        "connected": ready[0],
+        "ramp_s": ramp,
+        "samples": len(rtts),
+        "p50": pct(0.5),
+        "p99": pct(0.99),
+        "max": rtts[-1] * 1000 if rtts else float("nan"),
+        "errors": stats.errors,
+        "gw_cpu": cpu,
+        "rate": len(rtts) / measure,
+    }
 
 
 def run_level(n: int, warmup: float, measure: float) -> dict[str, float]:
@@ -280,8 +305,11 @@ def run_level(n: int, warmup: float, measure: float) -> dict[str, float]:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        gw = subprocess.Popen([sys.executable, __file__, "--serve", str(n), "--port", str(port),
-                               "--data", tmp], stdout=subprocess.PIPE, text=True)
+        gw = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(n), "--port", str(port), "--data", tmp],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert gw.stdout is not None
             if gw.stdout.readline().strip() != "READY":
@@ -306,14 +334,19 @@ def main() -> None:
         return
     pin(1)
     raise_fd_limit()
-    print(f"{'chargers':>8} {'connected':>9} {'ramp_s':>7} {'msg/s':>7} {'p50_ms':>7} "
-          f"{'p99_ms':>7} {'max_ms':>7} {'errors':>6} {'gw_cpu':>6}")
+    print(
+        f"{'chargers':>8} {'connected':>9} {'ramp_s':>7} {'msg/s':>7} {'p50_ms':>7} "
+        f"{'p99_ms':>7} {'max_ms':>7} {'errors':>6} {'gw_cpu':>6}"
+    )
     last = None
     for n in (int(x) for x in args.levels.split(",")):
         r = run_level(n, args.warmup, args.measure)
-        print(f"{n:>8} {r['connected']:>9.0f} {r['ramp_s']:>7.1f} {r['rate']:>7.0f} "
-              f"{r['p50']:>7.1f} {r['p99']:>7.1f} {r['max']:>7.1f} {r['errors']:>6.0f} "
-              f"{r['gw_cpu']:>6.0%}", flush=True)
+        print(
+            f"{n:>8} {r['connected']:>9.0f} {r['ramp_s']:>7.1f} {r['rate']:>7.0f} "
+            f"{r['p50']:>7.1f} {r['p99']:>7.1f} {r['max']:>7.1f} {r['errors']:>6.0f} "
+            f"{r['gw_cpu']:>6.0%}",
+            flush=True,
+        )
         last = (n, r)
     assert last is not None
     n, r = last

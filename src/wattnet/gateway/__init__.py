@@ -2,5 +2,6 @@
 
 Layers, outside in: ``server`` (WebSockets, security profiles) -> ``protocol`` (OCPP-J framing and
 CallErrors) -> ``handlers16`` / ``handlers201`` (one ``@on`` method per action) -> ``sessions``
-(authorization, transactions, receipts) -> ``store`` (SQLite) and ``forwarder`` (HTTP to the oracle).
+(authorization, transactions, receipts) -> ``store`` (SQLite) and ``forwarder`` (HTTP to the
+oracle).
 """

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from eth_utils import is_address, to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 
 from wattnet.gateway.errors import GatewayConfigError
 

@@ -8,6 +8,7 @@ connection errors: retried with exponential backoff and jitter. Nothing is ever 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -59,7 +60,7 @@ class Forwarder:
 
     def _backoff(self, attempts: int) -> float:
         delay = min(self._max, self._base * 2 ** min(attempts, 20))
-        return delay * (0.5 + self._rng.random() / 2)
+        return float(delay * (0.5 + self._rng.random() / 2))
 
     async def _run(self) -> None:
         self._session = aiohttp.ClientSession(timeout=self._timeout)
@@ -71,10 +72,8 @@ class Forwarder:
             nxt = await asyncio.to_thread(self._store.next_due_time)
             wait = 30.0 if nxt is None else max(0.05, nxt - self._clock())
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=min(wait, 30.0))
-            except TimeoutError:
-                pass
 
     async def flush(self) -> int:
         """Send every due receipt once; returns how many the oracle acknowledged."""

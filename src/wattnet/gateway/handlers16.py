@@ -8,13 +8,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from ocpp.routing import after, on
 from ocpp.v16 import call, call_result
 from ocpp.v16.datatypes import IdTagInfo
 from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus, ResetType
 
 from wattnet.domain import OcppVersion
-from wattnet.gateway.protocol import GatewayChargePoint
+from wattnet.gateway.protocol import GatewayChargePoint, after, on
 from wattnet.gateway.sessions import SessionService
 from wattnet.gateway.transactions import parse_time, read_register_16
 

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ocpp.routing import after, on
 from ocpp.v201 import call, call_result
 from ocpp.v201.datatypes import IdTokenInfoType, IdTokenType
 from ocpp.v201.enums import (
@@ -19,7 +18,7 @@ from ocpp.v201.enums import (
 
 from wattnet.domain import OcppVersion
 from wattnet.gateway.handlers16 import iso
-from wattnet.gateway.protocol import GatewayChargePoint
+from wattnet.gateway.protocol import GatewayChargePoint, after, on
 from wattnet.gateway.sessions import SessionService
 from wattnet.gateway.transactions import parse_time, read_register_201
 
@@ -91,7 +90,7 @@ class ChargePoint201(GatewayChargePoint):
             return call_result.TransactionEvent(
                 id_token_info=IdTokenInfoType(status=_ACCEPTED if ok else _INVALID))
         connector = int((evse or {}).get("id", 0))
-        tx, accepted = await self._service.event_201(
+        _tx, accepted = await self._service.event_201(
             self.id, tx_key, connector, at, token, reading.register_wh, reading.signed)
         if accepted is None:
             return call_result.TransactionEvent()

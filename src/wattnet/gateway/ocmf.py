@@ -10,6 +10,7 @@ and no record seen before in another session or station (checked against the sto
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import warnings
 from dataclasses import dataclass
@@ -87,15 +88,16 @@ def verify_session_meter_data(
         except PyOCMFError as exc:
             raise MeterDataError(f"OCMF record rejected: {exc}") from exc
         payload = record.payload
-        if meter_serial is not None and payload.MS != meter_serial:
+        if meter_serial is not None and meter_serial != payload.MS:
             raise MeterDataError(f"meter serial {payload.MS!r} is not this station's meter")
         for rd in payload.RD:
             t = int(rd.TM.timestamp.timestamp())
-            reason = str(rd.TX.value if hasattr(rd.TX, "value") else rd.TX or "")
+            tx_reason = rd.TX
+            reason = "" if tx_reason is None else str(getattr(tx_reason, "value", tx_reason))
             readings.append((t, reason, _wh(rd.RV, rd.RU)))
     if not readings:
         raise MeterDataError("OCMF records hold no readings")
-    for prev, cur in zip(readings, readings[1:], strict=False):
+    for prev, cur in itertools.pairwise(readings):
         if cur[0] < prev[0] or cur[2] < prev[2]:
             raise MeterDataError("OCMF readings out of order (time or register going back)")
         if cur == prev:

@@ -18,7 +18,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import ocpp.messages
 from jsonschema.exceptions import ValidationError as SchemaError
@@ -31,6 +31,8 @@ from ocpp.charge_point import (
 )
 from ocpp.exceptions import OCPPError
 from ocpp.messages import CallError, CallResult, get_validator
+from ocpp.routing import after as _after
+from ocpp.routing import on as _on
 from ocpp.v16.enums import Action as Action16
 from ocpp.v201.enums import Action as Action201
 
@@ -78,6 +80,19 @@ _KNOWN_ACTIONS = {
     OcppVersion.V16: frozenset(a.value for a in Action16),
     OcppVersion.V201: frozenset(a.value for a in Action201),
 }
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def on(action: str) -> Callable[[F], F]:
+    """``ocpp.routing.on`` with its type: marks a method as the handler of ``action``."""
+    return cast(Callable[[F], F], _on(action))
+
+
+def after(action: str) -> Callable[[F], F]:
+    """``ocpp.routing.after`` with its type: runs after the reply to ``action`` was sent."""
+    return cast(Callable[[F], F], _after(action))
 
 
 def schema_error_code(err: SchemaError, codes: ErrorCodes) -> str:
@@ -179,10 +194,10 @@ class GatewayChargePoint(ChargePoint):  # type: ignore[misc]
             self._on_response(msg, uid if uid_ok else None)
             return
         if type_id != 2 or isinstance(type_id, bool):
-            await self._error(uid if uid_ok else "-1", c.message_type,
+            await self._error(uid if uid_ok and isinstance(uid, str) else "-1", c.message_type,
                               f"MessageTypeId {type_id!r} is not supported")
             return
-        if not uid_ok:
+        if not uid_ok or not isinstance(uid, str):
             await self._error("-1", c.frame, "message id missing or not a string of 1..36 chars")
             return
         if len(msg) != 4 or not isinstance(msg[2], str):

@@ -83,7 +83,7 @@ def charge_point_id_from_path(path: str) -> str:
 
 
 def parse_basic_auth(header: str | None) -> tuple[str, str] | None:
-    if not header or not header[:6].lower() == "basic ":
+    if not header or header[:6].lower() != "basic ":
         return None
     try:
         user, sep, password = base64.b64decode(header[6:].strip(), validate=True).decode(

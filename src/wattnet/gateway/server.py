@@ -97,13 +97,13 @@ class Gateway:
         if self.config.port is not None:
             srv = await serve(self._handle, self.config.host, self.config.port, **common)
             self._servers.append(srv)
-            self.ports["ws"] = srv.sockets[0].getsockname()[1]
+            self.ports["ws"] = next(iter(srv.sockets)).getsockname()[1]
         if self.config.tls is not None:
             ctx = server_ssl_context(self.config.tls)
             srv = await serve(self._handle, self.config.host, self.config.tls.port, ssl=ctx,
                               **common)
             self._servers.append(srv)
-            self.ports["wss"] = srv.sockets[0].getsockname()[1]
+            self.ports["wss"] = next(iter(srv.sockets)).getsockname()[1]
         if self._forward:
             self.forwarder.start()
         log.info("gateway listening on %s", self.ports)
@@ -157,15 +157,16 @@ class Gateway:
     async def _handle(self, connection: ServerConnection) -> None:
         assert connection.request is not None
         cp_id = charge_point_id_from_path(connection.request.path)
-        cls = ChargePoint201 if connection.subprotocol == OcppVersion.V201 else ChargePoint16
+        v201 = str(connection.subprotocol) == OcppVersion.V201.value
+        cls: type[ChargePoint16 | ChargePoint201] = ChargePoint201 if v201 else ChargePoint16
         cp = cls(cp_id, connection, self.service, self.clock, self.config.heartbeat_interval,
                  self.config.response_timeout_s)
-        cp._unique_id_generator = self.id_generator  # noqa: SLF001 - the library's hook
+        cp._unique_id_generator = self.id_generator
         old = self.stations.get(cp_id)
         self.stations[cp_id] = cp
         if old is not None:
             log.warning("%s reconnected; closing its previous connection", cp_id)
-            await old._connection.close()  # noqa: SLF001
+            await old._connection.close()
         log.info("%s connected (%s)", cp_id, connection.subprotocol)
         try:
             await cp.serve()

@@ -139,10 +139,12 @@ class SessionService:
                         id_token: str | None, register_wh: int | None,
                         signed: tuple[str, ...]) -> tuple[Transaction, bool | None]:
         """Started/Updated: create or update the transaction; returns (tx, token accepted)."""
-        tx = await self._db(self._store.get_transaction, cp_id, tx_key)
+        found = await self._db(self._store.get_transaction, cp_id, tx_key)
         accepted: bool | None = None
         changed = False
-        if tx is None:
+        if found is not None:
+            tx = found
+        else:
             tx = Transaction(cp_id, tx_key, connector_id, at, register_wh)
             self._live[(cp_id, tx_key)] = LiveMeter(register_wh, register_wh, at)
             changed = True
@@ -229,8 +231,10 @@ class SessionService:
                         meter_serial=station.meter_serial, start_time=t.start_time,
                         end_time=end_time, now=now)
                     if not self._store.claim_ocmf_locked(verified.digests, cp_id, tx_key):
-                        raise MeterDataError("signed meter record already used by another session")
-                    if abs(verified.energy_wh - session_energy(t.meter_start_wh, meter_stop_wh)) > 1:
+                        raise MeterDataError(
+                            "signed meter record already used by another session")
+                    ocpp_wh = session_energy(t.meter_start_wh, meter_stop_wh)
+                    if abs(verified.energy_wh - ocpp_wh) > 1:
                         raise MeterDataError(
                             f"OCPP energy differs from the signed meter's {verified.energy_wh} Wh")
                     meter_text = verified.text

@@ -8,10 +8,10 @@ import asyncio
 from typing import Any
 
 import pytest
-from conftest import DRIVER, OTHER_DRIVER, RFID, TARIFF, Harness
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import DRIVER, OTHER_DRIVER, RFID, TARIFF, Harness
 from wattnet.domain import DriverAccount, OcppVersion
 from wattnet.gateway.credits import CreditCache, InMemoryCreditSource
 from wattnet.gateway.transactions import max_energy_for, session_cost

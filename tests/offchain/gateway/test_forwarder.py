@@ -7,7 +7,6 @@ import asyncio
 import random
 
 from conftest import RFID, Harness
-
 from wattnet.chain.receipt_codec import signed_from_json
 from wattnet.gateway.forwarder import Forwarder
 from wattnet.gateway.store import ACKED, PENDING, REJECTED

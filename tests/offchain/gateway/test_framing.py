@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import Harness
 
+from conftest import Harness
 from wattnet.domain import OcppVersion
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201

@@ -9,8 +9,8 @@ import time
 from typing import Any
 
 import pytest
-from conftest import RFID, Harness
 
+from conftest import RFID, Harness
 from wattnet.domain import OcppVersion
 from wattnet.gateway.errors import MeterDataError
 from wattnet.gateway.ocmf import verify_session_meter_data
@@ -51,7 +51,7 @@ def _edit_payload(record: str, edit: Any) -> str:
 def test_changed_signed_payload__rejected(tamper: Any) -> None:
     m = SimMeter.signing(register_wh=10_000)
     begin, end = _session(m)
-    with pytest.raises(MeterDataError, match="signature|rejected"):
+    with pytest.raises(MeterDataError, match=r"signature|rejected"):
         _verify((begin, _edit_payload(end, tamper)), m)
 
 
@@ -71,10 +71,10 @@ def test_duplicated_or_out_of_order_readings__rejected() -> None:
     begin, end = _session(m)
     with pytest.raises(MeterDataError, match="twice"):
         _verify((begin, begin, end), m)
-    with pytest.raises(MeterDataError, match="out of order|begin"):
+    with pytest.raises(MeterDataError, match=r"out of order|begin"):
         _verify((end, begin), m)
     second_begin = m.ocmf("B", T0 + 10, RFID)
-    with pytest.raises(MeterDataError, match="out of order|more than one begin"):
+    with pytest.raises(MeterDataError, match=r"out of order|more than one begin"):
         _verify((begin, second_begin, end), m)
     late_begin = SimMeter(m.serial, m.register_wh, m.key).ocmf("B", T0 + 400, RFID)
     with pytest.raises(MeterDataError, match="out of order"):
@@ -98,7 +98,7 @@ def test_unknown_signature_algorithm__rejected() -> None:
     begin, end = _session(m)
     head, payload, sig = end.split("|")
     sig_obj = json.loads(sig) | {"SA": "ECDSA-secp256k1-SHA256"}
-    with pytest.raises(MeterDataError, match="algorithm|rejected"):
+    with pytest.raises(MeterDataError, match=r"algorithm|rejected"):
         _verify((begin, f"{head}|{payload}|{json.dumps(sig_obj)}"), m)
     sig_obj["SA"] = "RSA-PSS-MD5"
     with pytest.raises(MeterDataError):
@@ -152,7 +152,7 @@ def test_signed_record_replayed_into_another_session__rejected(create_harness: A
     async def scenario(h: Harness) -> None:
         cp = await h.connected("CPM", OcppVersion.V201)
         assert await cp.charge(RFID, 1_000, steps=1) == "Accepted"
-        first = [json.loads(t) for t in cp.sent if '"Started"' in t][0]
+        first = next(json.loads(t) for t in cp.sent if '"Started"' in t)
         begin_record = first[3]["meterValue"][0]["sampledValue"][0]["signedMeterValue"]
         # ...then a second session claims the first session's signed begin record
         cp.meter.register_wh = 70_000

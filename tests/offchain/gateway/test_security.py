@@ -7,9 +7,9 @@ from __future__ import annotations
 import ssl
 
 import pytest
-from conftest import PASSWORD, Harness
 from websockets.exceptions import InvalidMessage, InvalidStatus
 
+from conftest import PASSWORD, Harness
 from wattnet.domain import OcppVersion
 from wattnet.gateway.errors import GatewayConfigError
 from wattnet.gateway.security import (

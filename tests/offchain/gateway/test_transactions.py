@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CHAIN_ID, DRIVER, RFID, SETTLEMENT, TARIFF, Harness
 
+from conftest import CHAIN_ID, DRIVER, RFID, SETTLEMENT, TARIFF, Harness
 from wattnet.chain.eip712 import Domain, recover_receipt_signer
 from wattnet.domain import OcppVersion, station_id_for
 from wattnet.gateway.errors import OutboxError
@@ -113,7 +113,7 @@ def test_open_transaction__survives_a_gateway_restart(harness: Harness) -> None:
         await cp.start(RFID)
         await cp.meter_values(700)
         h.meters["tx"] = cp.meter  # keep the charger's meter and tx id for the next run
-        h.config.stations["CP16"]  # noqa: B018 - documents the station in use
+        h.config.stations["CP16"]
         h.__dict__["tx"] = cp.tx_key
 
     async def finish(h: Harness) -> None:
