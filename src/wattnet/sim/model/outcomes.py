@@ -69,6 +69,9 @@ def finish(
     payback = np.full((n_r, n_g), np.nan)
     yld = np.full((n_r, n_g), np.nan)
     deployed = st.deploy_epoch >= 0
+    # Payback is measured on the stations deployed in the first half of the horizon, so each is
+    # observed for at least half of it (late stations would count as "never" for lack of time).
+    cohort = deployed & (st.deploy_epoch <= inp.epochs // 2)
     pb_days = np.where(
         st.payback_epoch >= 0, (st.payback_epoch - st.deploy_epoch + 1) * DAYS_PER_EPOCH, np.inf
     )
@@ -84,7 +87,8 @@ def finish(
                 w = np.bincount(st.operator[r, sl][m], weights=st.rewards_u[r, sl][m].astype(float))
                 if w.sum() > 0:
                     regional[r] = max(regional[r], w.max() / w.sum())
-                payback[r, g] = float(np.median(pb_days[r, sl][m]))
+                if cohort[r, sl].any():
+                    payback[r, g] = float(np.median(pb_days[r, sl][cohort[r, sl]]))
                 denom = float((st.outlay[r, sl][m] * life_years[r, sl][m]).sum())
                 yld[r, g] = float(st.cash[r, sl][m].sum()) / denom if denom > 0 else np.nan
     gini = np.zeros(n_r)

@@ -31,21 +31,26 @@ def plot_run(run: ModelRun, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     s = run.batch.series
     unit = 10.0**run.inputs.credit_decimals
+    cur = run.inputs.credit_symbol
     x = (np.arange(run.inputs.epochs) + 1) * DAYS_PER_EPOCH / 365.0
     figures: list[tuple[str, str, list[tuple[NDArray[np.float64], str]], bool]] = [
         (
             "price",
-            "WATT price vs self-charging break-even (credit/WATT)",
+            f"WATT price vs self-charging break-even ({cur}/WATT)",
             [(s["price"] / unit, "price"), (s["breakeven_price"] / unit, "break-even")],
             True,
         ),
         (
             "crossover",
-            "Fee revenue vs value of emission (credit per epoch)",
-            [(s["fees"] / unit, "fees"), (s["emission"] * s["price"] / unit, "emission value")],
+            f"Treasury fee income vs value of emission ({cur} per epoch)",
+            [
+                (s["treasury_income"] / unit, "treasury fee income"),
+                (s["emission"] * s["price"] / unit, "emission value"),
+                (s["fees"] / unit, "all fees"),
+            ],
             True,
         ),
-        ("treasury", "Treasury credits", [(s["treasury_credits"] / unit, "treasury")], False),
+        ("treasury", f"Treasury ({cur})", [(s["treasury_credits"] / unit, "treasury")], False),
         ("stations", "Active stations", [(s["stations"], "stations")], False),
         (
             "supply",

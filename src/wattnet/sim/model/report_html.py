@@ -24,7 +24,7 @@ def fmt(value: float) -> str:
         return "-"
     if isinstance(value, float) and math.isinf(value):
         return "never" if value > 0 else "-inf"
-    if abs(value) >= 1000:
+    if abs(value) >= 1000 or float(value).is_integer():
         return f"{value:,.0f}"
     if abs(value) >= 1:
         return f"{value:,.2f}"
