@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wattnet.errors import ConfigError
 from wattnet.params import Params, apply_overrides, emission_schedule_wei, load_params
@@ -73,10 +75,10 @@ def test_tokens__minted_equals_the_params_schedule_over_the_horizon() -> None:
 def test_fees__split_exactly_between_operator_treasury_and_referrer() -> None:
     f = scenario_run("baseline").batch.fees
     s = scenario_run("baseline").batch.series
-    st = base_params().settlement
+    split = base_params().settlement
     assert np.array_equal(f["fees"], f["operator_fees"] + f["treasury_fees"] + f["referrer_fees"])
     # each station-epoch rounds its treasury cut down, by less than one credit unit
-    exact = f["fees"] * st.treasury_share_bps / 10_000
+    exact = f["fees"] * split.treasury_share_bps / 10_000
     assert (f["treasury_fees"] <= exact).all()
     assert (exact - f["treasury_fees"] < 600 * scenario_run("baseline").inputs.epochs).all()
     assert np.array_equal(s["treasury_income"].sum(axis=1).astype(np.int64), f["treasury_fees"])
@@ -274,3 +276,37 @@ def test_region_multiplier__boosts_that_regions_operator_yield() -> None:
     s_base = summarize(run_model(base_params(), runs=2, seed=2, workers=1, **SMALL))
     assert s_boost.regions[0].yield_p50 > s_base.regions[0].yield_p50
     assert s_boost.regions[2].yield_p50 < s_base.regions[2].yield_p50  # london gets less
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    shares=st.sampled_from([(8000, 1500, 500), (7000, 3000, 0), (10_000, 0, 0), (0, 9000, 1000)]),
+    destination=st.sampled_from(["treasury", "burn"]),
+    buyback=st.integers(0, 10_000),
+    sell=st.integers(0, 10_000),
+    fraud=st.integers(0, 5_000),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_conservation__holds_exactly_for_any_split_and_policy(
+    shares: tuple[int, int, int], destination: str, buyback: int, sell: int, fraud: int, seed: int
+) -> None:
+    p = apply_overrides(
+        base_params(),
+        {
+            "settlement.operator_share_bps": shares[0],
+            "settlement.treasury_share_bps": shares[1],
+            "settlement.referrer_share_bps": shares[2],
+            "staking.slash_destination": destination,
+            "model.treasury.buyback_share_bps": buyback,
+            "model.market.reward_sell_bps": sell,
+            "model.adversaries.inflated_meter_share_bps": fraud,
+            "model.adversaries.detection_bps_per_epoch": 5_000,
+        },
+    )
+    run = run_model(p, runs=2, seed=seed, workers=1, days=140, stations=120)
+    assert conservation_ok(run)
+    f = run.batch.fees
+    assert (f["treasury_fees"] <= f["fees"] * shares[1] // 10_000).all()
+    if destination == "burn" and fraud > 0:
+        caught = run.batch.ledger["watchers"] > 0
+        assert (run.batch.ledger["burned"][caught] > 0).all()
