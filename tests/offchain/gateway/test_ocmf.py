@@ -145,20 +145,25 @@ def test_inflated_ocpp_meter__receipt_rejected_locally_not_forwarded(create_harn
     assert h.oracle.received == []
 
 
-def test_signed_record_replayed_into_another_session__rejected(create_harness: Any) -> None:
+@pytest.mark.parametrize("second_station", ["CPM", "CPN"])
+def test_signed_record_replayed_into_another_session_or_station__rejected(
+    create_harness: Any, second_station: str
+) -> None:
     meter = SimMeter.signing("MTR-201", register_wh=70_000)
-    h: Harness = create_harness(meters={"CPM": meter})
+    # CPN is configured with the same meter key and serial: only the replay check can catch it
+    h: Harness = create_harness(meters={"CPM": meter, "CPN": meter})
 
     async def scenario(h: Harness) -> None:
         cp = await h.connected("CPM", OcppVersion.V201)
         assert await cp.charge(RFID, 1_000, steps=1) == "Accepted"
         first = next(json.loads(t) for t in cp.sent if '"Started"' in t)
         begin_record = first[3]["meterValue"][0]["sampledValue"][0]["signedMeterValue"]
-        # ...then a second session claims the first session's signed begin record
+        cp = await h.connected(second_station, OcppVersion.V201, meter=meter)
         cp.meter.register_wh = 70_000
         key, cp.meter.key = cp.meter.key, None  # this start carries no signed reading...
         await cp.start(RFID)
         cp.meter.key = key
+        # ...then the session claims the first session's signed begin record
         await cp._event("Updated", "MeterValuePeriodic", [{
             "timestamp": "2026-01-01T00:00:00Z", "sampledValue": [{
                 "value": 70_000, "measurand": "Energy.Active.Import.Register",
