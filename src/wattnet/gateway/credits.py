@@ -183,5 +183,14 @@ class CreditCache:
             if cached is not None:  # make the next lookup go to the source
                 self._accounts[(r.driver, r.credit_id)] = (replace(cached[0]), -1e18)
 
+    def rekey(self, old: tuple[str, str], new: tuple[str, str]) -> None:
+        """Move a reservation to its final key (1.6: the transaction id assigned after it)."""
+        r = self._reservations.pop(old, None)
+        if r is not None:
+            self._reservations[new] = replace(r, key=new)
+
+    def release(self, key: tuple[str, str]) -> None:
+        self._reservations.pop(key, None)
+
     def reservation(self, key: tuple[str, str]) -> Reservation | None:
         return self._reservations.get(key)

@@ -126,11 +126,16 @@ class SessionService:
         # A retransmission repeats the call id and the content; a charger that restarted may
         # reuse a call id, but never with the same start timestamp and register.
         fingerprint = f"{call_id}|{connector_id}|{id_tag}|{meter_start}|{start_time}"
-        tx, replayed = await self._db(self._store.open_16, fingerprint, make)
+        try:
+            tx, replayed = await self._db(self._store.open_16, fingerprint, make)
+        except BaseException:
+            self._cache.release(pending_key)  # nothing stored: hold nothing
+            raise
         if decision.reservation is not None:
-            self._cache.finish(pending_key, 0)
-            if not replayed:
-                self._cache.restore(replace(decision.reservation, key=(cp_id, tx.tx_key)))
+            if replayed:  # the first StartTransaction holds the reservation already
+                self._cache.release(pending_key)
+            else:
+                self._cache.rekey(pending_key, (cp_id, tx.tx_key))
         self._live.setdefault((cp_id, tx.tx_key), LiveMeter(meter_start, meter_start, start_time))
         return tx, tx.driver is not None
 
@@ -157,7 +162,12 @@ class SessionService:
         if new_signed and not tx.closed:
             tx, changed = replace(tx, ocmf=tx.ocmf + new_signed), True
         if changed and not tx.closed:
-            tx, _ = await self._db(self._store.save_transaction, tx)
+            try:
+                tx, _ = await self._db(self._store.save_transaction, tx)
+            except BaseException:
+                if found is None or found.driver is None:
+                    self._cache.release((cp_id, tx_key))
+                raise
         if register_wh is not None:
             self.meter(cp_id, tx_key, register_wh, at)
         return tx, accepted

@@ -4,8 +4,11 @@ OCPP-J spec of each version prescribes; the connection and every other station k
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import Harness
 from wattnet.domain import OcppVersion
@@ -139,3 +142,50 @@ def test_garbage_storm_on_one_station__other_station_keeps_charging(harness: Har
         assert "currentTime" in await bad.heartbeat()
 
     harness.run(scenario)
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 10) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=6), inner,
+                                                                  max_size=3),
+    max_leaves=12,
+)
+_frames = st.one_of(
+    st.text(max_size=40),
+    _json_values.map(json.dumps),
+    st.tuples(st.sampled_from([2, 3, 4, 5, "2"]), st.text(max_size=40),
+              st.sampled_from(["Heartbeat", "Authorize", "StartTransaction", "MeterValues",
+                               "TransactionEvent", "StopTransaction", "Nope"]),
+              _json_values).map(lambda t: json.dumps(list(t))),
+)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(frames=st.lists(_frames, min_size=1, max_size=25),
+       version=st.sampled_from([V16, V201]))
+def test_fuzzed_frames__never_crash_never_answer_results_and_the_link_survives(
+    create_harness: Any, frames: list[str], version: OcppVersion
+) -> None:
+    h: Harness = create_harness()
+
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP16" if version == V16 else "CP201", version)
+        for frame in frames:
+            await cp.send_raw(frame)
+        assert "currentTime" in await cp.heartbeat()  # in-order: every frame was processed
+        # exactly one reply (CallResult or CallError) per frame that is not itself a result
+        expected = sum(1 for f in frames if not _is_result(f))
+        assert len(cp.unanswered) == expected, (frames, cp.unanswered)
+        assert all(isinstance(r, list) and r[0] in (3, 4) for r in cp.unanswered)
+
+    h.run(scenario)
+
+
+def _is_result(frame: str) -> bool:
+    try:
+        msg = json.loads(frame)
+    except ValueError:
+        return False
+    return (isinstance(msg, list) and bool(msg) and not isinstance(msg[0], bool)
+            and msg[0] in (3, 4))
