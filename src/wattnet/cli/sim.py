@@ -206,7 +206,7 @@ def model(
             label = name if point is None else ", ".join(f"{k}={v}" for k, v in point.items())
             bar.update(task, description=label)
 
-            def advance(done: int, total: int, base: int = i * runs) -> None:
+            def advance(done: float, total: int, base: int = i * runs) -> None:
                 bar.update(task, completed=base + done)
 
             run = run_model(

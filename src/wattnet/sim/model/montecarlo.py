@@ -11,9 +11,11 @@ import math
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import ExitStack
 from dataclasses import dataclass
 from multiprocessing import get_context
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +27,7 @@ from wattnet.sim.model.state import Inputs, build_inputs
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]  # (runs done, runs total)
+Progress = Callable[[float, int], None]  # (runs done, fractional; runs total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,17 @@ def _chunks(runs: int, workers: int, stations: int) -> list[list[int]]:
     return [list(range(i, min(i + size, runs))) for i in range(0, runs, size)]
 
 
+def _work(inp: Inputs, chunk: list[int], seed: int, k: int, queue: Any) -> Batch:
+    """One batch in a worker process; reports its progress (batch, share done) on ``queue``."""
+    step = max(1, inp.epochs // 20)
+
+    def tick(e: int) -> None:
+        if queue is not None and ((e + 1) % step == 0):
+            queue.put((k, (e + 1) / inp.epochs))
+
+    return simulate(inp, chunk, seed, on_epoch=tick)
+
+
 def run_model(
     params: Params,
     scenario: str = "baseline",
@@ -87,23 +100,43 @@ def run_model(
     workers = max(1, min(workers or os.cpu_count() or 1, runs))
     chunks = _chunks(runs, workers, inp.stations)
     started = time.perf_counter()
-    done = 0
+    frac = dict.fromkeys(range(len(chunks)), 0.0)  # share of each batch's epochs done
+
+    def report() -> None:
+        if progress:
+            progress(sum(frac[k] * len(chunks[k]) for k in frac), runs)
+
     batches: list[Batch] = []
     if workers == 1:
-        for chunk in chunks:
-            batches.append(simulate(inp, chunk, seed))
-            done += len(chunk)
-            if progress:
-                progress(done, runs)
+        for k, chunk in enumerate(chunks):
+
+            def tick(e: int, k: int = k) -> None:
+                frac[k] = (e + 1) / inp.epochs
+                if (e + 1) % 26 == 0:
+                    report()
+
+            batches.append(simulate(inp, chunk, seed, on_epoch=tick if progress else None))
+            frac[k] = 1.0
+            report()
     else:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(simulate, inp, chunk, seed) for chunk in chunks]
-            for fut in as_completed(futures):
-                batch = fut.result()
-                batches.append(batch)
-                done += len(batch.run_ids)
-                if progress:
-                    progress(done, runs)
+        ctx = get_context("spawn")
+        with ExitStack() as stack:
+            pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=ctx))
+            queue = stack.enter_context(ctx.Manager()).Queue() if progress else None
+            futures = [
+                pool.submit(_work, inp, chunk, seed, k, queue) for k, chunk in enumerate(chunks)
+            ]
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    batches.append(fut.result())
+                while queue is not None and not queue.empty():
+                    k, share = queue.get_nowait()
+                    frac[k] = max(frac[k], share)
+                for fut in finished:
+                    frac[futures.index(fut)] = 1.0
+                report()
     elapsed = time.perf_counter() - started
     log.info(
         "scenario %s: %d runs x %d stations x %d days in %.1f s",
