@@ -73,6 +73,7 @@ class GatewayConfig:
     pending_cost_ttl_s: float = 3_600.0
     ws_ping_interval: float | None = None  # OCPP heartbeats already detect dead links
     response_timeout_s: float = 30.0
+    app_port: int | None = None  # HTTP front door for app drivers' ChargeRequests; None: off
 
     def __post_init__(self) -> None:
         if not is_address(self.settlement):
@@ -152,6 +153,7 @@ def config_from_dict(raw: Mapping[str, Any], base: Path) -> GatewayConfig:
             credit_refresh_s=float(raw.get("credit_refresh_s", 60.0)),
             pending_cost_ttl_s=float(raw.get("pending_cost_ttl_s", 3_600.0)),
             ws_ping_interval=raw.get("ws_ping_interval"),
+            app_port=None if raw.get("app_port") is None else int(raw["app_port"]),
         )
     except GatewayConfigError:
         raise

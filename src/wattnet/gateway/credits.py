@@ -66,6 +66,13 @@ class InMemoryCreditSource:
 
 
 @dataclass(frozen=True, slots=True)
+class OneTimeGrant:
+    driver: str
+    credit_id: int | None = None
+    max_cost: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Reservation:
     key: tuple[str, str]  # (charge point id, transaction key)
     driver: str
@@ -94,15 +101,16 @@ class CreditCache:
         self._pending_ttl_s = pending_ttl_s
         self._accounts: dict[tuple[str, int], tuple[DriverAccount, float]] = {}
         self._tokens: dict[bytes, tuple[str | None, float]] = {}
-        self._one_time: dict[bytes, str] = {}
+        self._one_time: dict[bytes, OneTimeGrant] = {}
         self._reservations: dict[tuple[str, str], Reservation] = {}
         self._spent: list[_Spent] = []
 
     # ---- lookups (stale data is used when the source is down) ----
     async def driver_for_token(self, id_token: str) -> str | None:
         token_hash = id_token_hash(id_token)
-        if token_hash in self._one_time:
-            return self._one_time[token_hash]
+        grant = self._one_time.get(token_hash)
+        if grant is not None:
+            return grant.driver
         now = self._clock()
         cached = self._tokens.get(token_hash)
         if cached is not None and now - cached[1] < self._refresh_s:
@@ -115,9 +123,14 @@ class CreditCache:
         self._tokens[token_hash] = (driver, now)
         return driver
 
-    def bind_one_time_token(self, id_token: str, driver: str) -> None:
-        """An app driver's one-time idToken (sent with RemoteStart/RequestStartTransaction)."""
-        self._one_time[id_token_hash(id_token)] = driver
+    def bind_one_time_token(self, id_token: str, driver: str, credit_id: int | None = None,
+                            max_cost: int | None = None) -> None:
+        """An app driver's one-time idToken (sent with RemoteStart/RequestStartTransaction),
+        optionally limited to one credit id and a maximum cost the driver signed."""
+        self._one_time[id_token_hash(id_token)] = OneTimeGrant(driver, credit_id, max_cost)
+
+    def one_time_grant(self, id_token: str) -> OneTimeGrant | None:
+        return self._one_time.get(id_token_hash(id_token))
 
     def consume_one_time_token(self, id_token: str) -> None:
         self._one_time.pop(id_token_hash(id_token), None)
@@ -159,8 +172,11 @@ class CreditCache:
         )
         return max(amount, 0)
 
-    def reserve(self, key: tuple[str, str], account: DriverAccount) -> Reservation | None:
+    def reserve(self, key: tuple[str, str], account: DriverAccount,
+                cap: int | None = None) -> Reservation | None:
         amount = self.available(account, exclude=key)
+        if cap is not None:
+            amount = min(amount, cap)
         if amount <= 0:
             return None
         r = Reservation(key, account.driver, account.credit_id, amount,

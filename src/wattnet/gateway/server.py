@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import secrets
 import ssl
 import time
 import uuid
@@ -19,10 +18,12 @@ from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
+from aiohttp import web
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from wattnet.domain import OcppVersion
+from wattnet.gateway.app import AppFrontDoor, app_domain, new_app_token
 from wattnet.gateway.config import GatewayConfig
 from wattnet.gateway.credits import CreditCache, CreditSource
 from wattnet.gateway.errors import StationOfflineError
@@ -76,6 +77,7 @@ class Gateway:
         self._servers: list[Server] = []
         self._forward = forward
         self.ports: dict[str, int] = {}
+        self._app_runner: web.AppRunner | None = None
 
     # ---- lifecycle ----
     async def start(self) -> None:
@@ -104,6 +106,15 @@ class Gateway:
                               **common)
             self._servers.append(srv)
             self.ports["wss"] = next(iter(srv.sockets)).getsockname()[1]
+        if self.config.app_port is not None:
+            door = AppFrontDoor(app_domain(self.config.chain_id, self.config.settlement),
+                                self.config.stations, self._claim_nonce,
+                                self.start_for_app_driver, self.clock)
+            self._app_runner = web.AppRunner(door.application(), access_log=None)
+            await self._app_runner.setup()
+            site = web.TCPSite(self._app_runner, self.config.host, self.config.app_port)
+            await site.start()
+            self.ports["app"] = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         if self._forward:
             self.forwarder.start()
         log.info("gateway listening on %s", self.ports)
@@ -113,6 +124,8 @@ class Gateway:
             srv.close()
         for srv in self._servers:
             await srv.wait_closed()
+        if self._app_runner is not None:
+            await self._app_runner.cleanup()
         await self.forwarder.stop()
         self.service.close()
         self.store.close()
@@ -187,13 +200,19 @@ class Gateway:
     async def remote_start(self, cp_id: str, connector_id: int, id_token: str) -> str:
         return await self._station(cp_id).remote_start(connector_id, id_token)
 
-    async def start_for_app_driver(self, cp_id: str, connector_id: int, driver: str) -> str:
+    async def start_for_app_driver(self, cp_id: str, connector_id: int, driver: str,
+                                   credit_id: int | None = None,
+                                   max_cost: int | None = None) -> str:
         """Start a session for an app driver with a one-time idToken bound to the driver.
 
-        The caller must have authenticated the driver (see docs/gateway.md, ChargeRequest)."""
-        token = "APP" + secrets.token_hex(8).upper()
-        self.cache.bind_one_time_token(token, driver)
+        The caller must have authenticated the driver: :class:`AppFrontDoor` does, from an
+        EIP-712 ChargeRequest signed by the driver."""
+        token = new_app_token()
+        self.cache.bind_one_time_token(token, driver, credit_id, max_cost)
         return await self.remote_start(cp_id, connector_id, token)
+
+    async def _claim_nonce(self, driver: str, nonce: int) -> bool:
+        return await asyncio.to_thread(self.store.claim_nonce, driver, nonce)
 
     async def remote_stop(self, cp_id: str, tx_key: str) -> str:
         return await self._station(cp_id).remote_stop(tx_key)

@@ -94,13 +94,18 @@ class SessionService:
         driver = await self._cache.driver_for_token(id_token)
         if driver is None:
             return AuthDecision(False, None)
+        grant = self._cache.one_time_grant(id_token)
+        cap = None if grant is None else grant.max_cost
         for credit_id, tariff in self.station(cp_id).tariffs.items():
+            if grant is not None and grant.credit_id not in (None, credit_id):
+                continue
             account = await self._cache.account(driver, credit_id)
-            if account is None or self._cache.available(account, exclude=key) * 1000 < tariff:
+            room = 0 if account is None else self._cache.available(account, exclude=key)
+            if account is None or min(room, cap if cap is not None else room) * 1000 < tariff:
                 continue  # not even 1 Wh affordable
             if key is None:
                 return AuthDecision(True, driver, credit_id, tariff)
-            reservation = self._cache.reserve(key, account)
+            reservation = self._cache.reserve(key, account, cap)
             if reservation is not None:
                 return AuthDecision(True, driver, credit_id, tariff, reservation)
         return AuthDecision(False, driver)

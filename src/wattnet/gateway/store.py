@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL,
     reason TEXT, created REAL NOT NULL, PRIMARY KEY (station_id, session_id));
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt);
+CREATE TABLE IF NOT EXISTS charge_nonces (
+    driver TEXT NOT NULL, nonce TEXT NOT NULL, PRIMARY KEY (driver, nonce));
 CREATE TABLE IF NOT EXISTS ocmf_seen (
     digest BLOB PRIMARY KEY, station TEXT NOT NULL, tx_key TEXT NOT NULL);
 """
@@ -238,6 +240,13 @@ class GatewayStore:
             self._db.execute("INSERT OR IGNORE INTO ocmf_seen VALUES(?,?,?)",
                              (digest, station, tx_key))
         return True
+
+    def claim_nonce(self, driver: str, nonce: int) -> bool:
+        """Durably mark an app ChargeRequest nonce used; False if it was used before."""
+        with self._tx() as db:
+            cur = db.execute("INSERT OR IGNORE INTO charge_nonces VALUES(?, ?)",
+                             (driver.lower(), str(nonce)))
+            return cur.rowcount == 1
 
     # ---- outbox ----
     def due(self, now: float, limit: int = 50) -> list[OutboxItem]:
