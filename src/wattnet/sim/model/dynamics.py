@@ -180,13 +180,8 @@ def simulate(
         share = np.divide(emission, total_w, out=np.zeros(n_r), where=total_w > 0)
         reward = np.floor(weight * (share * (1 - 1e-12))[:, None]).astype(np.int64)
         paid_u = reward.sum(axis=1)
-        fraud_u = (
-            np.floor(
-                reward * np.divide(fake_w, weight, out=np.zeros(weight.shape), where=weight > 0)
-            )
-            .astype(np.int64)
-            .sum(axis=1)
-        )
+        # the part of the emission that rewarded fraudulent weight (a statistic, not a transfer)
+        fraud_u = np.floor(fake_w.sum(axis=1) * share).astype(np.int64)
         st.rewards_u += reward
         led["minted"] += emission
         led["treasury"] += emission - paid_u  # rounding dust and unclaimed epochs
