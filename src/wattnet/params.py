@@ -16,6 +16,7 @@ The optional ``model:`` section holds assumptions only the economic model uses (
 from __future__ import annotations
 
 import copy
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -520,8 +521,6 @@ def parse_params(raw: Any, source: str, network: str | None = None) -> Params:
 
 def params_dir() -> Path:
     """Where network files live: $WATTNET_PARAMS_DIR, ./params, else the repository's params/."""
-    import os
-
     env = os.environ.get(PARAMS_DIR_ENV)
     if env:
         return Path(env)
