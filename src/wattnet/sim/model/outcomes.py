@@ -32,7 +32,7 @@ LEDGER = ("minted", "emitted", "treasury", "pool", "operators", "staked", "watch
 FEES = ("fees", "operator_fees", "treasury_fees", "referrer_fees", "rewards", "fraud_rewards")
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Batch:
     """Results of some runs: per-epoch series (runs, epochs), ledgers (runs,), per-station."""
 
