@@ -132,8 +132,28 @@ class Ingestor:
         return done
 
     def _store_one(self, tx: Tx, c: _Checked, now: int) -> Outcome:
+        """Insert first (one statement for the common case), then look at the neighbours."""
         w = c.wire
         skey = session_key(w.session_id)
+        static = "; ".join(c.reasons) if c.reasons else None
+        m = c.meter
+        inserted = tx.insert_receipt((
+            w.station_id, skey, w.connector_id, w.driver, str(w.credit_id), w.energy_wh,
+            w.start_time, w.end_time, str(w.cost), w.referrer, w.signature, w.meter_data,
+            w.struct_hash, c.facts.signer, c.facts.operator,
+            Status.QUARANTINED if static else Status.PENDING, static,
+            ",".join(c.flags) or None, now, now,
+            m.serial if m else None, m.start_wh if m else None, m.end_wh if m else None,
+            m.payload_hash if m else None,
+        ))
+        if inserted:
+            reasons = c.reasons + context_reasons(tx, w, skey, m)
+            if not reasons:
+                return Outcome(ACCEPTED, None)
+            joined = "; ".join(reasons)
+            if len(reasons) > len(c.reasons):
+                tx.quarantine_receipt(w.station_id, skey, joined)
+            return Outcome(QUARANTINED, joined)
         existing = tx.existing(w.station_id, skey)
         if existing is not None:
             if bytes(existing[0]) == w.struct_hash:
@@ -149,19 +169,10 @@ class Ingestor:
                                 json.dumps(c.body, separators=(",", ":")), reason, now))
             log.warning("%s", reason)
             return Outcome(QUARANTINED, reason)
-        reasons = c.reasons + context_reasons(tx, w, c.meter)
-        status = Status.QUARANTINED if reasons else Status.PENDING
-        joined = "; ".join(reasons) if reasons else None
-        m = c.meter
-        tx.insert_receipt((
-            w.station_id, skey, w.connector_id, w.driver, str(w.credit_id), w.energy_wh,
-            w.start_time, w.end_time, str(w.cost), w.referrer, w.signature, w.meter_data,
-            w.struct_hash, c.facts.signer, c.facts.operator, status, joined,
-            ",".join(c.flags) or None, now, now,
-            m.serial if m else None, m.start_wh if m else None, m.end_wh if m else None,
-            m.payload_hash if m else None,
-        ))
-        return Outcome(QUARANTINED if reasons else ACCEPTED, joined)
+        raise StorageUnavailable(  # the insert conflicted, yet no row: the database lies
+            f"{self.store.description}: receipt ({w.station_id.hex()}, {w.session_id}) "
+            f"neither inserted nor found; check the database"
+        )
 
 
 def _body(obj: Any) -> str:

@@ -78,28 +78,30 @@ class FleetTracker:
         return reasons
 
 
-def context_reasons(tx: Tx, w: WireReceipt, meter: MeterReading | None) -> list[str]:
+def context_reasons(
+    tx: Tx, w: WireReceipt, skey: bytes, meter: MeterReading | None
+) -> list[str]:
     """Reasons that need the stored neighbours of this receipt (runs inside the transaction)."""
     reasons = []
     if w.start_time < w.end_time:
-        clash = tx.overlapping(w.station_id, w.connector_id, w.start_time, w.end_time)
+        clash = tx.overlapping(w.station_id, skey, w.connector_id, w.start_time, w.end_time)
         if clash is not None:
             other = int.from_bytes(bytes(clash[0]), "big")
             reasons.append(f"overlaps session {other} on connector {w.connector_id}")
     if meter is not None:
-        before = tx.meter_before(w.station_id, meter.serial, w.start_time)
+        before = tx.meter_before(w.station_id, skey, meter.serial, w.start_time)
         if before is not None and before[0] is not None and int(before[0]) > meter.start_wh:
             reasons.append(
                 f"meter register goes backwards: starts at {meter.start_wh} Wh, the session "
                 f"before ended at {before[0]} Wh"
             )
-        after = tx.meter_after(w.station_id, meter.serial, w.end_time)
+        after = tx.meter_after(w.station_id, skey, meter.serial, w.end_time)
         if after is not None and after[0] is not None and int(after[0]) < meter.end_wh:
             reasons.append(
                 f"meter register goes backwards: ends at {meter.end_wh} Wh, the session "
                 f"after starts at {after[0]} Wh"
             )
-        owner = tx.ocmf_owner(meter.payload_hash)
+        owner = tx.ocmf_owner(meter.payload_hash, w.station_id, skey)
         if owner is not None:
             reasons.append(
                 f"signed meter data replayed: already used by station 0x{bytes(owner[0]).hex()} "

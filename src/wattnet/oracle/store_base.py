@@ -26,7 +26,8 @@ Row = tuple[Any, ...]
 
 _INSERT_RECEIPT = (
     f"INSERT INTO receipts ({', '.join(RECEIPT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in RECEIPT_COLUMNS)})"
+    f"VALUES ({', '.join('?' for _ in RECEIPT_COLUMNS)}) "
+    "ON CONFLICT (station_id, session_key) DO NOTHING"
 )
 SETTLE_COLUMNS = (
     "id, station_id, session_key, connector_id, driver, credit_id, energy_wh, start_time, "
@@ -74,39 +75,55 @@ class Tx:
             (station_id, skey),
         )
 
+    # The neighbour queries skip the receipt itself (``skey``, inserted just before). They filter
+    # it out in Python: a ``session_key <> ?`` term would steer SQLite to the wrong index.
+    def _other(self, sql: str, params: Sequence[Any], skey: bytes, key_col: int) -> Row | None:
+        for row in self.query(sql + " LIMIT 2", params):
+            if bytes(row[key_col]) != skey:
+                return row
+        return None
+
     def overlapping(
-        self, station_id: bytes, connector_id: int, start: int, end: int
+        self, station_id: bytes, skey: bytes, connector_id: int, start: int, end: int
     ) -> Row | None:
-        return self.one(
+        return self._other(
             "SELECT session_key FROM receipts WHERE station_id = ? AND connector_id = ? "
-            "AND end_time > ? AND start_time < ? AND status <> ? LIMIT 1",
-            (station_id, connector_id, start, end, Status.QUARANTINED),
+            "AND end_time > ? AND start_time < ? AND status <> ?",
+            (station_id, connector_id, start, end, Status.QUARANTINED), skey, 0,
         )
 
-    def meter_before(self, station_id: bytes, serial: str, start: int) -> Row | None:
-        return self.one(
+    def meter_before(self, station_id: bytes, skey: bytes, serial: str, start: int) -> Row | None:
+        return self._other(
             "SELECT meter_end_wh, session_key FROM receipts WHERE station_id = ? "
-            "AND meter_serial = ? AND end_time <= ? AND status <> ? "
-            "ORDER BY end_time DESC LIMIT 1",
-            (station_id, serial, start, Status.QUARANTINED),
+            "AND meter_serial = ? AND end_time <= ? AND status <> ? ORDER BY end_time DESC",
+            (station_id, serial, start, Status.QUARANTINED), skey, 1,
         )
 
-    def meter_after(self, station_id: bytes, serial: str, end: int) -> Row | None:
-        return self.one(
+    def meter_after(self, station_id: bytes, skey: bytes, serial: str, end: int) -> Row | None:
+        return self._other(
             "SELECT meter_start_wh, session_key FROM receipts WHERE station_id = ? "
-            "AND meter_serial = ? AND start_time >= ? AND status <> ? "
-            "ORDER BY start_time ASC LIMIT 1",
-            (station_id, serial, end, Status.QUARANTINED),
+            "AND meter_serial = ? AND start_time >= ? AND status <> ? ORDER BY start_time ASC",
+            (station_id, serial, end, Status.QUARANTINED), skey, 1,
         )
 
-    def ocmf_owner(self, ocmf_hash: bytes) -> Row | None:
-        return self.one(
-            "SELECT station_id, session_key FROM receipts WHERE ocmf_hash = ? LIMIT 1",
+    def ocmf_owner(self, ocmf_hash: bytes, station_id: bytes, skey: bytes) -> Row | None:
+        for row in self.query(
+            "SELECT station_id, session_key FROM receipts WHERE ocmf_hash = ? LIMIT 2",
             (ocmf_hash,),
-        )
+        ):
+            if (bytes(row[0]), bytes(row[1])) != (station_id, skey):
+                return row
+        return None
 
-    def insert_receipt(self, values: Sequence[Any]) -> None:
-        self.execute(_INSERT_RECEIPT, values)
+    def insert_receipt(self, values: Sequence[Any]) -> bool:
+        """Insert unless (station_id, session_key) exists; True when inserted."""
+        return self.execute(_INSERT_RECEIPT, values) == 1
+
+    def quarantine_receipt(self, station_id: bytes, skey: bytes, reason: str) -> None:
+        self.execute(
+            "UPDATE receipts SET status = ?, reason = ? WHERE station_id = ? AND session_key = ?",
+            (Status.QUARANTINED, reason, station_id, skey),
+        )
 
     def insert_conflict(self, values: Sequence[Any]) -> None:
         self.execute(

@@ -7,6 +7,7 @@ with instructions, unless WATTNET_TEST_PG=off says explicitly to run SQLite only
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -90,10 +91,8 @@ def make_store(backend: str, tmp_path: Path) -> Iterator[Callable[[], Store]]:
 
     yield _open
     for s in opened:
-        try:
+        with contextlib.suppress(Exception):
             s.close()
-        except Exception:
-            pass
     if backend == "postgres" and os.environ.get("WATTNET_TEST_PG_DSN"):
         cleanup = PostgresStore(pg_dsn(), schema=schema)
         cleanup.drop_schema()

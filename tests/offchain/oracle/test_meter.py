@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from ocmf_factory import meter_key, payload, public_xy, reading, sign_ocmf
 
 from conftest import T0, Station, rows
-from ocmf_factory import meter_key, payload, public_xy, reading, sign_ocmf
 from wattnet.oracle.ingest import Ingestor
 from wattnet.oracle.store_base import Store
 

@@ -70,7 +70,7 @@ def test_store__locked_database_fails_closed_and_nothing_is_stored(
         ingestor = ingestor_for(store)
         holder = psycopg.connect(pg_dsn())
         holder.execute(f'LOCK TABLE "{schema}".receipts IN ACCESS EXCLUSIVE MODE')
-    with pytest.raises(StorageError, match="locked.*nothing was acknowledged"):
+    with pytest.raises(StorageError, match=r"locked.*nothing was acknowledged"):
         ingestor.process([create_receipt(station, 1)])
     holder.rollback() if backend_name == "postgres" else holder.execute("ROLLBACK")
     holder.close()
@@ -92,7 +92,7 @@ def test_store__full_disk_fails_closed_with_a_clear_message(
     ingestor = ingestor_for(store)
     batch = [create_receipt(station, i, connector_id=1 + i % 2, start_time=1_000 + 10 * i,
                             end_time=1_005 + 10 * i, energy_wh=1) for i in range(300)]
-    with pytest.raises(StorageUnavailable, match="is full.*free disk space"):
+    with pytest.raises(StorageUnavailable, match=r"is full.*free disk space"):
         ingestor.process(batch)
     assert rows(store, "SELECT COUNT(*) FROM receipts") == [(0,)]
     store.close()
@@ -101,7 +101,7 @@ def test_store__full_disk_fails_closed_with_a_clear_message(
 def test_store__corrupt_sqlite_file_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / "corrupt.db"
     path.write_bytes(b"this is not a database, it is a cat picture " * 200)
-    with pytest.raises(StorageUnavailable, match="is corrupt.*restore it from a backup"):
+    with pytest.raises(StorageUnavailable, match=r"is corrupt.*restore it from a backup"):
         open_store(str(path))
 
 
