@@ -168,3 +168,21 @@ def test_api__oversized_body_is_refused_before_parsing(
         assert rows(store, "SELECT COUNT(*) FROM rejected") == [(0,)]
 
     run_api(store, directory, tmp_path, scenario, max_body_bytes=size)
+
+
+def test_api__same_receipt_by_many_paths_at_once_is_accepted_exactly_once(
+    store: Store, directory: InMemoryStationDirectory, station: Station, create_receipt: Make,
+    tmp_path: Path,
+) -> None:
+    body = create_receipt(station, 1)
+
+    async def scenario(client: TestClient[Any, Any], service: OracleService) -> None:
+        singles = [client.post("/v1/receipts", json=body) for _ in range(8)]
+        batches = [client.post("/v1/receipts:batch", json=[body, body]) for _ in range(4)]
+        answers = [await r.json() for r in await asyncio.gather(*singles, *batches)]
+        statuses = [a["status"] for a in answers[:8]]
+        statuses += [item["status"] for a in answers[8:] for item in a["results"]]
+        assert sorted(statuses) == ["accepted"] + ["duplicate"] * 15
+        assert rows(store, "SELECT COUNT(*) FROM receipts") == [(1,)]
+
+    run_api(store, directory, tmp_path, scenario)

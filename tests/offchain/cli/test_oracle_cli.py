@@ -1,0 +1,99 @@
+"""``wattnet oracle status`` and ``quarantine`` read the database (or /metrics); ``run`` fails
+with one clear line on bad settings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt
+from wattnet.chain.receipt_codec import signed_to_json
+from wattnet.cli.oracle import oracle
+from wattnet.domain import SessionReceipt, SignedReceipt, StationInfo, station_id_for
+from wattnet.oracle.config import OracleConfig
+from wattnet.oracle.directory import CachedStationDirectory, InMemoryStationDirectory
+from wattnet.oracle.ingest import Ingestor
+from wattnet.oracle.metrics import Metrics
+from wattnet.oracle.store import open_store
+from wattnet.oracle.verify import Verifier
+
+CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+DOMAIN = Domain(31337, CONTRACT)
+NOW = 1_750_000_000
+KEY = (5).to_bytes(32, "big")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    """A database with one pending, one quarantined receipt and one rejected payload."""
+    path = str(tmp_path / "oracle.db")
+    signer = address_of_private_key(KEY)
+    info = StationInfo(station_id_for("CP-1"), signer, signer, 11_000, 2, True)
+    store = open_store(path)
+    ingestor = Ingestor(
+        store, Verifier(DOMAIN.separator, CachedStationDirectory(InMemoryStationDirectory([info]))),
+        OracleConfig(chain_id=31337, settlement_contract=CONTRACT), Metrics(), lambda: NOW)
+    driver = address_of_private_key((6).to_bytes(32, "big"))
+
+    def body(sid: int, energy: int) -> dict[str, object]:
+        r = SessionReceipt(info.station_id, sid, 1, driver, 1, energy, NOW - 7200 + sid * 3600,
+                           NOW - 7200 + sid * 3600 + 1800, 100)
+        return signed_to_json(SignedReceipt(r, sign_receipt(KEY, DOMAIN, r)))
+
+    outcomes = ingestor.process([body(0, 1_000), body(1, 999_999), {"junk": True}])
+    assert [o.status for o in outcomes] == ["accepted", "quarantined", "rejected"]
+    store.close()
+    return path
+
+
+def test_oracle_status__json_counts_receipts_by_state(db: str) -> None:
+    result = CliRunner().invoke(oracle, ["status", "--database", db, "--json"])
+    assert result.exit_code == 0, result.output
+    values = json.loads(result.output)["values"]
+    assert values["pending"] == 1 and values["quarantined"] == 1 and values["rejected"] == 1
+    assert values["settled"] == 0
+
+
+def test_oracle_status__table_is_printed(db: str) -> None:
+    result = CliRunner().invoke(oracle, ["status", "--database", db])
+    assert result.exit_code == 0 and "pending" in result.output and "quarantined" in result.output
+
+
+def test_oracle_quarantine__lists_reasons_newest_first_with_limit(db: str) -> None:
+    result = CliRunner().invoke(oracle, ["quarantine", "--database", db, "--json"])
+    assert result.exit_code == 0, result.output
+    entries = json.loads(result.output)
+    assert {e["kind"] for e in entries} == {"quarantined", "rejected"}
+    quarantined = next(e for e in entries if e["kind"] == "quarantined")
+    assert "exceeds rated power" in quarantined["reason"] and quarantined["session_id"] == 1
+    limited = CliRunner().invoke(oracle, ["quarantine", "--database", db, "--json",
+                                          "--limit", "1"])
+    assert len(json.loads(limited.output)) == 1
+    table = CliRunner(env={"COLUMNS": "250"}).invoke(oracle, ["quarantine", "--database", db])
+    assert "exceeds rated power" in table.output and "rejected" in table.output
+
+
+def test_oracle_run__missing_settings_exit_2_with_one_line(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "wattnet.oracle", "run", "--database", str(tmp_path / "x.db")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("error: oracle config needs chain_id")
+    assert "Traceback" not in proc.stderr
+
+
+def test_oracle_status__corrupt_database_exit_2_with_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"garbage" * 1000)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wattnet.oracle", "status", "--database", str(bad)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 2 and "is corrupt" in proc.stderr
+    assert "Traceback" not in proc.stderr
