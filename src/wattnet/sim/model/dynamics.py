@@ -65,6 +65,23 @@ def simulate(
     shock_hi = shock_lo + shk["demand_shock_days"]
     shock_f = shk["demand_shock_factor_bps"] / BPS
 
+    # static per-station lookups; fraudulent stations are few, so their work is sparse
+    n_s = inp.stations
+    tariff_s = tariff_i[st.region]
+    mult_s = inp.region_mult_bps[st.region]
+    elec_s = elec.astype(np.float32)[st.region]
+    flat_r = st.flat_region.ravel()
+    fidx = np.flatnonzero((st.wash | st.inflated).ravel())
+    f_run, f_station = fidx // n_s, fidx % n_s
+    f_wash, f_infl = st.wash.ravel()[fidx], st.inflated.ravel()[fidx]
+    f_cap, f_detect = st.cap_wh.ravel()[fidx], st.detect_after.ravel()[fidx]
+    f_tariff, f_mult = tariff_s[f_station], mult_s[f_station]
+    f_elec, f_region = elec[st.region[f_station]], flat_r[fidx]
+    f_epochs = np.zeros(fidx.size, dtype=np.int16)  # fraudulent epochs so far
+    infl_bps = int(adv["inflation_bps"])
+    power_live = np.zeros((n_r, n_s), dtype=np.float32)  # rated power of active stations, else 0
+    opex_live = np.zeros((n_r, n_s), dtype=np.float32)
+
     # run-level state
     deployed = np.zeros((n_r, n_g), dtype=np.int64)
     z = np.zeros((n_r, n_g))
@@ -134,13 +151,15 @@ def simulate(
             led["staked"] += need
             stake_cost = (paid + rest / UWATT * price) / np.maximum(n_new, 1)
             st.active |= fresh
+            power_live[fresh] = st.power_kw[fresh]
+            opex_live[fresh] = st.opex_epoch[fresh]
             st.deploy_epoch[fresh] = e
             st.outlay += np.where(fresh, st.capex + stake_cost[:, None].astype(np.float32), 0)
         price = pool_y / pool_x * UWATT
         # ---- days: demand and served energy per region; market noise ----
-        cap_kw = np.bincount(
-            st.flat_region[st.active], weights=st.power_kw[st.active], minlength=n_r * n_g
-        ).reshape(n_r, n_g)
+        cap_kw = np.bincount(flat_r, weights=power_live.ravel(), minlength=n_r * n_g).reshape(
+            n_r, n_g
+        )
         hours = np.zeros((n_r, n_g))
         for d in range(e * DAYS_PER_EPOCH, (e + 1) * DAYS_PER_EPOCH):
             z = rho * z + np.sqrt(1 - rho**2) * noise.demand[:, d, :]
@@ -155,33 +174,36 @@ def simulate(
                 pool_y *= shk["price_crash_factor_bps"] / BPS
         price = pool_y / pool_x * UWATT
         # ---- epoch settlement, per station ----
-        act = st.active
-        honest_kwh = np.where(act, st.power_kw * hours.ravel()[st.flat_region], 0).astype(
-            np.float32
-        )
+        honest_kwh = power_live * hours.astype(np.float32).ravel()[st.flat_region]
         honest_wh = (honest_kwh * 1000).astype(np.int64)
+        # fraudulent stations: inflated meters always; wash traders when it paid last epoch
         profitable = (rr_prev * price)[:, None] * mult_g > wash_cost  # (R, G)
-        washing = st.wash & act & profitable.ravel()[st.flat_region]
-        wash_wh = np.where(washing, np.maximum(st.cap_wh - honest_wh, 0), 0)
-        infl = st.inflated & act
-        reported_wh = np.where(infl, honest_wh * int(adv["inflation_bps"]) // BPS, honest_wh)
-        bill = reported_wh * tariff_i[st.region] // 1000  # drivers pay what the meter says
-        wash_bill = wash_wh * inp.min_tariff // 1000  # self-charging at the minimum tariff
-        fee = bill + wash_bill
+        f_act = st.active.ravel()[fidx]
+        f_h = honest_wh.ravel()[fidx]
+        f_washing = f_wash & f_act & profitable.ravel()[f_region]
+        f_wash_wh = np.where(f_washing, np.maximum(f_cap - f_h, 0), 0)
+        f_inflating = f_infl & f_act
+        f_rep = np.where(f_inflating, f_h * infl_bps // BPS, f_h)  # what the meter reports
+        f_wash_bill = f_wash_wh * inp.min_tariff // 1000  # self-charging at the minimum tariff
+        claimed = honest_wh.copy()
+        claimed.reshape(-1)[fidx] = f_rep + f_wash_wh
+        # fees: drivers pay what the meter says; split in integers like the contract
+        fee = honest_wh * tariff_s // 1000
+        fee.reshape(-1)[fidx] = f_rep * f_tariff // 1000 + f_wash_bill
         tr = fee * inp.tr_bps // BPS
         ref = fee * inp.ref_bps // BPS
         opf = fee - tr - ref
         # reward weight: capped energy times the region multiplier (registry.region_multipliers)
-        mult = inp.region_mult_bps[st.region]
-        weight = np.minimum(reported_wh + wash_wh, st.cap_wh) * mult // BPS
-        fake_w = weight - np.minimum(honest_wh, st.cap_wh) * mult // BPS
+        weight = np.minimum(claimed, st.cap_wh) * mult_s // BPS
+        f_fake = weight.reshape(-1)[fidx] - np.minimum(f_h, f_cap) * f_mult // BPS
         total_w = weight.sum(axis=1)
         emission = int(inp.emission_u[e])
         share = np.divide(emission, total_w, out=np.zeros(n_r), where=total_w > 0)
         reward = np.floor(weight * (share * (1 - 1e-12))[:, None]).astype(np.int64)
         paid_u = reward.sum(axis=1)
         # the part of the emission that rewarded fraudulent weight (a statistic, not a transfer)
-        fraud_u = np.floor(fake_w.sum(axis=1) * share).astype(np.int64)
+        fake_sum = np.bincount(f_run, weights=f_fake.astype(np.float64), minlength=n_r)
+        fraud_u = np.floor(fake_sum * share).astype(np.int64)
         st.rewards_u += reward
         led["minted"] += emission
         led["treasury"] += emission - paid_u  # rounding dust and unclaimed epochs
@@ -194,34 +216,37 @@ def simulate(
             fees[k] += v.sum(axis=1)
         fees["rewards"] += paid_u
         fees["fraud_rewards"] += fraud_u
-        # station cash: operator share, self-referral of wash sessions, electricity, opex, rewards
-        energy_cost = (honest_kwh + wash_wh / 1000) * elec[st.region]
-        st.cash += np.where(
-            act,
-            opf
-            + ref * washing
-            - wash_bill
-            - energy_cost
-            - st.opex_epoch
-            + reward / UWATT * price[:, None],
-            0,
-        ).astype(np.float32)
-        newly = act & (st.payback_epoch < 0) & (st.cash >= st.outlay)
+        # station cash (float32): operator fees - electricity - opex + rewards at the pool price;
+        # wash traders also get their sessions' referrer share back and pay their own bills
+        delta = opf.astype(np.float32)
+        delta -= honest_kwh * elec_s
+        delta -= opex_live
+        delta += reward.astype(np.float32) * (price / UWATT).astype(np.float32)[:, None]
+        f_extra = ref.reshape(-1)[fidx] * f_washing - f_wash_bill - f_wash_wh / 1000 * f_elec
+        delta.reshape(-1)[fidx] += f_extra.astype(np.float32)
+        st.cash += delta
+        newly = st.active & (st.payback_epoch < 0) & (st.cash >= st.outlay)
         st.payback_epoch[newly] = e
         # ---- fraud detection and slashing ----
-        fraud_now = washing | infl
-        st.fraud_epochs += fraud_now
-        caught = fraud_now & (st.fraud_epochs >= st.detect_after)
-        n_caught = caught.sum(axis=1)
-        if n_caught.any():
+        f_now = f_washing | f_inflating
+        f_epochs += f_now
+        f_caught = f_now & (f_epochs >= f_detect) & f_act
+        if f_caught.any():
+            n_caught = np.bincount(f_run[f_caught], minlength=n_r).astype(np.int64)
             slash = n_caught * (inp.stake_u * int(adv["fraud_slash_bps"]) // BPS)
             bounty = slash * inp.bounty_bps // BPS
             led["staked"] -= n_caught * inp.stake_u
             led["operators"] += n_caught * inp.stake_u - slash
             led["watchers"] += bounty
             led["treasury" if inp.slash_to_treasury else "burned"] += slash - bounty
-            st.active &= ~caught
-            st.caught |= caught
+            gone = fidx[f_caught]
+            for arr, value in (
+                (st.active, False),
+                (st.caught, True),
+                (power_live, 0),
+                (opex_live, 0),
+            ):
+                arr.reshape(-1)[gone] = value
         # ---- market and treasury ----
         sold = reward.sum(axis=1) * int(mkt["reward_sell_bps"]) // BPS
         led["operators"] += paid_u - sold
@@ -241,7 +266,7 @@ def simulate(
         ser["fees"][:, e] = fee.sum(axis=1)
         ser["treasury_income"][:, e] = income
         ser["treasury_credits"][:, e] = t_credits
-        ser["stations"][:, e] = act.sum(axis=1)
+        ser["stations"][:, e] = st.active.sum(axis=1)
         ser["capacity_kw"][:, e] = cap_total
         ser["utilization"][:, e] = np.divide(
             (cap_kw * hours).sum(axis=1),
@@ -258,7 +283,7 @@ def simulate(
         )
         ser["burned"][:, e] = led["burned"] / UWATT
         ser["staked"][:, e] = led["staked"] / UWATT
-        ser["wash_active"][:, e] = washing.sum(axis=1)
+        ser["wash_active"][:, e] = np.bincount(f_run[f_washing], minlength=n_r)
         u_prev = hours / HOURS_PER_EPOCH
         rr_prev = rr
         if on_epoch is not None:

@@ -127,7 +127,6 @@ class Stations:
     active: NDArray[np.bool_]
     caught: NDArray[np.bool_]
     deploy_epoch: NDArray[np.int16]  # -1 while not deployed
-    fraud_epochs: NDArray[np.int16]
     outlay: F32
     cash: F32
     payback_epoch: NDArray[np.int16]
@@ -199,7 +198,6 @@ def init_stations(inp: Inputs, run_ids: list[int], seed: int) -> tuple[Stations,
         active=np.zeros((n_runs, n), dtype=bool),
         caught=np.zeros((n_runs, n), dtype=bool),
         deploy_epoch=zeros16 - 1,
-        fraud_epochs=zeros16.copy(),
         outlay=np.zeros((n_runs, n), dtype=np.float32),
         cash=np.zeros((n_runs, n), dtype=np.float32),
         payback_epoch=zeros16 - 1,
