@@ -7,6 +7,7 @@ bodies of POST /v1/receipts:batch (1,000 per request). Timed stages, each over t
   verify       ... + station lookup (cached) + secp256k1 recovery
   pipeline     ... + plausibility + dedupe + INSERT + COMMIT (SQLite, WAL, synchronous=FULL):
                the oracle's ingest path without the HTTP layer (Ingestor.process)
+  pipeline (PostgreSQL)  the same on PostgreSQL, with --pg DSN or WATTNET_BENCH_PG_DSN
   http         the full service over loopback: aiohttp server on this core, the client
                (pre-encoded bodies, 4 connections) in a child process on another core
 
@@ -25,6 +26,7 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,8 @@ from wattnet.oracle.config import OracleConfig, PlausibilityLimits
 from wattnet.oracle.directory import CachedStationDirectory, InMemoryStationDirectory
 from wattnet.oracle.ingest import Ingestor
 from wattnet.oracle.metrics import Metrics
+from wattnet.oracle.store_base import Store
+from wattnet.oracle.store_postgres import PostgresStore
 from wattnet.oracle.store_sqlite import SqliteStore
 from wattnet.oracle.verify import Verifier, parse_wire
 
@@ -102,8 +106,13 @@ def stage_verify(directory: InMemoryStationDirectory, bodies: list[bytes]) -> in
     return n
 
 
-def stage_pipeline(directory: InMemoryStationDirectory, bodies: list[bytes], db: Path) -> int:
-    store = SqliteStore(db)
+def stage_pipeline(directory: InMemoryStationDirectory, bodies: list[bytes], db: Path,
+                   pg_dsn: str | None = None) -> int:
+    store: Store
+    if pg_dsn:
+        store = PostgresStore(pg_dsn, schema=f"bench_{uuid.uuid4().hex[:12]}")
+    else:
+        store = SqliteStore(db)
     store.migrate()
     cfg = config(str(db))
     verifier = Verifier(Domain(CHAIN_ID, CONTRACT).separator, CachedStationDirectory(directory))
@@ -113,6 +122,8 @@ def stage_pipeline(directory: InMemoryStationDirectory, bodies: list[bytes], db:
         outcomes = ingestor.process(json.loads(body))
         assert all(o.status == "accepted" for o in outcomes), outcomes[:3]
         n += len(outcomes)
+    if isinstance(store, PostgresStore):
+        store.drop_schema()
     store.close()
     return n
 
@@ -178,6 +189,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=20_000, help="receipts per stage")
     parser.add_argument("--repeat", type=int, default=3, help="runs per stage (best counts)")
+    parser.add_argument("--pg", metavar="DSN", default=os.environ.get("WATTNET_BENCH_PG_DSN"),
+                        help="also time the pipeline on PostgreSQL (server on the other core)")
     parser.add_argument("--no-http", action="store_true", help="skip the loopback HTTP stage")
     args = parser.parse_args()
     pin(0)
@@ -197,6 +210,9 @@ def main() -> None:
             ("pipeline (SQLite, fsync)", lambda r: stage_pipeline(directory, bodies,
                                                                    Path(tmp) / f"p{r}.db")),
         ]
+        if args.pg:
+            stages.append(("pipeline (PostgreSQL)", lambda r: stage_pipeline(
+                directory, bodies, Path(tmp) / "unused.db", args.pg)))
         for name, fn in stages:
             for r in range(args.repeat):
                 started = time.perf_counter()
