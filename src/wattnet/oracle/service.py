@@ -35,6 +35,8 @@ from wattnet.oracle.verify import Verifier
 
 log = logging.getLogger(__name__)
 
+GAUGE_REFRESH_S = 10.0
+
 
 def _factory(spec: str, config: OracleConfig, kind: str) -> Any:
     """``fake:<path>``/``json:<path>`` for the built-in doubles, ``module:callable`` otherwise."""
@@ -91,10 +93,13 @@ class OracleService:
         self._batcher_thread.start()
 
     def _batch_loop(self) -> None:
+        refreshed = float("-inf")
         while not self._stop.is_set():
             try:
                 self.batcher.step()
-                self.metrics.set_gauges(status_gauges(self.store.counts()))
+                if time.monotonic() - refreshed >= GAUGE_REFRESH_S:  # counts scan the table
+                    self.metrics.set_gauges(status_gauges(self.store.counts()))
+                    refreshed = time.monotonic()
             except WattNetError as exc:
                 log.error("batcher: %s; retrying", exc)
             except Exception:

@@ -97,3 +97,56 @@ def test_oracle_status__corrupt_database_exit_2_with_one_line(tmp_path: Path) ->
     )
     assert proc.returncode == 2 and "is corrupt" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_oracle_status__reads_a_running_oracles_metrics_url() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    metrics = Metrics()
+    metrics.inc("accepted", 5)
+    metrics.set_gauges({"pending": 2})
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = metrics.render().encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/metrics"
+        result = CliRunner().invoke(oracle, ["status", "--metrics-url", url, "--json"])
+    finally:
+        server.shutdown()
+    assert result.exit_code == 0, result.output
+    values = json.loads(result.output)["values"]
+    assert values["wattnet_oracle_accepted_total"] == 5
+    assert values["wattnet_oracle_pending"] == 2
+
+
+def test_oracle_config__bad_settings_are_refused_with_clear_messages(tmp_path: Path) -> None:
+    from wattnet.errors import ConfigError
+    from wattnet.oracle.config import load_config
+
+    cfg = tmp_path / "o.json"
+    cfg.write_text(json.dumps({"chain_id": 1, "settlement_contract": CONTRACT, "prot": 1}))
+    with pytest.raises(ConfigError, match="unknown oracle settings: \\['prot'\\]"):
+        load_config(cfg)
+    cfg.write_text(json.dumps({"chain_id": 1, "settlement_contract": "0x12"}))
+    with pytest.raises(ConfigError, match="is not an address"):
+        load_config(cfg)
+    cfg.write_text(json.dumps({"chain_id": 1, "settlement_contract": CONTRACT,
+                               "batcher": {"min_batch": 5, "max_batch": 2}}))
+    with pytest.raises(ConfigError, match="min_batch <= max_batch"):
+        load_config(cfg)
+    with pytest.raises(ConfigError, match="cannot read oracle config"):
+        load_config(tmp_path / "missing.json")
+    ok = load_config(None, chain_id=5, settlement_contract=CONTRACT.lower(), port=9000)
+    assert ok.port == 9000 and ok.settlement_contract == CONTRACT
