@@ -248,7 +248,7 @@ def simulate(
             ):
                 arr.reshape(-1)[gone] = value
         # ---- market and treasury ----
-        sold = reward.sum(axis=1) * int(mkt["reward_sell_bps"]) // BPS
+        sold = paid_u * int(mkt["reward_sell_bps"]) // BPS
         led["operators"] += paid_u - sold
         sell(sold)
         income = tr.sum(axis=1)
