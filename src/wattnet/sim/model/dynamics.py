@@ -123,7 +123,7 @@ def simulate(
             new = np.floor(counts * dep["initial_station_share_bps"] / BPS).astype(np.int64)
             new = np.broadcast_to(new, (n_r, n_g)).copy()
         else:
-            value_kwh = tariff * inp.op_bps / BPS - elec + (rr_prev * price)[:, None]
+            value_kwh = tariff * inp.op_bps / BPS - elec + (rr_prev * price)[:, None] * mult_g
             cash_year = mean_kw * u_prev * 8760 * value_kwh - mean_opex * 365
             outlay = mean_capex + inp.stake_u / UWATT * price[:, None]
             roi = cash_year / outlay
