@@ -168,7 +168,8 @@ def test_batcher__receipt_rejected_on_chain_is_recorded_with_reason(
     store: Store, chain: FakeSettlementChain, clock: Clock, fill: Callable[[int], Any]
 ) -> None:
     keys = fill(4)
-    chain.fail_receipt(*keys[1], RejectReason.INSUFFICIENT_CREDITS)
+    station_id, session_id = keys[1]
+    chain.fail_receipt(station_id, session_id, RejectReason.INSUFFICIENT_CREDITS)
     b = make_batcher(store, chain, clock)
     b.step()
     chain.mine(3)
