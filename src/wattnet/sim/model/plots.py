@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from pathlib import Path
+
+# matplotlib caches its font list in MPLCONFIGDIR, by default under the home folder; keep it in
+# the temporary directory unless the user chose a place.
+os.environ.setdefault(
+    "MPLCONFIGDIR", str(Path(tempfile.gettempdir()) / f"wattnet-matplotlib-{os.getuid()}")
+)
 
 import matplotlib
 
