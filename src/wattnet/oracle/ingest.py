@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 ACCEPTED, DUPLICATE, QUARANTINED, REJECTED = "accepted", "duplicate", "quarantined", "rejected"
 _BODY_LIMIT = 2_048
+# One contradicting receipt already proves equivocation; a few more are kept, not unboundedly
+# many (a rogue station key could otherwise mint endless variants of one session).
+MAX_CONFLICTS_PER_SESSION = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +168,9 @@ class Ingestor:
                 f"already received with struct hash 0x{bytes(existing[0]).hex()}; "
                 f"both kept as evidence"
             )
-            tx.insert_conflict((w.station_id, skey, w.struct_hash, w.signature,
-                                json.dumps(c.body, separators=(",", ":")), reason, now))
+            if tx.conflicts_for(w.station_id, skey) < MAX_CONFLICTS_PER_SESSION:
+                tx.insert_conflict((w.station_id, skey, w.struct_hash, w.signature,
+                                    json.dumps(c.body, separators=(",", ":")), reason, now))
             log.warning("%s", reason)
             return Outcome(QUARANTINED, reason)
         raise StorageUnavailable(  # the insert conflicted, yet no row: the database lies

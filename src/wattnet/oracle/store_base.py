@@ -133,6 +133,13 @@ class Tx:
             values,
         )
 
+    def conflicts_for(self, station_id: bytes, skey: bytes) -> int:
+        row = self.one(
+            "SELECT COUNT(*) FROM conflicts WHERE station_id = ? AND session_key = ?",
+            (station_id, skey),
+        )
+        return int(row[0]) if row else 0
+
     def insert_rejects(self, rows: Sequence[tuple[int, str, str]], keep: int) -> None:
         self.executemany("INSERT INTO rejected (received_at, reason, body) VALUES (?, ?, ?)", rows)
         self.execute(
@@ -225,6 +232,11 @@ class Store(ABC):
                     (str(SCHEMA_VERSION),),
                 )
         return found
+
+    def ping(self) -> None:
+        """One cheap round trip; raises StorageUnavailable when the database does not answer."""
+        with self.transaction() as tx:
+            tx.query("SELECT value FROM meta WHERE key = 'schema_version'")
 
     # ---- reads for status, metrics and the CLI ----
     def counts(self) -> dict[str, int]:

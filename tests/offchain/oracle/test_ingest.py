@@ -13,7 +13,7 @@ from conftest import DOMAIN, T0, Clock, Station, key, make_receipt, rows, sign
 from wattnet.chain.eip712 import SECP256K1_N, Domain, address_of_private_key
 from wattnet.oracle.config import OracleConfig, PlausibilityLimits
 from wattnet.oracle.directory import InMemoryStationDirectory
-from wattnet.oracle.ingest import Ingestor, Outcome
+from wattnet.oracle.ingest import MAX_CONFLICTS_PER_SESSION, Ingestor, Outcome
 from wattnet.oracle.schema import Status
 from wattnet.oracle.store_base import Store
 
@@ -93,6 +93,16 @@ def test_ingest__equivocating_receipt_is_quarantined_with_both_kept(
     assert len(rows(store, "SELECT id FROM conflicts")) == 1
 
 
+def test_ingest__endless_equivocation_variants_keep_bounded_evidence(
+    ingestor: Ingestor, store: Store, station: Station, create_receipt: Make
+) -> None:
+    assert one(ingestor, create_receipt(station, 7, energy_wh=1)).status == "accepted"
+    variants = [create_receipt(station, 7, energy_wh=2 + i) for i in range(20)]
+    assert {o.status for o in ingestor.process(variants)} == {"quarantined"}
+    assert rows(store, "SELECT COUNT(*) FROM conflicts") == [(MAX_CONFLICTS_PER_SESSION,)]
+    assert statuses(store) == [(7, Status.PENDING)]
+
+
 def test_ingest__wrong_signer_is_rejected_with_reason_stored(
     ingestor: Ingestor, store: Store, station: Station
 ) -> None:
@@ -126,6 +136,19 @@ def test_ingest__high_s_copy_of_a_valid_signature_is_rejected(
     assert one(ingestor, {**body, "signature": body["signature"][:-2] + "01"}).status == "rejected"
     assert statuses(store) == []
     assert one(ingestor, body).status == "accepted"
+
+
+def test_ingest__old_key_after_rotation_and_unset_signer_are_rejected(
+    ingestor: Ingestor, store: Store, station: Station, directory: InMemoryStationDirectory,
+    create_station: Callable[..., Station], create_receipt: Make,
+) -> None:
+    directory.put(replace(station.info, signer=address_of_private_key(key("rotated"))))
+    out = one(ingestor, create_receipt(station, 8))
+    assert out.status == "rejected" and "not the station signer" in str(out.reason)
+    unset = create_station("unset")
+    directory.put(replace(unset.info, signer="0x" + "00" * 20))
+    assert one(ingestor, create_receipt(unset, 1)).status == "rejected"
+    assert statuses(store) == []
 
 
 def test_ingest__unknown_or_inactive_station_is_rejected(
