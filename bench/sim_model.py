@@ -29,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     console = Console()
     params = load_params(args.params)
-    # Warm the process pool's imports once outside the timing? No: spawn start-up is part of
+    # Timed from the user's point of view: worker start-up (spawn) and merging included.
     # what a user waits for, so it is timed.
     run = run_model(
         params,
