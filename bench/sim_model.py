@@ -30,7 +30,6 @@ def main() -> None:
     console = Console()
     params = load_params(args.params)
     # Timed from the user's point of view: worker start-up (spawn) and merging included.
-    # what a user waits for, so it is timed.
     run = run_model(
         params,
         "baseline",
