@@ -51,6 +51,10 @@ class Outcome:
         return {"status": self.status, "reason": self.reason}
 
 
+_ACCEPTED = Outcome(ACCEPTED, None)
+_DUPLICATE = Outcome(DUPLICATE, None)
+
+
 @dataclass(frozen=True, slots=True)
 class Malformed:
     """An item the API could not even decode (not JSON, wrong shape): rejected as is."""
@@ -152,7 +156,7 @@ class Ingestor:
         if inserted:
             reasons = c.reasons + context_reasons(tx, w, skey, m)
             if not reasons:
-                return Outcome(ACCEPTED, None)
+                return _ACCEPTED
             joined = "; ".join(reasons)
             if len(reasons) > len(c.reasons):
                 tx.quarantine_receipt(w.station_id, skey, joined)
@@ -162,7 +166,7 @@ class Ingestor:
             if bytes(existing[0]) == w.struct_hash:
                 if existing[1] == Status.QUARANTINED:
                     return Outcome(QUARANTINED, existing[2])
-                return Outcome(DUPLICATE, None)
+                return _DUPLICATE
             reason = (
                 f"equivocation: session {w.session_id} of station 0x{w.station_id.hex()} was "
                 f"already received with struct hash 0x{bytes(existing[0]).hex()}; "

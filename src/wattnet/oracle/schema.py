@@ -76,7 +76,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX receipts_status ON receipts (status, id)",
         "CREATE INDEX receipts_connector ON receipts (station_id, connector_id, end_time)",
-        "CREATE INDEX receipts_batch ON receipts (batch_id)",
+        "CREATE INDEX receipts_batch ON receipts (batch_id) WHERE batch_id IS NOT NULL",
         "CREATE INDEX receipts_meter ON receipts (station_id, meter_serial, end_time) "
         "WHERE meter_serial IS NOT NULL",
         "CREATE INDEX receipts_ocmf ON receipts (ocmf_hash) WHERE ocmf_hash IS NOT NULL",
