@@ -144,7 +144,7 @@ class Ingestor:
         skey = session_key(w.session_id)
         static = "; ".join(c.reasons) if c.reasons else None
         m = c.meter
-        inserted = tx.insert_receipt((
+        inserted, clash = tx.insert_receipt_and_overlap((
             w.station_id, skey, w.connector_id, w.driver, str(w.credit_id), w.energy_wh,
             w.start_time, w.end_time, str(w.cost), w.referrer, w.signature, w.meter_data,
             w.struct_hash, c.facts.signer, c.facts.operator,
@@ -152,9 +152,9 @@ class Ingestor:
             ",".join(c.flags) or None, now, now,
             m.serial if m else None, m.start_wh if m else None, m.end_wh if m else None,
             m.payload_hash if m else None,
-        ))
+        ), w.station_id, skey, w.connector_id, w.start_time, w.end_time)
         if inserted:
-            reasons = c.reasons + context_reasons(tx, w, skey, m)
+            reasons = c.reasons + context_reasons(tx, w, skey, m, clash)
             if not reasons:
                 return _ACCEPTED
             joined = "; ".join(reasons)

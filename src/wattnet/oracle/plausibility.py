@@ -79,15 +79,14 @@ class FleetTracker:
 
 
 def context_reasons(
-    tx: Tx, w: WireReceipt, skey: bytes, meter: MeterReading | None
+    tx: Tx, w: WireReceipt, skey: bytes, meter: MeterReading | None, clash: bytes | None
 ) -> list[str]:
-    """Reasons that need the stored neighbours of this receipt (runs inside the transaction)."""
+    """Reasons that need the stored neighbours of this receipt (runs inside the transaction);
+    ``clash`` is the key of another live session on the same connector overlapping it."""
     reasons = []
-    if w.start_time < w.end_time:
-        clash = tx.overlapping(w.station_id, skey, w.connector_id, w.start_time, w.end_time)
-        if clash is not None:
-            other = int.from_bytes(bytes(clash[0]), "big")
-            reasons.append(f"overlaps session {other} on connector {w.connector_id}")
+    if w.start_time < w.end_time and clash is not None:
+        other = int.from_bytes(clash, "big")
+        reasons.append(f"overlaps session {other} on connector {w.connector_id}")
     if meter is not None:
         before = tx.meter_before(w.station_id, skey, meter.serial, w.start_time)
         if before is not None and before[0] is not None and int(before[0]) > meter.start_wh:

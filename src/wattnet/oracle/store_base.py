@@ -119,6 +119,15 @@ class Tx:
         """Insert unless (station_id, session_key) exists; True when inserted."""
         return self.execute(_INSERT_RECEIPT, values) == 1
 
+    def insert_receipt_and_overlap(
+        self, values: Sequence[Any], station_id: bytes, skey: bytes, connector_id: int,
+        start: int, end: int,
+    ) -> tuple[bool, bytes | None]:
+        """Insert (unless the key exists) and find another live session overlapping it on the
+        same connector: (inserted, that session's key). Backends may do both in one trip."""
+        return self._s._insert_and_overlap(self, values, station_id, skey, connector_id, start,
+                                           end)
+
     def quarantine_receipt(self, station_id: bytes, skey: bytes, reason: str) -> None:
         self.execute(
             "UPDATE receipts SET status = ?, reason = ? WHERE station_id = ? AND session_key = ?",
@@ -192,6 +201,15 @@ class Store(ABC):
     @property
     @abstractmethod
     def description(self) -> str: ...
+
+    def _insert_and_overlap(
+        self, tx: Tx, values: Sequence[Any], station_id: bytes, skey: bytes,
+        connector_id: int, start: int, end: int,
+    ) -> tuple[bool, bytes | None]:
+        if not tx.insert_receipt(values):
+            return False, None
+        clash = tx.overlapping(station_id, skey, connector_id, start, end)
+        return True, None if clash is None else bytes(clash[0])
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

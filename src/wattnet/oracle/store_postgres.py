@@ -15,12 +15,23 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from wattnet.oracle.errors import StorageUnavailable
-from wattnet.oracle.schema import POSTGRES
-from wattnet.oracle.store_base import Row, Store
+from wattnet.oracle.schema import POSTGRES, RECEIPT_COLUMNS, Status
+from wattnet.oracle.store_base import Row, Store, Tx
 
 log = logging.getLogger(__name__)
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+# One round trip for the common ingest case. The outer SELECT runs on the statement's snapshot,
+# which does not contain the row the CTE inserts: it sees exactly the other sessions.
+_INSERT_AND_OVERLAP = (
+    f"WITH ins AS (INSERT INTO receipts ({', '.join(RECEIPT_COLUMNS)}) "
+    f"VALUES ({', '.join('%s' for _ in RECEIPT_COLUMNS)}) "
+    "ON CONFLICT (station_id, session_key) DO NOTHING RETURNING 1) "
+    "SELECT (SELECT COUNT(*) FROM ins), (SELECT session_key FROM receipts "
+    "WHERE station_id = %s AND connector_id = %s AND end_time > %s AND start_time < %s "
+    "AND status <> %s LIMIT 1)"
+)
 
 
 class PostgresStore(Store):
@@ -84,6 +95,18 @@ class PostgresStore(Store):
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[Row]:
         return [tuple(r) for r in self._c().execute(sql, params).fetchall()]
+
+    def _insert_and_overlap(
+        self, tx: Tx, values: Sequence[Any], station_id: bytes, skey: bytes,
+        connector_id: int, start: int, end: int,
+    ) -> tuple[bool, bytes | None]:
+        row = self._c().execute(
+            _INSERT_AND_OVERLAP,
+            (*values, station_id, connector_id, start, end, Status.QUARANTINED),
+        ).fetchone()
+        assert row is not None
+        inserted = int(row[0]) == 1
+        return inserted, None if not inserted or row[1] is None else bytes(row[1])
 
     def close(self) -> None:
         if self._conn is not None:
