@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from wattnet.oracle.errors import StorageUnavailable
+from wattnet.oracle.errors import DirectoryUnavailable, StorageUnavailable
 from wattnet.oracle.ingest import REJECTED, GroupCommitter, Malformed
 from wattnet.oracle.metrics import Metrics
 from wattnet.oracle.store_base import Store
@@ -38,7 +38,10 @@ async def _decode(request: web.Request) -> Any:
         return Malformed(f"body is not JSON: {exc}", raw[:2048].decode("utf-8", "replace"))
 
 
-def _unavailable(exc: StorageUnavailable) -> web.Response:
+Unavailable = (StorageUnavailable, DirectoryUnavailable)
+
+
+def _unavailable(exc: Exception) -> web.Response:
     return web.json_response({"error": str(exc)}, status=503)
 
 
@@ -47,7 +50,7 @@ async def post_receipt(request: web.Request) -> web.Response:
     obj = await _decode(request)
     try:
         (outcome,) = await request.app[COMMITTER].submit([obj])
-    except StorageUnavailable as exc:
+    except Unavailable as exc:
         return _unavailable(exc)
     request.app[METRICS].observe_ack(time.perf_counter() - started)
     return web.json_response(outcome.to_json(), status=400 if outcome.status == REJECTED else 200)
@@ -72,7 +75,7 @@ async def post_batch(request: web.Request) -> web.Response:
         )
     try:
         outcomes = await request.app[COMMITTER].submit(obj)
-    except StorageUnavailable as exc:
+    except Unavailable as exc:
         return _unavailable(exc)
     request.app[METRICS].observe_ack(time.perf_counter() - started)
     return web.json_response({"results": [o.to_json() for o in outcomes]})

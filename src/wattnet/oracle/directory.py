@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from wattnet.domain import StationInfo
-from wattnet.oracle.errors import OracleConfigError
+from wattnet.oracle.errors import DirectoryUnavailable, OracleConfigError
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,12 @@ class CachedStationDirectory:
         if hit is not None and hit[0] > now:
             self._entries.move_to_end(station_id)
             return hit[1]
-        info = self._inner.station(station_id)
+        try:
+            info = self._inner.station(station_id)
+        except Exception as exc:  # any registry failure: fail closed, the gateway retries
+            raise DirectoryUnavailable(
+                f"station registry unavailable for 0x{station_id.hex()}: {exc}; retry later"
+            ) from exc
         value = facts_of(info) if info is not None else None
         expires = now + (self._ttl if value is not None else self._negative_ttl)
         self._entries[station_id] = (expires, value)

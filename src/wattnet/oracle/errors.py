@@ -13,5 +13,9 @@ class OracleConfigError(ConfigError):
     """An oracle setting is invalid."""
 
 
+class DirectoryUnavailable(ChainError):
+    """The station registry could not be read; receipts are not judged without it (HTTP 503)."""
+
+
 class SettlementError(ChainError):
     """The settlement chain refused or failed a call; the batcher retries later."""

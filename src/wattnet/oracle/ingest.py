@@ -21,7 +21,7 @@ from typing import Any
 from wattnet.oracle.config import OracleConfig
 from wattnet.oracle.crash import crashpoint
 from wattnet.oracle.directory import StationFacts
-from wattnet.oracle.errors import StorageUnavailable
+from wattnet.oracle.errors import DirectoryUnavailable, StorageUnavailable
 from wattnet.oracle.meter import MeterDataInvalid, MeterReading, check_meter_data
 from wattnet.oracle.metrics import Metrics
 from wattnet.oracle.plausibility import FleetTracker, context_reasons, static_reasons
@@ -240,7 +240,7 @@ class GroupCommitter:
         items = [obj for job in jobs for obj in job[0]]
         try:
             outcomes = self._ingestor.process(items)
-        except StorageUnavailable as exc:
+        except (StorageUnavailable, DirectoryUnavailable) as exc:
             log.error("ingest failed closed: %s", exc)
             self._ingestor.metrics.inc("storage_errors", len(items))
             for _, fut, loop in jobs:

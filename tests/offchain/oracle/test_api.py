@@ -12,8 +12,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from conftest import CHAIN_ID, CONTRACT, T0, Station, key, make_receipt, rows, sign
+from wattnet.domain import StationInfo
 from wattnet.oracle.config import OracleConfig
-from wattnet.oracle.directory import InMemoryStationDirectory
+from wattnet.oracle.directory import InMemoryStationDirectory, StationDirectory
 from wattnet.oracle.fakechain import FakeSettlementChain
 from wattnet.oracle.metrics import parse_text
 from wattnet.oracle.service import OracleService
@@ -24,7 +25,7 @@ Make = Callable[..., dict[str, Any]]
 Scenario = Callable[[TestClient[Any, Any], OracleService], Any]
 
 
-def run_api(store: Store, directory: InMemoryStationDirectory, tmp_path: Path,
+def run_api(store: Store, directory: StationDirectory, tmp_path: Path,
             scenario: Scenario, **cfg: Any) -> None:
     config = OracleConfig(chain_id=CHAIN_ID, settlement_contract=CONTRACT, **cfg)
     service = OracleService(config, store=store, directory=directory,
@@ -186,3 +187,23 @@ def test_api__same_receipt_by_many_paths_at_once_is_accepted_exactly_once(
         assert rows(store, "SELECT COUNT(*) FROM receipts") == [(1,)]
 
     run_api(store, directory, tmp_path, scenario)
+
+
+class BrokenRegistry:
+    def station(self, station_id: bytes) -> StationInfo | None:
+        raise ConnectionError("RPC node down")
+
+
+def test_api__registry_failure_answers_503_and_stores_nothing(
+    store: Store, station: Station, create_receipt: Make, tmp_path: Path,
+) -> None:
+    async def scenario(client: TestClient[Any, Any], service: OracleService) -> None:
+        resp = await client.post("/v1/receipts", json=create_receipt(station, 1))
+        assert resp.status == 503
+        assert "registry unavailable" in (await resp.json())["error"]
+        batch = await client.post("/v1/receipts:batch", json=[create_receipt(station, 2)])
+        assert batch.status == 503
+        assert rows(store, "SELECT COUNT(*) FROM receipts") == [(0,)]
+        assert rows(store, "SELECT COUNT(*) FROM rejected") == [(0,)]
+
+    run_api(store, BrokenRegistry(), tmp_path, scenario)
