@@ -18,6 +18,8 @@ export APE_DATA_FOLDER := $(ROOT)/.ape-data
 export SOLCX_BINARY_PATH := $(ROOT)/.solcx
 export PATH := $(ANVIL_DIR):$(BIN):$(PATH)
 export PYTHONUNBUFFERED := 1
+# A free port for the anvil that Ape starts, unless the caller chose one.
+export APE_FOUNDRY_HOST ?= http://127.0.0.1:$(shell python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 PYTEST_OFFCHAIN := $(BIN)/pytest -p no:ape_test tests/offchain
 
@@ -47,7 +49,7 @@ $(SOLC): tools/solc.js $(STAMPS)/npm
 	@$@ --version | grep -q 0.8.30
 
 compile: setup
-	$(BIN)/ape compile
+	$(BIN)/ape compile --force
 
 ## ---- tests ----
 test: setup compile lint test-unit test-anvil test-offchain slither

@@ -47,6 +47,7 @@ class RejectReason(IntEnum):
     NOT_AUTHORIZED = 8
     INSUFFICIENT_CREDITS = 9
     TARIFF_UNKNOWN = 10
+    MALFORMED = 11
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,3 +127,34 @@ def sign_receipt(private_key: bytes, domain: Domain | bytes, r: SessionReceipt) 
 
 def recover_receipt_signer(domain: Domain | bytes, r: SessionReceipt, signature: bytes) -> str:
     return recover_digest(receipt_digest(domain, r), signature)
+
+
+def compact_signature(signature: bytes) -> tuple[bytes, bytes]:
+    """EIP-2098: (r, vs) where vs = (v - 27) << 255 | s, as settleBatch takes it."""
+    if len(signature) != 65:
+        raise SignatureError(f"signature must be 65 bytes, got {len(signature)}")
+    s = int.from_bytes(signature[32:64], "big")
+    vs = ((signature[64] - 27) << 255) | s
+    return signature[:32], vs.to_bytes(32, "big")
+
+
+def receipt_tuple(r: SessionReceipt) -> tuple[object, ...]:
+    """The receipt as the ABI tuple `ReceiptLib.SessionReceipt`."""
+    return (
+        r.station_id,
+        r.session_id,
+        r.connector_id,
+        r.driver,
+        r.credit_id,
+        r.energy_wh,
+        r.start_time,
+        r.end_time,
+        r.cost,
+        r.referrer,
+    )
+
+
+def signed_tuple(r: SessionReceipt, signature: bytes) -> tuple[object, ...]:
+    """The receipt and signature as the ABI tuple `ReceiptLib.SignedReceipt`."""
+    sig_r, vs = compact_signature(signature)
+    return (receipt_tuple(r), sig_r, vs)

@@ -1,0 +1,157 @@
+"""Gas per settled session on anvil (`make bench-gas`).
+
+Deploys the protocol on a fresh local anvil, registers 10 operators (one station each), funds
+100 distinct drivers, then settles batches of 1, 10, 50 and 100 receipts (sorted by station, as
+the oracle sends them) and prints gas per session, then the cost of the other user actions.
+Last line: `gas_per_session_batch100=<N>`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+from wattnet.chain.deploy import WAD, DeployConfig, deploy_protocol, geohash_bytes8
+from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt, signed_tuple
+from wattnet.chain import roles
+from wattnet.chain.localnode import ensure_foundry_host
+from wattnet.domain import SessionReceipt, station_id_for
+
+USDC = 10**6
+TARIFF = 350_000
+OPERATORS = 10
+DRIVERS = 100
+BATCHES = (1, 10, 50, 100)
+
+
+def main() -> int:
+    ensure_foundry_host()
+    import ape
+    from ape import accounts, chain, networks, project
+    from ape.logging import logger
+
+    logger.set_level("ERROR")
+
+    console = Console()
+    with networks.parse_network_choice("ethereum:local:foundry"):
+        test = accounts.test_accounts
+        gov, treasury, oracle = test[0], test[1], test[2]
+        ops = [test.generate_test_account() for _ in range(OPERATORS)]
+        drivers = [test.generate_test_account() for _ in range(DRIVERS)]
+        for acct in ops + drivers:
+            gov.transfer(acct, 10 * WAD)
+        p = deploy_protocol(
+            project, gov, treasury.address, DeployConfig(), genesis=chain.blocks.head.timestamp
+        )
+        p.settlement.grantRole(roles.ORACLE_ROLE, oracle, sender=gov)
+        usdc = project.MockStablecoin.deploy("USD Coin", "USDC", 6, sender=gov)
+        p.credits.listCredit(usdc, sender=gov)
+        cid = 1
+        costs: dict[str, int] = {}
+
+        stations = []
+        for i, op in enumerate(ops):
+            amount = 1_000 * WAD
+            p.watt.transfer(op, amount, sender=treasury)
+            p.watt.approve(p.staking, amount, sender=op)
+            tx = p.staking.stake(amount, sender=op)
+            costs.setdefault("stake WATT", tx.gas_used)
+            key = (i + 1).to_bytes(32, "big")
+            sid = station_id_for(f"BENCH-{i}")
+            tx = p.registry.registerStation(
+                (
+                    sid,
+                    address_of_private_key(key),
+                    22_000,
+                    2,
+                    geohash_bytes8("u33db"),
+                    f"ipfs://s/{i}",
+                    b"",
+                    [cid],
+                    [TARIFF],
+                ),
+                sender=op,
+            )
+            costs.setdefault("register station", tx.gas_used)
+            stations.append((sid, key, op))
+        for d in drivers:
+            usdc.mint(d, 1_000 * USDC, sender=d)
+            usdc.approve(p.credits, 1_000 * USDC, sender=d)
+            tx = p.credits.buy(cid, 1_000 * USDC, d, sender=d)
+            costs.setdefault("buy credits", tx.gas_used)
+            tx = p.credits.setMandate(cid, 100 * USDC, 1_000 * USDC, sender=d)
+            costs.setdefault("set mandate", tx.gas_used)
+
+        chain.pending_timestamp += 3 * 3_600  # the stations have been live for a while
+        chain.mine()
+        domain = Domain(chain.chain_id, p.settlement.address)
+        next_session = [0] * OPERATORS
+        now = chain.pending_timestamp
+        rows = []
+        gas_100 = 0
+        for size in BATCHES:
+            items = []
+            for j in range(size):
+                s = j * OPERATORS // size if size >= OPERATORS else j % OPERATORS
+                sid, key, _ = stations[s]
+                next_session[s] += 1
+                energy = 7_000 + j
+                r = SessionReceipt(
+                    sid,
+                    next_session[s],
+                    1,
+                    drivers[j % DRIVERS].address,
+                    cid,
+                    energy,
+                    now - 7_200,
+                    now - 3_600,
+                    energy * TARIFF // 1000,
+                )
+                items.append((s, next_session[s], signed_tuple(r, sign_receipt(key, domain, r))))
+            items.sort(key=lambda t: (t[0], t[1]))
+            tx = p.settlement.settleBatch([t[2] for t in items], sender=oracle)
+            settled = len(tx.decode_logs(p.settlement.BatchSettled))
+            rejected = tx.decode_logs(p.settlement.ReceiptRejected)
+            if rejected or not settled:
+                reasons = sorted({int(log.reason) for log in rejected})
+                console.print(
+                    f"[red]batch of {size}: {len(rejected)} rejected, reasons {reasons}[/red]"
+                )
+                return 1
+            rows.append((size, tx.gas_used, tx.gas_used // size))
+            if size == 100 and os.environ.get("BENCH_PROFILE"):
+                tx.show_gas_report()
+            if size == 100:
+                gas_100 = tx.gas_used // size
+
+        chain.pending_timestamp += 8 * 86_400
+        tx = p.credits.withdrawPayout(cid, ops[0], sender=ops[0])
+        costs["withdraw payout"] = tx.gas_used
+        tx = p.rewards.claim([0], sender=ops[0])
+        costs["claim rewards (1 epoch)"] = tx.gas_used
+        tx = p.credits.requestRedemption(cid, 10 * USDC, sender=drivers[0])
+        costs["request redemption"] = tx.gas_used
+
+        table = Table(title="settleBatch gas (10 operators, 100 distinct drivers, anvil)")
+        for col in ("batch size", "gas", "gas / session"):
+            table.add_column(col, justify="right")
+        for size, gas, per in rows:
+            table.add_row(str(size), f"{gas:,}", f"{per:,}")
+        console.print(table)
+        other = Table(title="other actions")
+        other.add_column("action")
+        other.add_column("gas", justify="right")
+        for name, gas in costs.items():
+            other.add_row(name, f"{gas:,}")
+        console.print(other)
+        print(f"gas_per_session_batch100={gas_100}")
+        del ape
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("APE_DATA_FOLDER", os.path.join(os.getcwd(), ".ape-data"))
+    sys.exit(main())

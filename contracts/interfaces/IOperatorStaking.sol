@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ReceiptLib} from "../libraries/ReceiptLib.sol";
+
+/// @title IOperatorStaking
+/// @notice Operators stake WATT behind their stations; stake unbonds with a delay and can be
+///         slashed while bonded or unbonding.
+interface IOperatorStaking {
+    /// @notice Where slashed WATT goes.
+    enum SlashDestination {
+        Treasury,
+        Burn
+    }
+
+    /// @notice An operator's position. `active` backs stations; `unbonding` waits out the delay.
+    struct StakeInfo {
+        uint128 active;
+        uint128 unbonding;
+        uint64 unbondingEndsAt;
+        uint32 bondedStations;
+    }
+
+    error StakingZeroAmount();
+    /// @notice The operator's active stake does not cover what its stations need.
+    error StakingInsufficientStake(address operator, uint256 stake, uint256 needed);
+    /// @notice Nothing is unbonding, or the delay has not passed.
+    error StakingUnbondingNotReady(address operator, uint256 endsAt, uint256 nowTime);
+    /// @notice A slash larger than what the operator has at stake.
+    error StakingSlashExceedsStake(address operator, uint256 amount, uint256 stake);
+    /// @notice The two receipts are not a proof of equivocation.
+    error StakingNotEquivocation(bytes32 hashA, bytes32 hashB);
+    /// @notice The receipt's signature does not recover to a key ever bound to its station.
+    error StakingBadEvidenceSignature(bytes32 stationId, address recovered);
+    /// @notice This pair of receipts was already used to slash.
+    error StakingEvidenceUsed(bytes32 evidenceId);
+    error StakingParameterOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
+    error StakingZeroAddress();
+    error StakingSettlementAlreadySet(address settlement);
+    error StakingSettlementNotSet();
+    error StakingStationNotBonded(address operator);
+
+    /// @notice `operator` staked `amount` more WATT.
+    event Staked(address indexed operator, uint256 amount, uint256 active);
+    /// @notice `operator` moved `amount` from active to unbonding, withdrawable at `endsAt`.
+    event UnbondRequested(address indexed operator, uint256 amount, uint256 endsAt);
+    /// @notice `operator` withdrew `amount` of matured unbonding stake.
+    event Withdrawn(address indexed operator, uint256 amount);
+    /// @notice `operator` lost `amount`; `bounty` of it went to `reporter` (zero for role slashes).
+    event Slashed(
+        address indexed operator,
+        uint256 amount,
+        bytes32 indexed reason,
+        address indexed reporter,
+        uint256 bounty,
+        SlashDestination destination
+    );
+    /// @notice The registry bonded (`bonded` true) or released a station slot of `operator`.
+    event StationBondChanged(address indexed operator, bool bonded, uint256 bondedStations);
+    /// @notice A governed parameter changed.
+    event ParameterChanged(bytes32 indexed name, uint256 value);
+    /// @notice The treasury receiving slashed stake changed.
+    event TreasuryChanged(address indexed treasury);
+    /// @notice The settlement contract whose receipt domain equivocation proofs use was set.
+    event SettlementSet(address indexed settlement);
+
+    /// @notice Stake `amount` WATT (pulled from the caller).
+    function stake(uint256 amount) external;
+
+    /// @notice Start unbonding `amount` of active stake; it stays slashable until withdrawn.
+    function requestUnbond(uint256 amount) external;
+
+    /// @notice Withdraw all unbonding stake whose delay has passed.
+    function withdraw() external;
+
+    /// @notice Slash `amount` from `operator` (active first, then unbonding); slasher role only.
+    function slash(address operator, uint256 amount, bytes32 reason) external;
+
+    /// @notice Permissionless: slash the operator of a station whose key signed two conflicting
+    ///         receipts (same session id with different content, or overlapping times on one
+    ///         connector). The caller earns the governed bounty.
+    function slashEquivocation(
+        ReceiptLib.SessionReceipt calldata a,
+        bytes calldata sigA,
+        ReceiptLib.SessionReceipt calldata b,
+        bytes calldata sigB
+    ) external;
+
+    /// @notice Registry hook: reserve one station's worth of stake; registry role only.
+    function bondStation(address operator) external;
+
+    /// @notice Registry hook: release one station's worth of stake; registry role only.
+    function unbondStation(address operator) external;
+
+    /// @notice The operator's position.
+    function stakeOf(address operator) external view returns (StakeInfo memory);
+
+    /// @notice True while the active stake covers every bonded station.
+    function inGoodStanding(address operator) external view returns (bool);
+
+    /// @notice Sum of every operator's active and unbonding stake.
+    function totalStaked() external view returns (uint256);
+
+    /// @notice Governed minimum stake per station, in WATT wei.
+    function minStakePerStation() external view returns (uint256);
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title IRewardsEngine
+/// @notice Weekly epochs of WATT emission shared among operators by verified, region-weighted
+///         energy. Rewards are minted only when claimed, and only for closed epochs.
+interface IRewardsEngine {
+    /// @notice One phase of the emission schedule: epochs [startEpoch, endEpoch), emission of
+    ///         epoch e = emissionPerEpoch * (1 - decayBps/10000)^(e - startEpoch).
+    struct Phase {
+        uint32 startEpoch;
+        uint32 endEpoch;
+        uint16 decayBps;
+        uint128 emissionPerEpoch;
+    }
+
+    error RewardsEpochNotClosed(uint256 epoch, uint256 current);
+    error RewardsAlreadyClaimed(address operator, uint256 epoch);
+    error RewardsNothingToClaim(address operator);
+    error RewardsBadSchedule(uint256 index);
+    error RewardsScheduleExceedsCap(uint256 scheduled, uint256 maxEmission);
+    error RewardsGenesisInFuture(uint256 genesis, uint256 nowTime);
+
+    error RewardsWeightSourceAlreadySet(address source);
+    error RewardsZeroAddress();
+
+    /// @notice The contract whose settled sessions define reward weights was set.
+    event WeightSourceSet(address indexed source);
+    /// @notice `operator` claimed `amount` WATT for `epoch`.
+    event RewardsClaimed(uint256 indexed epoch, address indexed operator, uint256 amount);
+    /// @notice The schedule from `fromEpoch` on was replaced; `phaseCount` phases now exist.
+    event ScheduleChanged(uint256 indexed fromEpoch, uint256 phaseCount, uint256 scheduledTotal);
+
+    /// @notice Claim rewards for closed `epochs`; mints WATT to the caller.
+    function claim(uint256[] calldata epochs) external returns (uint256 amount);
+
+    /// @notice Replace the schedule from the next epoch on; past and current epochs keep theirs.
+    function setSchedule(Phase[] calldata next) external;
+
+    /// @notice The epoch containing the current block time (0-based from genesis).
+    function currentEpoch() external view returns (uint256);
+
+    /// @notice WATT emitted for `epoch` under the schedule.
+    function emissionOf(uint256 epoch) external view returns (uint256);
+
+    /// @notice What `operator` can claim for closed `epoch` (0 when claimed or open).
+    function claimable(address operator, uint256 epoch) external view returns (uint256);
+
+    /// @notice An upper bound on all WATT the schedule will ever emit.
+    function scheduledTotal() external view returns (uint256);
+
+    /// @notice Start of epoch 0 (unix seconds).
+    function genesis() external view returns (uint256);
+}

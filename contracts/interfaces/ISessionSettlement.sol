@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ReceiptLib} from "../libraries/ReceiptLib.sol";
+
+/// @title ISessionSettlement
+/// @notice Batch settlement of station-signed session receipts: verify, burn the driver's
+///         credits, split the cost into pull balances, and record reward weight. Implemented by
+///         the EnergyCredits ledger itself (settling is a write to the driver's ledger entry).
+interface ISessionSettlement {
+    /// @notice Why a receipt was skipped (mirrored by wattnet.domain.RejectReason).
+    enum RejectReason {
+        None,
+        AlreadySettled,
+        StationInactive,
+        BadSignature,
+        BadTimes,
+        Stale,
+        EnergyImplausible,
+        CostMismatch,
+        NotAuthorized,
+        InsufficientCredits,
+        TariffUnknown,
+        Malformed
+    }
+
+    error SettlementSharesOutOfBounds(uint256 operatorBps, uint256 referrerBps);
+    error SettlementCapOutOfBounds(uint256 capBps, uint256 min, uint256 max);
+    error SettlementPaused();
+    error SettlementZeroAddress();
+
+    /// @notice A receipt in a batch was skipped; the rest of the batch went on.
+    event ReceiptRejected(bytes32 indexed stationId, uint64 indexed sessionId, RejectReason reason);
+    /// @notice A batch was processed: `settled` receipts paid, `rejected` skipped, `totalCost` credits moved.
+    event BatchSettled(address indexed submitter, uint256 settled, uint256 rejected, uint256 totalCost);
+    /// @notice Governance changed the payment split (treasury gets the rest).
+    event SharesChanged(uint256 operatorBps, uint256 referrerBps);
+    /// @notice Governance changed the per-station reward cap (share of rated power x epoch).
+    event StationEpochCapChanged(uint256 capBps);
+
+    /// @notice Settle a batch; receipts sorted by station (and credit id) cost least gas.
+    /// @return settled How many receipts were paid.
+    function settleBatch(ReceiptLib.SignedReceipt[] calldata batch) external returns (uint256 settled);
+
+    /// @notice Reward weight (Wh x region bps / 10000) `operator` earned in `epoch`.
+    function epochWeight(uint256 epoch, address operator) external view returns (uint256);
+
+    /// @notice Reward weight all operators earned in `epoch`.
+    function totalEpochWeight(uint256 epoch) external view returns (uint256);
+
+    /// @notice Whether session `sessionId` of `stationId` has been settled.
+    function isSettled(bytes32 stationId, uint64 sessionId) external view returns (bool);
+
+    /// @notice The EIP-712 domain separator receipts are signed under.
+    function domainSeparator() external view returns (bytes32);
+
+    /// @notice The EIP-712 digest of a receipt (what the station key signs).
+    function receiptDigest(ReceiptLib.SessionReceipt calldata receipt) external view returns (bytes32);
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title IStationRegistry
+/// @notice Charging stations, their operators, signing keys, rated power, location and tariffs.
+interface IStationRegistry {
+    /// @notice A registered station, packed in two storage slots.
+    /// @param operator Who registered it and is paid for its sessions.
+    /// @param ratedPowerW Rated power in watts (kW x 1000).
+    /// @param connectorCount Number of connectors (EVSEs).
+    /// @param active Whether receipts from it are accepted.
+    /// @param registeredAt Registration time (unix seconds).
+    /// @param signer The key that signs its session receipts.
+    /// @param geohash Location cell: 1 to 8 geohash characters, left-aligned, zero-padded.
+    /// @param multiplierBps The region multiplier cached at registration or the last syncRegion.
+    struct Station {
+        address operator;
+        uint32 ratedPowerW;
+        uint8 connectorCount;
+        bool active;
+        uint48 registeredAt;
+        address signer;
+        bytes8 geohash;
+        uint32 multiplierBps;
+    }
+
+    /// @notice What an operator supplies to register a station.
+    struct StationParams {
+        bytes32 stationId;
+        address signer;
+        uint32 ratedPowerW;
+        uint8 connectorCount;
+        bytes8 geohash;
+        string metadataURI;
+        bytes meterPublicKey;
+        uint256[] creditIds;
+        uint96[] tariffsPerKwh;
+    }
+
+    /// @notice A station's price for one credit id (credits per kWh): the current one, the one
+    ///         before it, and when each took effect.
+    /// @dev Changes are rate-limited so that every settleable session is priced by one of the two;
+    ///      a session that started before `previousChangedAt` is priced by neither.
+    struct Tariff {
+        uint88 current;
+        uint88 previous;
+        uint40 changedAt;
+        uint40 previousChangedAt;
+    }
+
+    /// @notice Everything settlement needs about a station in one call.
+    struct SettlementView {
+        address operator;
+        address signer;
+        uint32 ratedPowerW;
+        bool usable;
+        uint32 multiplierBps;
+        Tariff tariff;
+    }
+
+    error RegistryStationExists(bytes32 stationId);
+    error RegistryUnknownStation(bytes32 stationId);
+    error RegistryNotOperator(bytes32 stationId, address caller, address operator);
+    error RegistrySignerInUse(address signer, bytes32 stationId);
+    error RegistryZeroSigner();
+    error RegistryBadRatedPower(uint256 ratedPowerW, uint256 max);
+    error RegistryBadConnectorCount(uint256 count, uint256 max);
+    error RegistryBadGeohash(bytes8 geohash);
+    error RegistryBadMeterKey(uint256 length);
+    error RegistryTariffOutOfBounds(uint256 tariff, uint256 min, uint256 max);
+    error RegistryTariffCooldown(bytes32 stationId, uint256 creditId, uint256 readyAt);
+    error RegistryTariffArrayMismatch(uint256 ids, uint256 tariffs);
+    error RegistryMultiplierOutOfBounds(uint256 bps, uint256 min, uint256 max);
+    error RegistryParameterOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
+    error RegistryAlreadyInState(bytes32 stationId, bool active);
+    error RegistryCreditsAlreadySet(address credits);
+
+    /// @notice A station was registered by `operator`.
+    event StationRegistered(
+        bytes32 indexed stationId,
+        address indexed operator,
+        address indexed signer,
+        uint32 ratedPowerW,
+        uint8 connectorCount,
+        bytes8 geohash,
+        string metadataURI
+    );
+    /// @notice The station's signing key changed from `oldSigner` to `newSigner`.
+    event SignerRotated(bytes32 indexed stationId, address indexed oldSigner, address indexed newSigner);
+    /// @notice The station's meter key (P-256, x||y) changed.
+    event MeterKeyChanged(bytes32 indexed stationId, bytes meterPublicKey);
+    /// @notice The station's metadata URI changed.
+    event MetadataChanged(bytes32 indexed stationId, string metadataURI);
+    /// @notice The station's tariff for `creditId` is now `tariffPerKwh` (credits per kWh).
+    event TariffChanged(bytes32 indexed stationId, uint256 indexed creditId, uint256 tariffPerKwh);
+    /// @notice The station was activated (true) or deactivated (false) by `by`.
+    event StationStatusChanged(bytes32 indexed stationId, bool active, address indexed by);
+    /// @notice Governance set the multiplier of a geohash prefix (0 removes it).
+    event RegionMultiplierSet(bytes8 indexed prefix, uint32 multiplierBps);
+    /// @notice The station's cached region multiplier was refreshed.
+    event RegionSynced(bytes32 indexed stationId, uint32 multiplierBps);
+    /// @notice The operator fell out of (suspended true) or back into good standing.
+    event OperatorStandingChanged(address indexed operator, bool suspended);
+    /// @notice A governed parameter changed.
+    event ParameterChanged(bytes32 indexed name, uint256 value);
+
+    /// @notice Register a station; the caller becomes its operator and must have staked enough.
+    function registerStation(StationParams calldata p) external;
+
+    /// @notice Rotate the station's signing key; the old key stops being accepted at once.
+    function rotateSigner(bytes32 stationId, address newSigner) external;
+
+    /// @notice Set (or clear with empty bytes) the meter's P-256 public key.
+    function setMeterKey(bytes32 stationId, bytes calldata meterPublicKey) external;
+
+    /// @notice Change the metadata URI (IPFS CID or URL).
+    function setMetadataURI(bytes32 stationId, string calldata uri) external;
+
+    /// @notice Set the tariff for one credit id, within governed bounds and cooldown.
+    function setTariff(bytes32 stationId, uint256 creditId, uint96 tariffPerKwh) external;
+
+    /// @notice Stop accepting the station's receipts and release its stake requirement.
+    function deactivateStation(bytes32 stationId) external;
+
+    /// @notice Accept the station's receipts again (its stake requirement is bonded again).
+    function activateStation(bytes32 stationId) external;
+
+    /// @notice Governance: set a region multiplier for a geohash prefix, within bounds.
+    function setRegionMultiplier(bytes8 prefix, uint32 multiplierBps) external;
+
+    /// @notice Refresh the cached region multiplier of stations after governance changed it.
+    function syncRegion(bytes32[] calldata stationIds) external;
+
+    /// @notice Re-read the operator's standing from staking (staking calls this on every change).
+    function refreshStanding(address operator) external;
+
+    /// @notice A station's record.
+    function getStation(bytes32 stationId) external view returns (Station memory);
+
+    /// @notice The station a signer is (or was) bound to; zero when never bound.
+    function stationOfSigner(address signer) external view returns (bytes32);
+
+    /// @notice The multiplier for a geohash cell: the longest governed prefix, else 10000.
+    function regionMultiplier(bytes8 geohash) external view returns (uint32);
+
+    /// @notice Settlement's view of a station and its tariff for one credit id.
+    function settlementView(bytes32 stationId, uint256 creditId) external view returns (SettlementView memory);
+}

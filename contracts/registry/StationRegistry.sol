@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+
+import {IEnergyCredits} from "../interfaces/IEnergyCredits.sol";
+import {IOperatorStaking} from "../interfaces/IOperatorStaking.sol";
+import {IStationRegistry} from "../interfaces/IStationRegistry.sol";
+
+/// @title StationRegistry
+/// @notice Stations, their operators, signing keys, rated power, location and tariffs.
+/// @dev Invariants: an active station's operator has one station's worth of stake bonded in
+///      OperatorStaking; a signer is bound to at most one station, forever (so old keys remain
+///      attributable for equivocation proofs); every settleable session's start time is priced
+///      by `current` or `previous` of its tariff: changes are spaced by at least the longest
+///      session plus the longest settlement delay, read live from EnergyCredits' timing rules.
+contract StationRegistry is IStationRegistry, AccessControl {
+    // ---------------------------------------------------------------- constants and roles
+    bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
+    bytes32 public constant REGISTRY_ADMIN_ROLE = keccak256("REGISTRY_ADMIN_ROLE");
+
+    uint32 public constant DEFAULT_MULTIPLIER_BPS = 10_000;
+    uint32 public constant MIN_MULTIPLIER_BPS = 5_000;
+    uint32 public constant MAX_MULTIPLIER_BPS = 30_000;
+    uint32 public constant MAX_RATED_POWER_W = 2_000_000;
+    uint8 public constant MAX_CONNECTORS = 32;
+    uint256 internal constant MAX_GEOHASH_LENGTH = 8;
+
+    // ---------------------------------------------------------------- immutables
+    IOperatorStaking public immutable staking;
+
+    // ---------------------------------------------------------------- storage
+    mapping(bytes32 stationId => Station) internal _stations;
+    mapping(bytes32 stationId => string) public metadataURI;
+    mapping(bytes32 stationId => bytes) public meterPublicKey;
+    mapping(address signer => bytes32 stationId) internal _signerStation;
+    mapping(bytes32 stationId => mapping(uint256 creditId => Tariff)) internal _tariffs;
+    /// @dev Multiplier per geohash prefix; `_prefixLengths` has bit n set while any prefix of
+    ///      n characters has one, so a lookup reads only the lengths in use.
+    mapping(bytes8 prefix => uint32 bps) public multiplierOfPrefix;
+    /// @notice Operators whose active stake no longer covers their stations (kept in sync by
+    ///         OperatorStaking, so settlement reads one slot instead of calling staking).
+    mapping(address operator => bool) public suspended;
+    mapping(uint256 length => uint256 count) internal _prefixCount;
+    uint256 internal _prefixLengths;
+    uint256 public minTariffPerKwh;
+    uint256 public maxTariffPerKwh;
+    /// @notice The credit ledger whose timing rules space tariff changes (wired once).
+    IEnergyCredits public credits;
+
+    // ---------------------------------------------------------------- constructor
+    constructor(
+        address admin,
+        IOperatorStaking staking_,
+        uint256 minTariffPerKwh_,
+        uint256 maxTariffPerKwh_
+    ) {
+        staking = staking_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setTariffBounds(minTariffPerKwh_, maxTariffPerKwh_);
+    }
+
+    // ---------------------------------------------------------------- external: operators
+    /// @inheritdoc IStationRegistry
+    function registerStation(StationParams calldata p) external {
+        if (_stations[p.stationId].operator != address(0)) revert RegistryStationExists(p.stationId);
+        _checkNewSigner(p.signer);
+        if (p.ratedPowerW == 0 || p.ratedPowerW > MAX_RATED_POWER_W) {
+            revert RegistryBadRatedPower(p.ratedPowerW, MAX_RATED_POWER_W);
+        }
+        if (p.connectorCount == 0 || p.connectorCount > MAX_CONNECTORS) {
+            revert RegistryBadConnectorCount(p.connectorCount, MAX_CONNECTORS);
+        }
+        if (_geohashLength(p.geohash) == 0) revert RegistryBadGeohash(p.geohash);
+        _checkMeterKey(p.meterPublicKey);
+        if (p.creditIds.length != p.tariffsPerKwh.length) {
+            revert RegistryTariffArrayMismatch(p.creditIds.length, p.tariffsPerKwh.length);
+        }
+
+        _stations[p.stationId] = Station({
+            operator: msg.sender,
+            ratedPowerW: p.ratedPowerW,
+            connectorCount: p.connectorCount,
+            active: true,
+            registeredAt: uint48(block.timestamp),
+            signer: p.signer,
+            geohash: p.geohash,
+            multiplierBps: regionMultiplier(p.geohash)
+        });
+        _signerStation[p.signer] = p.stationId;
+        metadataURI[p.stationId] = p.metadataURI;
+        if (p.meterPublicKey.length > 0) meterPublicKey[p.stationId] = p.meterPublicKey;
+        emit StationRegistered(
+            p.stationId, msg.sender, p.signer, p.ratedPowerW, p.connectorCount, p.geohash, p.metadataURI
+        );
+        for (uint256 i = 0; i < p.creditIds.length; ++i) {
+            _setTariff(p.stationId, p.creditIds[i], p.tariffsPerKwh[i], true);
+        }
+        // Interaction last: reverts unless the operator's active stake covers one more station.
+        staking.bondStation(msg.sender);
+    }
+
+    /// @inheritdoc IStationRegistry
+    function rotateSigner(bytes32 stationId, address newSigner) external {
+        Station storage s = _operatorStation(stationId);
+        _checkNewSigner(newSigner);
+        address old = s.signer;
+        s.signer = newSigner;
+        _signerStation[newSigner] = stationId;
+        emit SignerRotated(stationId, old, newSigner);
+    }
+
+    /// @inheritdoc IStationRegistry
+    function setMeterKey(bytes32 stationId, bytes calldata key) external {
+        _operatorStation(stationId);
+        _checkMeterKey(key);
+        meterPublicKey[stationId] = key;
+        emit MeterKeyChanged(stationId, key);
+    }
+
+    /// @inheritdoc IStationRegistry
+    function setMetadataURI(bytes32 stationId, string calldata uri) external {
+        _operatorStation(stationId);
+        metadataURI[stationId] = uri;
+        emit MetadataChanged(stationId, uri);
+    }
+
+    /// @inheritdoc IStationRegistry
+    function setTariff(bytes32 stationId, uint256 creditId, uint96 tariffPerKwh) external {
+        _operatorStation(stationId);
+        _setTariff(stationId, creditId, tariffPerKwh, false);
+    }
+
+    /// @inheritdoc IStationRegistry
+    /// @dev The operator, or REGISTRY_ADMIN_ROLE (governance) for a misbehaving station.
+    function deactivateStation(bytes32 stationId) external {
+        Station storage s = _existing(stationId);
+        if (msg.sender != s.operator) _checkRole(REGISTRY_ADMIN_ROLE);
+        if (!s.active) revert RegistryAlreadyInState(stationId, false);
+        s.active = false;
+        emit StationStatusChanged(stationId, false, msg.sender);
+        staking.unbondStation(s.operator);
+    }
+
+    /// @inheritdoc IStationRegistry
+    function activateStation(bytes32 stationId) external {
+        Station storage s = _operatorStation(stationId);
+        if (s.active) revert RegistryAlreadyInState(stationId, true);
+        s.active = true;
+        emit StationStatusChanged(stationId, true, msg.sender);
+        staking.bondStation(s.operator);
+    }
+
+    /// @inheritdoc IStationRegistry
+    /// @dev Permissionless: it only copies governance's current table into the station.
+    function syncRegion(bytes32[] calldata stationIds) external {
+        for (uint256 i = 0; i < stationIds.length; ++i) {
+            Station storage s = _existing(stationIds[i]);
+            uint32 bps = regionMultiplier(s.geohash);
+            s.multiplierBps = bps;
+            emit RegionSynced(stationIds[i], bps);
+        }
+    }
+
+    /// @inheritdoc IStationRegistry
+    /// @dev Permissionless: it only copies staking's view.
+    function refreshStanding(address operator) external {
+        bool isSuspended = !staking.inGoodStanding(operator);
+        if (suspended[operator] != isSuspended) {
+            suspended[operator] = isSuspended;
+            emit OperatorStandingChanged(operator, isSuspended);
+        }
+    }
+
+    // ---------------------------------------------------------------- external: governance
+    /// @inheritdoc IStationRegistry
+    function setRegionMultiplier(bytes8 prefix, uint32 multiplierBps) external onlyRole(PARAMS_ROLE) {
+        uint256 length = _geohashLength(prefix);
+        if (length == 0) revert RegistryBadGeohash(prefix);
+        if (multiplierBps != 0 && (multiplierBps < MIN_MULTIPLIER_BPS || multiplierBps > MAX_MULTIPLIER_BPS)) {
+            revert RegistryMultiplierOutOfBounds(multiplierBps, MIN_MULTIPLIER_BPS, MAX_MULTIPLIER_BPS);
+        }
+        uint32 old = multiplierOfPrefix[prefix];
+        multiplierOfPrefix[prefix] = multiplierBps;
+        if (old == 0 && multiplierBps != 0) {
+            if (_prefixCount[length]++ == 0) _prefixLengths |= 1 << length;
+        } else if (old != 0 && multiplierBps == 0) {
+            if (--_prefixCount[length] == 0) _prefixLengths &= ~(1 << length);
+        }
+        emit RegionMultiplierSet(prefix, multiplierBps);
+    }
+
+    /// @notice Wire the credit ledger (its timing rules space tariff changes); once only.
+    function setCredits(IEnergyCredits credits_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(credits) != address(0)) revert RegistryCreditsAlreadySet(address(credits));
+        credits = credits_;
+    }
+
+    function setTariffBounds(uint256 minTariff, uint256 maxTariff) external onlyRole(PARAMS_ROLE) {
+        _setTariffBounds(minTariff, maxTariff);
+    }
+
+    // ---------------------------------------------------------------- views
+    /// @inheritdoc IStationRegistry
+    function getStation(bytes32 stationId) external view returns (Station memory) {
+        return _stations[stationId];
+    }
+
+    /// @inheritdoc IStationRegistry
+    function stationOfSigner(address signer) external view returns (bytes32) {
+        return _signerStation[signer];
+    }
+
+    /// @notice Minimum time between two tariff changes: the longest session plus the longest
+    ///         settlement delay, so every settleable session is priced by current or previous.
+    function tariffCooldown() public view returns (uint256) {
+        if (address(credits) == address(0)) return 37 days; // the largest the bounds allow
+        IEnergyCredits.Timing memory t = credits.timing();
+        return uint256(t.maxSessionDuration) + t.maxSettlementDelay;
+    }
+
+    /// @notice A station's tariff record for `creditId`.
+    function tariffOf(bytes32 stationId, uint256 creditId) external view returns (Tariff memory) {
+        return _tariffs[stationId][creditId];
+    }
+
+    /// @inheritdoc IStationRegistry
+    function regionMultiplier(bytes8 geohash) public view returns (uint32) {
+        uint256 lengths = _prefixLengths;
+        if (lengths == 0) return DEFAULT_MULTIPLIER_BPS;
+        uint256 length = _geohashLength(geohash);
+        for (uint256 n = length; n > 0; --n) {
+            if (lengths & (1 << n) == 0) continue;
+            // Keep the first n characters: clear the low (8 - n) bytes.
+            bytes8 prefix = geohash & bytes8(type(uint64).max << (8 * (MAX_GEOHASH_LENGTH - n)));
+            uint32 bps = multiplierOfPrefix[prefix];
+            if (bps != 0) return bps;
+        }
+        return DEFAULT_MULTIPLIER_BPS;
+    }
+
+    /// @inheritdoc IStationRegistry
+    function settlementView(bytes32 stationId, uint256 creditId) external view returns (SettlementView memory v) {
+        Station storage s = _stations[stationId];
+        v.operator = s.operator;
+        v.signer = s.signer;
+        v.ratedPowerW = s.ratedPowerW;
+        v.tariff = _tariffs[stationId][creditId];
+        if (s.operator == address(0)) return v;
+        v.usable = s.active && !suspended[s.operator];
+        v.multiplierBps = s.multiplierBps;
+    }
+
+    // ---------------------------------------------------------------- internal
+    function _existing(bytes32 stationId) internal view returns (Station storage s) {
+        s = _stations[stationId];
+        if (s.operator == address(0)) revert RegistryUnknownStation(stationId);
+    }
+
+    function _operatorStation(bytes32 stationId) internal view returns (Station storage s) {
+        s = _existing(stationId);
+        if (s.operator != msg.sender) revert RegistryNotOperator(stationId, msg.sender, s.operator);
+    }
+
+    function _checkNewSigner(address signer) internal view {
+        if (signer == address(0)) revert RegistryZeroSigner();
+        bytes32 bound = _signerStation[signer];
+        if (bound != bytes32(0)) revert RegistrySignerInUse(signer, bound);
+    }
+
+    function _checkMeterKey(bytes calldata key) internal pure {
+        if (key.length != 0 && key.length != 64) revert RegistryBadMeterKey(key.length);
+    }
+
+    /// @dev `initial` skips the cooldown (first price for a credit id at registration).
+    function _setTariff(bytes32 stationId, uint256 creditId, uint96 price, bool initial) internal {
+        if (price < minTariffPerKwh || price > maxTariffPerKwh) {
+            revert RegistryTariffOutOfBounds(price, minTariffPerKwh, maxTariffPerKwh);
+        }
+        Tariff storage t = _tariffs[stationId][creditId];
+        if (!initial && t.changedAt != 0) {
+            uint256 readyAt = uint256(t.changedAt) + tariffCooldown();
+            if (block.timestamp < readyAt) revert RegistryTariffCooldown(stationId, creditId, readyAt);
+        }
+        t.previous = t.current;
+        t.previousChangedAt = t.changedAt;
+        t.current = uint88(price); // bounded: maxTariffPerKwh <= type(uint88).max
+        t.changedAt = uint40(block.timestamp);
+        emit TariffChanged(stationId, creditId, price);
+    }
+
+    /// @dev Length of a geohash: 1..8 base32 characters (0-9, b-z without i, l, o), left
+    ///      aligned and zero padded; 0 when malformed.
+    function _geohashLength(bytes8 g) internal pure returns (uint256 length) {
+        bool ended;
+        for (uint256 i = 0; i < MAX_GEOHASH_LENGTH; ++i) {
+            bytes1 c = g[i];
+            if (c == 0) {
+                ended = true;
+                continue;
+            }
+            if (ended || !_isGeohashChar(c)) return 0;
+            ++length;
+        }
+    }
+
+    function _isGeohashChar(bytes1 c) internal pure returns (bool) {
+        if (c >= "0" && c <= "9") return true;
+        return c >= "b" && c <= "z" && c != "i" && c != "l" && c != "o";
+    }
+
+    function _setTariffBounds(uint256 minTariff, uint256 maxTariff) internal {
+        if (minTariff == 0 || minTariff > maxTariff || maxTariff > type(uint88).max) {
+            revert RegistryParameterOutOfBounds("tariffBounds", minTariff, 1, maxTariff);
+        }
+        minTariffPerKwh = minTariff;
+        maxTariffPerKwh = maxTariff;
+        emit ParameterChanged("minTariffPerKwh", minTariff);
+        emit ParameterChanged("maxTariffPerKwh", maxTariff);
+    }
+}

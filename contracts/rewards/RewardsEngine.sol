@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+
+import {IRewardsEngine} from "../interfaces/IRewardsEngine.sol";
+import {ISessionSettlement} from "../interfaces/ISessionSettlement.sol";
+import {IWattToken} from "../interfaces/IWattToken.sol";
+
+/// @title RewardsEngine
+/// @notice WATT rewards for verified energy, in weekly epochs, on a phased, decaying schedule.
+/// @dev Weights are read from the settlement ledger (EnergyCredits), which only ever adds to the
+///      current epoch. Invariants: closed epochs' weights are final;
+///      minted for an epoch <= its emission (shares round down); total minted <= the sum of
+///      emissions of closed epochs <= scheduledTotal() <= maxEmission; an epoch's emission never
+///      changes once the epoch has begun (schedule changes start at the next epoch).
+contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuard {
+    // ---------------------------------------------------------------- constants and roles
+    bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
+
+    uint256 public constant EPOCH_LENGTH = 1 weeks;
+    uint256 public constant MAX_PHASES = 32;
+    uint256 internal constant BPS = 10_000;
+    uint256 internal constant WAD = 1e18;
+
+    // ---------------------------------------------------------------- immutables
+    IWattToken public immutable watt;
+    /// @inheritdoc IRewardsEngine
+    uint256 public immutable genesis;
+    /// @notice The most the schedule may ever emit (WATT cap minus genesis supply).
+    uint256 public immutable maxEmission;
+
+    // ---------------------------------------------------------------- storage
+    Phase[] internal _phases;
+    ISessionSettlement public weightSource;
+    mapping(uint256 epoch => mapping(address operator => bool)) public claimed;
+    mapping(uint256 epoch => uint256) public mintedFor;
+    uint256 public totalMinted;
+
+    // ---------------------------------------------------------------- constructor
+    constructor(address admin, IWattToken watt_, uint256 genesis_, uint256 maxEmission_, Phase[] memory phases_) {
+        if (genesis_ > block.timestamp) revert RewardsGenesisInFuture(genesis_, block.timestamp);
+        watt = watt_;
+        genesis = genesis_;
+        maxEmission = maxEmission_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _replaceFrom(0, phases_);
+    }
+
+    // ---------------------------------------------------------------- external
+    /// @inheritdoc IRewardsEngine
+    function claim(uint256[] calldata epochs) external nonReentrant returns (uint256 amount) {
+        uint256 current = currentEpoch();
+        for (uint256 i = 0; i < epochs.length; ++i) {
+            uint256 epoch = epochs[i];
+            if (epoch >= current) revert RewardsEpochNotClosed(epoch, current);
+            if (claimed[epoch][msg.sender]) revert RewardsAlreadyClaimed(msg.sender, epoch);
+            claimed[epoch][msg.sender] = true;
+            uint256 share = _share(msg.sender, epoch);
+            mintedFor[epoch] += share;
+            amount += share;
+            emit RewardsClaimed(epoch, msg.sender, share);
+        }
+        if (amount == 0) revert RewardsNothingToClaim(msg.sender);
+        totalMinted += amount;
+        watt.mint(msg.sender, amount);
+    }
+
+    /// @notice Wire the settlement ledger whose weights rewards follow; once only.
+    function setWeightSource(ISessionSettlement source) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(source) == address(0)) revert RewardsZeroAddress();
+        if (address(weightSource) != address(0)) revert RewardsWeightSourceAlreadySet(address(weightSource));
+        weightSource = source;
+        emit WeightSourceSet(address(source));
+    }
+
+    /// @inheritdoc IRewardsEngine
+    function setSchedule(Phase[] calldata next) external onlyRole(PARAMS_ROLE) {
+        _replaceFrom(currentEpoch() + 1, next);
+    }
+
+    // ---------------------------------------------------------------- views
+    /// @inheritdoc IRewardsEngine
+    function currentEpoch() public view returns (uint256) {
+        return (block.timestamp - genesis) / EPOCH_LENGTH;
+    }
+
+    /// @inheritdoc IRewardsEngine
+    function emissionOf(uint256 epoch) public view returns (uint256) {
+        uint256 n = _phases.length;
+        for (uint256 i = 0; i < n; ++i) {
+            Phase memory p = _phases[i];
+            if (epoch >= p.startEpoch && epoch < p.endEpoch) {
+                uint256 factor = _rpow((BPS - p.decayBps) * (WAD / BPS), epoch - p.startEpoch);
+                return (uint256(p.emissionPerEpoch) * factor) / WAD;
+            }
+        }
+        return 0;
+    }
+
+    /// @inheritdoc IRewardsEngine
+    function claimable(address operator, uint256 epoch) external view returns (uint256) {
+        if (epoch >= currentEpoch() || claimed[epoch][operator]) return 0;
+        return _share(operator, epoch);
+    }
+
+    /// @inheritdoc IRewardsEngine
+    function scheduledTotal() public view returns (uint256 total) {
+        uint256 n = _phases.length;
+        for (uint256 i = 0; i < n; ++i) {
+            total += _phaseBound(_phases[i]);
+        }
+    }
+
+    /// @notice The schedule's phases.
+    function phases() external view returns (Phase[] memory) {
+        return _phases;
+    }
+
+    // ---------------------------------------------------------------- internal
+    function _share(address operator, uint256 epoch) internal view returns (uint256) {
+        ISessionSettlement source = weightSource;
+        if (address(source) == address(0)) return 0;
+        uint256 total = source.totalEpochWeight(epoch);
+        if (total == 0) return 0;
+        return (emissionOf(epoch) * source.epochWeight(epoch, operator)) / total;
+    }
+
+    /// @dev Keep phases before `fromEpoch` (cutting one that straddles it), append `next`, which
+    ///      must start at `fromEpoch` and be contiguous; revert if the whole exceeds maxEmission.
+    function _replaceFrom(uint256 fromEpoch, Phase[] memory next) internal {
+        while (_phases.length > 0 && _phases[_phases.length - 1].startEpoch >= fromEpoch) _phases.pop();
+        if (_phases.length > 0 && _phases[_phases.length - 1].endEpoch > fromEpoch) {
+            _phases[_phases.length - 1].endEpoch = uint32(fromEpoch);
+        }
+        if (_phases.length + next.length > MAX_PHASES) revert RewardsBadSchedule(next.length);
+        uint256 expectedStart = fromEpoch;
+        for (uint256 i = 0; i < next.length; ++i) {
+            Phase memory p = next[i];
+            if (p.startEpoch != expectedStart || p.endEpoch <= p.startEpoch || p.decayBps >= BPS) {
+                revert RewardsBadSchedule(i);
+            }
+            _phases.push(p);
+            expectedStart = p.endEpoch;
+        }
+        uint256 total = scheduledTotal();
+        if (total > maxEmission) revert RewardsScheduleExceedsCap(total, maxEmission);
+        emit ScheduleChanged(fromEpoch, _phases.length, total);
+    }
+
+    /// @dev Upper bound of a phase's emission: e0 * (1 - q^n) / (1 - q), q = 1 - d, rounded up;
+    ///      each epoch's emission rounds down, so the real sum never exceeds it.
+    function _phaseBound(Phase memory p) internal pure returns (uint256) {
+        uint256 n = uint256(p.endEpoch) - p.startEpoch;
+        if (p.decayBps == 0) return uint256(p.emissionPerEpoch) * n;
+        uint256 qn = _rpow((BPS - p.decayBps) * (WAD / BPS), n);
+        uint256 numerator = uint256(p.emissionPerEpoch) * (WAD - qn) * BPS;
+        uint256 denominator = uint256(p.decayBps) * WAD;
+        return (numerator + denominator - 1) / denominator;
+    }
+
+    /// @dev x^n in WAD fixed point, rounding down at each step (so <= the exact power); x <= WAD.
+    function _rpow(uint256 x, uint256 n) internal pure returns (uint256 z) {
+        z = WAD;
+        while (n > 0) {
+            if (n & 1 == 1) z = (z * x) / WAD;
+            x = (x * x) / WAD;
+            n >>= 1;
+        }
+    }
+}

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+
+import {IRewardsEngine} from "../interfaces/IRewardsEngine.sol";
+import {ISessionSettlement} from "../interfaces/ISessionSettlement.sol";
+import {IStationRegistry} from "../interfaces/IStationRegistry.sol";
+import {ReceiptLib} from "../libraries/ReceiptLib.sol";
+import {CreditLedger} from "../tokens/CreditLedger.sol";
+
+/// @title SessionSettlement
+/// @notice Settles batches of station-signed receipts against the credit ledger. One bad
+///         receipt is skipped with a `ReceiptRejected` event; the others settle.
+/// @dev Part of the EnergyCredits contract: settling is a write to the driver's ledger entry,
+///      and doing it in place (not through a call to a separate ledger) saves ~8k gas a session.
+///      Invariants: a (station, session) pair is paid at most once (bitmap, 256 per word); a
+///      receipt is paid only if signed by the station's current key, priced by its tariff at
+///      session start, physically plausible and within the driver's mandate; the payees' shares
+///      sum exactly to the cost; reward weight is added only to the current epoch.
+///      Gas: the batch caches the current (station, credit id) and accumulates the operator's
+///      and treasury's payouts and the reward weight, writing them once per run.
+abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
+    using ReceiptLib for ReceiptLib.SessionReceipt;
+
+    // ---------------------------------------------------------------- constants and roles
+    bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
+
+    uint256 internal constant BPS = 10_000;
+    uint256 public constant MIN_OPERATOR_SHARE_BPS = 5_000;
+    uint256 public constant MAX_REFERRER_SHARE_BPS = 2_000;
+    uint256 public constant MIN_STATION_CAP_BPS = 1_000;
+    uint256 public constant MAX_STATION_CAP_BPS = 10_000;
+    uint256 internal constant EPOCH_LENGTH = 1 weeks;
+
+    // ---------------------------------------------------------------- immutables
+    IStationRegistry public immutable registry;
+    IRewardsEngine public immutable rewards;
+    uint256 internal immutable _rewardsGenesis;
+    uint256 internal immutable _cachedChainId;
+    bytes32 internal immutable _cachedDomainSeparator;
+
+    // ---------------------------------------------------------------- storage
+    /// @dev Rewarded energy of one station in one epoch (one slot).
+    struct StationEpoch {
+        uint32 epoch;
+        uint64 rewardedWh;
+    }
+
+    uint16 public operatorShareBps;
+    uint16 public referrerShareBps;
+    uint16 public stationEpochCapBps;
+    mapping(bytes32 stationId => mapping(uint256 word => uint256 bits)) internal _settled;
+    mapping(bytes32 stationId => StationEpoch) public stationEpoch;
+    /// @inheritdoc ISessionSettlement
+    mapping(uint256 epoch => mapping(address operator => uint256)) public epochWeight;
+    /// @inheritdoc ISessionSettlement
+    mapping(uint256 epoch => uint256) public totalEpochWeight;
+
+    /// @dev Per-batch cache: the current (station, credit id) and what accumulates for them.
+    struct Ctx {
+        bytes32 stationId;
+        uint256 creditId;
+        IStationRegistry.SettlementView station;
+        uint256 capUnit;
+        uint256 capWh;
+        StationEpoch stationEpoch;
+        uint256 weight;
+        uint256 operatorOwed;
+        uint256 treasuryOwed;
+        uint256 costInRun;
+        uint256 burnedInRun;
+        uint256 totalCost;
+        uint256 epoch;
+        uint256 maxSessionDuration;
+        uint256 maxSettlementDelay;
+        uint256 operatorBps;
+        uint256 referrerBps;
+        address treasury;
+        bytes32 separator;
+    }
+
+    // ---------------------------------------------------------------- constructor
+    constructor(
+        IStationRegistry registry_,
+        IRewardsEngine rewards_,
+        uint16 operatorShareBps_,
+        uint16 referrerShareBps_,
+        uint16 stationEpochCapBps_
+    ) {
+        if (address(registry_) == address(0) || address(rewards_) == address(0)) revert CreditsZeroAddress();
+        registry = registry_;
+        rewards = rewards_;
+        _rewardsGenesis = rewards_.genesis();
+        _cachedChainId = block.chainid;
+        _cachedDomainSeparator = ReceiptLib.domainSeparator(address(this));
+        _setShares(operatorShareBps_, referrerShareBps_);
+        _setStationEpochCap(stationEpochCapBps_);
+    }
+
+    // ---------------------------------------------------------------- external
+    /// @inheritdoc ISessionSettlement
+    function settleBatch(ReceiptLib.SignedReceipt[] calldata batch)
+        external
+        onlyRole(ORACLE_ROLE)
+        nonReentrant
+        returns (uint256 settled)
+    {
+        if (paused()) revert SettlementPaused();
+        Ctx memory ctx;
+        ctx.epoch = (block.timestamp - _rewardsGenesis) / EPOCH_LENGTH;
+        Timing memory t = _timing;
+        ctx.maxSessionDuration = t.maxSessionDuration;
+        ctx.maxSettlementDelay = t.maxSettlementDelay;
+        ctx.operatorBps = operatorShareBps;
+        ctx.referrerBps = referrerShareBps;
+        ctx.treasury = treasury;
+        ctx.separator = domainSeparator();
+        uint256 n = batch.length;
+        uint256 item;
+        assembly ("memory-safe") {
+            item := batch.offset
+        }
+        // The ABI decoder checked that n static 12-word items fit in calldata.
+        for (uint256 i = 0; i < n; ++i) {
+            RejectReason reason = _settleOne(item, ctx);
+            if (reason == RejectReason.None) {
+                ++settled;
+            } else {
+                emit ReceiptRejected(
+                    bytes32(ReceiptLib.wordAt(item, 0)), uint64(ReceiptLib.wordAt(item, ReceiptLib.OFF_SESSION_ID)), reason
+                );
+            }
+            unchecked {
+                item += ReceiptLib.SIGNED_SIZE;
+            }
+        }
+        _flushRun(ctx, true);
+        emit BatchSettled(msg.sender, settled, n - settled, ctx.totalCost);
+    }
+
+    /// @notice Governance: payment split in basis points; the treasury gets the rest.
+    function setShares(uint16 operatorBps, uint16 referrerBps) external onlyRole(PARAMS_ROLE) {
+        _setShares(operatorBps, referrerBps);
+    }
+
+    /// @notice Governance: reward cap per station and epoch, as a share of rated power x epoch.
+    function setStationEpochCap(uint16 capBps) external onlyRole(PARAMS_ROLE) {
+        _setStationEpochCap(capBps);
+    }
+
+    // ---------------------------------------------------------------- views
+    /// @inheritdoc ISessionSettlement
+    function isSettled(bytes32 stationId, uint64 sessionId) external view returns (bool) {
+        return _settled[stationId][sessionId >> 8] & (1 << (sessionId & 0xff)) != 0;
+    }
+
+    /// @inheritdoc ISessionSettlement
+    function domainSeparator() public view returns (bytes32) {
+        return block.chainid == _cachedChainId ? _cachedDomainSeparator : ReceiptLib.domainSeparator(address(this));
+    }
+
+    /// @inheritdoc ISessionSettlement
+    function receiptDigest(ReceiptLib.SessionReceipt calldata receipt) external view returns (bytes32) {
+        return ReceiptLib.digest(domainSeparator(), receipt.structHash());
+    }
+
+    // ---------------------------------------------------------------- internal
+    /// @dev Checks, cheapest first; then the charge and the settled bit; then reward weight.
+    ///      `item` is the calldata offset of one SignedReceipt; every field is read once from
+    ///      its word (ReceiptLib layout) after one combined range check, which is what the ABI
+    ///      decoder would check per access at several times the gas.
+    function _settleOne(uint256 item, Ctx memory ctx) internal returns (RejectReason) {
+        if (!ReceiptLib.wellFormedAt(item)) return RejectReason.Malformed;
+        bytes32 stationId;
+        uint256 creditId;
+        uint256 start;
+        uint256 end;
+        uint256 energyWh;
+        uint256 cost;
+        assembly ("memory-safe") {
+            stationId := calldataload(item)
+            creditId := calldataload(add(item, 0x80)) // OFF_CREDIT_ID
+            energyWh := calldataload(add(item, 0xa0)) // OFF_ENERGY_WH
+            start := calldataload(add(item, 0xc0)) // OFF_START
+            end := calldataload(add(item, 0xe0)) // OFF_END
+            cost := calldataload(add(item, 0x100)) // OFF_COST
+        }
+        if (stationId != ctx.stationId || creditId != ctx.creditId) _load(ctx, stationId, creditId);
+        if (!ctx.station.usable) return RejectReason.StationInactive;
+        {
+            RejectReason bad = _checkSession(ctx, start, end, energyWh, cost);
+            if (bad != RejectReason.None) return bad;
+        }
+
+        uint256 sessionId = ReceiptLib.wordAt(item, ReceiptLib.OFF_SESSION_ID);
+        mapping(uint256 => uint256) storage words = _settled[stationId];
+        uint256 word = words[sessionId >> 8];
+        uint256 bit = 1 << (sessionId & 0xff);
+        if (word & bit != 0) return RejectReason.AlreadySettled;
+
+        {
+            bytes32 digest = ReceiptLib.digest(ctx.separator, ReceiptLib.structHashAt(item));
+            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(
+                digest, bytes32(ReceiptLib.wordAt(item, ReceiptLib.OFF_R)), bytes32(ReceiptLib.wordAt(item, ReceiptLib.OFF_VS))
+            );
+            if (err != ECDSA.RecoverError.NoError || signer != ctx.station.signer) return RejectReason.BadSignature;
+        }
+
+        address driver = address(uint160(ReceiptLib.wordAt(item, ReceiptLib.OFF_DRIVER)));
+        RejectReason charged = _chargeDriver(ctx, driver, cost, start);
+        if (charged != RejectReason.None) return charged;
+        words[sessionId >> 8] = word | bit;
+        _splitPayment(ctx, cost, address(uint160(ReceiptLib.wordAt(item, ReceiptLib.OFF_REFERRER))));
+        if (cost != 0 && driver != ctx.station.operator) _accrue(ctx, energyWh);
+        return RejectReason.None;
+    }
+
+    /// @dev Times, physical plausibility and price. All inputs are range-checked words:
+    ///      times < 2**40, energy < 2**32, cost < 2**128, so nothing below can overflow.
+    function _checkSession(Ctx memory ctx, uint256 start, uint256 end, uint256 energyWh, uint256 cost)
+        internal
+        view
+        returns (RejectReason)
+    {
+        unchecked {
+            if (start >= end || end > block.timestamp || end - start > ctx.maxSessionDuration) {
+                return RejectReason.BadTimes;
+            }
+            if (end + ctx.maxSettlementDelay < block.timestamp) return RejectReason.Stale;
+            if (energyWh * 3600 > uint256(ctx.station.ratedPowerW) * (end - start)) {
+                return RejectReason.EnergyImplausible;
+            }
+            IStationRegistry.Tariff memory t = ctx.station.tariff;
+            uint256 tariff;
+            if (t.changedAt != 0) {
+                if (start >= t.changedAt) tariff = t.current;
+                else if (t.previousChangedAt != 0 && start >= t.previousChangedAt) tariff = t.previous;
+            }
+            if (tariff == 0) return RejectReason.TariffUnknown;
+            if (cost != (energyWh * tariff) / 1000) return RejectReason.CostMismatch;
+        }
+        return RejectReason.None;
+    }
+
+    /// @dev Burn `cost` from the driver's balance (then from a pending redemption, so redeeming
+    ///      cannot dodge an authorized session) within the mandate. The driver's Account is one
+    ///      slot, read and written once, raw: Solidity would otherwise load and store each packed
+    ///      member separately (measured: ~5k gas a session more). Layout, low bits first, as
+    ///      Solidity packs the struct: balance 96 | day 24 | spentUnits 48 | perSessionCapUnits 32
+    ///      | dailyCapUnits 32 | revokedFromDay 24.
+    function _chargeDriver(Ctx memory ctx, address driver, uint256 cost, uint256 start)
+        internal
+        returns (RejectReason)
+    {
+        uint256 id = ctx.creditId;
+        uint256 capUnit = ctx.capUnit;
+        Account storage acc = _accounts[driver][id];
+        uint256 w;
+        assembly ("memory-safe") {
+            w := sload(acc.slot)
+        }
+        uint256 balance = uint96(w);
+        uint256 fromBalance = cost;
+        uint256 today = block.timestamp / 1 days;
+        uint256 spentAfter;
+        unchecked {
+            // cost < 2**128 and capUnit < 2**64: products and sums below fit in 256 bits.
+            if (cost > uint256(uint32(w >> 168)) * capUnit) return RejectReason.NotAuthorized;
+            uint256 revokedFromDay = w >> 232;
+            if (revokedFromDay != 0 && start >= revokedFromDay * 1 days) return RejectReason.NotAuthorized;
+            uint256 spent = uint24(w >> 96) == today ? uint48(w >> 120) : 0;
+            spentAfter = spent + (cost + capUnit - 1) / capUnit;
+            if (spentAfter > uint32(w >> 200)) return RejectReason.NotAuthorized;
+        }
+        if (balance < cost) {
+            fromBalance = balance;
+            uint256 shortfall = cost - fromBalance;
+            Redemption storage red = _redemptions[driver][id];
+            if (red.amount < shortfall) return RejectReason.InsufficientCredits;
+            red.amount -= uint96(shortfall);
+            totalPendingRedemptions[id] -= shortfall;
+        }
+        // Bounds: fromBalance <= balance < 2**96; today < 2**24 until year 45,000;
+        // spentAfter <= dailyCapUnits < 2**32 < 2**48. The mandate bits (168..255) are kept.
+        unchecked {
+            w = (w & ~uint256(type(uint168).max)) | (balance - fromBalance) | (today << 96) | (spentAfter << 120);
+        }
+        assembly ("memory-safe") {
+            sstore(acc.slot, w)
+        }
+        unchecked {
+            ctx.burnedInRun += fromBalance; // <= credits outstanding
+        }
+        if (fromBalance != 0) emit TransferSingle(msg.sender, driver, address(0), id, fromBalance);
+        return RejectReason.None;
+    }
+
+    /// @dev operator + referrer + treasury == cost exactly: the treasury takes the remainder.
+    function _splitPayment(Ctx memory ctx, uint256 cost, address referrer) internal {
+        unchecked {
+            // cost < 2**128 and shares <= 10000 bps with operator + referrer <= 10000, so the
+            // products fit and the treasury's remainder is never negative. The run's sums stay
+            // below the total credits ever bought (< 2**96 per driver, times drivers).
+            uint256 toOperator = (cost * ctx.operatorBps) / BPS;
+            uint256 toReferrer;
+            if (referrer != address(0)) {
+                toReferrer = (cost * ctx.referrerBps) / BPS;
+                if (toReferrer != 0) owed[referrer][ctx.creditId] += toReferrer;
+            }
+            ctx.operatorOwed += toOperator;
+            ctx.treasuryOwed += cost - toOperator - toReferrer;
+            ctx.costInRun += cost;
+        }
+    }
+
+    /// @dev Wash-trading defences (the caller skips unpaid sessions and an operator charging at
+    ///      its own station): at most `capWh` rewarded energy per station and epoch.
+    function _accrue(Ctx memory ctx, uint256 energyWh) internal pure {
+        uint256 used = ctx.stationEpoch.rewardedWh;
+        if (used >= ctx.capWh) return;
+        unchecked {
+            uint256 room = ctx.capWh - used;
+            uint256 energy = energyWh < room ? energyWh : room;
+            // used + energy <= capWh <= 2e6 W * 168 h = 3.36e8 Wh, far below 2**64.
+            ctx.stationEpoch.rewardedWh = uint64(used + energy);
+            ctx.weight += (energy * ctx.station.multiplierBps) / BPS;
+        }
+    }
+
+    /// @dev Switch the cache to another (station, credit id), flushing the previous run first.
+    function _load(Ctx memory ctx, bytes32 stationId, uint256 creditId) internal {
+        _flushRun(ctx, stationId != ctx.stationId);
+        if (stationId != ctx.stationId) {
+            ctx.stationId = stationId;
+            StationEpoch memory se = stationEpoch[stationId];
+            if (se.epoch != ctx.epoch) se = StationEpoch({epoch: uint32(ctx.epoch), rewardedWh: 0});
+            ctx.stationEpoch = se;
+        }
+        ctx.creditId = creditId;
+        ctx.capUnit = _credits[creditId].capUnit;
+        ctx.station = registry.settlementView(stationId, creditId);
+        if (ctx.capUnit == 0) ctx.station.usable = false; // unknown credit id
+        ctx.capWh = (uint256(ctx.station.ratedPowerW) * EPOCH_LENGTH * stationEpochCapBps) / (3600 * BPS);
+    }
+
+    /// @dev Write what accumulated for the current run: payouts always, the station's reward
+    ///      state when leaving the station (`stationDone`).
+    function _flushRun(Ctx memory ctx, bool stationDone) internal {
+        if (ctx.costInRun != 0) {
+            uint256 id = ctx.creditId;
+            owed[ctx.station.operator][id] += ctx.operatorOwed;
+            owed[ctx.treasury][id] += ctx.treasuryOwed;
+            totalOwed[id] += ctx.costInRun;
+            totalSupply[id] -= ctx.burnedInRun;
+            ctx.totalCost += ctx.costInRun;
+            ctx.operatorOwed = 0;
+            ctx.treasuryOwed = 0;
+            ctx.costInRun = 0;
+            ctx.burnedInRun = 0;
+        }
+        if (stationDone && ctx.weight != 0) {
+            stationEpoch[ctx.stationId] = ctx.stationEpoch;
+            epochWeight[ctx.epoch][ctx.station.operator] += ctx.weight;
+            totalEpochWeight[ctx.epoch] += ctx.weight;
+            ctx.weight = 0;
+        }
+    }
+
+    function _setShares(uint16 operatorBps, uint16 referrerBps) internal {
+        if (operatorBps < MIN_OPERATOR_SHARE_BPS || referrerBps > MAX_REFERRER_SHARE_BPS
+            || uint256(operatorBps) + referrerBps > BPS) {
+            revert SettlementSharesOutOfBounds(operatorBps, referrerBps);
+        }
+        operatorShareBps = operatorBps;
+        referrerShareBps = referrerBps;
+        emit SharesChanged(operatorBps, referrerBps);
+    }
+
+    function _setStationEpochCap(uint16 capBps) internal {
+        if (capBps < MIN_STATION_CAP_BPS || capBps > MAX_STATION_CAP_BPS) {
+            revert SettlementCapOutOfBounds(capBps, MIN_STATION_CAP_BPS, MAX_STATION_CAP_BPS);
+        }
+        stationEpochCapBps = capBps;
+        emit StationEpochCapChanged(capBps);
+    }
+}

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+
+import {IOperatorStaking} from "../interfaces/IOperatorStaking.sol";
+import {IStationRegistry} from "../interfaces/IStationRegistry.sol";
+import {IWattToken} from "../interfaces/IWattToken.sol";
+import {ReceiptLib} from "../libraries/ReceiptLib.sol";
+
+/// @title OperatorStaking
+/// @notice WATT stake behind stations, an unbonding delay, and slashing (by role, or by anyone
+///         who proves a station key equivocated).
+/// @dev Invariants: totalStaked == sum(active + unbonding) over operators == WATT held here;
+///      a slash never exceeds active + unbonding of its operator.
+contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    // ---------------------------------------------------------------- constants and roles
+    bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
+    bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
+    bytes32 public constant REGISTRY_ROLE = keccak256("REGISTRY_ROLE");
+
+    uint256 public constant MIN_UNBONDING_DELAY = 1 hours;
+    uint256 public constant MAX_UNBONDING_DELAY = 90 days;
+    uint256 public constant MAX_BOUNTY_BPS = 5_000;
+    uint256 internal constant BPS = 10_000;
+    bytes32 internal constant EQUIVOCATION = "EQUIVOCATION";
+
+    // ---------------------------------------------------------------- immutables
+    IERC20 public immutable watt;
+
+    // ---------------------------------------------------------------- storage
+    mapping(address operator => StakeInfo) internal _stakes;
+    /// @inheritdoc IOperatorStaking
+    uint256 public totalStaked;
+    /// @inheritdoc IOperatorStaking
+    uint256 public minStakePerStation;
+    uint256 public unbondingDelay;
+    uint256 public equivocationSlash;
+    uint256 public equivocationBountyBps;
+    SlashDestination public slashDestination;
+    address public treasury;
+    IStationRegistry public registry;
+    address public settlement;
+    bytes32 public receiptDomainSeparator;
+    mapping(bytes32 evidenceId => bool) public evidenceUsed;
+
+    // ---------------------------------------------------------------- constructor
+    constructor(
+        address admin,
+        IERC20 watt_,
+        address treasury_,
+        uint256 minStakePerStation_,
+        uint256 unbondingDelay_,
+        uint256 equivocationSlash_,
+        uint256 equivocationBountyBps_
+    ) {
+        if (address(watt_) == address(0) || treasury_ == address(0) || admin == address(0)) {
+            revert StakingZeroAddress();
+        }
+        watt = watt_;
+        treasury = treasury_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setMinStake(minStakePerStation_);
+        _setUnbondingDelay(unbondingDelay_);
+        _setEquivocation(equivocationSlash_, equivocationBountyBps_);
+    }
+
+    // ---------------------------------------------------------------- external: operators
+    /// @inheritdoc IOperatorStaking
+    function stake(uint256 amount) external nonReentrant {
+        if (amount == 0) revert StakingZeroAmount();
+        StakeInfo storage s = _stakes[msg.sender];
+        uint256 before = watt.balanceOf(address(this));
+        watt.safeTransferFrom(msg.sender, address(this), amount);
+        // WATT has no transfer fee; measuring keeps the books right even so.
+        uint256 arrived = watt.balanceOf(address(this)) - before;
+        s.active += uint128(arrived);
+        totalStaked += arrived;
+        emit Staked(msg.sender, arrived, s.active);
+        _syncStanding(msg.sender);
+    }
+
+    /// @inheritdoc IOperatorStaking
+    function requestUnbond(uint256 amount) external {
+        if (amount == 0) revert StakingZeroAmount();
+        StakeInfo storage s = _stakes[msg.sender];
+        uint256 needed = uint256(s.bondedStations) * minStakePerStation + amount;
+        if (s.active < needed) revert StakingInsufficientStake(msg.sender, s.active, needed);
+        s.active -= uint128(amount);
+        s.unbonding += uint128(amount);
+        uint256 endsAt = block.timestamp + unbondingDelay;
+        s.unbondingEndsAt = uint64(endsAt);
+        emit UnbondRequested(msg.sender, amount, endsAt);
+    }
+
+    /// @inheritdoc IOperatorStaking
+    function withdraw() external nonReentrant {
+        StakeInfo storage s = _stakes[msg.sender];
+        uint256 amount = s.unbonding;
+        if (amount == 0 || block.timestamp < s.unbondingEndsAt) {
+            revert StakingUnbondingNotReady(msg.sender, s.unbondingEndsAt, block.timestamp);
+        }
+        s.unbonding = 0;
+        s.unbondingEndsAt = 0;
+        totalStaked -= amount;
+        emit Withdrawn(msg.sender, amount);
+        watt.safeTransfer(msg.sender, amount);
+    }
+
+    // ---------------------------------------------------------------- external: slashing
+    /// @inheritdoc IOperatorStaking
+    function slash(address operator, uint256 amount, bytes32 reason) external onlyRole(SLASHER_ROLE) nonReentrant {
+        if (amount == 0) revert StakingZeroAmount();
+        StakeInfo storage s = _stakes[operator];
+        uint256 available = uint256(s.active) + s.unbonding;
+        if (amount > available) revert StakingSlashExceedsStake(operator, amount, available);
+        _slash(operator, s, amount, reason, address(0), 0);
+        _syncStanding(operator);
+    }
+
+    /// @inheritdoc IOperatorStaking
+    function slashEquivocation(
+        ReceiptLib.SessionReceipt calldata a,
+        bytes calldata sigA,
+        ReceiptLib.SessionReceipt calldata b,
+        bytes calldata sigB
+    ) external nonReentrant {
+        bytes32 separator = receiptDomainSeparator;
+        if (separator == bytes32(0)) revert StakingSettlementNotSet();
+        bytes32 hashA = ReceiptLib.structHash(a);
+        bytes32 hashB = ReceiptLib.structHash(b);
+        if (a.stationId != b.stationId || hashA == hashB || !_conflict(a, b)) {
+            revert StakingNotEquivocation(hashA, hashB);
+        }
+        _checkEvidenceSigner(a.stationId, ReceiptLib.digest(separator, hashA), sigA);
+        _checkEvidenceSigner(a.stationId, ReceiptLib.digest(separator, hashB), sigB);
+        (bytes32 lo, bytes32 hi) = hashA < hashB ? (hashA, hashB) : (hashB, hashA);
+        bytes32 evidenceId = keccak256(abi.encode(lo, hi));
+        if (evidenceUsed[evidenceId]) revert StakingEvidenceUsed(evidenceId);
+        evidenceUsed[evidenceId] = true;
+
+        address operator = registry.getStation(a.stationId).operator;
+        StakeInfo storage s = _stakes[operator];
+        uint256 available = uint256(s.active) + s.unbonding;
+        uint256 amount = equivocationSlash < available ? equivocationSlash : available;
+        uint256 bounty = (amount * equivocationBountyBps) / BPS;
+        _slash(operator, s, amount, EQUIVOCATION, msg.sender, bounty);
+        _syncStanding(operator);
+    }
+
+    // ---------------------------------------------------------------- external: registry hooks
+    /// @inheritdoc IOperatorStaking
+    function bondStation(address operator) external onlyRole(REGISTRY_ROLE) {
+        StakeInfo storage s = _stakes[operator];
+        uint256 needed = (uint256(s.bondedStations) + 1) * minStakePerStation;
+        if (s.active < needed) revert StakingInsufficientStake(operator, s.active, needed);
+        s.bondedStations += 1;
+        emit StationBondChanged(operator, true, s.bondedStations);
+    }
+
+    /// @inheritdoc IOperatorStaking
+    function unbondStation(address operator) external onlyRole(REGISTRY_ROLE) {
+        StakeInfo storage s = _stakes[operator];
+        if (s.bondedStations == 0) revert StakingStationNotBonded(operator);
+        s.bondedStations -= 1;
+        emit StationBondChanged(operator, false, s.bondedStations);
+    }
+
+    // ---------------------------------------------------------------- external: governance
+    /// @notice Set the registry whose stations this contract bonds (one-time wiring by the admin).
+    function setRegistry(IStationRegistry registry_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(registry_) == address(0)) revert StakingZeroAddress();
+        registry = registry_;
+    }
+
+    /// @notice Bind equivocation proofs to the settlement contract's EIP-712 domain; once only.
+    function setSettlement(address settlement_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (settlement_ == address(0)) revert StakingZeroAddress();
+        if (settlement != address(0)) revert StakingSettlementAlreadySet(settlement);
+        settlement = settlement_;
+        receiptDomainSeparator = ReceiptLib.domainSeparator(settlement_);
+        emit SettlementSet(settlement_);
+    }
+
+    /// @dev Operators' cached standing in the registry goes stale until `refreshStanding`;
+    ///      the parameter-change script refreshes every operator right after.
+    function setMinStakePerStation(uint256 value) external onlyRole(PARAMS_ROLE) {
+        _setMinStake(value);
+    }
+
+    function setUnbondingDelay(uint256 value) external onlyRole(PARAMS_ROLE) {
+        _setUnbondingDelay(value);
+    }
+
+    function setEquivocationPenalty(uint256 slashAmount, uint256 bountyBps) external onlyRole(PARAMS_ROLE) {
+        _setEquivocation(slashAmount, bountyBps);
+    }
+
+    function setSlashDestination(SlashDestination destination) external onlyRole(PARAMS_ROLE) {
+        slashDestination = destination;
+        emit ParameterChanged("slashDestination", uint256(destination));
+    }
+
+    function setTreasury(address treasury_) external onlyRole(PARAMS_ROLE) {
+        if (treasury_ == address(0)) revert StakingZeroAddress();
+        treasury = treasury_;
+        emit TreasuryChanged(treasury_);
+    }
+
+    // ---------------------------------------------------------------- views
+    /// @inheritdoc IOperatorStaking
+    function stakeOf(address operator) external view returns (StakeInfo memory) {
+        return _stakes[operator];
+    }
+
+    /// @inheritdoc IOperatorStaking
+    function inGoodStanding(address operator) external view returns (bool) {
+        StakeInfo storage s = _stakes[operator];
+        return s.active >= uint256(s.bondedStations) * minStakePerStation;
+    }
+
+    // ---------------------------------------------------------------- internal
+    /// @dev Tell the registry when an operator's standing may have changed. Interaction with a
+    ///      trusted contract, after all effects.
+    function _syncStanding(address operator) internal {
+        IStationRegistry r = registry;
+        if (address(r) != address(0)) r.refreshStanding(operator);
+    }
+
+    /// @dev Takes from active first, then unbonding; `amount <= active + unbonding` is checked
+    ///      by every caller. Effects and events precede the token transfers.
+    function _slash(
+        address operator,
+        StakeInfo storage s,
+        uint256 amount,
+        bytes32 reason,
+        address reporter,
+        uint256 bounty
+    ) internal {
+        uint256 fromActive = amount < s.active ? amount : s.active;
+        s.active -= uint128(fromActive);
+        s.unbonding -= uint128(amount - fromActive);
+        totalStaked -= amount;
+        SlashDestination destination = slashDestination;
+        emit Slashed(operator, amount, reason, reporter, bounty, destination);
+        if (bounty > 0) watt.safeTransfer(reporter, bounty);
+        uint256 rest = amount - bounty;
+        if (rest == 0) return;
+        if (destination == SlashDestination.Burn) IWattToken(address(watt)).burn(rest);
+        else watt.safeTransfer(treasury, rest);
+    }
+
+    /// @dev Same session id with other content, or overlapping times on the same connector.
+    function _conflict(ReceiptLib.SessionReceipt calldata a, ReceiptLib.SessionReceipt calldata b)
+        internal
+        pure
+        returns (bool)
+    {
+        if (a.sessionId == b.sessionId) return true;
+        return a.connectorId == b.connectorId && a.startTime < b.endTime && b.startTime < a.endTime;
+    }
+
+    function _checkEvidenceSigner(bytes32 stationId, bytes32 digest, bytes calldata sig) internal view {
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, sig);
+        if (err != ECDSA.RecoverError.NoError || recovered == address(0) || registry.stationOfSigner(recovered) != stationId)
+        {
+            revert StakingBadEvidenceSignature(stationId, recovered);
+        }
+    }
+
+    function _setMinStake(uint256 value) internal {
+        minStakePerStation = value;
+        emit ParameterChanged("minStakePerStation", value);
+    }
+
+    function _setUnbondingDelay(uint256 value) internal {
+        if (value < MIN_UNBONDING_DELAY || value > MAX_UNBONDING_DELAY) {
+            revert StakingParameterOutOfBounds("unbondingDelay", value, MIN_UNBONDING_DELAY, MAX_UNBONDING_DELAY);
+        }
+        unbondingDelay = value;
+        emit ParameterChanged("unbondingDelay", value);
+    }
+
+    function _setEquivocation(uint256 slashAmount, uint256 bountyBps) internal {
+        if (bountyBps > MAX_BOUNTY_BPS) {
+            revert StakingParameterOutOfBounds("equivocationBountyBps", bountyBps, 0, MAX_BOUNTY_BPS);
+        }
+        equivocationSlash = slashAmount;
+        equivocationBountyBps = bountyBps;
+        emit ParameterChanged("equivocationSlash", slashAmount);
+        emit ParameterChanged("equivocationBountyBps", bountyBps);
+    }
+}

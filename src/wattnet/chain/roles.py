@@ -1,0 +1,32 @@
+"""Role ids, mirrored once from the Solidity `bytes32 public constant X_ROLE = keccak256("X_ROLE")`.
+
+A contract test asserts each of these equals the contract's own constant.
+"""
+
+from __future__ import annotations
+
+from eth_utils import keccak
+
+DEFAULT_ADMIN_ROLE = bytes(32)
+
+
+def _role(name: str) -> bytes:
+    return keccak(text=name)
+
+
+MINTER_ROLE = _role("MINTER_ROLE")
+PARAMS_ROLE = _role("PARAMS_ROLE")
+PAUSER_ROLE = _role("PAUSER_ROLE")
+SLASHER_ROLE = _role("SLASHER_ROLE")
+REGISTRY_ROLE = _role("REGISTRY_ROLE")
+REGISTRY_ADMIN_ROLE = _role("REGISTRY_ADMIN_ROLE")
+ORACLE_ROLE = _role("ORACLE_ROLE")
+
+# Which contract declares which roles (contract name -> role constant names).
+CONTRACT_ROLES: dict[str, tuple[str, ...]] = {
+    "WattToken": ("MINTER_ROLE",),
+    "OperatorStaking": ("SLASHER_ROLE", "PARAMS_ROLE", "REGISTRY_ROLE"),
+    "StationRegistry": ("PARAMS_ROLE", "REGISTRY_ADMIN_ROLE"),
+    "EnergyCredits": ("PARAMS_ROLE", "PAUSER_ROLE", "ORACLE_ROLE"),
+    "RewardsEngine": ("PARAMS_ROLE",),
+}

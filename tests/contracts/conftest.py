@@ -1,0 +1,261 @@
+"""Contract fixtures: accounts named by role, the deployed protocol, and `create_*` factories.
+
+Every factory returns a function so a test states only what matters to it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+
+from wattnet.chain.deploy import DAY, WAD, DeployConfig, Protocol, deploy_protocol, geohash_bytes8
+from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt, signed_tuple
+from wattnet.domain import ZERO_ADDRESS, SessionReceipt, station_id_for
+
+USDC = 10**6
+DEFAULT_TARIFF = 350_000  # 0.35 USDC per kWh
+
+
+# ---------------------------------------------------------------- accounts named by role
+@pytest.fixture(scope="session")
+def governor(accounts: Any) -> Any:
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def treasury(accounts: Any) -> Any:
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def operator(accounts: Any) -> Any:
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def operator2(accounts: Any) -> Any:
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def driver(accounts: Any) -> Any:
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def driver2(accounts: Any) -> Any:
+    return accounts[5]
+
+
+@pytest.fixture(scope="session")
+def oracle(accounts: Any) -> Any:
+    return accounts[6]
+
+
+@pytest.fixture(scope="session")
+def attacker(accounts: Any) -> Any:
+    return accounts[7]
+
+
+@pytest.fixture(scope="session")
+def guardian(accounts: Any) -> Any:
+    return accounts[8]
+
+
+@pytest.fixture(scope="session")
+def referrer(accounts: Any) -> Any:
+    return accounts[9]
+
+
+# ---------------------------------------------------------------- protocol
+@pytest.fixture(scope="session")
+def config() -> DeployConfig:
+    return DeployConfig()
+
+
+@pytest.fixture(scope="module")
+def protocol(project: Any, chain: Any, governor: Any, treasury: Any, oracle: Any, guardian: Any,
+             config: DeployConfig) -> Protocol:
+    genesis = chain.blocks.head.timestamp
+    p = deploy_protocol(project, governor, treasury.address, config, genesis=genesis)
+    from wattnet.chain import roles
+
+    p.settlement.grantRole(roles.ORACLE_ROLE, oracle, sender=governor)
+    p.credits.grantRole(roles.PAUSER_ROLE, guardian, sender=governor)
+    p.staking.grantRole(roles.SLASHER_ROLE, governor, sender=governor)
+    return p
+
+
+@pytest.fixture(scope="module")
+def watt(protocol: Protocol) -> Any:
+    return protocol.watt
+
+
+@pytest.fixture(scope="module")
+def staking(protocol: Protocol) -> Any:
+    return protocol.staking
+
+
+@pytest.fixture(scope="module")
+def credits(protocol: Protocol) -> Any:
+    return protocol.credits
+
+
+@pytest.fixture(scope="module")
+def registry(protocol: Protocol) -> Any:
+    return protocol.registry
+
+
+@pytest.fixture(scope="module")
+def rewards(protocol: Protocol) -> Any:
+    return protocol.rewards
+
+
+@pytest.fixture(scope="module")
+def settlement(protocol: Protocol) -> Any:
+    return protocol.settlement
+
+
+@pytest.fixture(scope="module")
+def usdc(project: Any, governor: Any) -> Any:
+    return project.MockStablecoin.deploy("USD Coin", "USDC", 6, sender=governor)
+
+
+@pytest.fixture(scope="module")
+def credit_id(credits: Any, usdc: Any, governor: Any) -> int:
+    credits.listCredit(usdc, sender=governor)
+    return int(credits.idOfToken(usdc))
+
+
+@pytest.fixture(scope="module")
+def domain(chain: Any, settlement: Any) -> Domain:
+    return Domain(chain_id=chain.chain_id, verifying_contract=settlement.address)
+
+
+# ---------------------------------------------------------------- factories
+@dataclass(frozen=True)
+class Station:
+    station_id: bytes
+    key: bytes
+    operator: Any
+    rated_power_w: int
+    tariff: int
+
+    @property
+    def signer(self) -> str:
+        return address_of_private_key(self.key)
+
+
+@pytest.fixture(scope="module")
+def fund_operator(watt: Any, staking: Any, treasury: Any) -> Any:
+    def fund(operator: Any, amount: int = 5_000 * WAD) -> None:
+        watt.transfer(operator, amount, sender=treasury)
+        watt.approve(staking, amount, sender=operator)
+        staking.stake(amount, sender=operator)
+
+    return fund
+
+
+@pytest.fixture(scope="module")
+def create_station(registry: Any, credit_id: int, fund_operator: Any, staking: Any) -> Any:
+    counter = iter(range(1, 10**6))
+
+    def create(
+        operator: Any,
+        *,
+        cp_id: str | None = None,
+        rated_power_w: int = 22_000,
+        connectors: int = 2,
+        geohash: str = "u33db",
+        tariff: int = DEFAULT_TARIFF,
+        stake: bool = True,
+        key: bytes | None = None,
+    ) -> Station:
+        n = next(counter)
+        key = key or (n.to_bytes(2, "big") + os.urandom(30))
+        cp = cp_id or f"CP-{n:05d}"
+        if stake:
+            s = staking.stakeOf(operator)
+            needed = (s.bondedStations + 1) * staking.minStakePerStation()
+            if s.active < needed:
+                fund_operator(operator, needed - s.active)
+        station = Station(station_id_for(cp), key, operator, rated_power_w, tariff)
+        registry.registerStation(
+            (
+                station.station_id,
+                station.signer,
+                rated_power_w,
+                connectors,
+                geohash_bytes8(geohash),
+                f"ipfs://station/{cp}",
+                b"",
+                [credit_id],
+                [tariff],
+            ),
+            sender=operator,
+        )
+        return station
+
+    return create
+
+
+@pytest.fixture(scope="module")
+def create_driver(usdc: Any, credits: Any, credit_id: int) -> Any:
+    def create(
+        driver: Any,
+        *,
+        credits_amount: int = 100 * USDC,
+        per_session_cap: int = 50 * USDC,
+        daily_cap: int = 100 * USDC,
+    ) -> None:
+        usdc.mint(driver, credits_amount, sender=driver)
+        usdc.approve(credits, credits_amount, sender=driver)
+        credits.buy(credit_id, credits_amount, driver, sender=driver)
+        if per_session_cap:
+            credits.setMandate(credit_id, per_session_cap, daily_cap, sender=driver)
+
+    return create
+
+
+@pytest.fixture(scope="module")
+def make_receipt(chain: Any, credit_id: int) -> Any:
+    sessions = iter(range(1, 10**9))
+
+    def make(station: Station, driver: Any, *, energy_wh: int = 10_000, duration: int = 3_600,
+             end: int | None = None, session_id: int | None = None, referrer: str = ZERO_ADDRESS,
+             connector_id: int = 1, **overrides: Any) -> SessionReceipt:
+        end = end if end is not None else chain.pending_timestamp - 60
+        r = SessionReceipt(
+            station_id=station.station_id,
+            session_id=session_id if session_id is not None else next(sessions),
+            connector_id=connector_id,
+            driver=driver if isinstance(driver, str) else driver.address,
+            credit_id=credit_id,
+            energy_wh=energy_wh,
+            start_time=end - duration,
+            end_time=end,
+            cost=energy_wh * station.tariff // 1000,
+            referrer=referrer,
+        )
+        return replace(r, **overrides) if overrides else r
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def sign(domain: Domain) -> Any:
+    def sign_(receipt: SessionReceipt, key: bytes, dom: Domain | None = None) -> tuple[object, ...]:
+        return signed_tuple(receipt, sign_receipt(key, dom or domain, receipt))
+
+    return sign_
+
+
+def rejected_reasons(tx: Any, settlement: Any) -> list[int]:
+    return [int(log.reason) for log in tx.decode_logs(settlement.ReceiptRejected)]
+
+
+def day_start(ts: int) -> int:
+    return ts - ts % DAY
