@@ -9,8 +9,9 @@ Write-ahead discipline, one batch in flight:
 Whenever the batch's fate is unknown (intent without a tx hash after a crash, every tx dropped
 or replaced, nothing mined for ``resubmit_after_s``) each receipt is first looked up with
 isSettled: settled ones go to ``confirming`` (marked settled once that is ``confirmations`` deep),
-only the rest are resent, with the batch's nonce while it is unused, so a lost pending tx is
-replaced rather than doubled. A reverted tx returns its receipts to pending after a backoff.
+only the rest are resent, with the account's mined nonce: a lost pending tx of the batch holds
+that nonce, so it is replaced rather than doubled. A reverted tx returns its receipts to
+pending after a backoff.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class Batcher:
                 (BatchStatus.DONE,),
             )
         if open_batch is not None:
-            self._advance(int(open_batch[0]), open_batch[2], now)
+            self._advance(int(open_batch[0]), now)
         elif now >= self._not_before:
             self._open_batch(now)
         self._confirm_observed(now)
@@ -125,7 +126,7 @@ class Batcher:
         log.info("batch %d: sent tx 0x%s (nonce %d)", batch_id, tx_hash.hex(), nonce)
 
     # ---- the batch in flight ----
-    def _advance(self, batch_id: int, nonce: int | None, now: float) -> None:
+    def _advance(self, batch_id: int, now: float) -> None:
         with self.store.transaction() as tx:
             rows = tx.query(
                 f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE batch_id = ? AND status IN (?, ?)",
@@ -149,7 +150,7 @@ class Batcher:
         last_sent = max((at for _, at, _ in statuses), default=None)
         if waiting and last_sent is not None and now - last_sent < self.config.resubmit_after_s:
             return
-        self._resubmit(batch_id, live, nonce, now, reason="no tx recorded" if not txs else
+        self._resubmit(batch_id, live, now, reason="no tx recorded" if not txs else
                        "tx dropped or replaced" if not waiting else "tx not mined in time")
 
     def _finalize(
@@ -188,7 +189,7 @@ class Batcher:
                  len(settled), len(rejected), len(retry))
 
     def _resubmit(
-        self, batch_id: int, live: list[Pending], nonce: int | None, now: float, reason: str
+        self, batch_id: int, live: list[Pending], now: float, reason: str
     ) -> None:
         head = self.chain.head_block()
         already = [p for p in live if self.chain.is_settled(*p.key)]
@@ -202,10 +203,11 @@ class Batcher:
         if not rest:
             self._close(batch_id, now)
             return
-        chain_nonce = self.chain.next_nonce()
-        use = nonce if nonce is not None and int(nonce) >= chain_nonce else chain_nonce
+        # The account's mined nonce: equal to the batch's own while its tx is lost or pending
+        # (so the resend replaces it), lower after a reorg un-mined it (fills the gap), higher
+        # once something consumed it. No other tx of ours can be pending: one batch in flight.
         self.metrics.inc("txs_resubmitted")
-        self._send(batch_id, rest, int(use), now)
+        self._send(batch_id, rest, self.chain.next_nonce(), now)
 
     def _close(self, batch_id: int, now: float) -> None:
         with self.store.transaction() as tx:
