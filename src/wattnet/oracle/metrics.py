@@ -23,8 +23,6 @@ COUNTERS = {
 GAUGES = {
     "pending": "Receipts waiting to be batched",
     "in_flight": "Receipts batched, submitted or confirming",
-    "settled_total": "Receipts settled, from the database",
-    "quarantined_total": "Receipts quarantined, from the database",
     "open_batches": "Batches without a final outcome",
 }
 ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)

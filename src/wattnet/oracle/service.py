@@ -56,11 +56,9 @@ def _factory(spec: str, config: OracleConfig, kind: str) -> Any:
 
 def status_gauges(counts: dict[str, int]) -> dict[str, int]:
     return {
-        "pending": counts["pending"],
-        "in_flight": counts["batched"] + counts["submitted"] + counts["confirming"],
-        "settled_total": counts["settled"],
-        "quarantined_total": counts["quarantined"] + counts["conflicts"],
-        "open_batches": counts["open_batches"],
+        "pending": counts.get("pending", 0),
+        "in_flight": sum(counts.get(s, 0) for s in ("batched", "submitted", "confirming")),
+        "open_batches": counts.get("open_batches", 0),
     }
 
 
@@ -97,8 +95,8 @@ class OracleService:
         while not self._stop.is_set():
             try:
                 self.batcher.step()
-                if time.monotonic() - refreshed >= GAUGE_REFRESH_S:  # counts scan the table
-                    self.metrics.set_gauges(status_gauges(self.store.counts()))
+                if time.monotonic() - refreshed >= GAUGE_REFRESH_S:
+                    self.metrics.set_gauges(status_gauges(self.store.live_counts()))
                     refreshed = time.monotonic()
             except WattNetError as exc:
                 log.error("batcher: %s; retrying", exc)

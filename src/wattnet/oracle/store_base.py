@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from wattnet.oracle.errors import StorageUnavailable
-from wattnet.oracle.schema import MIGRATIONS, RECEIPT_COLUMNS, SCHEMA_VERSION, Dialect, Status
+from wattnet.oracle.schema import (
+    MIGRATIONS,
+    RECEIPT_COLUMNS,
+    SCHEMA_VERSION,
+    BatchStatus,
+    Dialect,
+    Status,
+)
 
 log = logging.getLogger(__name__)
 
@@ -268,6 +275,21 @@ class Store(ABC):
         out["conflicts"] = int(conflicts[0]) if conflicts else 0
         out["rejected"] = int(rejected[0]) if rejected else 0
         out["open_batches"] = int(open_batches[0]) if open_batches else 0
+        return out
+
+    def live_counts(self) -> dict[str, int]:
+        """Counts of the small, non-final states only (index range scans; cheap at any size)."""
+        live = (Status.PENDING, Status.BATCHED, Status.SUBMITTED, Status.CONFIRMING)
+        with self.transaction() as tx:
+            rows = tx.query(
+                "SELECT status, COUNT(*) FROM receipts WHERE status IN (?, ?, ?, ?) "
+                "GROUP BY status", live,
+            )
+            batches = tx.one("SELECT COUNT(*) FROM batches WHERE status IN (?, ?)",
+                             (BatchStatus.INTENT, BatchStatus.SUBMITTED))
+        out = dict.fromkeys(live, 0)
+        out.update({str(s): int(n) for s, n in rows})
+        out["open_batches"] = int(batches[0]) if batches else 0
         return out
 
     def quarantine(self, limit: int = 100) -> list[QuarantineEntry]:

@@ -108,3 +108,16 @@ def test_store__corrupt_sqlite_file_is_refused_with_a_clear_message(tmp_path: Pa
 def test_store__unreachable_postgres_fails_closed(tmp_path: Path) -> None:
     with pytest.raises(StorageUnavailable, match="unreachable"):
         PostgresStore("postgresql://nobody@127.0.0.1:1/none", connect_timeout_s=2)
+
+
+def test_store__live_counts_cover_only_unfinished_work(
+    make_ingestor: Callable[..., Ingestor], store: Store, station: Station, create_receipt: Make,
+) -> None:
+    ingestor = make_ingestor()
+    ingestor.process([create_receipt(station, 1), create_receipt(station, 2, connector_id=2)])
+    with store.transaction() as tx:
+        tx.execute("UPDATE receipts SET status = 'settled' WHERE session_key = ?",
+                   ((1).to_bytes(8, "big"),))
+    assert store.live_counts() == {"pending": 1, "batched": 0, "submitted": 0, "confirming": 0,
+                                   "open_batches": 0}
+    assert store.counts()["settled"] == 1
