@@ -77,8 +77,8 @@ class Batcher:
         now = self.clock()
         with self.store.transaction() as tx:
             open_batch = tx.one(
-                "SELECT id, status, nonce FROM batches WHERE status <> ? ORDER BY id LIMIT 1",
-                (BatchStatus.DONE,),
+                "SELECT id FROM batches WHERE status IN (?, ?) ORDER BY id LIMIT 1",
+                (BatchStatus.INTENT, BatchStatus.SUBMITTED),
             )
         if open_batch is not None:
             self._advance(int(open_batch[0]), now)
@@ -193,7 +193,8 @@ class Batcher:
     ) -> None:
         head = self.chain.head_block()
         already = [p for p in live if self.chain.is_settled(*p.key)]
-        rest = [p for p in live if p not in already]
+        done = {p.id for p in already}
+        rest = [p for p in live if p.id not in done]
         log.warning("batch %d: %s; %d already settled on chain, resending %d", batch_id, reason,
                     len(already), len(rest))
         if already:
