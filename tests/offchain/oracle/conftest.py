@@ -207,3 +207,8 @@ def ingestor(make_ingestor: Callable[..., Ingestor]) -> Ingestor:
 def rows(store: Store, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     with store.transaction() as tx:
         return tx.query(sql, params)
+
+
+def directory_factory(config: OracleConfig) -> InMemoryStationDirectory:
+    """A ``module:callable`` factory, as the chain-backed directory will be configured."""
+    return InMemoryStationDirectory()
