@@ -11,15 +11,14 @@ import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt
-from wattnet.chain.receipt_codec import signed_to_json
-from wattnet.domain import SessionReceipt, SignedReceipt, StationInfo, station_id_for
+from wattnet.chain.eip712 import address_of_private_key
+from wattnet.domain import StationInfo, station_id_for
 from wattnet.oracle.config import OracleConfig, PlausibilityLimits
 from wattnet.oracle.directory import CachedStationDirectory, InMemoryStationDirectory
 from wattnet.oracle.ingest import Ingestor
@@ -29,38 +28,18 @@ from wattnet.oracle.store_postgres import PostgresStore
 from wattnet.oracle.store_sqlite import SqliteStore
 from wattnet.oracle.verify import Verifier
 
-CHAIN_ID = 31337
-CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-DOMAIN = Domain(CHAIN_ID, CONTRACT)
-T0 = 1_750_000_000
-
-BACKENDS = ["sqlite"] if os.environ.get("WATTNET_TEST_PG") == "off" else ["sqlite", "postgres"]
-
-
-def pg_dsn() -> str:
-    dsn = os.environ.get("WATTNET_TEST_PG_DSN")
-    if not dsn:
-        pytest.fail(
-            "PostgreSQL tests need WATTNET_TEST_PG_DSN: run `eval \"$(tools/ci_postgres.sh)\"` "
-            "first, or set WATTNET_TEST_PG=off to run the SQLite backend only",
-            pytrace=False,
-        )
-    return dsn
-
-
-def key(role: str) -> bytes:
-    """A deterministic private key per role name."""
-    from eth_utils.crypto import keccak
-
-    return keccak(f"wattnet-test-{role}".encode())
-
-
-@dataclass
-class Clock:
-    now: float = float(T0)
-
-    def __call__(self) -> float:
-        return self.now
+from .oracle_helpers import (
+    BACKENDS,
+    CHAIN_ID,
+    CONTRACT,
+    DOMAIN,
+    Clock,
+    Station,
+    key,
+    make_receipt,
+    pg_dsn,
+    sign,
+)
 
 
 @pytest.fixture
@@ -109,13 +88,6 @@ def directory() -> InMemoryStationDirectory:
     return InMemoryStationDirectory()
 
 
-@dataclass(frozen=True)
-class Station:
-    info: StationInfo
-    key: bytes
-    name: str
-
-
 @pytest.fixture
 def create_station(directory: InMemoryStationDirectory) -> Callable[..., Station]:
     def _create(name: str = "CP-1", **overrides: Any) -> Station:
@@ -139,25 +111,6 @@ def create_station(directory: InMemoryStationDirectory) -> Callable[..., Station
 @pytest.fixture
 def station(create_station: Callable[..., Station]) -> Station:
     return create_station()
-
-
-DRIVER = address_of_private_key(key("driver"))
-
-
-def make_receipt(st: Station, session_id: int = 1, **fields: Any) -> SessionReceipt:
-    values: dict[str, Any] = {
-        "station_id": st.info.station_id, "session_id": session_id, "connector_id": 1,
-        "driver": DRIVER, "credit_id": 1, "energy_wh": 10_000,
-        "start_time": T0 - 7200 + 3600 * 0, "end_time": T0 - 3600, "cost": 3_500_000,
-    }
-    values.update(fields)
-    return SessionReceipt(**values)
-
-
-def sign(st: Station, r: SessionReceipt, meter_data: str | None = None,
-         signer_key: bytes | None = None, domain: Domain = DOMAIN) -> dict[str, Any]:
-    sig = sign_receipt(signer_key or st.key, domain, r)
-    return signed_to_json(SignedReceipt(r, sig, meter_data))
 
 
 @pytest.fixture
@@ -204,11 +157,3 @@ def ingestor(make_ingestor: Callable[..., Ingestor]) -> Ingestor:
     return make_ingestor()
 
 
-def rows(store: Store, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    with store.transaction() as tx:
-        return tx.query(sql, params)
-
-
-def directory_factory(config: OracleConfig) -> InMemoryStationDirectory:
-    """A ``module:callable`` factory, as the chain-backed directory will be configured."""
-    return InMemoryStationDirectory()

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from conftest import CHAIN_ID, CONTRACT, T0, Station, key, make_receipt, rows, sign
 from wattnet.domain import StationInfo
 from wattnet.oracle.config import OracleConfig
 from wattnet.oracle.directory import InMemoryStationDirectory, StationDirectory
@@ -20,6 +19,8 @@ from wattnet.oracle.metrics import parse_text
 from wattnet.oracle.service import OracleService
 from wattnet.oracle.store_base import Store
 from wattnet.oracle.store_sqlite import SqliteStore
+
+from .oracle_helpers import CHAIN_ID, CONTRACT, T0, Station, key, make_receipt, rows, sign
 
 Make = Callable[..., dict[str, Any]]
 Scenario = Callable[[TestClient[Any, Any], OracleService], Any]

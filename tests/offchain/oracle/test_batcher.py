@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from conftest import T0, Clock, Station, rows
 from wattnet.domain import RejectReason, SignedReceipt
 from wattnet.oracle.batcher import Batcher
 from wattnet.oracle.config import BatcherConfig
@@ -17,6 +16,8 @@ from wattnet.oracle.fakechain import FakeSettlementChain
 from wattnet.oracle.ingest import Ingestor
 from wattnet.oracle.metrics import Metrics
 from wattnet.oracle.store_base import Store
+
+from .oracle_helpers import T0, Clock, Station, rows
 
 Make = Callable[..., dict[str, Any]]
 CFG = BatcherConfig(max_batch=10, min_batch=1, max_age_s=30, confirmations=3,

@@ -20,7 +20,6 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from conftest import DOMAIN, Clock, Station, key, make_receipt, sign
 from wattnet.chain.eip712 import address_of_private_key
 from wattnet.domain import SignedReceipt, StationInfo, station_id_for
 from wattnet.oracle.batcher import Batcher
@@ -32,6 +31,8 @@ from wattnet.oracle.metrics import Metrics
 from wattnet.oracle.store_base import Store
 from wattnet.oracle.store_sqlite import SqliteStore
 from wattnet.oracle.verify import Verifier
+
+from .oracle_helpers import DOMAIN, Clock, Station, key, make_receipt, sign
 
 CONFIRMATIONS = 3
 CFG = BatcherConfig(max_batch=4, min_batch=2, max_age_s=30, confirmations=CONFIRMATIONS,

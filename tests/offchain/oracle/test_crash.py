@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 
-from conftest import CHAIN_ID, CONTRACT, Station, key, make_receipt, pg_dsn, sign
 from wattnet.chain.eip712 import address_of_private_key
 from wattnet.domain import StationInfo, station_id_for
 from wattnet.oracle.crash import CRASH_POINTS
@@ -30,6 +29,8 @@ from wattnet.oracle.directory import station_to_json
 from wattnet.oracle.fakechain import FakeSettlementChain
 from wattnet.oracle.store import open_store
 from wattnet.oracle.store_base import Store
+
+from .oracle_helpers import CHAIN_ID, CONTRACT, Station, key, make_receipt, pg_dsn, sign
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[3]

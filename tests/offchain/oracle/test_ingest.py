@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from conftest import DOMAIN, T0, Clock, Station, key, make_receipt, rows, sign
 from wattnet.chain.eip712 import SECP256K1_N, Domain, address_of_private_key
 from wattnet.oracle.config import OracleConfig, PlausibilityLimits
 from wattnet.oracle.directory import InMemoryStationDirectory
 from wattnet.oracle.ingest import MAX_CONFLICTS_PER_SESSION, Ingestor, Outcome
 from wattnet.oracle.schema import Status
 from wattnet.oracle.store_base import Store
+
+from .oracle_helpers import DOMAIN, T0, Clock, Station, key, make_receipt, rows, sign
 
 Make = Callable[..., dict[str, Any]]
 

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from ocmf_factory import meter_key, payload, public_xy, reading, sign_ocmf
 
-from conftest import T0, Station, rows
 from wattnet.oracle.ingest import Ingestor
 from wattnet.oracle.store_base import Store
+
+from .ocmf_factory import meter_key, payload, public_xy, reading, sign_ocmf
+from .oracle_helpers import T0, Station, rows
 
 Make = Callable[..., dict[str, Any]]
 START, END = T0 - 7200, T0 - 3600

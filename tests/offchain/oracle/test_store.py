@@ -11,7 +11,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from conftest import BACKENDS, Station, pg_dsn, rows
 from wattnet.errors import StorageError
 from wattnet.oracle.errors import StorageUnavailable
 from wattnet.oracle.ingest import Ingestor
@@ -20,6 +19,8 @@ from wattnet.oracle.store import open_store
 from wattnet.oracle.store_base import Store
 from wattnet.oracle.store_postgres import PostgresStore
 from wattnet.oracle.store_sqlite import SqliteStore
+
+from .oracle_helpers import BACKENDS, Station, pg_dsn, rows
 
 Make = Callable[..., dict[str, Any]]
 

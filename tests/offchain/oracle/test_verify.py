@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import DOMAIN, Clock
 from wattnet.chain.eip712 import (
     address_of_private_key,
     receipt_digest,
@@ -22,6 +21,8 @@ from wattnet.domain import SessionReceipt, SignedReceipt, StationInfo
 from wattnet.errors import ReceiptError, SignatureError
 from wattnet.oracle.directory import CachedStationDirectory, InMemoryStationDirectory
 from wattnet.oracle.verify import RejectedReceipt, parse_wire, recover_signer
+
+from .oracle_helpers import DOMAIN, Clock
 
 addresses = st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex())
 receipts = st.builds(
