@@ -9,9 +9,9 @@ Write-ahead discipline, one batch in flight:
 Whenever the batch's fate is unknown (intent without a tx hash after a crash, every tx dropped
 or replaced, nothing mined for ``resubmit_after_s``) each receipt is first looked up with
 isSettled: settled ones go to ``confirming`` (marked settled once that is ``confirmations`` deep),
-only the rest are resent, with the account's mined nonce: a lost pending tx of the batch holds
-that nonce, so it is replaced rather than doubled. A reverted tx returns its receipts to
-pending after a backoff.
+only the rest are resent, replacing the batch's last tx at its nonce (gaps a reorg left below it
+are filled with no-ops) or at the account's next nonce once that one was consumed. A reverted
+tx returns its receipts to pending after a backoff.
 """
 
 from __future__ import annotations
@@ -77,11 +77,12 @@ class Batcher:
         now = self.clock()
         with self.store.transaction() as tx:
             open_batch = tx.one(
-                "SELECT id FROM batches WHERE status IN (?, ?) ORDER BY id LIMIT 1",
+                "SELECT id, nonce FROM batches WHERE status IN (?, ?) ORDER BY id LIMIT 1",
                 (BatchStatus.INTENT, BatchStatus.SUBMITTED),
             )
         if open_batch is not None:
-            self._advance(int(open_batch[0]), now)
+            nonce = None if open_batch[1] is None else int(open_batch[1])
+            self._advance(int(open_batch[0]), nonce, now)
         elif now >= self._not_before:
             self._open_batch(now)
         self._confirm_observed(now)
@@ -111,6 +112,11 @@ class Batcher:
         self._send(batch_id, batch, nonce, now)
 
     def _send(self, batch_id: int, batch: list[Pending], nonce: int, now: float) -> None:
+        # Write-ahead for resends too: the nonce about to be used is durable before the send, so
+        # after a crash the resend replaces exactly the tx that may be pending there.
+        with self.store.transaction() as tx:
+            tx.execute("UPDATE batches SET nonce = ?, updated_at = ? WHERE id = ?",
+                       (nonce, int(now), batch_id))
         crashpoint("after_intent_before_submit")
         tx_hash = self.chain.submit([p.signed for p in batch], nonce)
         crashpoint("after_submit_before_record")
@@ -126,7 +132,7 @@ class Batcher:
         log.info("batch %d: sent tx 0x%s (nonce %d)", batch_id, tx_hash.hex(), nonce)
 
     # ---- the batch in flight ----
-    def _advance(self, batch_id: int, now: float) -> None:
+    def _advance(self, batch_id: int, nonce: int | None, now: float) -> None:
         with self.store.transaction() as tx:
             rows = tx.query(
                 f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE batch_id = ? AND status IN (?, ?)",
@@ -150,7 +156,7 @@ class Batcher:
         last_sent = max((at for _, at, _ in statuses), default=None)
         if waiting and last_sent is not None and now - last_sent < self.config.resubmit_after_s:
             return
-        self._resubmit(batch_id, live, now, reason="no tx recorded" if not txs else
+        self._resubmit(batch_id, live, nonce, now, reason="no tx recorded" if not txs else
                        "tx dropped or replaced" if not waiting else "tx not mined in time")
 
     def _finalize(
@@ -189,7 +195,7 @@ class Batcher:
                  len(settled), len(rejected), len(retry))
 
     def _resubmit(
-        self, batch_id: int, live: list[Pending], now: float, reason: str
+        self, batch_id: int, live: list[Pending], nonce: int | None, now: float, reason: str
     ) -> None:
         head = self.chain.head_block()
         already = [p for p in live if self.chain.is_settled(*p.key)]
@@ -204,11 +210,22 @@ class Batcher:
         if not rest:
             self._close(batch_id, now)
             return
-        # The account's mined nonce: equal to the batch's own while its tx is lost or pending
-        # (so the resend replaces it), lower after a reorg un-mined it (fills the gap), higher
-        # once something consumed it. No other tx of ours can be pending: one batch in flight.
         self.metrics.inc("txs_resubmitted")
-        self._send(batch_id, rest, self.chain.next_nonce(), now)
+        self._send(batch_id, rest, self._resend_nonce(nonce), now)
+
+    def _resend_nonce(self, last: int | None) -> int:
+        """The nonce that replaces the batch's last tx (``last``, possibly still pending) and
+        leaves no other tx of ours pending. Below the account's mined nonce ``last`` was consumed:
+        use the mined nonce. At or above it: reuse ``last``, so the resend replaces whatever is
+        pending there; nonces a reorg un-mined below it are filled with no-ops first, or the
+        old tx could mine later next to its replacement."""
+        mined = self.chain.next_nonce()
+        if last is None or last < mined:
+            return mined
+        for gap in range(mined, last):
+            log.warning("nonce %d un-mined below our pending nonce %d: filling it", gap, last)
+            self.chain.fill_nonce(gap)
+        return last
 
     def _close(self, batch_id: int, now: float) -> None:
         with self.store.transaction() as tx:

@@ -84,6 +84,9 @@ class FakeSettlementChain:
             raise
         return tx_hash
 
+    def fill_nonce(self, nonce: int) -> bytes:
+        return self.submit([], nonce)
+
     def tx_status(self, tx_hash: bytes) -> TxStatus:
         if self.auto_mine:
             self.mine()

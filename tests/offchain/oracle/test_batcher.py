@@ -254,3 +254,44 @@ def test_batcher__intent_without_send_is_sent_after_restart(
     restarted.step()
     assert by_status(store) == {"settled": 5} and settled_once(chain, keys)
     assert chain.tx_count() == 1
+
+
+def test_batcher__nonce_gap_left_by_a_reorg_is_filled_not_doubled(
+    make_store: Callable[[], Store], store: Store, chain: FakeSettlementChain, clock: Clock,
+    fill: Callable[[int], Any],
+) -> None:
+    keys = fill(2)
+    chain.revert_next()
+    with pytest.raises(SystemExit):  # sent (nonce 0), then killed before the hash was kept
+        make_batcher(store, CrashAfterSend(chain), clock).step()
+    chain.mine()  # nonce 0 mined, reverted
+    restarted = make_batcher(make_store(), chain, clock)
+    restarted.step()  # not settled: resent with nonce 1
+    chain.reorg(1)  # nonce 0 un-mined and dropped: a gap below our pending nonce 1
+    clock.now += 61
+    restarted.step()  # stuck: fill nonce 0 with a no-op, replace nonce 1
+    for _ in range(5):
+        chain.mine()
+        restarted.step()
+    assert by_status(store) == {"settled": 2} and settled_once(chain, keys)
+    assert chain.already_settled_attempts() == 0
+
+
+def test_batcher__nonce_of_a_resend_is_durable_before_it_is_sent(
+    make_store: Callable[[], Store], store: Store, chain: FakeSettlementChain, clock: Clock,
+    fill: Callable[[int], Any],
+) -> None:
+    keys = fill(2)
+    chain.revert_next()
+    with pytest.raises(SystemExit):  # nonce 0 sent, hash lost
+        make_batcher(store, CrashAfterSend(chain), clock).step()
+    chain.mine()  # nonce 0 reverted
+    with pytest.raises(SystemExit):  # the resend (nonce 1) is sent, its hash lost too
+        make_batcher(make_store(), CrashAfterSend(chain), clock).step()
+    chain.reorg(1)  # nonce 0 un-mined: the pending nonce-1 tx now waits behind a gap
+    restarted = make_batcher(make_store(), chain, clock)
+    for _ in range(6):
+        restarted.step()
+        chain.mine()
+    assert by_status(store) == {"settled": 2} and settled_once(chain, keys)
+    assert chain.already_settled_attempts() == 0
