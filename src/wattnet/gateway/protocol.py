@@ -268,6 +268,7 @@ class GatewayChargePoint(ChargePoint):  # type: ignore[misc]
         await self._send(_dumps([3, uid, out]))
         after = handlers.get("_after_action")
         if after is not None:
+            kwargs.pop("call_unique_id", None)
             result = after(**kwargs)
             if inspect.isawaitable(result):
                 task = asyncio.ensure_future(result)
