@@ -74,6 +74,8 @@ class GatewayConfig:
     ws_ping_interval: float | None = None  # OCPP heartbeats already detect dead links
     response_timeout_s: float = 30.0
     app_port: int | None = None  # HTTP front door for app drivers' ChargeRequests; None: off
+    gc_freeze_interval_s: float | None = 30.0  # move survivors out of GC scans (see docs)
+    gc_full_interval_s: float = 3_600.0  # unfreeze + full collection (reclaims frozen cycles)
 
     def __post_init__(self) -> None:
         if not is_address(self.settlement):

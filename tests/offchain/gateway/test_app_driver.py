@@ -10,8 +10,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import CHAIN_ID, SETTLEMENT, Harness
 
+from conftest import CHAIN_ID, SETTLEMENT, Harness
 from wattnet.chain.eip712 import address_of_private_key, sign_digest
 from wattnet.domain import DriverAccount, OcppVersion, station_id_for
 from wattnet.gateway.app import ChargeRequest, app_domain, charge_request_digest

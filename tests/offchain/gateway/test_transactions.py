@@ -5,7 +5,9 @@ accepted at protocol level and left for the oracle to quarantine."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
 import pytest
 
@@ -274,3 +276,33 @@ def test_stored_end_result__is_json(harness: Harness) -> None:
             "sessionId": 1, "authorized": True}
 
     harness.run(scenario)
+
+
+def test_gc_policy__freezes_survivors_and_periodically_collects_everything(
+    create_harness: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    calls: list[str] = []
+    for name in ("freeze", "unfreeze", "collect"):
+        real = getattr(gc, name)
+
+        def spy(*a: Any, _real: Any = real, _name: str = name) -> Any:
+            calls.append(f"{_name}{a}")
+            return _real(*a)
+
+        monkeypatch.setattr(gc, name, spy)
+    h: Harness = create_harness(gc_freeze_interval_s=0.05, gc_full_interval_s=0.12)
+
+    async def scenario(h: Harness) -> None:
+        await h.connected("CP16")
+        await asyncio.sleep(0.4)
+
+    try:
+        h.run(scenario)
+    finally:
+        monkeypatch.undo()
+        gc.unfreeze()
+    assert "collect(1,)" in calls and "freeze()" in calls  # cheap pass, then freeze
+    full = calls.index("unfreeze()")  # a full collection happens too
+    assert calls[full + 1:full + 3] == ["collect()", "freeze()"]
