@@ -244,8 +244,16 @@ class Gateway:
 
 
 async def wait_forever(gateway: Gateway) -> None:
+    """Run until SIGTERM or SIGINT, then close listeners, the forwarder and the database."""
+    import signal
+
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, done.set)
     await gateway.start()
     try:
-        await asyncio.Event().wait()
+        await done.wait()
     finally:
+        log.info("gateway stopping")
         await gateway.stop()

@@ -296,7 +296,7 @@ def test_gc_policy__freezes_survivors_and_periodically_collects_everything(
 
     async def scenario(h: Harness) -> None:
         await h.connected("CP16")
-        await asyncio.sleep(0.4)
+        await asyncio.sleep(1.0)
 
     try:
         h.run(scenario)
