@@ -232,7 +232,7 @@ def test_stake__back_to_good_standing_lifts_suspension(
 def test_slash_equivocation__same_session_other_content_pays_bounty_rest_to_treasury(
         staking: Any, watt: Any, operator: Any, equivocation: Any, attacker: Any,
         treasury: Any) -> None:
-    st, a, sa, b, sb = equivocation(operator=operator)
+    _st, a, sa, b, sb = equivocation(operator=operator)
     stake = staking.stakeOf(operator).active
     amount = min(staking.equivocationSlash(), stake)
     bounty = amount * staking.equivocationBountyBps() // 10_000
@@ -252,7 +252,7 @@ def test_slash_equivocation__burn_destination_burns_rest(
         staking: Any, watt: Any, operator: Any, equivocation: Any, attacker: Any,
         treasury: Any, governor: Any) -> None:
     staking.setSlashDestination(1, sender=governor)
-    st, a, sa, b, sb = equivocation(operator=operator)
+    _st, a, sa, b, sb = equivocation(operator=operator)
     amount = staking.equivocationSlash()
     bounty = amount * staking.equivocationBountyBps() // 10_000
     supply, tbal = watt.totalSupply(), watt.balanceOf(treasury)
@@ -304,7 +304,7 @@ def test_slash_equivocation__back_to_back_sessions_are_not_proof(
 
 def test_slash_equivocation__identical_receipts_are_not_proof(
         staking: Any, operator: Any, equivocation: Any, attacker: Any) -> None:
-    st, a, sa, _, _ = equivocation(operator=operator)
+    _st, a, sa, _, _ = equivocation(operator=operator)
     h = receipt_struct_hash(a)
     with ape.reverts(staking.StakingNotEquivocation, hashA=h, hashB=h):
         staking.slashEquivocation(receipt_tuple(a), sa, receipt_tuple(a), sa, sender=attacker)
@@ -324,7 +324,7 @@ def test_slash_equivocation__receipts_of_two_stations_are_not_proof(
 
 def test_slash_equivocation__reused_pair_reverts_evidence_used(
         staking: Any, operator: Any, equivocation: Any, attacker: Any) -> None:
-    st, a, sa, b, sb = equivocation(operator=operator)
+    _st, a, sa, b, sb = equivocation(operator=operator)
     staking.slashEquivocation(receipt_tuple(a), sa, receipt_tuple(b), sb, sender=attacker)
     after = staking.stakeOf(operator).active
     with ape.reverts(staking.StakingEvidenceUsed, evidenceId=evidence_id(a, b)):
@@ -387,7 +387,7 @@ def test_slash_equivocation__signature_for_another_domain_rejected(
 
 def test_slash_equivocation__short_signature_rejected(
         staking: Any, operator: Any, equivocation: Any, attacker: Any) -> None:
-    st, a, sa, b, sb = equivocation(operator=operator)
+    _st, a, sa, b, sb = equivocation(operator=operator)
     with ape.reverts(staking.StakingBadEvidenceSignature):
         staking.slashEquivocation(receipt_tuple(a), sa, receipt_tuple(b), sb[:64],
                                   sender=attacker)
@@ -396,7 +396,7 @@ def test_slash_equivocation__short_signature_rejected(
 def test_slash_equivocation__never_exceeds_remaining_stake(
         staking: Any, watt: Any, operator: Any, equivocation: Any, attacker: Any,
         governor: Any) -> None:
-    st, a, sa, b, sb = equivocation(operator=operator)
+    _st, a, sa, b, sb = equivocation(operator=operator)
     s = staking.stakeOf(operator)
     left = 100 * WAD
     staking.slash(operator, s.active + s.unbonding - left, REASON, sender=governor)
@@ -430,7 +430,7 @@ def test_slash_equivocation__before_settlement_is_set_reverts(
         operator: Any, equivocation: Any) -> None:
     fresh = project.OperatorStaking.deploy(governor, watt, treasury, WAD, DAY, WAD, 0,
                                            sender=governor)
-    st, a, sa, b, sb = equivocation(operator=operator)
+    _st, a, sa, b, sb = equivocation(operator=operator)
     with ape.reverts(fresh.StakingSettlementNotSet):
         fresh.slashEquivocation(receipt_tuple(a), sa, receipt_tuple(b), sb, sender=attacker)
 
