@@ -259,7 +259,7 @@ def create_harness(tmp_path: Path, keystore: Path, pki: Pki, password_hash: str,
                      "CP3B": station("CP3B", 3)}
         stations |= {cp: station(cp) for cp in meters if cp not in stations}
         port = free_port()
-        cfg = dict(data_dir=tmp_path / "data", oracle_url=f"http://127.0.0.1:{port}",
+        cfg: dict[str, Any] = dict(data_dir=tmp_path / "data", oracle_url=f"http://127.0.0.1:{port}",
                    chain_id=CHAIN_ID, settlement=SETTLEMENT, stations=stations, port=0,
                    tls=TlsConfig(0, pki.server_cert, pki.server_key, pki.ca_file),
                    heartbeat_interval=60) | overrides

@@ -152,6 +152,7 @@ def test_tls_below_1_2__refused_in_the_tls_handshake(
                        ssl_context=h.client_ssl(None, max_version=ssl.TLSVersion.TLSv1_2))
         await ok.connect()  # the same client settings at TLS 1.2 are served
 
+    assert harness.config.tls is not None
     assert server_ssl_context(harness.config.tls).minimum_version == ssl.TLSVersion.TLSv1_2
 
     harness.run(scenario)

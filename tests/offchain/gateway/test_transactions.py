@@ -143,7 +143,7 @@ def test_receipt__not_stored_means_not_acknowledged(harness: Harness) -> None:
         cp = await h.connected("CP16")
         await cp.start(RFID)
         await cp.meter_values(900)
-        store.close_transaction = broken  # type: ignore[method-assign]
+        store.close_transaction = broken  # type: ignore[method-assign,assignment]
         with pytest.raises(CallErrorReply) as err:
             await cp.stop(unique_id="stop-x")
         assert err.value.code == "InternalError"
