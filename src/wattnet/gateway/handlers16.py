@@ -71,8 +71,15 @@ class ChargePoint16(GatewayChargePoint):
                                             id_tag_info=IdTagInfo(status=status))
 
     @on(Action.meter_values)
-    def on_meter_values(self, connector_id: int, meter_value: list[dict[str, Any]],
-                        **kwargs: Any) -> call_result.MeterValues:
+    async def on_meter_values(self, connector_id: int, meter_value: list[dict[str, Any]],
+                              transaction_id: int | None = None,
+                              **kwargs: Any) -> call_result.MeterValues:
+        if transaction_id is not None and any(
+            sv.get("format") == "SignedData" for mv in meter_value
+            for sv in mv.get("sampled_value", ())
+        ):  # signed records are stored before the reply, in order with the StopTransaction
+            signed = read_register_16(meter_value).signed
+            await self._service.add_signed(self.id, str(transaction_id), signed)
         return call_result.MeterValues()
 
     @after(Action.meter_values)
@@ -94,7 +101,8 @@ class ChargePoint16(GatewayChargePoint):
                                   id_tag: str | None = None,
                                   **kwargs: Any) -> call_result.StopTransaction:
         end = parse_time(timestamp) or int(self._clock())
-        closed = await self._service.end(self.id, str(transaction_id), meter_stop, end)
+        signed = read_register_16(kwargs.get("transaction_data") or ()).signed
+        closed = await self._service.end(self.id, str(transaction_id), meter_stop, end, signed)
         authorized = json.loads(closed.end_result).get("authorized", False)
         if id_tag is None:
             return call_result.StopTransaction()

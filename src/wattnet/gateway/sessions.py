@@ -177,6 +177,15 @@ class SessionService:
             self.meter(cp_id, tx_key, register_wh, at)
         return tx, accepted
 
+    async def add_signed(self, cp_id: str, tx_key: str, records: tuple[str, ...]) -> None:
+        """Keep signed meter records (1.6 SignedData) with their open transaction, durably."""
+        tx = await self._db(self._store.get_transaction, cp_id, tx_key)
+        if tx is None or tx.closed:
+            return
+        new = tuple(r for r in records if r not in tx.ocmf)
+        if new:
+            await self._db(self._store.save_transaction, replace(tx, ocmf=tx.ocmf + new))
+
     async def get(self, cp_id: str, tx_key: str) -> Transaction | None:
         return await self._db(self._store.get_transaction, cp_id, tx_key)
 

@@ -90,17 +90,26 @@ def _is_total_register(sv: Mapping[str, Any]) -> bool:
 
 
 def read_register_16(meter_value: Iterable[Mapping[str, Any]]) -> Reading:
-    """Newest total import register from 1.6 ``meterValue`` (snake_case keys)."""
+    """Newest total import register and OCMF records (``format: SignedData``) from 1.6
+    ``meterValue`` (snake_case keys)."""
     best: tuple[int, int | None] | None = None
+    signed: list[str] = []
     for mv in meter_value:
         ts = parse_time(mv.get("timestamp"))
         for sv in mv.get("sampled_value", ()):
+            value = sv.get("value")
+            if sv.get("format") == "SignedData":  # vendors carry OCMF records this way in 1.6
+                if isinstance(value, str) and value.startswith("OCMF|"):
+                    signed.append(value)
+                continue
             if not _is_total_register(sv):
                 continue
-            wh = _to_wh(sv.get("value"), sv.get("unit", "Wh"))
+            wh = _to_wh(value, sv.get("unit", "Wh"))
             if wh is not None and (best is None or (ts or 0) >= (best[1] or 0)):
                 best = (wh, ts)
-    return Reading(best[0], best[1]) if best else Reading(None, None)
+    if best is None:
+        return Reading(None, None, tuple(signed))
+    return Reading(best[0], best[1], tuple(signed))
 
 
 def read_register_201(meter_value: Iterable[Mapping[str, Any]] | None) -> Reading:

@@ -175,3 +175,26 @@ def test_signed_record_replayed_into_another_session_or_station__rejected(
     rows = h.outbox()
     assert [r[3] for r in rows] == [ACKED, REJECTED]
     assert "already used by another session" in (rows[1][5] or "")
+
+
+@pytest.mark.parametrize("inflate", [1.0, 1.2])
+def test_signed_data_16__verified_and_passed_on_or_rejected_when_ocpp_lies(
+    create_harness: Any, inflate: float
+) -> None:
+    meter = SimMeter.signing("MTR-16", register_wh=5_000)
+    h: Harness = create_harness(meters={"CPS": meter})
+
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CPS", OcppVersion.V16, inflate=inflate)
+        assert await cp.charge(RFID, 2_000, steps=2) == "Accepted"
+        if inflate == 1.0:
+            await h.settle(1)
+
+    h.run(scenario)
+    [row] = h.outbox()
+    if inflate == 1.0:
+        assert row[3] == ACKED
+        records = h.oracle.received[0]["meterData"].split("\n")
+        assert [r.startswith("OCMF|") for r in records] == [True, True]
+    else:
+        assert row[3] == REJECTED and "signed meter" in (row[5] or "")

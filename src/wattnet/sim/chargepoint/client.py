@@ -279,6 +279,10 @@ class SimChargePoint:
                 )
             )
             self.tx_key = str(r["transactionId"])
+            if self.meter.key is not None and r["idTagInfo"]["status"] == "Accepted":
+                await self.call(call16.MeterValues(  # the signed begin reading (SignedData)
+                    connector_id=connector_id, transaction_id=int(self.tx_key),
+                    meter_value=self._signed_16("B", "Transaction.Begin", id_token)))
             return str(r["idTagInfo"]["status"])
         self.tx_key = f"{self.cp_id}-tx-{int(self.clock() * 1000)}"
         self._seq = -1
@@ -286,6 +290,12 @@ class SimChargePoint:
             "Started", "Authorized", self._sampled_201("B", id_token), id_token, connector_id
         )
         return str(r.get("idTokenInfo", {}).get("status", "Unknown"))
+
+    def _signed_16(self, reason: str, context: str, id_token: str = "") -> list[dict[str, Any]]:
+        record = self.meter.ocmf(reason, self.clock(), id_token)
+        return [{"timestamp": iso(self.clock()), "sampledValue": [{
+            "value": record, "format": "SignedData", "context": context,
+            "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}]
 
     async def meter_values(self, add_wh: int, connector_id: int = 1) -> None:
         self.meter.advance(add_wh)
@@ -323,6 +333,8 @@ class SimChargePoint:
                     transaction_id=int(self.tx_key),
                     reason=reason,
                     id_tag=id_token,
+                    transaction_data=None if self.meter.key is None
+                    else self._signed_16("E", "Transaction.End", id_token or ""),
                 ),
                 unique_id,
             )
