@@ -259,3 +259,73 @@ def rejected_reasons(tx: Any, settlement: Any) -> list[int]:
 
 def day_start(ts: int) -> int:
     return ts - ts % DAY
+
+
+@pytest.fixture(scope="module")
+def hostile(project: Any, governor: Any) -> Any:
+    """A USDT-like stablecoin: no bool return, 1% burned on every transfer."""
+    return project.MockHostileToken.deploy(100, sender=governor)
+
+
+@pytest.fixture(scope="module")
+def list_credit(credits: Any, governor: Any) -> Any:
+    def list_(token: Any) -> int:
+        credits.listCredit(token, sender=governor)
+        return int(credits.idOfToken(token))
+
+    return list_
+
+
+@pytest.fixture(scope="module")
+def pay_session(settlement: Any, oracle: Any, sign: Any, make_receipt: Any, chain: Any) -> Any:
+    """Setup only (settlement itself is tested elsewhere): settle one signed session so that
+    the station's operator, the treasury and an optional referrer are owed payouts."""
+
+    def pay(station: Station, driver: Any, **receipt_kw: Any) -> SessionReceipt:
+        # Sessions are priced by the tariff in force at their start: start after registration.
+        chain.pending_timestamp += receipt_kw.get("duration", 3_600) + 120
+        receipt = make_receipt(station, driver, **receipt_kw)
+        tx = settlement.settleBatch([sign(receipt, station.key)], sender=oracle)
+        reasons = [int(log.reason) for log in tx.decode_logs(settlement.ReceiptRejected)]
+        assert not reasons, f"setup session rejected: {reasons}"
+        return receipt
+
+    return pay
+
+
+@pytest.fixture(scope="module")
+def sign_permit(chain: Any) -> Any:
+    """An EIP-2612 permit signed by a test account: returns (v, r, s)."""
+    return lambda token, owner, spender, value, deadline: _permit(token, owner, spender, value,
+                                                                  deadline, chain.chain_id)
+
+
+def _permit(token: Any, owner: Any, spender: str, value: int, deadline: int,
+            chain_id: int) -> tuple[int, bytes, bytes]:
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
+    message = {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "Permit": [
+                {"name": "owner", "type": "address"},
+                {"name": "spender", "type": "address"},
+                {"name": "value", "type": "uint256"},
+                {"name": "nonce", "type": "uint256"},
+                {"name": "deadline", "type": "uint256"},
+            ],
+        },
+        "primaryType": "Permit",
+        "domain": {"name": token.name(), "version": "1", "chainId": chain_id,
+                   "verifyingContract": token.address},
+        "message": {"owner": owner.address, "spender": spender, "value": value,
+                    "nonce": token.nonces(owner), "deadline": deadline},
+    }
+    signed = Account.sign_message(encode_typed_data(full_message=message), owner.private_key)
+    return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
