@@ -130,7 +130,7 @@ def main() -> int:
         chain.pending_timestamp += 8 * 86_400
         tx = p.credits.withdrawPayout(cid, ops[0], sender=ops[0])
         costs["withdraw payout"] = tx.gas_used
-        tx = p.rewards.claim([0], sender=ops[0])
+        tx = p.rewards.claim([0], [stations[0][0]], sender=ops[0])
         costs["claim rewards (1 epoch)"] = tx.gas_used
         tx = p.credits.requestRedemption(cid, 10 * USDC, sender=drivers[0])
         costs["request redemption"] = tx.gas_used

@@ -15,7 +15,9 @@ interface IRewardsEngine {
     }
 
     error RewardsEpochNotClosed(uint256 epoch, uint256 current);
-    error RewardsAlreadyClaimed(address operator, uint256 epoch);
+    error RewardsAlreadyClaimed(bytes32 stationId, uint256 epoch);
+    error RewardsNotOperator(bytes32 stationId, address caller, address operator);
+    error RewardsWeightSourceNotSet();
     error RewardsNothingToClaim(address operator);
     error RewardsBadSchedule(uint256 index);
     error RewardsScheduleExceedsCap(uint256 scheduled, uint256 maxEmission);
@@ -26,13 +28,14 @@ interface IRewardsEngine {
 
     /// @notice The contract whose settled sessions define reward weights was set.
     event WeightSourceSet(address indexed source);
-    /// @notice `operator` claimed `amount` WATT for `epoch`.
-    event RewardsClaimed(uint256 indexed epoch, address indexed operator, uint256 amount);
+    /// @notice `operator` claimed `amount` WATT earned by `stationId` in `epoch`.
+    event RewardsClaimed(uint256 indexed epoch, bytes32 indexed stationId, address indexed operator, uint256 amount);
     /// @notice The schedule from `fromEpoch` on was replaced; `phaseCount` phases now exist.
     event ScheduleChanged(uint256 indexed fromEpoch, uint256 phaseCount, uint256 scheduledTotal);
 
-    /// @notice Claim rewards for closed `epochs`; mints WATT to the caller.
-    function claim(uint256[] calldata epochs) external returns (uint256 amount);
+    /// @notice Claim the rewards each of the caller's `stationIds` earned in each closed epoch of
+    ///         `epochs`; mints WATT to the caller (the stations' operator).
+    function claim(uint256[] calldata epochs, bytes32[] calldata stationIds) external returns (uint256 amount);
 
     /// @notice Replace the schedule from the next epoch on; past and current epochs keep theirs.
     function setSchedule(Phase[] calldata next) external;
@@ -43,8 +46,8 @@ interface IRewardsEngine {
     /// @notice WATT emitted for `epoch` under the schedule.
     function emissionOf(uint256 epoch) external view returns (uint256);
 
-    /// @notice What `operator` can claim for closed `epoch` (0 when claimed or open).
-    function claimable(address operator, uint256 epoch) external view returns (uint256);
+    /// @notice What `stationId` earned in closed `epoch` and is still unclaimed (0 when open).
+    function claimable(bytes32 stationId, uint256 epoch) external view returns (uint256);
 
     /// @notice An upper bound on all WATT the schedule will ever emit.
     function scheduledTotal() external view returns (uint256);

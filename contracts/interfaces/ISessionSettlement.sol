@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ReceiptLib} from "../libraries/ReceiptLib.sol";
+import {IStationRegistry} from "./IStationRegistry.sol";
 
 /// @title ISessionSettlement
 /// @notice Batch settlement of station-signed session receipts: verify, burn the driver's
@@ -42,10 +43,10 @@ interface ISessionSettlement {
     /// @return settled How many receipts were paid.
     function settleBatch(ReceiptLib.SignedReceipt[] calldata batch) external returns (uint256 settled);
 
-    /// @notice Reward weight (Wh x region bps / 10000) `operator` earned in `epoch`.
-    function epochWeight(uint256 epoch, address operator) external view returns (uint256);
+    /// @notice Reward weight (Wh x region bps / 10000) `stationId` earned in `epoch`.
+    function stationWeight(uint256 epoch, bytes32 stationId) external view returns (uint256);
 
-    /// @notice Reward weight all operators earned in `epoch`.
+    /// @notice Reward weight all stations earned in `epoch`.
     function totalEpochWeight(uint256 epoch) external view returns (uint256);
 
     /// @notice Whether session `sessionId` of `stationId` has been settled.
@@ -53,6 +54,9 @@ interface ISessionSettlement {
 
     /// @notice The EIP-712 domain separator receipts are signed under.
     function domainSeparator() external view returns (bytes32);
+
+    /// @notice The station registry settlement reads.
+    function registry() external view returns (IStationRegistry);
 
     /// @notice The EIP-712 digest of a receipt (what the station key signs).
     function receiptDigest(ReceiptLib.SessionReceipt calldata receipt) external view returns (bytes32);

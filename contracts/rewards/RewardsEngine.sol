@@ -2,10 +2,11 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IRewardsEngine} from "../interfaces/IRewardsEngine.sol";
 import {ISessionSettlement} from "../interfaces/ISessionSettlement.sol";
+import {IStationRegistry} from "../interfaces/IStationRegistry.sol";
 import {IWattToken} from "../interfaces/IWattToken.sol";
 
 /// @title RewardsEngine
@@ -15,7 +16,7 @@ import {IWattToken} from "../interfaces/IWattToken.sol";
 ///      minted for an epoch <= its emission (shares round down); total minted <= the sum of
 ///      emissions of closed epochs <= scheduledTotal() <= maxEmission; an epoch's emission never
 ///      changes once the epoch has begun (schedule changes start at the next epoch).
-contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuard {
+contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransient {
     // ---------------------------------------------------------------- constants and roles
     bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
 
@@ -34,7 +35,8 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuard {
     // ---------------------------------------------------------------- storage
     Phase[] internal _phases;
     ISessionSettlement public weightSource;
-    mapping(uint256 epoch => mapping(address operator => bool)) public claimed;
+    IStationRegistry public registry;
+    mapping(uint256 epoch => mapping(bytes32 stationId => bool)) public claimed;
     mapping(uint256 epoch => uint256) public mintedFor;
     uint256 public totalMinted;
 
@@ -50,17 +52,28 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuard {
 
     // ---------------------------------------------------------------- external
     /// @inheritdoc IRewardsEngine
-    function claim(uint256[] calldata epochs) external nonReentrant returns (uint256 amount) {
+    function claim(uint256[] calldata epochs, bytes32[] calldata stationIds)
+        external
+        nonReentrant
+        returns (uint256 amount)
+    {
+        IStationRegistry reg = registry;
+        if (address(reg) == address(0)) revert RewardsWeightSourceNotSet();
         uint256 current = currentEpoch();
-        for (uint256 i = 0; i < epochs.length; ++i) {
-            uint256 epoch = epochs[i];
-            if (epoch >= current) revert RewardsEpochNotClosed(epoch, current);
-            if (claimed[epoch][msg.sender]) revert RewardsAlreadyClaimed(msg.sender, epoch);
-            claimed[epoch][msg.sender] = true;
-            uint256 share = _share(msg.sender, epoch);
-            mintedFor[epoch] += share;
-            amount += share;
-            emit RewardsClaimed(epoch, msg.sender, share);
+        for (uint256 j = 0; j < stationIds.length; ++j) {
+            bytes32 stationId = stationIds[j];
+            address op = reg.getStation(stationId).operator;
+            if (op != msg.sender) revert RewardsNotOperator(stationId, msg.sender, op);
+            for (uint256 i = 0; i < epochs.length; ++i) {
+                uint256 epoch = epochs[i];
+                if (epoch >= current) revert RewardsEpochNotClosed(epoch, current);
+                if (claimed[epoch][stationId]) revert RewardsAlreadyClaimed(stationId, epoch);
+                claimed[epoch][stationId] = true;
+                uint256 share = _share(stationId, epoch);
+                mintedFor[epoch] += share;
+                amount += share;
+                emit RewardsClaimed(epoch, stationId, msg.sender, share);
+            }
         }
         if (amount == 0) revert RewardsNothingToClaim(msg.sender);
         totalMinted += amount;
@@ -72,6 +85,7 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuard {
         if (address(source) == address(0)) revert RewardsZeroAddress();
         if (address(weightSource) != address(0)) revert RewardsWeightSourceAlreadySet(address(weightSource));
         weightSource = source;
+        registry = source.registry();
         emit WeightSourceSet(address(source));
     }
 
@@ -100,9 +114,9 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc IRewardsEngine
-    function claimable(address operator, uint256 epoch) external view returns (uint256) {
-        if (epoch >= currentEpoch() || claimed[epoch][operator]) return 0;
-        return _share(operator, epoch);
+    function claimable(bytes32 stationId, uint256 epoch) external view returns (uint256) {
+        if (epoch >= currentEpoch() || claimed[epoch][stationId]) return 0;
+        return _share(stationId, epoch);
     }
 
     /// @inheritdoc IRewardsEngine
@@ -119,12 +133,12 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuard {
     }
 
     // ---------------------------------------------------------------- internal
-    function _share(address operator, uint256 epoch) internal view returns (uint256) {
+    function _share(bytes32 stationId, uint256 epoch) internal view returns (uint256) {
         ISessionSettlement source = weightSource;
         if (address(source) == address(0)) return 0;
         uint256 total = source.totalEpochWeight(epoch);
         if (total == 0) return 0;
-        return (emissionOf(epoch) * source.epochWeight(epoch, operator)) / total;
+        return (emissionOf(epoch) * source.stationWeight(epoch, stationId)) / total;
     }
 
     /// @dev Keep phases before `fromEpoch` (cutting one that straddles it), append `next`, which

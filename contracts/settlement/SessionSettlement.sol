@@ -41,19 +41,18 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
     bytes32 internal immutable _cachedDomainSeparator;
 
     // ---------------------------------------------------------------- storage
-    /// @dev Rewarded energy of one station in one epoch (one slot).
+    /// @dev One station's reward record in one epoch (one slot): energy counted towards its cap
+    ///      and the weight (Wh x region bps / 10000) it earned for its operator.
     struct StationEpoch {
-        uint32 epoch;
         uint64 rewardedWh;
+        uint192 weight;
     }
 
     uint16 public operatorShareBps;
     uint16 public referrerShareBps;
     uint16 public stationEpochCapBps;
     mapping(bytes32 stationId => mapping(uint256 word => uint256 bits)) internal _settled;
-    mapping(bytes32 stationId => StationEpoch) public stationEpoch;
-    /// @inheritdoc ISessionSettlement
-    mapping(uint256 epoch => mapping(address operator => uint256)) public epochWeight;
+    mapping(uint256 epoch => mapping(bytes32 stationId => StationEpoch)) internal _stationEpochs;
     /// @inheritdoc ISessionSettlement
     mapping(uint256 epoch => uint256) public totalEpochWeight;
 
@@ -65,7 +64,7 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
         uint256 capUnit;
         uint256 capWh;
         StationEpoch stationEpoch;
-        uint256 weight;
+        uint256 weightInRun;
         uint256 operatorOwed;
         uint256 treasuryOwed;
         uint256 costInRun;
@@ -150,6 +149,16 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
     }
 
     // ---------------------------------------------------------------- views
+    /// @inheritdoc ISessionSettlement
+    function stationWeight(uint256 epoch, bytes32 stationId) external view returns (uint256) {
+        return _stationEpochs[epoch][stationId].weight;
+    }
+
+    /// @notice Energy of `stationId` counted towards its reward cap in `epoch` (Wh).
+    function stationRewardedWh(uint256 epoch, bytes32 stationId) external view returns (uint256) {
+        return _stationEpochs[epoch][stationId].rewardedWh;
+    }
+
     /// @inheritdoc ISessionSettlement
     function isSettled(bytes32 stationId, uint64 sessionId) external view returns (bool) {
         return _settled[stationId][sessionId >> 8] & (1 << (sessionId & 0xff)) != 0;
@@ -324,7 +333,9 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
             uint256 energy = energyWh < room ? energyWh : room;
             // used + energy <= capWh <= 2e6 W * 168 h = 3.36e8 Wh, far below 2**64.
             ctx.stationEpoch.rewardedWh = uint64(used + energy);
-            ctx.weight += (energy * ctx.station.multiplierBps) / BPS;
+            uint256 weight = (energy * ctx.station.multiplierBps) / BPS;
+            ctx.stationEpoch.weight += uint192(weight); // <= 3.36e8 Wh x 3 per epoch
+            ctx.weightInRun += weight;
         }
     }
 
@@ -333,9 +344,7 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
         _flushRun(ctx, stationId != ctx.stationId);
         if (stationId != ctx.stationId) {
             ctx.stationId = stationId;
-            StationEpoch memory se = stationEpoch[stationId];
-            if (se.epoch != ctx.epoch) se = StationEpoch({epoch: uint32(ctx.epoch), rewardedWh: 0});
-            ctx.stationEpoch = se;
+            ctx.stationEpoch = _stationEpochs[ctx.epoch][stationId];
         }
         ctx.creditId = creditId;
         ctx.capUnit = _credits[creditId].capUnit;
@@ -359,11 +368,10 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
             ctx.costInRun = 0;
             ctx.burnedInRun = 0;
         }
-        if (stationDone && ctx.weight != 0) {
-            stationEpoch[ctx.stationId] = ctx.stationEpoch;
-            epochWeight[ctx.epoch][ctx.station.operator] += ctx.weight;
-            totalEpochWeight[ctx.epoch] += ctx.weight;
-            ctx.weight = 0;
+        if (stationDone && ctx.weightInRun != 0) {
+            _stationEpochs[ctx.epoch][ctx.stationId] = ctx.stationEpoch;
+            totalEpochWeight[ctx.epoch] += ctx.weightInRun;
+            ctx.weightInRun = 0;
         }
     }
 

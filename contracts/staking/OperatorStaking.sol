@@ -5,7 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IOperatorStaking} from "../interfaces/IOperatorStaking.sol";
 import {IStationRegistry} from "../interfaces/IStationRegistry.sol";
@@ -17,7 +17,7 @@ import {ReceiptLib} from "../libraries/ReceiptLib.sol";
 ///         who proves a station key equivocated).
 /// @dev Invariants: totalStaked == sum(active + unbonding) over operators == WATT held here;
 ///      a slash never exceeds active + unbonding of its operator.
-contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuard {
+contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     // ---------------------------------------------------------------- constants and roles

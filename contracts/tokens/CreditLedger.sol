@@ -7,7 +7,7 @@ import {IERC1155Receiver} from "@openzeppelin/contracts/token/ERC1155/IERC1155Re
 import {IERC1155MetadataURI} from "@openzeppelin/contracts/token/ERC1155/extensions/IERC1155MetadataURI.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IEnergyCredits} from "../interfaces/IEnergyCredits.sol";
 
@@ -18,7 +18,7 @@ import {IEnergyCredits} from "../interfaces/IEnergyCredits.sol";
 ///         SessionSettlement the settlement of signed sessions.
 /// @dev Invariant, per id: stablecoin held >= totalSupply + totalPendingRedemptions + totalOwed,
 ///      with equality unless tokens were sent without buying.
-abstract contract CreditLedger is IEnergyCredits, IERC1155MetadataURI, AccessControl, Pausable, ReentrancyGuard {
+abstract contract CreditLedger is IEnergyCredits, IERC1155MetadataURI, AccessControl, Pausable, ReentrancyGuardTransient {
     // ---------------------------------------------------------------- constants and roles
     bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");

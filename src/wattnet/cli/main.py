@@ -19,9 +19,20 @@ from wattnet.errors import WattNetError
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     # name: (module, attribute, one-line help)
     "demo": ("wattnet.cli.demo", "demo", "Run the main job: a local network end to end."),
+    "gateway": (
+        "wattnet.cli.gateway",
+        "gateway",
+        "Edge gateway: OCPP 1.6/2.0.1 central system for one site.",
+    ),
+    "oracle": ("wattnet.cli.oracle", "oracle", "Settlement oracle: run, status, quarantine."),
+    "sim": (
+        "wattnet.cli.sim",
+        "sim",
+        "Token-economy model (Monte Carlo, scenarios, sweeps) and network simulation.",
+    ),
 }
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 class LazyGroup(click.Group):
