@@ -14,9 +14,9 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
+from wattnet.chain import roles
 from wattnet.chain.deploy import WAD, DeployConfig, deploy_protocol, geohash_bytes8
 from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt, signed_tuple
-from wattnet.chain import roles
 from wattnet.chain.localnode import ensure_foundry_host
 from wattnet.domain import SessionReceipt, station_id_for
 

@@ -1,4 +1,6 @@
-"""Deploy and wire the protocol with Ape (used by tests, the demo, benchmarks and scripts/deploy.py).
+"""Deploy and wire the protocol with Ape.
+
+Used by tests, the demo, benchmarks and scripts/deploy.py.
 
 Order follows the dependencies: WATT -> staking -> rewards -> registry -> credits (the ledger
 with settlement built in), then the one-time links and the roles. Everything here takes integers

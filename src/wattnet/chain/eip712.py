@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from coincurve import PrivateKey, PublicKey
-from eth_utils import keccak, to_checksum_address
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from wattnet.domain import SessionReceipt
 from wattnet.errors import SignatureError

@@ -5,7 +5,7 @@ A contract test asserts each of these equals the contract's own constant.
 
 from __future__ import annotations
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 DEFAULT_ADMIN_ROLE = bytes(32)
 
