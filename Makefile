@@ -61,14 +61,18 @@ test-unit: setup
 test-anvil: setup
 	$(BIN)/ape test tests/contracts/invariants tests/contracts/e2e --network ethereum:local:foundry
 
+# The oracle's storage tests also run against a real PostgreSQL: start one unless the caller
+# gave a DSN (WATTNET_TEST_PG_DSN) or opted out explicitly (WATTNET_TEST_PG=off).
 test-offchain: setup
+	@if [ -z "$${WATTNET_TEST_PG_DSN:-}" ] && [ "$${WATTNET_TEST_PG:-}" != off ]; then \
+		eval "$$(tools/ci_postgres.sh)"; fi; \
 	$(PYTEST_OFFCHAIN)
 
 slither: setup compile
 	$(BIN)/python tools/slither_check.py
 
 lint: setup
-	$(BIN)/ruff check src tests bench scripts tools
+	$(BIN)/ruff check src tests bench tools
 	$(BIN)/mypy
 
 ## ---- main job ----

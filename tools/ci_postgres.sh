@@ -10,7 +10,15 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PGDIR="${WATTNET_PG_DIR:-$ROOT/var/pg}"
-PORT="${WATTNET_PG_PORT:-55432}"
+# A port chosen once per cluster (a free one, unless WATTNET_PG_PORT says) and remembered beside it,
+# so clusters of two checkouts never collide and a rerun finds its own server again.
+if [[ -n "${WATTNET_PG_PORT:-}" ]]; then
+  PORT="$WATTNET_PG_PORT"
+elif [[ -f "$PGDIR/port" ]]; then
+  PORT="$(cat "$PGDIR/port")"
+else
+  PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+fi
 DB="${WATTNET_PG_DB:-wattnet_test}"
 log() { echo "ci_postgres: $*" >&2; }
 
@@ -39,6 +47,7 @@ if [[ "${1:-}" == "stop" ]]; then
 fi
 
 mkdir -p "$PGDIR"
+[[ -f "$PGDIR/port" ]] || echo "$PORT" > "$PGDIR/port"
 [[ "$(id -u)" == 0 ]] && chown postgres:postgres "$PGDIR"
 if [[ ! -f "$PGDIR/data/PG_VERSION" ]]; then
   log "initdb in $PGDIR/data"
