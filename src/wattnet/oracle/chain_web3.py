@@ -1,0 +1,208 @@
+"""The oracle's chain adapters over plain web3: ``SettlementChain`` (EnergyCredits, which has
+settlement built in) and ``StationDirectory`` (StationRegistry).
+
+Config factories (``chain``/``directory`` in oracle.json):
+``wattnet.oracle.chain_web3:oracle_chain`` and ``wattnet.oracle.chain_web3:station_directory``.
+RPC URL from ``$WATTNET_RPC_URL``, deployment from ``$WATTNET_DEPLOYMENT``; the deployment's
+EnergyCredits must be the config's ``settlement_contract``. The transaction key is the encrypted
+keystore ``keystore`` with its passphrase in the environment variable
+``keystore_passphrase_env``; it must be used by this oracle only (nonces are reused on purpose).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3.exceptions import TransactionNotFound
+from web3.logs import DISCARD
+
+from wattnet.chain.eip712 import signed_tuple
+from wattnet.chain.web3_client import ChainClient
+from wattnet.domain import SignedReceipt, StationInfo
+from wattnet.oracle.chain import TxStatus, sort_key
+from wattnet.oracle.config import OracleConfig
+from wattnet.oracle.errors import OracleConfigError, SettlementError
+
+log = logging.getLogger(__name__)
+
+FILL_GAS = 21_000
+GAS_MARGIN_PCT = 25  # on top of the estimate: state may move between estimate and inclusion
+FEE_BUMP_PCT = 25  # a replacement must pay >= 10% more than the tx it replaces (geth, anvil)
+MAX_BUMPS = 6
+
+
+def _message(exc: BaseException) -> str:
+    args = getattr(exc, "args", ())
+    if args and isinstance(args[0], dict):
+        return str(args[0].get("message", args[0]))
+    return str(exc)
+
+
+class Web3SettlementChain:
+    """``SettlementChain`` over web3 with a local key; EIP-1559 fees when the chain has a base
+    fee, legacy gas price otherwise. One oracle process owns the key."""
+
+    def __init__(self, client: ChainClient, account: LocalAccount, *,
+                 priority_fee_wei: int | None = None) -> None:
+        self.client = client
+        self.account = account
+        self.w3 = client.w3
+        self.contract = client.settlement
+        self._priority_fee = priority_fee_wei
+        self._rejected = self.contract.events.ReceiptRejected()
+
+    # ---- fees and sending ----
+    def _fees(self, bump: int) -> dict[str, int]:
+        factor = 100 + FEE_BUMP_PCT * bump
+        base = self.w3.eth.get_block("latest").get("baseFeePerGas")
+        if base is None:
+            return {"gasPrice": self.w3.eth.gas_price * factor // 100}
+        tip = self._priority_fee if self._priority_fee is not None else int(
+            self.w3.eth.max_priority_fee)
+        tip = max(tip, 1) * factor // 100
+        return {"maxPriorityFeePerGas": tip, "maxFeePerGas": 2 * int(base) + tip}
+
+    def _send(self, build: Callable[[dict[str, Any]], dict[str, Any]], nonce: int,
+              what: str) -> bytes:
+        """Sign and send; a replacement that the node finds underpriced is re-sent with higher
+        fees (the tx it replaces may be ours from before a restart, fees unknown)."""
+        last: Exception | None = None
+        for bump in range(MAX_BUMPS):
+            tx = build({"from": self.account.address, "nonce": nonce,
+                        "chainId": self.client.deployment.chain_id, **self._fees(bump)})
+            signed = self.account.sign_transaction(tx)
+            try:
+                return bytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))
+            except Exception as exc:  # the node's JSON-RPC error, as web3 raises it
+                text = _message(exc).lower()
+                if "already known" in text or "already imported" in text:
+                    return bytes(signed.hash)
+                if "underpriced" in text or "fee too low" in text:
+                    last = exc
+                    continue
+                raise SettlementError(f"{what} with nonce {nonce} refused: {_message(exc)}"
+                                      ) from exc
+        raise SettlementError(f"{what} with nonce {nonce} still underpriced after {MAX_BUMPS} "
+                              f"fee bumps: {last}")
+
+    # ---- SettlementChain ----
+    def next_nonce(self) -> int:
+        return int(self.w3.eth.get_transaction_count(self.account.address, "latest"))
+
+    def submit(self, batch: list[SignedReceipt], nonce: int) -> bytes:
+        if sorted(batch, key=sort_key) != batch:
+            raise SettlementError("settleBatch needs receipts sorted by (stationId, sessionId)")
+        args = [signed_tuple(s.receipt, s.signature) for s in batch]
+        call = self.contract.functions.settleBatch(args)
+
+        def build(params: dict[str, Any]) -> dict[str, Any]:
+            try:
+                gas = int(call.estimate_gas({"from": self.account.address}))
+            except Exception as exc:
+                raise SettlementError(f"settleBatch of {len(batch)} would fail: "
+                                      f"{_message(exc)}") from exc
+            params = {**params, "gas": gas * (100 + GAS_MARGIN_PCT) // 100}
+            return dict(call.build_transaction(params))  # type: ignore[arg-type]
+
+        return self._send(build, nonce, f"settleBatch({len(batch)})")
+
+    def fill_nonce(self, nonce: int) -> bytes:
+        def build(params: dict[str, Any]) -> dict[str, Any]:
+            return {**params, "to": self.account.address, "value": 0, "gas": FILL_GAS}
+
+        return self._send(build, nonce, "nonce filler")
+
+    def tx_status(self, tx_hash: bytes) -> TxStatus:
+        try:
+            receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            receipt = None
+        if receipt is not None and receipt.get("blockNumber") is not None:
+            block = int(receipt["blockNumber"])
+            head = int(self.w3.eth.block_number)
+            return TxStatus(True, True, int(receipt["status"]) == 1, block,
+                            max(head - block + 1, 0))
+        try:
+            self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return TxStatus(False, False, False, None, 0)
+        return TxStatus(True, False, False, None, 0)
+
+    def is_settled(self, station_id: bytes, session_id: int) -> bool:
+        return bool(self.contract.functions.isSettled(station_id, session_id).call())
+
+    def rejected_in_tx(self, tx_hash: bytes) -> list[tuple[bytes, int, int]]:
+        receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        out = []
+        for ev in self._rejected.process_receipt(receipt, errors=DISCARD):
+            if ev["address"] != self.contract.address:
+                continue
+            a = ev["args"]
+            out.append((bytes(a["stationId"]), int(a["sessionId"]), int(a["reason"])))
+        return out
+
+    def head_block(self) -> int:
+        return int(self.w3.eth.block_number)
+
+
+class RegistryStationDirectory:
+    """``StationDirectory`` over StationRegistry.getStation and meterPublicKey."""
+
+    def __init__(self, client: ChainClient) -> None:
+        self.registry = client.registry
+
+    def station(self, station_id: bytes) -> StationInfo | None:
+        fn = self.registry.functions
+        s = fn.getStation(station_id).call()
+        operator, rated, connectors, active, _registered, signer, geohash, _mult = s
+        if int(operator, 16) == 0:
+            return None
+        meter = bytes(fn.meterPublicKey(station_id).call())
+        return StationInfo(
+            station_id=station_id, operator=operator, signer=signer, rated_power_w=int(rated),
+            connector_count=int(connectors), active=bool(active),
+            geohash=bytes(geohash).rstrip(b"\x00").decode("ascii", "replace"),
+            meter_public_key=meter or None,
+        )
+
+
+# ---------------------------------------------------------------- config factories
+def load_account(config: OracleConfig) -> LocalAccount:
+    """The oracle's transaction key from its encrypted keystore."""
+    if not config.keystore:
+        raise OracleConfigError("the web3 chain adapter needs `keystore` (the oracle's key)")
+    passphrase = os.environ.get(config.keystore_passphrase_env)
+    if passphrase is None:
+        raise OracleConfigError(
+            f"set the oracle keystore passphrase in ${config.keystore_passphrase_env}")
+    try:
+        key = Account.decrypt(Path(config.keystore).read_text(), passphrase)
+    except OSError as exc:
+        raise OracleConfigError(f"cannot read oracle keystore {config.keystore}: {exc}") from exc
+    except ValueError as exc:
+        raise OracleConfigError(f"cannot decrypt oracle keystore {config.keystore}: {exc} "
+                                f"(check ${config.keystore_passphrase_env})") from exc
+    account: LocalAccount = Account.from_key(key)
+    return account
+
+
+def _client(config: OracleConfig) -> ChainClient:
+    client = ChainClient.from_env()
+    client.check(config.chain_id, config.settlement_contract)
+    return client
+
+
+def oracle_chain(config: OracleConfig) -> Web3SettlementChain:
+    """Factory for ``chain``: the deployment's EnergyCredits, signed with the oracle key."""
+    return Web3SettlementChain(_client(config), load_account(config))
+
+
+def station_directory(config: OracleConfig) -> RegistryStationDirectory:
+    """Factory for ``directory``: the deployment's StationRegistry."""
+    return RegistryStationDirectory(_client(config))
