@@ -14,8 +14,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from wattnet.chain import roles
-from wattnet.chain.deploy import WAD, DeployConfig, deploy_protocol, geohash_bytes8
+from wattnet.chain.deploy import WAD, deploy_local_stack, geohash_bytes8
 from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt, signed_tuple
 from wattnet.chain.localnode import ensure_foundry_host
 from wattnet.domain import SessionReceipt, station_id_for
@@ -43,12 +42,7 @@ def main() -> int:
         drivers = [test.generate_test_account() for _ in range(DRIVERS)]
         for acct in ops + drivers:
             gov.transfer(acct, 10 * WAD)
-        p = deploy_protocol(
-            project, gov, treasury.address, DeployConfig(), genesis=chain.blocks.head.timestamp
-        )
-        p.settlement.grantRole(roles.ORACLE_ROLE, oracle, sender=gov)
-        usdc = project.MockStablecoin.deploy("USD Coin", "USDC", 6, sender=gov)
-        p.credits.listCredit(usdc, sender=gov)
+        p, usdc = deploy_local_stack(project, chain, gov, treasury, oracle)
         cid = 1
         costs: dict[str, int] = {}
 

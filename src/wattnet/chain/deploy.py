@@ -157,3 +157,17 @@ def deploy_protocol(
     for prefix, bps in cfg.region_multipliers:
         registry.setRegionMultiplier(geohash_bytes8(prefix), bps, **tx)
     return Protocol(watt, staking, rewards, registry, credits)
+
+
+def deploy_local_stack(
+    project: Any, chain: Any, deployer: Any, treasury: Any, oracle: Any
+) -> tuple[Protocol, Any]:
+    """A local network ready for sessions: the protocol with default parameters, `oracle` holding
+    ORACLE_ROLE, and a 6-decimal mock USDC listed as credit id 1. Returns (protocol, usdc)."""
+    p = deploy_protocol(
+        project, deployer, treasury.address, DeployConfig(), genesis=chain.blocks.head.timestamp
+    )
+    p.credits.grantRole(roles.ORACLE_ROLE, oracle, sender=deployer)
+    usdc = project.MockStablecoin.deploy("USD Coin", "USDC", 6, sender=deployer)
+    p.credits.listCredit(usdc, sender=deployer)
+    return p, usdc

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,8 +12,8 @@ from ocpp.v16.datatypes import IdTagInfo
 from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus, ResetType
 
 from wattnet.domain import OcppVersion
-from wattnet.gateway.protocol import GatewayChargePoint, after, on
-from wattnet.gateway.sessions import SessionService
+from wattnet.gateway.protocol import after, on
+from wattnet.gateway.site_chargepoint import SiteChargePoint
 from wattnet.gateway.transactions import parse_time, read_register_16
 
 log = logging.getLogger(__name__)
@@ -24,17 +23,10 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class ChargePoint16(GatewayChargePoint):
+class ChargePoint16(SiteChargePoint):
     version = OcppVersion.V16
     _call_result = call_result
 
-    def __init__(self, cp_id: str, connection: Any, service: SessionService,
-                 clock: Callable[[], float], heartbeat_interval: int,
-                 response_timeout: float = 30) -> None:
-        super().__init__(cp_id, connection, response_timeout)
-        self._service = service
-        self._clock = clock
-        self._heartbeat = heartbeat_interval
 
     @on(Action.boot_notification)
     def on_boot_notification(self, charge_point_vendor: str, charge_point_model: str,

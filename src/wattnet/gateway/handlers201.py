@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from ocpp.v201 import call, call_result
@@ -18,8 +17,8 @@ from ocpp.v201.enums import (
 
 from wattnet.domain import OcppVersion
 from wattnet.gateway.handlers16 import iso
-from wattnet.gateway.protocol import GatewayChargePoint, after, on
-from wattnet.gateway.sessions import SessionService
+from wattnet.gateway.protocol import after, on
+from wattnet.gateway.site_chargepoint import SiteChargePoint
 from wattnet.gateway.transactions import parse_time, read_register_201
 
 log = logging.getLogger(__name__)
@@ -27,18 +26,11 @@ _ACCEPTED = AuthorizationStatusEnumType.accepted
 _INVALID = AuthorizationStatusEnumType.invalid
 
 
-class ChargePoint201(GatewayChargePoint):
+class ChargePoint201(SiteChargePoint):
     version = OcppVersion.V201
     _call_result = call_result
 
-    def __init__(self, cp_id: str, connection: Any, service: SessionService,
-                 clock: Callable[[], float], heartbeat_interval: int,
-                 response_timeout: float = 30) -> None:
-        super().__init__(cp_id, connection, response_timeout)
-        self._service = service
-        self._clock = clock
-        self._heartbeat = heartbeat_interval
-        self._remote_start_id = 0
+    _remote_start_id = 0  # RequestStartTransaction ids, counted per connection
 
     @on(Action.boot_notification)
     def on_boot_notification(self, charging_station: dict[str, Any], reason: str,

@@ -13,8 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wattnet.chain import roles
-from wattnet.chain.deploy import DAY, WAD, WEEK, DeployConfig, deploy_protocol, geohash_bytes8
+from wattnet.chain.deploy import DAY, WAD, WEEK, deploy_local_stack, geohash_bytes8
 from wattnet.chain.eip712 import (
     Domain,
     address_of_private_key,
@@ -64,12 +63,7 @@ def run_demo(progress: Callable[[str], None] | None = None) -> DemoSummary:
         operators = [test[4], test[5]]
         drivers = [test[6], test[7], test[8]]
         step("deploying the protocol")
-        p = deploy_protocol(
-            project, gov, treasury.address, DeployConfig(), genesis=chain.blocks.head.timestamp
-        )
-        p.credits.grantRole(roles.ORACLE_ROLE, oracle, sender=gov)
-        usdc = project.MockStablecoin.deploy("USD Coin", "USDC", 6, sender=gov)
-        p.credits.listCredit(usdc, sender=gov)
+        p, usdc = deploy_local_stack(project, chain, gov, treasury, oracle)
         cid = 1
         out.chain_id = chain.chain_id
         out.contracts = {name: c.address for name, c in p.as_dict().items()} | {

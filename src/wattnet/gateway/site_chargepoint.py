@@ -1,0 +1,27 @@
+"""The charge point base both OCPP versions' handlers share: the site services it talks to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from wattnet.gateway.protocol import GatewayChargePoint
+from wattnet.gateway.sessions import SessionService
+
+
+class SiteChargePoint(GatewayChargePoint):
+    """A connected charger of this site: OCPP framing plus the session service and clock."""
+
+    def __init__(
+        self,
+        cp_id: str,
+        connection: Any,
+        service: SessionService,
+        clock: Callable[[], float],
+        heartbeat_interval: int,
+        response_timeout: float = 30,
+    ) -> None:
+        super().__init__(cp_id, connection, response_timeout)
+        self._service = service
+        self._clock = clock
+        self._heartbeat = heartbeat_interval
