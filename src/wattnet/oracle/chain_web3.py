@@ -32,6 +32,8 @@ from wattnet.oracle.errors import OracleConfigError, SettlementError
 log = logging.getLogger(__name__)
 
 FILL_GAS = 21_000
+BASE_GAS = 120_000  # settleBatch's fixed cost, generously (bench/gas.py measures it)
+GAS_PER_RECEIPT = 90_000  # worst case per receipt: cold station, driver, bitmap and payee slots
 GAS_MARGIN_PCT = 25  # on top of the estimate: state may move between estimate and inclusion
 FEE_BUMP_PCT = 25  # a replacement must pay >= 10% more than the tx it replaces (geth, anvil)
 MAX_BUMPS = 6
@@ -102,12 +104,15 @@ class Web3SettlementChain:
         call = self.contract.functions.settleBatch(args)
 
         def build(params: dict[str, Any]) -> dict[str, Any]:
-            try:
-                gas = int(call.estimate_gas({"from": self.account.address}))
+            try:  # against the pending block: receipts ending now are judged as when mined
+                gas = int(call.estimate_gas({"from": self.account.address}, "pending"))
             except Exception as exc:
                 raise SettlementError(f"settleBatch of {len(batch)} would fail: "
                                       f"{_message(exc)}") from exc
-            params = {**params, "gas": gas * (100 + GAS_MARGIN_PCT) // 100}
+            # The estimate follows the path the state takes now; a receipt judged cheaply (say,
+            # rejected) at estimate time may take the full path when mined.
+            gas = max(gas * (100 + GAS_MARGIN_PCT) // 100, BASE_GAS + GAS_PER_RECEIPT * len(args))
+            params = {**params, "gas": gas}
             return dict(call.build_transaction(params))  # type: ignore[arg-type]
 
         return self._send(build, nonce, f"settleBatch({len(batch)})")
