@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -72,7 +72,7 @@ class Entry:
         return (self.detector, self.contract, self.function)
 
 
-def die(message: str) -> None:
+def die(message: str) -> NoReturn:
     """Slither or the triage file could not be used at all: exit 2 with one clear message."""
     print(f"slither check ERROR: {message}", file=sys.stderr)
     sys.exit(2)
@@ -131,7 +131,7 @@ def run_slither(workdir: Path) -> dict[str, Any]:
     env = dict(os.environ, SOLCX_BINARY_PATH=str(SOLC.parent))
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     try:
-        doc = json.loads(proc.stdout)
+        doc: dict[str, Any] = json.loads(proc.stdout)
     except json.JSONDecodeError:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
         die(f"slither produced no JSON (exit {proc.returncode}):\n{tail}")
@@ -141,11 +141,12 @@ def run_slither(workdir: Path) -> dict[str, Any]:
 
 
 def _file(element: dict[str, Any]) -> str:
-    return element.get("source_mapping", {}).get("filename_relative", "")
+    return str(element.get("source_mapping", {}).get("filename_relative", ""))
 
 
 def _parent(element: dict[str, Any]) -> dict[str, Any]:
-    return element.get("type_specific_fields", {}).get("parent", {})
+    parent: dict[str, Any] = element.get("type_specific_fields", {}).get("parent", {})
+    return parent
 
 
 def _name_pair(element: dict[str, Any]) -> tuple[str, str]:
@@ -156,8 +157,8 @@ def _name_pair(element: dict[str, Any]) -> tuple[str, str]:
     if kind == "function":
         return _parent(element).get("name", "-"), element["name"]
     if kind == "pragma":
-        # No contract: key by the version constraint (e.g. "^0.8.24").
-        return "(pragma)", element["name"]
+        # No contract or function: one key for the whole project's pragma directives.
+        return "(pragma)", "-"
     parent = _parent(element)
     if parent.get("type") == "function":
         return _parent(parent).get("name", "-"), parent["name"]
@@ -235,20 +236,22 @@ def main() -> int:
         if entry.reason not in security_md:
             problems.append(
                 f"triage reason missing from docs/security.md: {entry.detector} "
-                f"{entry.contract}.{entry.function}: \"{entry.reason}\""
+                f'{entry.contract}.{entry.function}: "{entry.reason}"'
             )
 
     unexplained = [f for f in found if f.key not in accepted]
     for f in unexplained:
         problems.append(
-            f"UNEXPLAINED {f.detector} ({f.impact}) {f.contract}.{f.function}: {f.description} -- {HINT}"
+            f"UNEXPLAINED {f.detector} ({f.impact}) {f.contract}.{f.function}: "
+            f"{f.description} -- {HINT}"
         )
     matched = {f.key for f in found}
     for entry in entries:
         if entry.key not in matched:
             problems.append(
-                f"STALE triage entry {entry.detector} {entry.contract}.{entry.function}: matches no "
-                "finding any more -- remove it from docs/slither-triage.yaml and docs/security.md"
+                f"STALE triage entry {entry.detector} {entry.contract}.{entry.function}: "
+                "matches no finding any more -- remove it from docs/slither-triage.yaml "
+                "and docs/security.md"
             )
 
     # Summary table: per detector, findings in our code, accepted, unexplained.

@@ -292,7 +292,7 @@ contract StationRegistry is IStationRegistry, AccessControl {
     /// @dev Length of a geohash: 1..8 base32 characters (0-9, b-z without i, l, o), left
     ///      aligned and zero padded; 0 when malformed.
     function _geohashLength(bytes8 g) internal pure returns (uint256 length) {
-        bool ended;
+        bool ended = false;
         for (uint256 i = 0; i < MAX_GEOHASH_LENGTH; ++i) {
             bytes1 c = g[i];
             if (c == 0) {

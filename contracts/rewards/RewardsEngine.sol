@@ -106,7 +106,7 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransien
         for (uint256 i = 0; i < n; ++i) {
             Phase memory p = _phases[i];
             if (epoch >= p.startEpoch && epoch < p.endEpoch) {
-                uint256 factor = _rpow((BPS - p.decayBps) * (WAD / BPS), epoch - p.startEpoch);
+                uint256 factor = _rpow(((BPS - p.decayBps) * WAD) / BPS, epoch - p.startEpoch);
                 return (uint256(p.emissionPerEpoch) * factor) / WAD;
             }
         }
@@ -168,7 +168,7 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransien
     function _phaseBound(Phase memory p) internal pure returns (uint256) {
         uint256 n = uint256(p.endEpoch) - p.startEpoch;
         if (p.decayBps == 0) return uint256(p.emissionPerEpoch) * n;
-        uint256 qn = _rpow((BPS - p.decayBps) * (WAD / BPS), n);
+        uint256 qn = _rpow(((BPS - p.decayBps) * WAD) / BPS, n); // exact: BPS divides WAD
         uint256 numerator = uint256(p.emissionPerEpoch) * (WAD - qn) * BPS;
         uint256 denominator = uint256(p.decayBps) * WAD;
         return (numerator + denominator - 1) / denominator;

@@ -241,7 +241,7 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
                 return RejectReason.EnergyImplausible;
             }
             IStationRegistry.Tariff memory t = ctx.station.tariff;
-            uint256 tariff;
+            uint256 tariff = 0; // 0: no tariff covers `start`
             if (t.changedAt != 0) {
                 if (start >= t.changedAt) tariff = t.current;
                 else if (t.previousChangedAt != 0 && start >= t.previousChangedAt) tariff = t.previous;
@@ -312,7 +312,7 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
             // products fit and the treasury's remainder is never negative. The run's sums stay
             // below the total credits ever bought (< 2**96 per driver, times drivers).
             uint256 toOperator = (cost * ctx.operatorBps) / BPS;
-            uint256 toReferrer;
+            uint256 toReferrer = 0;
             if (referrer != address(0)) {
                 toReferrer = (cost * ctx.referrerBps) / BPS;
                 if (toReferrer != 0) owed[referrer][ctx.creditId] += toReferrer;
