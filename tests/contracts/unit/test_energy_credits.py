@@ -768,3 +768,14 @@ def test_cancel_redemption__reentry_from_receiver_hook_fails_and_returns_once(
     assert credits.totalPendingRedemptions(credit_id) == 0
     assert credits.totalSupply(credit_id) == 4 * USDC
     assert escrow_ok(credits, usdc, credit_id)
+
+
+# ---------------------------------------------------------------- found defects (see report)
+def test_list_credit__token_whose_cap_unit_overflows_uint64_is_refused(
+        credits: Any, project: Any, governor: Any) -> None:
+    """capUnit = 10**(decimals - 2) is cast to uint64 unchecked: 22 decimals store a wrong unit
+    and 66 or more store 0. Such a token must be refused, not listed with a truncated unit."""
+    coin = project.MockStablecoin.deploy("Wide", "WIDE", 24, sender=governor)
+    with ape.reverts():
+        credits.listCredit(coin, sender=governor)
+    assert credits.idOfToken(coin) == 0
