@@ -48,17 +48,21 @@ $(SOLC): tools/solc.js $(STAMPS)/npm
 	ln -sf ../tools/solc.js $@
 	@$@ --version | grep -q 0.8.30
 
+# --force: Ape's incremental compile misses changes to inherited contracts. Then remove the copy
+# of OpenZeppelin that installing the dependency leaves in contracts/.cache: Ape finds sources by
+# scanning at most 500 files under contracts/, and those 500+ files can hide ours.
 compile: setup
 	$(BIN)/ape compile --force
+	rm -rf contracts/.cache
 
 ## ---- tests ----
 test: setup compile lint test-unit test-anvil test-offchain slither
 	@echo "make test: all green"
 
-test-unit: setup
+test-unit: compile
 	$(BIN)/ape test tests/contracts/unit
 
-test-anvil: setup
+test-anvil: compile
 	$(BIN)/ape test tests/contracts/invariants tests/contracts/e2e --network ethereum:local:foundry
 
 # The oracle's storage tests also run against a real PostgreSQL: start one unless the caller
