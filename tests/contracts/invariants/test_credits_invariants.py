@@ -69,7 +69,7 @@ def test_credit_escrow_balances(chain: Any, credits: Any, usdc: Any, hostile: An
         @rule(i=st.integers(0, 2), t=st.integers(0, 1), amount=amounts,
               to=st.integers(0, 2))
         def buy(self, i: int, t: int, amount: int, to: int) -> None:
-            cid, _token, fee = tokens[t]
+            cid, token, fee = tokens[t]
             buyer, target = self.ledger[(drivers[i].address, cid)], drivers[to]
             arrived = amount - amount * fee // 10_000
             if self.paused:
@@ -84,6 +84,7 @@ def test_credit_escrow_balances(chain: Any, credits: Any, usdc: Any, hostile: An
             assert tx.decode_logs(credits.CreditsPurchased)[0].credits == arrived
             buyer.wallet -= amount
             self.ledger[(target.address, cid)].balance += arrived
+            self._check_driver(drivers[i], cid, token)
 
         @rule(i=st.integers(0, 2), t=st.integers(0, 1), amount=amounts,
               everything=st.booleans())
@@ -103,6 +104,9 @@ def test_credit_escrow_balances(chain: Any, credits: Any, usdc: Any, hostile: An
             g.pending += amount
             g.unlock_at = now + delay
             g.paused_mark = self._paused_so_far(now)
+            red = credits.redemptionOf(d, cid)
+            assert (red.amount, red.unlockAt, red.pausedMark) == (g.pending, g.unlock_at,
+                                                                  g.paused_mark)
 
         @rule(i=st.integers(0, 2), t=st.integers(0, 1))
         def cancel_redemption(self, i: int, t: int) -> None:
@@ -115,6 +119,7 @@ def test_credit_escrow_balances(chain: Any, credits: Any, usdc: Any, hostile: An
             credits.cancelRedemption(cid, sender=d)
             g.balance += g.pending
             g.pending = 0
+            self._check_driver(d, cid, tokens[t][1])
 
         @rule(i=st.integers(0, 2), t=st.integers(0, 1))
         def complete_redemption(self, i: int, t: int) -> None:
@@ -142,6 +147,7 @@ def test_credit_escrow_balances(chain: Any, credits: Any, usdc: Any, hostile: An
             assert tx.decode_logs(credits.RedemptionCompleted)[0].amount == g.pending
             g.wallet += g.pending - g.pending * fee // 10_000
             g.pending = 0
+            self._check_driver(d, cid, tokens[t][1])
 
         @rule()
         def toggle_pause(self) -> None:
@@ -153,33 +159,30 @@ def test_credit_escrow_balances(chain: Any, credits: Any, usdc: Any, hostile: An
                 tx = credits.pause(sender=guardian)
                 self.paused_at = block_time(tx)
                 self.paused = True
+            assert credits.paused() == self.paused
 
         @rule(seconds=jumps)
         def advance_time(self, seconds: int) -> None:
             chain.pending_timestamp += seconds
 
         @invariant()
-        def escrow_equals_liabilities(self) -> None:
+        def escrow_equals_liabilities_and_drivers_match_ghost(self) -> None:
             for cid, token, _ in tokens:
                 supply = sum(self.ledger[(d.address, cid)].balance for d in drivers)
                 pending = sum(self.ledger[(d.address, cid)].pending for d in drivers)
+                owed = credits.totalOwed(cid)
+                assert owed == 0  # no settlement in this machine
                 assert credits.totalSupply(cid) == supply
                 assert credits.totalPendingRedemptions(cid) == pending
-                assert credits.totalOwed(cid) == 0  # no settlement in this machine
-                assert token.balanceOf(credits) == supply + pending + credits.totalOwed(cid)
-
-        @invariant()
-        def drivers_match_ghost(self) -> None:
-            for d in drivers:
-                for cid, token, _ in tokens:
-                    g = self.ledger[(d.address, cid)]
-                    assert credits.balanceOf(d, cid) == g.balance
-                    assert credits.redemptionOf(d, cid).amount == g.pending
-                    assert token.balanceOf(d) == g.wallet
-
-        @invariant()
-        def pause_clock_matches_ghost(self) -> None:
-            assert credits.paused() == self.paused
+                assert token.balanceOf(credits) == supply + pending + owed
+            pairs = [(d, cid) for d in drivers for cid, _, _ in tokens]
+            got = credits.balanceOfBatch([d for d, _ in pairs], [cid for _, cid in pairs])
+            assert list(got) == [self.ledger[(d.address, cid)].balance for d, cid in pairs]
             assert credits.pausedTotal() == self.paused_total
 
-    run_state_machine_as_test(CreditsMachine, settings=settings(stateful_step_count=20))
+        def _check_driver(self, d: Any, cid: int, token: Any) -> None:
+            g = self.ledger[(d.address, cid)]
+            assert credits.redemptionOf(d, cid).amount == g.pending
+            assert token.balanceOf(d) == g.wallet
+
+    run_state_machine_as_test(CreditsMachine, settings=settings(stateful_step_count=15))

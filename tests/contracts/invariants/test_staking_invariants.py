@@ -142,4 +142,4 @@ def test_staking_books_balance(chain: Any, watt: Any, staking: Any, governor: An
                 assert p.slashed + p.withdrawn + p.active + p.unbonding == p.staked_in
                 assert p.slashed <= p.staked_in
 
-    run_state_machine_as_test(StakingMachine, settings=settings(stateful_step_count=20))
+    run_state_machine_as_test(StakingMachine, settings=settings(stateful_step_count=15))
