@@ -184,8 +184,10 @@ async def _drive(site: Site, plan: dict[str, list[Session]], oracle: OracleProce
             if chargers.done():
                 chargers.result()
                 counts = await asyncio.to_thread(oracle.counts)
-                if counts["settled"] + counts["quarantined"] + counts["rejected_onchain"] \
-                        >= total:
+                outbox = await asyncio.to_thread(gateway.store.outbox_rows)
+                final = counts["settled"] + counts["quarantined"] + counts["rejected_onchain"]
+                # The gateway records the oracle's 200 after the oracle may have settled.
+                if final >= total and [r[3] for r in outbox] == [ACKED] * total:
                     return
             assert time.monotonic() < deadline, f"not settled in time:\n{oracle.log()}"
             await asyncio.sleep(0.2)
