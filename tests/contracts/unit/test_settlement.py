@@ -370,6 +370,20 @@ def test_settle_batch__rejects_sessions_starting_after_revoked_mandate_ends(
                                 (sign(at, world.key), at.session_id, R.NOT_AUTHORIZED)])
 
 
+def test_settle_batch__pays_session_begun_before_revocation_after_mandate_is_lowered(
+        world: Any, make_receipt: Any, run: Any, driver: Any, credits: Any, credit_id: int,
+        chain: Any) -> None:
+    # Sessions that began before a revoked mandate's validUntil "still settle" (MandateRevoked);
+    # lowering the mandate right after validUntil must not let the driver dodge paying them.
+    credits.revokeMandate(credit_id, sender=driver)
+    valid_until = int(credits.mandateOf(driver, credit_id).validUntil)
+    chain.pending_timestamp = valid_until + HOUR
+    begun_before = make_receipt(world, driver, end=valid_until + 30 * 60, duration=HOUR)
+    assert begun_before.start_time < valid_until
+    credits.setMandate(credit_id, 10_000, 10_000, sender=driver)  # 1 cent per session and day
+    run([(begun_before, world.key)], [])
+
+
 def test_settle_batch__charges_pending_redemption_when_driver_redeemed_first(
         world: Any, make_receipt: Any, run: Any, driver: Any, credits: Any, credit_id: int,
         usdc: Any, chain: Any) -> None:
@@ -510,6 +524,8 @@ def _raw_batch(credits: Any, items: list[tuple[object, ...]]) -> bytes:
     (0x20, 1 << 64),                   # sessionId above uint64
     (0x60, 1 << 160),                  # driver above 160 bits
     (0xa0, 1 << 32),                   # energyWh above uint32
+    (0xc0, 1 << 40),                   # startTime above uint40
+    (0xe0, 1 << 255),                  # endTime above uint40
     (0x100, 1 << 128),                 # cost above uint128
     (0x120, 1 << 200),                 # referrer above 160 bits
 ])
