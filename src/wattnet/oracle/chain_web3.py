@@ -67,8 +67,10 @@ class Web3SettlementChain:
             return {"gasPrice": self.w3.eth.gas_price * factor // 100}
         tip = self._priority_fee if self._priority_fee is not None else int(
             self.w3.eth.max_priority_fee)
-        tip = max(tip, 1) * factor // 100
-        return {"maxPriorityFeePerGas": tip, "maxFeePerGas": 2 * int(base) + tip}
+        tip = max(tip, 1)
+        # Both the cap and the tip rise with each bump: a replacement must raise both by 10%.
+        return {"maxPriorityFeePerGas": tip * factor // 100,
+                "maxFeePerGas": (2 * int(base) + tip) * factor // 100}
 
     def _send(self, build: Callable[[dict[str, Any]], dict[str, Any]], nonce: int,
               what: str) -> bytes:

@@ -194,6 +194,7 @@ def test_settlement_chain__fill_nonce_replaces_the_pending_tx(
         st = settlement_chain.tx_status(pending)
         assert (st.known, st.mined) == (True, False)
         assert settlement_chain.next_nonce() == nonce  # mined count: pending excluded
+        replaced = settlement_chain.w3.eth.get_transaction(pending)  # type: ignore[arg-type]
         filler = settlement_chain.fill_nonce(nonce)  # replaces: needs (and pays) a fee bump
         chain.mine()
     finally:
@@ -203,4 +204,6 @@ def test_settlement_chain__fill_nonce_replaces_the_pending_tx(
     assert settlement_chain.next_nonce() == nonce + 1
     assert not settlement_chain.is_settled(station.station_id, receipt.receipt.session_id)
     tx = settlement_chain.w3.eth.get_transaction(filler)  # type: ignore[arg-type]
-    assert (tx["to"], tx["value"]) == (oracle.address, 0)
+    assert (tx["to"], tx["value"], tx["nonce"]) == (oracle.address, 0, nonce)
+    for fee in ("maxFeePerGas", "maxPriorityFeePerGas"):  # what geth demands of a replacement
+        assert tx[fee] * 10 >= replaced[fee] * 11, fee
