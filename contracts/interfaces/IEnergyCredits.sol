@@ -63,6 +63,11 @@ interface IEnergyCredits {
     error CreditsTimingOutOfBounds(uint256 redemptionDelay, uint256 maxSettlementDelay, uint256 maxSessionDuration);
     error CreditsReceiverRejected(address to);
     error CreditsCapTooLarge(uint256 cap, uint256 max);
+    /// @notice Tokens with more than 20 decimals are not supported (the cap unit would not fit).
+    error CreditsUnsupportedDecimals(uint8 decimals);
+    /// @notice A new mandate after a revocation waits until every session begun under the old
+    ///         one is past settlement.
+    error CreditsMandateSettling(address driver, uint256 id, uint256 readyAt);
 
     /// @notice Governance accepted `token` as credit id `id`.
     event CreditListed(uint256 indexed id, address indexed token, uint8 decimals);

@@ -74,6 +74,10 @@ interface IStationRegistry {
     error RegistryParameterOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
     error RegistryAlreadyInState(bytes32 stationId, bool active);
     error RegistryCreditsAlreadySet(address credits);
+    /// @notice Station id 0 is reserved: it means "no station" (e.g. an unbound signer).
+    error RegistryZeroStationId();
+    /// @notice Governance deactivated the station; only governance can reactivate it.
+    error RegistryStationLocked(bytes32 stationId);
 
     /// @notice A station was registered by `operator`.
     event StationRegistered(

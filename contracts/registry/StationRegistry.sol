@@ -41,6 +41,8 @@ contract StationRegistry is IStationRegistry, AccessControl {
     /// @notice Operators whose active stake no longer covers their stations (kept in sync by
     ///         OperatorStaking, so settlement reads one slot instead of calling staking).
     mapping(address operator => bool) public suspended;
+    /// @notice Stations governance deactivated: their operator cannot reactivate them.
+    mapping(bytes32 stationId => bool) public lockedByGovernance;
     mapping(uint256 length => uint256 count) internal _prefixCount;
     uint256 internal _prefixLengths;
     uint256 public minTariffPerKwh;
@@ -63,6 +65,7 @@ contract StationRegistry is IStationRegistry, AccessControl {
     // ---------------------------------------------------------------- external: operators
     /// @inheritdoc IStationRegistry
     function registerStation(StationParams calldata p) external {
+        if (p.stationId == bytes32(0)) revert RegistryZeroStationId();
         if (_stations[p.stationId].operator != address(0)) revert RegistryStationExists(p.stationId);
         _checkNewSigner(p.signer);
         if (p.ratedPowerW == 0 || p.ratedPowerW > MAX_RATED_POWER_W) {
@@ -135,7 +138,10 @@ contract StationRegistry is IStationRegistry, AccessControl {
     /// @dev The operator, or REGISTRY_ADMIN_ROLE (governance) for a misbehaving station.
     function deactivateStation(bytes32 stationId) external {
         Station storage s = _existing(stationId);
-        if (msg.sender != s.operator) _checkRole(REGISTRY_ADMIN_ROLE);
+        if (msg.sender != s.operator) {
+            _checkRole(REGISTRY_ADMIN_ROLE);
+            lockedByGovernance[stationId] = true;
+        }
         if (!s.active) revert RegistryAlreadyInState(stationId, false);
         s.active = false;
         emit StationStatusChanged(stationId, false, msg.sender);
@@ -143,8 +149,16 @@ contract StationRegistry is IStationRegistry, AccessControl {
     }
 
     /// @inheritdoc IStationRegistry
+    /// @dev The operator, unless governance deactivated the station: then REGISTRY_ADMIN_ROLE
+    ///      only (which also lifts the lock).
     function activateStation(bytes32 stationId) external {
-        Station storage s = _operatorStation(stationId);
+        Station storage s = _existing(stationId);
+        if (lockedByGovernance[stationId]) {
+            if (!hasRole(REGISTRY_ADMIN_ROLE, msg.sender)) revert RegistryStationLocked(stationId);
+            lockedByGovernance[stationId] = false;
+        } else if (s.operator != msg.sender) {
+            revert RegistryNotOperator(stationId, msg.sender, s.operator);
+        }
         if (s.active) revert RegistryAlreadyInState(stationId, true);
         s.active = true;
         emit StationStatusChanged(stationId, true, msg.sender);

@@ -266,9 +266,11 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         return a.connectorId == b.connectorId && a.startTime < b.endTime && b.startTime < a.endTime;
     }
 
+    /// @dev Station id 0 never matches: stationOfSigner returns 0 for keys never bound.
     function _checkEvidenceSigner(bytes32 stationId, bytes32 digest, bytes calldata sig) internal view {
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, sig);
-        if (err != ECDSA.RecoverError.NoError || recovered == address(0) || registry.stationOfSigner(recovered) != stationId)
+        if (err != ECDSA.RecoverError.NoError || recovered == address(0) || stationId == bytes32(0)
+            || registry.stationOfSigner(recovered) != stationId)
         {
             revert StakingBadEvidenceSignature(stationId, recovered);
         }

@@ -141,6 +141,10 @@ contract EnergyCredits is SessionSettlement {
         if (a.revokedFromDay != 0) {
             uint256 until = uint256(a.revokedFromDay) * 1 days;
             if (block.timestamp < until) revert CreditsMandateRevoking(msg.sender, id, until);
+            // Sessions begun before `until` may still be settling under the old caps; a new
+            // (possibly lower) mandate must not let the driver dodge them.
+            uint256 readyAt = until + uint256(_timing.maxSessionDuration) + _timing.maxSettlementDelay;
+            if (block.timestamp < readyAt) revert CreditsMandateSettling(msg.sender, id, readyAt);
             a.revokedFromDay = 0;
         } else if (perSession < a.perSessionCapUnits || daily < a.dailyCapUnits) {
             // Lowering an open mandate at once could dodge payment for a session in progress.
@@ -196,6 +200,7 @@ contract EnergyCredits is SessionSettlement {
         if (token == address(0)) revert CreditsZeroAddress();
         if (idOfToken[token] != 0) revert CreditsTokenAlreadyListed(token, idOfToken[token]);
         uint8 decimals = IERC20Metadata(token).decimals();
+        if (decimals > 20) revert CreditsUnsupportedDecimals(decimals); // 10**18 < 2**64
         id = ++creditCount;
         uint64 capUnit = decimals > 2 ? uint64(10 ** (decimals - 2)) : 1;
         _credits[id] = Credit({token: token, decimals: decimals, salesOpen: true, capUnit: capUnit});
