@@ -156,7 +156,7 @@ def test_credit_source__node_down_is_unavailable(deployment: Deployment) -> None
 # ---------------------------------------------------------------- settlement chain
 def test_settlement_chain__settles_and_reports_rejections(
         settlement_chain: Web3SettlementChain, create_station: Any, create_driver: Any,
-        operator: Any, driver: Any, signed: Any, chain: Any, oracle: Any) -> None:
+        operator: Any, driver: Any, signed: Any, chain: Any, oracle: Any, credits: Any) -> None:
     station = create_station(operator)
     create_driver(driver)
     chain.pending_timestamp += 3_600 + 120
@@ -174,6 +174,13 @@ def test_settlement_chain__settles_and_reports_rejections(
     assert not settlement_chain.is_settled(station.station_id, bad.receipt.session_id)
     assert settlement_chain.rejected_in_tx(tx_hash) == [
         (station.station_id, bad.receipt.session_id, RejectReason.COST_MISMATCH)]
+    # What the gateway then sees: the day's spending in smallest units, whole cap units.
+    account = _run(ChainCreditSource(settlement_chain.client).account(driver.address,
+                                                                      good.receipt.credit_id))
+    unit = int(credits.capUnitOf(good.receipt.credit_id))
+    block_day = int(chain.blocks[status.block].timestamp) // 86_400
+    assert (account.day, account.spent_today) == (block_day, -(-good.receipt.cost // unit) * unit)
+    assert account.balance == 100 * USDC - good.receipt.cost
     again = settlement_chain.submit([good], settlement_chain.next_nonce())
     assert _mined(settlement_chain, again).success
     assert settlement_chain.rejected_in_tx(again) == [
