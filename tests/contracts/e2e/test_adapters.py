@@ -214,3 +214,14 @@ def test_settlement_chain__fill_nonce_replaces_the_pending_tx(
     assert (tx["to"], tx["value"], tx["nonce"]) == (oracle.address, 0, nonce)
     for fee in ("maxFeePerGas", "maxPriorityFeePerGas"):  # what geth demands of a replacement
         assert tx[fee] * 10 >= replaced[fee] * 11, fee
+
+
+def test_settlement_chain__legacy_gas_price_without_base_fee(
+        settlement_chain: Web3SettlementChain, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settlement_chain.w3.eth, "get_block", lambda *a, **k: {})  # pre-London
+    nonce, price = settlement_chain.next_nonce(), settlement_chain.w3.eth.gas_price
+    filler = settlement_chain.fill_nonce(nonce)
+    assert _mined(settlement_chain, filler).success
+    tx = settlement_chain.w3.eth.get_transaction(filler)  # type: ignore[arg-type]
+    assert (tx["type"], tx["nonce"]) == (0, nonce)
+    assert tx["gasPrice"] == price
