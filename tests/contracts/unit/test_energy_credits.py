@@ -505,7 +505,7 @@ def test_revoke_mandate__twice_reverts(credits: Any, driver: Any, credit_id: int
         credits.revokeMandate(credit_id, sender=driver)
 
 
-def test_set_mandate__while_revoking_reverts_until_revocation_is_effective(
+def test_set_mandate__after_revocation_waits_until_old_sessions_are_past_settlement(
         credits: Any, driver: Any, credit_id: int, chain: Any) -> None:
     credits.setMandate(credit_id, 5 * USDC, 10 * USDC, sender=driver)
     credits.revokeMandate(credit_id, sender=driver)
@@ -514,7 +514,13 @@ def test_set_mandate__while_revoking_reverts_until_revocation_is_effective(
     with ape.reverts(credits.CreditsMandateRevoking, driver=driver.address, id=credit_id,
                      validUntil=until):
         credits.setMandate(credit_id, 6 * USDC, 10 * USDC, sender=driver)
-    chain.pending_timestamp = until
+    t = credits.timing()
+    ready = until + t.maxSessionDuration + t.maxSettlementDelay
+    chain.pending_timestamp = ready - 1
+    with ape.reverts(credits.CreditsMandateSettling, driver=driver.address, id=credit_id,
+                     readyAt=ready):
+        credits.setMandate(credit_id, USDC, 2 * USDC, sender=driver)
+    chain.pending_timestamp = ready
     credits.setMandate(credit_id, USDC, 2 * USDC, sender=driver)  # lower is fine: a new mandate
     m = credits.mandateOf(driver, credit_id)
     assert (m.perSessionCap, m.dailyCap, m.validUntil) == (USDC, 2 * USDC, 0)
@@ -770,12 +776,18 @@ def test_cancel_redemption__reentry_from_receiver_hook_fails_and_returns_once(
     assert escrow_ok(credits, usdc, credit_id)
 
 
-# ---------------------------------------------------------------- found defects (see report)
-def test_list_credit__token_whose_cap_unit_overflows_uint64_is_refused(
-        credits: Any, project: Any, governor: Any) -> None:
-    """capUnit = 10**(decimals - 2) is cast to uint64 unchecked: 22 decimals store a wrong unit
-    and 66 or more store 0. Such a token must be refused, not listed with a truncated unit."""
-    coin = project.MockStablecoin.deploy("Wide", "WIDE", 24, sender=governor)
-    with ape.reverts():
+# ---------------------------------------------------------------- decimals the cap unit supports
+@pytest.mark.parametrize("decimals", [21, 24, 255])
+def test_list_credit__token_over_20_decimals_is_refused(credits: Any, project: Any,
+                                                        governor: Any, decimals: int) -> None:
+    """capUnit = 10**(decimals - 2) must fit uint64; a wider token is refused, never truncated."""
+    coin = project.MockStablecoin.deploy("Wide", "WIDE", decimals, sender=governor)
+    with ape.reverts(credits.CreditsUnsupportedDecimals, decimals=decimals):
         credits.listCredit(coin, sender=governor)
     assert credits.idOfToken(coin) == 0
+
+
+def test_list_credit__20_decimals_is_the_widest_accepted(credits: Any, project: Any,
+                                                         governor: Any, list_credit: Any) -> None:
+    coin = project.MockStablecoin.deploy("Wide", "WIDE", 20, sender=governor)
+    assert credits.capUnitOf(list_credit(coin)) == 10**18

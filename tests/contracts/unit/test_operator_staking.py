@@ -542,27 +542,19 @@ def test_constructor__zero_address_reverts(project: Any, governor: Any, watt: An
                                        WAD, 0, sender=governor)
 
 
-# ---------------------------------------------------------------- found defects (see report)
+# ---------------------------------------------------------------- reserved station id 0
 def test_slash_equivocation__any_key_for_station_id_zero_is_rejected(
-        staking: Any, registry: Any, operator: Any, fund_operator: Any, make_receipt: Any,
-        driver: Any, domain: Domain, attacker: Any, credit_id: int) -> None:
-    """`stationOfSigner` returns 0 for keys never bound; evidence "signed" by such a key must
-    not match a station whose id is 0. (The registry should also refuse id 0; while it does
-    not, anyone can forge evidence against that station's operator.)"""
-    from wattnet.chain.deploy import geohash_bytes8
+        staking: Any, make_receipt: Any, driver: Any, domain: Domain, attacker: Any) -> None:
+    """stationOfSigner returns 0 for keys never bound: such a key must not pass for station 0."""
     from wattnet.chain.eip712 import address_of_private_key
 
-    fund_operator(operator, staking.minStakePerStation())
-    registry.registerStation((bytes(32), address_of_private_key(b"\x0b" * 32), 22_000, 2,
-                              geohash_bytes8("u33db"), "", b"", [credit_id], [350_000]),
-                             sender=operator)
     fake = type("S", (), {"station_id": bytes(32), "tariff": 350_000})()
     a = make_receipt(fake, driver, session_id=1)
     b = replace(a, energy_wh=a.energy_wh + 1, cost=(a.energy_wh + 1) * 350)
     forger = b"\x0c" * 32  # never bound to any station
-    before = staking.stakeOf(operator).active
-    with ape.reverts(staking.StakingBadEvidenceSignature):
+    with ape.reverts(staking.StakingBadEvidenceSignature, stationId=bytes(32),
+                     recovered=address_of_private_key(forger)):
         staking.slashEquivocation(receipt_tuple(a), sign_receipt(forger, domain, a),
                                   receipt_tuple(b), sign_receipt(forger, domain, b),
                                   sender=attacker)
-    assert staking.stakeOf(operator).active == before
+    assert not staking.evidenceUsed(evidence_id(a, b))

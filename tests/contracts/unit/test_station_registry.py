@@ -469,27 +469,45 @@ def test_register_station__two_stations_bond_two_stakes(registry: Any, staking: 
         staking.requestUnbond(s.active - 2 * staking.minStakePerStation() + WAD, sender=operator)
 
 
-# ---------------------------------------------------------------- found defects (see report)
+# ---------------------------------------------------------------- reserved id and governance lock
 def test_register_station__zero_station_id_rejected(registry: Any, params: Any, operator: Any,
                                                     funded: None) -> None:
-    """Station id 0 would leave its signer looking unbound (stationOfSigner == 0 means "never
-    bound"), so the key could be bound again elsewhere and, worse, any key would pass the
-    equivocation check for station 0."""
-    p = params(stationId=bytes(32))
-    with ape.reverts():
-        registry.registerStation(p, sender=operator)
+    """Station id 0 means "no station" (stationOfSigner of an unbound key)."""
+    with ape.reverts(registry.RegistryZeroStationId):
+        registry.registerStation(params(stationId=bytes(32)), sender=operator)
     assert registry.getStation(bytes(32)).operator == ZERO
 
 
 def test_activate_station__operator_cannot_undo_governance_deactivation(
         registry: Any, staking: Any, operator: Any, governor: Any,
         create_station: Any) -> None:
-    """REGISTRY_ADMIN_ROLE deactivates a misbehaving station; its operator must not be able to
-    switch it straight back on."""
     registry.grantRole(roles.REGISTRY_ADMIN_ROLE, governor, sender=governor)
     st = create_station(operator)
     registry.deactivateStation(st.station_id, sender=governor)
-    with ape.reverts():
+    assert registry.lockedByGovernance(st.station_id)
+    with ape.reverts(registry.RegistryStationLocked, stationId=st.station_id):
         registry.activateStation(st.station_id, sender=operator)
     assert not registry.getStation(st.station_id).active
     assert staking.stakeOf(operator).bondedStations == 0
+
+
+def test_activate_station__governance_lifts_its_own_lock(registry: Any, staking: Any,
+                                                         operator: Any, governor: Any,
+                                                         create_station: Any) -> None:
+    registry.grantRole(roles.REGISTRY_ADMIN_ROLE, governor, sender=governor)
+    st = create_station(operator)
+    registry.deactivateStation(st.station_id, sender=governor)
+    tx = registry.activateStation(st.station_id, sender=governor)
+    assert not registry.lockedByGovernance(st.station_id)
+    assert registry.getStation(st.station_id).active
+    assert staking.stakeOf(operator).bondedStations == 1
+    assert tx.decode_logs(registry.StationStatusChanged)[0].by == governor.address
+    registry.deactivateStation(st.station_id, sender=operator)
+    registry.activateStation(st.station_id, sender=operator)  # operator's own pause: no lock
+
+
+def test_deactivate_station__by_operator_does_not_lock(registry: Any, operator: Any,
+                                                       create_station: Any) -> None:
+    st = create_station(operator)
+    registry.deactivateStation(st.station_id, sender=operator)
+    assert not registry.lockedByGovernance(st.station_id)
