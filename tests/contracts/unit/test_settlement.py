@@ -370,18 +370,24 @@ def test_settle_batch__rejects_sessions_starting_after_revoked_mandate_ends(
                                 (sign(at, world.key), at.session_id, R.NOT_AUTHORIZED)])
 
 
-def test_settle_batch__pays_session_begun_before_revocation_after_mandate_is_lowered(
+def test_settle_batch__pays_session_begun_before_revocation_despite_a_new_lower_mandate(
         world: Any, make_receipt: Any, run: Any, driver: Any, credits: Any, credit_id: int,
         chain: Any) -> None:
-    # Sessions that began before a revoked mandate's validUntil "still settle" (MandateRevoked);
-    # lowering the mandate right after validUntil must not let the driver dodge paying them.
+    # Sessions that began before a revoked mandate's validUntil "still settle" (MandateRevoked):
+    # a new, lower mandate must wait until they are past the settlement window.
     credits.revokeMandate(credit_id, sender=driver)
     valid_until = int(credits.mandateOf(driver, credit_id).validUntil)
     chain.pending_timestamp = valid_until + HOUR
     begun_before = make_receipt(world, driver, end=valid_until + 30 * 60, duration=HOUR)
     assert begun_before.start_time < valid_until
-    credits.setMandate(credit_id, 10_000, 10_000, sender=driver)  # 1 cent per session and day
+    ready_at = valid_until + DAY + 3 * DAY  # longest session + settlement window
+    with ape.reverts(credits.CreditsMandateSettling, driver=driver.address, id=credit_id,
+                     readyAt=ready_at):
+        credits.setMandate(credit_id, 10_000, 10_000, sender=driver)  # 1 cent per session, day
     run([(begun_before, world.key)], [])
+    chain.pending_timestamp = ready_at
+    credits.setMandate(credit_id, 10_000, 10_000, sender=driver)
+    assert credits.mandateOf(driver, credit_id).perSessionCap == 10_000
 
 
 def test_settle_batch__charges_pending_redemption_when_driver_redeemed_first(
