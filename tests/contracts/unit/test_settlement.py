@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wattnet.chain import roles
-from wattnet.chain.deploy import DAY
+from wattnet.chain.deploy import DAY, geohash_bytes8
 from wattnet.chain.eip712 import SECP256K1_N, Domain, receipt_digest, receipt_tuple
 from wattnet.domain import RejectReason, SessionReceipt, station_id_for
 
@@ -690,3 +690,16 @@ def test_settle_batch__weight_follows_region_multiplier(
     epoch = _epoch(chain, rewards)
     run([(make_receipt(station, driver, energy_wh=10_001), station.key)], [])
     assert credits.stationWeight(epoch, station.station_id) == 10_001 * 15_000 // BPS
+
+
+def test_settle_batch__counts_energy_towards_cap_even_when_its_weight_rounds_to_zero(
+        create_station: Any, create_driver: Any, operator: Any, driver: Any, chain: Any,
+        make_receipt: Any, run: Any, credits: Any, rewards: Any, registry: Any,
+        governor: Any) -> None:
+    registry.setRegionMultiplier(geohash_bytes8("u3"), 5_000, sender=governor)
+    station = create_station(operator, geohash="u33db")
+    create_driver(driver)
+    epoch = _epoch(chain, rewards)
+    run([(make_receipt(station, driver, energy_wh=1), station.key)], [])  # weight 1 * 0.5 -> 0
+    assert credits.stationWeight(epoch, station.station_id) == 0
+    assert credits.stationRewardedWh(epoch, station.station_id) == 1
