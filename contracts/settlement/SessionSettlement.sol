@@ -65,6 +65,7 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
         uint256 capWh;
         StationEpoch stationEpoch;
         uint256 weightInRun;
+        bool stationEpochChanged;
         uint256 operatorOwed;
         uint256 treasuryOwed;
         uint256 costInRun;
@@ -333,6 +334,7 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
             uint256 energy = energyWh < room ? energyWh : room;
             // used + energy <= capWh <= 2e6 W * 168 h = 3.36e8 Wh, far below 2**64.
             ctx.stationEpoch.rewardedWh = uint64(used + energy);
+            ctx.stationEpochChanged = true;
             uint256 weight = (energy * ctx.station.multiplierBps) / BPS;
             ctx.stationEpoch.weight += uint192(weight); // <= 3.36e8 Wh x 3 per epoch
             ctx.weightInRun += weight;
@@ -368,10 +370,12 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
             ctx.costInRun = 0;
             ctx.burnedInRun = 0;
         }
-        if (stationDone && ctx.weightInRun != 0) {
+        // Energy counts towards the cap even when its weight rounds to zero.
+        if (stationDone && ctx.stationEpochChanged) {
             _stationEpochs[ctx.epoch][ctx.stationId] = ctx.stationEpoch;
-            totalEpochWeight[ctx.epoch] += ctx.weightInRun;
+            if (ctx.weightInRun != 0) totalEpochWeight[ctx.epoch] += ctx.weightInRun;
             ctx.weightInRun = 0;
+            ctx.stationEpochChanged = false;
         }
     }
 
