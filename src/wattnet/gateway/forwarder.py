@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 
+from wattnet.gateway.crashpoints import crashpoint
 from wattnet.gateway.store import ACKED, PENDING, REJECTED, GatewayStore, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ class Forwarder:
         items = await asyncio.to_thread(self._store.due, self._clock())
         for item in items:
             state, reason = await self._send(item)
+            if state == ACKED:
+                crashpoint("after_forward_before_ack_recorded")
             next_at = self._clock() + (self._backoff(item.attempts) if state == PENDING else 0)
             await asyncio.to_thread(self._store.mark, item, state, reason, next_at)
             acked += state == ACKED

@@ -12,6 +12,7 @@ from ocpp.v16.datatypes import IdTagInfo
 from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus, ResetType
 
 from wattnet.domain import OcppVersion
+from wattnet.gateway.crashpoints import crashpoint
 from wattnet.gateway.protocol import after, on
 from wattnet.gateway.site_chargepoint import SiteChargePoint
 from wattnet.gateway.transactions import parse_time, read_register_16
@@ -100,6 +101,10 @@ class ChargePoint16(SiteChargePoint):
             return call_result.StopTransaction()
         status = AuthorizationStatus.accepted if authorized else AuthorizationStatus.invalid
         return call_result.StopTransaction(id_tag_info=IdTagInfo(status=status))
+
+    @after(Action.stop_transaction)
+    def after_stop_transaction(self, **kwargs: Any) -> None:
+        crashpoint("after_reply_before_forward")
 
     # ---- commands to the charger ----
     async def remote_start(self, connector_id: int, id_token: str) -> str:

@@ -19,6 +19,7 @@ from wattnet.chain.eip712 import Domain, receipt_digest
 from wattnet.chain.receipt_codec import signed_to_json
 from wattnet.domain import SessionReceipt, SignedReceipt, id_token_hash, station_id_for
 from wattnet.gateway.config import GatewayConfig, StationConfig
+from wattnet.gateway.crashpoints import crashpoint
 from wattnet.gateway.credits import CreditCache, Reservation
 from wattnet.gateway.errors import MeterDataError
 from wattnet.gateway.ocmf import verify_session_meter_data
@@ -220,6 +221,7 @@ class SessionService:
     # ---- end: receipt ----
     async def end(self, cp_id: str, tx_key: str, meter_stop_wh: int | None, end_time: int,
                   signed: tuple[str, ...] = ()) -> ClosedSession:
+        crashpoint("after_stop_received_before_store")
         tx = await self._db(self._store.get_transaction, cp_id, tx_key)
         if tx is None:  # never saw the start (e.g. 2.0.1 Ended only): record it, no driver
             tx = Transaction(cp_id, tx_key, 0, end_time, meter_stop_wh)
@@ -277,6 +279,7 @@ class SessionService:
 
         closed = await self._db(self._store.close_transaction, cp_id, tx_key, build, result,
                                 float(now))
+        crashpoint("after_store_before_reply")
         if not closed.replayed:
             self._cache.finish((cp_id, tx_key), costs.get("cost", 0))
             if closed.session_id is not None:
