@@ -73,3 +73,7 @@ def main(argv: list[str] | None = None) -> Any:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
