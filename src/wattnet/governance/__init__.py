@@ -1,0 +1,8 @@
+"""DAO parameter changes: the governed-parameter table, change sets and the Governor proposal
+life cycle behind ``wattnet params`` and ``ape run params``.
+
+Modules: ``table`` (every governed key of ``params/<network>.yaml``: contract, getter, setter,
+units, bounds), ``changeset`` (``changes/<name>.yaml``: parse, validate, build the calls),
+``proposals`` (read the chain, propose, vote, queue, execute, cancel, status; needs Ape) and
+``simulate`` (the economic model with current vs proposed parameters).
+"""

@@ -1,0 +1,294 @@
+"""Every governed parameter of ``params/<network>.yaml``: where it lives on chain, how to read it,
+which setter changes it and how that call is encoded.
+
+Values move between two units: the file's (WATT as whole tokens, seconds, bps, credit units,
+``treasury``/``burn``) and the chain's (wei, seconds, bps, credit units, enum index). Validation of
+a value is :mod:`wattnet.params`'s job (``parse_params``); ``params_lo``/``params_hi`` here only
+*describe* those bounds for tables (a test checks they agree). ``chain_lo``/``chain_hi`` mirror
+the contracts' own bounds, which are in places stricter than the file's (a test checks them
+against the deployed constants).
+
+Some setters take several parameters at once (``setShares``, ``setEquivocationPenalty``,
+``setTariffBounds``, ``setTiming``): changing one field sends the combined call with the other
+fields as they are on chain (:func:`build_calls`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from eth_abi import decode, encode
+from eth_utils.crypto import keccak
+
+from wattnet.params import BPS, MAX_DURATION, MAX_WATT, WEI_PER_WATT, SlashDestination, to_wei
+
+STAKING, REGISTRY, CREDITS = "OperatorStaking", "StationRegistry", "EnergyCredits"
+GOVERNOR, TIMELOCK = "WattGovernor", "WattTimelock"
+REGION_PREFIX = "registry.region_multipliers."
+TREASURY_SHARE = "settlement.treasury_share_bps"  # derived: the treasury gets the rest
+DAY = 86_400
+
+
+class Unit(StrEnum):
+    WATT = "WATT"
+    SECONDS = "s"
+    BPS = "bps"
+    TARIFF = "credit units/kWh"
+    CHOICE = "treasury|burn"
+    PERCENT = "% of supply"
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One governed key. ``getter`` is a Solidity signature returning ``out``; ``field`` picks
+    one element of a tuple result; ``args`` of the getter are the region prefix, if any."""
+
+    key: str
+    contract: str
+    getter: str
+    out: str
+    setter: str
+    unit: Unit
+    params_lo: int | Decimal | None = None
+    params_hi: int | Decimal | None = None
+    chain_lo: int | None = None  # in chain units
+    chain_hi: int | None = None
+    field: int | None = None
+    note: str = ""
+
+    @property
+    def bounds(self) -> str:
+        """What the params file allows, in its units (cross-field rules in ``note``)."""
+        if self.unit is Unit.CHOICE:
+            return "treasury | burn"
+        return f"{self.params_lo}..{self.params_hi} {self.unit}"
+
+    @property
+    def chain_bounds(self) -> str:
+        if self.chain_lo is None and self.chain_hi is None:
+            return "-"
+        lo = "" if self.chain_lo is None else from_chain(self, self.chain_lo)
+        hi = "" if self.chain_hi is None else from_chain(self, self.chain_hi)
+        return f"{lo}..{hi} {self.unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class Setter:
+    """A setter and the keys it takes, in argument order (``tuple_arg``: one struct argument)."""
+
+    contract: str
+    signature: str
+    keys: tuple[str, ...]
+    tuple_arg: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call of a proposal: target contract (by deployment name), signature, arguments."""
+
+    contract: str
+    signature: str
+    args: tuple[Any, ...]
+    keys: tuple[str, ...]
+
+    @property
+    def calldata(self) -> bytes:
+        return encode_call(self.signature, self.args)
+
+
+def _p(key: str, contract: str, getter: str, out: str, setter: str, unit: Unit,
+       lo: int | Decimal | None, hi: int | Decimal | None, chain_lo: int | None = None,
+       chain_hi: int | None = None, field: int | None = None, note: str = "") -> Param:
+    return Param(key, contract, getter, out, setter, unit, lo, hi, chain_lo, chain_hi, field, note)
+
+
+_TIMING = "setTiming((uint40,uint40,uint40))"
+_SHARES = "setShares(uint16,uint16)"
+_PENALTY = "setEquivocationPenalty(uint256,uint256)"
+_TARIFFS = "setTariffBounds(uint256,uint256)"
+_U40, _U48, _U32 = 2**40 - 1, 2**48 - 1, 2**32 - 1
+
+PARAMS: tuple[Param, ...] = (
+    _p("staking.min_stake_per_station", STAKING, "minStakePerStation()", "uint256",
+       "setMinStakePerStation(uint256)", Unit.WATT, Decimal(0), MAX_WATT,
+       note="operators' standing refreshes on their next stake change or refreshStanding"),
+    _p("staking.unbonding_delay", STAKING, "unbondingDelay()", "uint256",
+       "setUnbondingDelay(uint256)", Unit.SECONDS, 60, MAX_DURATION, 3_600, 90 * DAY),
+    _p("staking.slash_destination", STAKING, "slashDestination()", "uint8",
+       "setSlashDestination(uint8)", Unit.CHOICE, None, None),
+    _p("staking.equivocation_slash", STAKING, "equivocationSlash()", "uint256", _PENALTY,
+       Unit.WATT, Decimal(0), MAX_WATT, note="<= staking.min_stake_per_station"),
+    _p("staking.equivocation_bounty_bps", STAKING, "equivocationBountyBps()", "uint256", _PENALTY,
+       Unit.BPS, 0, 5_000, 0, 5_000),
+    _p("registry.min_tariff_per_kwh", REGISTRY, "minTariffPerKwh()", "uint256", _TARIFFS,
+       Unit.TARIFF, 0, 10**15, 1, 2**88 - 1, note="<= registry.max_tariff_per_kwh"),
+    _p("registry.max_tariff_per_kwh", REGISTRY, "maxTariffPerKwh()", "uint256", _TARIFFS,
+       Unit.TARIFF, 0, 10**15, 1, 2**88 - 1),
+    _p("credits.redemption_delay", CREDITS, "timing()", "(uint40,uint40,uint40)", _TIMING,
+       Unit.SECONDS, 0, MAX_DURATION, 0, 90 * DAY, field=0,
+       note=">= settlement.max_settlement_delay + settlement.max_session_duration"),
+    _p("settlement.max_settlement_delay", CREDITS, "timing()", "(uint40,uint40,uint40)", _TIMING,
+       Unit.SECONDS, 60, MAX_DURATION, 3_600, 30 * DAY, field=1),
+    _p("settlement.max_session_duration", CREDITS, "timing()", "(uint40,uint40,uint40)", _TIMING,
+       Unit.SECONDS, 60, MAX_DURATION, 3_600, 7 * DAY, field=2),
+    _p("settlement.operator_share_bps", CREDITS, "operatorShareBps()", "uint16", _SHARES,
+       Unit.BPS, 0, BPS, 5_000, BPS, note="operator + treasury + referrer = 10000"),
+    _p("settlement.referrer_share_bps", CREDITS, "referrerShareBps()", "uint16", _SHARES,
+       Unit.BPS, 0, BPS, 0, 2_000),
+    _p("rewards.station_epoch_cap_bps", CREDITS, "stationEpochCapBps()", "uint16",
+       "setStationEpochCap(uint16)", Unit.BPS, 1, BPS, 1_000, BPS),
+    _p("governance.voting_delay", GOVERNOR, "votingDelay()", "uint256", "setVotingDelay(uint48)",
+       Unit.SECONDS, 0, MAX_DURATION, 0, _U48),
+    _p("governance.voting_period", GOVERNOR, "votingPeriod()", "uint256",
+       "setVotingPeriod(uint32)", Unit.SECONDS, 1, MAX_DURATION, 1, _U32),
+    _p("governance.proposal_threshold", GOVERNOR, "proposalThreshold()", "uint256",
+       "setProposalThreshold(uint256)", Unit.WATT, Decimal(0), MAX_WATT),
+    _p("governance.quorum_percent", GOVERNOR, "quorumNumerator()", "uint256",
+       "updateQuorumNumerator(uint256)", Unit.PERCENT, 1, 50, 0, 100),
+    _p("governance.timelock_delay", TIMELOCK, "getMinDelay()", "uint256",
+       "updateDelay(uint256)", Unit.SECONDS, 0, MAX_DURATION),
+    _p("governance.late_quorum_extension", GOVERNOR, "lateQuorumVoteExtension()", "uint48",
+       "setLateQuorumVoteExtension(uint48)", Unit.SECONDS, 0, MAX_DURATION, 0, _U48),
+)
+
+_BY_KEY = {p.key: p for p in PARAMS}
+
+SETTERS: tuple[Setter, ...] = (
+    Setter(STAKING, _PENALTY, ("staking.equivocation_slash", "staking.equivocation_bounty_bps")),
+    Setter(REGISTRY, _TARIFFS, ("registry.min_tariff_per_kwh", "registry.max_tariff_per_kwh")),
+    Setter(CREDITS, _TIMING, ("credits.redemption_delay", "settlement.max_settlement_delay",
+                              "settlement.max_session_duration"), tuple_arg=True),
+    Setter(CREDITS, _SHARES, ("settlement.operator_share_bps", "settlement.referrer_share_bps")),
+    *(Setter(p.contract, p.setter, (p.key,)) for p in PARAMS
+      if p.setter not in (_PENALTY, _TARIFFS, _TIMING, _SHARES)),
+)
+
+# Keys of the params file that no vote can change, with the reason.
+NOT_GOVERNED: dict[str, str] = {
+    "network": "it names the file",
+    "token.cap": "WattToken's cap is immutable",
+    "credits.stablecoins": "listing a stablecoin (EnergyCredits.listCredit) is its own proposal",
+    "rewards.epoch_length": "epochs are fixed at one week",
+    "rewards.genesis_supply": "it was minted at deployment",
+    "rewards.phases": "schedule changes (RewardsEngine.setSchedule) are not supported by change "
+    "sets yet",
+    "model": "model assumptions are not on chain",
+}
+
+
+def region_param(prefix: str) -> Param:
+    """The row of one region multiplier (``registry.region_multipliers.<prefix>``)."""
+    return _p(REGION_PREFIX + prefix, REGISTRY, "multiplierOfPrefix(bytes8)", "uint32",
+              "setRegionMultiplier(bytes8,uint32)", Unit.BPS, 5_000, 30_000, 5_000, 30_000,
+              note="0 on chain: not set (10000)")
+
+
+def lookup(key: str) -> Param | None:
+    """The governed parameter of a dotted key, or None (treasury share: derived, no row)."""
+    if key.startswith(REGION_PREFIX):
+        return region_param(key[len(REGION_PREFIX):])
+    return _BY_KEY.get(key)
+
+
+def governed_keys() -> list[str]:
+    return [p.key for p in PARAMS] + [TREASURY_SHARE, REGION_PREFIX + "<geohash prefix>"]
+
+
+def setter_of(key: str) -> Setter:
+    if key.startswith(REGION_PREFIX):
+        return Setter(REGISTRY, "setRegionMultiplier(bytes8,uint32)", (key,))
+    return next(s for s in SETTERS if key in s.keys)
+
+
+# ---- units ------------------------------------------------------------------------------------
+
+
+def to_chain(param: Param, value: Any) -> int:
+    """A validated params-file value in the contract's unit."""
+    if param.unit is Unit.WATT:
+        return to_wei(Decimal(str(value)))
+    if param.unit is Unit.CHOICE:
+        return list(SlashDestination).index(SlashDestination(value))
+    return int(value)
+
+
+def from_chain(param: Param, raw: int) -> Any:
+    """A chain value in the params file's unit (WATT as Decimal, the slash destination by name)."""
+    if param.unit is Unit.WATT:
+        amount = Decimal(raw) / WEI_PER_WATT
+        return Decimal(int(amount)) if amount == amount.to_integral_value() else amount.normalize()
+    if param.unit is Unit.CHOICE:
+        choices = list(SlashDestination)
+        return choices[raw].value if raw < len(choices) else f"unknown({raw})"
+    return int(raw)
+
+
+def geohash_bytes8(prefix: str) -> bytes:
+    return prefix.encode("ascii").ljust(8, b"\x00")
+
+
+# ---- encoding ---------------------------------------------------------------------------------
+
+
+def _arg_types(signature: str) -> list[str]:
+    inner = signature[signature.index("(") + 1: -1]
+    types, depth, cur = [], 0, ""
+    for ch in inner:
+        if ch == "," and depth == 0:
+            types.append(cur)
+            cur = ""
+            continue
+        depth += (ch == "(") - (ch == ")")
+        cur += ch
+    if cur:
+        types.append(cur)
+    return types
+
+
+def selector(signature: str) -> bytes:
+    return keccak(text=signature)[:4]
+
+
+def encode_call(signature: str, args: tuple[Any, ...]) -> bytes:
+    return selector(signature) + encode(_arg_types(signature), list(args))
+
+
+def getter_call(param: Param) -> bytes:
+    """Calldata that reads ``param``."""
+    if param.key.startswith(REGION_PREFIX):
+        return encode_call(param.getter, (geohash_bytes8(param.key[len(REGION_PREFIX):]),))
+    return encode_call(param.getter, ())
+
+
+def decode_getter(param: Param, data: bytes) -> Any:
+    """The params-file value of a getter's raw return data."""
+    (value,) = decode([param.out], data)
+    raw = value[param.field] if param.field is not None else value
+    return from_chain(param, int(raw))
+
+
+def build_calls(proposed: Mapping[str, Any], current: Mapping[str, Any]) -> list[Call]:
+    """The calls that move the chain from ``current`` to ``proposed`` (params-file units; keys
+    of ``proposed`` are governed keys, ``current`` holds at least every key a touched setter
+    takes). One call per setter, in table order, then region multipliers by prefix."""
+    calls: list[Call] = []
+    touched = [k for k in proposed if k != TREASURY_SHARE]
+    for setter in SETTERS:
+        if not any(k in setter.keys for k in touched):
+            continue
+        values = []
+        for key in setter.keys:
+            value = proposed[key] if key in proposed else current[key]
+            values.append(to_chain(_BY_KEY[key], value))
+        args = (tuple(values),) if setter.tuple_arg else tuple(values)
+        calls.append(Call(setter.contract, setter.signature, args, setter.keys))
+    for key in sorted(k for k in touched if k.startswith(REGION_PREFIX)):
+        prefix = key[len(REGION_PREFIX):]
+        param = region_param(prefix)
+        calls.append(Call(REGISTRY, param.setter,
+                          (geohash_bytes8(prefix), to_chain(param, proposed[key])), (key,)))
+    return calls
