@@ -25,6 +25,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "Edge gateway: OCPP 1.6/2.0.1 central system for one site.",
     ),
     "oracle": ("wattnet.cli.oracle", "oracle", "Settlement oracle: run, status, quarantine."),
+    "params": (
+        "wattnet.cli.params",
+        "params",
+        "DAO parameter changes: diff, propose, vote, queue, execute, status, cancel.",
+    ),
     "sim": (
         "wattnet.cli.sim",
         "sim",

@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from eth_abi import decode, encode
+from eth_abi.abi import decode, encode
 from eth_utils.crypto import keccak
 
 from wattnet.params import BPS, MAX_DURATION, MAX_WATT, WEI_PER_WATT, SlashDestination, to_wei
@@ -110,18 +110,20 @@ _TIMING = "setTiming((uint40,uint40,uint40))"
 _SHARES = "setShares(uint16,uint16)"
 _PENALTY = "setEquivocationPenalty(uint256,uint256)"
 _TARIFFS = "setTariffBounds(uint256,uint256)"
-_U40, _U48, _U32 = 2**40 - 1, 2**48 - 1, 2**32 - 1
+_U48, _U32 = 2**48 - 1, 2**32 - 1
+_WATT1, _MAX_STAKE = WEI_PER_WATT, 10_000_000 * WEI_PER_WATT  # OperatorStaking's bounds
 
 PARAMS: tuple[Param, ...] = (
     _p("staking.min_stake_per_station", STAKING, "minStakePerStation()", "uint256",
-       "setMinStakePerStation(uint256)", Unit.WATT, Decimal(0), MAX_WATT,
+       "setMinStakePerStation(uint256)", Unit.WATT, Decimal(0), MAX_WATT, _WATT1, _MAX_STAKE,
        note="operators' standing refreshes on their next stake change or refreshStanding"),
     _p("staking.unbonding_delay", STAKING, "unbondingDelay()", "uint256",
        "setUnbondingDelay(uint256)", Unit.SECONDS, 60, MAX_DURATION, 3_600, 90 * DAY),
     _p("staking.slash_destination", STAKING, "slashDestination()", "uint8",
        "setSlashDestination(uint8)", Unit.CHOICE, None, None),
     _p("staking.equivocation_slash", STAKING, "equivocationSlash()", "uint256", _PENALTY,
-       Unit.WATT, Decimal(0), MAX_WATT, note="<= staking.min_stake_per_station"),
+       Unit.WATT, Decimal(0), MAX_WATT, _WATT1, _MAX_STAKE,
+       note="<= staking.min_stake_per_station"),
     _p("staking.equivocation_bounty_bps", STAKING, "equivocationBountyBps()", "uint256", _PENALTY,
        Unit.BPS, 0, 5_000, 0, 5_000),
     _p("registry.min_tariff_per_kwh", REGISTRY, "minTariffPerKwh()", "uint256", _TARIFFS,
@@ -234,7 +236,7 @@ def geohash_bytes8(prefix: str) -> bytes:
 # ---- encoding ---------------------------------------------------------------------------------
 
 
-def _arg_types(signature: str) -> list[str]:
+def arg_types(signature: str) -> list[str]:
     inner = signature[signature.index("(") + 1: -1]
     types, depth, cur = [], 0, ""
     for ch in inner:
@@ -254,7 +256,7 @@ def selector(signature: str) -> bytes:
 
 
 def encode_call(signature: str, args: tuple[Any, ...]) -> bytes:
-    return selector(signature) + encode(_arg_types(signature), list(args))
+    return selector(signature) + encode(arg_types(signature), list(args))
 
 
 def getter_call(param: Param) -> bytes:

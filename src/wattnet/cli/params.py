@@ -1,0 +1,298 @@
+"""``wattnet params``: DAO parameter changes from a change set (``changes/<name>.yaml``) through
+the WattGovernor: ``diff``, ``propose``, ``vote``, ``queue``, ``execute``, ``status``, ``cancel``,
+and ``table`` (what can be governed). ``scripts/params.py`` runs the same group under
+``ape run params``.
+
+Network: ``--network`` or ``$WATTNET_NETWORK`` (an Ape choice, default
+``ethereum:local:foundry``); addresses from ``deployments/<ecosystem>/<network>.json`` only.
+Sender: ``--account`` or ``$WATTNET_ACCOUNT`` (an Ape account alias; ``test:N`` on local
+networks, where ``test:0`` is the default). Every user error is one line, exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+import click
+from rich.console import Console
+
+from wattnet.errors import ConfigError, WattNetError
+from wattnet.governance.changeset import ChangeSet, load_change_set
+from wattnet.governance.table import REGION_PREFIX
+
+console = Console()
+NETWORK_PARAMS = {"ethereum:local": "local", "ethereum:sepolia": "sepolia",
+                  "arbitrum:sepolia": "arbitrum-sepolia", "arbitrum:mainnet": "arbitrum"}
+
+
+class ParamsGroup(click.Group):
+    """Turns every WattNet or Ape error into one line (also under ``ape run params``)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from ape.exceptions import ApeException
+
+        try:
+            return super().invoke(ctx)
+        except WattNetError as exc:
+            raise _UserError(str(exc)) from None
+        except ApeException as exc:
+            lines = str(exc).strip().splitlines()
+            raise _UserError(lines[0] if lines else type(exc).__name__) from None
+
+
+class _UserError(click.ClickException):
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    network: str
+    params_name: str | None
+    account: str | None
+
+
+def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--params", "params_name", default=None,
+                      help="params/<network>.yaml to validate against [default: the network's]"
+                      )(fn)
+    return click.option("--network", envvar="WATTNET_NETWORK", default="ethereum:local:foundry",
+                        show_default=True, help="Ape network choice ($WATTNET_NETWORK).")(fn)
+
+
+def _sender_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--account", envvar="WATTNET_ACCOUNT", default=None,
+                        help="Ape account alias, or test:N on local networks ($WATTNET_ACCOUNT; "
+                        "local default test:0).")(fn)
+
+
+def _simulate_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    for opt in (
+        click.option("--simulate", is_flag=True, help="Run the economic model, current vs "
+                     "proposed, and show the change in key outcomes."),
+        click.option("--sim-runs", type=click.IntRange(1, 1_000), default=4, show_default=True),
+        click.option("--sim-days", type=click.IntRange(7, 36_500), default=730,
+                     show_default=True),
+        click.option("--sim-stations", type=click.IntRange(1, 1_000_000), default=1_000,
+                     show_default=True),
+        click.option("--sim-seed", type=int, default=0, show_default=True),
+    ):
+        fn = opt(fn)
+    return fn
+
+
+@contextmanager
+def _view(network: str) -> Iterator[Any]:
+    from wattnet.chain.localnode import ensure_foundry_host
+    from wattnet.governance.client import ChainView, connected
+
+    if network.endswith(":foundry"):
+        ensure_foundry_host()
+    with connected(network) as provider:
+        yield ChainView(provider)
+
+
+def _params_for(view: Any, name: str | None) -> Any:
+    from wattnet.params import load_params
+
+    d = view.deployment
+    return load_params(name or NETWORK_PARAMS.get(f"{d.ecosystem}:{d.network}", d.network))
+
+
+def _problems(change_set: ChangeSet, base: Any) -> dict[str, str]:
+    """Each changed key checked on its own (for the table's bounds column)."""
+    from wattnet.governance.changeset import proposed
+
+    out: dict[str, str] = {}
+    for key, value in change_set.changes.items():
+        try:
+            proposed(replace(change_set, changes={key: value}), base)
+        except ConfigError as exc:
+            out[key] = str(exc).split(": ", 1)[-1]
+    return out
+
+
+def _plan(view: Any, change_set: ChangeSet, params: Any) -> Any:
+    """The plan, or the diff table with the offending rows and then the one-line error."""
+    from wattnet.cli.params_view import diff_table
+    from wattnet.governance.changeset import overlay
+    from wattnet.governance.proposals import make_plan
+
+    try:
+        return make_plan(view, change_set, params)
+    except ConfigError:
+        current = view.current(params, [k for k in change_set.changes
+                                        if k.startswith(REGION_PREFIX)])
+        base = overlay(params, current, f"{params.network} on chain")
+        problems = _problems(change_set, base)
+        if problems:
+            console.print(diff_table(current, change_set.changes, problems, [],
+                                     f"{change_set.source}: REJECTED"))
+        raise
+
+
+def _show_plan(plan: Any, sim: tuple[bool, int, int, int, int], as_json: bool) -> None:
+    from wattnet.cli.params_view import diff_table, outcomes_table
+    from wattnet.governance.simulate import SimSettings, compare
+
+    simulate, runs, days, stations, seed = sim
+    rows = []
+    settings = SimSettings(runs, days, stations, seed)
+    if simulate:
+        rows = compare(plan.before, plan.after, settings)
+    if as_json:
+        calls = [{"contract": c.contract, "signature": c.signature, "args": c.args,
+                  "calldata": "0x" + c.calldata.hex()} for c in plan.calls]
+        data = {"change_set": plan.change_set.source, "description": plan.description,
+                "current": {k: plan.current.get(k) for k in plan.proposed},
+                "proposed": plan.proposed, "calls": calls,
+                "simulation": [r.to_dict() for r in rows]}
+        console.out(json.dumps(data, indent=2, default=str), highlight=False)
+        return
+    console.print(diff_table(plan.current, plan.proposed, {}, plan.calls,
+                             f"{plan.change_set.source}: {plan.change_set.description[:80]}"))
+    if simulate:
+        console.print(outcomes_table(rows, settings))
+
+
+@click.group("params", cls=ParamsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def params() -> None:
+    """DAO parameter changes: change sets, Governor proposals, votes, execution."""
+
+
+@params.command("table")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def table_cmd(as_json: bool) -> None:
+    """Every governed parameter: contract, getter, setter, unit, bounds."""
+    from wattnet.cli.params_view import governed_table
+    from wattnet.governance.table import PARAMS
+
+    if as_json:
+        rows = [{"key": p.key, "contract": p.contract, "getter": p.getter, "setter": p.setter,
+                 "unit": str(p.unit), "bounds": p.bounds, "contract_bounds": p.chain_bounds}
+                for p in PARAMS]
+        console.out(json.dumps(rows, indent=2), highlight=False)
+        return
+    console.print(governed_table())
+
+
+@params.command("check")
+@click.argument("change_set")
+@click.option("--params", "params_name", default="local", show_default=True,
+              help="params/<network>.yaml to validate against.")
+def check_cmd(change_set: str, params_name: str) -> None:
+    """Validate a change set against a params file (offline; no chain)."""
+    from wattnet.governance.changeset import proposed
+    from wattnet.params import load_params
+
+    cs = load_change_set(change_set)
+    _, values = proposed(cs, load_params(params_name))
+    console.print(f"{cs.source}: ok ({', '.join(f'{k}={v}' for k, v in values.items())})")
+
+
+@params.command("diff")
+@click.argument("change_set")
+@_common
+@_simulate_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def diff_cmd(change_set: str, network: str, params_name: str | None, simulate: bool,
+             sim_runs: int, sim_days: int, sim_stations: int, sim_seed: int,
+             as_json: bool) -> None:
+    """Current on-chain values next to the proposed ones (nothing is sent)."""
+    cs = load_change_set(change_set)
+    with _view(network) as view:
+        plan = _plan(view, cs, _params_for(view, params_name))
+        _show_plan(plan, (simulate, sim_runs, sim_days, sim_stations, sim_seed), as_json)
+
+
+@params.command("propose")
+@click.argument("change_set")
+@_common
+@_sender_option
+@_simulate_options
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (live networks).")
+def propose_cmd(change_set: str, network: str, params_name: str | None, account: str | None,
+                simulate: bool, sim_runs: int, sim_days: int, sim_stations: int, sim_seed: int,
+                yes: bool) -> None:
+    """Submit the change set to the Governor; prints the proposal id."""
+    from wattnet.governance.client import pick_sender
+    from wattnet.governance.proposals import propose
+
+    cs = load_change_set(change_set)
+    with _view(network) as view:
+        plan = _plan(view, cs, _params_for(view, params_name))
+        _show_plan(plan, (simulate, sim_runs, sim_days, sim_stations, sim_seed), False)
+        sender = pick_sender(account, view.deployment.network)
+        if view.deployment.network != "local" and not yes:
+            click.confirm(f"propose from {sender.address} on {network}?", abort=True)
+        pid = propose(view, sender, plan)
+    console.print(f"proposal id: {pid}")
+
+
+@params.command("vote")
+@click.argument("proposal_id", type=int)
+@click.argument("support", type=click.Choice(["for", "against", "abstain"]))
+@click.option("--reason", default=None, help="Reason recorded with the vote.")
+@_common
+@_sender_option
+def vote_cmd(proposal_id: int, support: str, reason: str | None, network: str,
+             params_name: str | None, account: str | None) -> None:
+    """Vote for, against or abstain with the sender's delegated WATT."""
+    from wattnet.governance.client import pick_sender, watt
+    from wattnet.governance.proposals import vote
+
+    with _view(network) as view:
+        sender = pick_sender(account, view.deployment.network)
+        weight = vote(view, sender, proposal_id, support, reason)
+    console.print(f"voted {support} on proposal {proposal_id} with {watt(weight)}")
+
+
+def _step(name: str, doc: str) -> None:
+    @params.command(name, help=doc)
+    @click.argument("proposal_id", type=int)
+    @_common
+    @_sender_option
+    def cmd(proposal_id: int, network: str, params_name: str | None,
+            account: str | None) -> None:
+        from wattnet.governance import proposals
+        from wattnet.governance.client import pick_sender, when
+
+        with _view(network) as view:
+            sender = pick_sender(account, view.deployment.network)
+            result = getattr(proposals, name)(view, sender, proposal_id)
+            now = view.now()
+        if name == "queue":
+            console.print(f"queued proposal {proposal_id}; executable from {when(result, now)}")
+        elif name == "execute":
+            console.print(f"executed proposal {proposal_id}")
+        else:
+            console.print(f"proposal {proposal_id}: {result}")
+
+
+_step("queue", "Queue a succeeded proposal in the timelock.")
+_step("execute", "Execute a queued proposal once the timelock delay has passed.")
+_step("cancel", "Cancel: the proposer while Pending, a timelock canceller (guardian) while "
+      "Queued.")
+
+
+@params.command("status")
+@click.argument("proposal_id", type=int)
+@_common
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status_cmd(proposal_id: int, network: str, params_name: str | None, as_json: bool) -> None:
+    """State, votes, quorum, deadlines, eta and the calls of a proposal."""
+    from wattnet.cli.params_view import status_table
+    from wattnet.governance.proposals import status
+
+    with _view(network) as view:
+        s = status(view, proposal_id)
+    if as_json:
+        console.out(json.dumps(s, indent=2, default=str), highlight=False)
+        return
+    console.print(status_table(s))

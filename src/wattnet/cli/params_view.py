@@ -1,0 +1,88 @@
+"""Rich tables of ``wattnet params``: the governed-parameter table, a change set's diff, the
+simulated outcomes and a proposal's status."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from rich.table import Table
+
+from wattnet.governance.client import watt, when
+from wattnet.governance.table import PARAMS, TREASURY_SHARE, Call, lookup, region_param
+
+
+def governed_table() -> Table:
+    table = Table(title="Governed parameters (params/<network>.yaml keys)")
+    for col in ("parameter", "contract", "getter", "setter", "unit", "params bounds",
+                "contract bounds", "note"):
+        table.add_column(col)
+    for p in (*PARAMS, region_param("<prefix>")):
+        table.add_row(p.key, p.contract, p.getter, p.setter, str(p.unit), p.bounds,
+                      p.chain_bounds, p.note)
+    table.add_row(TREASURY_SHARE, "EnergyCredits", "10000 - operator - referrer", "(derived)",
+                  "bps", "0..10000 bps", "-", "the treasury gets the rest")
+    return table
+
+
+def diff_table(current: Mapping[str, Any], proposed: Mapping[str, Any],
+               problems: Mapping[str, str], calls: list[Call], title: str) -> Table:
+    table = Table(title=title)
+    for col in ("parameter", "current (on chain)", "proposed", "unit", "allowed",
+                "within bounds", "sent as"):
+        table.add_column(col)
+    for key, value in proposed.items():
+        param = lookup(key)
+        unit = str(param.unit) if param else "bps"
+        allowed = param.bounds if param else "rest of 10000"
+        if param and param.chain_bounds != "-":
+            allowed += f"; on chain {param.chain_bounds}"
+        call = next((c for c in calls if key in c.keys), None)
+        sent = f"{call.contract}.{call.signature.split('(')[0]}" if call else "(derived)"
+        problem = problems.get(key)
+        table.add_row(key, str(current.get(key, "-")), str(value), unit, allowed,
+                      "[green]yes[/]" if problem is None else f"[red]no[/]: {problem}", sent)
+    return table
+
+
+def _num(value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    if math.isinf(value):
+        return "never" if value > 0 else "-inf"
+    return f"{value:,.4g}" if abs(value) < 1_000 else f"{value:,.0f}"
+
+
+def outcomes_table(rows: list[Any], settings: Any) -> Table:
+    table = Table(title=f"Economic model, current vs proposed: {settings.runs} runs x "
+                        f"{settings.stations:,} stations x {settings.days} days, scenario "
+                        f"{settings.scenario}, seed {settings.seed} (medians)")
+    for col in ("outcome", "unit", "current", "proposed", "change"):
+        table.add_column(col, justify="left" if col in ("outcome", "unit") else "right")
+    for r in rows:
+        delta = r.delta
+        shown = "" if delta == 0 else ("+" if delta > 0 else "") + _num(delta)
+        table.add_row(r.label, r.unit, _num(r.current), _num(r.proposed), shown)
+    return table
+
+
+def status_table(s: Mapping[str, Any]) -> Table:
+    now = int(s["now"])
+    votes = s["votes"]
+    table = Table(title=f"Proposal {s['id']}", show_header=False)
+    table.add_column("field")
+    table.add_column("value")
+    first = str(s["description"]).splitlines()[0] if s["description"] else ""
+    table.add_row("state", f"[bold]{s['state']}[/]")
+    table.add_row("description", first)
+    table.add_row("proposer", str(s["proposer"]))
+    table.add_row("voting starts", when(int(s["vote_start"]), now))
+    table.add_row("voting ends", when(int(s["vote_end"]), now))
+    table.add_row("executable from (eta)", when(int(s["eta"]), now))
+    table.add_row("votes for / against / abstain",
+                  f"{watt(votes['for'])} / {watt(votes['against'])} / {watt(votes['abstain'])}")
+    table.add_row("quorum (for + abstain)", watt(int(s["quorum"])))
+    for i, call in enumerate(s["calls"]):
+        table.add_row(f"call {i + 1}", call)
+    return table

@@ -1,0 +1,246 @@
+"""The life of a parameter-change proposal on the WattGovernor: plan, propose, vote, queue,
+execute, cancel, status.
+
+Each step first checks what the contracts would check (state, threshold, one vote per account,
+the timelock's eta) and refuses with one line saying why and when; a revert that still happens
+is explained the same way (:func:`wattnet.governance.client.explain`).
+
+Cancelling: the Governor lets the *proposer* cancel while the proposal is Pending (before voting
+starts). Once queued, a holder of the timelock's ``CANCELLER_ROLE`` can cancel the timelock
+operation (the Governor then reports Canceled); WattTimelock grants that role to the Governor,
+and to a guardian only if the deployment granted it one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi.abi import decode
+from eth_utils.crypto import keccak
+
+from wattnet.governance.changeset import ChangeSet, overlay, proposed
+from wattnet.governance.client import STATES, ChainView, GovernanceError, explain, watt, when
+from wattnet.governance.table import (
+    REGION_PREFIX,
+    SETTERS,
+    TIMELOCK,
+    Call,
+    arg_types,
+    build_calls,
+    region_param,
+    selector,
+)
+from wattnet.params import Params
+
+SUPPORT = {"against": 0, "for": 1, "abstain": 2}
+CANCELLER_ROLE = keccak(text="CANCELLER_ROLE")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A change set against the chain: current and proposed values, the calls, the params
+    before (chain values over the params file) and after."""
+
+    change_set: ChangeSet
+    current: dict[str, Any]
+    proposed: dict[str, Any]
+    calls: list[Call]
+    before: Params
+    after: Params
+    description: str
+    targets: list[str]
+    calldatas: list[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    id: int
+    proposer: str
+    targets: tuple[str, ...]
+    values: tuple[int, ...]
+    calldatas: tuple[bytes, ...]
+    description: str
+
+    @property
+    def description_hash(self) -> bytes:
+        return keccak(text=self.description)
+
+
+def make_plan(view: ChainView, change_set: ChangeSet, params: Params) -> Plan:
+    regions = [k for k in change_set.changes if k.startswith(REGION_PREFIX)]
+    current = view.current(params, regions)
+    before = overlay(params, current, f"{params.network} on chain (over {params.source})")
+    after, values = proposed(change_set, before)
+    calls = build_calls(values, current)
+    lines = [f"# {change_set.name}", "", change_set.description, ""]
+    lines += [f"- {k}: {current.get(k)} -> {v}" for k, v in values.items()]
+    return Plan(change_set, current, values, calls, before, after, "\n".join(lines),
+                [view.deployment.address(c.contract) for c in calls],
+                [c.calldata for c in calls])
+
+
+def _send(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    from ape.exceptions import ApeException
+
+    try:
+        return fn(*args, **kw)
+    except (ApeException, ValueError) as exc:
+        raise explain(exc) from None
+
+
+def _state(view: ChainView, pid: int) -> str:
+    return STATES[int(view.governor.state(pid))]
+
+
+def proposal_id(view: ChainView, plan: Plan) -> int:
+    return int(view.governor.getProposalId(plan.targets, [0] * len(plan.targets),
+                                           plan.calldatas, keccak(text=plan.description)))
+
+
+def propose(view: ChainView, sender: Any, plan: Plan) -> int:
+    if not plan.calls:
+        raise GovernanceError(f"{plan.change_set.source}: nothing to change")
+    gov = view.governor
+    pid = proposal_id(view, plan)
+    if int(gov.proposalSnapshot(pid)) != 0:
+        raise GovernanceError(f"this change set is already proposal {pid} ({_state(view, pid)}); "
+                              "edit its description to propose it again")
+    votes = int(gov.getVotes(sender.address, int(gov.clock()) - 1))
+    threshold = int(gov.proposalThreshold())
+    if votes < threshold:
+        raise GovernanceError(
+            f"{sender.address} has {watt(votes)} of votes, below the proposal threshold of "
+            f"{watt(threshold)}; delegate WATT to it (WattToken.delegate) and wait one block"
+        )
+    _send(gov.propose, plan.targets, [0] * len(plan.targets), plan.calldatas, plan.description,
+          sender=sender)
+    return pid
+
+
+def find(view: ChainView, pid: int) -> Proposal:
+    """The proposal's calls and description, from its ProposalCreated event."""
+    from ape import chain
+
+    gov = view.governor
+    if int(gov.proposalSnapshot(pid)) == 0:
+        raise GovernanceError(f"no proposal {pid} on the governor at {view.governor_address}")
+    head = int(chain.blocks.head.number)
+    for log in gov.ProposalCreated.range(view.deployment.block, head + 1):
+        args = log.event_arguments
+        if int(args["proposalId"]) == pid:
+            return Proposal(pid, str(args["proposer"]), tuple(str(t) for t in args["targets"]),
+                            tuple(int(v) for v in args["values"]),
+                            tuple(bytes(c) for c in args["calldatas"]), str(args["description"]))
+    raise GovernanceError(f"proposal {pid} exists but its ProposalCreated event was not found "
+                          f"after block {view.deployment.block}")
+
+
+def _expect(view: ChainView, pid: int, wanted: str, doing: str) -> None:
+    state = _state(view, pid)
+    if state == wanted:
+        return
+    gov, now = view.governor, view.now()
+    hint = {
+        "Pending": f"voting starts {when(int(gov.proposalSnapshot(pid)), now)}",
+        "Active": f"voting ends {when(int(gov.proposalDeadline(pid)), now)}",
+        "Defeated": "it did not reach quorum or a majority for",
+        "Succeeded": "queue it first",
+        "Queued": f"it can execute {when(int(gov.proposalEta(pid)), now)}",
+    }.get(state, "nothing more can happen to it")
+    raise GovernanceError(f"cannot {doing} proposal {pid}: it is {state} ({hint})")
+
+
+def vote(view: ChainView, sender: Any, pid: int, support: str, reason: str | None) -> int:
+    """Cast ``sender``'s vote; returns its weight (wei of WATT)."""
+    gov = view.governor
+    if int(gov.proposalSnapshot(pid)) == 0:
+        raise GovernanceError(f"no proposal {pid} on the governor at {view.governor_address}")
+    _expect(view, pid, "Active", "vote on")
+    if gov.hasVoted(pid, sender.address):
+        raise GovernanceError(f"{sender.address} has already voted on proposal {pid}")
+    weight = int(gov.getVotes(sender.address, int(gov.proposalSnapshot(pid))))
+    if weight == 0:
+        raise GovernanceError(
+            f"{sender.address} had no votes at proposal {pid}'s snapshot (delegate WATT before a "
+            "proposal is made)")
+    code = SUPPORT[support]
+    if reason:
+        _send(gov.castVoteWithReason, pid, code, reason, sender=sender)
+    else:
+        _send(gov.castVote, pid, code, sender=sender)
+    return weight
+
+
+def queue(view: ChainView, sender: Any, pid: int) -> int:
+    """Queue a succeeded proposal in the timelock; returns its eta."""
+    _expect(view, pid, "Succeeded", "queue")
+    p = find(view, pid)
+    _send(view.governor.queue, list(p.targets), list(p.values), list(p.calldatas),
+          p.description_hash, sender=sender)
+    return int(view.governor.proposalEta(pid))
+
+
+def execute(view: ChainView, sender: Any, pid: int) -> None:
+    _expect(view, pid, "Queued", "execute")
+    eta = int(view.governor.proposalEta(pid))
+    now = view.now()
+    if max(now + 1, int(time.time())) < eta:
+        raise GovernanceError(f"cannot execute proposal {pid} yet: the timelock delay runs until "
+                              f"{when(eta, now)}")
+    p = find(view, pid)
+    _send(view.governor.execute, list(p.targets), list(p.values), list(p.calldatas),
+          p.description_hash, sender=sender)
+
+
+def cancel(view: ChainView, sender: Any, pid: int) -> str:
+    """Cancel as the proposer (Pending) or as a timelock canceller (Queued); returns how."""
+    gov, state = view.governor, _state(view, pid)
+    p = find(view, pid)
+    args = (list(p.targets), list(p.values), list(p.calldatas))
+    if state == "Pending" and sender.address.lower() == p.proposer.lower():
+        _send(gov.cancel, *args, p.description_hash, sender=sender)
+        return "cancelled by its proposer"
+    timelock = view.contract(TIMELOCK)
+    if state == "Queued" and timelock.hasRole(CANCELLER_ROLE, sender.address):
+        gov_word = bytes.fromhex(view.governor_address[2:]).ljust(32, b"\x00")
+        salt = bytes(a ^ b for a, b in zip(gov_word, p.description_hash, strict=True))
+        op = timelock.hashOperationBatch(*args, bytes(32), salt)
+        _send(timelock.cancel, op, sender=sender)
+        return "timelock operation cancelled by a CANCELLER_ROLE holder"
+    raise GovernanceError(
+        f"{sender.address} cannot cancel proposal {pid} ({state}): the proposer ({p.proposer}) "
+        "can while it is Pending; a holder of the timelock's CANCELLER_ROLE can while it is Queued"
+    )
+
+
+def describe_call(view: ChainView, target: str, data: bytes) -> str:
+    """``Contract.setter(args)`` for a call of a proposal."""
+    names = {a.lower(): n for n, a in view.deployment.contracts.items()}
+    name = names.get(target.lower(), target)
+    sigs = [s.signature for s in SETTERS] + [region_param("u").setter]
+    for sig in sigs:
+        if data[:4] == selector(sig):
+            args = decode(arg_types(sig), data[4:])
+            shown = ", ".join(
+                a.rstrip(b"\x00").decode() if isinstance(a, bytes) else str(a) for a in args)
+            return f"{name}.{sig.split('(')[0]}({shown})"
+    return f"{name} 0x{data.hex()}"
+
+
+def status(view: ChainView, pid: int) -> dict[str, Any]:
+    gov, now = view.governor, view.now()
+    p = find(view, pid)
+    against, for_, abstain = (int(v) for v in gov.proposalVotes(pid))
+    snapshot = int(gov.proposalSnapshot(pid))
+    quorum = int(gov.quorum(min(snapshot, int(gov.clock()) - 1)))
+    return {
+        "id": pid, "state": _state(view, pid), "proposer": p.proposer,
+        "description": p.description, "now": now,
+        "vote_start": snapshot, "vote_end": int(gov.proposalDeadline(pid)),
+        "eta": int(gov.proposalEta(pid)),
+        "votes": {"for": for_, "against": against, "abstain": abstain}, "quorum": quorum,
+        "calls": [describe_call(view, t, c) for t, c in zip(p.targets, p.calldatas, strict=True)],
+    }
