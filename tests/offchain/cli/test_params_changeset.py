@@ -1,0 +1,247 @@
+"""Change sets and the governed-parameter table, without a chain: parsing, validation (one line
+naming the key and the allowed range), the table's bounds against wattnet.params, and the calls
+built for every parameter."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from eth_abi.abi import decode
+
+from wattnet.cli.params import params as params_cli
+from wattnet.errors import ConfigError
+from wattnet.governance.changeset import (
+    current_of,
+    load_change_set,
+    parse_change_set,
+    proposed,
+)
+from wattnet.governance.table import (
+    PARAMS,
+    REGION_PREFIX,
+    SETTERS,
+    TREASURY_SHARE,
+    Unit,
+    arg_types,
+    build_calls,
+    lookup,
+    selector,
+)
+from wattnet.params import apply_overrides, load_params
+
+REPO = Path(__file__).resolve().parents[3]
+LOCAL = load_params(REPO / "params" / "local.yaml")
+EXAMPLE = REPO / "changes" / "example-raise-rural-multiplier.yaml"
+
+
+def cs(changes: dict[str, Any], description: str = "test change") -> Any:
+    return parse_change_set({"description": description, "changes": changes}, "changes/t.yaml")
+
+
+def error_of(changes: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as info:
+        proposed(cs(changes), LOCAL)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def test_example_change_set__parses_and_validates_against_every_network() -> None:
+    change_set = load_change_set(EXAMPLE)
+    assert change_set.name == "example-raise-rural-multiplier"
+    assert "u0" in change_set.description
+    for network in ("local", "sepolia", "arbitrum-sepolia", "arbitrum"):
+        _, values = proposed(change_set, load_params(REPO / "params" / f"{network}.yaml"))
+        assert values == {"registry.region_multipliers.u0": 13000,
+                          "settlement.operator_share_bps": 7800, TREASURY_SHARE: 1700}
+
+
+def test_parse__nested_keys_flatten_like_dotted_ones() -> None:
+    nested = parse_change_set({"description": "d", "changes": {
+        "registry": {"region_multipliers": {"u0": 13000}},
+        "staking": {"unbonding_delay": "2h"}}}, "c.yaml")
+    assert nested.changes == {"registry.region_multipliers.u0": 13000,
+                              "staking.unbonding_delay": "2h"}
+
+
+@pytest.mark.parametrize("raw, fragment", [
+    ([1, 2], "must be a mapping"),
+    ({"changes": {"staking.unbonding_delay": 7200}}, "description must be a non-empty string"),
+    ({"description": "d"}, "changes must map at least one parameter"),
+    ({"description": "d", "changes": {}}, "changes must map at least one parameter"),
+    ({"description": "d", "changes": {"x": 1}, "extra": 1}, "extra is not a known key"),
+    ({"description": "d", "changes": {"staking.unbonding_delay": 1,
+                                      "staking": {"unbonding_delay": 2}}}, "is given twice"),
+])
+def test_parse__rejects_bad_shapes_with_one_line(raw: Any, fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment) as info:
+        parse_change_set(raw, "changes/t.yaml")
+    assert str(info.value).startswith("changes/t.yaml: ")
+
+
+def test_parse__unknown_key_names_it_and_the_allowed_keys_of_its_section() -> None:
+    with pytest.raises(ConfigError) as info:
+        cs({"staking.unbonding_dealy": 7200})
+    msg = str(info.value)
+    assert "changes.staking.unbonding_dealy is not a governed parameter" in msg
+    assert "staking.unbonding_delay" in msg and "governance." not in msg
+
+
+@pytest.mark.parametrize("key, why", [
+    ("token.cap", "immutable"), ("rewards.genesis_supply", "minted at deployment"),
+    ("rewards.phases", "not supported"), ("model.stations", "not on chain"),
+    ("credits.stablecoins", "listCredit"), ("rewards.epoch_length", "one week"),
+])
+def test_parse__keys_no_vote_can_change_say_why(key: str, why: str) -> None:
+    with pytest.raises(ConfigError, match=f"changes.{key} cannot be changed by a vote.*{why}"):
+        cs({key: 1})
+
+
+def test_load__missing_file_and_bad_yaml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such change set"):
+        load_change_set(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("description: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: line \d+ is not valid YAML"):
+        load_change_set(bad)
+
+
+# ---------------------------------------------------------------- values and bounds
+
+
+@pytest.mark.parametrize("changes, fragment", [
+    ({"settlement.operator_share_bps": 12000}, "settlement.operator_share_bps=12000 is out of "
+                                               "range 0..10000"),
+    ({"registry.region_multipliers.u0": 40000}, "registry.region_multipliers.u0=40000 is out of "
+                                                "range 5000..30000"),
+    ({"registry.region_multipliers.UK": 12000}, "is not a geohash prefix"),
+    ({"staking.equivocation_bounty_bps": 6000}, "out of range 0..5000"),
+    ({"staking.unbonding_delay": "1w"}, 'must be seconds (integer) or a duration like "7d"'),
+    ({"governance.quorum_percent": 60}, "governance.quorum_percent=60 is out of range 1..50"),
+    ({"staking.slash_destination": "void"}, "must be one of: treasury, burn"),
+    ({"credits.redemption_delay": 3600}, "credits.redemption_delay=3600 must be >= "),
+    ({"settlement.treasury_share_bps": 2000}, "must sum to exactly 10000"),
+    # the contracts' own bounds, tighter than the file's
+    ({"staking.unbonding_delay": 120}, "staking.unbonding_delay=120 is outside what "
+                                       "OperatorStaking accepts: 3600..7776000 s"),
+    ({"settlement.operator_share_bps": 4000, "settlement.referrer_share_bps": 500},
+     "operator_share_bps=4000 is outside what EnergyCredits accepts: 5000..10000 bps"),
+    ({"settlement.referrer_share_bps": 2500, "settlement.operator_share_bps": 7000},
+     "referrer_share_bps=2500 is outside what EnergyCredits accepts: 0..2000 bps"),
+    ({"rewards.station_epoch_cap_bps": 500}, "outside what EnergyCredits accepts: 1000..10000"),
+    ({"staking.min_stake_per_station": "0.5", "staking.equivocation_slash": "0.5"},
+     "outside what OperatorStaking accepts: 1..10000000 WATT"),
+])
+def test_values__out_of_bounds_is_one_line_naming_key_and_range(changes: dict[str, Any],
+                                                                fragment: str) -> None:
+    msg = error_of(changes)
+    assert msg.startswith("changes/t.yaml: ")
+    assert fragment in msg
+
+
+def test_values__operator_share_alone_moves_the_treasury_share() -> None:
+    after, values = proposed(cs({"settlement.operator_share_bps": 7800}), LOCAL)
+    assert values[TREASURY_SHARE] == 1700
+    assert after.settlement.treasury_share_bps == 1700
+    assert after.settlement.referrer_share_bps == LOCAL.settlement.referrer_share_bps
+
+
+def test_values__durations_and_watt_are_normalized() -> None:
+    _, values = proposed(cs({"staking.unbonding_delay": "2h",
+                             "governance.proposal_threshold": "150_000.5"}), LOCAL)
+    assert values == {"staking.unbonding_delay": 7200,
+                      "governance.proposal_threshold": "150000.5"}
+
+
+def test_values__network_pin_must_match() -> None:
+    pinned = parse_change_set({"description": "d", "network": "sepolia",
+                               "changes": {"staking.unbonding_delay": 7200}}, "c.yaml")
+    with pytest.raises(ConfigError, match="is for network 'sepolia', not 'local'"):
+        proposed(pinned, LOCAL)
+
+
+def _probe(key: str, value: Any) -> str:
+    with pytest.raises(ConfigError) as info:
+        apply_overrides(LOCAL, {key: value})
+    return str(info.value)
+
+
+@pytest.mark.parametrize("param", [p for p in PARAMS if p.unit is not Unit.CHOICE],
+                         ids=lambda p: p.key)
+def test_table__bounds_agree_with_wattnet_params(param: Any) -> None:
+    """The table only describes bounds; wattnet.params enforces them: just outside each end
+    fails with exactly the table's range."""
+    lo, hi = param.params_lo, param.params_hi
+    step = Decimal("0.5") if param.unit is Unit.WATT else 1
+    for outside in (lo - step, hi + step):
+        value = str(outside) if param.unit is Unit.WATT else int(outside)
+        assert f"{lo}..{hi}" in _probe(param.key, value)
+
+
+# ---------------------------------------------------------------- calls
+
+
+def _value_for(key: str) -> Any:
+    return {"staking.slash_destination": "burn", "staking.min_stake_per_station": 1500,
+            "staking.equivocation_slash": 400, "credits.redemption_delay": 10800}.get(key)
+
+
+@pytest.mark.parametrize("param", PARAMS, ids=lambda p: p.key)
+def test_calls__each_parameter_encodes_its_setter_with_the_others_from_current(param: Any
+                                                                               ) -> None:
+    current = current_of(LOCAL, [p.key for p in PARAMS])
+    new = _value_for(param.key)
+    if new is None:
+        new = current[param.key] + (1 if param.unit is not Unit.WATT else 100)
+    calls = build_calls({param.key: new}, current)
+    assert len(calls) == 1
+    (call,) = calls
+    setter = next(s for s in SETTERS if param.key in s.keys)
+    assert (call.contract, call.signature) == (param.contract, setter.signature)
+    assert call.calldata[:4] == selector(setter.signature)
+    decoded = decode(arg_types(setter.signature), call.calldata[4:])
+    args = decoded[0] if setter.tuple_arg else decoded
+    for key, arg in zip(setter.keys, args, strict=True):
+        p = lookup(key)
+        assert p is not None
+        expected = new if key == param.key else current[key]
+        from wattnet.governance.table import to_chain
+
+        assert arg == to_chain(p, expected)
+
+
+def test_calls__region_multiplier_is_bytes8_and_treasury_share_sends_nothing() -> None:
+    calls = build_calls({REGION_PREFIX + "sp3e": 8000, TREASURY_SHARE: 1700}, {})
+    assert [(c.contract, c.args) for c in calls] == [
+        ("StationRegistry", (b"sp3e\x00\x00\x00\x00", 8000))]
+
+
+# ---------------------------------------------------------------- CLI, offline
+
+
+def test_cli_check_and_table(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(params_cli, ["check", str(EXAMPLE), "--params",
+                                    str(REPO / "params" / "local.yaml")])
+    assert ok.exit_code == 0, ok.output
+    assert "registry.region_multipliers.u0=13000" in ok.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"description": "d",
+                                   "changes": {"settlement.operator_share_bps": 12000}}))
+    res = runner.invoke(params_cli, ["check", str(bad), "--params",
+                                     str(REPO / "params" / "local.yaml")])
+    assert res.exit_code == 2
+    assert res.output.strip().count("\n") == 0
+    assert "settlement.operator_share_bps=12000 is out of range 0..10000" in res.output
+    assert "Traceback" not in res.output
+    table = runner.invoke(params_cli, ["table", "--json"])
+    assert table.exit_code == 0
+    assert "setEquivocationPenalty(uint256,uint256)" in table.output
