@@ -28,6 +28,14 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     uint256 public constant MIN_UNBONDING_DELAY = 1 hours;
     uint256 public constant MAX_UNBONDING_DELAY = 90 days;
     uint256 public constant MAX_BOUNTY_BPS = 5_000;
+    /// @notice Bounds of `minStakePerStation`: at least 1 WATT (a station is never free), at
+    ///         most 10 million WATT (1 % of the cap; a vote cannot lock every operator out).
+    uint256 public constant MIN_STAKE_PER_STATION = 1e18;
+    uint256 public constant MAX_STAKE_PER_STATION = 10_000_000e18;
+    /// @notice Bounds of `equivocationSlash`: at least 1 WATT (equivocation always costs), at
+    ///         most MAX_STAKE_PER_STATION (a slash never exceeds the stake anyway).
+    uint256 public constant MIN_EQUIVOCATION_SLASH = 1e18;
+    uint256 public constant MAX_EQUIVOCATION_SLASH = MAX_STAKE_PER_STATION;
     uint256 internal constant BPS = 10_000;
     bytes32 internal constant EQUIVOCATION = "EQUIVOCATION";
 
@@ -277,6 +285,11 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     }
 
     function _setMinStake(uint256 value) internal {
+        if (value < MIN_STAKE_PER_STATION || value > MAX_STAKE_PER_STATION) {
+            revert StakingParameterOutOfBounds(
+                "minStakePerStation", value, MIN_STAKE_PER_STATION, MAX_STAKE_PER_STATION
+            );
+        }
         minStakePerStation = value;
         emit ParameterChanged("minStakePerStation", value);
     }
@@ -290,6 +303,11 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     }
 
     function _setEquivocation(uint256 slashAmount, uint256 bountyBps) internal {
+        if (slashAmount < MIN_EQUIVOCATION_SLASH || slashAmount > MAX_EQUIVOCATION_SLASH) {
+            revert StakingParameterOutOfBounds(
+                "equivocationSlash", slashAmount, MIN_EQUIVOCATION_SLASH, MAX_EQUIVOCATION_SLASH
+            );
+        }
         if (bountyBps > MAX_BOUNTY_BPS) {
             revert StakingParameterOutOfBounds("equivocationBountyBps", bountyBps, 0, MAX_BOUNTY_BPS);
         }

@@ -39,6 +39,11 @@ class Deployment:
     tx_hashes: dict[str, str] = field(default_factory=dict)
     compiler: str = ""
     git_commit: str = ""
+    # Written by the governed deploy (wattnet.chain.deploy_plan); empty in older records.
+    blocks: dict[str, int] = field(default_factory=dict)
+    constructor_args: dict[str, list[Any]] = field(default_factory=dict)
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    status: str = "complete"  # "in-progress" while a resumable deploy is under way
 
     def __post_init__(self) -> None:
         if self.chain_id <= 0:
@@ -94,6 +99,11 @@ def deployment_from_json(raw: Any, source: str) -> Deployment:
             tx_hashes={str(k): str(v) for k, v in dict(raw.get("tx_hashes", {})).items()},
             compiler=str(raw.get("compiler", "")),
             git_commit=str(raw.get("git_commit", "")),
+            blocks={str(k): int(v) for k, v in dict(raw.get("blocks", {})).items()},
+            constructor_args={str(k): list(v)
+                              for k, v in dict(raw.get("constructor_args", {})).items()},
+            steps={str(k): dict(v) for k, v in dict(raw.get("steps", {})).items()},
+            status=str(raw.get("status", "complete")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ChainError(f"deployment file {source} is malformed ({exc!r}); redeploy") from exc
@@ -128,9 +138,12 @@ def load_deployment(
     return load_deployment_file(deployment_path(ecosystem, network, root))
 
 
-def save_deployment(deployment: Deployment, root: Path | None = None) -> Path:
-    """Write the record (atomically: a reader never sees half a file); returns its path."""
-    path = deployment_path(deployment.ecosystem, deployment.network, root)
+def save_deployment(
+    deployment: Deployment, root: Path | None = None, path: Path | None = None
+) -> Path:
+    """Write the record (atomically: a reader never sees half a file) to ``path``, by default
+    ``<root>/deployments/<ecosystem>/<network>.json``; returns its path."""
+    path = path or deployment_path(deployment.ecosystem, deployment.network, root)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(deployment.to_json(), indent=2, sort_keys=True) + "\n")
