@@ -118,8 +118,9 @@ def _problems(change_set: ChangeSet, base: Any) -> dict[str, str]:
     return out
 
 
-def _plan(view: Any, change_set: ChangeSet, params: Any) -> Any:
-    """The plan, or the diff table with the offending rows and then the one-line error."""
+def _plan(view: Any, change_set: ChangeSet, params: Any, show_rejected: bool = False) -> Any:
+    """The plan; if invalid, the one-line error (after the table of the offending rows when
+    ``show_rejected``: ``diff``)."""
     from wattnet.cli.params_view import diff_table
     from wattnet.governance.changeset import overlay
     from wattnet.governance.proposals import make_plan
@@ -127,18 +128,20 @@ def _plan(view: Any, change_set: ChangeSet, params: Any) -> Any:
     try:
         return make_plan(view, change_set, params)
     except ConfigError:
+        if not show_rejected:
+            raise
         current = view.current(params, [k for k in change_set.changes
                                         if k.startswith(REGION_PREFIX)])
         base = overlay(params, current, f"{params.network} on chain")
         problems = _problems(change_set, base)
         if problems:
-            console.print(diff_table(current, change_set.changes, problems, [],
+            console.print(diff_table(current, change_set.changes, problems,
                                      f"{change_set.source}: REJECTED"))
         raise
 
 
 def _show_plan(plan: Any, sim: tuple[bool, int, int, int, int], as_json: bool) -> None:
-    from wattnet.cli.params_view import diff_table, outcomes_table
+    from wattnet.cli.params_view import calls_lines, diff_table, outcomes_table
     from wattnet.governance.simulate import SimSettings, compare
 
     simulate, runs, days, stations, seed = sim
@@ -155,8 +158,10 @@ def _show_plan(plan: Any, sim: tuple[bool, int, int, int, int], as_json: bool) -
                 "simulation": [r.to_dict() for r in rows]}
         console.out(json.dumps(data, indent=2, default=str), highlight=False)
         return
-    console.print(diff_table(plan.current, plan.proposed, {}, plan.calls,
-                             f"{plan.change_set.source}: {plan.change_set.description[:80]}"))
+    console.print(diff_table(plan.current, plan.proposed, {}, plan.change_set.source))
+    click.echo("calls (through the timelock):")
+    for line in calls_lines(plan.calls):
+        click.echo(line)
     if simulate:
         console.print(outcomes_table(rows, settings))
 
@@ -193,7 +198,7 @@ def check_cmd(change_set: str, params_name: str) -> None:
 
     cs = load_change_set(change_set)
     _, values = proposed(cs, load_params(params_name))
-    console.print(f"{cs.source}: ok ({', '.join(f'{k}={v}' for k, v in values.items())})")
+    click.echo(f"{cs.source}: ok ({', '.join(f'{k}={v}' for k, v in values.items())})")
 
 
 @params.command("diff")
@@ -207,7 +212,7 @@ def diff_cmd(change_set: str, network: str, params_name: str | None, simulate: b
     """Current on-chain values next to the proposed ones (nothing is sent)."""
     cs = load_change_set(change_set)
     with _view(network) as view:
-        plan = _plan(view, cs, _params_for(view, params_name))
+        plan = _plan(view, cs, _params_for(view, params_name), show_rejected=not as_json)
         _show_plan(plan, (simulate, sim_runs, sim_days, sim_stations, sim_seed), as_json)
 
 
@@ -222,17 +227,18 @@ def propose_cmd(change_set: str, network: str, params_name: str | None, account:
                 yes: bool) -> None:
     """Submit the change set to the Governor; prints the proposal id."""
     from wattnet.governance.client import pick_sender
-    from wattnet.governance.proposals import propose
+    from wattnet.governance.proposals import preflight, propose
 
     cs = load_change_set(change_set)
     with _view(network) as view:
         plan = _plan(view, cs, _params_for(view, params_name))
-        _show_plan(plan, (simulate, sim_runs, sim_days, sim_stations, sim_seed), False)
         sender = pick_sender(account, view.deployment.network)
+        preflight(view, sender, plan)
+        _show_plan(plan, (simulate, sim_runs, sim_days, sim_stations, sim_seed), False)
         if view.deployment.network != "local" and not yes:
             click.confirm(f"propose from {sender.address} on {network}?", abort=True)
         pid = propose(view, sender, plan)
-    console.print(f"proposal id: {pid}")
+    click.echo(f"proposal id: {pid}")
 
 
 @params.command("vote")
@@ -250,7 +256,7 @@ def vote_cmd(proposal_id: int, support: str, reason: str | None, network: str,
     with _view(network) as view:
         sender = pick_sender(account, view.deployment.network)
         weight = vote(view, sender, proposal_id, support, reason)
-    console.print(f"voted {support} on proposal {proposal_id} with {watt(weight)}")
+    click.echo(f"voted {support} on proposal {proposal_id} with {watt(weight)}")
 
 
 def _step(name: str, doc: str) -> None:
@@ -268,11 +274,11 @@ def _step(name: str, doc: str) -> None:
             result = getattr(proposals, name)(view, sender, proposal_id)
             now = view.now()
         if name == "queue":
-            console.print(f"queued proposal {proposal_id}; executable from {when(result, now)}")
+            click.echo(f"queued proposal {proposal_id}; executable from {when(result, now)}")
         elif name == "execute":
-            console.print(f"executed proposal {proposal_id}")
+            click.echo(f"executed proposal {proposal_id}")
         else:
-            console.print(f"proposal {proposal_id}: {result}")
+            click.echo(f"proposal {proposal_id}: {result}")
 
 
 _step("queue", "Queue a succeeded proposal in the timelock.")

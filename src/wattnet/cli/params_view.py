@@ -27,23 +27,34 @@ def governed_table() -> Table:
 
 
 def diff_table(current: Mapping[str, Any], proposed: Mapping[str, Any],
-               problems: Mapping[str, str], calls: list[Call], title: str) -> Table:
-    table = Table(title=title)
-    for col in ("parameter", "current (on chain)", "proposed", "unit", "allowed",
-                "within bounds", "sent as"):
-        table.add_column(col)
+               problems: Mapping[str, str], title: str) -> Table:
+    """parameter | current on chain | proposed | unit | within bounds (and what is allowed)."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("parameter", no_wrap=True)
+    table.add_column("current", justify="right")
+    table.add_column("proposed", justify="right")
+    table.add_column("unit")
+    table.add_column("within bounds")
     for key, value in proposed.items():
         param = lookup(key)
         unit = str(param.unit) if param else "bps"
-        allowed = param.bounds if param else "rest of 10000"
+        allowed = param.bounds if param else "the rest of 10000"
         if param and param.chain_bounds != "-":
-            allowed += f"; on chain {param.chain_bounds}"
-        call = next((c for c in calls if key in c.keys), None)
-        sent = f"{call.contract}.{call.signature.split('(')[0]}" if call else "(derived)"
+            allowed += f"; contract {param.chain_bounds}"
         problem = problems.get(key)
-        table.add_row(key, str(current.get(key, "-")), str(value), unit, allowed,
-                      "[green]yes[/]" if problem is None else f"[red]no[/]: {problem}", sent)
+        verdict = f"[green]yes[/] ({allowed})" if problem is None else f"[red]no[/]: {problem}"
+        table.add_row(key, str(current.get(key, "-")), str(value), unit, verdict)
     return table
+
+
+def calls_lines(calls: list[Call]) -> list[str]:
+    """What the proposal sends, one line per call."""
+    out = []
+    for c in calls:
+        args = ", ".join(a.rstrip(b"\x00").decode() if isinstance(a, bytes) else str(a)
+                         for a in c.args)
+        out.append(f"  {c.contract}.{c.signature.split('(')[0]}({args})")
+    return out
 
 
 def _num(value: float) -> str:

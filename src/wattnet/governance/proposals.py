@@ -100,7 +100,8 @@ def proposal_id(view: ChainView, plan: Plan) -> int:
                                            plan.calldatas, keccak(text=plan.description)))
 
 
-def propose(view: ChainView, sender: Any, plan: Plan) -> int:
+def preflight(view: ChainView, sender: Any, plan: Plan) -> int:
+    """What the Governor checks before a proposal, checked first; returns the proposal id."""
     if not plan.calls:
         raise GovernanceError(f"{plan.change_set.source}: nothing to change")
     gov = view.governor
@@ -115,6 +116,12 @@ def propose(view: ChainView, sender: Any, plan: Plan) -> int:
             f"{sender.address} has {watt(votes)} of votes, below the proposal threshold of "
             f"{watt(threshold)}; delegate WATT to it (WattToken.delegate) and wait one block"
         )
+    return pid
+
+
+def propose(view: ChainView, sender: Any, plan: Plan) -> int:
+    pid = preflight(view, sender, plan)
+    gov = view.governor
     _send(gov.propose, plan.targets, [0] * len(plan.targets), plan.calldatas, plan.description,
           sender=sender)
     return pid

@@ -1,0 +1,70 @@
+"""The governed protocol for the parameter-change tests: deployed from params/local.yaml by the
+governed deploy (the timelock holds every parameter role), its record in a temporary project
+root, and voters holding delegated WATT."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wattnet.chain.deployments import ENV_ARTIFACTS, ENV_ROOT, manifest_path, save_deployment
+from wattnet.params import WEI_PER_WATT
+
+REPO = Path(__file__).resolve().parents[3]
+VOTER_WATT = 10_000_000  # quorum is 4 % of 200 M genesis supply = 8 M
+
+
+@dataclass
+class GovStack:
+    gov: Any  # wattnet.chain.deploy_plan.GovernedProtocol
+    root: Path
+    voter: Any  # test account 4: 10 M WATT delegated to itself
+    voter2: Any  # test account 5: the treasury's 190 M delegated to it
+    poor: Any  # test account 7: no WATT
+
+
+@contextmanager
+def governed_stack(project: Any, accounts: Any, chain: Any, tmp: Path) -> Iterator[GovStack]:
+    """Deploy, write deployments/ethereum/local.json under ``tmp``, point the CLI there."""
+    from wattnet.chain.deploy_plan import deploy_local_governed
+
+    manifest = manifest_path()
+    g = deploy_local_governed(project, accounts)
+    save_deployment(g.deployment, tmp)
+    treasury, voter, voter2, poor = accounts[1], accounts[4], accounts[5], accounts[7]
+    g.watt.transfer(voter, VOTER_WATT * WEI_PER_WATT, sender=treasury)
+    g.watt.invoke_transaction("delegate", voter, sender=voter)  # `delegate` is shadowed in Ape
+    g.watt.invoke_transaction("delegate", voter2, sender=treasury)
+    travel_to(chain, int(chain.blocks.head.timestamp) + 2)  # checkpoints are in the past
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(ENV_ROOT, str(tmp))
+        mp.setenv(ENV_ARTIFACTS, str(manifest))
+        mp.chdir(REPO)
+        yield GovStack(g, tmp, voter, voter2, poor)
+
+
+def travel_to(chain: Any, timestamp: int) -> None:
+    """Mine a block at ``timestamp`` (or one second later than the head if that is later)."""
+    chain.mine(timestamp=max(int(timestamp), int(chain.blocks.head.timestamp) + 1))
+
+
+def pass_proposal(view: Any, chain: Any, plan: Any, proposer: Any, voters: list[Any]) -> int:
+    """Propose, vote for, wait out every delay, queue and execute through the Python API."""
+    from wattnet.governance import proposals
+
+    pid = proposals.propose(view, proposer, plan)
+    gov = view.governor
+    travel_to(chain, int(gov.proposalSnapshot(pid)) + 1)
+    for v in voters:
+        proposals.vote(view, v, pid, "for", None)
+    travel_to(chain, int(gov.proposalDeadline(pid)) + 1)
+    eta = proposals.queue(view, proposer, pid)
+    travel_to(chain, eta)
+    proposals.execute(view, proposer, pid)
+    assert proposals.status(view, pid)["state"] == "Executed"
+    return pid

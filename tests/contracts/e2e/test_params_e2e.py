@@ -1,0 +1,184 @@
+"""`wattnet params` end to end on anvil: the runbook's command sequence (docs/runbooks/
+parameter-change.md) changes the parameters on chain through Governor and timelock; the steps
+the contracts refuse fail with one clear line and change nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from wattnet.chain.deploy import geohash_bytes8
+from wattnet.chain.deployments import ENV_ROOT, save_deployment
+from wattnet.cli.main import cli
+
+from params_stack import REPO, GovStack, governed_stack, travel_to
+
+RUNBOOK = REPO / "docs" / "runbooks" / "parameter-change.md"
+
+
+@pytest.fixture(scope="module")
+def stack(project: Any, accounts: Any, chain: Any,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[GovStack]:
+    with governed_stack(project, accounts, chain, tmp_path_factory.mktemp("root")) as s:
+        yield s
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def ok(*args: str, **kw: Any) -> str:
+    res = run(*args, **kw)
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def refused(*args: str, **kw: Any) -> str:
+    """A refused step: exit status 2, one line, no traceback."""
+    res = run(*args, **kw)
+    assert res.exit_code == 2, res.output
+    line = res.output.strip()
+    assert "\n" not in line and "Traceback" not in line, res.output
+    assert line.startswith("error: ")
+    return line
+
+
+def runbook_lines() -> list[str]:
+    text = RUNBOOK.read_text()
+    block = text.split("<!-- runbook:begin -->")[1].split("<!-- runbook:end -->")[0]
+    return [ln.strip() for ln in block.splitlines()
+            if ln.strip() and not ln.startswith("```")]
+
+
+def test_runbook__changes_the_parameters_on_chain(stack: GovStack, chain: Any) -> None:
+    g = stack.gov
+    u0 = geohash_bytes8("u0")
+    assert g.registry.multiplierOfPrefix(u0) == 12000
+    assert g.credits.operatorShareBps() == 8000
+    env: dict[str, str] = {}
+    variables: dict[str, str] = {}
+    outputs: list[str] = []
+    for line in runbook_lines():
+        if line.startswith("# wait:"):
+            pid = int(variables["PROPOSAL_ID"])
+            what = line.split(":", 1)[1].strip()
+            gov = g.governor
+            ts = {"voting delay": int(gov.proposalSnapshot(pid)) + 1,
+                  "voting period": int(gov.proposalDeadline(pid)) + 1,
+                  "timelock delay": int(gov.proposalEta(pid))}[what]
+            travel_to(chain, ts)
+            continue
+        command = line.split("  #")[0].strip()
+        if command.startswith("export "):
+            name, value = command[len("export "):].split("=", 1)
+            env[name] = value
+            continue
+        if re.match(r"^[A-Z_]+=", command):
+            name, value = command.split("=", 1)
+            if name == "PROPOSAL_ID":
+                value = re.findall(r"proposal id: (\d+)", outputs[-1])[0]
+            variables[name] = value
+            continue
+        for name, value in variables.items():
+            command = command.replace(f"${name}", value)
+        argv = shlex.split(command)
+        assert argv[:2] == ["wattnet", "params"], line
+        outputs.append(ok(*argv[1:], env=env))
+    assert "proposal id:" in outputs[2]
+    diff, after = outputs[1], outputs[-1]
+    assert "registry.region_multipliers.u0" in diff and "13000" in diff and "12000" in diff
+    assert "operator payback" in diff and "treasury" in diff  # --simulate's outcome table
+    assert "Executed" in outputs[-2]
+    assert g.registry.multiplierOfPrefix(u0) == 13000
+    assert g.credits.operatorShareBps() == 7800
+    assert g.credits.referrerShareBps() == 500  # the combined setter kept the other field
+    assert "13000" in after and "12000" not in after
+
+
+def _change_set(tmp: Path, description: str, changes: dict[str, Any]) -> str:
+    path = tmp / f"{abs(hash(description))}.yaml"
+    path.write_text(yaml.safe_dump({"description": description, "changes": changes}))
+    return str(path)
+
+
+def test_refusals__early_double_and_below_threshold(stack: GovStack, chain: Any,
+                                                     tmp_path: Path) -> None:
+    g = stack.gov
+    env = {"WATTNET_ACCOUNT": "test:4"}
+    change = _change_set(tmp_path, "raise the station cap", {"rewards.station_epoch_cap_bps": 6000})
+    line = refused("params", "propose", change, "--account", "test:7")
+    assert "below the proposal threshold of 100,000 WATT" in line
+    assert "has 0 WATT of votes" in line
+    out = ok("params", "propose", change, env=env)
+    pid = int(re.findall(r"proposal id: (\d+)", out)[0])
+    assert "already proposal" in refused("params", "propose", change, env=env)
+    assert "it is Pending (voting starts" in refused("params", "vote", str(pid), "for", env=env)
+    travel_to(chain, int(g.governor.proposalSnapshot(pid)) + 1)
+    assert "it is Active (voting ends" in refused("params", "queue", str(pid), env=env)
+    ok("params", "vote", str(pid), "for", env=env)
+    line = refused("params", "vote", str(pid), "against", env=env)
+    assert f"{stack.voter.address} has already voted on proposal {pid}" in line
+    ok("params", "vote", str(pid), "abstain", "--account", "test:5")
+    travel_to(chain, int(g.governor.proposalDeadline(pid)) + 1)
+    assert "it is Succeeded (queue it first)" in refused("params", "execute", str(pid), env=env)
+    ok("params", "queue", str(pid), env=env)
+    line = refused("params", "execute", str(pid), env=env)
+    assert f"cannot execute proposal {pid} yet: the timelock delay runs until" in line
+    assert g.credits.stationEpochCapBps() == 5000
+    status = json.loads(ok("params", "status", str(pid), "--json"))
+    assert status["state"] == "Queued"
+    assert status["votes"]["for"] == 10_000_000 * 10**18
+    assert status["calls"] == ["EnergyCredits.setStationEpochCap(6000)"]
+    travel_to(chain, int(g.governor.proposalEta(pid)))
+    ok("params", "execute", str(pid), env=env)
+    assert g.credits.stationEpochCapBps() == 6000
+
+
+def test_cancel__proposer_while_pending_guardian_while_queued(stack: GovStack, chain: Any,
+                                                               tmp_path: Path) -> None:
+    g = stack.gov
+    env = {"WATTNET_ACCOUNT": "test:4"}
+    first = _change_set(tmp_path, "cancel me early", {"staking.unbonding_delay": "3h"})
+    pid = int(re.findall(r"proposal id: (\d+)", ok("params", "propose", first, env=env))[0])
+    assert "cannot cancel" in refused("params", "cancel", str(pid), "--account", "test:5")
+    assert "cancelled by its proposer" in ok("params", "cancel", str(pid), env=env)
+    assert g.governor.state(pid) == 2  # Canceled
+    second = _change_set(tmp_path, "cancel me late", {"staking.unbonding_delay": "4h"})
+    pid = int(re.findall(r"proposal id: (\d+)", ok("params", "propose", second, env=env))[0])
+    travel_to(chain, int(g.governor.proposalSnapshot(pid)) + 1)
+    ok("params", "vote", str(pid), "for", env=env)
+    travel_to(chain, int(g.governor.proposalDeadline(pid)) + 1)
+    ok("params", "queue", str(pid), env=env)
+    assert "cannot cancel" in refused("params", "cancel", str(pid), env=env)  # proposer: too late
+    out = ok("params", "cancel", str(pid), "--account", "test:8")  # the guardian
+    assert "CANCELLER_ROLE" in out
+    assert json.loads(ok("params", "status", str(pid), "--json"))["state"] == "Canceled"
+    assert g.staking.unbondingDelay() == 3600
+
+
+def test_refusals__no_record_and_wrong_network(stack: GovStack, tmp_path: Path) -> None:
+    change = str(REPO / "changes" / "example-raise-rural-multiplier.yaml")
+    line = refused("params", "diff", change, env={ENV_ROOT: str(tmp_path)})
+    assert "no deployment record at" in line and "deployments/ethereum/local.json" in line
+    from dataclasses import replace
+
+    save_deployment(replace(stack.gov.deployment, chain_id=11155111), tmp_path)
+    line = refused("params", "status", "1", env={ENV_ROOT: str(tmp_path)})
+    assert "wrong network: the ethereum:local deployment is on chain 11155111" in line
+    bad = _change_set(tmp_path, "too much", {"settlement.operator_share_bps": 12000,
+                                             "registry.region_multipliers.u0": 13000})
+    res = run("params", "diff", bad)
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "REJECTED" in res.output  # the table marks the offending row, then one error line
+    last = res.output.strip().splitlines()[-1]
+    assert last.startswith("error: ")
+    assert "settlement.operator_share_bps=12000 is out of range 0..10000" in last
+    assert "operator share" not in refused("params", "propose", bad)  # nothing proposed
