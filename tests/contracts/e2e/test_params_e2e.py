@@ -14,12 +14,11 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from params_stack import REPO, GovStack, governed_stack, travel_to
 
 from wattnet.chain.deploy import geohash_bytes8
 from wattnet.chain.deployments import ENV_ROOT, save_deployment
 from wattnet.cli.main import cli
-
-from params_stack import REPO, GovStack, governed_stack, travel_to
 
 RUNBOOK = REPO / "docs" / "runbooks" / "parameter-change.md"
 
