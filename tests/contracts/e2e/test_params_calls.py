@@ -1,0 +1,113 @@
+"""Every governed parameter's encoded call, executed by the timelock, changes exactly that
+parameter on chain (and, for combined setters, keeps the other fields); the table's contract
+bounds equal the deployed contracts' constants."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from params_stack import GovStack, governed_stack, pass_proposal
+
+from wattnet.governance.changeset import parse_change_set
+from wattnet.governance.client import ChainView
+from wattnet.governance.proposals import make_plan
+from wattnet.governance.table import GOVERNOR, PARAMS, REGION_PREFIX, TREASURY_SHARE, lookup
+from wattnet.params import load_params
+
+# In order: later values rely on earlier ones (the timing rule redemption >= settlement + session).
+STEPS: list[tuple[str, Any]] = [
+    ("staking.min_stake_per_station", 1500),
+    ("staking.unbonding_delay", "2h"),
+    ("staking.slash_destination", "burn"),
+    ("staking.equivocation_slash", 400),
+    ("staking.equivocation_bounty_bps", 1200),
+    ("registry.min_tariff_per_kwh", 60_000),
+    ("registry.max_tariff_per_kwh", 2_500_000),
+    ("credits.redemption_delay", "3h"),
+    ("settlement.max_settlement_delay", "90m"),
+    ("settlement.max_session_duration", "90m"),
+    ("settlement.operator_share_bps", 7800),
+    ("settlement.referrer_share_bps", 700),
+    ("rewards.station_epoch_cap_bps", 6000),
+    ("registry.region_multipliers.u0", 13000),
+    ("registry.region_multipliers.sp3e", 8000),
+    ("governance.timelock_delay", "3m"),
+    ("governance.voting_delay", "90s"),
+    ("governance.voting_period", "6m"),
+    ("governance.proposal_threshold", 120_000),
+    ("governance.quorum_percent", 5),
+    ("governance.late_quorum_extension", "90s"),
+]
+REGIONS = ["registry.region_multipliers.sp3e"]
+
+
+@pytest.fixture(scope="module")
+def stack(project: Any, accounts: Any, chain: Any,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[GovStack]:
+    with governed_stack(project, accounts, chain, tmp_path_factory.mktemp("root")) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def view(stack: GovStack, networks: Any) -> ChainView:
+    return ChainView(networks.provider)
+
+
+def test_table_covers_every_governed_step() -> None:
+    assert {k for k, _ in STEPS if not k.startswith(REGION_PREFIX)} == {p.key for p in PARAMS}
+
+
+def test_each_call_through_the_timelock_changes_exactly_its_parameter(
+        stack: GovStack, view: ChainView, accounts: Any, chain: Any) -> None:
+    params = load_params("local")
+    timelock = accounts[stack.gov.timelock.address]  # impersonated on anvil
+    chain.set_balance(timelock.address, 10**18)
+    for key, value in STEPS:
+        before = view.current(params, REGIONS)
+        change = parse_change_set({"description": f"set {key}", "changes": {key: value}},
+                                  f"changes/{key}.yaml")
+        plan = make_plan(view, change, params)
+        (call,) = plan.calls
+        if call.contract == GOVERNOR:
+            # onlyGovernance: the governor accepts only calls relayed by its own execute()
+            pass_proposal(view, chain, plan, stack.voter, [stack.voter, stack.voter2])
+        else:
+            timelock.transfer(view.deployment.address(call.contract), 0, data=call.calldata)
+        after = view.current(params, REGIONS)
+        changed = {k for k in after if after[k] != before[k]}
+        expected = {key} | ({TREASURY_SHARE} if "share_bps" in key else set())
+        assert changed == expected, (key, changed)
+        assert after[key] == plan.proposed[key], (key, after[key], plan.proposed[key])
+
+
+def test_contract_bounds_mirror_the_deployed_constants(stack: GovStack) -> None:
+    g = stack.gov
+    by_key = {p.key: p for p in PARAMS}
+
+    def bounds(key: str) -> tuple[int | None, int | None]:
+        p = by_key[key]
+        return p.chain_lo, p.chain_hi
+
+    assert bounds("staking.unbonding_delay") == (g.staking.MIN_UNBONDING_DELAY(),
+                                                 g.staking.MAX_UNBONDING_DELAY())
+    assert bounds("staking.min_stake_per_station") == (g.staking.MIN_STAKE_PER_STATION(),
+                                                       g.staking.MAX_STAKE_PER_STATION())
+    assert bounds("staking.equivocation_slash") == (g.staking.MIN_EQUIVOCATION_SLASH(),
+                                                    g.staking.MAX_EQUIVOCATION_SLASH())
+    assert bounds("staking.equivocation_bounty_bps")[1] == g.staking.MAX_BOUNTY_BPS()
+    c = g.credits
+    assert bounds("settlement.max_settlement_delay") == (c.MIN_SETTLEMENT_DELAY(),
+                                                         c.MAX_SETTLEMENT_DELAY())
+    assert bounds("settlement.max_session_duration") == (c.MIN_SESSION_DURATION(),
+                                                         c.MAX_SESSION_DURATION())
+    assert bounds("credits.redemption_delay")[1] == c.MAX_REDEMPTION_DELAY()
+    assert bounds("settlement.operator_share_bps")[0] == c.MIN_OPERATOR_SHARE_BPS()
+    assert bounds("settlement.referrer_share_bps")[1] == c.MAX_REFERRER_SHARE_BPS()
+    assert bounds("rewards.station_epoch_cap_bps") == (c.MIN_STATION_CAP_BPS(),
+                                                       c.MAX_STATION_CAP_BPS())
+    region = lookup(REGION_PREFIX + "u0")
+    assert region is not None
+    assert (region.chain_lo, region.chain_hi) == (g.registry.MIN_MULTIPLIER_BPS(),
+                                                  g.registry.MAX_MULTIPLIER_BPS())
