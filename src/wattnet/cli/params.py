@@ -12,6 +12,7 @@ networks, where ``test:0`` is the default). Every user error is one line, exit s
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -89,13 +90,20 @@ def _simulate_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextmanager
 def _view(network: str) -> Iterator[Any]:
+    from wattnet.chain.deployments import ENV_DEPLOYMENT, load_deployment
     from wattnet.chain.localnode import ensure_foundry_host
     from wattnet.governance.client import ChainView, connected
 
+    parts = network.split(":")
+    if len(parts) < 2 or "://" in network:
+        raise ConfigError(f"--network {network}: give an Ape choice ecosystem:network[:provider]")
+    # before starting or dialing any node; $WATTNET_DEPLOYMENT names another record file
+    deployment = load_deployment(None, None) if os.environ.get(ENV_DEPLOYMENT) else (
+        load_deployment(parts[0], parts[1]))
     if network.endswith(":foundry"):
         ensure_foundry_host()
     with connected(network) as provider:
-        yield ChainView(provider)
+        yield ChainView(provider, deployment)
 
 
 def _params_for(view: Any, name: str | None) -> Any:

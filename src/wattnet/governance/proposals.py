@@ -109,12 +109,14 @@ def preflight(view: ChainView, sender: Any, plan: Plan) -> int:
     if int(gov.proposalSnapshot(pid)) != 0:
         raise GovernanceError(f"this change set is already proposal {pid} ({_state(view, pid)}); "
                               "edit its description to propose it again")
-    votes = int(gov.getVotes(sender.address, int(gov.clock()) - 1))
+    # The Governor counts votes one second before the proposing block; the token's current
+    # votes are what that block will see (unless it shares the delegation block's timestamp).
+    votes = int(view.contract("WattToken").getVotes(sender.address))
     threshold = int(gov.proposalThreshold())
     if votes < threshold:
         raise GovernanceError(
             f"{sender.address} has {watt(votes)} of votes, below the proposal threshold of "
-            f"{watt(threshold)}; delegate WATT to it (WattToken.delegate) and wait one block"
+            f"{watt(threshold)}; delegate WATT to it (WattToken.delegate) first"
         )
     return pid
 
