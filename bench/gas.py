@@ -2,8 +2,9 @@
 
 Deploys the protocol on a fresh local anvil, registers 10 operators (one station each), funds
 100 distinct drivers, then settles batches of 1, 10, 50 and 100 receipts (sorted by station, as
-the oracle sends them) and prints gas per session, then the cost of the other user actions.
-Last line: `gas_per_session_batch100=<N>`.
+the oracle sends them) with `settlePacked`, the oracle's entry point, and prints gas per session;
+then one more batch of 100 through the ABI-encoded `settleBatch` for comparison, then the cost of
+the other user actions. Last line: `gas_per_session_batch100=<N>` (packed, batch of 100).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
+from wattnet.chain.batch_codec import pack_batch
 from wattnet.chain.deploy import WAD, deploy_local_stack, geohash_bytes8
 from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt, signed_tuple
 from wattnet.chain.localnode import ensure_foundry_host
@@ -23,7 +25,7 @@ USDC = 10**6
 TARIFF = 350_000
 OPERATORS = 10
 DRIVERS = 100
-BATCHES = (1, 10, 50, 100)
+BATCHES = ((1, True), (10, True), (50, True), (100, True), (100, False))
 
 
 def main() -> int:
@@ -86,7 +88,7 @@ def main() -> int:
         now = chain.pending_timestamp
         rows = []
         gas_100 = 0
-        for size in BATCHES:
+        for size, packed in BATCHES:
             items = []
             for j in range(size):
                 s = j * OPERATORS // size if size >= OPERATORS else j % OPERATORS
@@ -104,9 +106,14 @@ def main() -> int:
                     now - 3_600,
                     energy * TARIFF // 1000,
                 )
-                items.append((s, next_session[s], signed_tuple(r, sign_receipt(key, domain, r))))
+                items.append((s, next_session[s], r, sign_receipt(key, domain, r)))
             items.sort(key=lambda t: (t[0], t[1]))
-            tx = p.settlement.settleBatch([t[2] for t in items], sender=oracle)
+            if packed:
+                data = pack_batch((t[2], t[3]) for t in items)
+                tx = p.settlement.settlePacked(data, sender=oracle)
+            else:
+                tx = p.settlement.settleBatch([signed_tuple(t[2], t[3]) for t in items],
+                                              sender=oracle)
             settled = len(tx.decode_logs(p.settlement.BatchSettled))
             rejected = tx.decode_logs(p.settlement.ReceiptRejected)
             if rejected or not settled:
@@ -115,10 +122,10 @@ def main() -> int:
                     f"[red]batch of {size}: {len(rejected)} rejected, reasons {reasons}[/red]"
                 )
                 return 1
-            rows.append((size, tx.gas_used, tx.gas_used // size))
-            if size == 100 and os.environ.get("BENCH_PROFILE"):
+            rows.append((size, packed, tx.gas_used, tx.gas_used // size))
+            if size == 100 and packed and os.environ.get("BENCH_PROFILE"):
                 tx.show_gas_report()
-            if size == 100:
+            if size == 100 and packed:
                 gas_100 = tx.gas_used // size
 
         chain.pending_timestamp += 8 * 86_400
@@ -130,10 +137,11 @@ def main() -> int:
         costs["request redemption"] = tx.gas_used
 
         table = Table(title="settleBatch gas (10 operators, 100 distinct drivers, anvil)")
-        for col in ("batch size", "gas", "gas / session"):
+        for col in ("batch size", "entry point", "gas", "gas / session"):
             table.add_column(col, justify="right")
-        for size, gas, per in rows:
-            table.add_row(str(size), f"{gas:,}", f"{per:,}")
+        for size, packed, gas, per in rows:
+            entry = "settlePacked" if packed else "settleBatch (ABI)"
+            table.add_row(str(size), entry, f"{gas:,}", f"{per:,}")
         console.print(table)
         other = Table(title="other actions")
         other.add_column("action")

@@ -68,33 +68,51 @@ library ReceiptLib {
 
     /// @notice Calldata layout of a SignedReceipt: twelve static words, fields in order.
     uint256 internal constant SIGNED_SIZE = 0x180;
-    uint256 internal constant OFF_SESSION_ID = 0x20;
-    uint256 internal constant OFF_CONNECTOR_ID = 0x40;
-    uint256 internal constant OFF_DRIVER = 0x60;
-    uint256 internal constant OFF_CREDIT_ID = 0x80;
-    uint256 internal constant OFF_ENERGY_WH = 0xa0;
-    uint256 internal constant OFF_START = 0xc0;
-    uint256 internal constant OFF_END = 0xe0;
-    uint256 internal constant OFF_COST = 0x100;
-    uint256 internal constant OFF_REFERRER = 0x120;
-    uint256 internal constant OFF_R = 0x140;
-    uint256 internal constant OFF_VS = 0x160;
 
-    /// @notice hashStruct of the receipt whose ten words start at calldata offset `at`.
-    function structHashAt(uint256 at) internal pure returns (bytes32 h) {
+    // ------------------------------------------------------------ the receipt buffer
+    // Settlement decodes each receipt, whatever its encoding, into one reused memory buffer:
+    // TYPEHASH followed by the ten field words, so that hashStruct is one keccak256 over it.
+    uint256 internal constant BUF_SIZE = 0x160;
+    uint256 internal constant BUF_STATION_ID = 0x20;
+    uint256 internal constant BUF_SESSION_ID = 0x40;
+    uint256 internal constant BUF_DRIVER = 0x80;
+    uint256 internal constant BUF_CREDIT_ID = 0xa0;
+    uint256 internal constant BUF_ENERGY_WH = 0xc0;
+    uint256 internal constant BUF_START = 0xe0;
+    uint256 internal constant BUF_END = 0x100;
+    uint256 internal constant BUF_COST = 0x120;
+    uint256 internal constant BUF_REFERRER = 0x140;
+
+    /// @notice Allocate the buffer and write TYPEHASH into its first word.
+    function newBuffer() internal pure returns (uint256 buf) {
         bytes32 typeHash = TYPEHASH;
         assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, typeHash)
-            calldatacopy(add(ptr, 0x20), at, 0x140)
-            h := keccak256(ptr, 0x160)
+            buf := mload(0x40)
+            mstore(0x40, add(buf, BUF_SIZE))
+            mstore(buf, typeHash)
         }
     }
 
-    /// @notice True when every field word at calldata offset `at` is within its declared type
-    ///         (a well-formed ABI encoding always is; the hash covers the raw words).
-    function wellFormedAt(uint256 at) internal pure returns (bool ok) {
+    /// @notice The field word at `field` (a BUF_* offset) of the buffer.
+    function fieldOf(uint256 buf, uint256 field) internal pure returns (uint256 w) {
         assembly ("memory-safe") {
+            w := mload(add(buf, field))
+        }
+    }
+
+    /// @notice hashStruct(SessionReceipt) of the receipt in the buffer.
+    function structHashOf(uint256 buf) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            h := keccak256(buf, BUF_SIZE)
+        }
+    }
+
+    /// @notice Copy the ABI-encoded SignedReceipt at calldata offset `at` into the buffer; false
+    ///         when a field word is outside its declared type (a well-formed ABI encoding never
+    ///         is; the hash covers the raw words, so such a receipt must not settle).
+    function loadAbi(uint256 buf, uint256 at) internal pure returns (bool ok, bytes32 r, bytes32 vs) {
+        assembly ("memory-safe") {
+            calldatacopy(add(buf, 0x20), at, 0x140)
             let dirty := shr(64, calldataload(add(at, 0x20)))
             dirty := or(dirty, shr(8, calldataload(add(at, 0x40))))
             dirty := or(dirty, shr(160, calldataload(add(at, 0x60))))
@@ -104,13 +122,69 @@ library ReceiptLib {
             dirty := or(dirty, shr(128, calldataload(add(at, 0x100))))
             dirty := or(dirty, shr(160, calldataload(add(at, 0x120))))
             ok := iszero(dirty)
+            r := calldataload(add(at, 0x140))
+            vs := calldataload(add(at, 0x160))
         }
     }
 
-    /// @notice The word at calldata offset `at + field`.
-    function wordAt(uint256 at, uint256 field) internal pure returns (uint256 w) {
+    // ------------------------------------------------------------ the packed batch encoding
+    // The oracle's encoding (`settlePacked`): big-endian, no padding, receipts grouped by station.
+    //   batch   := group*
+    //   group   := stationId (32) | count (2) | receipt{count}
+    //   receipt := flags (1) | sessionId (8) | connectorId (1) | driver (20) | creditId (4)
+    //              | energyWh (4) | startTime (5) | endTime (5) | cost (16) | r (32) | vs (32)
+    //              | referrer (20, only when flags == 1)
+    // flags: 0 = no referrer, 1 = referrer follows; anything else is malformed. A credit id
+    // above 2**32 cannot be packed (and no such id is ever listed). The signature covers the
+    // decoded fields, so the packing needs no trust: a wrong byte only fails the signature.
+    uint256 internal constant PACKED_GROUP_HEADER = 34;
+    uint256 internal constant PACKED_RECEIPT = 128;
+    uint256 internal constant PACKED_REFERRER = 20;
+
+    /// @notice A packed batch is truncated or has unknown flags at byte `offset`.
+    error ReceiptBadEncoding(uint256 offset);
+
+    /// @notice Read a group header at calldata offset `p`: writes the station id into the
+    ///         buffer; returns the receipt count and the offset after the header, or ok = false
+    ///         when the header runs past `end`.
+    function unpackGroup(uint256 buf, uint256 p, uint256 end)
+        internal
+        pure
+        returns (bool ok, uint256 next, uint256 count)
+    {
         assembly ("memory-safe") {
-            w := calldataload(add(at, field))
+            next := add(p, PACKED_GROUP_HEADER)
+            ok := iszero(gt(next, end))
+            mstore(add(buf, BUF_STATION_ID), calldataload(p))
+            count := shr(240, calldataload(add(p, 32)))
+        }
+    }
+
+    /// @notice Decode the packed receipt at calldata offset `p` into the buffer (the station id
+    ///         is the group's); returns the signature and the offset after the receipt, or
+    ///         ok = false when it runs past `end` or its flags are unknown.
+    function unpackReceipt(uint256 buf, uint256 p, uint256 end)
+        internal
+        pure
+        returns (bool ok, uint256 next, bytes32 r, bytes32 vs)
+    {
+        assembly ("memory-safe") {
+            let w := calldataload(p)
+            let flags := byte(0, w)
+            next := add(p, add(PACKED_RECEIPT, mul(flags, PACKED_REFERRER)))
+            ok := and(lt(flags, 2), iszero(gt(next, end)))
+            mstore(add(buf, BUF_SESSION_ID), and(shr(184, w), 0xffffffffffffffff))
+            mstore(add(buf, 0x60), byte(9, w)) // connectorId
+            mstore(add(buf, BUF_DRIVER), and(shr(16, w), 0xffffffffffffffffffffffffffffffffffffffff))
+            w := calldataload(add(p, 30))
+            mstore(add(buf, BUF_CREDIT_ID), shr(224, w))
+            mstore(add(buf, BUF_ENERGY_WH), and(shr(192, w), 0xffffffff))
+            mstore(add(buf, BUF_START), and(shr(152, w), 0xffffffffff))
+            mstore(add(buf, BUF_END), and(shr(112, w), 0xffffffffff))
+            mstore(add(buf, BUF_COST), shr(128, calldataload(add(p, 48))))
+            r := calldataload(add(p, 64))
+            vs := calldataload(add(p, 96))
+            mstore(add(buf, BUF_REFERRER), mul(flags, shr(96, calldataload(add(p, PACKED_RECEIPT)))))
         }
     }
 

@@ -106,16 +106,8 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
         nonReentrant
         returns (uint256 settled)
     {
-        if (paused()) revert SettlementPaused();
-        Ctx memory ctx;
-        ctx.epoch = (block.timestamp - _rewardsGenesis) / EPOCH_LENGTH;
-        Timing memory t = _timing;
-        ctx.maxSessionDuration = t.maxSessionDuration;
-        ctx.maxSettlementDelay = t.maxSettlementDelay;
-        ctx.operatorBps = operatorShareBps;
-        ctx.referrerBps = referrerShareBps;
-        ctx.treasury = treasury;
-        ctx.separator = domainSeparator();
+        Ctx memory ctx = _begin();
+        uint256 buf = ReceiptLib.newBuffer();
         uint256 n = batch.length;
         uint256 item;
         assembly ("memory-safe") {
@@ -123,20 +115,49 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
         }
         // The ABI decoder checked that n static 12-word items fit in calldata.
         for (uint256 i = 0; i < n; ++i) {
-            RejectReason reason = _settleOne(item, ctx);
-            if (reason == RejectReason.None) {
-                ++settled;
-            } else {
-                emit ReceiptRejected(
-                    bytes32(ReceiptLib.wordAt(item, 0)), uint64(ReceiptLib.wordAt(item, ReceiptLib.OFF_SESSION_ID)), reason
-                );
-            }
+            (bool ok, bytes32 r, bytes32 vs) = ReceiptLib.loadAbi(buf, item);
+            settled += _outcome(buf, ok ? _settleOne(buf, r, vs, ctx) : RejectReason.Malformed);
             unchecked {
                 item += ReceiptLib.SIGNED_SIZE;
             }
         }
-        _flushRun(ctx, true);
-        emit BatchSettled(msg.sender, settled, n - settled, ctx.totalCost);
+        _finish(ctx, settled, n);
+    }
+
+    /// @inheritdoc ISessionSettlement
+    function settlePacked(bytes calldata packed)
+        external
+        onlyRole(ORACLE_ROLE)
+        nonReentrant
+        returns (uint256 settled)
+    {
+        Ctx memory ctx = _begin();
+        uint256 buf = ReceiptLib.newBuffer();
+        uint256 start;
+        uint256 end;
+        assembly ("memory-safe") {
+            start := packed.offset
+            end := add(start, packed.length)
+        }
+        uint256 p = start;
+        uint256 n;
+        while (p < end) {
+            uint256 count;
+            bool ok;
+            uint256 at = p;
+            (ok, p, count) = ReceiptLib.unpackGroup(buf, p, end);
+            if (!ok) revert ReceiptLib.ReceiptBadEncoding(at - start);
+            n += count;
+            for (; count != 0; --count) {
+                bytes32 r;
+                bytes32 vs;
+                at = p;
+                (ok, p, r, vs) = ReceiptLib.unpackReceipt(buf, p, end);
+                if (!ok) revert ReceiptLib.ReceiptBadEncoding(at - start);
+                settled += _outcome(buf, _settleOne(buf, r, vs, ctx));
+            }
+        }
+        _finish(ctx, settled, n);
     }
 
     /// @notice Governance: payment split in basis points; the treasury gets the rest.
@@ -176,12 +197,39 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
     }
 
     // ---------------------------------------------------------------- internal
+    /// @dev The batch-wide values every receipt needs, read once.
+    function _begin() internal view returns (Ctx memory ctx) {
+        if (paused()) revert SettlementPaused();
+        ctx.epoch = (block.timestamp - _rewardsGenesis) / EPOCH_LENGTH;
+        Timing memory t = _timing;
+        ctx.maxSessionDuration = t.maxSessionDuration;
+        ctx.maxSettlementDelay = t.maxSettlementDelay;
+        ctx.operatorBps = operatorShareBps;
+        ctx.referrerBps = referrerShareBps;
+        ctx.treasury = treasury;
+        ctx.separator = domainSeparator();
+    }
+
+    function _finish(Ctx memory ctx, uint256 settled, uint256 n) internal {
+        _flushRun(ctx, true);
+        emit BatchSettled(msg.sender, settled, n - settled, ctx.totalCost);
+    }
+
+    /// @dev 1 when the receipt in `buf` settled; otherwise 0 and the event naming the reason.
+    function _outcome(uint256 buf, RejectReason reason) internal returns (uint256) {
+        if (reason == RejectReason.None) return 1;
+        emit ReceiptRejected(
+            bytes32(ReceiptLib.fieldOf(buf, ReceiptLib.BUF_STATION_ID)),
+            uint64(ReceiptLib.fieldOf(buf, ReceiptLib.BUF_SESSION_ID)),
+            reason
+        );
+        return 0;
+    }
+
     /// @dev Checks, cheapest first; then the charge and the settled bit; then reward weight.
-    ///      `item` is the calldata offset of one SignedReceipt; every field is read once from
-    ///      its word (ReceiptLib layout) after one combined range check, which is what the ABI
-    ///      decoder would check per access at several times the gas.
-    function _settleOne(uint256 item, Ctx memory ctx) internal returns (RejectReason) {
-        if (!ReceiptLib.wellFormedAt(item)) return RejectReason.Malformed;
+    ///      `buf` holds the decoded receipt (ReceiptLib buffer layout: every field a clean word
+    ///      of its declared type), `r` and `vs` the station's compact signature.
+    function _settleOne(uint256 buf, bytes32 r, bytes32 vs, Ctx memory ctx) internal returns (RejectReason) {
         bytes32 stationId;
         uint256 creditId;
         uint256 start;
@@ -189,12 +237,12 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
         uint256 energyWh;
         uint256 cost;
         assembly ("memory-safe") {
-            stationId := calldataload(item)
-            creditId := calldataload(add(item, 0x80)) // OFF_CREDIT_ID
-            energyWh := calldataload(add(item, 0xa0)) // OFF_ENERGY_WH
-            start := calldataload(add(item, 0xc0)) // OFF_START
-            end := calldataload(add(item, 0xe0)) // OFF_END
-            cost := calldataload(add(item, 0x100)) // OFF_COST
+            stationId := mload(add(buf, 0x20)) // BUF_STATION_ID
+            creditId := mload(add(buf, 0xa0)) // BUF_CREDIT_ID
+            energyWh := mload(add(buf, 0xc0)) // BUF_ENERGY_WH
+            start := mload(add(buf, 0xe0)) // BUF_START
+            end := mload(add(buf, 0x100)) // BUF_END
+            cost := mload(add(buf, 0x120)) // BUF_COST
         }
         if (stationId != ctx.stationId || creditId != ctx.creditId) _load(ctx, stationId, creditId);
         if (!ctx.station.usable) return RejectReason.StationInactive;
@@ -203,25 +251,23 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
             if (bad != RejectReason.None) return bad;
         }
 
-        uint256 sessionId = ReceiptLib.wordAt(item, ReceiptLib.OFF_SESSION_ID);
+        uint256 sessionId = ReceiptLib.fieldOf(buf, ReceiptLib.BUF_SESSION_ID);
         mapping(uint256 => uint256) storage words = _settled[stationId];
         uint256 word = words[sessionId >> 8];
         uint256 bit = 1 << (sessionId & 0xff);
         if (word & bit != 0) return RejectReason.AlreadySettled;
 
         {
-            bytes32 digest = ReceiptLib.digest(ctx.separator, ReceiptLib.structHashAt(item));
-            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(
-                digest, bytes32(ReceiptLib.wordAt(item, ReceiptLib.OFF_R)), bytes32(ReceiptLib.wordAt(item, ReceiptLib.OFF_VS))
-            );
+            bytes32 digest = ReceiptLib.digest(ctx.separator, ReceiptLib.structHashOf(buf));
+            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, r, vs);
             if (err != ECDSA.RecoverError.NoError || signer != ctx.station.signer) return RejectReason.BadSignature;
         }
 
-        address driver = address(uint160(ReceiptLib.wordAt(item, ReceiptLib.OFF_DRIVER)));
+        address driver = address(uint160(ReceiptLib.fieldOf(buf, ReceiptLib.BUF_DRIVER)));
         RejectReason charged = _chargeDriver(ctx, driver, cost, start);
         if (charged != RejectReason.None) return charged;
         words[sessionId >> 8] = word | bit;
-        _splitPayment(ctx, cost, address(uint160(ReceiptLib.wordAt(item, ReceiptLib.OFF_REFERRER))));
+        _splitPayment(ctx, cost, address(uint160(ReceiptLib.fieldOf(buf, ReceiptLib.BUF_REFERRER))));
         if (cost != 0 && driver != ctx.station.operator) _accrue(ctx, energyWh);
         return RejectReason.None;
     }

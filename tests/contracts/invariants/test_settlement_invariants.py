@@ -20,6 +20,7 @@ from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import DAY, WAD, WEEK
 from wattnet.domain import RejectReason
 
@@ -117,8 +118,9 @@ def test_settlement_books_balance(chain: Any, credits: Any, usdc: Any, rewards: 
         # ------------------------------------------------------------ settlement
         @rule(items=st.lists(st.tuples(kinds, st.integers(0, 1), st.integers(0, 1),
                                        st.integers(0, 22_000), st.booleans()),
-                             min_size=1, max_size=4))
-        def settle(self, items: list[tuple[str, int, int, int, bool]]) -> None:
+                             min_size=1, max_size=4),
+              packed=st.booleans())
+        def settle(self, items: list[tuple[str, int, int, int, bool]], packed: bool) -> None:
             batch: list[tuple[object, ...]] = []
             plan: list[tuple[str, Any, Any]] = []
             for kind, si, di, energy, with_ref in items:
@@ -146,7 +148,11 @@ def test_settlement_books_balance(chain: Any, credits: Any, usdc: Any, rewards: 
                 plan.append(("valid" if kind == "replay" else kind, r, station))
             suspended = {s.station_id: bool(registry.suspended(s.operator)) for s in stations}
             owed_before = int(credits.totalOwed(credit_id))
-            tx = credits.settleBatch(batch, sender=oracle)
+            # Both entry points: the ABI settleBatch and the oracle's packed settlePacked.
+            if packed:
+                tx = credits.settlePacked(pack_tuples(batch), sender=oracle)
+            else:
+                tx = credits.settleBatch(batch, sender=oracle)
             # One event per rejected item, in batch order.
             rejected = [((bytes(log.stationId), int(log.sessionId)), int(log.reason))
                         for log in tx.decode_logs(credits.ReceiptRejected)]

@@ -69,19 +69,11 @@ class Ledger:
 
 
 @pytest.fixture
-def world(create_station: Any, create_driver: Any, operator: Any, driver: Any, chain: Any) -> Any:
-    """One 22 kW station at 0.35 USDC/kWh; a driver with 100 USDC and a 50/100 USDC mandate."""
-    station = create_station(operator)
-    create_driver(driver)
-    chain.pending_timestamp += 2 * HOUR
-    return station
-
-
-@pytest.fixture
-def run(credits: Any, oracle: Any, sign: Any, credit_id: int, driver: Any, operator: Any,
-        operator2: Any, treasury: Any, referrer: Any) -> Any:
-    """Settle `good` and `bad` receipts in one batch (bad placed in the middle); assert each bad
-    one is rejected with its reason and moved nothing while every good one settled and was paid."""
+def run(credits: Any, settle: Any, oracle: Any, sign: Any, credit_id: int, driver: Any,
+        operator: Any, operator2: Any, treasury: Any, referrer: Any) -> Any:
+    """Settle `good` and `bad` receipts in one batch (bad placed in the middle) through both
+    entry points; assert each bad one is rejected with its reason and moved nothing while every
+    good one settled and was paid."""
 
     def run_(good: list[tuple[SessionReceipt, Any]], bad: list[tuple[tuple[object, ...], int, int]],
              payer: Any = None) -> Any:
@@ -91,7 +83,7 @@ def run(credits: Any, oracle: Any, sign: Any, credit_id: int, driver: Any, opera
         half = len(good) // 2
         signed = [sign(r, k) for r, k in good]
         batch = signed[:half] + items + signed[half:]
-        tx = credits.settleBatch(batch, sender=oracle)
+        tx = settle(batch, sender=oracle)
         assert rejections(tx, credits) == [(sid, int(reason)) for _i, sid, reason in bad]
         for r, _k in good:
             assert credits.isSettled(r.station_id, r.session_id)
