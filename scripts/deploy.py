@@ -1,51 +1,61 @@
-"""``ape run deploy --network <ecosystem>:<network>:<provider>``: deploy and wire the protocol and
-write ``deployments/<ecosystem>/<network>.json``, the record the services read.
+"""``ape run deploy --network <ecosystem>:<network>[:<provider>]``: deploy the governed protocol,
+hand every admin role to the timelock, check everything, and write
+``deployments/<ecosystem>/<network>.json`` step by step (a re-run resumes).
 
-Local networks deploy with Ape's test account 0 and also list a MockStablecoin (6 decimals) as
-credit id 1. Elsewhere the deployer is the Ape account named by ``$WATTNET_DEPLOYER``.
-``$WATTNET_TREASURY`` (default: the deployer) is the treasury payee; ``$WATTNET_ORACLE_ADDRESS``,
-if set, gets ORACLE_ROLE. Handing the admin roles to the timelock is a separate governance step.
+Networks: ``ethereum:local`` (default; an anvil started by ape-foundry), ``ethereum:sepolia``,
+``arbitrum:sepolia``, ``arbitrum:mainnet``, and each as ``<network>-fork`` (ape-foundry fork of
+that network's node). Configuration comes from the environment or ``.env``: see
+docs/runbooks/deploy.md and :mod:`wattnet.chain.deploy_target`. Exit status: 0 when every
+post-deploy check passed, 1 when a check failed, 2 on a user error (one line, no traceback).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+import sys
+from pathlib import Path
 
-from ape import accounts, chain, networks, project
+import click
+from rich.console import Console
 
-from wattnet.chain import roles
-from wattnet.chain.deploy import deploy_protocol
-from wattnet.chain.deployments import Deployment, compiler_version, git_commit, save_deployment
+from wattnet.chain.localnode import ensure_foundry_host
 
 
-def main() -> None:
-    network = networks.provider.network
-    local = network.name == "local"
-    if local:
-        deployer: Any = accounts.test_accounts[0]
-    else:
-        deployer = accounts.load(os.environ["WATTNET_DEPLOYER"])
-    treasury = os.environ.get("WATTNET_TREASURY", deployer.address)
-    protocol = deploy_protocol(project, deployer, treasury,
-                               genesis=int(chain.blocks.head.timestamp))
-    contracts = protocol.as_dict()
-    oracle = os.environ.get("WATTNET_ORACLE_ADDRESS")
-    if oracle:
-        protocol.credits.grantRole(roles.ORACLE_ROLE, oracle, sender=deployer)
-    if local:
-        usdc = project.MockStablecoin.deploy("USD Coin", "USDC", 6, sender=deployer)
-        protocol.credits.listCredit(usdc, sender=deployer)
-        contracts["MockStablecoin"] = usdc
-    record = Deployment(
-        ecosystem=network.ecosystem.name, network=network.name, chain_id=int(chain.chain_id),
-        block=int(chain.blocks.head.number),
-        contracts={name: c.address for name, c in contracts.items()},
-        tx_hashes={name: str(c.txn_hash) for name, c in contracts.items()
-                   if getattr(c, "txn_hash", None)},
-        compiler=compiler_version(), git_commit=git_commit(),
-    )
-    path = save_deployment(record)
-    print(f"deployed to chain {record.chain_id}; record written to {path}")
-    for name, address in record.contracts.items():
-        print(f"  {name:16} {address}")
+@click.command(short_help="Deploy WattNet with governance, then check it")
+@click.option("--network", "network_choice", default="ethereum:local:foundry", show_default=True,
+              help="ecosystem:network[:provider]")
+@click.option("--params", "params_path", default=None,
+              help="params file or network name (default: the network's params/<name>.yaml)")
+@click.option("--record", "record_path", type=click.Path(path_type=Path), default=None,
+              help="deployment record (default: deployments/<ecosystem>/<network>.json)")
+@click.option("--yes", is_flag=True, help="skip the confirmation prompt (or WATTNET_DEPLOY_YES=1)")
+@click.option("--no-verify", is_flag=True, help="skip explorer verification")
+def cli(network_choice: str, params_path: str | None, record_path: Path | None, yes: bool,
+        no_verify: bool) -> None:
+    from ape.exceptions import ApeException
+
+    from wattnet.chain.deploy_run import run_deploy
+    from wattnet.errors import WattNetError
+
+    console, errors = Console(), Console(stderr=True)
+    ensure_foundry_host()
+    try:
+        outcome = run_deploy(console, network_choice, params_path=params_path,
+                             record_path=record_path, yes=yes, verify=not no_verify)
+    except (WattNetError, ApeException) as exc:
+        errors.print(f"[red]error:[/] {str(exc).splitlines()[0]}", highlight=False)
+        sys.exit(2)
+    except (KeyboardInterrupt, click.Abort):
+        errors.print("[red]error:[/] interrupted; re-run the same command to resume")
+        sys.exit(2)
+    except Exception as exc:  # never a traceback for the user; the record allows resuming
+        if os.environ.get("WATTNET_DEBUG"):
+            raise
+        errors.print(f"[red]error:[/] {type(exc).__name__}: {str(exc).splitlines()[0]} "
+                     "(re-run the same command to resume)", highlight=False)
+        sys.exit(2)
+    if not outcome.ok:
+        failed = sum(not c.ok for c in outcome.checks)
+        errors.print(f"[red]error:[/] {failed} post-deploy check(s) failed (table above)")
+        sys.exit(1)
+    console.print(f"[green]deployed and checked[/]; record: {outcome.record_path}")

@@ -202,5 +202,12 @@ def checks_table(results: list[Check], *, failed_only: bool = False) -> Table:
         if failed_only and r.ok:
             continue
         mark = "[green]ok[/]" if r.ok else "[red]FAIL[/]"
-        table.add_row(mark, r.group, r.name, r.expected, r.actual)
+        table.add_row(mark, r.group, r.name, _short(r.expected), _short(r.actual))
     return table
+
+
+def _short(text: str) -> str:
+    """Long hex values (addresses, hashes) as 0x1234abcd…9876 in the table."""
+    if text.startswith("0x") and len(text) > 24:
+        return f"{text[:10]}…{text[-6:]}"
+    return text

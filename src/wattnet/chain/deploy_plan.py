@@ -11,7 +11,9 @@ Entry point (also for other packages' tests and the network simulator)::
 maps each symbol of ``params.credits.stablecoins`` to a token address; ``None`` deploys a
 MockStablecoin per symbol (local chains). ``record_path`` is where the resumable record is written
 (``None``: memory only); a re-run with the same path resumes (see
-:mod:`wattnet.chain.deploy_record`). :func:`deploy_local_governed` is the one-call local version.
+:mod:`wattnet.chain.deploy_record`). ``fresh_if_gone`` starts a new record when none of the
+recorded contracts exists on the chain (a new local node); ``tx_options`` are extra transaction
+kwargs (``required_confirmations``). :func:`deploy_local_governed` is the one-call local version.
 
 Order: WATT -> staking -> rewards -> registry -> credits -> (mock stablecoins) -> timelock ->
 governor; links; parameters not set by constructors (slash destination, region multipliers,
@@ -115,8 +117,10 @@ def _jsonable(x: Any) -> Any:
 class _Run:
     """Runs steps once each, recording every one as it completes."""
 
-    def __init__(self, project: Any, chain: Any, acct: Any, rec: Recorder) -> None:
+    def __init__(self, project: Any, chain: Any, acct: Any, rec: Recorder,
+                 tx_options: Mapping[str, Any]) -> None:
         self.project, self.chain, self.acct, self.rec = project, chain, acct, rec
+        self.tx: dict[str, Any] = {"sender": acct, **tx_options}
 
     def code_at(self, address: str) -> bytes:
         return bytes(self.chain.provider.get_code(address))
@@ -130,14 +134,14 @@ class _Run:
         if pending and self.code_at(pending["address"]):
             log.info("%s: adopting the contract created before the crash at %s", name,
                      pending["address"])
-            recorded = self.rec.constructor_args.get(key, _jsonable(args))
+            recorded = self.rec.constructor_args.get(name, _jsonable(args))
             self.rec.record_create(name, pending["address"], "", self.chain.blocks.head.number,
                                    recorded)
             return ctype.at(pending["address"])
         nonce = self.acct.nonce
-        self.rec.pending_create(key, create_address(self.acct.address, nonce), nonce,
+        self.rec.pending_create(name, create_address(self.acct.address, nonce), nonce,
                                 _jsonable(args))
-        contract = ctype.deploy(*args, sender=self.acct)
+        contract = ctype.deploy(*args, **self.tx)
         crash_point(f"sent:{key}")
         receipt = self.chain.provider.get_receipt(contract.txn_hash)
         self.rec.record_create(name, contract.address, str(contract.txn_hash),
@@ -166,15 +170,15 @@ def contract_phases(params: Params) -> list[tuple[int, int, int, int]]:
 
 
 def _grant(run: _Run, contract: Any, cname: str, role: str, who: str) -> None:
-    rid, tx = role_id(role), {"sender": run.acct}
+    rid = role_id(role)
     run.transact(f"grant:{cname}:{role}:{who}", lambda: bool(contract.hasRole(rid, who)),
-                 lambda: contract.grantRole(rid, who, **tx))
+                 lambda: contract.grantRole(rid, who, **run.tx))
 
 
 def _renounce(run: _Run, contract: Any, cname: str, role: str) -> None:
     rid, me = role_id(role), run.acct.address
     run.transact(f"renounce:{cname}:{role}", lambda: not contract.hasRole(rid, me),
-                 lambda: contract.renounceRole(rid, me, sender=run.acct))
+                 lambda: contract.renounceRole(rid, me, **run.tx))
 
 
 def _once(run: _Run, name: str, current: Callable[[], Any], want: Any,
@@ -195,6 +199,7 @@ def deploy_governed(
     ecosystem: str = "ethereum",
     network: str = "local",
     fresh_if_gone: bool = True,
+    tx_options: Mapping[str, Any] | None = None,
 ) -> GovernedProtocol:
     """Deploy (or resume deploying) the governed protocol; see the module docstring."""
     from ape import chain
@@ -216,7 +221,7 @@ def deploy_governed(
                               fresh_if_gone=fresh_if_gone, **kw)
     else:
         rec = Recorder(chain_id=chain_id, path=None, **kw)
-    run = _Run(project, chain, deployer, rec)
+    run = _Run(project, chain, deployer, rec, tx_options or {})
     u = to_chain_units(params)
     st, rg, se, rw, gv = (u["staking"], u["registry"], u["settlement"], u["rewards"],
                           u["governance"])
@@ -227,7 +232,7 @@ def deploy_governed(
     staking = run.create("OperatorStaking", "OperatorStaking", [
         me, watt.address, treasury, st["min_stake_per_station"], st["unbonding_delay"],
         st["equivocation_slash"], st["equivocation_bounty_bps"]])
-    genesis = rec.constructor_args.get("deploy:RewardsEngine", [None, None, None])[2]
+    genesis = rec.constructor_args.get("RewardsEngine", [None, None, None])[2]
     rewards = run.create("RewardsEngine", "RewardsEngine", [
         me, watt.address, genesis or int(chain.blocks.head.timestamp),
         u["token"]["cap"] - rw["genesis_supply"], contract_phases(params)])
@@ -255,7 +260,7 @@ def deploy_governed(
         watt.address, timelock.address, gv["voting_delay"], gv["voting_period"],
         gv["proposal_threshold"], gv["quorum_percent"], gv["late_quorum_extension"]])
 
-    tx = {"sender": deployer}
+    tx = run.tx
     # ---- links
     _grant(run, watt, "WattToken", "MINTER_ROLE", rewards.address)
     _grant(run, staking, "OperatorStaking", "REGISTRY_ROLE", registry.address)

@@ -104,7 +104,7 @@ class Recorder:
         return self.steps.get(name, {}).get("status") == "done"
 
     def pending_create(self, name: str, address: str, nonce: int, args: list[Any]) -> None:
-        self.steps[name] = {"status": "pending", "address": address, "nonce": nonce}
+        self.steps[f"deploy:{name}"] = {"status": "pending", "address": address, "nonce": nonce}
         self.constructor_args[name] = args
         self.save()
 
