@@ -103,7 +103,8 @@ def proposal_id(view: ChainView, plan: Plan) -> int:
 def preflight(view: ChainView, sender: Any, plan: Plan) -> int:
     """What the Governor checks before a proposal, checked first; returns the proposal id."""
     if not plan.calls:
-        raise GovernanceError(f"{plan.change_set.source}: nothing to change")
+        raise GovernanceError(f"{plan.change_set.source}: nothing to change (every value is "
+                              "already on chain)")
     gov = view.governor
     pid = proposal_id(view, plan)
     if int(gov.proposalSnapshot(pid)) != 0:

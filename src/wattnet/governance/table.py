@@ -24,7 +24,15 @@ from typing import Any
 from eth_abi.abi import decode, encode
 from eth_utils.crypto import keccak
 
-from wattnet.params import BPS, MAX_DURATION, MAX_WATT, WEI_PER_WATT, SlashDestination, to_wei
+from wattnet.params import (
+    BPS,
+    MAX_DURATION,
+    MAX_WATT,
+    WEI_PER_WATT,
+    SlashDestination,
+    parse_duration,
+    to_wei,
+)
 
 STAKING, REGISTRY, CREDITS = "OperatorStaking", "StationRegistry", "EnergyCredits"
 GOVERNOR, TIMELOCK = "WattGovernor", "WattTimelock"
@@ -215,6 +223,10 @@ def to_chain(param: Param, value: Any) -> int:
         return to_wei(Decimal(str(value)))
     if param.unit is Unit.CHOICE:
         return list(SlashDestination).index(SlashDestination(value))
+    if param.unit is Unit.SECONDS and isinstance(value, str):
+        seconds = parse_duration(value)
+        if seconds is not None:
+            return seconds
     return int(value)
 
 
@@ -273,12 +285,22 @@ def decode_getter(param: Param, data: bytes) -> Any:
     return from_chain(param, int(raw))
 
 
+def same_value(key: str, a: Any, b: Any) -> bool:
+    """Whether two values of ``key`` are equal on chain (``2h`` and 7200 normalized first)."""
+    param = lookup(key)
+    if param is None or a is None or b is None:
+        return bool(a == b)
+    return to_chain(param, a) == to_chain(param, b)
+
+
 def build_calls(proposed: Mapping[str, Any], current: Mapping[str, Any]) -> list[Call]:
     """The calls that move the chain from ``current`` to ``proposed`` (params-file units; keys
     of ``proposed`` are governed keys, ``current`` holds at least every key a touched setter
-    takes). One call per setter, in table order, then region multipliers by prefix."""
+    takes). One call per setter, in table order, then region multipliers by prefix; a value
+    already on chain sends nothing."""
     calls: list[Call] = []
-    touched = [k for k in proposed if k != TREASURY_SHARE]
+    touched = [k for k in proposed if k != TREASURY_SHARE and not same_value(k, proposed[k],
+                                                                            current.get(k))]
     for setter in SETTERS:
         if not any(k in setter.keys for k in touched):
             continue

@@ -245,3 +245,40 @@ def test_cli_check_and_table(tmp_path: Path) -> None:
     table = runner.invoke(params_cli, ["table", "--json"])
     assert table.exit_code == 0
     assert "setEquivocationPenalty(uint256,uint256)" in table.output
+
+
+def test_calls__values_already_on_chain_send_nothing() -> None:
+    current = current_of(LOCAL, [p.key for p in PARAMS])
+    assert build_calls({"staking.unbonding_delay": "1h", "settlement.operator_share_bps": 8000},
+                       current) == []
+    (call,) = build_calls({"staking.unbonding_delay": "1h",
+                           "settlement.referrer_share_bps": 600}, current)
+    assert call.signature == "setShares(uint16,uint16)"
+
+
+# ---------------------------------------------------------------- --simulate
+
+
+def test_simulate__same_params_change_nothing_and_a_change_moves_outcomes() -> None:
+    from wattnet.governance.simulate import SimSettings, compare
+
+    small = SimSettings(runs=2, days=371, stations=200)
+    same = compare(LOCAL, LOCAL, small)
+    labels = [r.label for r in same]
+    assert any(lbl.startswith("operator payback, ") for lbl in labels)
+    assert "treasury fee income overtakes emission value" in labels
+    assert all(r.delta == 0 or r.delta != r.delta for r in same)  # 0, or nan for inf vs inf
+    after, _ = proposed(cs({"settlement.operator_share_bps": 6000,
+                            "settlement.referrer_share_bps": 500}), LOCAL)
+    moved = {r.key: r for r in compare(LOCAL, after, small)}
+    assert moved["treasury_final"].proposed > moved["treasury_final"].current
+
+
+def test_ape_run_script_is_the_same_group() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("params_script", REPO / "scripts" / "params.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.cli is params_cli
