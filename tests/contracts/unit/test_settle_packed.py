@@ -43,7 +43,7 @@ SIGNED = st.tuples(RECEIPTS, WORD, WORD)
 
 @pytest.fixture(scope="module")
 def harness(project: Any, accounts: Any) -> Any:
-    return project.ReceiptLibHarness.deploy(sender=accounts[0])
+    return project.MockPackedDecoder.deploy(sender=accounts[0])
 
 
 @settings(max_examples=25, deadline=None)

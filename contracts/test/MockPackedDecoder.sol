@@ -3,11 +3,11 @@ pragma solidity 0.8.30;
 
 import {ReceiptLib} from "../libraries/ReceiptLib.sol";
 
-/// @notice Test harness: decodes a packed batch exactly as `settlePacked` does and returns, per
+/// @notice Test double: decodes a packed batch exactly as `settlePacked` does and returns, per
 ///         receipt, hashStruct || r || vs (96 bytes), so tests can compare with Python at every
 ///         field width without a signature having to verify. The loop mirrors settlePacked's
 ///         (kept inline there: an iterator function costs ~130 gas a receipt).
-contract ReceiptLibHarness {
+contract MockPackedDecoder {
     function decodePacked(bytes calldata packed) external pure returns (bytes memory out) {
         uint256 buf = ReceiptLib.newBuffer();
         uint256 start;
