@@ -1,0 +1,68 @@
+"""Put the plan's people on chain: operators stake WATT (from the treasury) and register their
+stations; drivers mint the mock stablecoin, buy credits, set their mandate and bind their RFID
+card. All through the real contracts, from impersonated accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from wattnet.chain.deploy import geohash_bytes8
+from wattnet.domain import id_token_hash
+from wattnet.errors import ChainError
+from wattnet.sim.network.chainview import ChainView
+from wattnet.sim.network.plan import Plan
+
+Progress = Callable[[str, int, int], None]
+
+
+def populate(view: ChainView, plan: Plan, treasury: str, oracle: str,
+             progress: Progress = lambda what, done, total: None) -> None:
+    rpc = view.rpc
+    rpc.impersonate_all()
+    people = [treasury, oracle, *plan.operators, *(d.address for d in plan.drivers)]
+    rpc.fund(people)
+    stake_each = int(view.one("OperatorStaking", "minStakePerStation"))
+    owned: dict[int, list[int]] = {}
+    for c in plan.chargers:
+        owned.setdefault(c.operator, []).append(c.index)
+    need = stake_each * len(plan.chargers)
+    have = int(view.one("WattToken", "balanceOf", treasury))
+    if have < need:
+        raise ChainError(f"the treasury {treasury} holds {have} WATT wei, the operators need "
+                         f"{need} to stake: fewer chargers, or a deployment with more genesis")
+    staking = view.address("OperatorStaking")
+    amounts = {plan.operators[op]: stake_each * len(st) for op, st in owned.items()}
+    rpc.send([view.tx(treasury, "WattToken", "transfer", who, amount)
+              for who, amount in amounts.items()], "treasury funding operators")
+    txs = []
+    for who, amount in amounts.items():
+        txs += [view.tx(who, "WattToken", "approve", staking, amount),
+                view.tx(who, "OperatorStaking", "stake", amount)]
+    rpc.send(txs, "operators staking")
+    progress("stations", 0, len(plan.chargers))
+    txs = []
+    for c in plan.chargers:
+        station = (c.station_id, c.signer, c.rated_power_w, 1, geohash_bytes8(c.geohash),
+                   f"ipfs://wattnet-sim/{c.cp_id}", b"", [plan.credit_id], [c.tariff])
+        txs.append(view.tx(plan.operators[c.operator], "StationRegistry", "registerStation",
+                           station))
+    _send_chunked(view, txs, "station registration", "stations", progress)
+    credits = view.address("EnergyCredits")
+    cid = plan.credit_id
+    txs = []
+    for d in plan.drivers:
+        txs += [view.tx(d.address, "MockStablecoin", "mint", d.address, d.buy),
+                view.tx(d.address, "MockStablecoin", "approve", credits, d.buy),
+                view.tx(d.address, "EnergyCredits", "buy", cid, d.buy, d.address),
+                view.tx(d.address, "EnergyCredits", "setMandate", cid, d.per_session_cap,
+                        d.daily_cap),
+                view.tx(d.address, "EnergyCredits", "bindIdToken", id_token_hash(d.id_token))]
+    _send_chunked(view, txs, "drivers buying credits", "drivers", progress, per_item=5)
+
+
+def _send_chunked(view: ChainView, txs: list[tuple[str, str, str]], what: str, label: str,
+                  progress: Progress, per_item: int = 1) -> None:
+    total = len(txs) // per_item
+    for lo in range(0, len(txs), 500):
+        view.rpc.send(txs[lo:lo + 500], what)
+        progress(label, min(lo + 500, len(txs)) // per_item, total)

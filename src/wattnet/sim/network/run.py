@@ -1,0 +1,254 @@
+"""``wattnet sim network``: a whole network through the real stack on a local chain.
+
+anvil (ours, a snapshot of one, or a given URL) -> deploy (the project's deploy code, params from
+``params/<network>.yaml``) -> operators stake and register stations, drivers buy credits, set
+mandates, bind cards -> gateways and the oracle as processes -> virtual chargers charge over
+OCPP while chain time moves -> drivers redeem, the epoch closes, operators claim and withdraw ->
+reconciliation against the plan, to the smallest unit -> report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+from wattnet.chain.deployments import Deployment, load_deployment_file
+from wattnet.chain.localnode import free_port
+from wattnet.errors import ChainError, ConfigError
+from wattnet.params import Params, load_params
+from wattnet.sim.network.actions import after_sessions, ensure_oracle_role
+from wattnet.sim.network.chainview import ChainView
+from wattnet.sim.network.drive import DriveStats, drive
+from wattnet.sim.network.node import Anvil, Rpc
+from wattnet.sim.network.plan import Plan, derive_address, derive_key, make_plan
+from wattnet.sim.network.population import populate
+from wattnet.sim.network.reconcile import (
+    Difference,
+    Ledger,
+    compare,
+    epoch_of,
+    expect,
+    observe,
+    read_before,
+)
+from wattnet.sim.network.stack import (
+    Service,
+    oracle_config,
+    service_env,
+    start_gateway,
+    start_oracle,
+)
+
+log = logging.getLogger(__name__)
+CHARGERS_PER_GATEWAY = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkOptions:
+    chargers: int = 20
+    drivers: int = 100
+    days: int = 1
+    seed: int = 0
+    params: str = "local"
+    rpc_url: str | None = None
+    from_state: Path | None = None
+    deployment: Path | None = None
+    save_state: Path | None = None
+    db: str | None = None
+    gateways: int | None = None
+    workdir: Path | None = None
+
+    def validate(self) -> None:
+        for name, lo, hi in (("chargers", 1, 20_000), ("drivers", 1, 200_000),
+                             ("days", 1, 365)):
+            value = getattr(self, name)
+            if not lo <= value <= hi:
+                raise ConfigError(f"--{name} {value} is out of range {lo}..{hi}")
+        if self.rpc_url and self.from_state:
+            raise ConfigError("give --rpc-url or --from-state, not both")
+        if self.from_state is not None and not self.from_state.is_file():
+            raise ConfigError(f"--from-state {self.from_state}: no such file")
+        if self.deployment is not None and not self.deployment.is_file():
+            raise ConfigError(f"--deployment {self.deployment}: no such file")
+        if self.rpc_url and not self.rpc_url.startswith(("http://", "https://")):
+            raise ConfigError(f"--rpc-url {self.rpc_url!r} must be an http(s):// URL")
+
+
+@dataclass
+class NetworkResult:
+    params: Params
+    plan: Plan
+    stats: DriveStats
+    expected: Ledger
+    actual: Ledger
+    differences: list[Difference]
+    deployment: Deployment
+    genesis: int
+    emission: dict[int, int]
+    gas_used: int
+    watt_supply: int
+    workdir: Path
+    extra: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+Progress = Callable[[str, float, float], None]
+
+
+@contextlib.contextmanager
+def _workdir(opts: NetworkOptions) -> Iterator[Path]:
+    if opts.workdir is not None:
+        opts.workdir.mkdir(parents=True, exist_ok=True)
+        yield opts.workdir
+        return
+    path = Path(tempfile.mkdtemp(prefix="wattnet-network-"))
+    ok = False
+    try:
+        yield path
+        ok = True
+    finally:
+        if ok:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _sidecar(state: Path) -> Path:
+    return state.with_name(state.name + ".deployment.json")
+
+
+def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
+                ) -> NetworkResult:
+    opts.validate()
+    params = load_params(opts.params)
+    services: list[Service] = []
+    anvil: Anvil | None = None
+    with _workdir(opts) as work:
+        try:
+            if opts.rpc_url:
+                url = opts.rpc_url
+            else:
+                anvil = Anvil(work, load_state=opts.from_state)
+                progress("starting anvil", 0, 1)
+                anvil.start()
+                url = anvil.url
+            rpc = Rpc(url)
+            version = str(rpc.call("web3_clientVersion"))
+            if "anvil" not in version.lower():
+                raise ChainError(f"the node at {url} is {version!r}; the simulator needs anvil "
+                                 "(it moves chain time and impersonates participants)")
+            head = rpc.call("eth_getBlockByNumber", "latest", False)
+            tag = keccak(f"{opts.seed}:{head['hash']}".encode()).hex()[:6]
+            oracle_key = derive_key(opts.seed, tag, "oracle", 0)
+            oracle = derive_address(opts.seed, tag, "oracle")
+            dep_file = work / "deployment.json"
+            existing = opts.deployment or (_sidecar(opts.from_state) if opts.from_state else None)
+            if existing is not None:
+                deployment = load_deployment_file(existing)
+                dep_file.write_text(existing.read_text())
+            else:
+                progress("deploying the protocol", 0, 1)
+                treasury = derive_address(opts.seed, tag, "treasury")
+                _deploy(url, opts.params, oracle, treasury, dep_file, work)
+                deployment = load_deployment_file(dep_file)
+                if opts.save_state is not None:
+                    rpc.dump_state(opts.save_state)
+                    _sidecar(opts.save_state).write_text(dep_file.read_text())
+            view = ChainView(rpc, deployment)
+            ensure_oracle_role(view, oracle)
+            treasury = to_checksum_address(str(view.one("EnergyCredits", "treasury")))
+            genesis = int(view.one("RewardsEngine", "genesis"))
+            cap_unit = int(view.one("EnergyCredits", "capUnitOf", 1))
+            if cap_unit == 0:
+                raise ChainError("credit id 1 is not listed in this deployment")
+            t0 = rpc.head_timestamp() + 600 + opts.drivers // 20
+            plan = make_plan(params, chargers=opts.chargers, drivers=opts.drivers,
+                             days=opts.days, seed=opts.seed, tag=tag, t0=t0, genesis=genesis,
+                             cap_unit=cap_unit)
+            epochs = sorted({epoch_of(plan, genesis, s.end) for s in plan.sessions})
+            before = read_before(view, treasury, epochs)
+            populate(view, plan, treasury, oracle, lambda what, d, t: progress(what, d, t))
+            if rpc.head_timestamp() >= t0:
+                raise ChainError("setting up took longer than planned; use fewer drivers")
+            from_block = int(rpc.call("eth_blockNumber"), 16) + 1
+            env = service_env(url, dep_file)
+            window = int(view.one("EnergyCredits", "timing")[1])
+            lead = plan.end - int(time.time()) + 3_600
+            db = opts.db or str(work / "oracle.db")
+            progress("starting the oracle and gateways", 0, 1)
+            oracle_svc = start_oracle(work, env, oracle_key, oracle_config(
+                work, deployment.chain_id, deployment.address("EnergyCredits"), db,
+                max(lead, 120), port=free_port()))
+            services.append(oracle_svc)
+            n_gw = opts.gateways or math.ceil(opts.chargers / CHARGERS_PER_GATEWAY)
+            sites = []
+            for g in range(n_gw):
+                mine = [c for c in plan.chargers if c.index % n_gw == g]
+                svc = start_gateway(work, env, g, mine, f"http://127.0.0.1:{oracle_svc.port}",
+                                    deployment.chain_id, deployment.address("EnergyCredits"),
+                                    plan.credit_id)
+                services.append(svc)
+                sites.append((svc, mine))
+            rpc.warp_to(t0)
+            stats = DriveStats(total=len(plan.sessions))
+
+            def report(s: DriveStats) -> None:
+                progress("sessions settled", s.settled, s.total)
+
+            asyncio.run(drive(view, plan, sites, services, stats, window_s=window,
+                              progress=report))
+            progress("redemptions, epoch close, claims, withdrawals", 0, 1)
+            actions, emission = after_sessions(view, plan, genesis, epochs)
+            shares = view.read([("EnergyCredits", "operatorShareBps", ()),
+                                ("EnergyCredits", "referrerShareBps", ())])
+            expected = expect(plan, genesis, int(shares[0]), int(shares[1]), actions, before,
+                              emission)
+            actual = observe(view, plan, expected, treasury, oracle, from_block)
+            gas = _settlement_gas(view, oracle, from_block)
+            supply = int(view.one("WattToken", "totalSupply"))
+            return NetworkResult(params, plan, stats, expected, actual,
+                                 compare(expected, actual), deployment, genesis, emission, gas,
+                                 supply, work)
+        finally:
+            for svc in reversed(services):
+                svc.stop()
+            if anvil is not None:
+                anvil.stop()
+
+
+def _deploy(url: str, params: str, oracle: str, treasury: str, out: Path, work: Path) -> None:
+    log_path = work / "deploy.log"
+    with log_path.open("ab") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wattnet.sim.network.deploy", url, params, oracle, treasury,
+             str(out)], stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            code = proc.wait(timeout=600)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    if code != 0:
+        tail = log_path.read_text(errors="replace")[-2000:]
+        raise ChainError(f"deploying the protocol failed (see {log_path}):\n{tail}")
+
+
+def _settlement_gas(view: ChainView, oracle: str, from_block: int) -> int:
+    hashes = sorted({"0x" + bytes(b["transactionHash"]).hex()
+                     for b in view.logs("EnergyCredits", "BatchSettled", from_block)
+                     if b["args"]["submitter"] == oracle})
+    return sum(int(r["gasUsed"], 16) for r in view.rpc.receipts(hashes))
