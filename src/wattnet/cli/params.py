@@ -267,6 +267,23 @@ def vote_cmd(proposal_id: int, support: str, reason: str | None, network: str,
     click.echo(f"voted {support} on proposal {proposal_id} with {watt(weight)}")
 
 
+@params.command("delegate")
+@click.option("--to", "to", default=None, help="Delegate to this address [default: the sender].")
+@_common
+@_sender_option
+def delegate_cmd(to: str | None, network: str, params_name: str | None,
+                 account: str | None) -> None:
+    """Delegate the sender's WATT votes (needed to propose and vote; counted from the next
+    second on)."""
+    from wattnet.governance.client import pick_sender, watt
+    from wattnet.governance.proposals import delegate
+
+    with _view(network) as view:
+        sender = pick_sender(account, view.deployment.network)
+        votes = delegate(view, sender, to)
+    click.echo(f"{to or sender.address} now has {watt(votes)} of votes")
+
+
 def _step(name: str, doc: str) -> None:
     @params.command(name, help=doc)
     @click.argument("proposal_id", type=int)

@@ -130,6 +130,15 @@ def propose(view: ChainView, sender: Any, plan: Plan) -> int:
     return pid
 
 
+def delegate(view: ChainView, sender: Any, to: str | None) -> int:
+    """Delegate the sender's WATT votes (to itself by default); returns ``to``'s votes."""
+    token = view.contract("WattToken")
+    target = to or sender.address
+    # `delegate` is shadowed on Ape contract instances
+    _send(token.invoke_transaction, "delegate", target, sender=sender)
+    return int(token.getVotes(target))
+
+
 def find(view: ChainView, pid: int) -> Proposal:
     """The proposal's calls and description, from its ProposalCreated event."""
     from ape import chain

@@ -23,8 +23,8 @@ VOTER_WATT = 10_000_000  # quorum is 4 % of 200 M genesis supply = 8 M
 class GovStack:
     gov: Any  # wattnet.chain.deploy_plan.GovernedProtocol
     root: Path
-    voter: Any  # test account 4: 10 M WATT delegated to itself
-    voter2: Any  # test account 5: the treasury's 190 M delegated to it
+    voter: Any  # test account 1, the treasury: 190 M WATT delegated to itself
+    voter2: Any  # test account 5: 10 M WATT delegated to itself
     poor: Any  # test account 7: no WATT
 
 
@@ -36,10 +36,10 @@ def governed_stack(project: Any, accounts: Any, chain: Any, tmp: Path) -> Iterat
     manifest = manifest_path()
     g = deploy_local_governed(project, accounts)
     save_deployment(g.deployment, tmp)
-    treasury, voter, voter2, poor = accounts[1], accounts[4], accounts[5], accounts[7]
-    g.watt.transfer(voter, VOTER_WATT * WEI_PER_WATT, sender=treasury)
+    voter, voter2, poor = accounts[1], accounts[5], accounts[7]  # voter: the treasury
+    g.watt.transfer(voter2, VOTER_WATT * WEI_PER_WATT, sender=voter)
     g.watt.invoke_transaction("delegate", voter, sender=voter)  # `delegate` is shadowed in Ape
-    g.watt.invoke_transaction("delegate", voter2, sender=treasury)
+    g.watt.invoke_transaction("delegate", voter2, sender=voter2)
     travel_to(chain, int(chain.blocks.head.timestamp) + 2)  # checkpoints are in the past
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(ENV_ROOT, str(tmp))

@@ -91,8 +91,9 @@ def test_runbook__changes_the_parameters_on_chain(stack: GovStack, chain: Any) -
         argv = shlex.split(command)
         assert argv[:2] == ["wattnet", "params"], line
         outputs.append(ok(*argv[1:], env=env))
-    assert "proposal id:" in outputs[2]
-    diff, after = outputs[1], outputs[-1]
+    assert sum("proposal id:" in o for o in outputs) == 1
+    assert "now has 190,000,000 WATT of votes" in outputs[1]  # wattnet params delegate
+    diff, after = outputs[2], outputs[-1]
     assert "registry.region_multipliers.u0" in diff and "13000" in diff and "12000" in diff
     assert "operator payback" in diff and "treasury" in diff  # --simulate's outcome table
     assert "Executed" in outputs[-2]
@@ -111,7 +112,7 @@ def _change_set(tmp: Path, description: str, changes: dict[str, Any]) -> str:
 def test_refusals__early_double_and_below_threshold(stack: GovStack, chain: Any,
                                                      tmp_path: Path) -> None:
     g = stack.gov
-    env = {"WATTNET_ACCOUNT": "test:4"}
+    env = {"WATTNET_ACCOUNT": "test:1"}
     change = _change_set(tmp_path, "raise the station cap", {"rewards.station_epoch_cap_bps": 6000})
     line = refused("params", "propose", change, "--account", "test:7")
     assert "below the proposal threshold of 100,000 WATT" in line
@@ -134,7 +135,8 @@ def test_refusals__early_double_and_below_threshold(stack: GovStack, chain: Any,
     assert g.credits.stationEpochCapBps() == 5000
     status = json.loads(ok("params", "status", str(pid), "--json"))
     assert status["state"] == "Queued"
-    assert status["votes"]["for"] == 10_000_000 * 10**18
+    assert status["votes"]["for"] == 190_000_000 * 10**18
+    assert status["votes"]["abstain"] == 10_000_000 * 10**18
     assert status["calls"] == ["EnergyCredits.setStationEpochCap(6000)"]
     travel_to(chain, int(g.governor.proposalEta(pid)))
     ok("params", "execute", str(pid), env=env)
@@ -144,7 +146,7 @@ def test_refusals__early_double_and_below_threshold(stack: GovStack, chain: Any,
 def test_cancel__proposer_while_pending_guardian_while_queued(stack: GovStack, chain: Any,
                                                                tmp_path: Path) -> None:
     g = stack.gov
-    env = {"WATTNET_ACCOUNT": "test:4"}
+    env = {"WATTNET_ACCOUNT": "test:1"}
     first = _change_set(tmp_path, "cancel me early", {"staking.unbonding_delay": "3h"})
     pid = int(re.findall(r"proposal id: (\d+)", ok("params", "propose", first, env=env))[0])
     assert "cannot cancel" in refused("params", "cancel", str(pid), "--account", "test:5")
