@@ -17,7 +17,7 @@ from wattnet.params import (
     BPS,
     GEOHASH_ALPHABET,
     Params,
-    _Reader,
+    Reader,
     check_float,
     check_int,
 )
@@ -135,7 +135,7 @@ class ModelConfig:
 
 def _group(src: str, raw: Any, group: str) -> dict[str, float]:
     spec = _GROUPS[group]
-    r = _Reader(src, f"model.{group}", raw, tuple(k for k, *_ in spec))
+    r = Reader(src, f"model.{group}", raw, tuple(k for k, *_ in spec))
     out: dict[str, float] = {}
     for key, default, lo, hi in spec:
         value = r.get(key, default)
@@ -154,7 +154,7 @@ def _regions(src: str, raw: Any, params: Params) -> tuple[Region, ...]:
     out: list[Region] = []
     lo_t, hi_t = params.registry.min_tariff_per_kwh, params.registry.max_tariff_per_kwh
     for i, item in enumerate(raw):
-        r = _Reader(src, f"model.regions.{i}", item, Region.__slots__)
+        r = Reader(src, f"model.regions.{i}", item, Region.__slots__)
         gh = r.text("geohash", None)
         if not 1 <= len(gh) <= 12 or any(c not in GEOHASH_ALPHABET for c in gh):
             raise r.error(r.key("geohash"), f"={gh!r} is not a geohash (1..12 base32 chars)")
@@ -198,7 +198,7 @@ def _classes(src: str, raw: Any) -> tuple[PowerClass, ...]:
         raise ConfigError(f"{src}: model.power_classes must be a non-empty list")
     out: list[PowerClass] = []
     for i, item in enumerate(raw):
-        r = _Reader(src, f"model.power_classes.{i}", item, PowerClass.__slots__)
+        r = Reader(src, f"model.power_classes.{i}", item, PowerClass.__slots__)
         out.append(
             PowerClass(
                 name=r.text("name", None),
@@ -219,7 +219,7 @@ def _classes(src: str, raw: Any) -> tuple[PowerClass, ...]:
 def parse_model(params: Params) -> ModelConfig:
     """Validate ``params.model`` (defaults for what is missing)."""
     src = params.source
-    r = _Reader(src, "model", params.model, _TOP)
+    r = Reader(src, "model", params.model, _TOP)
     regions = _regions(src, r.get("regions", None), params)
     conc = r.get("concentration_region", "")
     if conc not in ("", None) and conc not in [x.name for x in regions]:

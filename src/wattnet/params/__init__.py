@@ -1,0 +1,102 @@
+"""Protocol parameters, one source of truth: ``params/<network>.yaml``.
+
+The deploy script, the DAO change scripts and the simulator read this same format through
+:func:`load_params`. Every value has a unit and bounds; every error is a :class:`ConfigError`
+naming the file, the key path and what is allowed.
+
+Units in the file: WATT amounts are whole tokens (decimals allowed, at most 18 places); durations
+are seconds or strings ``"7d"``, ``"12h"``, ``"30m"``, ``"45s"``; shares are basis points (bps,
+10000 = 100 %); tariffs and other money are credit units (smallest stablecoin units).
+:func:`to_chain_units` turns WATT into wei (18 decimals) for the contracts.
+
+Modules: ``values`` (units, bounds, dataclasses), ``checks`` (reading helpers), ``sections``
+(section parsers, :func:`parse_params`, the emission schedule), ``files`` (loading, overrides,
+chain units); everything is importable from here.
+
+The optional ``model:`` section holds assumptions only the economic model uses (see
+:mod:`wattnet.sim.model.config`).
+"""
+
+from __future__ import annotations
+
+from wattnet.params.checks import (
+    Reader,
+    check_duration,
+    check_float,
+    check_int,
+    check_watt,
+    parse_duration,
+    to_wei,
+)
+from wattnet.params.files import (
+    apply_overrides,
+    load_params,
+    params_dir,
+    params_to_dict,
+    set_path,
+    to_chain_units,
+)
+from wattnet.params.sections import (
+    emission_schedule_wei,
+    parse_params,
+    total_emission_wei,
+)
+from wattnet.params.values import (
+    BPS,
+    EPOCH_LENGTH,
+    GEOHASH_ALPHABET,
+    MAX_DURATION,
+    MAX_WATT,
+    PARAMS_DIR_ENV,
+    WATT_DECIMALS,
+    WEI_PER_WATT,
+    CreditsParams,
+    GovernanceParams,
+    Params,
+    Phase,
+    RegistryParams,
+    RewardsParams,
+    SettlementParams,
+    SlashDestination,
+    Stablecoin,
+    StakingParams,
+    TokenParams,
+)
+
+__all__ = [
+    "BPS",
+    "EPOCH_LENGTH",
+    "GEOHASH_ALPHABET",
+    "MAX_DURATION",
+    "MAX_WATT",
+    "PARAMS_DIR_ENV",
+    "WATT_DECIMALS",
+    "WEI_PER_WATT",
+    "CreditsParams",
+    "GovernanceParams",
+    "Params",
+    "Phase",
+    "Reader",
+    "RegistryParams",
+    "RewardsParams",
+    "SettlementParams",
+    "SlashDestination",
+    "Stablecoin",
+    "StakingParams",
+    "TokenParams",
+    "apply_overrides",
+    "check_duration",
+    "check_float",
+    "check_int",
+    "check_watt",
+    "emission_schedule_wei",
+    "load_params",
+    "params_dir",
+    "params_to_dict",
+    "parse_duration",
+    "parse_params",
+    "set_path",
+    "to_chain_units",
+    "to_wei",
+    "total_emission_wei",
+]

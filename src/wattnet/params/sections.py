@@ -1,0 +1,295 @@
+"""Section parsers and whole-file validation (:func:`parse_params`); the emission schedule."""
+
+
+import copy
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from wattnet.errors import ConfigError
+from wattnet.params.checks import Reader, check_int, to_wei
+from wattnet.params.values import (
+    BPS,
+    EPOCH_LENGTH,
+    GEOHASH_ALPHABET,
+    WEI_PER_WATT,
+    CreditsParams,
+    GovernanceParams,
+    Params,
+    Phase,
+    RegistryParams,
+    RewardsParams,
+    SettlementParams,
+    SlashDestination,
+    Stablecoin,
+    StakingParams,
+    TokenParams,
+)
+
+# ---- sections ---------------------------------------------------------------------------------
+
+_TOP = (
+    "network",
+    "token",
+    "staking",
+    "registry",
+    "credits",
+    "settlement",
+    "rewards",
+    "governance",
+    "model",
+)
+
+
+def _token(src: str, raw: Any) -> TokenParams:
+    r = Reader(src, "token", raw, ("cap",))
+    return TokenParams(cap=r.watt("cap", 1_000_000_000, lo=Decimal(1)))
+
+
+def _staking(src: str, raw: Any) -> StakingParams:
+    r = Reader(
+        src,
+        "staking",
+        raw,
+        (
+            "min_stake_per_station",
+            "unbonding_delay",
+            "slash_destination",
+            "equivocation_slash",
+            "equivocation_bounty_bps",
+        ),
+    )
+    dest = r.get("slash_destination", "treasury")
+    if dest not in {d.value for d in SlashDestination}:
+        raise r.error(r.key("slash_destination"), f"={dest!r} must be one of: treasury, burn")
+    stake = r.watt("min_stake_per_station", 1_000)
+    slash = r.watt("equivocation_slash", 500)
+    if slash > stake:
+        raise r.error(
+            r.key("equivocation_slash"),
+            f"={slash} exceeds staking.min_stake_per_station={stake} (a slash must be covered)",
+        )
+    return StakingParams(
+        min_stake_per_station=stake,
+        unbonding_delay=r.duration("unbonding_delay", 7 * 86_400, lo=60),
+        slash_destination=SlashDestination(dest),
+        equivocation_slash=slash,
+        equivocation_bounty_bps=r.integer("equivocation_bounty_bps", 1_000, 0, 5_000),
+    )
+
+
+def _registry(src: str, raw: Any) -> RegistryParams:
+    r = Reader(
+        src, "registry", raw, ("region_multipliers", "min_tariff_per_kwh", "max_tariff_per_kwh")
+    )
+    multipliers = r.get("region_multipliers", {}) or {}
+    if not isinstance(multipliers, Mapping):
+        raise r.error(r.key("region_multipliers"), "must map geohash prefixes to bps")
+    pairs: list[tuple[str, int]] = []
+    for prefix, bps in multipliers.items():
+        key = r.key(f"region_multipliers.{prefix}")
+        p = str(prefix)
+        if not 1 <= len(p) <= 6 or any(c not in GEOHASH_ALPHABET for c in p):
+            raise r.error(
+                key, f"is not a geohash prefix (1..6 chars of {GEOHASH_ALPHABET!r}, lower case)"
+            )
+        pairs.append((p, check_int(src, key, bps, 5_000, 30_000)))
+    lo_t = r.integer("min_tariff_per_kwh", 50_000, 0, 10**15)
+    hi_t = r.integer("max_tariff_per_kwh", 2_000_000, 0, 10**15)
+    if hi_t < lo_t:
+        raise r.error(
+            r.key("max_tariff_per_kwh"), f"={hi_t} is below registry.min_tariff_per_kwh={lo_t}"
+        )
+    return RegistryParams(tuple(sorted(pairs)), lo_t, hi_t)
+
+
+def _credits(src: str, raw: Any) -> CreditsParams:
+    r = Reader(src, "credits", raw, ("redemption_delay", "stablecoins"))
+    coins_raw = r.get("stablecoins", [{"symbol": "USDC", "decimals": 6, "credit_id": 1}])
+    if not isinstance(coins_raw, list) or not coins_raw:
+        raise r.error(
+            r.key("stablecoins"), "must be a non-empty list of {symbol, decimals, credit_id}"
+        )
+    coins: list[Stablecoin] = []
+    for i, item in enumerate(coins_raw):
+        c = Reader(src, r.key(f"stablecoins.{i}"), item, ("symbol", "decimals", "credit_id"))
+        coins.append(
+            Stablecoin(
+                c.text("symbol", None),
+                c.integer("decimals", 6, 0, 36),
+                c.integer("credit_id", i + 1, 1, 2**32 - 1),
+            )
+        )
+    ids = sorted(coin.credit_id for coin in coins)
+    if ids != list(range(1, len(coins) + 1)):
+        raise r.error(r.key("stablecoins"), f"credit ids {ids} must be 1..{len(coins)}, each once")
+    return CreditsParams(r.duration("redemption_delay", 7 * 86_400), tuple(coins))
+
+
+def _settlement(src: str, raw: Any) -> SettlementParams:
+    r = Reader(
+        src,
+        "settlement",
+        raw,
+        (
+            "operator_share_bps",
+            "treasury_share_bps",
+            "referrer_share_bps",
+            "max_settlement_delay",
+            "max_session_duration",
+        ),
+    )
+    shares = [
+        r.integer(k, d, 0, BPS)
+        for k, d in (
+            ("operator_share_bps", 8_000),
+            ("treasury_share_bps", 1_500),
+            ("referrer_share_bps", 500),
+        )
+    ]
+    if sum(shares) != BPS:
+        raise r.error(
+            "settlement.operator_share_bps+treasury_share_bps+referrer_share_bps",
+            f"={'+'.join(map(str, shares))}={sum(shares)} must sum to exactly {BPS}",
+        )
+    return SettlementParams(
+        operator_share_bps=shares[0],
+        treasury_share_bps=shares[1],
+        referrer_share_bps=shares[2],
+        max_settlement_delay=r.duration("max_settlement_delay", 3 * 86_400, lo=60),
+        max_session_duration=r.duration("max_session_duration", 2 * 86_400, lo=60),
+    )
+
+
+def _rewards(src: str, raw: Any) -> RewardsParams:
+    r = Reader(
+        src, "rewards", raw, ("epoch_length", "phases", "station_epoch_cap_bps", "genesis_supply")
+    )
+    length = r.duration("epoch_length", EPOCH_LENGTH, lo=0)
+    if length != EPOCH_LENGTH:
+        raise r.error(
+            r.key("epoch_length"),
+            f"={length} is not allowed: epochs are fixed at {EPOCH_LENGTH} s (7d)",
+        )
+    phases_raw = r.get("phases", [])
+    if not isinstance(phases_raw, list):
+        raise r.error(
+            r.key("phases"), "must be a list of {name, epochs, emission_per_epoch, decay_bps}"
+        )
+    phases: list[Phase] = []
+    for i, item in enumerate(phases_raw):
+        p = Reader(
+            src, r.key(f"phases.{i}"), item, ("name", "epochs", "emission_per_epoch", "decay_bps")
+        )
+        phases.append(
+            Phase(
+                p.text("name", f"phase-{i}"),
+                p.integer("epochs", 52, 1, 100_000),
+                p.watt("emission_per_epoch", 0),
+                p.integer("decay_bps", 0, 0, BPS),
+            )
+        )
+    names = [p.name for p in phases]
+    if len(set(names)) != len(names):
+        raise r.error(r.key("phases"), f"names {names} must be unique")
+    return RewardsParams(
+        length,
+        tuple(phases),
+        r.integer("station_epoch_cap_bps", 5_000, 1, BPS),
+        r.watt("genesis_supply", 0),
+    )
+
+
+def _governance(src: str, raw: Any) -> GovernanceParams:
+    r = Reader(
+        src,
+        "governance",
+        raw,
+        (
+            "voting_delay",
+            "voting_period",
+            "proposal_threshold",
+            "quorum_percent",
+            "timelock_delay",
+            "late_quorum_extension",
+        ),
+    )
+    return GovernanceParams(
+        voting_delay=r.duration("voting_delay", 86_400),
+        voting_period=r.duration("voting_period", 7 * 86_400, lo=1),
+        proposal_threshold=r.watt("proposal_threshold", 100_000),
+        quorum_percent=r.integer("quorum_percent", 4, 1, 50),
+        timelock_delay=r.duration("timelock_delay", 2 * 86_400),
+        late_quorum_extension=r.duration("late_quorum_extension", 86_400),
+    )
+
+
+# ---- emission schedule ------------------------------------------------------------------------
+
+
+def emission_schedule_wei(rewards: RewardsParams) -> Iterator[int]:
+    """Emission per epoch in wei, epoch 0 first, phase after phase; 0 forever after.
+
+    Inside a phase, epoch k emits ``floor(e0 * (10000 - decay)^k / 10000^k)`` computed as
+    ``e_{k+1} = e_k * (10000 - decay) // 10000`` (the contract's integer recurrence).
+    """
+    for phase in rewards.phases:
+        amount = to_wei(phase.emission_per_epoch)
+        for _ in range(phase.epochs):
+            yield amount
+            amount = amount * (BPS - phase.decay_bps) // BPS
+
+
+def total_emission_wei(rewards: RewardsParams) -> int:
+    return sum(emission_schedule_wei(rewards))
+
+
+def parse_params(raw: Any, source: str, network: str | None = None) -> Params:
+    """Validate a parsed YAML document; ``source`` names it in every error."""
+    top = Reader(source, "", raw, _TOP)
+    name = network or top.get("network", None) or Path(source).stem
+    token = _token(source, top.get("token", None))
+    settlement = _settlement(source, top.get("settlement", None))
+    credits = _credits(source, top.get("credits", None))
+    floor = settlement.max_settlement_delay + settlement.max_session_duration
+    if credits.redemption_delay < floor:
+        raise ConfigError(
+            f"{source}: credits.redemption_delay={credits.redemption_delay} must be >= "
+            f"settlement.max_settlement_delay + settlement.max_session_duration = {floor} s"
+        )
+    rewards = _rewards(source, top.get("rewards", None))
+    room = to_wei(token.cap) - to_wei(rewards.genesis_supply)
+    if room < 0:
+        raise ConfigError(
+            f"{source}: rewards.genesis_supply={rewards.genesis_supply} exceeds "
+            f"token.cap={token.cap}"
+        )
+    total = total_emission_wei(rewards)
+    if total > room:
+        raise ConfigError(
+            f"{source}: rewards.phases schedule {total / WEI_PER_WATT:,.0f} WATT exceeds "
+            f"token.cap - rewards.genesis_supply = {room / WEI_PER_WATT:,.0f} WATT"
+        )
+    model = top.get("model", None) or {}
+    if not isinstance(model, Mapping):
+        raise ConfigError(f"{source}: model must be a mapping")
+    params = Params(
+        network=str(name),
+        source=source,
+        token=token,
+        staking=_staking(source, top.get("staking", None)),
+        registry=_registry(source, top.get("registry", None)),
+        credits=credits,
+        settlement=settlement,
+        rewards=rewards,
+        governance=_governance(source, top.get("governance", None)),
+        model=copy.deepcopy(dict(model)),
+    )
+    if params.model:
+        # The model section is validated the same way, by the model's own schema (imported
+        # lazily: the deploy scripts do not need numpy).
+        from wattnet.sim.model.config import parse_model
+
+        parse_model(params)
+    return params

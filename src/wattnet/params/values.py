@@ -1,0 +1,122 @@
+"""Parameter values: units, bounds constants and the frozen dataclasses of every section."""
+
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+WATT_DECIMALS = 18
+WEI_PER_WATT = 10**WATT_DECIMALS
+EPOCH_LENGTH = 604_800
+BPS = 10_000
+GEOHASH_ALPHABET = "0123456789bcdefghjkmnpqrstuvwxyz"
+_DURATION = re.compile(r"^\s*(\d+)\s*([dhms])\s*$")
+_DURATION_UNITS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
+MAX_DURATION = 10 * 365 * 86_400
+MAX_WATT = Decimal(10) ** 12
+PARAMS_DIR_ENV = "WATTNET_PARAMS_DIR"
+
+
+class SlashDestination(StrEnum):
+    TREASURY = "treasury"
+    BURN = "burn"
+
+
+# ---- values -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TokenParams:
+    cap: Decimal  # WATT
+
+
+@dataclass(frozen=True, slots=True)
+class StakingParams:
+    min_stake_per_station: Decimal  # WATT
+    unbonding_delay: int  # s
+    slash_destination: SlashDestination
+    equivocation_slash: Decimal  # WATT
+    equivocation_bounty_bps: int
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryParams:
+    region_multipliers: tuple[tuple[str, int], ...]  # (geohash prefix, bps), sorted
+    min_tariff_per_kwh: int  # credit units per kWh
+    max_tariff_per_kwh: int
+
+    def multiplier_for(self, geohash: str) -> int:
+        """The bps multiplier of the longest listed prefix of ``geohash`` (10000 if none)."""
+        best, best_len = BPS, 0
+        for prefix, bps in self.region_multipliers:
+            if geohash.startswith(prefix) and len(prefix) > best_len:
+                best, best_len = bps, len(prefix)
+        return best
+
+
+@dataclass(frozen=True, slots=True)
+class Stablecoin:
+    symbol: str
+    decimals: int
+    credit_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CreditsParams:
+    redemption_delay: int  # s
+    stablecoins: tuple[Stablecoin, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementParams:
+    operator_share_bps: int
+    treasury_share_bps: int
+    referrer_share_bps: int
+    max_settlement_delay: int  # s
+    max_session_duration: int  # s
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    name: str
+    epochs: int
+    emission_per_epoch: Decimal  # WATT, first epoch of the phase
+    decay_bps: int  # per-epoch multiplicative decay inside the phase
+
+
+@dataclass(frozen=True, slots=True)
+class RewardsParams:
+    epoch_length: int
+    phases: tuple[Phase, ...]
+    station_epoch_cap_bps: int
+    genesis_supply: Decimal  # WATT, minted to the treasury at deployment
+
+
+@dataclass(frozen=True, slots=True)
+class GovernanceParams:
+    voting_delay: int  # s
+    voting_period: int  # s
+    proposal_threshold: Decimal  # WATT
+    quorum_percent: int
+    timelock_delay: int  # s
+    late_quorum_extension: int  # s
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """Every protocol parameter of one network, validated; ``model`` is the raw model section
+    (validated by :func:`wattnet.sim.model.config.parse_model` when the model needs it)."""
+
+    network: str
+    source: str
+    token: TokenParams
+    staking: StakingParams
+    registry: RegistryParams
+    credits: CreditsParams
+    settlement: SettlementParams
+    rewards: RewardsParams
+    governance: GovernanceParams
+    model: Mapping[str, Any]
