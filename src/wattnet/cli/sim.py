@@ -266,3 +266,110 @@ def _print_sweep(rows: list[tuple[dict[str, Any], Any]]) -> None:
     for point, summary in rows:
         table.add_row(*(str(point[k]) for k in keys), *(fmt(summary.metric(c).p50) for c in shown))
     console.print(table)
+
+
+@sim.command("network")
+@click.option("--chargers", type=int, default=20, show_default=True,
+              help="Virtual charge points (half OCPP 1.6, half 2.0.1).")
+@click.option("--drivers", type=int, default=100, show_default=True, help="Drivers.")
+@click.option("--days", type=int, default=1, show_default=True, help="Simulated days.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the plan.")
+@click.option("--params", "params_name", default="local", show_default=True,
+              help="Network name (params/<network>.yaml) or path to a params YAML file.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Write PNG plots and report.html into this directory.")
+@click.option("--rpc-url", default=None,
+              help="Use the anvil at this URL instead of starting one.")
+@click.option("--from-state", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Start anvil from this state dump (with FILE.deployment.json, or "
+              "--deployment).")
+@click.option("--deployment", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Deployment record of an existing deployment (with --rpc-url/--from-state).")
+@click.option("--save-state", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="After deploying, dump anvil's state here (for --from-state).")
+@click.option("--db", default=None,
+              help="Oracle store: SQLite path or postgresql:// DSN [default: in the work dir].")
+@click.option("--gateways", type=click.IntRange(1, 64), default=None,
+              help="Gateway processes (sites) [default: one per 2,000 chargers].")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep keys, databases and service logs here [default: a temporary folder, "
+              "removed after a successful run].")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def network(chargers: int, drivers: int, days: int, seed: int, params_name: str,
+            out_dir: Path | None, rpc_url: str | None, from_state: Path | None,
+            deployment: Path | None, save_state: Path | None, db: str | None,
+            gateways: int | None, workdir: Path | None, as_json: bool) -> None:
+    """Run a whole network through the real stack on a local chain and reconcile it."""
+    import signal
+    import sys
+
+    from wattnet.sim.network.run import NetworkOptions, run_network
+
+    def _terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    if workdir is None and out_dir is not None:
+        workdir = out_dir / "work"
+    opts = NetworkOptions(chargers=chargers, drivers=drivers, days=days, seed=seed,
+                          params=params_name, rpc_url=rpc_url, from_state=from_state,
+                          deployment=deployment, save_state=save_state, db=db,
+                          gateways=gateways, workdir=workdir)
+    opts.validate()
+    load_params(params_name)
+    with _progress() as bar:
+        task = bar.add_task("starting", total=1)
+
+        def progress(what: str, done: float, total: float) -> None:
+            bar.update(task, description=what, completed=done, total=max(total, 1))
+
+        result = run_network(opts, progress)
+    _print_network(result, out_dir, as_json)
+    if result.differences:
+        sys.exit(1)
+
+
+def _print_network(result: Any, out_dir: Path | None, as_json: bool) -> None:
+    from wattnet.sim.network.report import plot_network, summarize_network
+
+    summary = summarize_network(result)
+    report = None
+    if out_dir is not None:
+        from wattnet.sim.model.report_html import write_report
+
+        report = write_report([summary], plot_network(result, out_dir), out_dir)
+    diffs = result.differences
+    if as_json:
+        data = {"summary": summary.to_dict(), "report": str(report) if report else None,
+                "differences": [{"item": d.item, "party": d.party, "expected": d.expected,
+                                 "actual": d.actual} for d in diffs]}
+        console.out(json.dumps(data, indent=2, default=str), highlight=False)
+        return
+    from wattnet.sim.model.report_html import fmt
+
+    table = Table(title=f"network {summary.network}: {summary.stations:,} chargers x "
+                  f"{summary.days} days (seed {summary.seed}), reconciled on chain")
+    for col in ("metric", "unit", "value"):
+        table.add_column(col, justify="right" if col == "value" else "left")
+    for m in summary.metrics:
+        table.add_row(m.label, m.unit, fmt(m.p50))
+    console.print(table)
+    checked = sum(len(v) for v in result.expected.values())
+    if not diffs:
+        console.print(f"[green]reconciliation: all {checked:,} on-chain entries equal the "
+                      f"simulation's expectation, to the smallest unit[/green]")
+    else:
+        table = Table(title=f"reconciliation: {len(diffs)} of {checked:,} entries differ")
+        for col in ("item", "party", "expected", "on chain", "difference"):
+            table.add_column(col, justify="left" if col in ("item", "party") else "right")
+        for d in diffs[:100]:
+            table.add_row(d.item, d.party, _num(d.expected), _num(d.actual), _num(d.delta))
+        console.print(table)
+        if len(diffs) > 100:
+            console.print(f"... and {len(diffs) - 100} more")
+    if report is not None:
+        console.print(f"report: {report}")
+
+
+def _num(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"

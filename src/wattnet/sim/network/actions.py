@@ -25,7 +25,7 @@ def ensure_oracle_role(view: ChainView, oracle: str) -> None:
     if view.one(credits, "hasRole", roles.ORACLE_ROLE, oracle):
         return
     view.rpc.impersonate_all()
-    candidates = [to_checksum_address(str(a))
+    candidates: list[str] = [str(to_checksum_address(str(a)))
                   for a in view.rpc.call("eth_accounts")][:DEV_ACCOUNTS]
     for name in ("WattTimelock", "Timelock"):
         if name in view.deployment.contracts:

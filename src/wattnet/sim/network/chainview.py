@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eth_abi import decode
+from eth_abi.abi import decode
 from eth_utils.abi import collapse_if_tuple
 from web3 import Web3
 from web3.contract import Contract

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from eth_utils.crypto import keccak
@@ -103,7 +104,7 @@ def _round_up(x: int, unit: int) -> int:
     return -(-x // unit) * unit
 
 
-def _weighted(rng: random.Random, weights: list[float]) -> int:
+def _weighted(rng: random.Random, weights: Sequence[float]) -> int:
     return rng.choices(range(len(weights)), weights=weights)[0]
 
 
