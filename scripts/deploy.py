@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from wattnet.chain.localnode import ensure_foundry_host
 
@@ -37,25 +38,29 @@ def cli(network_choice: str, params_path: str | None, record_path: Path | None, 
     from wattnet.chain.deploy_run import run_deploy
     from wattnet.errors import WattNetError
 
-    console, errors = Console(), Console(stderr=True)
+    # errors stay on one line whatever the terminal width; the table gets room when piped
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+    errors = Console(stderr=True, soft_wrap=True)
     ensure_foundry_host()
     try:
         outcome = run_deploy(console, network_choice, params_path=params_path,
                              record_path=record_path, yes=yes, verify=not no_verify)
     except (WattNetError, ApeException) as exc:
-        errors.print(f"[red]error:[/] {str(exc).splitlines()[0]}", highlight=False)
-        sys.exit(2)
+        _fail(errors, str(exc).splitlines()[0])
     except (KeyboardInterrupt, click.Abort):
-        errors.print("[red]error:[/] interrupted; re-run the same command to resume")
-        sys.exit(2)
+        _fail(errors, "interrupted; re-run the same command to resume")
     except Exception as exc:  # never a traceback for the user; the record allows resuming
         if os.environ.get("WATTNET_DEBUG"):
             raise
-        errors.print(f"[red]error:[/] {type(exc).__name__}: {str(exc).splitlines()[0]} "
-                     "(re-run the same command to resume)", highlight=False)
-        sys.exit(2)
+        first = (str(exc).splitlines() or [""])[0]
+        _fail(errors, f"{type(exc).__name__}: {first} (re-run the same command to resume)")
     if not outcome.ok:
         failed = sum(not c.ok for c in outcome.checks)
-        errors.print(f"[red]error:[/] {failed} post-deploy check(s) failed (table above)")
-        sys.exit(1)
+        _fail(errors, f"{failed} post-deploy check(s) failed (table above)", status=1)
     console.print(f"[green]deployed and checked[/]; record: {outcome.record_path}")
+
+
+def _fail(errors: Console, message: str, status: int = 2) -> None:
+    """One line on stderr (no markup, no emoji codes, no wrapping), then exit."""
+    errors.print(Text.assemble(("error: ", "red"), message))
+    sys.exit(status)

@@ -121,7 +121,10 @@ class Recorder:
         crash_point(f"deploy:{name}")
 
     def record_tx(self, name: str, tx_hash: str, block: int) -> None:
-        self.steps[name] = {"status": "done", "tx": tx_hash, "block": block}
+        """A mined transaction; ``tx_hash=""``: the chain already showed the step's effect
+        (sent before a crash, or nothing to do), so nothing was sent."""
+        self.steps[name] = ({"status": "done", "tx": tx_hash, "block": block} if tx_hash
+                            else {"status": "done", "tx": "", "note": "already on chain"})
         self.save()
         crash_point(name)
 

@@ -160,17 +160,15 @@ def holders_from_env(target: Target, env: Mapping[str, str], accounts: Any,
     def pick(name: str, what: str, index: int) -> str:
         return _address(env, f"WATTNET_{name}", what, test[index] if test is not None else None)
 
+    guardian = pick("GUARDIAN", "the guardian multisig (pause only)", 8)
+    oracle = pick("ORACLE_ADDRESS", "the oracle's key (ORACLE_ROLE)", 6)
+    treasury = pick("TREASURY", "the treasury payee", 1)
     coins: dict[str, str] | None = None
     given = {s: env.get(f"WATTNET_STABLECOIN_{s.upper()}", "").strip() for s in symbols}
     if not target.local or any(given.values()):
         coins = {s: _address(env, f"WATTNET_STABLECOIN_{s.upper()}",
                              f"the {s} token listed as a credit") for s in symbols}
-    return Holders(
-        guardian=pick("GUARDIAN", "the guardian multisig (pause only)", 8),
-        oracle=pick("ORACLE_ADDRESS", "the oracle's key (ORACLE_ROLE)", 6),
-        treasury=pick("TREASURY", "the treasury payee", 1),
-        stablecoins=coins,
-    )
+    return Holders(guardian, oracle, treasury, coins)
 
 
 def confirmations(env: Mapping[str, str]) -> dict[str, int]:

@@ -1,0 +1,156 @@
+"""Deploy rehearsals: `ape run deploy` exactly as docs/runbooks/deploy.md runs it, against anvils
+started with the live networks' chain ids, on a fork of a deployment, after injected crashes;
+and the one-line errors a user sees."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .rehearsal_helpers import ADDR, Anvil, ape_deploy, deploy_mock_stablecoin, live_env, record
+
+NETWORKS = [
+    ("arbitrum:sepolia:node", 421_614, "WATTNET_RPC_ARBITRUM_SEPOLIA"),
+    ("ethereum:sepolia:node", 11_155_111, "WATTNET_RPC_ETHEREUM_SEPOLIA"),
+    ("arbitrum:mainnet:node", 42_161, "WATTNET_RPC_ARBITRUM_MAINNET"),
+]
+
+
+def coins(anvil: Anvil) -> dict[str, str]:
+    return {s: deploy_mock_stablecoin(anvil, s) for s in ("USDC", "EURC")}
+
+
+def sent_steps(path: Path) -> int:
+    """Steps recorded with the hash of the transaction they sent."""
+    return sum(1 for s in record(path)["steps"].values() if s["status"] == "done" and s["tx"])
+
+
+@pytest.mark.parametrize(("network", "chain_id", "rpc_var"), NETWORKS,
+                         ids=[n[0].split(":node")[0] for n in NETWORKS])
+def test_rehearsal__live_chain_id_deploy_passes_every_check(
+        anvil_factory: Callable[[int], Anvil], tmp_path: Path, network: str, chain_id: int,
+        rpc_var: str) -> None:
+    anvil = anvil_factory(chain_id)
+    path = tmp_path / "record.json"
+    r = ape_deploy(["--network", network, "--yes", "--record", str(path)],
+                   live_env(anvil, rpc_var, coins(anvil)))
+    assert r.returncode == 0, r.stderr
+    assert f"(chain id {chain_id})" in r.stdout  # the confirmation summary
+    assert "deployed and checked" in r.stdout
+    assert "FAIL" not in r.stdout
+    rec = record(path)
+    assert rec["chain_id"] == chain_id and rec["status"] == "complete"
+    assert rec["compiler"].startswith("0.8.30") and len(rec["git_commit"]) == 40
+    assert set(rec["contracts"]) >= {"WattToken", "OperatorStaking", "RewardsEngine",
+                                     "StationRegistry", "EnergyCredits", "WattTimelock",
+                                     "WattGovernor", "stablecoin.USDC", "stablecoin.EURC"}
+    # every transaction the deployer sent is one recorded step: nothing twice, nothing extra
+    assert anvil.w3.eth.get_transaction_count(ADDR["deployer"]) == sent_steps(path)
+    # re-running deploys nothing and sends nothing
+    again = ape_deploy(["--network", network, "--yes", "--record", str(path)],
+                       live_env(anvil, rpc_var, coins(anvil) | rec_coins(rec)))
+    assert again.returncode == 0, again.stderr
+    assert anvil.w3.eth.get_transaction_count(ADDR["deployer"]) == sent_steps(path)
+
+
+def rec_coins(rec: dict[str, object]) -> dict[str, str]:
+    contracts = rec["contracts"]
+    assert isinstance(contracts, dict)
+    return {s: contracts[f"stablecoin.{s}"] for s in ("USDC", "EURC")}
+
+
+def test_rehearsal__crashes_mid_deploy_resume_without_a_second_copy(
+        anvil_factory: Callable[[int], Anvil], tmp_path: Path) -> None:
+    anvil = anvil_factory(421_614)
+    path = tmp_path / "record.json"
+    env = live_env(anvil, "WATTNET_RPC_ARBITRUM_SEPOLIA", coins(anvil))
+    args = ["--network", "arbitrum:sepolia:node", "--yes", "--record", str(path)]
+    # after a contract is recorded; after one is created but before it is recorded; after a
+    # transaction is mined but before it is recorded
+    for point in ("deploy:RewardsEngine", "sent:deploy:StationRegistry",
+                  "sent:link:registry.credits"):
+        r = ape_deploy(args, env | {"WATTNET_DEPLOY_CRASH": point})
+        assert r.returncode == 2
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr  # one line, no traceback
+        assert f"crash injected at {point}" in r.stderr
+        assert record(path)["status"] == "in-progress"
+    first = record(path)["contracts"]
+    r = ape_deploy(args, env)
+    assert r.returncode == 0, r.stderr
+    rec = record(path)
+    assert rec["status"] == "complete"
+    for name in ("WattToken", "OperatorStaking", "RewardsEngine", "StationRegistry"):
+        assert rec["contracts"][name] == first[name]
+    # the two "sent:" crashes left a mined transaction without its hash in the record
+    assert anvil.w3.eth.get_transaction_count(ADDR["deployer"]) == sent_steps(path) + 2
+
+
+def test_rehearsal__fork_of_a_deployment(anvil_factory: Callable[[int], Anvil],
+                                         tmp_path: Path) -> None:
+    """Ape fork mode against a local upstream node: the deployment re-checks on the fork and
+    deploys nothing; a fresh deploy on the fork passes every check too."""
+    upstream = anvil_factory(421_614)
+    live = tmp_path / "live.json"
+    env = live_env(upstream, "WATTNET_RPC_ARBITRUM_SEPOLIA", coins(upstream))
+    assert ape_deploy(["--network", "arbitrum:sepolia:node", "--yes", "--record", str(live)],
+                      env).returncode == 0
+    sent = upstream.w3.eth.get_transaction_count(ADDR["deployer"])
+    fork_copy = tmp_path / "fork.json"
+    fork_copy.write_text(live.read_text())
+    r = ape_deploy(["--network", "arbitrum:sepolia-fork:foundry", "--record", str(fork_copy)],
+                   env)
+    assert r.returncode == 0, r.stderr
+    assert "Contract 'WattToken' deployed" not in r.stdout + r.stderr
+    assert record(fork_copy)["contracts"] == record(live)["contracts"]
+    fresh = tmp_path / "fresh.json"
+    r = ape_deploy(["--network", "arbitrum:sepolia-fork:foundry", "--record", str(fresh)], env)
+    assert r.returncode == 0, r.stderr
+    assert record(fresh)["contracts"]["WattToken"] != record(live)["contracts"]["WattToken"]
+    assert upstream.w3.eth.get_transaction_count(ADDR["deployer"]) == sent  # fork only
+
+
+def test_errors__one_line_for_user_mistakes(anvil_factory: Callable[[int], Anvil],
+                                            tmp_path: Path) -> None:
+    anvil = anvil_factory(11_155_111)
+    path = tmp_path / "record.json"
+    env = live_env(anvil, "WATTNET_RPC_ARBITRUM_SEPOLIA", {})
+    cases = [
+        # (args, env changes, expected words)
+        (["--network", "arbitrum:sepolia:node"], {"WATTNET_RPC_ARBITRUM_SEPOLIA": ""},
+         "$WATTNET_RPC_ARBITRUM_SEPOLIA is not set"),
+        (["--network", "arbitrum:sepolia:node"], {}, "does not match network chain ID '421614'"),
+        (["--network", "polygon:mainnet"], {}, "is not a WattNet network"),
+        (["--network", "ethereum:sepolia:node"],
+         {"WATTNET_RPC_ETHEREUM_SEPOLIA": anvil.url, "WATTNET_GUARDIAN": ""},
+         "$WATTNET_GUARDIAN is not set"),
+        (["--network", "ethereum:sepolia:node"],
+         {"WATTNET_RPC_ETHEREUM_SEPOLIA": anvil.url, "WATTNET_STABLECOIN_USDC": "0x1",
+          "WATTNET_STABLECOIN_EURC": "0x1"}, "is not an address"),
+        (["--network", "ethereum:sepolia:node"],
+         {"WATTNET_RPC_ETHEREUM_SEPOLIA": anvil.url,
+          "WATTNET_DEPLOYER_KEY": "0x" + "11" * 32,
+          "WATTNET_STABLECOIN_USDC": ADDR["treasury"], "WATTNET_STABLECOIN_EURC": ADDR["treasury"]},
+         "fund it first"),
+    ]
+    for args, changes, words in cases:
+        r = ape_deploy([*args, "--yes", "--record", str(path)], env | changes)
+        assert r.returncode == 2, (args, r.stdout[-500:], r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and words in lines[0], (words, r.stderr)
+        assert not path.exists()  # nothing was sent, nothing recorded
+
+
+def test_errors__record_of_another_chain_is_refused(anvil_factory: Callable[[int], Anvil],
+                                                    tmp_path: Path) -> None:
+    first = anvil_factory(421_614)
+    path = tmp_path / "record.json"
+    env = live_env(first, "WATTNET_RPC_ARBITRUM_SEPOLIA", coins(first))
+    args = ["--network", "arbitrum:sepolia:node", "--yes", "--record", str(path)]
+    assert ape_deploy(args, env | {"WATTNET_DEPLOY_CRASH": "deploy:WattToken"}).returncode == 2
+    other = anvil_factory(421_614)  # same chain id, but none of the recorded code
+    r = ape_deploy(args, env | {"WATTNET_RPC_ARBITRUM_SEPOLIA": other.url})
+    assert r.returncode == 2
+    assert "has no code on chain 421614" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert other.w3.eth.get_transaction_count(ADDR["deployer"]) == 0
