@@ -162,7 +162,7 @@ def _show_plan(plan: Any, sim: tuple[bool, int, int, int, int], as_json: bool) -
                   "calldata": "0x" + c.calldata.hex()} for c in plan.calls]
         data = {"change_set": plan.change_set.source, "description": plan.description,
                 "current": {k: plan.current.get(k) for k in plan.proposed},
-                "proposed": plan.proposed, "calls": calls,
+                "proposed": plan.proposed, "calls": calls, "notes": plan.notes,
                 "simulation": [r.to_dict() for r in rows]}
         console.out(json.dumps(data, indent=2, default=str), highlight=False)
         return
@@ -170,6 +170,8 @@ def _show_plan(plan: Any, sim: tuple[bool, int, int, int, int], as_json: bool) -
     click.echo("calls (through the timelock):")
     for line in calls_lines(plan.calls):
         click.echo(line)
+    for note in plan.notes:
+        click.echo(f"note: {note}")
     if simulate:
         console.print(outcomes_table(rows, settings))
 

@@ -10,7 +10,15 @@ from typing import Any
 from rich.table import Table
 
 from wattnet.governance.client import watt, when
-from wattnet.governance.table import PARAMS, TREASURY_SHARE, Call, lookup, region_param
+from wattnet.governance.schedule import describe
+from wattnet.governance.table import (
+    PARAMS,
+    SCHEDULE_KEY,
+    TREASURY_SHARE,
+    Call,
+    lookup,
+    region_param,
+)
 
 
 def governed_table() -> Table:
@@ -23,6 +31,9 @@ def governed_table() -> Table:
                       p.chain_bounds, p.note)
     table.add_row(TREASURY_SHARE, "EnergyCredits", "10000 - operator - referrer", "(derived)",
                   "bps", "0..10000 bps", "-", "the treasury gets the rest")
+    table.add_row(SCHEDULE_KEY, "RewardsEngine", "phases()", "setSchedule(Phase[])",
+                  "WATT/epoch", "sum <= cap - genesis supply", "bounds <= maxEmission",
+                  "replaces from the epoch after execution; past epochs unchanged")
     return table
 
 
@@ -37,20 +48,31 @@ def diff_table(current: Mapping[str, Any], proposed: Mapping[str, Any],
     table.add_column("within bounds")
     for key, value in proposed.items():
         param = lookup(key)
-        unit = str(param.unit) if param else "bps"
-        allowed = param.bounds if param else "the rest of 10000"
+        schedule = key.startswith(SCHEDULE_KEY)
+        unit = str(param.unit) if param else ("WATT/epoch" if schedule else "bps")
+        allowed = param.bounds if param else (
+            "cap - genesis supply; contract maxEmission" if schedule else "the rest of 10000")
         if param and param.chain_bounds != "-":
             allowed += f"; contract {param.chain_bounds}"
         problem = problems.get(key)
         verdict = f"[green]yes[/] ({allowed})" if problem is None else f"[red]no[/]: {problem}"
-        table.add_row(key, str(current.get(key, "-")), str(value), unit, verdict)
+        table.add_row(key, _show(current.get(key, "-")), _show(value), unit, verdict)
     return table
+
+
+def _show(value: Any) -> str:
+    return describe(value) if isinstance(value, list) else str(value)
 
 
 def calls_lines(calls: list[Call]) -> list[str]:
     """What the proposal sends, one line per call."""
     out = []
     for c in calls:
+        if c.keys == (SCHEDULE_KEY,):
+            phases = c.args[0]
+            out.append(f"  {c.contract}.setSchedule({len(phases)} phases from epoch "
+                       f"{phases[0][0] if phases else '-'}: {phases})")
+            continue
         args = ", ".join(a.rstrip(b"\x00").decode() if isinstance(a, bytes) else str(a)
                          for a in c.args)
         out.append(f"  {c.contract}.{c.signature.split('(')[0]}({args})")

@@ -27,6 +27,7 @@ from wattnet.errors import ConfigError
 from wattnet.governance.table import (
     NOT_GOVERNED,
     REGION_PREFIX,
+    SCHEDULE_KEY,
     TREASURY_SHARE,
     governed_keys,
     lookup,
@@ -66,7 +67,9 @@ def _check_key(key: str, source: str) -> None:
     for fixed, why in NOT_GOVERNED.items():
         if key == fixed or key.startswith(fixed + "."):
             raise ConfigError(f"{source}: changes.{key} cannot be changed by a vote ({why})")
-    if key == TREASURY_SHARE or lookup(key) is not None:
+    if key in (TREASURY_SHARE, SCHEDULE_KEY) or key.startswith(SCHEDULE_KEY + "."):
+        return
+    if lookup(key) is not None:
         return
     section = key.split(".")[0]
     known = [k for k in governed_keys() if k.startswith(section + ".")] or governed_keys()
@@ -176,7 +179,10 @@ def proposed(change_set: ChangeSet, base: Params) -> tuple[Params, dict[str, Any
     new_doc = params_to_dict(after)
     values: dict[str, Any] = {}
     for key in change_set.changes:
-        values[key] = get_path(new_doc, key)
+        if key.startswith(SCHEDULE_KEY):  # a phase's field, by name or index: the whole list
+            values[SCHEDULE_KEY] = new_doc["rewards"]["phases"]
+        else:
+            values[key] = get_path(new_doc, key)
     if any(k in change_set.changes for k in shares):
         values[TREASURY_SHARE] = new_doc["settlement"]["treasury_share_bps"]
     for key, value in values.items():

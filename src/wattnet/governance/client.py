@@ -13,16 +13,20 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from eth_abi.abi import decode
 from eth_utils.crypto import keccak
 
 from wattnet.chain.deployments import Deployment, load_abi, load_deployment
 from wattnet.errors import ChainError, ConfigError, WattNetError
+from wattnet.governance.schedule import AbsPhase, decode_phases, from_abs
 from wattnet.governance.table import (
     GOVERNOR,
     PARAMS,
     REGION_PREFIX,
+    SCHEDULE_KEY,
     TREASURY_SHARE,
     decode_getter,
+    encode_call,
     getter_call,
     lookup,
 )
@@ -31,6 +35,7 @@ from wattnet.params import BPS, WEI_PER_WATT, Params
 ENV_NETWORK = "WATTNET_NETWORK"
 ENV_ACCOUNT = "WATTNET_ACCOUNT"
 DEFAULT_NETWORK = "ethereum:local:foundry"
+REWARDS = "RewardsEngine"
 
 
 class GovernanceError(WattNetError, RuntimeError):
@@ -150,7 +155,17 @@ class ChainView:
         multipliers the params file lists plus any in ``extra``."""
         regions = [REGION_PREFIX + p for p, _ in params.registry.region_multipliers]
         keys = [p.key for p in PARAMS] + [TREASURY_SHARE] + regions + list(extra)
-        return {k: self.read(k) for k in dict.fromkeys(keys)}
+        out = {k: self.read(k) for k in dict.fromkeys(keys)}
+        out[SCHEDULE_KEY] = from_abs(self.chain_phases(), [p.name for p in params.rewards.phases])
+        return out
+
+    def chain_phases(self) -> list[AbsPhase]:
+        """RewardsEngine's schedule: (start epoch, end epoch, decay bps, emission wei)."""
+        return decode_phases(self.raw_call(REWARDS, encode_call("phases()", ())))
+
+    def rewards_uint(self, getter: str) -> int:
+        (value,) = decode(["uint256"], self.raw_call(REWARDS, encode_call(getter, ())))
+        return int(value)
 
     def now(self) -> int:
         from ape import chain
@@ -180,8 +195,6 @@ _BY_SELECTOR = {keccak(text=sig)[:4].hex(): (sig, msg) for sig, msg in _ERRORS.i
 
 def explain(exc: Exception) -> GovernanceError:
     """One line for a revert: custom errors by name, else the revert data's selector."""
-    from eth_abi.abi import decode
-
     name = type(exc).__name__
     inputs = getattr(exc, "inputs", None)
     for sig, msg in _ERRORS.items():

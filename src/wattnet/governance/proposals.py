@@ -22,9 +22,20 @@ from eth_abi.abi import decode
 from eth_utils.crypto import keccak
 
 from wattnet.governance.changeset import ChangeSet, overlay, proposed
-from wattnet.governance.client import STATES, ChainView, GovernanceError, explain, watt, when
+from wattnet.governance.client import (
+    REWARDS,
+    STATES,
+    ChainView,
+    GovernanceError,
+    explain,
+    watt,
+    when,
+)
+from wattnet.governance.schedule import SETTER as SCHEDULE_SETTER
+from wattnet.governance.schedule import SchedulePlan, describe, plan_schedule
 from wattnet.governance.table import (
     REGION_PREFIX,
+    SCHEDULE_KEY,
     SETTERS,
     TIMELOCK,
     Call,
@@ -33,7 +44,7 @@ from wattnet.governance.table import (
     region_param,
     selector,
 )
-from wattnet.params import Params
+from wattnet.params import EPOCH_LENGTH, Params
 
 SUPPORT = {"against": 0, "for": 1, "abstain": 2}
 CANCELLER_ROLE = keccak(text="CANCELLER_ROLE")
@@ -53,6 +64,7 @@ class Plan:
     description: str
     targets: list[str]
     calldatas: list[bytes]
+    notes: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +87,50 @@ def make_plan(view: ChainView, change_set: ChangeSet, params: Params) -> Plan:
     before = overlay(params, current, f"{params.network} on chain (over {params.source})")
     after, values = proposed(change_set, before)
     calls = build_calls(values, current)
+    notes: list[str] = []
+    if SCHEDULE_KEY in values and values[SCHEDULE_KEY] != current[SCHEDULE_KEY]:
+        sched = _schedule_plan(view, values[SCHEDULE_KEY], change_set.source)
+        calls.append(Call(REWARDS, SCHEDULE_SETTER, (sched.next,), (SCHEDULE_KEY,)))
+        notes.append(f"emission schedule replaced from epoch {sched.from_epoch}: execute by "
+                     f"{when(sched.execute_by, view.now())}, else propose again")
     lines = [f"# {change_set.name}", "", change_set.description, ""]
-    lines += [f"- {k}: {current.get(k)} -> {v}" for k, v in values.items()]
+    lines += [f"- {k}: {_short(current.get(k))} -> {_short(v)}" for k, v in values.items()]
     return Plan(change_set, current, values, calls, before, after, "\n".join(lines),
                 [view.deployment.address(c.contract) for c in calls],
-                [c.calldata for c in calls])
+                [c.calldata for c in calls], notes)
+
+
+def _short(value: Any) -> Any:
+    return describe(value) if isinstance(value, list) else value
+
+
+def _schedule_plan(view: ChainView, phases: list[Any], source: str) -> SchedulePlan:
+    """setSchedule's argument, planned for the epoch of the earliest execution."""
+    gov = view.governor
+    earliest = (view.now() + int(gov.votingDelay()) + int(gov.votingPeriod())
+                + int(view.contract(TIMELOCK).getMinDelay()))
+    genesis = view.rewards_uint("genesis()")
+    from_epoch = (earliest - genesis) // EPOCH_LENGTH + 1
+    return plan_schedule(phases, view.chain_phases(), from_epoch, genesis,
+                         view.rewards_uint("maxEmission()"), source)
+
+
+def _check_schedule_window(view: ChainView, pid: int, p: Proposal) -> None:
+    """A setSchedule call only works in the epoch it was planned for."""
+    for data in p.calldatas:
+        if data[:4] != selector(SCHEDULE_SETTER):
+            continue
+        (phases,) = decode(arg_types(SCHEDULE_SETTER), data[4:])
+        if not phases:
+            continue
+        start = int(phases[0][0])
+        genesis = view.rewards_uint("genesis()")
+        at = (max(view.now() + 1, int(time.time())) - genesis) // EPOCH_LENGTH + 1
+        if at != start:
+            raise GovernanceError(
+                f"cannot execute proposal {pid}: its emission schedule starts at epoch {start}, "
+                f"but executed now it would replace from epoch {at} (the window was epoch "
+                f"{start - 1}); propose the schedule change again")
 
 
 def _send(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
@@ -210,6 +261,7 @@ def execute(view: ChainView, sender: Any, pid: int) -> None:
         raise GovernanceError(f"cannot execute proposal {pid} yet: the timelock delay runs until "
                               f"{when(eta, now)}")
     p = find(view, pid)
+    _check_schedule_window(view, pid, p)
     _send(view.governor.execute, list(p.targets), list(p.values), list(p.calldatas),
           p.description_hash, sender=sender)
 
@@ -239,10 +291,13 @@ def describe_call(view: ChainView, target: str, data: bytes) -> str:
     """``Contract.setter(args)`` for a call of a proposal."""
     names = {a.lower(): n for n, a in view.deployment.contracts.items()}
     name = names.get(target.lower(), target)
-    sigs = [s.signature for s in SETTERS] + [region_param("u").setter]
+    sigs = [s.signature for s in SETTERS] + [region_param("u").setter, SCHEDULE_SETTER]
     for sig in sigs:
         if data[:4] == selector(sig):
             args = decode(arg_types(sig), data[4:])
+            if sig == SCHEDULE_SETTER:
+                first = f" from epoch {args[0][0][0]}" if args[0] else ""
+                return f"{name}.setSchedule({len(args[0])} phases{first})"
             shown = ", ".join(
                 a.rstrip(b"\x00").decode() if isinstance(a, bytes) else str(a) for a in args)
             return f"{name}.{sig.split('(')[0]}({shown})"

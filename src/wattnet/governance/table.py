@@ -37,6 +37,7 @@ from wattnet.params import (
 STAKING, REGISTRY, CREDITS = "OperatorStaking", "StationRegistry", "EnergyCredits"
 GOVERNOR, TIMELOCK = "WattGovernor", "WattTimelock"
 REGION_PREFIX = "registry.region_multipliers."
+SCHEDULE_KEY = "rewards.phases"  # RewardsEngine.setSchedule: see wattnet.governance.schedule
 TREASURY_SHARE = "settlement.treasury_share_bps"  # derived: the treasury gets the rest
 DAY = 86_400
 
@@ -184,8 +185,6 @@ NOT_GOVERNED: dict[str, str] = {
     "credits.stablecoins": "listing a stablecoin (EnergyCredits.listCredit) is its own proposal",
     "rewards.epoch_length": "epochs are fixed at one week",
     "rewards.genesis_supply": "it was minted at deployment",
-    "rewards.phases": "schedule changes (RewardsEngine.setSchedule) are not supported by change "
-    "sets yet",
     "model": "model assumptions are not on chain",
 }
 
@@ -205,7 +204,8 @@ def lookup(key: str) -> Param | None:
 
 
 def governed_keys() -> list[str]:
-    return [p.key for p in PARAMS] + [TREASURY_SHARE, REGION_PREFIX + "<geohash prefix>"]
+    return [p.key for p in PARAMS] + [TREASURY_SHARE, REGION_PREFIX + "<geohash prefix>",
+                                      SCHEDULE_KEY]
 
 
 def setter_of(key: str) -> Setter:

@@ -10,10 +10,18 @@ from typing import Any
 import pytest
 from params_stack import GovStack, governed_stack, pass_proposal
 
+from wattnet.governance import schedule
 from wattnet.governance.changeset import parse_change_set
 from wattnet.governance.client import ChainView
 from wattnet.governance.proposals import make_plan
-from wattnet.governance.table import GOVERNOR, PARAMS, REGION_PREFIX, TREASURY_SHARE, lookup
+from wattnet.governance.table import (
+    GOVERNOR,
+    PARAMS,
+    REGION_PREFIX,
+    SCHEDULE_KEY,
+    TREASURY_SHARE,
+    lookup,
+)
 from wattnet.params import load_params
 
 # In order: later values rely on earlier ones (the timing rule redemption >= settlement + session).
@@ -31,6 +39,7 @@ STEPS: list[tuple[str, Any]] = [
     ("settlement.operator_share_bps", 7800),
     ("settlement.referrer_share_bps", 700),
     ("rewards.station_epoch_cap_bps", 6000),
+    ("rewards.phases.growth.emission_per_epoch", 500_000),
     ("registry.region_multipliers.u0", 13000),
     ("registry.region_multipliers.sp3e", 8000),
     ("governance.timelock_delay", "3m"),
@@ -56,7 +65,8 @@ def view(stack: GovStack, networks: Any) -> ChainView:
 
 
 def test_table_covers_every_governed_step() -> None:
-    assert {k for k, _ in STEPS if not k.startswith(REGION_PREFIX)} == {p.key for p in PARAMS}
+    keys = {k for k, _ in STEPS if not k.startswith((REGION_PREFIX, SCHEDULE_KEY))}
+    assert keys == {p.key for p in PARAMS}
 
 
 def test_each_call_through_the_timelock_changes_exactly_its_parameter(
@@ -77,9 +87,19 @@ def test_each_call_through_the_timelock_changes_exactly_its_parameter(
             timelock.transfer(view.deployment.address(call.contract), 0, data=call.calldata)
         after = view.current(params, REGIONS)
         changed = {k for k in after if after[k] != before[k]}
+        key = SCHEDULE_KEY if key.startswith(SCHEDULE_KEY) else key
         expected = {key} | ({TREASURY_SHARE} if "share_bps" in key else set())
         assert changed == expected, (key, changed)
-        assert after[key] == plan.proposed[key], (key, after[key], plan.proposed[key])
+        if key != SCHEDULE_KEY:
+            assert after[key] == plan.proposed[key], (key, after[key], plan.proposed[key])
+    # the schedule: past and current epochs as before, growth (from epoch 104) at 500k WATT
+    rewards = stack.gov.rewards
+    assert rewards.emissionOf(104) == 500_000 * 10**18
+    assert rewards.emissionOf(0) == 1_500_000 * 10**18
+    # bootstrap restarted at the cut: the same emissions up to fixed-point rounding (wei)
+    bootstrap = (0, 104, 50, 1_500_000 * 10**18)
+    assert abs(rewards.emissionOf(103) - schedule.emission_at(bootstrap, 103)) < 10**6
+    assert view.chain_phases()[0][0] == 0 and view.chain_phases()[1][1] == 104
 
 
 def test_contract_bounds_mirror_the_deployed_constants(stack: GovStack) -> None:

@@ -97,7 +97,7 @@ def test_parse__unknown_key_names_it_and_the_allowed_keys_of_its_section() -> No
 
 @pytest.mark.parametrize("key, why", [
     ("token.cap", "immutable"), ("rewards.genesis_supply", "minted at deployment"),
-    ("rewards.phases", "not supported"), ("model.stations", "not on chain"),
+    ("model.stations", "not on chain"),
     ("credits.stablecoins", "listCredit"), ("rewards.epoch_length", "one week"),
 ])
 def test_parse__keys_no_vote_can_change_say_why(key: str, why: str) -> None:
@@ -282,3 +282,57 @@ def test_ape_run_script_is_the_same_group() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.cli is params_cli
+
+
+# ---------------------------------------------------------------- emission schedule
+
+
+def test_schedule__a_phase_field_by_name_yields_the_whole_new_schedule() -> None:
+    _, values = proposed(cs({"rewards.phases.growth.emission_per_epoch": 500_000}), LOCAL)
+    phases = values["rewards.phases"]
+    assert [p["name"] for p in phases] == ["bootstrap", "growth", "mature"]
+    assert phases[1]["emission_per_epoch"] == 500_000
+    assert phases[0] == {"name": "bootstrap", "epochs": 104, "emission_per_epoch": 1_500_000,
+                         "decay_bps": 50}
+
+
+def test_schedule__over_the_cap_is_refused_by_wattnet_params() -> None:
+    msg = error_of({"rewards.phases.mature.emission_per_epoch": 100_000_000})
+    assert "rewards.phases schedule" in msg and "exceeds token.cap - rewards.genesis_supply" in msg
+
+
+def _plan(new: list[Any], from_epoch: int, max_emission: int = 10**40) -> Any:
+    from wattnet.governance.schedule import plan_schedule, to_abs
+
+    return plan_schedule(new, to_abs(LOCAL.rewards.phases), from_epoch, 1_000, max_emission,
+                         "c.yaml")
+
+
+def test_schedule__restarts_the_straddling_phase_at_the_chain_emission() -> None:
+    from wattnet.governance.schedule import emission_at, phase_bound, to_abs
+
+    doc = [{"name": p.name, "epochs": p.epochs, "emission_per_epoch": int(p.emission_per_epoch),
+            "decay_bps": p.decay_bps} for p in LOCAL.rewards.phases]
+    doc[1]["emission_per_epoch"] = 500_000  # growth: epochs 104..312, not started
+    plan = _plan(doc, 10)
+    old = to_abs(LOCAL.rewards.phases)
+    assert plan.next[0] == (10, 104, 50, emission_at(old[0], 10))
+    assert plan.next[1] == (104, 312, 20, 500_000 * 10**18)
+    assert plan.execute_by == 1_000 + 10 * 604_800 - 1
+    # the contract's bound covers what the recurrence would emit
+    assert phase_bound(old[0]) >= sum(emission_at(old[0], e) for e in range(0, 104))
+
+
+def test_schedule__changing_epochs_before_the_cut_is_refused() -> None:
+    doc = [{"name": p.name, "epochs": p.epochs, "emission_per_epoch": int(p.emission_per_epoch),
+            "decay_bps": p.decay_bps} for p in LOCAL.rewards.phases]
+    doc[0]["emission_per_epoch"] = 1_400_000
+    with pytest.raises(ConfigError, match="changes epochs before 10"):
+        _plan(doc, 10)
+    doc[0]["emission_per_epoch"] = 1_500_000
+    doc[2]["decay_bps"] = 10_000
+    with pytest.raises(ConfigError, match="must be below 10000"):
+        _plan(doc, 10)
+    doc[2]["decay_bps"] = 0
+    with pytest.raises(ConfigError, match=r"above RewardsEngine\.maxEmission 1 WATT"):
+        _plan(doc, 10, max_emission=10**18)

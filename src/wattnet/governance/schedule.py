@@ -1,0 +1,167 @@
+"""``rewards.phases`` by vote: the emission schedule, ``RewardsEngine.setSchedule(Phase[])``.
+
+In a change set, ``rewards.phases`` is the whole schedule from genesis in the params file's
+format (``{name, epochs, emission_per_epoch, decay_bps}``, phase after phase). On chain,
+``setSchedule`` keeps every phase before ``currentEpoch() + 1`` *at execution* (cutting one that
+straddles it) and appends the new phases, which must start exactly there. So:
+
+- the epochs up to the one the proposal executes in are history: the new schedule must match
+  the chain's there (a phase straddling the cut keeps its start, decay and first emission);
+- the call carries the new schedule from ``from_epoch`` on, the straddling phase restarted at
+  ``from_epoch`` with the emission the chain computes for that epoch (its later epochs then
+  differ from the uncut phase's by fixed-point rounding only: wei, not WATT);
+- ``from_epoch`` is planned from the earliest execution time (now + voting delay + voting period
+  + timelock delay); executed in a later epoch the call would revert, so ``execute`` refuses
+  then and the change must be proposed again;
+- the contract's cap check (its upper bound per phase, summed, <= ``maxEmission``) is checked here
+  first, so a passed vote cannot fail at execution on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from eth_abi.abi import decode
+
+from wattnet.errors import ConfigError
+from wattnet.params import EPOCH_LENGTH, WEI_PER_WATT, to_wei
+
+KEY = "rewards.phases"
+SETTER = "setSchedule((uint32,uint32,uint16,uint128)[])"
+PHASES_OUT = "(uint32,uint32,uint16,uint128)[]"
+WAD = 10**18
+BPS = 10_000
+MAX_PHASES = 32  # RewardsEngine.MAX_PHASES
+
+AbsPhase = tuple[int, int, int, int]  # (start epoch, end epoch, decay bps, emission wei)
+
+
+def _field(phase: Any, name: str) -> Any:
+    return phase[name] if isinstance(phase, dict) else getattr(phase, name)
+
+
+def to_abs(phases: Sequence[Any]) -> list[AbsPhase]:
+    """Params-format phases (dicts or wattnet.params.Phase) as absolute chain phases."""
+    out, start = [], 0
+    for p in phases:
+        def get(k: str, p: Any = p) -> Any:
+            return _field(p, k)
+
+        epochs = int(get("epochs"))
+        out.append((start, start + epochs, int(get("decay_bps")),
+                    to_wei(Decimal(str(get("emission_per_epoch"))))))
+        start += epochs
+    return out
+
+
+def from_abs(phases: Sequence[AbsPhase], names: Sequence[str]) -> list[dict[str, Any]]:
+    """Chain phases in the params file's format (names by position, else ``phase-<i>``)."""
+    out = []
+    for i, (start, end, decay, emission) in enumerate(phases):
+        watt = Decimal(emission) / WEI_PER_WATT
+        amount: int | str = int(watt) if watt == watt.to_integral_value() else str(watt.normalize())
+        out.append({"name": names[i] if i < len(names) else f"phase-{i}", "epochs": end - start,
+                    "emission_per_epoch": amount, "decay_bps": decay})
+    return out
+
+
+def decode_phases(data: bytes) -> list[AbsPhase]:
+    (raw,) = decode([PHASES_OUT], data)
+    return [(int(a), int(b), int(c), int(d)) for a, b, c, d in raw]
+
+
+def rpow(x: int, n: int) -> int:
+    """RewardsEngine._rpow: x^n in WAD fixed point, rounding down at each step."""
+    z = WAD
+    while n > 0:
+        if n & 1:
+            z = z * x // WAD
+        x = x * x // WAD
+        n >>= 1
+    return z
+
+
+def emission_at(phase: AbsPhase, epoch: int) -> int:
+    """RewardsEngine.emissionOf for an epoch inside ``phase``."""
+    start, _, decay, e0 = phase
+    return e0 * rpow((BPS - decay) * WAD // BPS, epoch - start) // WAD
+
+
+def phase_bound(phase: AbsPhase) -> int:
+    """RewardsEngine._phaseBound: the contract's upper bound of a phase's emission."""
+    start, end, decay, e0 = phase
+    n = end - start
+    if decay == 0:
+        return e0 * n
+    qn = rpow((BPS - decay) * WAD // BPS, n)
+    num, den = e0 * (WAD - qn) * BPS, decay * WAD
+    return (num + den - 1) // den
+
+
+def cut(phases: Sequence[AbsPhase], at: int) -> list[AbsPhase]:
+    """The phases before epoch ``at`` (one straddling it ends there), as setSchedule keeps."""
+    kept = [p for p in phases if p[0] < at]
+    if kept and kept[-1][1] > at:
+        s, _, d, e = kept[-1]
+        kept[-1] = (s, at, d, e)
+    return kept
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulePlan:
+    from_epoch: int
+    next: list[AbsPhase]
+    execute_by: int  # last second of epoch from_epoch - 1
+    total_bound: int
+
+
+def plan_schedule(new: Sequence[Any], chain: Sequence[AbsPhase], from_epoch: int,
+                  genesis: int, max_emission: int, source: str) -> SchedulePlan:
+    """The setSchedule argument that turns ``chain`` into ``new`` from ``from_epoch`` on."""
+    wanted = to_abs(new)
+    if cut(wanted, from_epoch) != cut(chain, from_epoch):
+        raise ConfigError(
+            f"{source}: {KEY} changes epochs before {from_epoch}, which are past or pass before "
+            "the proposal can execute; keep the schedule as on chain up to there (see "
+            "`wattnet params diff --json`) and change only later epochs"
+        )
+    nxt: list[AbsPhase] = []
+    for phase in wanted:
+        start, end, decay, _ = phase
+        if end <= from_epoch:
+            continue
+        if start < from_epoch:
+            phase = (from_epoch, end, decay, emission_at(phase, from_epoch))
+        nxt.append(phase)
+    for _, _, decay, _ in nxt:
+        if decay >= BPS:
+            raise ConfigError(f"{source}: {KEY}: decay_bps={decay} of a future phase must be "
+                              f"below {BPS} (RewardsEngine rejects a phase that emits nothing)")
+    kept = cut(chain, from_epoch)
+    if len(kept) + len(nxt) > MAX_PHASES:
+        raise ConfigError(f"{source}: {KEY} would hold {len(kept) + len(nxt)} phases on chain "
+                          f"(the {len(kept)} kept ones included); RewardsEngine allows "
+                          f"{MAX_PHASES}")
+    total = sum(phase_bound(p) for p in kept + nxt)
+    if total > max_emission:
+        raise ConfigError(
+            f"{source}: {KEY} would schedule up to {total / WEI_PER_WATT:,.0f} WATT (the "
+            f"contract's bound), above RewardsEngine.maxEmission {max_emission / WEI_PER_WATT:,.0f}"
+            " WATT"
+        )
+    return SchedulePlan(from_epoch, nxt, genesis + from_epoch * EPOCH_LENGTH - 1, total)
+
+
+def describe(phases: Sequence[Any]) -> str:
+    """One line: ``bootstrap 104 x 1500000 -50bps; growth ...``."""
+    parts = []
+    for p in phases:
+        def get(k: str, p: Any = p) -> Any:
+            return _field(p, k)
+
+        parts.append(f"{get('name')} {get('epochs')} x {get('emission_per_epoch')} "
+                     f"-{get('decay_bps')}bps")
+    return "; ".join(parts)
