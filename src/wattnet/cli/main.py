@@ -30,6 +30,11 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "params",
         "DAO parameter changes: diff, propose, vote, queue, execute, status, cancel.",
     ),
+    "station": (
+        "wattnet.cli.station",
+        "station",
+        "Station operators: stake, register, show, set a tariff, rotate the station key.",
+    ),
     "sim": (
         "wattnet.cli.sim",
         "sim",

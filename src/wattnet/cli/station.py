@@ -1,0 +1,181 @@
+"""``wattnet station``: what a station operator does on chain, from an encrypted keystore.
+
+    wattnet station stake 2000                         bond WATT (approves, then stakes)
+    wattnet station register CP-1 --signer-keystore keys/cp1.json --power-w 22000 ...
+    wattnet station show CP-1                          registry view, tariffs, standing
+    wattnet station set-tariff CP-1 --credit-id 1 --tariff 350000
+    wattnet station rotate-key CP-1 --signer-keystore keys/cp1-new.json
+
+The operator's key: ``--keystore`` (or ``$WATTNET_OPERATOR_KEYSTORE``), passphrase in the variable
+named by ``--passphrase-env``. Contracts come from the deployment record
+(``$WATTNET_DEPLOYMENT`` or deployments/), the node from ``--rpc-url`` / ``$WATTNET_RPC_URL``.
+Every failure is one line: the contract's custom error with its values, or what to fix.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from wattnet.chain.deploy import geohash_bytes8
+from wattnet.chain.tx import Transactor, keystore_address, load_keystore
+from wattnet.chain.web3_client import ChainClient
+from wattnet.domain import station_id_for
+from wattnet.errors import ConfigError
+
+console = Console()
+WAD = 10**18
+
+
+def _client(rpc_url: str | None) -> ChainClient:
+    client = ChainClient.from_env(rpc_url)
+    client.check()
+    return client
+
+
+def _transactor(ctx: click.Context) -> Transactor:
+    opts = ctx.obj
+    if not opts["keystore"]:
+        raise ConfigError("give the operator's keystore: --keystore PATH or "
+                          "$WATTNET_OPERATOR_KEYSTORE")
+    client = _client(opts["rpc_url"])
+    return Transactor(client, load_keystore(Path(opts["keystore"]), opts["passphrase_env"]))
+
+
+def _watt(text: str) -> int:
+    try:
+        amount = Decimal(text.replace("_", ""))
+    except InvalidOperation as exc:
+        raise ConfigError(f"amount {text!r} is not a number of WATT") from exc
+    if amount <= 0 or amount != amount.quantize(Decimal(1).scaleb(-18)):
+        raise ConfigError(f"amount {text!r} must be positive with at most 18 decimals")
+    return int(amount * WAD)
+
+
+def _done(what: str, receipt: dict[str, Any]) -> None:
+    console.print(f"{what}: tx 0x{bytes(receipt['transactionHash']).hex()} "
+                  f"(block {receipt['blockNumber']}, gas {receipt['gasUsed']:,})")
+
+
+@click.group()
+@click.option("--rpc-url", envvar="WATTNET_RPC_URL", default=None,
+              help="JSON-RPC endpoint (default $WATTNET_RPC_URL or 127.0.0.1:8545).")
+@click.option("--keystore", envvar="WATTNET_OPERATOR_KEYSTORE", default=None,
+              help="The operator's encrypted keystore.")
+@click.option("--passphrase-env", default="WATTNET_OPERATOR_PASSPHRASE", show_default=True,
+              help="Environment variable holding the keystore passphrase.")
+@click.pass_context
+def station(ctx: click.Context, rpc_url: str | None, keystore: str | None,
+            passphrase_env: str) -> None:
+    """Station operators: stake, register, show, set a tariff, rotate the station key."""
+    ctx.obj = {"rpc_url": rpc_url, "keystore": keystore, "passphrase_env": passphrase_env}
+
+
+@station.command()
+@click.argument("amount")
+@click.pass_context
+def stake(ctx: click.Context, amount: str) -> None:
+    """Bond AMOUNT WATT behind your stations (approve, then stake)."""
+    tx = _transactor(ctx)
+    wei = _watt(amount)
+    staking = tx.client.contract("OperatorStaking")
+    watt = tx.client.contract("WattToken")
+    _done("approve", tx.send(watt.functions.approve(staking.address, wei), "approve WATT"))
+    _done(f"staked {amount} WATT", tx.send(staking.functions.stake(wei), "stake"))
+
+
+@station.command()
+@click.argument("charge_point_id")
+@click.option("--signer-keystore", required=True,
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="The station key's keystore (from wattnet gateway new-key); only its "
+                   "address is read.")
+@click.option("--power-w", type=click.IntRange(1), required=True, help="Rated power in W.")
+@click.option("--connectors", type=click.IntRange(1, 255), default=1, show_default=True)
+@click.option("--geohash", required=True, help="Location, 1 to 8 geohash characters.")
+@click.option("--credit-id", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--tariff", type=click.IntRange(1), required=True,
+              help="Price per kWh in credit units (e.g. 350000 = 0.35 USDC).")
+@click.option("--uri", default="", help="Metadata URI.")
+@click.pass_context
+def register(ctx: click.Context, charge_point_id: str, signer_keystore: Path, power_w: int,
+             connectors: int, geohash: str, credit_id: int, tariff: int, uri: str) -> None:
+    """Register CHARGE_POINT_ID (its OCPP identity) with the station key of --signer-keystore."""
+    try:
+        geo = geohash_bytes8(geohash)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    tx = _transactor(ctx)
+    params = (station_id_for(charge_point_id), keystore_address(signer_keystore), power_w,
+              connectors, geo, uri, b"", [credit_id], [tariff])
+    registry = tx.client.registry
+    _done(f"registered {charge_point_id}",
+          tx.send(registry.functions.registerStation(params), "registerStation"))
+
+
+@station.command("set-tariff")
+@click.argument("charge_point_id")
+@click.option("--credit-id", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--tariff", type=click.IntRange(1), required=True,
+              help="Price per kWh in credit units.")
+@click.pass_context
+def set_tariff(ctx: click.Context, charge_point_id: str, credit_id: int, tariff: int) -> None:
+    """Change the price of CHARGE_POINT_ID (changes are spaced by the tariff cooldown)."""
+    tx = _transactor(ctx)
+    call = tx.client.registry.functions.setTariff(station_id_for(charge_point_id), credit_id,
+                                                  tariff)
+    _done(f"tariff of {charge_point_id} set to {tariff}", tx.send(call, "setTariff"))
+
+
+@station.command("rotate-key")
+@click.argument("charge_point_id")
+@click.option("--signer-keystore", required=True,
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="The new station key's keystore; only its address is read.")
+@click.pass_context
+def rotate_key(ctx: click.Context, charge_point_id: str, signer_keystore: Path) -> None:
+    """Make the key of --signer-keystore the station's signer; the old one is retired for good."""
+    tx = _transactor(ctx)
+    new = keystore_address(signer_keystore)
+    call = tx.client.registry.functions.rotateSigner(station_id_for(charge_point_id), new)
+    _done(f"{charge_point_id} now signs with {new}", tx.send(call, "rotateSigner"))
+
+
+@station.command()
+@click.argument("charge_point_id")
+@click.option("--credit-id", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def show(ctx: click.Context, charge_point_id: str, credit_id: int, as_json: bool) -> None:
+    """What the registry says about CHARGE_POINT_ID."""
+    client = _client(ctx.obj["rpc_url"])
+    sid = station_id_for(charge_point_id)
+    fn = client.registry.functions
+    operator, rated, connectors, active, registered, signer, geohash, mult = \
+        fn.getStation(sid).call()
+    if int(operator, 16) == 0:
+        raise ConfigError(f"{charge_point_id} (station id 0x{sid.hex()}) is not registered")
+    view = fn.settlementView(sid, credit_id).call()
+    current, previous, changed_at, _prev_at = view[5]
+    info = {
+        "charge_point_id": charge_point_id, "station_id": "0x" + sid.hex(),
+        "operator": operator, "signer": signer, "rated_power_w": rated,
+        "connectors": connectors, "active": active, "usable": bool(view[3]),
+        "registered_at": registered,
+        "geohash": bytes(geohash).rstrip(b"\x00").decode("ascii", "replace"),
+        "multiplier_bps": mult, "credit_id": credit_id, "tariff_per_kwh": current,
+        "previous_tariff_per_kwh": previous, "tariff_changed_at": changed_at,
+    }
+    if as_json:
+        click.echo(json.dumps(info))
+        return
+    table = Table(title=f"station {charge_point_id}", show_header=False)
+    for key, value in info.items():
+        table.add_row(key, str(value))
+    console.print(table)
