@@ -183,3 +183,23 @@ def test_refusals__no_record_and_wrong_network(stack: GovStack, tmp_path: Path) 
     assert last.startswith("error: ")
     assert "settlement.operator_share_bps=12000 is out of range 0..10000" in last
     assert "operator share" not in refused("params", "propose", bad)  # nothing proposed
+
+
+def test_schedule_change__refused_after_its_execution_window(stack: GovStack, chain: Any,
+                                                              tmp_path: Path) -> None:
+    g = stack.gov
+    env = {"WATTNET_ACCOUNT": "test:1"}
+    change = _change_set(tmp_path, "halve growth emission",
+                         {"rewards.phases.growth.emission_per_epoch": 750_000})
+    diff = ok("params", "diff", change)
+    assert "note: emission schedule replaced from epoch" in diff and "execute by" in diff
+    pid = int(re.findall(r"proposal id: (\d+)", ok("params", "propose", change, env=env))[0])
+    travel_to(chain, int(g.governor.proposalSnapshot(pid)) + 1)
+    ok("params", "vote", str(pid), "for", env=env)
+    travel_to(chain, int(g.governor.proposalDeadline(pid)) + 1)
+    ok("params", "queue", str(pid), env=env)
+    travel_to(chain, int(g.governor.proposalEta(pid)) + 7 * 86_400)  # a week late
+    line = refused("params", "execute", str(pid), env=env)
+    assert "its emission schedule starts at epoch" in line
+    assert "propose the schedule change again" in line
+    assert g.rewards.emissionOf(104) == 600_000 * 10**18
