@@ -43,6 +43,14 @@ class ParamsGroup(click.Group):
         except ApeException as exc:
             lines = str(exc).strip().splitlines()
             raise _UserError(lines[0] if lines else type(exc).__name__) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # a node that went away, a malformed answer: still one line
+            if os.environ.get("WATTNET_DEBUG"):
+                raise
+            lines = str(exc).strip().splitlines()
+            raise _UserError(f"{type(exc).__name__}: {lines[0] if lines else ''} "
+                             "(WATTNET_DEBUG=1 for the traceback)") from None
 
 
 class _UserError(click.ClickException):
@@ -186,12 +194,12 @@ def params() -> None:
 def table_cmd(as_json: bool) -> None:
     """Every governed parameter: contract, getter, setter, unit, bounds."""
     from wattnet.cli.params_view import governed_table
-    from wattnet.governance.table import PARAMS
+    from wattnet.governance.table import PARAMS, region_param
 
     if as_json:
         rows = [{"key": p.key, "contract": p.contract, "getter": p.getter, "setter": p.setter,
-                 "unit": str(p.unit), "bounds": p.bounds, "contract_bounds": p.chain_bounds}
-                for p in PARAMS]
+                 "unit": str(p.unit), "bounds": p.bounds, "contract_bounds": p.chain_bounds,
+                 "note": p.note} for p in (*PARAMS, region_param("<prefix>"))]
         console.out(json.dumps(rows, indent=2), highlight=False)
         return
     console.print(governed_table())

@@ -22,18 +22,19 @@ from wattnet.governance.table import (
 
 
 def governed_table() -> Table:
-    table = Table(title="Governed parameters (params/<network>.yaml keys)")
-    for col in ("parameter", "contract", "getter", "setter", "unit", "params bounds",
-                "contract bounds", "note"):
+    """The governed keys and their setters (getters and notes: ``--json``)."""
+    table = Table(title="Governed parameters (params/<network>.yaml keys)", title_justify="left")
+    table.add_column("parameter", no_wrap=True)
+    table.add_column("set by", no_wrap=True)
+    for col in ("unit", "params bounds", "contract bounds"):
         table.add_column(col)
     for p in (*PARAMS, region_param("<prefix>")):
-        table.add_row(p.key, p.contract, p.getter, p.setter, str(p.unit), p.bounds,
-                      p.chain_bounds, p.note)
-    table.add_row(TREASURY_SHARE, "EnergyCredits", "10000 - operator - referrer", "(derived)",
-                  "bps", "0..10000 bps", "-", "the treasury gets the rest")
-    table.add_row(SCHEDULE_KEY, "RewardsEngine", "phases()", "setSchedule(Phase[])",
-                  "WATT/epoch", "sum <= cap - genesis supply", "bounds <= maxEmission",
-                  "replaces from the epoch after execution; past epochs unchanged")
+        table.add_row(p.key, f"{p.contract}.{p.setter.split('(')[0]}", str(p.unit), p.bounds,
+                      p.chain_bounds)
+    table.add_row(TREASURY_SHARE, "(derived: 10000 - operator - referrer)", "bps",
+                  "0..10000 bps", "-")
+    table.add_row(SCHEDULE_KEY, "RewardsEngine.setSchedule", "WATT/epoch",
+                  "sum <= cap - genesis", "<= maxEmission")
     return table
 
 
