@@ -16,6 +16,7 @@ from ocpp.v201.enums import (
 )
 
 from wattnet.domain import OcppVersion
+from wattnet.gateway.crashpoints import crashpoint
 from wattnet.gateway.handlers16 import iso
 from wattnet.gateway.protocol import after, on
 from wattnet.gateway.site_chargepoint import SiteChargePoint
@@ -92,8 +93,11 @@ class ChargePoint201(SiteChargePoint):
     @after(Action.transaction_event)
     async def after_transaction_event(self, event_type: str, transaction_info: dict[str, Any],
                                       **kwargs: Any) -> None:
+        if event_type == "Ended":
+            crashpoint("after_reply_before_forward")
+            return
         tx_key = str(transaction_info["transaction_id"])
-        if event_type != "Ended" and self._service.stop_due(self.id, tx_key):
+        if self._service.stop_due(self.id, tx_key):
             log.info("%s tx %s reached its reservation; RequestStopTransaction", self.id, tx_key)
             await self.call(call.RequestStopTransaction(transaction_id=tx_key))
 

@@ -2,7 +2,7 @@
 
 The gateway runs as a real ``wattnet gateway run`` subprocess and SIGKILLs itself at a crash
 point; it is restarted without one, the virtual charger reconnects and, if it had no answer,
-retransmits its StopTransaction with the same message id. The fake oracle then holds exactly one
+retransmits its StopTransaction (1.6) or TransactionEvent Ended (2.0.1) with the same message id. The fake oracle then holds exactly one
 receipt for the session (a second delivery must be byte-identical), and session ids never repeat.
 """
 
@@ -125,8 +125,9 @@ async def until(cond: Any, timeout: float, what: str) -> None:
         await asyncio.sleep(0.02)
 
 
+@pytest.mark.parametrize("version", [OcppVersion.V16, OcppVersion.V201])
 @pytest.mark.parametrize("point", CRASH_POINTS)
-def test_kill9_at_crash_point(point: str, tmp_path: Path, keystore: Path,
+def test_kill9_at_crash_point(point: str, version: OcppVersion, tmp_path: Path, keystore: Path,
                               password_hash: str) -> None:
     oracle = RecordingOracle()
     oracle_port = free_port()
@@ -141,7 +142,7 @@ def test_kill9_at_crash_point(point: str, tmp_path: Path, keystore: Path,
         cp: SimChargePoint | None = None
         try:
             await gw.start(crashpoint=point)
-            cp = SimChargePoint(f"ws://127.0.0.1:{gw.port}/ocpp", CP, OcppVersion.V16,
+            cp = SimChargePoint(f"ws://127.0.0.1:{gw.port}/ocpp", CP, version,
                                 password=PASSWORD, timeout_s=5)
             await cp.connect()
             await cp.boot()
@@ -161,7 +162,8 @@ def test_kill9_at_crash_point(point: str, tmp_path: Path, keystore: Path,
             await gw.start()
             await cp.reconnect()
             if not answered:  # an OCPP charger retransmits its unanswered call, same id
-                reply = await cp.replay_last("StopTransaction")
+                ended = "StopTransaction" if version == OcppVersion.V16 else "TransactionEvent"
+                reply = await cp.replay_last(ended)
                 assert reply is not None and reply[0] == 3, reply
             await until(lambda: len(oracle.acked) >= 1, 15,
                         "receipt lost:\n" + gw.log())
