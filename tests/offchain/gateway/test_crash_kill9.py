@@ -2,8 +2,9 @@
 
 The gateway runs as a real ``wattnet gateway run`` subprocess and SIGKILLs itself at a crash
 point; it is restarted without one, the virtual charger reconnects and, if it had no answer,
-retransmits its StopTransaction (1.6) or TransactionEvent Ended (2.0.1) with the same message id. The fake oracle then holds exactly one
-receipt for the session (a second delivery must be byte-identical), and session ids never repeat.
+retransmits its StopTransaction (1.6) or TransactionEvent Ended (2.0.1) with the same message
+id. The fake oracle then holds exactly one receipt for the session (a second delivery must be
+byte-identical), and session ids never repeat. Every crash point runs on both OCPP versions.
 """
 
 from __future__ import annotations
