@@ -12,13 +12,18 @@ import {GovernorVotesQuorumFraction} from
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 
+import {IWattGovernance} from "../interfaces/IWattGovernance.sol";
+
 /// @title WattGovernor
 /// @notice WATT holders govern WattNet: proposals are voted with delegated WATT and executed by
 ///         the WattTimelock, which holds every admin and parameter role of every contract.
 /// @dev WATT's clock is a timestamp (EIP-6372 `mode=timestamp`), so `votingDelay`,
 ///      `votingPeriod` and `lateQuorumExtension` are in seconds. The governor holds no funds and
 ///      no roles itself; it is the timelock's proposer and canceller.
+///      Invariant: every setting stays within the bounds below, at construction and after any
+///      governance change (the setters are OpenZeppelin's, `onlyGovernance`).
 contract WattGovernor is
+    IWattGovernance,
     Governor,
     GovernorSettings,
     GovernorCountingSimple,
@@ -27,6 +32,20 @@ contract WattGovernor is
     GovernorTimelockControl,
     GovernorPreventLateQuorum
 {
+    // ---------------------------------------------------------------- constants
+    uint256 public constant MIN_VOTING_DELAY = 1 minutes;
+    uint256 public constant MAX_VOTING_DELAY = 30 days;
+    uint256 public constant MIN_VOTING_PERIOD = 5 minutes;
+    uint256 public constant MAX_VOTING_PERIOD = 60 days;
+    /// @notice At most 1 % of WATT's 1e9 cap: proposing never needs more than a whale holds.
+    uint256 public constant MAX_PROPOSAL_THRESHOLD = 10_000_000e18;
+    /// @notice Quorum in percent of the supply: at least 1 %, at most 50 % (reachable).
+    uint256 public constant MIN_QUORUM_NUMERATOR = 1;
+    uint256 public constant MAX_QUORUM_NUMERATOR = 50;
+    /// @notice Late-quorum protection stays on: at least a minute, at most 30 days.
+    uint256 public constant MIN_LATE_QUORUM_EXTENSION = 1 minutes;
+    uint256 public constant MAX_LATE_QUORUM_EXTENSION = 30 days;
+
     // ---------------------------------------------------------------- constructor
     /// @param token WATT (ERC20Votes, timestamp clock).
     /// @param timelock The WattTimelock that executes passed proposals.
@@ -106,6 +125,38 @@ contract WattGovernor is
         returns (uint256)
     {
         return super.proposalDeadline(proposalId);
+    }
+
+    // ---------------------------------------------------------------- internal (bounds)
+    function _setVotingDelay(uint48 newVotingDelay) internal override {
+        _checkBounds("votingDelay", newVotingDelay, MIN_VOTING_DELAY, MAX_VOTING_DELAY);
+        super._setVotingDelay(newVotingDelay);
+    }
+
+    function _setVotingPeriod(uint32 newVotingPeriod) internal override {
+        _checkBounds("votingPeriod", newVotingPeriod, MIN_VOTING_PERIOD, MAX_VOTING_PERIOD);
+        super._setVotingPeriod(newVotingPeriod);
+    }
+
+    function _setProposalThreshold(uint256 newProposalThreshold) internal override {
+        _checkBounds("proposalThreshold", newProposalThreshold, 0, MAX_PROPOSAL_THRESHOLD);
+        super._setProposalThreshold(newProposalThreshold);
+    }
+
+    function _updateQuorumNumerator(uint256 newQuorumNumerator) internal override {
+        _checkBounds("quorumNumerator", newQuorumNumerator, MIN_QUORUM_NUMERATOR, MAX_QUORUM_NUMERATOR);
+        super._updateQuorumNumerator(newQuorumNumerator);
+    }
+
+    function _setLateQuorumVoteExtension(uint48 newVoteExtension) internal override {
+        _checkBounds(
+            "lateQuorumExtension", newVoteExtension, MIN_LATE_QUORUM_EXTENSION, MAX_LATE_QUORUM_EXTENSION
+        );
+        super._setLateQuorumVoteExtension(newVoteExtension);
+    }
+
+    function _checkBounds(bytes32 name, uint256 value, uint256 min, uint256 max) internal pure {
+        if (value < min || value > max) revert GovernanceParameterOutOfBounds(name, value, min, max);
     }
 
     // ---------------------------------------------------------------- internal (overrides)
