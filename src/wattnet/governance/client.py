@@ -118,9 +118,11 @@ class ChainView:
             )
         self.governor_address = self.deployment.address(GOVERNOR)
         if not bytes(provider.get_code(self.governor_address)):
+            uri = getattr(provider, "http_uri", None) or "the node"
             raise ChainError(
-                f"no contract at {GOVERNOR} {self.governor_address}: the connected node is not "
-                "the one the deployment record was written for; redeploy or fix the record"
+                f"no contract at {GOVERNOR} {self.governor_address} on {uri}: not the node the "
+                "deployment record was written for (local anvil: set APE_FOUNDRY_HOST to the "
+                "node the deploy used)"
             )
         self._contracts: dict[str, Any] = {}
 

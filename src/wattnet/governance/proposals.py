@@ -190,22 +190,44 @@ def delegate(view: ChainView, sender: Any, to: str | None) -> int:
     return int(token.getVotes(target))
 
 
-def find(view: ChainView, pid: int) -> Proposal:
-    """The proposal's calls and description, from its ProposalCreated event."""
+def _last_block_at(ts: int, lo: int, hi: int) -> int:
+    """The last block in [lo, hi] with a timestamp <= ``ts`` (binary search; lo if none)."""
+    from ape import chain
+
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if int(chain.blocks[mid].timestamp) <= ts:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def find(view: ChainView, pid: int, chunk: int = 5_000) -> Proposal:
+    """The proposal's calls and description, from its ProposalCreated event: searched backwards
+    from the last block before voting started (the proposal was made at most the voting delay
+    earlier), so a long-lived chain is not scanned from the deployment on."""
     from ape import chain
 
     gov = view.governor
-    if int(gov.proposalSnapshot(pid)) == 0:
+    snapshot = int(gov.proposalSnapshot(pid))
+    if snapshot == 0:
         raise GovernanceError(f"no proposal {pid} on the governor at {view.governor_address}")
-    head = int(chain.blocks.head.number)
-    for log in gov.ProposalCreated.range(view.deployment.block, head + 1):
-        args = log.event_arguments
-        if int(args["proposalId"]) == pid:
-            return Proposal(pid, str(args["proposer"]), tuple(str(t) for t in args["targets"]),
-                            tuple(int(v) for v in args["values"]),
-                            tuple(bytes(c) for c in args["calldatas"]), str(args["description"]))
+    first = view.deployment.block
+    stop = _last_block_at(snapshot, first, int(chain.blocks.head.number)) + 1
+    while stop > first:
+        start = max(first, stop - chunk)
+        for log in gov.ProposalCreated.range(start, stop):
+            args = log.event_arguments
+            if int(args["proposalId"]) == pid:
+                return Proposal(pid, str(args["proposer"]),
+                                tuple(str(t) for t in args["targets"]),
+                                tuple(int(v) for v in args["values"]),
+                                tuple(bytes(c) for c in args["calldatas"]),
+                                str(args["description"]))
+        stop = start
     raise GovernanceError(f"proposal {pid} exists but its ProposalCreated event was not found "
-                          f"after block {view.deployment.block}")
+                          f"after block {first}")
 
 
 def _expect(view: ChainView, pid: int, wanted: str, doing: str) -> None:

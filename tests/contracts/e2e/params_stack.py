@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from wattnet.chain.deployments import ENV_ARTIFACTS, ENV_ROOT, manifest_path, save_deployment
+from wattnet.chain.deployments import (
+    ENV_ARTIFACTS,
+    ENV_DEPLOYMENT,
+    ENV_ROOT,
+    manifest_path,
+    save_deployment,
+)
 from wattnet.params import WEI_PER_WATT
 
 REPO = Path(__file__).resolve().parents[3]
@@ -42,6 +48,7 @@ def governed_stack(project: Any, accounts: Any, chain: Any, tmp: Path) -> Iterat
     g.watt.invoke_transaction("delegate", voter2, sender=voter2)
     travel_to(chain, int(chain.blocks.head.timestamp) + 2)  # checkpoints are in the past
     with pytest.MonkeyPatch.context() as mp:
+        mp.delenv(ENV_DEPLOYMENT, raising=False)  # the record under tmp, nothing else
         mp.setenv(ENV_ROOT, str(tmp))
         mp.setenv(ENV_ARTIFACTS, str(manifest))
         mp.chdir(REPO)

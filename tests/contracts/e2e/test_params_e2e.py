@@ -19,6 +19,8 @@ from params_stack import REPO, GovStack, governed_stack, travel_to
 from wattnet.chain.deploy import geohash_bytes8
 from wattnet.chain.deployments import ENV_ROOT, save_deployment
 from wattnet.cli.main import cli
+from wattnet.governance.client import ChainView
+from wattnet.governance.proposals import find
 
 RUNBOOK = REPO / "docs" / "runbooks" / "parameter-change.md"
 
@@ -109,7 +111,7 @@ def _change_set(tmp: Path, description: str, changes: dict[str, Any]) -> str:
     return str(path)
 
 
-def test_refusals__early_double_and_below_threshold(stack: GovStack, chain: Any,
+def test_refusals__early_double_and_below_threshold(stack: GovStack, chain: Any, networks: Any,
                                                      tmp_path: Path) -> None:
     g = stack.gov
     env = {"WATTNET_ACCOUNT": "test:1"}
@@ -120,6 +122,8 @@ def test_refusals__early_double_and_below_threshold(stack: GovStack, chain: Any,
     out = ok("params", "propose", change, env=env)
     pid = int(re.findall(r"proposal id: (\d+)", out)[0])
     assert "already proposal" in refused("params", "propose", change, env=env)
+    view = ChainView(networks.provider)
+    assert find(view, pid, chunk=2) == find(view, pid)  # searched back in small steps too
     assert "it is Pending (voting starts" in refused("params", "vote", str(pid), "for", env=env)
     travel_to(chain, int(g.governor.proposalSnapshot(pid)) + 1)
     assert "it is Active (voting ends" in refused("params", "queue", str(pid), env=env)
