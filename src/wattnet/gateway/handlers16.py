@@ -30,9 +30,10 @@ class ChargePoint16(SiteChargePoint):
 
 
     @on(Action.boot_notification)
-    def on_boot_notification(self, charge_point_vendor: str, charge_point_model: str,
-                             **kwargs: Any) -> call_result.BootNotification:
+    async def on_boot_notification(self, charge_point_vendor: str, charge_point_model: str,
+                                   **kwargs: Any) -> call_result.BootNotification:
         log.info("%s booted: %s %s", self.id, charge_point_vendor, charge_point_model)
+        await self._service.accept_boot(self.id)
         return call_result.BootNotification(
             current_time=iso(self._clock()), interval=self._heartbeat,
             status=RegistrationStatus.accepted)

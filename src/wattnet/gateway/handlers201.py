@@ -34,9 +34,10 @@ class ChargePoint201(SiteChargePoint):
     _remote_start_id = 0  # RequestStartTransaction ids, counted per connection
 
     @on(Action.boot_notification)
-    def on_boot_notification(self, charging_station: dict[str, Any], reason: str,
-                             **kwargs: Any) -> call_result.BootNotification:
+    async def on_boot_notification(self, charging_station: dict[str, Any], reason: str,
+                                   **kwargs: Any) -> call_result.BootNotification:
         log.info("%s booted (%s): %s", self.id, reason, charging_station)
+        await self._service.accept_boot(self.id)
         return call_result.BootNotification(
             current_time=iso(self._clock()), interval=self._heartbeat,
             status=RegistrationStatusEnumType.accepted)

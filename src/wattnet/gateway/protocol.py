@@ -222,6 +222,11 @@ class GatewayChargePoint(ChargePoint):  # type: ignore[misc]
         else:
             self._response_queue.put_nowait(CallError(uid, *msg[2:]))
 
+    def registered(self) -> bool:
+        """Whether this charge point's BootNotification was ever accepted (subclasses keep it);
+        until then every other call is answered with SecurityError."""
+        return True
+
     def _wants_call_uid(self, action: str, handler: Callable[..., Any]) -> bool:
         key = (type(self), action)
         wants = self._wants_uid.get(key)
@@ -247,6 +252,10 @@ class GatewayChargePoint(ChargePoint):  # type: ignore[misc]
             self._validate(2, action, payload)
         except SchemaError as err:
             await self._error(uid, schema_error_code(err, c), f"{action}: {err.message}")
+            return
+        if action != "BootNotification" and not self.registered():
+            # OCPP 2.0.1 B02/B03; 1.6 section 4.2: a charger never accepted gets no service.
+            await self._error(uid, "SecurityError", "send BootNotification first")
             return
         kwargs = to_snake(payload)
         handler = handlers["_on_action"]

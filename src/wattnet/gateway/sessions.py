@@ -66,6 +66,9 @@ class SessionService:
         self._domain = Domain(config.chain_id, config.settlement).separator
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-db")
         self._live: dict[tuple[str, str], LiveMeter] = {}
+        # Charge points whose BootNotification was ever accepted (persisted: a charger that
+        # reconnects after a gateway restart does not boot again).
+        self._booted: set[str] = set()
 
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
@@ -75,6 +78,7 @@ class SessionService:
 
     async def restore(self) -> int:
         """Reload open transactions after a restart: their reservations hold again."""
+        self._booted = await self._db(self._store.booted_stations)
         txs = await self._db(self._store.open_transactions)
         for tx in txs:
             self._live[(tx.station, tx.tx_key)] = LiveMeter(
@@ -83,6 +87,16 @@ class SessionService:
                 self._cache.restore(Reservation((tx.station, tx.tx_key), tx.driver,
                                                 tx.credit_id, tx.reserved, tx.start_time // 86_400))
         return len(txs)
+
+    # ---- registration ----
+    async def accept_boot(self, cp_id: str) -> None:
+        """A BootNotification of ``cp_id`` is accepted: record it before answering."""
+        if cp_id not in self._booted:
+            await self._db(self._store.accept_boot, cp_id, self._clock())
+            self._booted.add(cp_id)
+
+    def is_booted(self, cp_id: str) -> bool:
+        return cp_id in self._booted
 
     def station(self, cp_id: str) -> StationConfig:
         return self._config.stations[cp_id]

@@ -25,3 +25,6 @@ class SiteChargePoint(GatewayChargePoint):
         self._service = service
         self._clock = clock
         self._heartbeat = heartbeat_interval
+
+    def registered(self) -> bool:
+        return self._service.is_booted(self.id)

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS charge_nonces (
     driver TEXT NOT NULL, nonce TEXT NOT NULL, PRIMARY KEY (driver, nonce));
 CREATE TABLE IF NOT EXISTS ocmf_seen (
     digest BLOB PRIMARY KEY, station TEXT NOT NULL, tx_key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS booted (station TEXT PRIMARY KEY, accepted_at REAL NOT NULL);
 """
 
 PENDING, ACKED, REJECTED = "pending", "acked", "rejected"
@@ -240,6 +241,14 @@ class GatewayStore:
             self._db.execute("INSERT OR IGNORE INTO ocmf_seen VALUES(?,?,?)",
                              (digest, station, tx_key))
         return True
+
+    def accept_boot(self, station: str, at: float) -> None:
+        """Durably record that ``station``'s BootNotification was accepted."""
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO booted VALUES(?, ?)", (station, at))
+
+    def booted_stations(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT station FROM booted")}
 
     def claim_nonce(self, driver: str, nonce: int) -> bool:
         """Durably mark an app ChargeRequest nonce used; False if it was used before."""
