@@ -158,7 +158,7 @@ class ChainView:
         regions = [REGION_PREFIX + p for p, _ in params.registry.region_multipliers]
         keys = [p.key for p in PARAMS] + [TREASURY_SHARE] + regions + list(extra)
         out = {k: self.read(k) for k in dict.fromkeys(keys)}
-        out[SCHEDULE_KEY] = from_abs(self.chain_phases(), [p.name for p in params.rewards.phases])
+        out[SCHEDULE_KEY] = from_abs(self.chain_phases(), params.rewards.phases)
         return out
 
     def chain_phases(self) -> list[AbsPhase]:

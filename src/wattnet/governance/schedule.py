@@ -57,14 +57,23 @@ def to_abs(phases: Sequence[Any]) -> list[AbsPhase]:
     return out
 
 
-def from_abs(phases: Sequence[AbsPhase], names: Sequence[str]) -> list[dict[str, Any]]:
-    """Chain phases in the params file's format (names by position, else ``phase-<i>``)."""
-    out = []
+def from_abs(phases: Sequence[AbsPhase], named: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Chain phases in the params file's format. Each is named after the phase of ``named``
+    (params-format phases) its start epoch falls in; a phase restarted by an earlier
+    ``setSchedule`` cut gets ``<name>-from-<epoch>``; otherwise ``phase-<i>``."""
+    spans = [(s, e, str(_field(p, "name"))) for (s, e, _, _), p in zip(to_abs(named), named,
+                                                                         strict=True)]
+    out: list[dict[str, Any]] = []
+    used: set[str] = set()
     for i, (start, end, decay, emission) in enumerate(phases):
+        name = next((n for s, e, n in spans if s <= start < e), f"phase-{i}")
+        if name in used:
+            name = f"{name}-from-{start}"
+        used.add(name)
         watt = Decimal(emission) / WEI_PER_WATT
         amount: int | str = int(watt) if watt == watt.to_integral_value() else str(watt.normalize())
-        out.append({"name": names[i] if i < len(names) else f"phase-{i}", "epochs": end - start,
-                    "emission_per_epoch": amount, "decay_bps": decay})
+        out.append({"name": name, "epochs": end - start, "emission_per_epoch": amount,
+                    "decay_bps": decay})
     return out
 
 

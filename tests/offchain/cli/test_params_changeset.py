@@ -336,3 +336,14 @@ def test_schedule__changing_epochs_before_the_cut_is_refused() -> None:
     doc[2]["decay_bps"] = 0
     with pytest.raises(ConfigError, match=r"above RewardsEngine\.maxEmission 1 WATT"):
         _plan(doc, 10, max_emission=10**18)
+
+
+def test_schedule__chain_phases_are_named_after_the_params_phase_they_start_in() -> None:
+    from wattnet.governance.schedule import from_abs, to_abs
+
+    chain = to_abs(LOCAL.rewards.phases)
+    assert [p["name"] for p in from_abs(chain, LOCAL.rewards.phases)] == [
+        "bootstrap", "growth", "mature"]
+    restarted = [(0, 10, 50, chain[0][3]), (10, 104, 50, 1), *chain[1:]]
+    names = [p["name"] for p in from_abs(restarted, LOCAL.rewards.phases)]
+    assert names == ["bootstrap", "bootstrap-from-10", "growth", "mature"]
