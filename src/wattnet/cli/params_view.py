@@ -18,6 +18,7 @@ from wattnet.governance.table import (
     Call,
     lookup,
     region_param,
+    same_value,
 )
 
 
@@ -57,7 +58,10 @@ def diff_table(current: Mapping[str, Any], proposed: Mapping[str, Any],
             allowed += f"; contract {param.chain_bounds}"
         problem = problems.get(key)
         verdict = f"[green]yes[/] ({allowed})" if problem is None else f"[red]no[/]: {problem}"
-        table.add_row(key, _show(current.get(key, "-")), _show(value), unit, verdict)
+        shown = _show(value)
+        if same_value(key, value, current.get(key)):
+            shown += " (no change)"
+        table.add_row(key, _show(current.get(key, "-")), shown, unit, verdict)
     return table
 
 
