@@ -191,6 +191,8 @@ _ERRORS = {
     "TimelockUnexpectedOperationState(bytes32,bytes32)":
         "the timelock operation is not ready (timelock delay not passed, or not queued)",
     "AccessControlUnauthorizedAccount(address,bytes32)": "{0} lacks the role this step needs",
+    "GovernanceParameterOutOfBounds(bytes32,uint256,uint256,uint256)":
+        "a governance setting is out of the contract's bounds: {1} not in {2}..{3}",
 }
 _BY_SELECTOR = {keccak(text=sig)[:4].hex(): (sig, msg) for sig, msg in _ERRORS.items()}
 

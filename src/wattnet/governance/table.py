@@ -119,8 +119,7 @@ _TIMING = "setTiming((uint40,uint40,uint40))"
 _SHARES = "setShares(uint16,uint16)"
 _PENALTY = "setEquivocationPenalty(uint256,uint256)"
 _TARIFFS = "setTariffBounds(uint256,uint256)"
-_U48, _U32 = 2**48 - 1, 2**32 - 1
-_WATT1, _MAX_STAKE = WEI_PER_WATT, 10_000_000 * WEI_PER_WATT  # OperatorStaking's bounds
+_WATT1, _MAX_STAKE = WEI_PER_WATT, 10_000_000 * WEI_PER_WATT  # also MAX_PROPOSAL_THRESHOLD
 
 PARAMS: tuple[Param, ...] = (
     _p("staking.min_stake_per_station", STAKING, "minStakePerStation()", "uint256",
@@ -152,18 +151,19 @@ PARAMS: tuple[Param, ...] = (
        Unit.BPS, 0, BPS, 0, 2_000),
     _p("rewards.station_epoch_cap_bps", CREDITS, "stationEpochCapBps()", "uint16",
        "setStationEpochCap(uint16)", Unit.BPS, 1, BPS, 1_000, BPS),
+    # WattGovernor / WattTimelock bounds (GovernanceParameterOutOfBounds)
     _p("governance.voting_delay", GOVERNOR, "votingDelay()", "uint256", "setVotingDelay(uint48)",
-       Unit.SECONDS, 0, MAX_DURATION, 0, _U48),
+       Unit.SECONDS, 0, MAX_DURATION, 60, 30 * DAY),
     _p("governance.voting_period", GOVERNOR, "votingPeriod()", "uint256",
-       "setVotingPeriod(uint32)", Unit.SECONDS, 1, MAX_DURATION, 1, _U32),
+       "setVotingPeriod(uint32)", Unit.SECONDS, 1, MAX_DURATION, 300, 60 * DAY),
     _p("governance.proposal_threshold", GOVERNOR, "proposalThreshold()", "uint256",
-       "setProposalThreshold(uint256)", Unit.WATT, Decimal(0), MAX_WATT),
+       "setProposalThreshold(uint256)", Unit.WATT, Decimal(0), MAX_WATT, 0, _MAX_STAKE),
     _p("governance.quorum_percent", GOVERNOR, "quorumNumerator()", "uint256",
-       "updateQuorumNumerator(uint256)", Unit.PERCENT, 1, 50, 0, 100),
+       "updateQuorumNumerator(uint256)", Unit.PERCENT, 1, 50, 1, 50),
     _p("governance.timelock_delay", TIMELOCK, "getMinDelay()", "uint256",
-       "updateDelay(uint256)", Unit.SECONDS, 0, MAX_DURATION),
+       "updateDelay(uint256)", Unit.SECONDS, 0, MAX_DURATION, 60, 30 * DAY),
     _p("governance.late_quorum_extension", GOVERNOR, "lateQuorumVoteExtension()", "uint48",
-       "setLateQuorumVoteExtension(uint48)", Unit.SECONDS, 0, MAX_DURATION, 0, _U48),
+       "setLateQuorumVoteExtension(uint48)", Unit.SECONDS, 0, MAX_DURATION, 60, 30 * DAY),
 )
 
 _BY_KEY = {p.key: p for p in PARAMS}

@@ -127,6 +127,16 @@ def test_contract_bounds_mirror_the_deployed_constants(stack: GovStack) -> None:
     assert bounds("settlement.referrer_share_bps")[1] == c.MAX_REFERRER_SHARE_BPS()
     assert bounds("rewards.station_epoch_cap_bps") == (c.MIN_STATION_CAP_BPS(),
                                                        c.MAX_STATION_CAP_BPS())
+    gov, tl = g.governor, g.timelock
+    assert bounds("governance.voting_delay") == (gov.MIN_VOTING_DELAY(), gov.MAX_VOTING_DELAY())
+    assert bounds("governance.voting_period") == (gov.MIN_VOTING_PERIOD(),
+                                                  gov.MAX_VOTING_PERIOD())
+    assert bounds("governance.proposal_threshold")[1] == gov.MAX_PROPOSAL_THRESHOLD()
+    assert bounds("governance.quorum_percent") == (gov.MIN_QUORUM_NUMERATOR(),
+                                                   gov.MAX_QUORUM_NUMERATOR())
+    assert bounds("governance.late_quorum_extension") == (gov.MIN_LATE_QUORUM_EXTENSION(),
+                                                          gov.MAX_LATE_QUORUM_EXTENSION())
+    assert bounds("governance.timelock_delay") == (tl.MIN_DELAY(), tl.MAX_DELAY())
     region = lookup(REGION_PREFIX + "u0")
     assert region is not None
     assert (region.chain_lo, region.chain_hi) == (g.registry.MIN_MULTIPLIER_BPS(),

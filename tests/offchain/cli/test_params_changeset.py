@@ -137,6 +137,8 @@ def test_load__missing_file_and_bad_yaml(tmp_path: Path) -> None:
     ({"settlement.referrer_share_bps": 2500, "settlement.operator_share_bps": 7000},
      "referrer_share_bps=2500 is outside what EnergyCredits accepts: 0..2000 bps"),
     ({"rewards.station_epoch_cap_bps": 500}, "outside what EnergyCredits accepts: 1000..10000"),
+    ({"governance.voting_period": "1m"}, "outside what WattGovernor accepts: 300..5184000 s"),
+    ({"governance.timelock_delay": 0}, "outside what WattTimelock accepts: 60..2592000 s"),
     ({"staking.min_stake_per_station": "0.5", "staking.equivocation_slash": "0.5"},
      "outside what OperatorStaking accepts: 1..10000000 WATT"),
 ])
