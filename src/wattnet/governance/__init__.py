@@ -3,6 +3,8 @@ life cycle behind ``wattnet params`` and ``ape run params``.
 
 Modules: ``table`` (every governed key of ``params/<network>.yaml``: contract, getter, setter,
 units, bounds), ``changeset`` (``changes/<name>.yaml``: parse, validate, build the calls),
-``proposals`` (read the chain, propose, vote, queue, execute, cancel, status; needs Ape) and
+``client`` (the chain through Ape: connect, read, sender, errors), ``proposals`` (plan,
+propose, vote, queue, execute, cancel), ``records`` (proposals read back, status), ``schedule``
+(the emission schedule by vote) and
 ``simulate`` (the economic model with current vs proposed parameters).
 """

@@ -24,24 +24,22 @@ from eth_utils.crypto import keccak
 from wattnet.governance.changeset import ChangeSet, overlay, proposed
 from wattnet.governance.client import (
     REWARDS,
-    STATES,
     ChainView,
     GovernanceError,
     explain,
     watt,
     when,
 )
+from wattnet.governance.records import Proposal, describe_call, find, state_of, status
 from wattnet.governance.schedule import SETTER as SCHEDULE_SETTER
 from wattnet.governance.schedule import SchedulePlan, describe, plan_schedule
 from wattnet.governance.table import (
     REGION_PREFIX,
     SCHEDULE_KEY,
-    SETTERS,
     TIMELOCK,
     Call,
     arg_types,
     build_calls,
-    region_param,
     selector,
 )
 from wattnet.params import EPOCH_LENGTH, Params
@@ -65,20 +63,6 @@ class Plan:
     targets: list[str]
     calldatas: list[bytes]
     notes: list[str]
-
-
-@dataclass(frozen=True, slots=True)
-class Proposal:
-    id: int
-    proposer: str
-    targets: tuple[str, ...]
-    values: tuple[int, ...]
-    calldatas: tuple[bytes, ...]
-    description: str
-
-    @property
-    def description_hash(self) -> bytes:
-        return keccak(text=self.description)
 
 
 def make_plan(view: ChainView, change_set: ChangeSet, params: Params) -> Plan:
@@ -142,10 +126,6 @@ def _send(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
         raise explain(exc) from None
 
 
-def _state(view: ChainView, pid: int) -> str:
-    return STATES[int(view.governor.state(pid))]
-
-
 def proposal_id(view: ChainView, plan: Plan) -> int:
     return int(view.governor.getProposalId(plan.targets, [0] * len(plan.targets),
                                            plan.calldatas, keccak(text=plan.description)))
@@ -159,7 +139,7 @@ def preflight(view: ChainView, sender: Any, plan: Plan) -> int:
     gov = view.governor
     pid = proposal_id(view, plan)
     if int(gov.proposalSnapshot(pid)) != 0:
-        raise GovernanceError(f"this change set is already proposal {pid} ({_state(view, pid)}); "
+        raise GovernanceError(f"this change set is already proposal {pid} ({state_of(view, pid)}); "
                               "edit its description to propose it again")
     # The Governor counts votes one second before the proposing block; the token's current
     # votes are what that block will see (unless it shares the delegation block's timestamp).
@@ -190,48 +170,8 @@ def delegate(view: ChainView, sender: Any, to: str | None) -> int:
     return int(token.getVotes(target))
 
 
-def _last_block_at(ts: int, lo: int, hi: int) -> int:
-    """The last block in [lo, hi] with a timestamp <= ``ts`` (binary search; lo if none)."""
-    from ape import chain
-
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if int(chain.blocks[mid].timestamp) <= ts:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def find(view: ChainView, pid: int, chunk: int = 5_000) -> Proposal:
-    """The proposal's calls and description, from its ProposalCreated event: searched backwards
-    from the last block before voting started (the proposal was made at most the voting delay
-    earlier), so a long-lived chain is not scanned from the deployment on."""
-    from ape import chain
-
-    gov = view.governor
-    snapshot = int(gov.proposalSnapshot(pid))
-    if snapshot == 0:
-        raise GovernanceError(f"no proposal {pid} on the governor at {view.governor_address}")
-    first = view.deployment.block
-    stop = _last_block_at(snapshot, first, int(chain.blocks.head.number)) + 1
-    while stop > first:
-        start = max(first, stop - chunk)
-        for log in gov.ProposalCreated.range(start, stop):
-            args = log.event_arguments
-            if int(args["proposalId"]) == pid:
-                return Proposal(pid, str(args["proposer"]),
-                                tuple(str(t) for t in args["targets"]),
-                                tuple(int(v) for v in args["values"]),
-                                tuple(bytes(c) for c in args["calldatas"]),
-                                str(args["description"]))
-        stop = start
-    raise GovernanceError(f"proposal {pid} exists but its ProposalCreated event was not found "
-                          f"after block {first}")
-
-
 def _expect(view: ChainView, pid: int, wanted: str, doing: str) -> None:
-    state = _state(view, pid)
+    state = state_of(view, pid)
     if state == wanted:
         return
     gov, now = view.governor, view.now()
@@ -290,7 +230,7 @@ def execute(view: ChainView, sender: Any, pid: int) -> None:
 
 def cancel(view: ChainView, sender: Any, pid: int) -> str:
     """Cancel as the proposer (Pending) or as a timelock canceller (Queued); returns how."""
-    gov, state = view.governor, _state(view, pid)
+    gov, state = view.governor, state_of(view, pid)
     p = find(view, pid)
     args = (list(p.targets), list(p.values), list(p.calldatas))
     if state == "Pending" and sender.address.lower() == p.proposer.lower():
@@ -309,34 +249,5 @@ def cancel(view: ChainView, sender: Any, pid: int) -> str:
     )
 
 
-def describe_call(view: ChainView, target: str, data: bytes) -> str:
-    """``Contract.setter(args)`` for a call of a proposal."""
-    names = {a.lower(): n for n, a in view.deployment.contracts.items()}
-    name = names.get(target.lower(), target)
-    sigs = [s.signature for s in SETTERS] + [region_param("u").setter, SCHEDULE_SETTER]
-    for sig in sigs:
-        if data[:4] == selector(sig):
-            args = decode(arg_types(sig), data[4:])
-            if sig == SCHEDULE_SETTER:
-                first = f" from epoch {args[0][0][0]}" if args[0] else ""
-                return f"{name}.setSchedule({len(args[0])} phases{first})"
-            shown = ", ".join(
-                a.rstrip(b"\x00").decode() if isinstance(a, bytes) else str(a) for a in args)
-            return f"{name}.{sig.split('(')[0]}({shown})"
-    return f"{name} 0x{data.hex()}"
-
-
-def status(view: ChainView, pid: int) -> dict[str, Any]:
-    gov, now = view.governor, view.now()
-    p = find(view, pid)
-    against, for_, abstain = (int(v) for v in gov.proposalVotes(pid))
-    snapshot = int(gov.proposalSnapshot(pid))
-    quorum = int(gov.quorum(min(snapshot, int(gov.clock()) - 1)))
-    return {
-        "id": pid, "state": _state(view, pid), "proposer": p.proposer,
-        "description": p.description, "now": now,
-        "vote_start": snapshot, "vote_end": int(gov.proposalDeadline(pid)),
-        "eta": int(gov.proposalEta(pid)),
-        "votes": {"for": for_, "against": against, "abstain": abstain}, "quorum": quorum,
-        "calls": [describe_call(view, t, c) for t, c in zip(p.targets, p.calldatas, strict=True)],
-    }
+__all__ = ["Plan", "Proposal", "cancel", "delegate", "describe_call", "execute", "find",
+           "make_plan", "preflight", "propose", "queue", "status", "vote"]

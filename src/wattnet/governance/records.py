@@ -1,0 +1,105 @@
+"""Reading proposals back from the chain: a proposal's calls and description from its
+ProposalCreated event, its state, and a status report with the calls decoded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi.abi import decode
+from eth_utils.crypto import keccak
+
+from wattnet.governance.client import STATES, ChainView, GovernanceError
+from wattnet.governance.schedule import SETTER as SCHEDULE_SETTER
+from wattnet.governance.table import SETTERS, arg_types, region_param, selector
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    id: int
+    proposer: str
+    targets: tuple[str, ...]
+    values: tuple[int, ...]
+    calldatas: tuple[bytes, ...]
+    description: str
+
+    @property
+    def description_hash(self) -> bytes:
+        return keccak(text=self.description)
+
+
+def state_of(view: ChainView, pid: int) -> str:
+    return STATES[int(view.governor.state(pid))]
+
+
+def _last_block_at(ts: int, lo: int, hi: int) -> int:
+    """The last block in [lo, hi] with a timestamp <= ``ts`` (binary search; lo if none)."""
+    from ape import chain
+
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if int(chain.blocks[mid].timestamp) <= ts:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def find(view: ChainView, pid: int, chunk: int = 5_000) -> Proposal:
+    """The proposal's calls and description, from its ProposalCreated event: searched backwards
+    from the last block before voting started (the proposal was made at most the voting delay
+    earlier), so a long-lived chain is not scanned from the deployment on."""
+    from ape import chain
+
+    gov = view.governor
+    snapshot = int(gov.proposalSnapshot(pid))
+    if snapshot == 0:
+        raise GovernanceError(f"no proposal {pid} on the governor at {view.governor_address}")
+    first = view.deployment.block
+    stop = _last_block_at(snapshot, first, int(chain.blocks.head.number)) + 1
+    while stop > first:
+        start = max(first, stop - chunk)
+        for log in gov.ProposalCreated.range(start, stop):
+            args = log.event_arguments
+            if int(args["proposalId"]) == pid:
+                return Proposal(pid, str(args["proposer"]),
+                                tuple(str(t) for t in args["targets"]),
+                                tuple(int(v) for v in args["values"]),
+                                tuple(bytes(c) for c in args["calldatas"]),
+                                str(args["description"]))
+        stop = start
+    raise GovernanceError(f"proposal {pid} exists but its ProposalCreated event was not found "
+                          f"after block {first}")
+
+
+def describe_call(view: ChainView, target: str, data: bytes) -> str:
+    """``Contract.setter(args)`` for a call of a proposal."""
+    names = {a.lower(): n for n, a in view.deployment.contracts.items()}
+    name = names.get(target.lower(), target)
+    sigs = [s.signature for s in SETTERS] + [region_param("u").setter, SCHEDULE_SETTER]
+    for sig in sigs:
+        if data[:4] == selector(sig):
+            args = decode(arg_types(sig), data[4:])
+            if sig == SCHEDULE_SETTER:
+                first = f" from epoch {args[0][0][0]}" if args[0] else ""
+                return f"{name}.setSchedule({len(args[0])} phases{first})"
+            shown = ", ".join(
+                a.rstrip(b"\x00").decode() if isinstance(a, bytes) else str(a) for a in args)
+            return f"{name}.{sig.split('(')[0]}({shown})"
+    return f"{name} 0x{data.hex()}"
+
+
+def status(view: ChainView, pid: int) -> dict[str, Any]:
+    gov, now = view.governor, view.now()
+    p = find(view, pid)
+    against, for_, abstain = (int(v) for v in gov.proposalVotes(pid))
+    snapshot = int(gov.proposalSnapshot(pid))
+    quorum = int(gov.quorum(min(snapshot, int(gov.clock()) - 1)))
+    return {
+        "id": pid, "state": state_of(view, pid), "proposer": p.proposer,
+        "description": p.description, "now": now,
+        "vote_start": snapshot, "vote_end": int(gov.proposalDeadline(pid)),
+        "eta": int(gov.proposalEta(pid)),
+        "votes": {"for": for_, "against": against, "abstain": abstain}, "quorum": quorum,
+        "calls": [describe_call(view, t, c) for t, c in zip(p.targets, p.calldatas, strict=True)],
+    }
