@@ -5,6 +5,7 @@ guardian (pause only), and governance proposals end to end (propose -> vote with
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import ape
@@ -224,3 +225,38 @@ def test_proposal__below_threshold_reverts(gp: GovernedProtocol, attacker: Any) 
     data = gp.credits.unpause.as_transaction(sender=gp.timelock.address).data
     with ape.reverts(gp.governor.GovernorInsufficientProposerVotes):
         gp.governor.propose([gp.credits.address], [0], [data], "x", sender=attacker)
+
+
+# ---------------------------------------------------------------- runbooks, as written
+RUNBOOKS = Path(__file__).resolve().parents[3] / "docs" / "runbooks"
+
+
+def runbook_code(name: str) -> str:
+    """The python block between <!-- runbook:begin --> and <!-- runbook:end --> of a runbook."""
+    text = (RUNBOOKS / name).read_text()
+    block = text.split("<!-- runbook:begin -->")[1].split("<!-- runbook:end -->")[0]
+    return block.split("```python")[1].split("```")[0]
+
+
+def test_runbook__pause_and_unpause(gp: GovernedProtocol, guardian: Any, voter: Any,
+                                    chain: Any) -> None:
+    scope = {"credits": gp.credits, "governor": gp.governor, "timelock": gp.timelock,
+             "guardian": guardian, "voter": voter, "chain": chain}
+    chain.mine(1)  # the voter's delegation lies before the proposal's snapshot
+    exec(runbook_code("pause.md"), scope)  # the runbook's own commands, as written
+    assert not gp.credits.paused()
+    assert gp.governor.state(scope["proposal_id"]) == EXECUTED
+
+
+def test_runbook__oracle_key_rotation(gp: GovernedProtocol, oracle: Any, voter: Any,
+                                      chain: Any, accounts: Any) -> None:
+    new_oracle = accounts[7]
+    scope = {"credits": gp.credits, "governor": gp.governor, "timelock": gp.timelock,
+             "voter": voter, "chain": chain, "old_oracle": oracle.address,
+             "new_oracle": new_oracle.address}
+    chain.mine(1)
+    exec(runbook_code("oracle-key-rotation.md"), scope)
+    gp.credits.settleBatch([], sender=new_oracle)
+    with ape.reverts(gp.credits.AccessControlUnauthorizedAccount, account=oracle.address,
+                     neededRole=roles.ORACLE_ROLE):
+        gp.credits.settleBatch([], sender=oracle)

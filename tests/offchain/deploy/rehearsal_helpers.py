@@ -106,12 +106,23 @@ def live_env(anvil: Anvil, rpc_var: str, coins: dict[str, str], **extra: str) ->
     return env
 
 
-def ape_deploy(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`ape run deploy ...` from the checkout root, as the runbook says."""
+def ape_deploy(args: list[str], env: dict[str, str],
+               answer: str = "") -> subprocess.CompletedProcess[str]:
+    """`ape run deploy ...` from the checkout root, as the runbook says; ``answer`` is typed at
+    the confirmation prompt."""
     return subprocess.run([str(Path(sys.executable).parent / "ape"), "run", "deploy", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+                          input=answer)
 
 
 def record(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text())
     return data
+
+
+def runbook_block(path: Path, name: str = "rehearsal") -> list[str]:
+    """The command lines between ``<!-- name:begin -->`` and ``<!-- name:end -->``."""
+    text = path.read_text()
+    block = text.split(f"<!-- {name}:begin -->")[1].split(f"<!-- {name}:end -->")[0]
+    lines = [ln.split(" #")[0].strip() for ln in block.splitlines()]
+    return [ln for ln in lines if ln and not ln.startswith(("```", "#"))]

@@ -4,12 +4,23 @@ and the one-line errors a user sees."""
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from .rehearsal_helpers import ADDR, Anvil, ape_deploy, deploy_mock_stablecoin, live_env, record
+from .rehearsal_helpers import (
+    ADDR,
+    KEYS,
+    ROOT,
+    Anvil,
+    ape_deploy,
+    deploy_mock_stablecoin,
+    live_env,
+    record,
+    runbook_block,
+)
 
 NETWORKS = [
     ("arbitrum:sepolia:node", 421_614, "WATTNET_RPC_ARBITRUM_SEPOLIA"),
@@ -154,3 +165,37 @@ def test_errors__record_of_another_chain_is_refused(anvil_factory: Callable[[int
     assert r.returncode == 2
     assert "has no code on chain 421614" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert other.w3.eth.get_transaction_count(ADDR["deployer"]) == 0
+
+
+def test_runbook__deploy_block(anvil_factory: Callable[[int], Anvil], tmp_path: Path) -> None:
+    """docs/runbooks/deploy.md's sequence, line by line, against an anvil with Arbitrum
+    Sepolia's chain id (`source tools/env.sh` and `make compile`: the test environment already
+    has both). The live deploy is confirmed at its prompt by typing "y"."""
+    anvil = anvil_factory(421_614)
+    placeholders = {
+        "WATTNET_RPC_ARBITRUM_SEPOLIA": anvil.url, "WATTNET_DEPLOYER_KEY": KEYS[0],
+        "WATTNET_GUARDIAN": ADDR["guardian"], "WATTNET_ORACLE_ADDRESS": ADDR["oracle"],
+        "WATTNET_TREASURY": ADDR["treasury"], **{f"WATTNET_STABLECOIN_{s}": a
+                                                 for s, a in coins(anvil).items()}}
+    env = {k: v for k, v in live_env(anvil, "UNUSED", {}).items()
+           if not k.startswith("WATTNET_") or k == "WATTNET_DEPLOY_CONFIRMATIONS"}
+    runs = []
+    for line in runbook_block(ROOT / "docs/runbooks/deploy.md"):
+        if line.startswith(("source ", "make ")):
+            continue
+        if line.startswith("export "):
+            name, value = line.removeprefix("export ").split("=", 1)
+            env[name] = placeholders[name] if value.startswith("<") else value
+            continue
+        args = shlex.split(line)
+        assert args[:3] == ["ape", "run", "deploy"], line
+        network = args[args.index("--network") + 1]
+        path = tmp_path / f"{network.split(':')[1]}.json"
+        r = ape_deploy([*args[3:], "--record", str(path)], env, answer="y\n")
+        assert r.returncode == 0, (line, r.stderr)
+        runs.append((r, anvil.w3.eth.get_transaction_count(ADDR["deployer"])))
+    (fork, _), (live, sent), (again, sent_again) = runs
+    assert "(chain id 421614)" in live.stdout and "Deploy WattNet to this network?" in live.stdout
+    assert sent > 0 and sent_again == sent  # the fork spent nothing; the re-run sent nothing
+    assert "deployed and checked" in fork.stdout + live.stdout + again.stdout
+    assert record(tmp_path / "sepolia.json")["status"] == "complete"
