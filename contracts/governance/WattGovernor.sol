@@ -155,8 +155,8 @@ contract WattGovernor is
         super._setLateQuorumVoteExtension(newVoteExtension);
     }
 
-    function _checkBounds(bytes32 name, uint256 value, uint256 min, uint256 max) internal pure {
-        if (value < min || value > max) revert GovernanceParameterOutOfBounds(name, value, min, max);
+    function _checkBounds(bytes32 setting, uint256 value, uint256 min, uint256 max) internal pure {
+        if (value < min || value > max) revert GovernanceParameterOutOfBounds(setting, value, min, max);
     }
 
     // ---------------------------------------------------------------- internal (overrides)
