@@ -21,6 +21,8 @@ interface IRewardsEngine {
     error RewardsNothingToClaim(address operator);
     error RewardsBadSchedule(uint256 index);
     error RewardsScheduleExceedsCap(uint256 scheduled, uint256 maxEmission);
+    /// @notice A schedule change must start after the current epoch (`fromEpoch` > `current`).
+    error RewardsScheduleStartPassed(uint256 fromEpoch, uint256 current);
     error RewardsGenesisInFuture(uint256 genesis, uint256 nowTime);
 
     error RewardsWeightSourceAlreadySet(address source);
@@ -37,8 +39,12 @@ interface IRewardsEngine {
     ///         `epochs`; mints WATT to the caller (the stations' operator).
     function claim(uint256[] calldata epochs, bytes32[] calldata stationIds) external returns (uint256 amount);
 
-    /// @notice Replace the schedule from the next epoch on; past and current epochs keep theirs.
-    function setSchedule(Phase[] calldata next) external;
+    /// @notice Replace the schedule from `fromEpoch` on (a future epoch: the current and past
+    ///         ones keep theirs). A governance proposal names an epoch beyond its voting and
+    ///         timelock delays, so it can execute any time before that epoch starts.
+    /// @dev Phases before `fromEpoch` are kept (one straddling it ends there); `next` must start
+    ///      at `fromEpoch`, be contiguous, and keep the whole schedule within `maxEmission`.
+    function setSchedule(uint256 fromEpoch, Phase[] calldata next) external;
 
     /// @notice The epoch containing the current block time (0-based from genesis).
     function currentEpoch() external view returns (uint256);

@@ -90,8 +90,12 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransien
     }
 
     /// @inheritdoc IRewardsEngine
-    function setSchedule(Phase[] calldata next) external onlyRole(PARAMS_ROLE) {
-        _replaceFrom(currentEpoch() + 1, next);
+    function setSchedule(uint256 fromEpoch, Phase[] calldata next) external onlyRole(PARAMS_ROLE) {
+        uint256 current = currentEpoch();
+        if (fromEpoch <= current || fromEpoch > type(uint32).max) {
+            revert RewardsScheduleStartPassed(fromEpoch, current);
+        }
+        _replaceFrom(fromEpoch, next);
     }
 
     // ---------------------------------------------------------------- views

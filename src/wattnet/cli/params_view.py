@@ -74,9 +74,9 @@ def calls_lines(calls: list[Call]) -> list[str]:
     out = []
     for c in calls:
         if c.keys == (SCHEDULE_KEY,):
-            phases = c.args[0]
+            from_epoch, phases = c.args
             out.append(f"  {c.contract}.setSchedule({len(phases)} phases from epoch "
-                       f"{phases[0][0] if phases else '-'}: {phases})")
+                       f"{from_epoch}: {phases})")
             continue
         args = ", ".join(a.rstrip(b"\x00").decode() if isinstance(a, bytes) else str(a)
                          for a in c.args)

@@ -74,7 +74,8 @@ def make_plan(view: ChainView, change_set: ChangeSet, params: Params) -> Plan:
     notes: list[str] = []
     if SCHEDULE_KEY in values and values[SCHEDULE_KEY] != current[SCHEDULE_KEY]:
         sched = _schedule_plan(view, values[SCHEDULE_KEY], change_set.source)
-        calls.append(Call(REWARDS, SCHEDULE_SETTER, (sched.next,), (SCHEDULE_KEY,)))
+        calls.append(Call(REWARDS, SCHEDULE_SETTER, (sched.from_epoch, sched.next),
+                          (SCHEDULE_KEY,)))
         notes.append(f"emission schedule replaced from epoch {sched.from_epoch}: execute by "
                      f"{when(sched.execute_by, view.now())}, else propose again")
     lines = [f"# {change_set.name}", "", change_set.description, ""]
@@ -89,32 +90,29 @@ def _short(value: Any) -> Any:
 
 
 def _schedule_plan(view: ChainView, phases: list[Any], source: str) -> SchedulePlan:
-    """setSchedule's argument, planned for the epoch of the earliest execution."""
+    """setSchedule's arguments: from the epoch after the one the earliest execution falls in,
+    plus one whole epoch of slack to execute in."""
     gov = view.governor
     earliest = (view.now() + int(gov.votingDelay()) + int(gov.votingPeriod())
-                + int(view.contract(TIMELOCK).getMinDelay()))
+                + int(gov.lateQuorumVoteExtension()) + int(view.contract(TIMELOCK).getMinDelay()))
     genesis = view.rewards_uint("genesis()")
-    from_epoch = (earliest - genesis) // EPOCH_LENGTH + 1
+    from_epoch = (earliest - genesis) // EPOCH_LENGTH + 2
     return plan_schedule(phases, view.chain_phases(), from_epoch, genesis,
                          view.rewards_uint("maxEmission()"), source)
 
 
 def _check_schedule_window(view: ChainView, pid: int, p: Proposal) -> None:
-    """A setSchedule call only works in the epoch it was planned for."""
+    """A setSchedule call works only before its start epoch begins."""
     for data in p.calldatas:
         if data[:4] != selector(SCHEDULE_SETTER):
             continue
-        (phases,) = decode(arg_types(SCHEDULE_SETTER), data[4:])
-        if not phases:
-            continue
-        start = int(phases[0][0])
+        start = int(decode(arg_types(SCHEDULE_SETTER), data[4:])[0])
         genesis = view.rewards_uint("genesis()")
-        at = (max(view.now() + 1, int(time.time())) - genesis) // EPOCH_LENGTH + 1
-        if at != start:
+        current = (max(view.now() + 1, int(time.time())) - genesis) // EPOCH_LENGTH
+        if current >= start:
             raise GovernanceError(
                 f"cannot execute proposal {pid}: its emission schedule starts at epoch {start}, "
-                f"but executed now it would replace from epoch {at} (the window was epoch "
-                f"{start - 1}); propose the schedule change again")
+                f"and epoch {current} has begun; propose the schedule change again")
 
 
 def _send(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:

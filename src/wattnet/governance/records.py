@@ -81,8 +81,7 @@ def describe_call(view: ChainView, target: str, data: bytes) -> str:
         if data[:4] == selector(sig):
             args = decode(arg_types(sig), data[4:])
             if sig == SCHEDULE_SETTER:
-                first = f" from epoch {args[0][0][0]}" if args[0] else ""
-                return f"{name}.setSchedule({len(args[0])} phases{first})"
+                return f"{name}.setSchedule({len(args[1])} phases from epoch {args[0]})"
             shown = ", ".join(
                 a.rstrip(b"\x00").decode() if isinstance(a, bytes) else str(a) for a in args)
             return f"{name}.{sig.split('(')[0]}({shown})"

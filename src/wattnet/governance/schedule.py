@@ -1,18 +1,22 @@
-"""``rewards.phases`` by vote: the emission schedule, ``RewardsEngine.setSchedule(Phase[])``.
+"""``rewards.phases`` by vote: the emission schedule, ``RewardsEngine.setSchedule(fromEpoch,
+Phase[])``.
 
 In a change set, ``rewards.phases`` is the whole schedule from genesis in the params file's
 format (``{name, epochs, emission_per_epoch, decay_bps}``, phase after phase). On chain,
-``setSchedule`` keeps every phase before ``currentEpoch() + 1`` *at execution* (cutting one that
-straddles it) and appends the new phases, which must start exactly there. So:
+``setSchedule`` keeps every phase before ``fromEpoch`` (cutting one that straddles it) and
+appends the new phases, which must start exactly there; ``fromEpoch`` must be a future epoch when
+the call executes. So:
 
-- the epochs up to the one the proposal executes in are history: the new schedule must match
-  the chain's there (a phase straddling the cut keeps its start, decay and first emission);
+- ``from_epoch`` is planned beyond the earliest execution (now + voting delay + voting period +
+  late-quorum extension + timelock delay) with one whole epoch of slack: the proposal can be
+  executed any time before ``from_epoch`` begins (``execute`` refuses after, and the change
+  must then be proposed again);
+- the epochs before ``from_epoch`` are history or pass before the change can apply: the new
+  schedule must match the chain's there (a phase straddling the cut keeps its start, decay and
+  first emission);
 - the call carries the new schedule from ``from_epoch`` on, the straddling phase restarted at
   ``from_epoch`` with the emission the chain computes for that epoch (its later epochs then
   differ from the uncut phase's by fixed-point rounding only: wei, not WATT);
-- ``from_epoch`` is planned from the earliest execution time (now + voting delay + voting period
-  + timelock delay); executed in a later epoch the call would revert, so ``execute`` refuses
-  then and the change must be proposed again;
 - the contract's cap check (its upper bound per phase, summed, <= ``maxEmission``) is checked here
   first, so a passed vote cannot fail at execution on it.
 """
@@ -30,7 +34,7 @@ from wattnet.errors import ConfigError
 from wattnet.params import EPOCH_LENGTH, WEI_PER_WATT, to_wei
 
 KEY = "rewards.phases"
-SETTER = "setSchedule((uint32,uint32,uint16,uint128)[])"
+SETTER = "setSchedule(uint256,(uint32,uint32,uint16,uint128)[])"
 PHASES_OUT = "(uint32,uint32,uint16,uint128)[]"
 WAD = 10**18
 BPS = 10_000

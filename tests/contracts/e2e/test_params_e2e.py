@@ -202,8 +202,31 @@ def test_schedule_change__refused_after_its_execution_window(stack: GovStack, ch
     ok("params", "vote", str(pid), "for", env=env)
     travel_to(chain, int(g.governor.proposalDeadline(pid)) + 1)
     ok("params", "queue", str(pid), env=env)
-    travel_to(chain, int(g.governor.proposalEta(pid)) + 7 * 86_400)  # a week late
+    # The schedule starts one whole epoch after the earliest execution: three weeks late, its
+    # start epoch has begun.
+    travel_to(chain, int(g.governor.proposalEta(pid)) + 21 * 86_400)
     line = refused("params", "execute", str(pid), env=env)
     assert "its emission schedule starts at epoch" in line
     assert "propose the schedule change again" in line
     assert g.rewards.emissionOf(104) == 600_000 * 10**18
+
+
+def test_schedule_change__executes_a_week_after_its_earliest_time(stack: GovStack, chain: Any,
+                                                                  tmp_path: Path) -> None:
+    """The start epoch leaves one whole epoch of slack, so a late execution still works and
+    nothing changes before the start epoch."""
+    g = stack.gov
+    env = {"WATTNET_ACCOUNT": "test:1"}
+    change = _change_set(tmp_path, "raise growth emission",
+                         {"rewards.phases.growth.emission_per_epoch": 700_000})
+    pid = int(re.findall(r"proposal id: (\d+)", ok("params", "propose", change, env=env))[0])
+    travel_to(chain, int(g.governor.proposalSnapshot(pid)) + 1)
+    ok("params", "vote", str(pid), "for", env=env)
+    travel_to(chain, int(g.governor.proposalDeadline(pid)) + 1)
+    ok("params", "queue", str(pid), env=env)
+    before = [int(g.rewards.emissionOf(e)) for e in range(104)]
+    travel_to(chain, int(g.governor.proposalEta(pid)) + 7 * 86_400)
+    ok("params", "execute", str(pid), env=env)
+    assert g.rewards.emissionOf(104) == 700_000 * 10**18
+    assert [int(g.rewards.emissionOf(e)) for e in range(int(g.rewards.currentEpoch()) + 1)] \
+        == before[:int(g.rewards.currentEpoch()) + 1]

@@ -157,24 +157,24 @@ def test_set_timing__bounds(credits: Any, governor: Any, timing: tuple[int, int,
 @pytest.mark.parametrize(("extra", "ok"), [(0, True), (1, False)])
 def test_set_schedule__total_bounded_by_max_emission(rewards: Any, governor: Any, extra: int,
                                                      ok: bool) -> None:
-    rewards.setSchedule([], sender=governor)  # keep only what is past: its bound stays
-    kept = rewards.scheduledTotal()
     e = rewards.currentEpoch() + 1
+    rewards.setSchedule(e, [], sender=governor)  # keep only what is past: its bound stays
+    kept = rewards.scheduledTotal()
     room = rewards.maxEmission() - kept
     phase = (e, e + 1, 0, room + extra)
     if ok:
-        rewards.setSchedule([phase], sender=governor)
+        rewards.setSchedule(e, [phase], sender=governor)
         assert rewards.scheduledTotal() == rewards.maxEmission()
         return
     with ape.reverts(rewards.RewardsScheduleExceedsCap, scheduled=kept + room + extra,
                      maxEmission=rewards.maxEmission()):
-        rewards.setSchedule([phase], sender=governor)
+        rewards.setSchedule(e, [phase], sender=governor)
 
 
 def test_set_schedule__full_decay_refused(rewards: Any, governor: Any) -> None:
     e = rewards.currentEpoch() + 1
     with ape.reverts(rewards.RewardsBadSchedule, index=0):
-        rewards.setSchedule([(e, e + 1, 10_000, 1)], sender=governor)
+        rewards.setSchedule(e, [(e, e + 1, 10_000, 1)], sender=governor)
 
 
 # ---------------------------------------------------------------- governance's own settings

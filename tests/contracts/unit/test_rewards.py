@@ -100,6 +100,7 @@ def test_set_schedule__changes_only_epochs_after_the_current_one(
     assert rewards.currentEpoch() == epoch
     before = [int(rewards.emissionOf(e)) for e in range(epoch + 1)]
     tx = rewards.setSchedule(
+        epoch + 1,
         [(epoch + 1, epoch + 11, 0, 7 * WAD), (epoch + 11, epoch + 21, 500, 3 * WAD)],
         sender=governor)
     assert [int(rewards.emissionOf(e)) for e in range(epoch + 1)] == before
@@ -112,21 +113,46 @@ def test_set_schedule__changes_only_epochs_after_the_current_one(
     assert changed.scheduledTotal == rewards.scheduledTotal()
 
 
-def test_set_schedule__rejects_phases_not_contiguous_from_next_epoch(
+def test_set_schedule__rejects_phases_not_contiguous_from_the_start_epoch(
         rewards: Any, governor: Any, chain: Any) -> None:
     epoch = enter_next_epoch(chain, rewards)
     chain.mine()
+    e = epoch + 1
     with ape.reverts(rewards.RewardsBadSchedule, index=0):
-        rewards.setSchedule([(epoch, epoch + 5, 0, WAD)], sender=governor)  # current epoch
+        rewards.setSchedule(e, [(epoch, epoch + 5, 0, WAD)], sender=governor)  # not at e
     with ape.reverts(rewards.RewardsBadSchedule, index=0):
-        rewards.setSchedule([(epoch + 2, epoch + 5, 0, WAD)], sender=governor)  # gap
+        rewards.setSchedule(e, [(epoch + 2, epoch + 5, 0, WAD)], sender=governor)  # gap
     with ape.reverts(rewards.RewardsBadSchedule, index=1):
-        rewards.setSchedule([(epoch + 1, epoch + 5, 0, WAD), (epoch + 6, epoch + 9, 0, WAD)],
+        rewards.setSchedule(e, [(e, epoch + 5, 0, WAD), (epoch + 6, epoch + 9, 0, WAD)],
                             sender=governor)
     with ape.reverts(rewards.RewardsBadSchedule, index=0):
-        rewards.setSchedule([(epoch + 1, epoch + 1, 0, WAD)], sender=governor)  # empty
+        rewards.setSchedule(e, [(e, e, 0, WAD)], sender=governor)  # empty
     with ape.reverts(rewards.RewardsBadSchedule, index=0):
-        rewards.setSchedule([(epoch + 1, epoch + 5, BPS, WAD)], sender=governor)  # 100 % decay
+        rewards.setSchedule(e, [(e, epoch + 5, BPS, WAD)], sender=governor)  # 100 % decay
+
+
+def test_set_schedule__start_must_be_a_future_epoch(
+        rewards: Any, governor: Any, chain: Any) -> None:
+    epoch = enter_next_epoch(chain, rewards)
+    chain.mine()
+    for start in (epoch, epoch - 1):
+        with ape.reverts(rewards.RewardsScheduleStartPassed, fromEpoch=start, current=epoch):
+            rewards.setSchedule(start, [(start, start + 5, 0, WAD)], sender=governor)
+    with ape.reverts(rewards.RewardsScheduleStartPassed, fromEpoch=2**32, current=epoch):
+        rewards.setSchedule(2**32, [], sender=governor)
+
+
+def test_set_schedule__from_a_later_epoch_keeps_the_schedule_until_then(
+        rewards: Any, governor: Any, chain: Any) -> None:
+    """A proposal names an epoch beyond its voting and timelock delays: until then, nothing
+    changes, whenever it executes."""
+    epoch = enter_next_epoch(chain, rewards)
+    chain.mine()
+    start = epoch + 3
+    before = [int(rewards.emissionOf(e)) for e in range(start)]
+    rewards.setSchedule(start, [(start, start + 4, 0, 5 * WAD)], sender=governor)
+    assert [int(rewards.emissionOf(e)) for e in range(start)] == before
+    assert [int(rewards.emissionOf(e)) for e in range(start, start + 5)] == [5 * WAD] * 4 + [0]
 
 
 def test_set_schedule__rejects_total_above_max_emission(
@@ -136,7 +162,8 @@ def test_set_schedule__rejects_total_above_max_emission(
     before = [tuple(p) for p in rewards.phases()]
     cap = int(rewards.maxEmission())
     with ape.reverts(rewards.RewardsScheduleExceedsCap, maxEmission=cap):
-        rewards.setSchedule([(epoch + 1, epoch + 1_001, 0, cap // 1_000 + 1)], sender=governor)
+        rewards.setSchedule(epoch + 1, [(epoch + 1, epoch + 1_001, 0, cap // 1_000 + 1)],
+                            sender=governor)
     assert [tuple(p) for p in rewards.phases()] == before
 
 

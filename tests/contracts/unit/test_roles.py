@@ -33,6 +33,7 @@ PRIVILEGED: list[tuple[str, str, str, Callable[[dict[str, Any]], tuple[Any, ...]
     ("StationRegistry", "setTariffBounds", "PARAMS_ROLE", lambda c: (1, 2)),
     ("StationRegistry", "deactivateStation", "REGISTRY_ADMIN_ROLE", lambda c: (c["station"],)),
     ("EnergyCredits", "settleBatch", "ORACLE_ROLE", lambda c: ([],)),
+    ("EnergyCredits", "settlePacked", "ORACLE_ROLE", lambda c: (b"",)),
     ("EnergyCredits", "setShares", "PARAMS_ROLE", lambda c: (5_000, 2_000)),
     ("EnergyCredits", "setStationEpochCap", "PARAMS_ROLE", lambda c: (10_000,)),
     ("EnergyCredits", "listCredit", "PARAMS_ROLE", lambda c: (c["attacker"],)),
@@ -42,7 +43,7 @@ PRIVILEGED: list[tuple[str, str, str, Callable[[dict[str, Any]], tuple[Any, ...]
     ("EnergyCredits", "pause", "PAUSER_ROLE", lambda c: ()),
     ("EnergyCredits", "unpause", "DEFAULT_ADMIN_ROLE", lambda c: ()),
     ("RewardsEngine", "setWeightSource", "DEFAULT_ADMIN_ROLE", lambda c: (c["attacker"],)),
-    ("RewardsEngine", "setSchedule", "PARAMS_ROLE", lambda c: ([],)),
+    ("RewardsEngine", "setSchedule", "PARAMS_ROLE", lambda c: (10**6, [])),
 ]
 
 CONTRACTS = sorted(roles.CONTRACT_ROLES)
