@@ -46,9 +46,9 @@ ZERO_ADDRESS = "0x" + "00" * 20
 CREDITS_URI = "ipfs://wattnet-credits/{id}.json"
 PROTOCOL = ("WattToken", "OperatorStaking", "RewardsEngine", "StationRegistry", "EnergyCredits")
 TIMELOCK_ROLES = {
-    "PROPOSER_ROLE": roles._role("PROPOSER_ROLE"),
-    "EXECUTOR_ROLE": roles._role("EXECUTOR_ROLE"),
-    "CANCELLER_ROLE": roles._role("CANCELLER_ROLE"),
+    "PROPOSER_ROLE": roles.PROPOSER_ROLE,
+    "EXECUTOR_ROLE": roles.EXECUTOR_ROLE,
+    "CANCELLER_ROLE": roles.CANCELLER_ROLE,
 }
 # Roles the timelock receives on each contract (every admin and parameter role).
 GOVERNED_ROLES: dict[str, tuple[str, ...]] = {
@@ -61,7 +61,9 @@ GOVERNED_ROLES: dict[str, tuple[str, ...]] = {
 
 
 def role_id(name: str) -> bytes:
-    return roles.DEFAULT_ADMIN_ROLE if name == "DEFAULT_ADMIN_ROLE" else roles._role(name)
+    """The id of a role constant named in roles.py (DEFAULT_ADMIN_ROLE is zero)."""
+    value: bytes = getattr(roles, name)
+    return value
 
 
 def address_of(x: Any) -> str:

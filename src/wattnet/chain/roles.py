@@ -21,6 +21,10 @@ SLASHER_ROLE = _role("SLASHER_ROLE")
 REGISTRY_ROLE = _role("REGISTRY_ROLE")
 REGISTRY_ADMIN_ROLE = _role("REGISTRY_ADMIN_ROLE")
 ORACLE_ROLE = _role("ORACLE_ROLE")
+# OpenZeppelin TimelockController (WattTimelock)
+PROPOSER_ROLE = _role("PROPOSER_ROLE")
+EXECUTOR_ROLE = _role("EXECUTOR_ROLE")
+CANCELLER_ROLE = _role("CANCELLER_ROLE")
 
 # Which contract declares which roles (contract name -> role constant names).
 CONTRACT_ROLES: dict[str, tuple[str, ...]] = {

@@ -130,6 +130,13 @@ def test_deploy__timelock_holds_every_admin_and_params_role(gp: GovernedProtocol
     assert gp.timelock.hasRole(rid("DEFAULT_ADMIN_ROLE"), gp.timelock)  # self-administered
 
 
+def test_timelock_roles__python_mirror_equals_the_contract(gp: GovernedProtocol) -> None:
+    assert gp.timelock.PROPOSER_ROLE() == roles.PROPOSER_ROLE
+    assert gp.timelock.EXECUTOR_ROLE() == roles.EXECUTOR_ROLE
+    assert gp.timelock.CANCELLER_ROLE() == roles.CANCELLER_ROLE
+    assert gp.timelock.DEFAULT_ADMIN_ROLE() == roles.DEFAULT_ADMIN_ROLE
+
+
 def test_deploy__governor_proposes_and_anyone_executes(gp: GovernedProtocol) -> None:
     tl = gp.timelock
     assert tl.hasRole(TIMELOCK_ROLES["PROPOSER_ROLE"], gp.governor)
