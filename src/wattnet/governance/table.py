@@ -3,10 +3,10 @@ which setter changes it and how that call is encoded.
 
 Values move between two units: the file's (WATT as whole tokens, seconds, bps, credit units,
 ``treasury``/``burn``) and the chain's (wei, seconds, bps, credit units, enum index). Validation of
-a value is :mod:`wattnet.params`'s job (``parse_params``); ``params_lo``/``params_hi`` here only
-*describe* those bounds for tables (a test checks they agree). ``chain_lo``/``chain_hi`` mirror
-the contracts' own bounds, which are in places stricter than the file's (a test checks them
-against the deployed constants).
+a value is :mod:`wattnet.params`'s job (``parse_params``), whose bounds are the contracts' own;
+``params_lo``/``params_hi`` here *describe* them for tables (a test checks they agree) and
+``chain_lo``/``chain_hi`` are the same in chain units (a test checks them against the deployed
+constants).
 
 Some setters take several parameters at once (``setShares``, ``setEquivocationPenalty``,
 ``setTariffBounds``, ``setTiming``): changing one field sends the combined call with the other
@@ -26,8 +26,21 @@ from eth_utils.crypto import keccak
 
 from wattnet.params import (
     BPS,
-    MAX_DURATION,
-    MAX_WATT,
+    LATE_QUORUM_S,
+    MAX_BOUNTY_BPS,
+    MAX_PROPOSAL_THRESHOLD_WATT,
+    MAX_REFERRER_SHARE_BPS,
+    MIN_OPERATOR_SHARE_BPS,
+    QUORUM_PERCENT,
+    REDEMPTION_DELAY_S,
+    SESSION_DURATION_S,
+    SETTLEMENT_DELAY_S,
+    STAKE_WATT,
+    STATION_CAP_BPS,
+    TIMELOCK_DELAY_S,
+    UNBONDING_DELAY_S,
+    VOTING_DELAY_S,
+    VOTING_PERIOD_S,
     WEI_PER_WATT,
     SlashDestination,
     parse_duration,
@@ -119,51 +132,60 @@ _TIMING = "setTiming((uint40,uint40,uint40))"
 _SHARES = "setShares(uint16,uint16)"
 _PENALTY = "setEquivocationPenalty(uint256,uint256)"
 _TARIFFS = "setTariffBounds(uint256,uint256)"
-_WATT1, _MAX_STAKE = WEI_PER_WATT, 10_000_000 * WEI_PER_WATT  # also MAX_PROPOSAL_THRESHOLD
+
+def _b(lo_hi: tuple[Any, Any], watt: bool = False) -> tuple[Any, Any, int, int]:
+    """(params lo, params hi, chain lo, chain hi): wattnet.params enforces the contracts' bounds,
+    so they are the same values, the chain's in wei for WATT amounts."""
+    lo, hi = lo_hi
+    scale = WEI_PER_WATT if watt else 1
+    return lo, hi, int(lo * scale), int(hi * scale)
+
+
+_TARIFF = (1, 10**15, 1, 2**88 - 1)  # the file is stricter than uint88
 
 PARAMS: tuple[Param, ...] = (
     _p("staking.min_stake_per_station", STAKING, "minStakePerStation()", "uint256",
-       "setMinStakePerStation(uint256)", Unit.WATT, Decimal(0), MAX_WATT, _WATT1, _MAX_STAKE,
+       "setMinStakePerStation(uint256)", Unit.WATT, *_b(STAKE_WATT, watt=True),
        note="operators' standing refreshes on their next stake change or refreshStanding"),
     _p("staking.unbonding_delay", STAKING, "unbondingDelay()", "uint256",
-       "setUnbondingDelay(uint256)", Unit.SECONDS, 60, MAX_DURATION, 3_600, 90 * DAY),
+       "setUnbondingDelay(uint256)", Unit.SECONDS, *_b(UNBONDING_DELAY_S)),
     _p("staking.slash_destination", STAKING, "slashDestination()", "uint8",
        "setSlashDestination(uint8)", Unit.CHOICE, None, None),
     _p("staking.equivocation_slash", STAKING, "equivocationSlash()", "uint256", _PENALTY,
-       Unit.WATT, Decimal(0), MAX_WATT, _WATT1, _MAX_STAKE,
-       note="<= staking.min_stake_per_station"),
+       Unit.WATT, *_b(STAKE_WATT, watt=True), note="<= staking.min_stake_per_station"),
     _p("staking.equivocation_bounty_bps", STAKING, "equivocationBountyBps()", "uint256", _PENALTY,
-       Unit.BPS, 0, 5_000, 0, 5_000),
+       Unit.BPS, *_b((0, MAX_BOUNTY_BPS))),
     _p("registry.min_tariff_per_kwh", REGISTRY, "minTariffPerKwh()", "uint256", _TARIFFS,
-       Unit.TARIFF, 0, 10**15, 1, 2**88 - 1, note="<= registry.max_tariff_per_kwh"),
+       Unit.TARIFF, *_TARIFF, note="<= registry.max_tariff_per_kwh"),
     _p("registry.max_tariff_per_kwh", REGISTRY, "maxTariffPerKwh()", "uint256", _TARIFFS,
-       Unit.TARIFF, 0, 10**15, 1, 2**88 - 1),
+       Unit.TARIFF, *_TARIFF),
     _p("credits.redemption_delay", CREDITS, "timing()", "(uint40,uint40,uint40)", _TIMING,
-       Unit.SECONDS, 0, MAX_DURATION, 0, 90 * DAY, field=0,
+       Unit.SECONDS, *_b(REDEMPTION_DELAY_S), field=0,
        note=">= settlement.max_settlement_delay + settlement.max_session_duration"),
     _p("settlement.max_settlement_delay", CREDITS, "timing()", "(uint40,uint40,uint40)", _TIMING,
-       Unit.SECONDS, 60, MAX_DURATION, 3_600, 30 * DAY, field=1),
+       Unit.SECONDS, *_b(SETTLEMENT_DELAY_S), field=1),
     _p("settlement.max_session_duration", CREDITS, "timing()", "(uint40,uint40,uint40)", _TIMING,
-       Unit.SECONDS, 60, MAX_DURATION, 3_600, 7 * DAY, field=2),
+       Unit.SECONDS, *_b(SESSION_DURATION_S), field=2),
     _p("settlement.operator_share_bps", CREDITS, "operatorShareBps()", "uint16", _SHARES,
-       Unit.BPS, 0, BPS, 5_000, BPS, note="operator + treasury + referrer = 10000"),
+       Unit.BPS, *_b((MIN_OPERATOR_SHARE_BPS, BPS)), note="operator + treasury + referrer = 10000"),
     _p("settlement.referrer_share_bps", CREDITS, "referrerShareBps()", "uint16", _SHARES,
-       Unit.BPS, 0, BPS, 0, 2_000),
+       Unit.BPS, *_b((0, MAX_REFERRER_SHARE_BPS))),
     _p("rewards.station_epoch_cap_bps", CREDITS, "stationEpochCapBps()", "uint16",
-       "setStationEpochCap(uint16)", Unit.BPS, 1, BPS, 1_000, BPS),
+       "setStationEpochCap(uint16)", Unit.BPS, *_b(STATION_CAP_BPS)),
     # WattGovernor / WattTimelock bounds (GovernanceParameterOutOfBounds)
     _p("governance.voting_delay", GOVERNOR, "votingDelay()", "uint256", "setVotingDelay(uint48)",
-       Unit.SECONDS, 0, MAX_DURATION, 60, 30 * DAY),
+       Unit.SECONDS, *_b(VOTING_DELAY_S)),
     _p("governance.voting_period", GOVERNOR, "votingPeriod()", "uint256",
-       "setVotingPeriod(uint32)", Unit.SECONDS, 1, MAX_DURATION, 300, 60 * DAY),
+       "setVotingPeriod(uint32)", Unit.SECONDS, *_b(VOTING_PERIOD_S)),
     _p("governance.proposal_threshold", GOVERNOR, "proposalThreshold()", "uint256",
-       "setProposalThreshold(uint256)", Unit.WATT, Decimal(0), MAX_WATT, 0, _MAX_STAKE),
+       "setProposalThreshold(uint256)", Unit.WATT,
+       *_b((Decimal(0), MAX_PROPOSAL_THRESHOLD_WATT), watt=True)),
     _p("governance.quorum_percent", GOVERNOR, "quorumNumerator()", "uint256",
-       "updateQuorumNumerator(uint256)", Unit.PERCENT, 1, 50, 1, 50),
+       "updateQuorumNumerator(uint256)", Unit.PERCENT, *_b(QUORUM_PERCENT)),
     _p("governance.timelock_delay", TIMELOCK, "getMinDelay()", "uint256",
-       "updateDelay(uint256)", Unit.SECONDS, 0, MAX_DURATION, 60, 30 * DAY),
+       "updateDelay(uint256)", Unit.SECONDS, *_b(TIMELOCK_DELAY_S)),
     _p("governance.late_quorum_extension", GOVERNOR, "lateQuorumVoteExtension()", "uint48",
-       "setLateQuorumVoteExtension(uint48)", Unit.SECONDS, 0, MAX_DURATION, 60, 30 * DAY),
+       "setLateQuorumVoteExtension(uint48)", Unit.SECONDS, *_b(LATE_QUORUM_S)),
 )
 
 _BY_KEY = {p.key: p for p in PARAMS}

@@ -50,8 +50,9 @@ class Reader:
     def duration(self, name: str, default: int, lo: int = 0, hi: int = MAX_DURATION) -> int:
         return check_duration(self.source, self.key(name), self.get(name, default), lo, hi)
 
-    def watt(self, name: str, default: Decimal | int, lo: Decimal = Decimal(0)) -> Decimal:
-        return check_watt(self.source, self.key(name), self.get(name, default), lo)
+    def watt(self, name: str, default: Decimal | int, lo: Decimal = Decimal(0),
+             hi: Decimal = MAX_WATT) -> Decimal:
+        return check_watt(self.source, self.key(name), self.get(name, default), lo, hi)
 
     def text(self, name: str, default: str | None) -> str:
         value = self.get(name, default)
@@ -104,15 +105,16 @@ def check_duration(source: str, key: str, value: Any, lo: int, hi: int) -> int:
     return seconds
 
 
-def check_watt(source: str, key: str, value: Any, lo: Decimal = Decimal(0)) -> Decimal:
+def check_watt(source: str, key: str, value: Any, lo: Decimal = Decimal(0),
+               hi: Decimal = MAX_WATT) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise ConfigError(f"{source}: {key}={value!r} must be a WATT amount (number)")
     try:
         amount = Decimal(str(value).replace("_", ""))
     except InvalidOperation as exc:
         raise ConfigError(f"{source}: {key}={value!r} must be a WATT amount (number)") from exc
-    if not amount.is_finite() or not lo <= amount <= MAX_WATT:
-        raise ConfigError(f"{source}: {key}={value} is out of range {lo}..{MAX_WATT} WATT")
+    if not amount.is_finite() or not lo <= amount <= hi:
+        raise ConfigError(f"{source}: {key}={value} is out of range {lo}..{hi} WATT")
     if amount != amount.quantize(Decimal(1).scaleb(-WATT_DECIMALS)):
         raise ConfigError(f"{source}: {key}={value} has more than {WATT_DECIMALS} decimals")
     return amount.normalize() if amount != amount.to_integral_value() else Decimal(int(amount))

@@ -13,6 +13,21 @@ from wattnet.params.values import (
     BPS,
     EPOCH_LENGTH,
     GEOHASH_ALPHABET,
+    LATE_QUORUM_S,
+    MAX_BOUNTY_BPS,
+    MAX_PROPOSAL_THRESHOLD_WATT,
+    MAX_REFERRER_SHARE_BPS,
+    MIN_OPERATOR_SHARE_BPS,
+    QUORUM_PERCENT,
+    REDEMPTION_DELAY_S,
+    SESSION_DURATION_S,
+    SETTLEMENT_DELAY_S,
+    STAKE_WATT,
+    STATION_CAP_BPS,
+    TIMELOCK_DELAY_S,
+    UNBONDING_DELAY_S,
+    VOTING_DELAY_S,
+    VOTING_PERIOD_S,
     WEI_PER_WATT,
     CreditsParams,
     GovernanceParams,
@@ -63,8 +78,8 @@ def _staking(src: str, raw: Any) -> StakingParams:
     dest = r.get("slash_destination", "treasury")
     if dest not in {d.value for d in SlashDestination}:
         raise r.error(r.key("slash_destination"), f"={dest!r} must be one of: treasury, burn")
-    stake = r.watt("min_stake_per_station", 1_000)
-    slash = r.watt("equivocation_slash", 500)
+    stake = r.watt("min_stake_per_station", 1_000, *STAKE_WATT)
+    slash = r.watt("equivocation_slash", 500, *STAKE_WATT)
     if slash > stake:
         raise r.error(
             r.key("equivocation_slash"),
@@ -72,10 +87,10 @@ def _staking(src: str, raw: Any) -> StakingParams:
         )
     return StakingParams(
         min_stake_per_station=stake,
-        unbonding_delay=r.duration("unbonding_delay", 7 * 86_400, lo=60),
+        unbonding_delay=r.duration("unbonding_delay", 7 * 86_400, *UNBONDING_DELAY_S),
         slash_destination=SlashDestination(dest),
         equivocation_slash=slash,
-        equivocation_bounty_bps=r.integer("equivocation_bounty_bps", 1_000, 0, 5_000),
+        equivocation_bounty_bps=r.integer("equivocation_bounty_bps", 1_000, 0, MAX_BOUNTY_BPS),
     )
 
 
@@ -95,8 +110,8 @@ def _registry(src: str, raw: Any) -> RegistryParams:
                 key, f"is not a geohash prefix (1..6 chars of {GEOHASH_ALPHABET!r}, lower case)"
             )
         pairs.append((p, check_int(src, key, bps, 5_000, 30_000)))
-    lo_t = r.integer("min_tariff_per_kwh", 50_000, 0, 10**15)
-    hi_t = r.integer("max_tariff_per_kwh", 2_000_000, 0, 10**15)
+    lo_t = r.integer("min_tariff_per_kwh", 50_000, 1, 10**15)
+    hi_t = r.integer("max_tariff_per_kwh", 2_000_000, 1, 10**15)
     if hi_t < lo_t:
         raise r.error(
             r.key("max_tariff_per_kwh"), f"={hi_t} is below registry.min_tariff_per_kwh={lo_t}"
@@ -124,7 +139,8 @@ def _credits(src: str, raw: Any) -> CreditsParams:
     ids = sorted(coin.credit_id for coin in coins)
     if ids != list(range(1, len(coins) + 1)):
         raise r.error(r.key("stablecoins"), f"credit ids {ids} must be 1..{len(coins)}, each once")
-    return CreditsParams(r.duration("redemption_delay", 7 * 86_400), tuple(coins))
+    return CreditsParams(r.duration("redemption_delay", 7 * 86_400, *REDEMPTION_DELAY_S),
+                         tuple(coins))
 
 
 def _settlement(src: str, raw: Any) -> SettlementParams:
@@ -141,11 +157,11 @@ def _settlement(src: str, raw: Any) -> SettlementParams:
         ),
     )
     shares = [
-        r.integer(k, d, 0, BPS)
-        for k, d in (
-            ("operator_share_bps", 8_000),
-            ("treasury_share_bps", 1_500),
-            ("referrer_share_bps", 500),
+        r.integer(k, d, lo, hi)
+        for k, d, lo, hi in (
+            ("operator_share_bps", 8_000, MIN_OPERATOR_SHARE_BPS, BPS),
+            ("treasury_share_bps", 1_500, 0, BPS),
+            ("referrer_share_bps", 500, 0, MAX_REFERRER_SHARE_BPS),
         )
     ]
     if sum(shares) != BPS:
@@ -157,8 +173,8 @@ def _settlement(src: str, raw: Any) -> SettlementParams:
         operator_share_bps=shares[0],
         treasury_share_bps=shares[1],
         referrer_share_bps=shares[2],
-        max_settlement_delay=r.duration("max_settlement_delay", 3 * 86_400, lo=60),
-        max_session_duration=r.duration("max_session_duration", 2 * 86_400, lo=60),
+        max_settlement_delay=r.duration("max_settlement_delay", 3 * 86_400, *SETTLEMENT_DELAY_S),
+        max_session_duration=r.duration("max_session_duration", 2 * 86_400, *SESSION_DURATION_S),
     )
 
 
@@ -196,7 +212,7 @@ def _rewards(src: str, raw: Any) -> RewardsParams:
     return RewardsParams(
         length,
         tuple(phases),
-        r.integer("station_epoch_cap_bps", 5_000, 1, BPS),
+        r.integer("station_epoch_cap_bps", 5_000, *STATION_CAP_BPS),
         r.watt("genesis_supply", 0),
     )
 
@@ -216,12 +232,13 @@ def _governance(src: str, raw: Any) -> GovernanceParams:
         ),
     )
     return GovernanceParams(
-        voting_delay=r.duration("voting_delay", 86_400),
-        voting_period=r.duration("voting_period", 7 * 86_400, lo=1),
-        proposal_threshold=r.watt("proposal_threshold", 100_000),
-        quorum_percent=r.integer("quorum_percent", 4, 1, 50),
-        timelock_delay=r.duration("timelock_delay", 2 * 86_400),
-        late_quorum_extension=r.duration("late_quorum_extension", 86_400),
+        voting_delay=r.duration("voting_delay", 86_400, *VOTING_DELAY_S),
+        voting_period=r.duration("voting_period", 7 * 86_400, *VOTING_PERIOD_S),
+        proposal_threshold=r.watt("proposal_threshold", 100_000,
+                                  hi=MAX_PROPOSAL_THRESHOLD_WATT),
+        quorum_percent=r.integer("quorum_percent", 4, *QUORUM_PERCENT),
+        timelock_delay=r.duration("timelock_delay", 2 * 86_400, *TIMELOCK_DELAY_S),
+        late_quorum_extension=r.duration("late_quorum_extension", 86_400, *LATE_QUORUM_S),
     )
 
 

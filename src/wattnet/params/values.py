@@ -18,6 +18,27 @@ _DURATION_UNITS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
 MAX_DURATION = 10 * 365 * 86_400
 MAX_WATT = Decimal(10) ** 12
 PARAMS_DIR_ENV = "WATTNET_PARAMS_DIR"
+_DAY = 86_400
+
+# The contracts' own bounds (OperatorStaking, StationRegistry, EnergyCredits, WattGovernor
+# constants), so that a file this loader accepts deploys and a change set it accepts executes.
+# tests/offchain/sim/test_params.py checks them against wattnet.governance.table, whose chain
+# bounds tests/contracts/e2e/test_params_calls.py reads from the deployed contracts.
+STAKE_WATT = (Decimal(1), Decimal(10_000_000))  # min stake per station, equivocation slash
+UNBONDING_DELAY_S = (3_600, 90 * _DAY)
+MAX_BOUNTY_BPS = 5_000
+REDEMPTION_DELAY_S = (0, 90 * _DAY)
+SETTLEMENT_DELAY_S = (3_600, 30 * _DAY)
+SESSION_DURATION_S = (3_600, 7 * _DAY)
+MIN_OPERATOR_SHARE_BPS = 5_000
+MAX_REFERRER_SHARE_BPS = 2_000
+STATION_CAP_BPS = (1_000, 10_000)
+VOTING_DELAY_S = (60, 30 * _DAY)
+VOTING_PERIOD_S = (300, 60 * _DAY)
+TIMELOCK_DELAY_S = (60, 30 * _DAY)
+LATE_QUORUM_S = (60, 30 * _DAY)
+MAX_PROPOSAL_THRESHOLD_WATT = Decimal(10_000_000)
+QUORUM_PERCENT = (1, 50)
 
 
 class SlashDestination(StrEnum):

@@ -119,7 +119,7 @@ def test_load__missing_file_and_bad_yaml(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("changes, fragment", [
     ({"settlement.operator_share_bps": 12000}, "settlement.operator_share_bps=12000 is out of "
-                                               "range 0..10000"),
+                                               "range 5000..10000"),
     ({"registry.region_multipliers.u0": 40000}, "registry.region_multipliers.u0=40000 is out of "
                                                 "range 5000..30000"),
     ({"registry.region_multipliers.UK": 12000}, "is not a geohash prefix"),
@@ -130,17 +130,21 @@ def test_load__missing_file_and_bad_yaml(tmp_path: Path) -> None:
     ({"credits.redemption_delay": 3600}, "credits.redemption_delay=3600 must be >= "),
     ({"settlement.treasury_share_bps": 2000}, "must sum to exactly 10000"),
     # the contracts' own bounds, tighter than the file's
-    ({"staking.unbonding_delay": 120}, "staking.unbonding_delay=120 is outside what "
-                                       "OperatorStaking accepts: 3600..7776000 s"),
+    # wattnet.params enforces the contracts' own bounds
+    ({"staking.unbonding_delay": 120},
+     "staking.unbonding_delay=120 (120 s) is out of range 3600..7776000 s"),
     ({"settlement.operator_share_bps": 4000, "settlement.referrer_share_bps": 500},
-     "operator_share_bps=4000 is outside what EnergyCredits accepts: 5000..10000 bps"),
+     "settlement.operator_share_bps=4000 is out of range 5000..10000"),
     ({"settlement.referrer_share_bps": 2500, "settlement.operator_share_bps": 7000},
-     "referrer_share_bps=2500 is outside what EnergyCredits accepts: 0..2000 bps"),
-    ({"rewards.station_epoch_cap_bps": 500}, "outside what EnergyCredits accepts: 1000..10000"),
-    ({"governance.voting_period": "1m"}, "outside what WattGovernor accepts: 300..5184000 s"),
-    ({"governance.timelock_delay": 0}, "outside what WattTimelock accepts: 60..2592000 s"),
+     "settlement.referrer_share_bps=2500 is out of range 0..2000"),
+    ({"rewards.station_epoch_cap_bps": 500},
+     "rewards.station_epoch_cap_bps=500 is out of range 1000..10000"),
+    ({"governance.voting_period": "1m"},
+     "governance.voting_period='1m' (60 s) is out of range 300..5184000 s"),
+    ({"governance.timelock_delay": 0},
+     "governance.timelock_delay=0 (0 s) is out of range 60..2592000 s"),
     ({"staking.min_stake_per_station": "0.5", "staking.equivocation_slash": "0.5"},
-     "outside what OperatorStaking accepts: 1..10000000 WATT"),
+     "staking.min_stake_per_station=0.5 is out of range 1..10000000 WATT"),
 ])
 def test_values__out_of_bounds_is_one_line_naming_key_and_range(changes: dict[str, Any],
                                                                 fragment: str) -> None:
@@ -242,7 +246,7 @@ def test_cli_check_and_table(tmp_path: Path) -> None:
                                      str(REPO / "params" / "local.yaml")])
     assert res.exit_code == 2
     assert res.output.strip().count("\n") == 0
-    assert "settlement.operator_share_bps=12000 is out of range 0..10000" in res.output
+    assert "settlement.operator_share_bps=12000 is out of range 5000..10000" in res.output
     assert "Traceback" not in res.output
     table = runner.invoke(params_cli, ["table", "--json"])
     assert table.exit_code == 0

@@ -158,7 +158,7 @@ def test_model__bad_params_file_names_file_and_key(tmp_path: Path) -> None:
     result = invoke("model", "--params", str(bad), "--runs", "1")
     assert isinstance(result.exception, ConfigError)
     assert str(result.exception).endswith(
-        "bad.yaml: settlement.operator_share_bps=12000 is out of range 0..10000"
+        "bad.yaml: settlement.operator_share_bps=12000 is out of range 5000..10000"
     )
 
 

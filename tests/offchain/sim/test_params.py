@@ -89,7 +89,7 @@ def test_load_params__invalid_yaml_names_file_and_line(write) -> None:  # type: 
 def test_out_of_range_message_names_file_key_and_range(doc: dict[str, Any]) -> None:
     doc["settlement"]["operator_share_bps"] = 12_000
     assert _error(doc) == (
-        "params/test.yaml: settlement.operator_share_bps=12000 is out of range 0..10000"
+        "params/test.yaml: settlement.operator_share_bps=12000 is out of range 5000..10000"
     )
 
 
