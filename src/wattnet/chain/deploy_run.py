@@ -68,11 +68,15 @@ def _code_len(code: Any) -> int:
 
 
 def _fork_record(target: Target, path: Path, root: Path) -> None:
-    """A fork starts from the upstream network's record, copied (never written back)."""
+    """A fork is a new chain each time: its default record starts as a copy of the upstream
+    network's record (or empty), never the record of an earlier fork, and is never written
+    back to the upstream's."""
     upstream = root / "deployments" / target.ecosystem / f"{target.base_network}.json"
-    if target.fork and not path.exists() and upstream.exists():
+    if upstream.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(upstream, path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _confirm(console: Console, target: Target, chain: Any, deployer: Any, record: Path,
@@ -146,7 +150,8 @@ def run_deploy(
     elif not target.local:
         settings["uri"] = rpc_url(target, env)
     record = record_path or target.record_path(root)
-    _fork_record(target, record, root)
+    if target.fork and record_path is None:
+        _fork_record(target, record, root)
     yes = yes or env.get("WATTNET_DEPLOY_YES", "") == "1"
     try:
         ctx = networks.parse_network_choice(target.choice, provider_settings=settings or None)
@@ -168,7 +173,8 @@ def run_deploy(
         gp = deploy_governed(
             project, deployer, params, guardian=holders.guardian, oracle=holders.oracle,
             treasury=holders.treasury, stablecoins=holders.stablecoins, record_path=record,
-            ecosystem=target.ecosystem, network=target.network, fresh_if_gone=target.local,
+            ecosystem=target.ecosystem, network=target.network,
+            fresh_if_gone=target.local or target.fork,
             tx_options=confirmations(env),
         )
         checks = run_checks(gp, params)
