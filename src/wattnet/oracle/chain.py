@@ -48,7 +48,10 @@ class SettlementChain(Protocol):
 
     def tx_status(self, tx_hash: bytes) -> TxStatus: ...
 
-    def is_settled(self, station_id: bytes, session_id: int) -> bool: ...
+    def is_settled(self, station_id: bytes, session_id: int) -> bool:
+        """Adapters may also offer ``settled_many(keys) -> list[bool]`` (one round trip for
+        many sessions); the batcher uses it when present."""
+        ...
 
     def rejected_in_tx(self, tx_hash: bytes) -> list[tuple[bytes, int, int]]:
         """(station_id, session_id, RejectReason) of every ReceiptRejected event in the tx."""

@@ -145,6 +145,17 @@ class Web3SettlementChain:
     def is_settled(self, station_id: bytes, session_id: int) -> bool:
         return bool(self.contract.functions.isSettled(station_id, session_id).call())
 
+    def settled_many(self, keys: list[tuple[bytes, int]]) -> list[bool]:
+        """``is_settled`` for many sessions, 500 calls per JSON-RPC batch request."""
+        fn = self.contract.functions.isSettled
+        out: list[bool] = []
+        for lo in range(0, len(keys), 500):
+            with self.w3.batch_requests() as batch:
+                for station_id, session_id in keys[lo:lo + 500]:
+                    batch.add(fn(station_id, session_id))
+                out += [bool(x) for x in batch.execute()]
+        return out
+
     def rejected_in_tx(self, tx_hash: bytes) -> list[tuple[bytes, int, int]]:
         receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
         out = []
