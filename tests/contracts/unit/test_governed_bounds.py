@@ -1,6 +1,10 @@
 """Every governed parameter has on-chain bounds: each setter at its bounds succeeds, one step
 beyond reverts with the component's custom error and the failing values. Governance's own
-settings (WattGovernor, WattTimelock) are bounded the same way."""
+settings (WattGovernor, WattTimelock) are bounded the same way.
+
+(Named to run after test_energy_credits.py: that module breaks under Ape's fixture isolation
+when an earlier module used the shared protocol fixtures, ContractNotFoundError in its late
+module-scoped fixtures such as `credit_id`; it has always run first.)"""
 
 from __future__ import annotations
 
