@@ -4,6 +4,7 @@ and the one-line errors a user sees."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,15 @@ def coins(anvil: Anvil) -> dict[str, str]:
     return {s: deploy_mock_stablecoin(anvil, s) for s in ("USDC", "EURC")}
 
 
+def gas_used_by(anvil: Anvil, sender: str) -> int:
+    w3, total = anvil.w3, 0
+    for n in range(w3.eth.block_number + 1):
+        for tx in w3.eth.get_block(n, full_transactions=True)["transactions"]:
+            if tx["from"] == sender:
+                total += w3.eth.get_transaction_receipt(tx["hash"])["gasUsed"]
+    return total
+
+
 def sent_steps(path: Path) -> int:
     """Steps recorded with the hash of the transaction they sent."""
     return sum(1 for s in record(path)["steps"].values() if s["status"] == "done" and s["tx"])
@@ -59,6 +69,9 @@ def test_rehearsal__live_chain_id_deploy_passes_every_check(
                                      "WattGovernor", "stablecoin.USDC", "stablecoin.EURC"}
     # every transaction the deployer sent is one recorded step: nothing twice, nothing extra
     assert anvil.w3.eth.get_transaction_count(ADDR["deployer"]) == sent_steps(path)
+    # the prompt's gas figure is an upper estimate of what the deploy used
+    estimate = int(re.search(r"gas\s+about ([\d,]+)", r.stdout)[1].replace(",", ""))  # type: ignore[index]
+    assert gas_used_by(anvil, ADDR["deployer"]) <= estimate
 
 
 def test_rehearsal__crashes_mid_deploy_resume_without_a_second_copy(
