@@ -123,15 +123,13 @@ def rpc_url(target: Target, env: Mapping[str, str]) -> str:
 def deployer_account(target: Target, env: Mapping[str, str], accounts: Any) -> Any:
     """``$WATTNET_DEPLOYER_KEY`` (a signer kept in memory), else the Ape account named by
     ``$WATTNET_DEPLOYER``, else on local chains Ape's test account 0."""
-    key = env.get("WATTNET_DEPLOYER_KEY", "").strip()
+    key = env.get("WATTNET_DEPLOYER_KEY", "").strip().removeprefix("0x")
     if key:
         from ape_accounts.accounts import ApeSigner
 
-        try:
-            return ApeSigner(private_key=key if key.startswith("0x") else "0x" + key)
-        except Exception:
-            raise ConfigError("$WATTNET_DEPLOYER_KEY is not a private key (64 hex digits)"
-                              ) from None
+        if len(key) != 64 or any(c not in "0123456789abcdefABCDEF" for c in key):
+            raise ConfigError("$WATTNET_DEPLOYER_KEY is not a private key (64 hex digits)")
+        return ApeSigner(private_key="0x" + key)
     alias = env.get("WATTNET_DEPLOYER", "").strip()
     if alias:
         try:
