@@ -228,6 +228,39 @@ def test_oracle_rotation__grant_new_revoke_old_by_proposal(gp: GovernedProtocol,
         gp.credits.settleBatch([], sender=oracle)
 
 
+@pytest.mark.parametrize("case", ["governor.votingPeriod", "credits.shares"])
+def test_proposal__a_passed_vote_is_still_bounded(gp: GovernedProtocol, voter: Any, chain: Any,
+                                                  case: str) -> None:
+    """Bounds bind governance itself: an out-of-bounds change passes the vote, then its execution
+    reverts with the contract's own error, and nothing changes."""
+    if case == "governor.votingPeriod":
+        target, data = gp.governor, gp.governor.setVotingPeriod.as_transaction(
+            60, sender=gp.timelock.address).data
+        error = gp.governor.GovernanceParameterOutOfBounds
+    else:
+        target, data = gp.credits, gp.credits.setShares.as_transaction(
+            4_000, 500, sender=gp.timelock.address).data
+        error = gp.credits.SettlementSharesOutOfBounds
+    chain.mine(1)
+    description = f"Out of bounds: {case}"
+    args = ([target.address], [0], [data], keccak(text=description))
+    tx = gp.governor.propose(*args[:3], description, sender=voter)
+    pid = tx.decode_logs(gp.governor.ProposalCreated)[0].proposalId
+    chain.pending_timestamp += GOV.voting_delay + 1
+    chain.mine(1)
+    gp.governor.castVote(pid, 1, sender=voter)
+    chain.pending_timestamp += GOV.voting_period + GOV.late_quorum_extension + 1
+    chain.mine(1)
+    gp.governor.queue(*args, sender=voter)
+    chain.pending_timestamp += GOV.timelock_delay + 1
+    chain.mine(1)
+    with ape.reverts(error):
+        gp.governor.execute(*args, sender=voter)
+    assert gp.governor.state(pid) == QUEUED
+    assert gp.governor.votingPeriod() == GOV.voting_period
+    assert gp.credits.operatorShareBps() == PARAMS.settlement.operator_share_bps
+
+
 def test_proposal__below_threshold_reverts(gp: GovernedProtocol, attacker: Any) -> None:
     data = gp.credits.unpause.as_transaction(sender=gp.timelock.address).data
     with ape.reverts(gp.governor.GovernorInsufficientProposerVotes):
