@@ -26,7 +26,7 @@ from wattnet.errors import ChainError
 
 log = logging.getLogger(__name__)
 GAS_LIMIT = 1_000_000_000  # per block: big settlement batches fit
-TX_GAS = 3_000_000
+TX_GAS = 50_000_000  # claims over many stations are large; unused gas costs nothing here
 ETH = 10**18
 
 

@@ -65,6 +65,10 @@ class Service:
         return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 
     def spawn(self, cmd: list[str]) -> None:
+        profile = os.environ.get("WATTNET_SIM_PROFILE_DIR")  # for profiling the services
+        if profile and cmd[:2] == [sys.executable, "-m"]:
+            cmd = [sys.executable, "-m", "cProfile", "-o",
+                   str(Path(profile) / f"{self.name}.prof"), "-m", *cmd[2:]]
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                      cwd=str(project_root()), start_new_session=True)
@@ -155,7 +159,7 @@ def start_gateway(workdir: Path, env: dict[str, str], index: int, chargers: list
     config = {"data_dir": str(site / "data"), "oracle_url": oracle_url, "chain_id": chain_id,
               "settlement": settlement, "host": "127.0.0.1", "port": svc.port,
               "passphrase_env": PASSPHRASE_ENV, "heartbeat_interval": 3600,
-              "credit_refresh_s": 2.0, "stations": stations}
+              "credit_refresh_s": 300.0, "stations": stations}
     path = site / "site.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     svc.spawn([sys.executable, "-m", "wattnet.cli.main", "gateway", "run", "--config", str(path),
