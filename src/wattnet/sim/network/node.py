@@ -132,8 +132,10 @@ class Rpc:
             time.sleep(0.02)
 
     def dump_state(self, path: Path) -> None:
+        """The node's state as anvil_dumpState gives it (hex); ``Anvil(load_state=path)``
+        loads it back."""
         state = self.call("anvil_dumpState")
-        path.write_text(state)
+        path.write_text(str(state))
 
     def close(self) -> None:
         self._http.close()
@@ -162,10 +164,16 @@ class Anvil:
         cmd = [anvil_binary(), "--host", "127.0.0.1", "--port", str(self.port),
                "--gas-limit", str(GAS_LIMIT), "--accounts", "10", "--silent",
                "--no-request-size-limit"]
+        dump: str | None = None
         if self.load_state is not None:
             if not self.load_state.is_file():
                 raise ChainError(f"--from-state: no such file {self.load_state}")
-            cmd += ["--load-state", str(self.load_state)]
+            with self.load_state.open() as fh:
+                head = fh.read(2)
+            if head == "0x":  # anvil_dumpState's hex form: loaded over RPC below
+                dump = self.load_state.read_text().strip()
+            else:  # the JSON that `anvil --dump-state` writes
+                cmd += ["--load-state", str(self.load_state)]
         log_file = (self.workdir / "anvil.log").open("ab")
         self.proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -178,6 +186,8 @@ class Anvil:
                 raise ChainError(f"anvil exited at start ({self.proc.returncode}): {tail}")
             with contextlib.suppress(ChainError):
                 rpc.call("eth_chainId")
+                if dump is not None:
+                    Rpc(self.url).call("anvil_loadState", dump)
                 rpc.close()
                 return
             time.sleep(0.05)
