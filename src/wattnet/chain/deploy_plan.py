@@ -216,7 +216,7 @@ def deploy_governed(
         raise ChainError("the treasury must not be the zero address")
     chain_id = int(chain.chain_id)
     kw = {"ecosystem": ecosystem, "network": network, "compiler": compiler_version(),
-          "git_commit": git_commit()}
+          "git_commit": git_commit(), "deployer": deployer.address}
     if record_path is not None:
         rec = Recorder.resume(record_path, chain_id,
                               lambda a: bytes(chain.provider.get_code(a)),
@@ -312,7 +312,8 @@ def deploy_governed(
     _renounce(run, timelock, "WattTimelock", "DEFAULT_ADMIN_ROLE")
     rec.finish()
     return GovernedProtocol(watt, staking, rewards, registry, credits, timelock, governor, coins,
-                            rec.deployment(), record_path, me, guardian, oracle, treasury)
+                            rec.deployment(), record_path, rec.deployer or me, guardian, oracle,
+                            treasury)
 
 
 def deploy_local_governed(project: Any, accounts: Any, params: Params | str = "local", *,

@@ -51,9 +51,9 @@ class Recorder:
     """The record of one deploy on one chain; ``path=None`` keeps it in memory only."""
 
     def __init__(self, ecosystem: str, network: str, chain_id: int, path: Path | None,
-                 *, compiler: str = "", git_commit: str = "") -> None:
+                 *, compiler: str = "", git_commit: str = "", deployer: str = "") -> None:
         self.ecosystem, self.network, self.chain_id, self.path = ecosystem, network, chain_id, path
-        self.compiler, self.git_commit = compiler, git_commit
+        self.compiler, self.git_commit, self.deployer = compiler, git_commit, deployer
         self.contracts: dict[str, str] = {}
         self.tx_hashes: dict[str, str] = {}
         self.blocks: dict[str, int] = {}
@@ -84,6 +84,12 @@ class Recorder:
         if gone and len(gone) == len(old.contracts) and fresh_if_gone:
             log.info("no recorded contract exists on this chain any more: starting afresh")
             return rec
+        if old.status != "complete" and old.deployer and rec.deployer \
+                and old.deployer.lower() != rec.deployer.lower():
+            raise ChainError(
+                f"{path}: this deploy was started by {old.deployer}, which holds the roles the "
+                f"remaining steps need; resume with that deployer, not {rec.deployer}"
+            )
         if gone:
             raise ChainError(
                 f"{path}: recorded {', '.join(sorted(gone))} at {old.contracts[gone[0]]} has no "
@@ -94,6 +100,7 @@ class Recorder:
         rec.blocks, rec.constructor_args = dict(old.blocks), dict(old.constructor_args)
         rec.steps = {k: dict(v) for k, v in old.steps.items()}
         rec.status = old.status
+        rec.deployer = old.deployer or rec.deployer  # checks look at who held the roles
         return rec
 
     # ---------------------------------------------------------------- steps
@@ -140,6 +147,7 @@ class Recorder:
             tx_hashes=dict(self.tx_hashes), compiler=self.compiler, git_commit=self.git_commit,
             blocks=dict(self.blocks), constructor_args=dict(self.constructor_args),
             steps={k: dict(v) for k, v in self.steps.items()}, status=self.status,
+            deployer=self.deployer,
         )
 
     def save(self) -> None:

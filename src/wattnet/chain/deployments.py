@@ -44,6 +44,7 @@ class Deployment:
     constructor_args: dict[str, list[Any]] = field(default_factory=dict)
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
     status: str = "complete"  # "in-progress" while a resumable deploy is under way
+    deployer: str = ""  # who deployed (it holds no role afterwards)
 
     def __post_init__(self) -> None:
         if self.chain_id <= 0:
@@ -104,6 +105,7 @@ def deployment_from_json(raw: Any, source: str) -> Deployment:
                               for k, v in dict(raw.get("constructor_args", {})).items()},
             steps={str(k): dict(v) for k, v in dict(raw.get("steps", {})).items()},
             status=str(raw.get("status", "complete")),
+            deployer=str(raw.get("deployer", "")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ChainError(f"deployment file {source} is malformed ({exc!r}); redeploy") from exc

@@ -90,6 +90,9 @@ def test_rehearsal__crashes_mid_deploy_resume_without_a_second_copy(
         assert f"crash injected at {point}" in r.stderr
         assert record(path)["status"] == "in-progress"
     first = record(path)["contracts"]
+    other = ape_deploy(args, env | {"WATTNET_DEPLOYER_KEY": KEYS[1]})  # another deployer
+    assert other.returncode == 2 and "this deploy was started by" in other.stderr
+    assert record(path)["deployer"] == ADDR["deployer"]
     r = ape_deploy(args, env)
     assert r.returncode == 0, r.stderr
     rec = record(path)
