@@ -185,7 +185,7 @@ def test_refusals__no_record_and_wrong_network(stack: GovStack, tmp_path: Path) 
     assert "REJECTED" in res.output  # the table marks the offending row, then one error line
     last = res.output.strip().splitlines()[-1]
     assert last.startswith("error: ")
-    assert "settlement.operator_share_bps=12000 is out of range 0..10000" in last
+    assert "settlement.operator_share_bps=12000 is out of range 5000..10000" in last
     assert "operator share" not in refused("params", "propose", bad)  # nothing proposed
 
 
