@@ -24,10 +24,10 @@ export APE_FOUNDRY_HOST ?= http://127.0.0.1:$(shell python3 -c 'import socket; s
 PYTEST_OFFCHAIN := $(BIN)/pytest -p no:ape_test tests/offchain
 
 .PHONY: help setup compile test test-unit test-anvil test-offchain slither lint demo bench \
-        bench-gas bench-oracle bench-gateway bench-sim clean
+        bench-gas bench-oracle bench-gateway bench-sim bench-network clean
 
 help:
-	@echo "make demo | test | setup | compile | bench | bench-gas | bench-oracle | bench-gateway | bench-sim | lint | clean"
+	@echo "make demo | test | setup | compile | bench | bench-gas | bench-oracle | bench-gateway | bench-sim | bench-network | lint | clean"
 
 ## ---- setup (idempotent: stamps are redone only when their inputs change) ----
 setup: $(STAMPS)/python $(STAMPS)/npm $(SOLC)
@@ -80,11 +80,13 @@ lint: setup
 	$(BIN)/mypy
 
 ## ---- main job ----
+# A small network through the real stack on a local anvil: 20 chargers (OCPP 1.6 and 2.0.1),
+# 100 drivers, one simulated day; reconciled on chain; the report goes to out/demo/.
 demo: setup compile
-	$(BIN)/wattnet demo
+	$(BIN)/wattnet sim network --chargers 20 --drivers 100 --days 1 --out out/demo
 
 ## ---- benchmarks (print tables; figures go to README's performance table) ----
-bench: bench-gas bench-oracle bench-gateway bench-sim
+bench: bench-gas bench-oracle bench-gateway bench-sim bench-network
 
 bench-gas: setup compile
 	$(BIN)/python bench/gas.py
@@ -97,6 +99,9 @@ bench-gateway: setup
 
 bench-sim: setup
 	$(BIN)/python bench/sim_model.py
+
+bench-network: setup compile
+	$(BIN)/python bench/network.py
 
 clean:
 	rm -rf .build contracts/.cache .pytest_cache .mypy_cache .ruff_cache crytic-export

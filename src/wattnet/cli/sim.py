@@ -310,7 +310,11 @@ def network(chargers: int, drivers: int, days: int, seed: int, params_name: str,
 
     signal.signal(signal.SIGTERM, _terminate)
     if workdir is None and out_dir is not None:
-        workdir = out_dir / "work"
+        workdir = out_dir / "work"  # ours: the previous run's keys, databases and logs go
+        if workdir.is_dir():
+            import shutil
+
+            shutil.rmtree(workdir)
     opts = NetworkOptions(chargers=chargers, drivers=drivers, days=days, seed=seed,
                           params=params_name, rpc_url=rpc_url, from_state=from_state,
                           deployment=deployment, save_state=save_state, db=db,

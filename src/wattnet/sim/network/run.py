@@ -83,6 +83,9 @@ class NetworkOptions:
             raise ConfigError(f"--from-state {self.from_state}: no such file")
         if self.deployment is not None and not self.deployment.is_file():
             raise ConfigError(f"--deployment {self.deployment}: no such file")
+        if self.workdir is not None and self.workdir.is_dir() and any(self.workdir.iterdir()):
+            raise ConfigError(f"--workdir {self.workdir} is not empty; give an empty or new "
+                              "folder (a run keeps its databases there)")
         if self.rpc_url and not self.rpc_url.startswith(("http://", "https://")):
             raise ConfigError(f"--rpc-url {self.rpc_url!r} must be an http(s):// URL")
 
@@ -115,7 +118,7 @@ Progress = Callable[[str, float, float], None]
 def _workdir(opts: NetworkOptions) -> Iterator[Path]:
     if opts.workdir is not None:
         opts.workdir.mkdir(parents=True, exist_ok=True)
-        yield opts.workdir
+        yield opts.workdir.resolve()  # services run elsewhere: their paths are absolute
         return
     path = Path(tempfile.mkdtemp(prefix="wattnet-network-"))
     ok = False
