@@ -165,8 +165,7 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
                 dep_file.write_text(existing.read_text())
             else:
                 progress("deploying the protocol", 0, 1)
-                treasury = derive_address(opts.seed, tag, "treasury")
-                _deploy(url, opts.params, oracle, treasury, dep_file, work)
+                _deploy(url, opts.params, dep_file, work)
                 deployment = load_deployment_file(dep_file)
                 if opts.save_state is not None:
                     rpc.dump_state(opts.save_state)
@@ -233,12 +232,12 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
                 anvil.stop()
 
 
-def _deploy(url: str, params: str, oracle: str, treasury: str, out: Path, work: Path) -> None:
+def _deploy(url: str, params: str, out: Path, work: Path) -> None:
     log_path = work / "deploy.log"
     with log_path.open("ab") as log_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "wattnet.sim.network.deploy", url, params, oracle, treasury,
-             str(out)], stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+            [sys.executable, "-m", "wattnet.sim.network.deploy", url, params, str(out)],
+            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             code = proc.wait(timeout=600)
         finally:
