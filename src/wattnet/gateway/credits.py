@@ -103,7 +103,10 @@ class CreditCache:
         self._tokens: dict[bytes, tuple[str | None, float]] = {}
         self._one_time: dict[bytes, OneTimeGrant] = {}
         self._reservations: dict[tuple[str, str], Reservation] = {}
-        self._spent: list[_Spent] = []
+        # Indexed by (driver, credit id): a lookup costs the driver's own entries, not the
+        # whole site's (a busy site holds thousands of finished sessions for pending_ttl_s).
+        self._held: dict[tuple[str, int], dict[tuple[str, str], Reservation]] = {}
+        self._spent: dict[tuple[str, int], list[_Spent]] = {}
 
     # ---- lookups (stale data is used when the source is down) ----
     async def driver_for_token(self, id_token: str) -> str | None:
@@ -156,11 +159,13 @@ class CreditCache:
         today = int(now) // 86_400
         if account.valid_until and now >= account.valid_until:
             return 0
-        self._spent = [s for s in self._spent if s.until > now]
-        held = [r for k, r in self._reservations.items() if k != exclude
-                and r.driver == account.driver and r.credit_id == account.credit_id]
-        spent = [s for s in self._spent
-                 if s.driver == account.driver and s.credit_id == account.credit_id]
+        who = (account.driver, account.credit_id)
+        spent = [s for s in self._spent.get(who, ()) if s.until > now]
+        if spent:
+            self._spent[who] = spent
+        else:
+            self._spent.pop(who, None)
+        held = [r for k, r in self._held.get(who, {}).items() if k != exclude]
         held_total = sum(r.amount for r in held) + sum(s.amount for s in spent)
         held_today = sum(r.amount for r in held if r.day == today) + sum(
             s.amount for s in spent if s.day == today)
@@ -181,19 +186,19 @@ class CreditCache:
             return None
         r = Reservation(key, account.driver, account.credit_id, amount,
                         int(self._clock()) // 86_400)
-        self._reservations[key] = r
+        self._put(r)
         return r
 
     def restore(self, r: Reservation) -> None:
         """Re-hold a reservation of a transaction that was open when the gateway stopped."""
-        self._reservations[r.key] = r
+        self._put(r)
 
     def finish(self, key: tuple[str, str], cost: int) -> None:
         """Release the reservation; the actual cost stays held until the chain shows it."""
-        r = self._reservations.pop(key, None)
+        r = self._pop(key)
         if r is not None and cost > 0:
-            self._spent.append(_Spent(r.driver, r.credit_id, cost, r.day,
-                                      self._clock() + self._pending_ttl_s))
+            self._spent.setdefault((r.driver, r.credit_id), []).append(_Spent(
+                r.driver, r.credit_id, cost, r.day, self._clock() + self._pending_ttl_s))
         if r is not None:
             cached = self._accounts.get((r.driver, r.credit_id))
             if cached is not None:  # make the next lookup go to the source
@@ -201,12 +206,26 @@ class CreditCache:
 
     def rekey(self, old: tuple[str, str], new: tuple[str, str]) -> None:
         """Move a reservation to its final key (1.6: the transaction id assigned after it)."""
-        r = self._reservations.pop(old, None)
+        r = self._pop(old)
         if r is not None:
-            self._reservations[new] = replace(r, key=new)
+            self._put(replace(r, key=new))
 
     def release(self, key: tuple[str, str]) -> None:
-        self._reservations.pop(key, None)
+        self._pop(key)
+
+    def _put(self, r: Reservation) -> None:
+        self._pop(r.key)
+        self._reservations[r.key] = r
+        self._held.setdefault((r.driver, r.credit_id), {})[r.key] = r
+
+    def _pop(self, key: tuple[str, str]) -> Reservation | None:
+        r = self._reservations.pop(key, None)
+        if r is not None:
+            mine = self._held.get((r.driver, r.credit_id), {})
+            mine.pop(key, None)
+            if not mine:
+                self._held.pop((r.driver, r.credit_id), None)
+        return r
 
     def reservation(self, key: tuple[str, str]) -> Reservation | None:
         return self._reservations.get(key)
