@@ -10,26 +10,17 @@ import ape
 import pytest
 
 from wattnet.chain.deploy import DAY, WAD, WEEK, geohash_bytes8
+from wattnet.governance.schedule import emission_at
 
 HOUR = 3_600
 BPS = 10_000
 
 
-def rpow(x: int, n: int) -> int:
-    """RewardsEngine._rpow: x^n in WAD, rounding down at each step."""
-    z = WAD
-    while n > 0:
-        if n & 1:
-            z = z * x // WAD
-        x = x * x // WAD
-        n >>= 1
-    return z
-
-
 def expected_emission(phases: list[tuple[int, int, int, int]], epoch: int) -> int:
-    for start, end, decay, e0 in phases:
-        if start <= epoch < end:
-            return e0 * rpow((BPS - decay) * (WAD // BPS), epoch - start) // WAD
+    """RewardsEngine.emissionOf, by the Python mirror the parameter-change planner uses."""
+    for phase in phases:
+        if phase[0] <= epoch < phase[1]:
+            return emission_at(phase, epoch)
     return 0
 
 
