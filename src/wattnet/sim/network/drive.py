@@ -61,6 +61,7 @@ class DriveStats:
     chain_time: int = 0
     wall_start: float = field(default_factory=time.monotonic)
     wall_end: float = 0.0
+    wall_stops_done: float = 0.0  # when the last charger sent its last stop
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -97,6 +98,8 @@ async def run_charger(url: str, charger: Charger, sessions: list[Session], plan:
                 stats.failures.append(f"{charger.cp_id}: the gateway stopped session "
                                       f"{s.session_id} early (mandate or balance too small)")
             stats.stopped += 1
+            if stats.stopped == stats.total:
+                stats.wall_stops_done = time.monotonic()
     finally:
         await cp.close()
 
