@@ -13,6 +13,7 @@ from typing import Any
 
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
+from web3.types import RPCEndpoint
 
 from wattnet.chain.deployments import Deployment, load_abi, load_deployment
 from wattnet.errors import ChainError
@@ -31,7 +32,11 @@ class ChainClient:
                  timeout_s: float = 10.0) -> None:
         self.rpc_url = rpc_url
         self.deployment = deployment
-        self.w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s}))
+        # The chain id is cached: web3 validates every call and transaction against it, one
+        # extra eth_chainId round trip each otherwise; check() compares it with the deployment.
+        self.w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s},
+                                    cache_allowed_requests=True,
+                                    cacheable_requests={RPCEndpoint("eth_chainId")}))
         self._root = root
         self._contracts: dict[str, Contract] = {}
 
