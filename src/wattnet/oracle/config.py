@@ -74,6 +74,10 @@ class OracleConfig:
     max_body_bytes: int = 4 * 1024 * 1024
     max_batch_items: int = 5_000
     group_commit_max: int = 2_000
+    # False: the gas limit of a settlement is the worst-case bound per receipt, not an
+    # eth_estimateGas (which executes the whole batch once more). For local chains with a high
+    # block gas limit; a live chain keeps the estimate (it also prices L2 data, e.g. Arbitrum).
+    estimate_gas: bool = True
     plausibility: PlausibilityLimits = field(default_factory=PlausibilityLimits)
     batcher: BatcherConfig = field(default_factory=BatcherConfig)
 

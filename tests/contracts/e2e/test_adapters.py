@@ -225,3 +225,25 @@ def test_settlement_chain__legacy_gas_price_without_base_fee(
     tx = settlement_chain.w3.eth.get_transaction(filler)  # type: ignore[arg-type]
     assert (tx["type"], tx["nonce"]) == (0, nonce)
     assert tx["gasPrice"] == price
+
+
+def test_settlement_chain__without_estimate_uses_the_worst_case_bound(
+        oracle_config: OracleConfig, create_station: Any, create_driver: Any, operator: Any,
+        driver: Any, signed: Any, chain: Any) -> None:
+    """``estimate_gas: false`` (local chains): the gas limit is the per-receipt bound, the batch
+    settles all the same (a revert would show in the mined receipt, as for any tx)."""
+    from dataclasses import replace
+
+    from wattnet.oracle.chain_web3 import BASE_GAS, GAS_PER_RECEIPT
+
+    sc = oracle_chain(replace(oracle_config, estimate_gas=False))
+    station = create_station(operator)
+    create_driver(driver)
+    chain.pending_timestamp += 3_600 + 120
+    batch = sorted([signed(station, driver, energy_wh=e) for e in (5_000, 6_000)],
+                   key=lambda s: (s.receipt.station_id, s.receipt.session_id))
+    tx_hash = sc.submit(batch, sc.next_nonce())
+    assert _mined(sc, tx_hash).success
+    tx = sc.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+    assert tx["gas"] == BASE_GAS + GAS_PER_RECEIPT * 2
+    assert all(sc.is_settled(s.receipt.station_id, s.receipt.session_id) for s in batch)
