@@ -77,19 +77,23 @@ class Forwarder:
                 await asyncio.wait_for(self._wake.wait(), timeout=min(wait, 30.0))
 
     async def flush(self) -> int:
-        """Send every due receipt once; returns how many the oracle acknowledged."""
+        """Send every due receipt once, up to a page of them at a time, concurrently (the
+        oracle commits concurrent receipts together); record the outcomes in one transaction.
+        Returns how many the oracle acknowledged."""
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
-        acked = 0
         items = await asyncio.to_thread(self._store.due, self._clock())
-        for item in items:
-            state, reason = await self._send(item)
-            if state == ACKED:
-                crashpoint("after_forward_before_ack_recorded")
-            next_at = self._clock() + (self._backoff(item.attempts) if state == PENDING else 0)
-            await asyncio.to_thread(self._store.mark, item, state, reason, next_at)
-            acked += state == ACKED
-        return acked
+        if not items:
+            return 0
+        outcomes = await asyncio.gather(*(self._send(item) for item in items))
+        if any(state == ACKED for state, _ in outcomes):
+            crashpoint("after_forward_before_ack_recorded")
+        now = self._clock()
+        marks = [(item, state, reason,
+                  now + (self._backoff(item.attempts) if state == PENDING else 0))
+                 for item, (state, reason) in zip(items, outcomes, strict=True)]
+        await asyncio.to_thread(self._store.mark_many, marks)
+        return sum(state == ACKED for state, _ in outcomes)
 
     async def _send(self, item: OutboxItem) -> tuple[str, str | None]:
         assert self._session is not None

@@ -275,11 +275,16 @@ class GatewayStore:
         return None if row is None or row[0] is None else float(row[0])
 
     def mark(self, item: OutboxItem, state: str, reason: str | None, next_attempt: float) -> None:
+        self.mark_many([(item, state, reason, next_attempt)])
+
+    def mark_many(self, marks: list[tuple[OutboxItem, str, str | None, float]]) -> None:
+        """Record the outcome of several sends in one transaction (one fsync)."""
         with self._tx() as db:
-            db.execute(
+            db.executemany(
                 "UPDATE outbox SET state = ?, reason = ?, attempts = attempts + 1, "
                 "next_attempt = ? WHERE station_id = ? AND session_id = ?",
-                (state, reason, next_attempt, item.station_id, item.session_id),
+                [(state, reason, next_attempt, item.station_id, item.session_id)
+                 for item, state, reason, next_attempt in marks],
             )
 
     def outbox_rows(self) -> list[tuple[bytes, int, str, str, int, str | None]]:
