@@ -12,20 +12,20 @@ keystore ``keystore`` with its passphrase in the environment variable
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import requests
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from web3.exceptions import TransactionNotFound
 
 from wattnet.chain.batch_codec import pack_batch
+from wattnet.chain.tx import load_keystore
 from wattnet.chain.web3_client import ChainClient
 from wattnet.domain import SignedReceipt, StationInfo
+from wattnet.errors import ConfigError
 from wattnet.oracle.chain import TxStatus, sort_key
 from wattnet.oracle.config import OracleConfig
 from wattnet.oracle.errors import OracleConfigError, SettlementError
@@ -223,19 +223,10 @@ def load_account(config: OracleConfig) -> LocalAccount:
     """The oracle's transaction key from its encrypted keystore."""
     if not config.keystore:
         raise OracleConfigError("the web3 chain adapter needs `keystore` (the oracle's key)")
-    passphrase = os.environ.get(config.keystore_passphrase_env)
-    if passphrase is None:
-        raise OracleConfigError(
-            f"set the oracle keystore passphrase in ${config.keystore_passphrase_env}")
     try:
-        key = Account.decrypt(Path(config.keystore).read_text(), passphrase)
-    except OSError as exc:
-        raise OracleConfigError(f"cannot read oracle keystore {config.keystore}: {exc}") from exc
-    except ValueError as exc:
-        raise OracleConfigError(f"cannot decrypt oracle keystore {config.keystore}: {exc} "
-                                f"(check ${config.keystore_passphrase_env})") from exc
-    account: LocalAccount = Account.from_key(key)
-    return account
+        return load_keystore(Path(config.keystore), config.keystore_passphrase_env)
+    except ConfigError as exc:
+        raise OracleConfigError(f"oracle key: {exc}") from exc
 
 
 def _client(config: OracleConfig) -> ChainClient:
