@@ -23,14 +23,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from wattnet.chain.deploy import geohash_bytes8
+from wattnet.chain.deploy import WAD, geohash_bytes8
 from wattnet.chain.tx import Transactor, keystore_address, load_keystore
 from wattnet.chain.web3_client import ChainClient
 from wattnet.domain import station_id_for
 from wattnet.errors import ConfigError
 
 console = Console()
-WAD = 10**18
 
 
 def _client(rpc_url: str | None) -> ChainClient:
