@@ -63,6 +63,8 @@ interface IEnergyCredits {
     error CreditsTimingOutOfBounds(uint256 redemptionDelay, uint256 maxSettlementDelay, uint256 maxSessionDuration);
     error CreditsReceiverRejected(address to);
     error CreditsCapTooLarge(uint256 cap, uint256 max);
+    /// @notice A driver cannot be its own referrer.
+    error CreditsSelfReferral(address driver);
     /// @notice Tokens with more than 20 decimals are not supported (the cap unit would not fit).
     error CreditsUnsupportedDecimals(uint8 decimals);
     /// @notice A new mandate after a revocation waits until every session begun under the old
@@ -87,6 +89,8 @@ interface IEnergyCredits {
     event MandateRevoked(address indexed driver, uint256 indexed id, uint256 validUntil);
     /// @notice `driver` bound (or unbound, with driver zero) an RFID/idToken hash.
     event IdTokenBound(bytes32 indexed idTokenHash, address indexed driver);
+    /// @notice `driver` chose `referrer` (zero: none) to receive the referral share of its sessions.
+    event ReferrerSet(address indexed driver, address indexed referrer);
     /// @notice `payee` withdrew `amount` of stablecoin `id` to `to`.
     event PayoutWithdrawn(address indexed payee, uint256 indexed id, address indexed to, uint256 amount);
     /// @notice The timing rules changed.
@@ -129,6 +133,14 @@ interface IEnergyCredits {
 
     /// @notice Release an idToken hash the caller holds.
     function unbindIdToken(bytes32 idTokenHash) external;
+
+    /// @notice Choose who receives the referral share of the caller's sessions (zero: nobody;
+    ///         the share then goes to the treasury). Only this choice counts: a receipt naming
+    ///         another referrer, or the station's operator, pays that share to the treasury.
+    function setReferrer(address referrer) external;
+
+    /// @notice The referrer `driver` chose (zero: none).
+    function referrerOf(address driver) external view returns (address);
 
     /// @notice Withdraw the caller's owed payouts in stablecoin `id` to `to`.
     function withdrawPayout(uint256 id, address to) external returns (uint256 amount);

@@ -39,6 +39,9 @@ interface IOperatorStaking {
     error StakingSettlementAlreadySet(address settlement);
     error StakingSettlementNotSet();
     error StakingStationNotBonded(address operator);
+    /// @notice The evidence does not prove the fraud it was submitted as (`kind`).
+    error StakingNotFraud(bytes32 kind);
+    error StakingRewardsAlreadySet(address rewards);
 
     /// @notice `operator` staked `amount` more WATT.
     event Staked(address indexed operator, uint256 amount, uint256 active);
@@ -80,6 +83,24 @@ interface IOperatorStaking {
     ///         receipts (same session id with different content, or overlapping times on one
     ///         connector). The caller earns the governed bounty.
     function slashEquivocation(
+        ReceiptLib.SessionReceipt calldata a,
+        bytes calldata sigA,
+        ReceiptLib.SessionReceipt calldata b,
+        bytes calldata sigB
+    ) external;
+
+    /// @notice Permissionless: slash the operator of a station whose key signed a receipt with
+    ///         more energy than its power (certified maximum while a certified meter is bound)
+    ///         times the session's duration, or ending before it starts. Forfeits the station's
+    ///         escrowed rewards of the receipt's epoch; the caller earns the bounty.
+    function proveOverPower(ReceiptLib.SessionReceipt calldata r, bytes calldata sig) external;
+
+    /// @notice Permissionless: slash an operator two of whose stations signed overlapping
+    ///         sessions of one driver (a driver cannot charge at two stations at once: wallets
+    ///         of the operator's own farming in parallel). Forfeits both stations' escrowed
+    ///         rewards; the caller earns the bounty. Different operators: a matter for the
+    ///         slashing authority (one of them may be the victim of a cloned card).
+    function proveDriverOverlap(
         ReceiptLib.SessionReceipt calldata a,
         bytes calldata sigA,
         ReceiptLib.SessionReceipt calldata b,

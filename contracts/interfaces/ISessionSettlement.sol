@@ -53,6 +53,10 @@ interface ISessionSettlement {
     /// @notice Reward weight (Wh x region bps / 10000) `stationId` earned in `epoch`.
     function stationWeight(uint256 epoch, bytes32 stationId) external view returns (uint256);
 
+    /// @notice Fees `stationId`'s sessions left with the protocol in `epoch` (the treasury's
+    ///         share, USD with 18 decimals): its WATT reward for the epoch is bounded by them.
+    function stationFees(uint256 epoch, bytes32 stationId) external view returns (uint256);
+
     /// @notice Reward weight all stations earned in `epoch`.
     function totalEpochWeight(uint256 epoch) external view returns (uint256);
 

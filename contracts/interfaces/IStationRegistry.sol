@@ -6,22 +6,55 @@ pragma solidity ^0.8.24;
 interface IStationRegistry {
     /// @notice A registered station, packed in two storage slots.
     /// @param operator Who registered it and is paid for its sessions.
-    /// @param ratedPowerW Rated power in watts (kW x 1000).
+    /// @param ratedPowerW Power settlement and the reward cap use, in watts: the declared rated
+    ///        power, lowered to the certificate's maximum while a certified meter is bound.
     /// @param connectorCount Number of connectors (EVSEs).
     /// @param active Whether receipts from it are accepted.
     /// @param registeredAt Registration time (unix seconds).
+    /// @param certified Whether a meter certified by an admitted issuer is bound to it.
     /// @param signer The key that signs its session receipts.
     /// @param geohash Location cell: 1 to 8 geohash characters, left-aligned, zero-padded.
-    /// @param multiplierBps The region multiplier cached at registration or the last syncRegion.
+    /// @param multiplierBps The region multiplier cached at registration, the last syncRegion or
+    ///        attestation: above 10000 only once the location is attested.
     struct Station {
         address operator;
         uint32 ratedPowerW;
         uint8 connectorCount;
         bool active;
-        uint48 registeredAt;
+        uint40 registeredAt;
+        bool certified;
         address signer;
         bytes8 geohash;
         uint32 multiplierBps;
+    }
+
+    /// @notice A meter certificate: an admitted issuer (meter maker or calibration authority)
+    ///         signs, with its P-256 key, that a meter key belongs to a meter of this serial and
+    ///         model whose maximum power is `maxPowerW`. The signed message is
+    ///         `abi.encode(METER_CERT_TAG, keyX, keyY, serial, model, maxPowerW)`, hashed with
+    ///         SHA-256 (ECDSA-P256-SHA256, as OCMF meters and PKI tools sign); `s` <= n/2.
+    struct MeterCertificate {
+        bytes32 keyX;
+        bytes32 keyY;
+        bytes32 serial;
+        bytes32 model;
+        uint32 maxPowerW;
+        bytes32 issuerX;
+        bytes32 issuerY;
+        bytes32 r;
+        bytes32 s;
+    }
+
+    /// @notice The certified meter bound to a station (what `meterOf` returns).
+    /// @param issuer keccak256(issuerX, issuerY) of the certificate's issuer.
+    /// @param serial The meter's serial number (as certified).
+    /// @param maxPowerW The certified maximum power.
+    /// @param declaredPowerW The operator's declared rated power (restored on release).
+    struct MeterBinding {
+        bytes32 issuer;
+        bytes32 serial;
+        uint32 maxPowerW;
+        uint32 declaredPowerW;
     }
 
     /// @notice What an operator supplies to register a station.
@@ -78,6 +111,16 @@ interface IStationRegistry {
     error RegistryZeroStationId();
     /// @notice Governance deactivated the station; only governance can reactivate it.
     error RegistryStationLocked(bytes32 stationId);
+    /// @notice The certificate's issuer key is not admitted by governance.
+    error RegistryUnknownIssuer(bytes32 issuer);
+    /// @notice The issuer's P-256 signature over the certificate does not verify.
+    error RegistryBadCertificate(bytes32 issuer);
+    /// @notice The meter key is bound to another station; that station must release it first.
+    error RegistryMeterInUse(bytes32 meterKeyHash, bytes32 stationId);
+    /// @notice The station has no certified meter (nothing to release or revalidate).
+    error RegistryNotCertified(bytes32 stationId);
+    /// @notice The certified meter's issuer is still admitted: nothing to revoke.
+    error RegistryIssuerStillAdmitted(bytes32 stationId, bytes32 issuer);
 
     /// @notice A station was registered by `operator`.
     event StationRegistered(
@@ -107,6 +150,18 @@ interface IStationRegistry {
     event OperatorStandingChanged(address indexed operator, bool suspended);
     /// @notice A governed parameter changed.
     event ParameterChanged(bytes32 indexed name, uint256 value);
+    /// @notice Governance admitted (true) or removed (false) a meter certificate issuer.
+    event MeterIssuerSet(bytes32 indexed issuer, bytes32 issuerX, bytes32 issuerY, bool admitted);
+    /// @notice A certified meter was bound to the station; `ratedPowerW` is what settlement uses.
+    event MeterCertified(
+        bytes32 indexed stationId, bytes32 indexed meterKeyHash, bytes32 indexed issuer, bytes32 serial,
+        uint32 maxPowerW, uint32 ratedPowerW
+    );
+    /// @notice The station's certified meter was released (by its operator, a new key, or a
+    ///         removed issuer); the station earns the uncertified reward factor from now on.
+    event MeterReleased(bytes32 indexed stationId, bytes32 indexed meterKeyHash);
+    /// @notice The slashing authority attested (true) or withdrew (false) the station's location.
+    event LocationAttested(bytes32 indexed stationId, bool attested, uint32 multiplierBps);
 
     /// @notice Register a station; the caller becomes its operator and must have staked enough.
     function registerStation(StationParams calldata p) external;
@@ -114,8 +169,24 @@ interface IStationRegistry {
     /// @notice Rotate the station's signing key; the old key stops being accepted at once.
     function rotateSigner(bytes32 stationId, address newSigner) external;
 
-    /// @notice Set (or clear with empty bytes) the meter's P-256 public key.
+    /// @notice Set (or clear with empty bytes) an uncertified meter P-256 public key. Releases
+    ///         any certified meter: a declared key is a claim, and earns no certified rewards.
     function setMeterKey(bytes32 stationId, bytes calldata meterPublicKey) external;
+
+    /// @notice Bind a meter certified by an admitted issuer: verifies the issuer's P-256
+    ///         signature on chain, binds the meter key to this station only, and lowers the
+    ///         power settlement uses to the certificate's maximum. Operator only.
+    function certifyMeter(bytes32 stationId, MeterCertificate calldata cert) external;
+
+    /// @notice Permissionless: release a certified meter whose issuer governance removed.
+    function revokeCertification(bytes32 stationId) external;
+
+    /// @notice Governance: admit or remove a meter certificate issuer (P-256 public key).
+    function setMeterIssuer(bytes32 issuerX, bytes32 issuerY, bool admitted) external;
+
+    /// @notice Slashing authority: attest (or withdraw) the station's declared location; a
+    ///         region multiplier above 10000 applies only to attested stations.
+    function attestLocation(bytes32 stationId, bool attested) external;
 
     /// @notice Change the metadata URI (IPFS CID or URL).
     function setMetadataURI(bytes32 stationId, string calldata uri) external;
@@ -147,6 +218,11 @@ interface IStationRegistry {
     /// @notice The multiplier for a geohash cell: the longest governed prefix, else 10000.
     function regionMultiplier(bytes8 geohash) external view returns (uint32);
 
-    /// @notice Settlement's view of a station and its tariff for one credit id.
+    /// @notice The certified meter bound to `stationId` (issuer zero when none).
+    function meterOf(bytes32 stationId) external view returns (MeterBinding memory);
+
+    /// @notice Settlement's view of a station and its tariff for one credit id. Its
+    ///         `multiplierBps` is the reward weight per Wh in bps: the region multiplier, times
+    ///         the governed uncertified factor unless a certified meter is bound.
     function settlementView(bytes32 stationId, uint256 creditId) external view returns (SettlementView memory);
 }

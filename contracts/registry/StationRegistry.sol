@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 
 import {IEnergyCredits} from "../interfaces/IEnergyCredits.sol";
 import {IOperatorStaking} from "../interfaces/IOperatorStaking.sol";
@@ -14,10 +15,23 @@ import {IStationRegistry} from "../interfaces/IStationRegistry.sol";
 ///      attributable for equivocation proofs); every settleable session's start time is priced
 ///      by `current` or `previous` of its tariff: changes are spaced by at least the longest
 ///      session plus the longest settlement delay, read live from EnergyCredits' timing rules.
+///      Proof of physical work: a meter key is bound to at most one station at a time, and only
+///      through a certificate an admitted issuer signed (verified here with P-256); while one is
+///      bound the station's `ratedPowerW` is at most the certificate's maximum power, and only
+///      then does it earn full reward weight. A region multiplier above 10000 applies only to
+///      stations whose location the slashing authority attested.
 contract StationRegistry is IStationRegistry, AccessControl {
     // ---------------------------------------------------------------- constants and roles
     bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
     bytes32 public constant REGISTRY_ADMIN_ROLE = keccak256("REGISTRY_ADMIN_ROLE");
+    /// @notice Attests station locations (the slashing authority: the timelock, later the
+    ///         oracle committee).
+    bytes32 public constant ATTESTER_ROLE = keccak256("ATTESTER_ROLE");
+    /// @notice Domain tag of the message a meter certificate issuer signs.
+    bytes32 public constant METER_CERT_TAG = keccak256("WattNet meter certificate v1");
+    /// @notice Bound of `uncertifiedRewardBps`: a station without a certified meter earns at most
+    ///         this share of the reward weight of a certified one (well below 1).
+    uint256 public constant MAX_UNCERTIFIED_REWARD_BPS = 2_000;
 
     uint32 public constant DEFAULT_MULTIPLIER_BPS = 10_000;
     uint32 public constant MIN_MULTIPLIER_BPS = 5_000;
@@ -49,6 +63,15 @@ contract StationRegistry is IStationRegistry, AccessControl {
     uint256 public maxTariffPerKwh;
     /// @notice The credit ledger whose timing rules space tariff changes (wired once).
     IEnergyCredits public credits;
+    /// @notice Admitted meter certificate issuers, by keccak256(x, y) of their P-256 key.
+    mapping(bytes32 issuer => bool) public meterIssuers;
+    /// @notice The station a meter key (keccak256 of x || y) is bound to; zero when free.
+    mapping(bytes32 meterKeyHash => bytes32 stationId) public stationOfMeter;
+    mapping(bytes32 stationId => MeterBinding) internal _meters;
+    /// @notice Stations whose location the slashing authority attested.
+    mapping(bytes32 stationId => bool) public locationAttested;
+    /// @notice Reward weight of a station without a certified meter, in bps of a certified one.
+    uint256 public uncertifiedRewardBps;
 
     // ---------------------------------------------------------------- constructor
     constructor(
@@ -85,10 +108,11 @@ contract StationRegistry is IStationRegistry, AccessControl {
             ratedPowerW: p.ratedPowerW,
             connectorCount: p.connectorCount,
             active: true,
-            registeredAt: uint48(block.timestamp),
+            registeredAt: uint40(block.timestamp),
+            certified: false,
             signer: p.signer,
             geohash: p.geohash,
-            multiplierBps: regionMultiplier(p.geohash)
+            multiplierBps: _effectiveMultiplier(p.stationId, p.geohash)
         });
         _signerStation[p.signer] = p.stationId;
         metadataURI[p.stationId] = p.metadataURI;
@@ -115,10 +139,47 @@ contract StationRegistry is IStationRegistry, AccessControl {
 
     /// @inheritdoc IStationRegistry
     function setMeterKey(bytes32 stationId, bytes calldata key) external {
-        _operatorStation(stationId);
+        Station storage s = _operatorStation(stationId);
         _checkMeterKey(key);
+        if (s.certified) _release(stationId, s);
         meterPublicKey[stationId] = key;
         emit MeterKeyChanged(stationId, key);
+    }
+
+    /// @inheritdoc IStationRegistry
+    /// @dev Checks the issuer, the signature and the binding before any effect; replacing a
+    ///      certified meter releases the old key first.
+    function certifyMeter(bytes32 stationId, MeterCertificate calldata c) external {
+        Station storage s = _operatorStation(stationId);
+        bytes32 issuer = keccak256(abi.encode(c.issuerX, c.issuerY));
+        if (!meterIssuers[issuer]) revert RegistryUnknownIssuer(issuer);
+        bytes32 h = sha256(abi.encode(METER_CERT_TAG, c.keyX, c.keyY, c.serial, c.model, c.maxPowerW));
+        if (c.maxPowerW == 0 || !P256.verify(h, c.r, c.s, c.issuerX, c.issuerY)) revert RegistryBadCertificate(issuer);
+        bytes32 keyHash = keccak256(abi.encode(c.keyX, c.keyY));
+        bytes32 holder = stationOfMeter[keyHash];
+        if (holder != bytes32(0) && holder != stationId) revert RegistryMeterInUse(keyHash, holder);
+        if (s.certified) _release(stationId, s);
+
+        uint32 declared = s.ratedPowerW;
+        uint32 used = c.maxPowerW < declared ? c.maxPowerW : declared;
+        _meters[stationId] =
+            MeterBinding({issuer: issuer, serial: c.serial, maxPowerW: c.maxPowerW, declaredPowerW: declared});
+        stationOfMeter[keyHash] = stationId;
+        s.certified = true;
+        s.ratedPowerW = used;
+        bytes memory key = abi.encodePacked(c.keyX, c.keyY);
+        meterPublicKey[stationId] = key;
+        emit MeterKeyChanged(stationId, key);
+        emit MeterCertified(stationId, keyHash, issuer, c.serial, c.maxPowerW, used);
+    }
+
+    /// @inheritdoc IStationRegistry
+    function revokeCertification(bytes32 stationId) external {
+        Station storage s = _existing(stationId);
+        if (!s.certified) revert RegistryNotCertified(stationId);
+        bytes32 issuer = _meters[stationId].issuer;
+        if (meterIssuers[issuer]) revert RegistryIssuerStillAdmitted(stationId, issuer);
+        _release(stationId, s);
     }
 
     /// @inheritdoc IStationRegistry
@@ -170,7 +231,7 @@ contract StationRegistry is IStationRegistry, AccessControl {
     function syncRegion(bytes32[] calldata stationIds) external {
         for (uint256 i = 0; i < stationIds.length; ++i) {
             Station storage s = _existing(stationIds[i]);
-            uint32 bps = regionMultiplier(s.geohash);
+            uint32 bps = _effectiveMultiplier(stationIds[i], s.geohash);
             s.multiplierBps = bps;
             emit RegionSynced(stationIds[i], bps);
         }
@@ -204,6 +265,31 @@ contract StationRegistry is IStationRegistry, AccessControl {
         emit RegionMultiplierSet(prefix, multiplierBps);
     }
 
+    /// @inheritdoc IStationRegistry
+    function setMeterIssuer(bytes32 issuerX, bytes32 issuerY, bool admitted) external onlyRole(PARAMS_ROLE) {
+        bytes32 issuer = keccak256(abi.encode(issuerX, issuerY));
+        meterIssuers[issuer] = admitted;
+        emit MeterIssuerSet(issuer, issuerX, issuerY, admitted);
+    }
+
+    /// @notice Governance: reward weight of stations without a certified meter (bps, bounded).
+    function setUncertifiedRewardBps(uint256 bps) external onlyRole(PARAMS_ROLE) {
+        if (bps > MAX_UNCERTIFIED_REWARD_BPS) {
+            revert RegistryParameterOutOfBounds("uncertifiedRewardBps", bps, 0, MAX_UNCERTIFIED_REWARD_BPS);
+        }
+        uncertifiedRewardBps = bps;
+        emit ParameterChanged("uncertifiedRewardBps", bps);
+    }
+
+    /// @inheritdoc IStationRegistry
+    function attestLocation(bytes32 stationId, bool attested) external onlyRole(ATTESTER_ROLE) {
+        Station storage s = _existing(stationId);
+        locationAttested[stationId] = attested;
+        uint32 bps = _effectiveMultiplier(stationId, s.geohash);
+        s.multiplierBps = bps;
+        emit LocationAttested(stationId, attested, bps);
+    }
+
     /// @notice Wire the credit ledger (its timing rules space tariff changes); once only.
     function setCredits(IEnergyCredits credits_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(credits) != address(0)) revert RegistryCreditsAlreadySet(address(credits));
@@ -223,6 +309,11 @@ contract StationRegistry is IStationRegistry, AccessControl {
     /// @inheritdoc IStationRegistry
     function stationOfSigner(address signer) external view returns (bytes32) {
         return _signerStation[signer];
+    }
+
+    /// @inheritdoc IStationRegistry
+    function meterOf(bytes32 stationId) external view returns (MeterBinding memory) {
+        return _meters[stationId];
     }
 
     /// @notice Minimum time between two tariff changes: the longest session plus the longest
@@ -262,7 +353,8 @@ contract StationRegistry is IStationRegistry, AccessControl {
         v.tariff = _tariffs[stationId][creditId];
         if (s.operator == address(0)) return v;
         v.usable = s.active && !suspended[s.operator];
-        v.multiplierBps = s.multiplierBps;
+        // multiplierBps <= 30000 and uncertifiedRewardBps <= 2000: no overflow.
+        v.multiplierBps = s.certified ? s.multiplierBps : uint32((s.multiplierBps * uncertifiedRewardBps) / 10_000);
     }
 
     // ---------------------------------------------------------------- internal
@@ -274,6 +366,25 @@ contract StationRegistry is IStationRegistry, AccessControl {
     function _operatorStation(bytes32 stationId) internal view returns (Station storage s) {
         s = _existing(stationId);
         if (s.operator != msg.sender) revert RegistryNotOperator(stationId, msg.sender, s.operator);
+    }
+
+    /// @dev A region multiplier above the default applies only once the location is attested;
+    ///      one below it applies always (not attesting cannot escape a penalty).
+    function _effectiveMultiplier(bytes32 stationId, bytes8 geohash) internal view returns (uint32 bps) {
+        bps = regionMultiplier(geohash);
+        if (bps > DEFAULT_MULTIPLIER_BPS && !locationAttested[stationId]) bps = DEFAULT_MULTIPLIER_BPS;
+    }
+
+    /// @dev Unbind the station's certified meter and restore its declared power.
+    function _release(bytes32 stationId, Station storage s) internal {
+        bytes memory key = meterPublicKey[stationId];
+        bytes32 keyHash = keccak256(key);
+        delete stationOfMeter[keyHash];
+        s.ratedPowerW = _meters[stationId].declaredPowerW;
+        s.certified = false;
+        delete _meters[stationId];
+        delete meterPublicKey[stationId];
+        emit MeterReleased(stationId, keyHash);
     }
 
     function _checkNewSigner(address signer) internal view {

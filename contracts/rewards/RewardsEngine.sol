@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {IAggregatorV3} from "../interfaces/IAggregatorV3.sol";
 import {IRewardsEngine} from "../interfaces/IRewardsEngine.sol";
 import {ISessionSettlement} from "../interfaces/ISessionSettlement.sol";
 import {IStationRegistry} from "../interfaces/IStationRegistry.sol";
@@ -16,9 +17,28 @@ import {IWattToken} from "../interfaces/IWattToken.sol";
 ///      minted for an epoch <= its emission (shares round down); total minted <= the sum of
 ///      emissions of closed epochs <= scheduledTotal() <= maxEmission; an epoch's emission never
 ///      changes once the epoch has begun (schedule changes start at the next epoch).
+///      Fraud never pays: an epoch's rewards stay in escrow for the challenge window, findings
+///      forfeit them meanwhile, and a station's reward is worth at most `feeMultipleBps` of the
+///      fees its sessions left with the protocol (valued at `wattPrice`). What is not minted
+///      because of a forfeit or the fee bound is never minted.
 contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransient {
     // ---------------------------------------------------------------- constants and roles
     bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
+    /// @notice Forfeits escrowed rewards: fraud proofs (OperatorStaking) and the slashing authority.
+    bytes32 public constant FINDINGS_ROLE = keccak256("FINDINGS_ROLE");
+
+    /// @notice Bounds of the challenge window (escrow after an epoch ends).
+    uint256 public constant MIN_CHALLENGE_WINDOW = 1 days;
+    uint256 public constant MAX_CHALLENGE_WINDOW = 90 days;
+    /// @notice Rewards are worth at most this share of the fees retained (10000: never more).
+    uint256 public constant MAX_FEE_MULTIPLE_BPS = 10_000;
+    /// @notice Bounds of the floor price, USD (18 decimals) per WATT: $0.000001 .. $1,000,000.
+    uint256 public constant MIN_PRICE_FLOOR = 1e12;
+    uint256 public constant MAX_PRICE_FLOOR = 1e24;
+    /// @notice Bounds of the price feed's freshness and its round-to-round deviation.
+    uint256 public constant MIN_FEED_AGE = 1 minutes;
+    uint256 public constant MAX_FEED_AGE = 3 days;
+    uint256 public constant MAX_FEED_DEVIATION_BPS = 5_000;
 
     uint256 public constant EPOCH_LENGTH = 1 weeks;
     uint256 public constant MAX_PHASES = 32;
@@ -39,6 +59,18 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransien
     mapping(uint256 epoch => mapping(bytes32 stationId => bool)) public claimed;
     mapping(uint256 epoch => uint256) public mintedFor;
     uint256 public totalMinted;
+    /// @notice Escrowed rewards a finding forfeited.
+    mapping(uint256 epoch => mapping(bytes32 stationId => bool)) public forfeited;
+    /// @notice Seconds after an epoch ends before its rewards can be claimed.
+    uint256 public challengeWindow = 30 days;
+    /// @notice A station's epoch reward is worth at most this share (bps) of its retained fees.
+    uint256 public feeMultipleBps = 5_000;
+    /// @notice The lowest WATT price rewards are valued at (USD, 18 decimals, per WATT).
+    uint256 public priceFloor = 1e17;
+    IAggregatorV3 public priceFeed;
+    uint256 public feedMaxAge;
+    uint256 public feedMaxDeviationBps;
+    uint256 internal _feedScale;
 
     // ---------------------------------------------------------------- constructor
     constructor(address admin, IWattToken watt_, uint256 genesis_, uint256 maxEmission_, Phase[] memory phases_) {
@@ -60,6 +92,7 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransien
         IStationRegistry reg = registry;
         if (address(reg) == address(0)) revert RewardsWeightSourceNotSet();
         uint256 current = currentEpoch();
+        uint256 price = wattPrice();
         for (uint256 j = 0; j < stationIds.length; ++j) {
             bytes32 stationId = stationIds[j];
             address op = reg.getStation(stationId).operator;
@@ -67,9 +100,11 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransien
             for (uint256 i = 0; i < epochs.length; ++i) {
                 uint256 epoch = epochs[i];
                 if (epoch >= current) revert RewardsEpochNotClosed(epoch, current);
+                uint256 readyAt = claimableAt(epoch);
+                if (block.timestamp < readyAt) revert RewardsInChallengeWindow(epoch, readyAt);
                 if (claimed[epoch][stationId]) revert RewardsAlreadyClaimed(stationId, epoch);
                 claimed[epoch][stationId] = true;
-                uint256 share = _share(stationId, epoch);
+                uint256 share = forfeited[epoch][stationId] ? 0 : _share(stationId, epoch, price);
                 mintedFor[epoch] += share;
                 amount += share;
                 emit RewardsClaimed(epoch, stationId, msg.sender, share);
@@ -78,6 +113,64 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransien
         if (amount == 0) revert RewardsNothingToClaim(msg.sender);
         totalMinted += amount;
         watt.mint(msg.sender, amount);
+    }
+
+    /// @inheritdoc IRewardsEngine
+    /// @dev Never reverts on a finding that comes too late, so a fraud proof that also slashes
+    ///      still slashes after the window.
+    function forfeit(bytes32 stationId, uint256 epoch, bytes32 reason)
+        external
+        onlyRole(FINDINGS_ROLE)
+        returns (bool)
+    {
+        if (claimed[epoch][stationId] || forfeited[epoch][stationId] || block.timestamp >= claimableAt(epoch)) {
+            return false;
+        }
+        forfeited[epoch][stationId] = true;
+        emit RewardsForfeited(epoch, stationId, reason);
+        return true;
+    }
+
+    /// @notice Governance: the escrow after each epoch, within bounds.
+    function setChallengeWindow(uint256 window) external onlyRole(PARAMS_ROLE) {
+        _checkBounds("challengeWindow", window, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
+        challengeWindow = window;
+        emit ParameterChanged("challengeWindow", window);
+    }
+
+    /// @notice Governance: rewards are worth at most `bps` of the fees retained (1..10000).
+    function setFeeMultipleBps(uint256 bps) external onlyRole(PARAMS_ROLE) {
+        _checkBounds("feeMultipleBps", bps, 1, MAX_FEE_MULTIPLE_BPS);
+        feeMultipleBps = bps;
+        emit ParameterChanged("feeMultipleBps", bps);
+    }
+
+    /// @notice Governance: the lowest WATT price rewards are valued at (USD wei per WATT).
+    function setPriceFloor(uint256 price) external onlyRole(PARAMS_ROLE) {
+        _checkBounds("priceFloor", price, MIN_PRICE_FLOOR, MAX_PRICE_FLOOR);
+        priceFloor = price;
+        emit ParameterChanged("priceFloor", price);
+    }
+
+    /// @notice Governance: a WATT/USD feed (zero address: the floor alone), the oldest answer
+    ///         accepted, and the largest move between two rounds accepted.
+    function setPriceFeed(IAggregatorV3 feed, uint256 maxAge, uint256 maxDeviationBps)
+        external
+        onlyRole(PARAMS_ROLE)
+    {
+        uint256 scale = 0;
+        if (address(feed) != address(0)) {
+            _checkBounds("feedMaxAge", maxAge, MIN_FEED_AGE, MAX_FEED_AGE);
+            _checkBounds("feedMaxDeviationBps", maxDeviationBps, 1, MAX_FEED_DEVIATION_BPS);
+            uint8 decimals = feed.decimals();
+            _checkBounds("feedDecimals", decimals, 0, 18);
+            scale = 10 ** (18 - decimals);
+        }
+        priceFeed = feed;
+        feedMaxAge = maxAge;
+        feedMaxDeviationBps = maxDeviationBps;
+        _feedScale = scale;
+        emit PriceFeedSet(address(feed), maxAge, maxDeviationBps);
     }
 
     /// @notice Wire the settlement ledger whose weights rewards follow; once only.
@@ -119,8 +212,32 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransien
 
     /// @inheritdoc IRewardsEngine
     function claimable(bytes32 stationId, uint256 epoch) external view returns (uint256) {
-        if (epoch >= currentEpoch() || claimed[epoch][stationId]) return 0;
-        return _share(stationId, epoch);
+        if (epoch >= currentEpoch() || claimed[epoch][stationId] || forfeited[epoch][stationId]) return 0;
+        return _share(stationId, epoch, wattPrice());
+    }
+
+    /// @inheritdoc IRewardsEngine
+    function claimableAt(uint256 epoch) public view returns (uint256) {
+        return genesis + (epoch + 1) * EPOCH_LENGTH + challengeWindow;
+    }
+
+    /// @inheritdoc IRewardsEngine
+    function wattPrice() public view returns (uint256 price) {
+        price = priceFloor;
+        IAggregatorV3 feed = priceFeed;
+        if (address(feed) == address(0)) return price;
+        (uint80 round, int256 answer,, uint256 updatedAt,) = feed.latestRoundData();
+        if (answer <= 0 || updatedAt + feedMaxAge < block.timestamp) revert RewardsPriceStale(answer, updatedAt);
+        uint256 scaled = uint256(answer) * _feedScale;
+        if (round > 1) {
+            (, int256 prev,,,) = feed.getRoundData(round - 1);
+            if (prev > 0) {
+                uint256 before = uint256(prev) * _feedScale;
+                uint256 moved = scaled > before ? scaled - before : before - scaled;
+                if (moved * BPS > before * feedMaxDeviationBps) revert RewardsPriceDeviation(scaled, before);
+            }
+        }
+        if (scaled > price) price = scaled;
     }
 
     /// @inheritdoc IRewardsEngine
@@ -137,12 +254,20 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransien
     }
 
     // ---------------------------------------------------------------- internal
-    function _share(bytes32 stationId, uint256 epoch) internal view returns (uint256) {
+    /// @dev The station's share of the epoch's emission by weight, at most feeMultipleBps of its
+    ///      retained fees converted at `price`.
+    function _share(bytes32 stationId, uint256 epoch, uint256 price) internal view returns (uint256) {
         ISessionSettlement source = weightSource;
         if (address(source) == address(0)) return 0;
         uint256 total = source.totalEpochWeight(epoch);
         if (total == 0) return 0;
-        return (emissionOf(epoch) * source.stationWeight(epoch, stationId)) / total;
+        uint256 byWeight = (emissionOf(epoch) * source.stationWeight(epoch, stationId)) / total;
+        uint256 byFees = (source.stationFees(epoch, stationId) * feeMultipleBps * WAD) / (BPS * price);
+        return byWeight < byFees ? byWeight : byFees;
+    }
+
+    function _checkBounds(bytes32 name, uint256 value, uint256 min, uint256 max) internal pure {
+        if (value < min || value > max) revert RewardsParameterOutOfBounds(name, value, min, max);
     }
 
     /// @dev Keep phases before `fromEpoch` (cutting one that straddles it), append `next`, which

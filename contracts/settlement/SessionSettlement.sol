@@ -41,11 +41,14 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
     bytes32 internal immutable _cachedDomainSeparator;
 
     // ---------------------------------------------------------------- storage
-    /// @dev One station's reward record in one epoch (one slot): energy counted towards its cap
-    ///      and the weight (Wh x region bps / 10000) it earned for its operator.
+    /// @dev One station's reward record in one epoch (one slot): energy counted towards its cap,
+    ///      the weight (Wh x reward bps / 10000) it earned for its operator, and the fees its
+    ///      sessions left with the protocol (the treasury's share, in USD with 18 decimals, one
+    ///      credit unit of a 2-decimal-cent stablecoin = 1 cent), which bound its WATT reward.
     struct StationEpoch {
         uint64 rewardedWh;
-        uint192 weight;
+        uint96 weight;
+        uint96 fees;
     }
 
     uint16 public operatorShareBps;
@@ -176,6 +179,11 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
         return _stationEpochs[epoch][stationId].weight;
     }
 
+    /// @inheritdoc ISessionSettlement
+    function stationFees(uint256 epoch, bytes32 stationId) external view returns (uint256) {
+        return _stationEpochs[epoch][stationId].fees;
+    }
+
     /// @notice Energy of `stationId` counted towards its reward cap in `epoch` (Wh).
     function stationRewardedWh(uint256 epoch, bytes32 stationId) external view returns (uint256) {
         return _stationEpochs[epoch][stationId].rewardedWh;
@@ -267,7 +275,13 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
         RejectReason charged = _chargeDriver(ctx, driver, cost, start);
         if (charged != RejectReason.None) return charged;
         words[sessionId >> 8] = word | bit;
-        _splitPayment(ctx, cost, address(uint160(ReceiptLib.fieldOf(buf, ReceiptLib.BUF_REFERRER))));
+        // The referrer is the driver's choice, never the station's: a receipt naming anyone else
+        // (or the station's operator) pays that share to the treasury.
+        address referrer = address(uint160(ReceiptLib.fieldOf(buf, ReceiptLib.BUF_REFERRER)));
+        if (referrer != address(0) && (referrer != referrerOf[driver] || referrer == ctx.station.operator)) {
+            referrer = address(0);
+        }
+        _splitPayment(ctx, cost, referrer);
         if (cost != 0 && driver != ctx.station.operator) _accrue(ctx, energyWh);
         return RejectReason.None;
     }
@@ -382,7 +396,7 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
             ctx.stationEpoch.rewardedWh = uint64(used + energy);
             ctx.stationEpochChanged = true;
             uint256 weight = (energy * ctx.station.multiplierBps) / BPS;
-            ctx.stationEpoch.weight += uint192(weight); // <= 3.36e8 Wh x 3 per epoch
+            ctx.stationEpoch.weight += uint96(weight); // <= 3.36e8 Wh x 3 per epoch
             ctx.weightInRun += weight;
         }
     }
@@ -408,6 +422,10 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
             uint256 id = ctx.creditId;
             owed[ctx.station.operator][id] += ctx.operatorOwed;
             owed[ctx.treasury][id] += ctx.treasuryOwed;
+            // Retained fees in USD wei: capUnit = 10**(decimals - 2), so x 1e16 / capUnit scales
+            // to 18 decimals. Bounded by the credits a station's drivers ever bought (< 2**96).
+            ctx.stationEpoch.fees += uint96((ctx.treasuryOwed * 1e16) / ctx.capUnit);
+            ctx.stationEpochChanged = true;
             totalOwed[id] += ctx.costInRun;
             totalSupply[id] -= ctx.burnedInRun;
             ctx.totalCost += ctx.costInRun;

@@ -8,6 +8,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IOperatorStaking} from "../interfaces/IOperatorStaking.sol";
+import {IRewardsEngine} from "../interfaces/IRewardsEngine.sol";
 import {IStationRegistry} from "../interfaces/IStationRegistry.sol";
 import {IWattToken} from "../interfaces/IWattToken.sol";
 import {ReceiptLib} from "../libraries/ReceiptLib.sol";
@@ -38,6 +39,9 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     uint256 public constant MAX_EQUIVOCATION_SLASH = MAX_STAKE_PER_STATION;
     uint256 internal constant BPS = 10_000;
     bytes32 internal constant EQUIVOCATION = "EQUIVOCATION";
+    bytes32 internal constant OVER_POWER = "OVER_POWER";
+    bytes32 internal constant DRIVER_OVERLAP = "DRIVER_OVERLAP";
+    uint256 internal constant EPOCH_LENGTH = 1 weeks;
 
     // ---------------------------------------------------------------- immutables
     IERC20 public immutable watt;
@@ -57,6 +61,8 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     address public settlement;
     bytes32 public receiptDomainSeparator;
     mapping(bytes32 evidenceId => bool) public evidenceUsed;
+    /// @notice The rewards engine whose escrowed rewards proofs forfeit (wired once).
+    IRewardsEngine public rewards;
 
     // ---------------------------------------------------------------- constructor
     constructor(
@@ -149,17 +155,44 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         _checkEvidenceSigner(a.stationId, ReceiptLib.digest(separator, hashA), sigA);
         _checkEvidenceSigner(a.stationId, ReceiptLib.digest(separator, hashB), sigB);
         (bytes32 lo, bytes32 hi) = hashA < hashB ? (hashA, hashB) : (hashB, hashA);
-        bytes32 evidenceId = keccak256(abi.encode(lo, hi));
-        if (evidenceUsed[evidenceId]) revert StakingEvidenceUsed(evidenceId);
-        evidenceUsed[evidenceId] = true;
+        _useEvidence(keccak256(abi.encode(lo, hi)));
 
+        _forfeit(a.stationId, a.endTime, EQUIVOCATION);
+        _forfeit(b.stationId, b.endTime, EQUIVOCATION);
+        _punish(registry.getStation(a.stationId).operator, EQUIVOCATION);
+    }
+
+    /// @inheritdoc IOperatorStaking
+    function proveOverPower(ReceiptLib.SessionReceipt calldata r, bytes calldata sig) external nonReentrant {
+        bytes32 hashR = _receiptEvidence(r, sig);
+        IStationRegistry.Station memory st = registry.getStation(r.stationId);
+        bool impossible = r.endTime <= r.startTime
+            || uint256(r.energyWh) * 3600 > uint256(st.ratedPowerW) * (r.endTime - r.startTime);
+        if (!impossible) revert StakingNotFraud(OVER_POWER);
+        _useEvidence(keccak256(abi.encode(OVER_POWER, hashR)));
+        _forfeit(r.stationId, r.endTime, OVER_POWER);
+        _punish(st.operator, OVER_POWER);
+    }
+
+    /// @inheritdoc IOperatorStaking
+    function proveDriverOverlap(
+        ReceiptLib.SessionReceipt calldata a,
+        bytes calldata sigA,
+        ReceiptLib.SessionReceipt calldata b,
+        bytes calldata sigB
+    ) external nonReentrant {
+        bytes32 hashA = _receiptEvidence(a, sigA);
+        bytes32 hashB = _receiptEvidence(b, sigB);
         address operator = registry.getStation(a.stationId).operator;
-        StakeInfo storage s = _stakes[operator];
-        uint256 available = uint256(s.active) + s.unbonding;
-        uint256 amount = equivocationSlash < available ? equivocationSlash : available;
-        uint256 bounty = (amount * equivocationBountyBps) / BPS;
-        _slash(operator, s, amount, EQUIVOCATION, msg.sender, bounty);
-        _syncStanding(operator);
+        bool overlap = a.stationId != b.stationId && a.driver == b.driver && a.driver != address(0)
+            && a.startTime < b.endTime && b.startTime < a.endTime
+            && registry.getStation(b.stationId).operator == operator;
+        if (!overlap) revert StakingNotFraud(DRIVER_OVERLAP);
+        (bytes32 lo, bytes32 hi) = hashA < hashB ? (hashA, hashB) : (hashB, hashA);
+        _useEvidence(keccak256(abi.encode(DRIVER_OVERLAP, lo, hi)));
+        _forfeit(a.stationId, a.endTime, DRIVER_OVERLAP);
+        _forfeit(b.stationId, b.endTime, DRIVER_OVERLAP);
+        _punish(operator, DRIVER_OVERLAP);
     }
 
     // ---------------------------------------------------------------- external: registry hooks
@@ -194,6 +227,13 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         settlement = settlement_;
         receiptDomainSeparator = ReceiptLib.domainSeparator(settlement_);
         emit SettlementSet(settlement_);
+    }
+
+    /// @notice Wire the rewards engine whose escrowed rewards proofs forfeit; once only.
+    function setRewards(IRewardsEngine rewards_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(rewards_) == address(0)) revert StakingZeroAddress();
+        if (address(rewards) != address(0)) revert StakingRewardsAlreadySet(address(rewards));
+        rewards = rewards_;
     }
 
     /// @dev Operators' cached standing in the registry goes stale until `refreshStanding`;
@@ -262,6 +302,44 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         if (rest == 0) return;
         if (destination == SlashDestination.Burn) IWattToken(address(watt)).burn(rest);
         else watt.safeTransfer(treasury, rest);
+    }
+
+    /// @dev The governed penalty (at most what the operator has at stake), the bounty to the
+    ///      caller, and the standing refresh. Every proof ends here, after its effects.
+    function _punish(address operator, bytes32 reason) internal {
+        StakeInfo storage s = _stakes[operator];
+        uint256 available = uint256(s.active) + s.unbonding;
+        uint256 amount = equivocationSlash < available ? equivocationSlash : available;
+        uint256 bounty = (amount * equivocationBountyBps) / BPS;
+        _slash(operator, s, amount, reason, msg.sender, bounty);
+        _syncStanding(operator);
+    }
+
+    /// @dev Forfeit the station's escrowed rewards of the epoch containing `time` (a finding
+    ///      that comes after the window, or before genesis, still slashes).
+    function _forfeit(bytes32 stationId, uint256 time, bytes32 reason) internal {
+        IRewardsEngine r = rewards;
+        if (address(r) == address(0)) return;
+        uint256 genesis = r.genesis();
+        if (time < genesis) return;
+        r.forfeit(stationId, (time - genesis) / EPOCH_LENGTH, reason);
+    }
+
+    function _useEvidence(bytes32 evidenceId) internal {
+        if (evidenceUsed[evidenceId]) revert StakingEvidenceUsed(evidenceId);
+        evidenceUsed[evidenceId] = true;
+    }
+
+    /// @dev The receipt's struct hash, once its signature recovers to a key of its station.
+    function _receiptEvidence(ReceiptLib.SessionReceipt calldata r, bytes calldata sig)
+        internal
+        view
+        returns (bytes32 h)
+    {
+        bytes32 separator = receiptDomainSeparator;
+        if (separator == bytes32(0)) revert StakingSettlementNotSet();
+        h = ReceiptLib.structHash(r);
+        _checkEvidenceSigner(r.stationId, ReceiptLib.digest(separator, h), sig);
     }
 
     /// @dev Same session id with other content, or overlapping times on the same connector.

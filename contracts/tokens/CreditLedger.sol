@@ -46,6 +46,8 @@ abstract contract CreditLedger is IEnergyCredits, IERC1155MetadataURI, AccessCon
     mapping(address driver => mapping(uint256 id => Redemption)) internal _redemptions;
     /// @inheritdoc IEnergyCredits
     mapping(bytes32 idTokenHash => address driver) public driverOfIdToken;
+    /// @inheritdoc IEnergyCredits
+    mapping(address driver => address) public referrerOf;
 
     /// @inheritdoc IEnergyCredits
     mapping(address payee => mapping(uint256 id => uint256)) public owed;

@@ -174,6 +174,13 @@ contract EnergyCredits is SessionSettlement {
     }
 
     /// @inheritdoc IEnergyCredits
+    function setReferrer(address referrer) external {
+        if (referrer == msg.sender) revert CreditsSelfReferral(msg.sender);
+        referrerOf[msg.sender] = referrer;
+        emit ReferrerSet(msg.sender, referrer);
+    }
+
+    /// @inheritdoc IEnergyCredits
     function unbindIdToken(bytes32 idTokenHash) external {
         if (driverOfIdToken[idTokenHash] != msg.sender) revert CreditsNotIdTokenOwner(idTokenHash, msg.sender);
         delete driverOfIdToken[idTokenHash];
