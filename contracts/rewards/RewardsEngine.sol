@@ -32,8 +32,8 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransien
     uint256 public constant MAX_CHALLENGE_WINDOW = 90 days;
     /// @notice Rewards are worth at most this share of the fees retained (10000: never more).
     uint256 public constant MAX_FEE_MULTIPLE_BPS = 10_000;
-    /// @notice Bounds of the floor price, USD (18 decimals) per WATT: $0.000001 .. $1,000,000.
-    uint256 public constant MIN_PRICE_FLOOR = 1e12;
+    /// @notice Bounds of the floor price, USD (18 decimals) per WATT: 1e-12 USD .. 1,000,000 USD.
+    uint256 public constant MIN_PRICE_FLOOR = 1e6;
     uint256 public constant MAX_PRICE_FLOOR = 1e24;
     /// @notice Bounds of the price feed's freshness and its round-to-round deviation.
     uint256 public constant MIN_FEED_AGE = 1 minutes;

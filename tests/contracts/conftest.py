@@ -14,6 +14,7 @@ import pytest
 from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import DAY, WAD, DeployConfig, Protocol, deploy_protocol, geohash_bytes8
 from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt, signed_tuple
+from wattnet.chain.meters import MeterCertificate, issue_certificate, new_p256_key, public_xy
 from wattnet.domain import ZERO_ADDRESS, SessionReceipt, station_id_for
 
 USDC = 10**6
@@ -87,7 +88,36 @@ def protocol(project: Any, chain: Any, governor: Any, treasury: Any, oracle: Any
     p.settlement.grantRole(roles.ORACLE_ROLE, oracle, sender=governor)
     p.credits.grantRole(roles.PAUSER_ROLE, guardian, sender=governor)
     p.staking.grantRole(roles.SLASHER_ROLE, governor, sender=governor)
+    p.registry.grantRole(roles.ATTESTER_ROLE, governor, sender=governor)
+    p.rewards.grantRole(roles.FINDINGS_ROLE, governor, sender=governor)
+    p.registry.setMeterIssuer(*public_xy(METER_ISSUER), True, sender=governor)
     return p
+
+
+# A meter maker's certificate key, admitted by governance in `protocol`.
+METER_ISSUER = new_p256_key()
+
+
+@pytest.fixture(scope="session")
+def meter_issuer() -> Any:
+    """The P-256 key of the meter maker governance admitted (signs test certificates)."""
+    return METER_ISSUER
+
+
+@pytest.fixture(scope="module")
+def certify(registry: Any) -> Any:
+    """Bind a freshly certified meter (test issuer) to a station: returns the certificate."""
+    serials = iter(range(1, 10**6))
+
+    def certify_(station: Any, *, max_power_w: int | None = None, meter: Any = None,
+                 issuer: Any = None) -> MeterCertificate:
+        cert = issue_certificate(issuer or METER_ISSUER, meter or new_p256_key(),
+                                 serial=f"SN-{next(serials):06d}", model="WN-TEST-1",
+                                 max_power_w=max_power_w or station.rated_power_w)
+        registry.certifyMeter(station.station_id, cert.as_tuple(), sender=station.operator)
+        return cert
+
+    return certify_
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +191,8 @@ def fund_operator(watt: Any, staking: Any, treasury: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def create_station(registry: Any, credit_id: int, fund_operator: Any, staking: Any) -> Any:
+def create_station(registry: Any, credit_id: int, fund_operator: Any, staking: Any,
+                   certify: Any) -> Any:
     counter = iter(range(1, 10**6))
 
     def create(
@@ -174,6 +205,7 @@ def create_station(registry: Any, credit_id: int, fund_operator: Any, staking: A
         tariff: int = DEFAULT_TARIFF,
         stake: bool = True,
         key: bytes | None = None,
+        certified: bool = True,
     ) -> Station:
         n = next(counter)
         key = key or (n.to_bytes(2, "big") + os.urandom(30))
@@ -198,6 +230,8 @@ def create_station(registry: Any, credit_id: int, fund_operator: Any, staking: A
             ),
             sender=operator,
         )
+        if certified:
+            certify(station)
         return station
 
     return create

@@ -57,6 +57,13 @@ class DeployConfig:
         )
     )
     region_multipliers: tuple[tuple[str, int], ...] = ()
+    # Proof of physical work (RewardsEngine, StationRegistry). The unit-test defaults keep the
+    # fee bound out of the way of the emission arithmetic (price at its floor, multiple at 1x)
+    # and the escrow short; tests of those rules set them.
+    challenge_window: int = 1 * DAY
+    fee_multiple_bps: int = 10_000
+    price_floor: int = 10**6
+    uncertified_reward_bps: int = 0
     credits_uri: str = "ipfs://wattnet-credits/{id}.json"
 
 
@@ -148,12 +155,19 @@ def deploy_protocol(
     staking.grantRole(roles.REGISTRY_ROLE, registry.address, **tx)
     staking.setRegistry(registry.address, **tx)
     staking.setSettlement(credits.address, **tx)
+    staking.setRewards(rewards.address, **tx)
+    rewards.grantRole(roles.FINDINGS_ROLE, staking.address, **tx)
     registry.setCredits(credits.address, **tx)
     rewards.setWeightSource(credits.address, **tx)
     for contract in (staking, registry, rewards, credits):
         contract.grantRole(roles.PARAMS_ROLE, me, **tx)
     if cfg.slash_to_burn:
         staking.setSlashDestination(1, **tx)
+    rewards.setChallengeWindow(cfg.challenge_window, **tx)
+    rewards.setFeeMultipleBps(cfg.fee_multiple_bps, **tx)
+    rewards.setPriceFloor(cfg.price_floor, **tx)
+    if cfg.uncertified_reward_bps:
+        registry.setUncertifiedRewardBps(cfg.uncertified_reward_bps, **tx)
     for prefix, bps in cfg.region_multipliers:
         registry.setRegionMultiplier(geohash_bytes8(prefix), bps, **tx)
     return Protocol(watt, staking, rewards, registry, credits)

@@ -98,8 +98,8 @@ def _roles(c: _Checks, gp: GovernedProtocol) -> None:
            "RewardsEngine", True)
     c.role("OperatorStaking", gp.staking, "REGISTRY_ROLE", roles.REGISTRY_ROLE,
            gp.registry.address, "StationRegistry", True)
-    c.role("OperatorStaking", gp.staking, "SLASHER_ROLE", roles.SLASHER_ROLE,
-           gp.timelock.address, "timelock (grants it by proposal when needed)", False)
+    c.role("RewardsEngine", gp.rewards, "FINDINGS_ROLE", roles.FINDINGS_ROLE,
+           gp.staking.address, "OperatorStaking (fraud proofs)", True)
     tl = gp.timelock
     admin = roles.DEFAULT_ADMIN_ROLE
     c.role("WattTimelock", tl, "DEFAULT_ADMIN_ROLE", admin, tl.address, "timelock", True)
@@ -151,6 +151,12 @@ def _params(c: _Checks, gp: GovernedProtocol, params: Params) -> None:
     c.eq(p, "EnergyCredits.stationEpochCapBps", rw["station_epoch_cap_bps"],
          cr.stationEpochCapBps)
     c.eq(p, "EnergyCredits.treasury", gp.treasury, cr.treasury)
+    c.eq(p, "StationRegistry.uncertifiedRewardBps", rg["uncertified_reward_bps"],
+         r.uncertifiedRewardBps)
+    rew = gp.rewards
+    c.eq(p, "RewardsEngine.challengeWindow", rw["challenge_window"], rew.challengeWindow)
+    c.eq(p, "RewardsEngine.feeMultipleBps", rw["fee_multiple_bps"], rew.feeMultipleBps)
+    c.eq(p, "RewardsEngine.priceFloor", rw["watt_price_floor"], rew.priceFloor)
     c.eq(p, "EnergyCredits.creditCount", len(params.credits.stablecoins), cr.creditCount)
     for coin in params.credits.stablecoins:
         token = gp.stablecoins[coin.symbol]
@@ -183,6 +189,7 @@ def _links(c: _Checks, gp: GovernedProtocol) -> None:
     c.eq(lk, "StationRegistry.credits", gp.credits.address, gp.registry.credits)
     c.eq(lk, "RewardsEngine.watt", gp.watt.address, gp.rewards.watt)
     c.eq(lk, "RewardsEngine.weightSource", gp.credits.address, gp.rewards.weightSource)
+    c.eq(lk, "OperatorStaking.rewards", gp.rewards.address, gp.staking.rewards)
     c.eq(lk, "RewardsEngine.registry", gp.registry.address, gp.rewards.registry)
     c.eq(lk, "EnergyCredits.registry", gp.registry.address, gp.credits.registry)
     c.eq(lk, "EnergyCredits.rewards", gp.rewards.address, gp.credits.rewards)

@@ -53,9 +53,12 @@ TIMELOCK_ROLES = {
 # Roles the timelock receives on each contract (every admin and parameter role).
 GOVERNED_ROLES: dict[str, tuple[str, ...]] = {
     "WattToken": ("DEFAULT_ADMIN_ROLE",),
-    "OperatorStaking": ("DEFAULT_ADMIN_ROLE", "PARAMS_ROLE"),
-    "RewardsEngine": ("DEFAULT_ADMIN_ROLE", "PARAMS_ROLE"),
-    "StationRegistry": ("DEFAULT_ADMIN_ROLE", "PARAMS_ROLE", "REGISTRY_ADMIN_ROLE"),
+    # The timelock is the slashing authority until the oracle committee exists: it slashes,
+    # forfeits escrowed rewards and attests locations (every penalty path has a holder).
+    "OperatorStaking": ("DEFAULT_ADMIN_ROLE", "PARAMS_ROLE", "SLASHER_ROLE"),
+    "RewardsEngine": ("DEFAULT_ADMIN_ROLE", "PARAMS_ROLE", "FINDINGS_ROLE"),
+    "StationRegistry": ("DEFAULT_ADMIN_ROLE", "PARAMS_ROLE", "REGISTRY_ADMIN_ROLE",
+                        "ATTESTER_ROLE"),
     "EnergyCredits": ("DEFAULT_ADMIN_ROLE", "PARAMS_ROLE"),
 }
 
@@ -274,10 +277,23 @@ def deploy_governed(
           lambda: registry.setCredits(credits.address, **tx))
     _once(run, "link:rewards.weightSource", rewards.weightSource, credits.address,
           lambda: rewards.setWeightSource(credits.address, **tx))
+    _once(run, "link:staking.rewards", staking.rewards, rewards.address,
+          lambda: staking.setRewards(rewards.address, **tx))
+    _grant(run, rewards, "RewardsEngine", "FINDINGS_ROLE", staking.address)
     # ---- parameters the constructors do not take
     for cname, c in (("OperatorStaking", staking), ("StationRegistry", registry),
-                     ("EnergyCredits", credits)):
+                     ("EnergyCredits", credits), ("RewardsEngine", rewards)):
         _grant(run, c, cname, "PARAMS_ROLE", me)
+    for name, getter, value, setter in (
+        ("rewards.challengeWindow", rewards.challengeWindow, rw["challenge_window"],
+         rewards.setChallengeWindow),
+        ("rewards.feeMultipleBps", rewards.feeMultipleBps, rw["fee_multiple_bps"],
+         rewards.setFeeMultipleBps),
+        ("rewards.priceFloor", rewards.priceFloor, rw["watt_price_floor"], rewards.setPriceFloor),
+        ("registry.uncertifiedRewardBps", registry.uncertifiedRewardBps,
+         rg["uncertified_reward_bps"], registry.setUncertifiedRewardBps),
+    ):
+        _once(run, f"param:{name}", getter, value, partial(setter, value, **tx))
     if params.staking.slash_destination is SlashDestination.BURN:
         _once(run, "param:staking.slashDestination", staking.slashDestination, 1,
               lambda: staking.setSlashDestination(1, **tx))

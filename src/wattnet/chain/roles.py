@@ -21,6 +21,8 @@ SLASHER_ROLE = _role("SLASHER_ROLE")
 REGISTRY_ROLE = _role("REGISTRY_ROLE")
 REGISTRY_ADMIN_ROLE = _role("REGISTRY_ADMIN_ROLE")
 ORACLE_ROLE = _role("ORACLE_ROLE")
+ATTESTER_ROLE = _role("ATTESTER_ROLE")
+FINDINGS_ROLE = _role("FINDINGS_ROLE")
 # OpenZeppelin TimelockController (WattTimelock)
 PROPOSER_ROLE = _role("PROPOSER_ROLE")
 EXECUTOR_ROLE = _role("EXECUTOR_ROLE")
@@ -30,7 +32,7 @@ CANCELLER_ROLE = _role("CANCELLER_ROLE")
 CONTRACT_ROLES: dict[str, tuple[str, ...]] = {
     "WattToken": ("MINTER_ROLE",),
     "OperatorStaking": ("SLASHER_ROLE", "PARAMS_ROLE", "REGISTRY_ROLE"),
-    "StationRegistry": ("PARAMS_ROLE", "REGISTRY_ADMIN_ROLE"),
+    "StationRegistry": ("PARAMS_ROLE", "REGISTRY_ADMIN_ROLE", "ATTESTER_ROLE"),
     "EnergyCredits": ("PARAMS_ROLE", "PAUSER_ROLE", "ORACLE_ROLE"),
-    "RewardsEngine": ("PARAMS_ROLE",),
+    "RewardsEngine": ("PARAMS_ROLE", "FINDINGS_ROLE"),
 }

@@ -156,7 +156,7 @@ def show(ctx: click.Context, charge_point_id: str, credit_id: int, as_json: bool
     client = _client(ctx.obj["rpc_url"])
     sid = station_id_for(charge_point_id)
     fn = client.registry.functions
-    operator, rated, connectors, active, registered, signer, geohash, mult = \
+    operator, rated, connectors, active, registered, certified, signer, geohash, mult = \
         fn.getStation(sid).call()
     if int(operator, 16) == 0:
         raise ConfigError(f"{charge_point_id} (station id 0x{sid.hex()}) is not registered")
@@ -166,7 +166,7 @@ def show(ctx: click.Context, charge_point_id: str, credit_id: int, as_json: bool
         "charge_point_id": charge_point_id, "station_id": "0x" + sid.hex(),
         "operator": operator, "signer": signer, "rated_power_w": rated,
         "connectors": connectors, "active": active, "usable": bool(view[3]),
-        "registered_at": registered,
+        "registered_at": registered, "certified_meter": bool(certified),
         "geohash": bytes(geohash).rstrip(b"\x00").decode("ascii", "replace"),
         "multiplier_bps": mult, "credit_id": credit_id, "tariff_per_kwh": current,
         "previous_tariff_per_kwh": previous, "tariff_changed_at": changed_at,

@@ -26,11 +26,14 @@ from eth_utils.crypto import keccak
 
 from wattnet.params import (
     BPS,
+    CHALLENGE_WINDOW_S,
+    FEE_MULTIPLE_BPS,
     LATE_QUORUM_S,
     MAX_BOUNTY_BPS,
     MAX_PROPOSAL_THRESHOLD_WATT,
     MAX_REFERRER_SHARE_BPS,
     MIN_OPERATOR_SHARE_BPS,
+    PRICE_FLOOR_USD,
     QUORUM_PERCENT,
     REDEMPTION_DELAY_S,
     SESSION_DURATION_S,
@@ -39,6 +42,7 @@ from wattnet.params import (
     STATION_CAP_BPS,
     TIMELOCK_DELAY_S,
     UNBONDING_DELAY_S,
+    UNCERTIFIED_REWARD_BPS,
     VOTING_DELAY_S,
     VOTING_PERIOD_S,
     WEI_PER_WATT,
@@ -48,6 +52,7 @@ from wattnet.params import (
 )
 
 STAKING, REGISTRY, CREDITS = "OperatorStaking", "StationRegistry", "EnergyCredits"
+REWARDS = "RewardsEngine"
 GOVERNOR, TIMELOCK = "WattGovernor", "WattTimelock"
 REGION_PREFIX = "registry.region_multipliers."
 SCHEDULE_KEY = "rewards.phases"  # RewardsEngine.setSchedule: see wattnet.governance.schedule
@@ -62,6 +67,7 @@ class Unit(StrEnum):
     TARIFF = "credit units/kWh"
     CHOICE = "treasury|burn"
     PERCENT = "% of supply"
+    USD = "USD/WATT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +178,17 @@ PARAMS: tuple[Param, ...] = (
        Unit.BPS, *_b((0, MAX_REFERRER_SHARE_BPS))),
     _p("rewards.station_epoch_cap_bps", CREDITS, "stationEpochCapBps()", "uint16",
        "setStationEpochCap(uint16)", Unit.BPS, *_b(STATION_CAP_BPS)),
+    _p("registry.uncertified_reward_bps", REGISTRY, "uncertifiedRewardBps()", "uint256",
+       "setUncertifiedRewardBps(uint256)", Unit.BPS, *_b(UNCERTIFIED_REWARD_BPS),
+       note="reward weight without a certified meter"),
+    _p("rewards.challenge_window", REWARDS, "challengeWindow()", "uint256",
+       "setChallengeWindow(uint256)", Unit.SECONDS, *_b(CHALLENGE_WINDOW_S),
+       note="escrow after each epoch; longer than governance's own delays"),
+    _p("rewards.fee_multiple_bps", REWARDS, "feeMultipleBps()", "uint256",
+       "setFeeMultipleBps(uint256)", Unit.BPS, *_b(FEE_MULTIPLE_BPS),
+       note="a station's reward is worth at most this share of its retained fees"),
+    _p("rewards.watt_price_floor", REWARDS, "priceFloor()", "uint256",
+       "setPriceFloor(uint256)", Unit.USD, *_b(PRICE_FLOOR_USD, watt=True)),
     # WattGovernor / WattTimelock bounds (GovernanceParameterOutOfBounds)
     _p("governance.voting_delay", GOVERNOR, "votingDelay()", "uint256", "setVotingDelay(uint48)",
        Unit.SECONDS, *_b(VOTING_DELAY_S)),
@@ -241,7 +258,7 @@ def setter_of(key: str) -> Setter:
 
 def to_chain(param: Param, value: Any) -> int:
     """A validated params-file value in the contract's unit."""
-    if param.unit is Unit.WATT:
+    if param.unit in (Unit.WATT, Unit.USD):
         return to_wei(Decimal(str(value)))
     if param.unit is Unit.CHOICE:
         return list(SlashDestination).index(SlashDestination(value))
@@ -254,7 +271,7 @@ def to_chain(param: Param, value: Any) -> int:
 
 def from_chain(param: Param, raw: int) -> Any:
     """A chain value in the params file's unit (WATT as Decimal, the slash destination by name)."""
-    if param.unit is Unit.WATT:
+    if param.unit in (Unit.WATT, Unit.USD):
         amount = Decimal(raw) / WEI_PER_WATT
         return Decimal(int(amount)) if amount == amount.to_integral_value() else amount.normalize()
     if param.unit is Unit.CHOICE:

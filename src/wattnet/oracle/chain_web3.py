@@ -206,7 +206,7 @@ class RegistryStationDirectory:
     def station(self, station_id: bytes) -> StationInfo | None:
         fn = self.registry.functions
         s = fn.getStation(station_id).call()
-        operator, rated, connectors, active, _registered, signer, geohash, _mult = s
+        operator, rated, connectors, active, _registered, _certified, signer, geohash, _mult = s
         if int(operator, 16) == 0:
             return None
         meter = bytes(fn.meterPublicKey(station_id).call())

@@ -43,7 +43,9 @@ from wattnet.params.sections import (
 )
 from wattnet.params.values import (
     BPS,
+    CHALLENGE_WINDOW_S,
     EPOCH_LENGTH,
+    FEE_MULTIPLE_BPS,
     GEOHASH_ALPHABET,
     LATE_QUORUM_S,
     MAX_BOUNTY_BPS,
@@ -53,6 +55,7 @@ from wattnet.params.values import (
     MAX_WATT,
     MIN_OPERATOR_SHARE_BPS,
     PARAMS_DIR_ENV,
+    PRICE_FLOOR_USD,
     QUORUM_PERCENT,
     REDEMPTION_DELAY_S,
     SESSION_DURATION_S,
@@ -61,6 +64,7 @@ from wattnet.params.values import (
     STATION_CAP_BPS,
     TIMELOCK_DELAY_S,
     UNBONDING_DELAY_S,
+    UNCERTIFIED_REWARD_BPS,
     VOTING_DELAY_S,
     VOTING_PERIOD_S,
     WATT_DECIMALS,
@@ -80,7 +84,9 @@ from wattnet.params.values import (
 
 __all__ = [
     "BPS",
+    "CHALLENGE_WINDOW_S",
     "EPOCH_LENGTH",
+    "FEE_MULTIPLE_BPS",
     "GEOHASH_ALPHABET",
     "LATE_QUORUM_S",
     "MAX_BOUNTY_BPS",
@@ -90,6 +96,7 @@ __all__ = [
     "MAX_WATT",
     "MIN_OPERATOR_SHARE_BPS",
     "PARAMS_DIR_ENV",
+    "PRICE_FLOOR_USD",
     "QUORUM_PERCENT",
     "REDEMPTION_DELAY_S",
     "SESSION_DURATION_S",
@@ -98,6 +105,7 @@ __all__ = [
     "STATION_CAP_BPS",
     "TIMELOCK_DELAY_S",
     "UNBONDING_DELAY_S",
+    "UNCERTIFIED_REWARD_BPS",
     "VOTING_DELAY_S",
     "VOTING_PERIOD_S",
     "WATT_DECIMALS",

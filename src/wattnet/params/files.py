@@ -84,6 +84,7 @@ def params_to_dict(params: Params) -> dict[str, Any]:
             "region_multipliers": dict(rg.region_multipliers),
             "min_tariff_per_kwh": rg.min_tariff_per_kwh,
             "max_tariff_per_kwh": rg.max_tariff_per_kwh,
+            "uncertified_reward_bps": rg.uncertified_reward_bps,
         },
         "credits": {
             "redemption_delay": cr.redemption_delay,
@@ -112,6 +113,9 @@ def params_to_dict(params: Params) -> dict[str, Any]:
             ],
             "station_epoch_cap_bps": rw.station_epoch_cap_bps,
             "genesis_supply": _plain(rw.genesis_supply),
+            "challenge_window": rw.challenge_window,
+            "fee_multiple_bps": rw.fee_multiple_bps,
+            "watt_price_floor": _plain(rw.watt_price_floor),
         },
         "governance": {
             "voting_delay": gv.voting_delay,
@@ -179,7 +183,8 @@ def to_chain_units(params: Params) -> dict[str, Any]:
         min_stake_per_station=to_wei(s.min_stake_per_station),
         equivocation_slash=to_wei(s.equivocation_slash),
     )
-    d["rewards"].update(genesis_supply=to_wei(rw.genesis_supply))
+    d["rewards"].update(genesis_supply=to_wei(rw.genesis_supply),
+                        watt_price_floor=to_wei(rw.watt_price_floor))
     for phase, raw in zip(rw.phases, d["rewards"]["phases"], strict=True):
         raw["emission_per_epoch"] = to_wei(phase.emission_per_epoch)
     d["governance"]["proposal_threshold"] = to_wei(gv.proposal_threshold)

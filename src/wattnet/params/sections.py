@@ -11,13 +11,16 @@ from wattnet.errors import ConfigError
 from wattnet.params.checks import Reader, check_int, to_wei
 from wattnet.params.values import (
     BPS,
+    CHALLENGE_WINDOW_S,
     EPOCH_LENGTH,
+    FEE_MULTIPLE_BPS,
     GEOHASH_ALPHABET,
     LATE_QUORUM_S,
     MAX_BOUNTY_BPS,
     MAX_PROPOSAL_THRESHOLD_WATT,
     MAX_REFERRER_SHARE_BPS,
     MIN_OPERATOR_SHARE_BPS,
+    PRICE_FLOOR_USD,
     QUORUM_PERCENT,
     REDEMPTION_DELAY_S,
     SESSION_DURATION_S,
@@ -26,6 +29,7 @@ from wattnet.params.values import (
     STATION_CAP_BPS,
     TIMELOCK_DELAY_S,
     UNBONDING_DELAY_S,
+    UNCERTIFIED_REWARD_BPS,
     VOTING_DELAY_S,
     VOTING_PERIOD_S,
     WEI_PER_WATT,
@@ -96,7 +100,8 @@ def _staking(src: str, raw: Any) -> StakingParams:
 
 def _registry(src: str, raw: Any) -> RegistryParams:
     r = Reader(
-        src, "registry", raw, ("region_multipliers", "min_tariff_per_kwh", "max_tariff_per_kwh")
+        src, "registry", raw,
+        ("region_multipliers", "min_tariff_per_kwh", "max_tariff_per_kwh", "uncertified_reward_bps"),
     )
     multipliers = r.get("region_multipliers", {}) or {}
     if not isinstance(multipliers, Mapping):
@@ -116,7 +121,8 @@ def _registry(src: str, raw: Any) -> RegistryParams:
         raise r.error(
             r.key("max_tariff_per_kwh"), f"={hi_t} is below registry.min_tariff_per_kwh={lo_t}"
         )
-    return RegistryParams(tuple(sorted(pairs)), lo_t, hi_t)
+    return RegistryParams(tuple(sorted(pairs)), lo_t, hi_t,
+                          r.integer("uncertified_reward_bps", 0, *UNCERTIFIED_REWARD_BPS))
 
 
 def _credits(src: str, raw: Any) -> CreditsParams:
@@ -180,7 +186,9 @@ def _settlement(src: str, raw: Any) -> SettlementParams:
 
 def _rewards(src: str, raw: Any) -> RewardsParams:
     r = Reader(
-        src, "rewards", raw, ("epoch_length", "phases", "station_epoch_cap_bps", "genesis_supply")
+        src, "rewards", raw,
+        ("epoch_length", "phases", "station_epoch_cap_bps", "genesis_supply", "challenge_window",
+         "fee_multiple_bps", "watt_price_floor"),
     )
     length = r.duration("epoch_length", EPOCH_LENGTH, lo=0)
     if length != EPOCH_LENGTH:
@@ -214,6 +222,10 @@ def _rewards(src: str, raw: Any) -> RewardsParams:
         tuple(phases),
         r.integer("station_epoch_cap_bps", 5_000, *STATION_CAP_BPS),
         r.watt("genesis_supply", 0),
+        r.duration("challenge_window", 30 * 86_400, *CHALLENGE_WINDOW_S),
+        r.integer("fee_multiple_bps", 5_000, *FEE_MULTIPLE_BPS),
+        # USD has 18 decimals on chain, like WATT: the same reader and precision rules.
+        r.watt("watt_price_floor", Decimal("0.10"), *PRICE_FLOOR_USD),
     )
 
 
@@ -291,6 +303,14 @@ def parse_params(raw: Any, source: str, network: str | None = None) -> Params:
     model = top.get("model", None) or {}
     if not isinstance(model, Mapping):
         raise ConfigError(f"{source}: model must be a mapping")
+    governance = _governance(source, top.get("governance", None))
+    vote = governance.voting_delay + governance.voting_period + governance.timelock_delay
+    if rewards.challenge_window <= vote:
+        raise ConfigError(
+            f"{source}: rewards.challenge_window={rewards.challenge_window} must exceed "
+            f"governance.voting_delay + voting_period + timelock_delay = {vote} s (a finding "
+            f"that needs a vote must be able to forfeit rewards before they are claimable)"
+        )
     params = Params(
         network=str(name),
         source=source,
@@ -300,7 +320,7 @@ def parse_params(raw: Any, source: str, network: str | None = None) -> Params:
         credits=credits,
         settlement=settlement,
         rewards=rewards,
-        governance=_governance(source, top.get("governance", None)),
+        governance=governance,
         model=copy.deepcopy(dict(model)),
     )
     if params.model:

@@ -39,6 +39,11 @@ TIMELOCK_DELAY_S = (60, 30 * _DAY)
 LATE_QUORUM_S = (60, 30 * _DAY)
 MAX_PROPOSAL_THRESHOLD_WATT = Decimal(10_000_000)
 QUORUM_PERCENT = (1, 50)
+# Proof of physical work (StationRegistry, RewardsEngine).
+UNCERTIFIED_REWARD_BPS = (0, 2_000)
+CHALLENGE_WINDOW_S = (_DAY, 90 * _DAY)
+FEE_MULTIPLE_BPS = (1, 10_000)
+PRICE_FLOOR_USD = (Decimal("0.000000000001"), Decimal(1_000_000))  # USD per WATT
 
 
 class SlashDestination(StrEnum):
@@ -68,6 +73,7 @@ class RegistryParams:
     region_multipliers: tuple[tuple[str, int], ...]  # (geohash prefix, bps), sorted
     min_tariff_per_kwh: int  # credit units per kWh
     max_tariff_per_kwh: int
+    uncertified_reward_bps: int = 0  # weight of a station without a certified meter
 
     def multiplier_for(self, geohash: str) -> int:
         """The bps multiplier of the longest listed prefix of ``geohash`` (10000 if none)."""
@@ -114,6 +120,9 @@ class RewardsParams:
     phases: tuple[Phase, ...]
     station_epoch_cap_bps: int
     genesis_supply: Decimal  # WATT, minted to the treasury at deployment
+    challenge_window: int = 30 * _DAY  # s of escrow after each epoch
+    fee_multiple_bps: int = 5_000  # a station's reward is worth at most this share of its fees
+    watt_price_floor: Decimal = Decimal("0.10")  # USD per WATT, the lowest rewards are valued at
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ def payouts(create_station: Any, operator: Any, driver: Any, pay_session: Any, r
             bought: int, credits: Any, credit_id: int) -> dict[str, int]:
     """One settled session: the operator, the treasury and a referrer are owed."""
     st = create_station(operator)
+    credits.setReferrer(referrer, sender=driver)
     pay_session(st, driver, referrer=referrer.address)
     return {"operator": credits.owed(operator, credit_id),
             "referrer": credits.owed(referrer, credit_id)}

@@ -33,7 +33,8 @@ def enter_next_epoch(chain: Any, rewards: Any) -> int:
 
 
 def close_epoch(chain: Any, rewards: Any, epoch: int) -> None:
-    chain.pending_timestamp = int(rewards.genesis()) + (epoch + 1) * WEEK + HOUR
+    """Move past the epoch's end and its challenge window (its rewards leave escrow)."""
+    chain.pending_timestamp = int(rewards.claimableAt(epoch)) + HOUR
     chain.mine()
 
 
@@ -266,8 +267,9 @@ def test_claim__region_multiplier_weighs_energy(
         governor: Any, credits: Any, operator: Any, operator2: Any, watt: Any) -> None:
     a, b = two_stations
     registry.setRegionMultiplier(geohash_bytes8("u33"), 20_000, sender=governor)
-    assert registry.getStation(a.station_id).multiplierBps == 10_000  # cached until synced
     registry.syncRegion([a.station_id, b.station_id], sender=governor)
+    assert registry.getStation(a.station_id).multiplierBps == 10_000  # a boost needs attesting
+    registry.attestLocation(a.station_id, True, sender=governor)
     assert registry.getStation(a.station_id).multiplierBps == 20_000
     epoch = enter_next_epoch(chain, rewards)
     settle(a, driver, 6_000)

@@ -44,6 +44,16 @@ PRIVILEGED: list[tuple[str, str, str, Callable[[dict[str, Any]], tuple[Any, ...]
     ("EnergyCredits", "unpause", "DEFAULT_ADMIN_ROLE", lambda c: ()),
     ("RewardsEngine", "setWeightSource", "DEFAULT_ADMIN_ROLE", lambda c: (c["attacker"],)),
     ("RewardsEngine", "setSchedule", "PARAMS_ROLE", lambda c: (10**6, [])),
+    ("RewardsEngine", "setChallengeWindow", "PARAMS_ROLE", lambda c: (DAY,)),
+    ("RewardsEngine", "setFeeMultipleBps", "PARAMS_ROLE", lambda c: (10_000,)),
+    ("RewardsEngine", "setPriceFloor", "PARAMS_ROLE", lambda c: (10**6,)),
+    ("RewardsEngine", "setPriceFeed", "PARAMS_ROLE", lambda c: (ZERO, 0, 0)),
+    ("RewardsEngine", "forfeit", "FINDINGS_ROLE", lambda c: (c["station"], 0, b"\x01" * 32)),
+    ("OperatorStaking", "setRewards", "DEFAULT_ADMIN_ROLE", lambda c: (c["attacker"],)),
+    ("StationRegistry", "setMeterIssuer", "PARAMS_ROLE", lambda c: (b"\x01" * 32, b"\x02" * 32,
+                                                                    True)),
+    ("StationRegistry", "setUncertifiedRewardBps", "PARAMS_ROLE", lambda c: (0,)),
+    ("StationRegistry", "attestLocation", "ATTESTER_ROLE", lambda c: (c["station"], True)),
 ]
 
 CONTRACTS = sorted(roles.CONTRACT_ROLES)

@@ -113,6 +113,7 @@ def flip_to_high_s(item: tuple[object, ...]) -> tuple[object, ...]:
 def test_settle_batch__pays_operator_treasury_and_referrer_exact_shares(
         world: Any, make_receipt: Any, run: Any, credits: Any, credit_id: int, operator: Any,
         treasury: Any, referrer: Any, driver: Any) -> None:
+    credits.setReferrer(referrer, sender=driver)  # the driver's choice, not the station's
     r = make_receipt(world, driver, energy_wh=10_000, referrer=referrer.address)
     assert r.cost == 3_500_000
     ledger = Ledger(credits, credit_id, operator, treasury, referrer)
@@ -148,6 +149,7 @@ def test_settle_batch__shares_sum_exactly_to_cost_for_any_allowed_split(
     create_driver(driver)
     chain.pending_timestamp += 2 * HOUR
     credits.setShares(operator_bps, referrer_bps, sender=governor)
+    credits.setReferrer(referrer, sender=driver)
     ref = referrer.address if with_referrer else "0x" + "00" * 20
     r = make_receipt(station, driver, energy_wh=energy, referrer=ref)
     ledger = Ledger(credits, credit_id, operator, treasury, referrer, driver)
@@ -677,6 +679,7 @@ def test_settle_batch__weight_follows_region_multiplier(
         governor: Any) -> None:
     registry.setRegionMultiplier(b"u3".ljust(8, b"\x00"), 15_000, sender=governor)
     station = create_station(operator, geohash="u33db")
+    registry.attestLocation(station.station_id, True, sender=governor)  # a boost needs attesting
     create_driver(driver)
     chain.pending_timestamp += 2 * HOUR
     epoch = _epoch(chain, rewards)

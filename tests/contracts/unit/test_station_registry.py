@@ -419,6 +419,7 @@ def test_set_region_multiplier__bad_prefix_reverts(registry: Any, governor: Any)
 def test_sync_region__refreshes_cached_multiplier(registry: Any, governor: Any, operator: Any,
                                                   attacker: Any, create_station: Any) -> None:
     st = create_station(operator, geohash="u33db")
+    registry.attestLocation(st.station_id, True, sender=governor)  # a boost needs attesting
     registry.setRegionMultiplier(geohash_bytes8("u33"), 15_000, sender=governor)
     assert registry.getStation(st.station_id).multiplierBps == 10_000
     tx = registry.syncRegion([st.station_id], sender=attacker)
