@@ -1,6 +1,7 @@
 """Gas per settled session on anvil (`make bench-gas`).
 
-Deploys the protocol on a fresh local anvil, registers 10 operators (one station each), funds
+Deploys the protocol on a fresh local anvil, registers 10 operators (one station each, with a
+certified meter, so that sessions earn reward weight as in production), funds
 100 distinct drivers, then settles batches of 1, 10, 50 and 100 receipts (sorted by station, as
 the oracle sends them) with `settlePacked`, the oracle's entry point, and prints gas per session;
 then one more batch of 100 through the ABI-encoded `settleBatch` for comparison, then the cost of
@@ -19,6 +20,7 @@ from wattnet.chain.batch_codec import pack_batch
 from wattnet.chain.deploy import WAD, deploy_local_stack, geohash_bytes8
 from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt, signed_tuple
 from wattnet.chain.localnode import ensure_foundry_host
+from wattnet.chain.meters import issue_certificate, new_p256_key, public_xy
 from wattnet.domain import SessionReceipt, station_id_for
 
 USDC = 10**6
@@ -47,6 +49,8 @@ def main() -> int:
         p, usdc = deploy_local_stack(project, chain, gov, treasury, oracle)
         cid = 1
         costs: dict[str, int] = {}
+        issuer = new_p256_key()  # a meter maker governance admitted
+        p.registry.setMeterIssuer(*public_xy(issuer), True, sender=gov)
 
         stations = []
         for i, op in enumerate(ops):
@@ -72,6 +76,10 @@ def main() -> int:
                 sender=op,
             )
             costs.setdefault("register station", tx.gas_used)
+            cert = issue_certificate(issuer, new_p256_key(), serial=f"SN-{i}", model="WN-1",
+                                     max_power_w=22_000)
+            tx = p.registry.certifyMeter(sid, cert.as_tuple(), sender=op)
+            costs.setdefault("certify meter (P-256 in Solidity, no precompile)", tx.gas_used)
             stations.append((sid, key, op))
         for d in drivers:
             usdc.mint(d, 1_000 * USDC, sender=d)
