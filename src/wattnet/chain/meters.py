@@ -93,3 +93,9 @@ def issue_certificate(issuer: ec.EllipticCurvePrivateKey,
 def new_p256_key() -> ec.EllipticCurvePrivateKey:
     """A fresh P-256 key (an issuer's or a test meter's)."""
     return ec.generate_private_key(ec.SECP256R1())
+
+
+def derived_p256_key(seed: bytes) -> ec.EllipticCurvePrivateKey:
+    """A P-256 key derived from `seed` (reproducible simulations and tests; never for real keys)."""
+    scalar = int.from_bytes(keccak(b"wattnet-p256:" + seed), "big") % (P256_N - 1) + 1
+    return ec.derive_private_key(scalar, ec.SECP256R1())

@@ -70,6 +70,9 @@ class GatewayConfig:
     passphrase_env: str = "WATTNET_KEYSTORE_PASSPHRASE"
     heartbeat_interval: int = 300
     credit_refresh_s: float = 60.0
+    # How far past the gateway's clock a signed meter reading may be (clock drift; a simulation
+    # with accelerated chain time sets its lead here, as for the oracle's future_skew_s).
+    meter_future_skew_s: int = 300
     pending_cost_ttl_s: float = 3_600.0
     ws_ping_interval: float | None = None  # OCPP heartbeats already detect dead links
     response_timeout_s: float = 30.0
@@ -153,6 +156,7 @@ def config_from_dict(raw: Mapping[str, Any], base: Path) -> GatewayConfig:
             passphrase_env=str(raw.get("passphrase_env", "WATTNET_KEYSTORE_PASSPHRASE")),
             heartbeat_interval=int(raw.get("heartbeat_interval", 300)),
             credit_refresh_s=float(raw.get("credit_refresh_s", 60.0)),
+            meter_future_skew_s=int(raw.get("meter_future_skew_s", 300)),
             pending_cost_ttl_s=float(raw.get("pending_cost_ttl_s", 3_600.0)),
             ws_ping_interval=raw.get("ws_ping_interval"),
             app_port=None if raw.get("app_port") is None else int(raw["app_port"]),

@@ -64,8 +64,10 @@ def verify_session_meter_data(
     start_time: int,
     end_time: int,
     now: int,
+    future_skew_s: int = CLOCK_SKEW_S,
 ) -> VerifiedMeterData:
-    """Raise :class:`MeterDataError` with the reason unless the records prove the session."""
+    """Raise :class:`MeterDataError` with the reason unless the records prove the session;
+    a reading more than `future_skew_s` after `now` is from the future."""
     if not records:
         raise MeterDataError("no signed meter data for a station whose meter signs")
     key_der = meter_key_der_hex(public_key)
@@ -109,7 +111,7 @@ def verify_session_meter_data(
     if sum(1 for r in readings if r[1] == "B") != 1:
         raise MeterDataError("OCMF data has more than one begin reading")
     for t, _, _ in readings:
-        if t > now + CLOCK_SKEW_S:
+        if t > now + future_skew_s:
             raise MeterDataError("OCMF reading timestamped in the future")
         if not start_time - CLOCK_SKEW_S <= t <= end_time + CLOCK_SKEW_S:
             raise MeterDataError("OCMF reading outside this session (replayed from another?)")

@@ -269,7 +269,8 @@ class SessionService:
                     verified = verify_session_meter_data(
                         records, public_key=station.meter_public_key,
                         meter_serial=station.meter_serial, start_time=t.start_time,
-                        end_time=end_time, now=now)
+                        end_time=end_time, now=now,
+                        future_skew_s=self._config.meter_future_skew_s)
                     if not self._store.claim_ocmf_locked(verified.digests, cp_id, tx_key):
                         raise MeterDataError(
                             "signed meter record already used by another session")

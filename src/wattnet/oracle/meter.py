@@ -55,21 +55,14 @@ def _wh(value: Decimal | None, unit: str | None) -> Decimal:
     raise MeterDataInvalid(f"OCMF reading unit {unit!r} is not an energy unit")
 
 
-def check_meter_data(
-    wire: WireReceipt, meter_data: str, meter_key_der: bytes | None, now: int, skew_s: int,
-    energy_tolerance_wh: int,
-) -> MeterReading:
-    """Verify ``meter_data`` for ``wire``; raises MeterDataInvalid with the reason."""
-    if meter_key_der is None:
-        raise MeterDataInvalid("OCMF present but no meter key is bound to the station")
-    if meter_data != meter_data.strip():
-        raise MeterDataInvalid("OCMF has whitespace outside the signed payload")
-    if meter_data.count("|") != 2:
+def _parse_record(text: str, meter_key_der: bytes) -> OCMF:
+    """One ``OCMF|payload|signature`` record, its signature checked against the meter key."""
+    if text.count("|") != 2:
         raise MeterDataInvalid("OCMF must be exactly OCMF|payload|signature")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            ocmf = OCMF.from_string(meter_data)
+            ocmf = OCMF.from_string(text)
         except PyOCMFError as exc:
             raise MeterDataInvalid(f"OCMF unparsable: {exc}") from exc
         method = ocmf.signature.SA
@@ -81,12 +74,33 @@ def check_meter_data(
             raise MeterDataInvalid(f"OCMF signature unverifiable: {exc}") from exc
     if not valid:
         raise MeterDataInvalid("OCMF signature does not match the station's meter key")
-    payload = ocmf.payload
-    if payload.CI is not None and station_id_for(payload.CI) != wire.station_id:
-        raise MeterDataInvalid(f"OCMF belongs to charge point {payload.CI!r}, not this station")
-    if not payload.MS:
+    return ocmf
+
+
+def check_meter_data(
+    wire: WireReceipt, meter_data: str, meter_key_der: bytes | None, now: int, skew_s: int,
+    energy_tolerance_wh: int,
+) -> MeterReading:
+    """Verify ``meter_data`` for ``wire``; raises MeterDataInvalid with the reason.
+
+    ``meter_data`` is one OCMF record holding the begin and end readings, or (as meters sign
+    OCPP's Transaction.Begin and Transaction.End values, and the gateway forwards them) several
+    records, one per line, each signed, in order; their readings are taken together."""
+    if meter_key_der is None:
+        raise MeterDataInvalid("OCMF present but no meter key is bound to the station")
+    if meter_data != meter_data.strip():
+        raise MeterDataInvalid("OCMF has whitespace outside the signed payload")
+    records = [_parse_record(text, meter_key_der) for text in meter_data.split("\n")]
+    serials = {str(r.payload.MS) if r.payload.MS else "" for r in records}
+    if "" in serials:
         raise MeterDataInvalid("OCMF has no meter serial (MS)")
-    readings = payload.RD
+    if len(serials) != 1:
+        raise MeterDataInvalid("OCMF records come from different meters (MS)")
+    for r in records:
+        if r.payload.CI is not None and station_id_for(r.payload.CI) != wire.station_id:
+            raise MeterDataInvalid(f"OCMF belongs to charge point {r.payload.CI!r}, not this "
+                                   "station")
+    readings = [reading for r in records for reading in r.payload.RD]
     if len(readings) < 2:
         raise MeterDataInvalid("OCMF needs a begin and an end reading")
     if readings[0].TX != MeterReadingReason.BEGIN:
@@ -114,9 +128,10 @@ def check_meter_data(
         raise MeterDataInvalid(
             f"OCMF energy {energy} Wh differs from receipt energy {wire.energy_wh} Wh"
         )
-    body = meter_data.split("|")[1]
+    # The begin reading's signed payload identifies the session (one payload, one session).
+    body = meter_data.split("\n")[0].split("|")[1]
     return MeterReading(
-        serial=str(payload.MS),
+        serial=serials.pop(),
         start_wh=int(values[0]),
         end_wh=int(values[-1]),
         payload_hash=keccak(body.encode("utf-8")),

@@ -149,3 +149,32 @@ def test_meter__register_running_backwards_across_sessions_is_quarantined(
     fine = sign_ocmf(payload(END + 600, END + 1800, 110_000, 111_000), KEY)
     assert submit(ingestor, create_receipt, metered, fine, session=3, start_time=END + 600,
                   end_time=END + 1800, energy_wh=1_000)[0] == "accepted"
+
+
+def _per_reading(serial_end: str = "SN-0001", end_key: Any = KEY) -> str:
+    """Begin and end as two signed records, one per line (what the gateway forwards when the
+    meter signs OCPP's Transaction.Begin and Transaction.End values separately)."""
+    begin = sign_ocmf(payload(START, END, 0, 0, readings=[reading(START, 100_000, "B")]), KEY)
+    end = sign_ocmf(payload(START, END, 0, 0, serial=serial_end,
+                            readings=[reading(END, 110_000, "E")]), end_key)
+    return begin + "\n" + end
+
+
+def test_meter__begin_and_end_in_separate_signed_records_are_accepted(
+    ingestor: Ingestor, store: Store, metered: Station, create_receipt: Make
+) -> None:
+    assert submit(ingestor, create_receipt, metered, _per_reading())[0] == "accepted"
+    assert rows(store, "SELECT meter_serial, meter_start_wh, meter_end_wh FROM receipts") == [
+        ("SN-0001", 100_000, 110_000)]
+
+
+@pytest.mark.parametrize(("meter", "needle"), [
+    (lambda: _per_reading(serial_end="SN-0002"), "different meters"),
+    (lambda: _per_reading(end_key=meter_key(2)), "meter key"),
+], ids=["two-serials", "end-signed-by-another-key"])
+def test_meter__separate_records_must_all_come_from_the_bound_meter(
+    ingestor: Ingestor, metered: Station, create_receipt: Make, meter: Callable[[], str],
+    needle: str,
+) -> None:
+    status, reason = submit(ingestor, create_receipt, metered, meter())
+    assert status == "quarantined" and needle in reason

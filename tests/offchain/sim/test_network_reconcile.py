@@ -7,7 +7,7 @@ import copy
 
 from wattnet.domain import OcppVersion
 from wattnet.sim.network.plan import Charger, Driver, Plan, Session, derive_key
-from wattnet.sim.network.reconcile import Actions, Before, compare, expect
+from wattnet.sim.network.reconcile import Actions, Before, FeeBound, compare, expect
 
 GENESIS = 1_700_000_000
 OPS = ("0x" + "0a" * 20, "0x" + "0b" * 20)
@@ -32,6 +32,8 @@ def _plan() -> Plan:
     return Plan(0, "t", t, 1, 1, 10_000, chargers, drivers, OPS, sessions)
 
 
+# A fee bound that never binds (price 1 wei): the emission arithmetic alone.
+OPEN = FeeBound(10_000, 1, 10**4)
 BEFORE = Before({"totalSupply": 7, "totalPendingRedemptions": 0, "totalOwed": 5}, escrow=12,
                 treasury_owed=3, epoch_weight={0: 100})
 
@@ -39,7 +41,7 @@ BEFORE = Before({"totalSupply": 7, "totalPendingRedemptions": 0, "totalOwed": 5}
 def test_expect__costs_split_exactly_and_weights_follow_region_multipliers() -> None:
     plan = _plan()
     led = expect(plan, GENESIS, 8_000, 500, Actions({0: 1_000_000}, frozenset({0})), BEFORE,
-                 {0: 10**24})
+                 {0: 10**24}, OPEN)
     # 1234 Wh x 287,333 / kWh = 354,568.922 -> 354,568; 3001 Wh -> 862,286; 999 Wh x 350,000 ->
     # 349,650. Operator A: 80 % of 354,568 (283,654) + of 862,286 (689,828); B: 279,720.
     assert led["operator owed"][OPS[0]] == 0  # withdrew
@@ -64,13 +66,23 @@ def test_expect__costs_split_exactly_and_weights_follow_region_multipliers() -> 
     assert led["totals"]["credits outstanding"] == 7 + 15_000_000 - fees - 1_000_000
 
 
+def test_expect__rewards_capped_by_the_fee_bound_of_each_station() -> None:
+    """50 % of the treasury's share at $0.10/WATT, worked by hand: CP-A retained
+    (354,568 - 283,654) + (862,286 - 689,828) = 243,372 units of a 6-decimal coin = $0.243372,
+    worth 1.21686 WATT at the bound; CP-B retained 69,930 units, 0.34965 WATT."""
+    led = expect(_plan(), GENESIS, 8_000, 500, Actions(), BEFORE, {0: 10**24},
+                 FeeBound(5_000, 10**17, 10**4))
+    assert led["operator WATT (rewards)"][OPS[0]] == 1_216_860_000_000_000_000
+    assert led["operator WATT (rewards)"][OPS[1]] == 349_650_000_000_000_000
+
+
 def test_compare__a_clean_ledger_has_no_difference() -> None:
-    led = expect(_plan(), GENESIS, 8_000, 500, Actions(), BEFORE, {0: 10**20})
+    led = expect(_plan(), GENESIS, 8_000, 500, Actions(), BEFORE, {0: 10**20}, OPEN)
     assert compare(led, copy.deepcopy(led)) == []
 
 
 def test_compare__reports_every_changed_missing_or_extra_entry() -> None:
-    led = expect(_plan(), GENESIS, 8_000, 500, Actions(), BEFORE, {0: 10**20})
+    led = expect(_plan(), GENESIS, 8_000, 500, Actions(), BEFORE, {0: 10**20}, OPEN)
     chain = copy.deepcopy(led)
     chain["driver credits"][DRIVERS[1]] -= 1  # one smallest unit
     chain["settled once"]["CP-A#3"] = 1  # a session nobody planned settled

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from wattnet.chain import roles
 from wattnet.errors import ChainError
@@ -18,26 +19,52 @@ log = logging.getLogger(__name__)
 DEV_ACCOUNTS = 10  # anvil's unlocked accounts (the deployer of a local deployment is one)
 
 
+def _holder(view: ChainView, contract: str, role: bytes) -> str:
+    """An account holding `role` on `contract` that anvil can send from (the timelock of a
+    governed deployment, or a dev account), funded and impersonated."""
+    view.rpc.impersonate_all()
+    candidates: list[str] = [str(to_checksum_address(str(a)))
+                             for a in view.rpc.call("eth_accounts")][:DEV_ACCOUNTS]
+    for name in ("WattTimelock", "Timelock"):
+        if name in view.deployment.contracts:
+            candidates.insert(0, view.deployment.contracts[name])
+    for who in candidates:
+        if view.one(contract, "hasRole", role, who):
+            view.rpc.fund([who])
+            return who
+    raise ChainError(f"cannot find a holder of {contract}'s role 0x{role.hex()[:8]}.. to act "
+                     "for the simulator; give a deployment whose admin is the timelock or a dev "
+                     "account")
+
+
 def ensure_oracle_role(view: ChainView, oracle: str) -> None:
     """Grant ORACLE_ROLE to the simulator's oracle unless it has it, as whoever holds the admin
     role (on a snapshot: the timelock or the deployer; anvil impersonates either)."""
     credits = "EnergyCredits"
     if view.one(credits, "hasRole", roles.ORACLE_ROLE, oracle):
         return
-    view.rpc.impersonate_all()
-    candidates: list[str] = [str(to_checksum_address(str(a)))
-                  for a in view.rpc.call("eth_accounts")][:DEV_ACCOUNTS]
-    for name in ("WattTimelock", "Timelock"):
-        if name in view.deployment.contracts:
-            candidates.insert(0, view.deployment.contracts[name])
-    for admin in candidates:
-        if view.one(credits, "hasRole", roles.DEFAULT_ADMIN_ROLE, admin):
-            view.rpc.fund([admin])
-            view.rpc.send([view.tx(admin, credits, "grantRole", roles.ORACLE_ROLE, oracle)],
-                          "granting the simulator's oracle ORACLE_ROLE")
-            return
-    raise ChainError("cannot find the admin of EnergyCredits to grant the simulator's oracle "
-                     "ORACLE_ROLE; give a deployment whose admin is the timelock or a dev account")
+    admin = _holder(view, credits, roles.DEFAULT_ADMIN_ROLE)
+    view.rpc.send([view.tx(admin, credits, "grantRole", roles.ORACLE_ROLE, oracle)],
+                  "granting the simulator's oracle ORACLE_ROLE")
+
+
+def admit_meter_issuer(view: ChainView, issuer_x: bytes, issuer_y: bytes) -> None:
+    """Governance admits the simulated meter maker (as a DAO vote would), unless admitted."""
+    registry = "StationRegistry"
+    if view.one(registry, "meterIssuers", keccak(issuer_x + issuer_y)):
+        return
+    gov = _holder(view, registry, roles.PARAMS_ROLE)
+    view.rpc.send([view.tx(gov, registry, "setMeterIssuer", issuer_x, issuer_y, True)],
+                  "admitting the simulated meter maker")
+
+
+def attest_locations(view: ChainView, station_ids: list[bytes]) -> None:
+    """The slashing authority attests the simulated stations' locations (they are honest)."""
+    registry = "StationRegistry"
+    who = _holder(view, registry, roles.ATTESTER_ROLE)
+    txs = [view.tx(who, registry, "attestLocation", sid, True) for sid in station_ids]
+    for lo in range(0, len(txs), 500):
+        view.rpc.send(txs[lo:lo + 500], "attesting station locations")
 
 
 def after_sessions(view: ChainView, plan: Plan, genesis: int, epochs: list[int]
@@ -56,7 +83,9 @@ def after_sessions(view: ChainView, plan: Plan, genesis: int, epochs: list[int]
     rpc.send([view.tx(plan.drivers[k].address, "EnergyCredits", "requestRedemption", cid, v)
               for k, v in redeemed.items()], "drivers requesting redemption")
     delay = int(view.one("EnergyCredits", "timing")[0])
-    close = genesis + (max(epochs, default=0) + 1) * EPOCH_S + 1
+    # The last epoch closes and its rewards leave escrow (the challenge window).
+    window = int(view.one("RewardsEngine", "challengeWindow"))
+    close = genesis + (max(epochs, default=0) + 1) * EPOCH_S + window + 1
     rpc.warp_to(max(rpc.head_timestamp() + delay + 1, close))
     rpc.send([view.tx(plan.drivers[k].address, "EnergyCredits", "completeRedemption", cid)
               for k in redeemed], "drivers completing redemption")

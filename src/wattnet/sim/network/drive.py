@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from wattnet.errors import ChainError
 from wattnet.sim.chargepoint import SimChargePoint
+from wattnet.sim.chargepoint.meter import SimMeter
 from wattnet.sim.network.chainview import ChainView
 from wattnet.sim.network.plan import Charger, Plan, Session
 from wattnet.sim.network.stack import PASSWORD, Service
@@ -72,8 +73,9 @@ class DriveStats:
 async def run_charger(url: str, charger: Charger, sessions: list[Session], plan: Plan,
                       gate: Gate, stats: DriveStats) -> None:
     clock = VirtualClock(plan.t0)
+    meter = SimMeter(charger.meter_serial, key=charger.meter_key())  # signs OCMF, certified
     cp = SimChargePoint(url, charger.cp_id, charger.version, password=PASSWORD, clock=clock,
-                        timeout_s=120.0)
+                        timeout_s=120.0, meter=meter)
     await cp.connect()
     try:
         await cp.boot()

@@ -12,9 +12,11 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from eth_utils.crypto import keccak
 
 from wattnet.chain.eip712 import address_of_private_key
+from wattnet.chain.meters import derived_p256_key
 from wattnet.domain import OcppVersion, station_id_for
 from wattnet.params import Params
 from wattnet.sim.model.config import ModelConfig, parse_model
@@ -46,6 +48,15 @@ class Charger:
     @property
     def signer(self) -> str:
         return address_of_private_key(self.key)
+
+    @property
+    def meter_serial(self) -> str:
+        """The serial of the station's signing meter (OCMF and its certificate)."""
+        return f"M-{self.cp_id}"[:32]
+
+    def meter_key(self) -> ec.EllipticCurvePrivateKey:
+        """The station's meter key (P-256), certified by the simulated meter maker."""
+        return derived_p256_key(self.key + b"meter")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,15 @@
-"""Put the plan's people on chain: operators stake WATT (from the treasury) and register their
-stations; drivers mint the mock stablecoin, buy credits, set their mandate and bind their RFID
+"""Put the plan's people on chain: operators stake WATT (from the treasury), register their
+stations and bind each a meter certified by the simulated meter maker; drivers mint the mock stablecoin, buy credits, set their mandate and bind their RFID
 card. All through the real contracts, from impersonated accounts."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from wattnet.chain.deploy import geohash_bytes8
+from wattnet.chain.meters import issue_certificate
 from wattnet.domain import id_token_hash
 from wattnet.errors import ChainError
 from wattnet.sim.network.chainview import ChainView
@@ -16,6 +19,7 @@ Progress = Callable[[str, int, int], None]
 
 
 def populate(view: ChainView, plan: Plan, treasury: str, oracle: str,
+             issuer: ec.EllipticCurvePrivateKey,
              progress: Progress = lambda what, done, total: None) -> None:
     rpc = view.rpc
     rpc.impersonate_all()
@@ -47,6 +51,13 @@ def populate(view: ChainView, plan: Plan, treasury: str, oracle: str,
         txs.append(view.tx(plan.operators[c.operator], "StationRegistry", "registerStation",
                            station))
     _send_chunked(view, txs, "station registration", "stations", progress)
+    txs = []
+    for c in plan.chargers:
+        cert = issue_certificate(issuer, c.meter_key(), serial=c.meter_serial,
+                                 model="WattNet sim meter", max_power_w=c.rated_power_w)
+        txs.append(view.tx(plan.operators[c.operator], "StationRegistry", "certifyMeter",
+                           c.station_id, cert.as_tuple()))
+    _send_chunked(view, txs, "meter certification", "meters", progress)
     credits = view.address("EnergyCredits")
     cid = plan.credit_id
     txs = []

@@ -42,6 +42,22 @@ class Actions:
 
 
 @dataclass(frozen=True, slots=True)
+class FeeBound:
+    """RewardsEngine's bound on a station's epoch reward: at most `multiple_bps` of the fees it
+    retained (USD wei: credit units x 1e16 / cap unit), converted at `price` (USD wei/WATT)."""
+
+    multiple_bps: int
+    price: int
+    cap_unit: int
+
+    def fees(self, retained_units: int) -> int:
+        return retained_units * 10**16 // self.cap_unit
+
+    def watt(self, fees: int) -> int:
+        return fees * self.multiple_bps * 10**18 // (10_000 * self.price)
+
+
+@dataclass(frozen=True, slots=True)
 class Before:
     """Chain state before the simulation touched it (a snapshot may hold earlier activity)."""
 
@@ -56,17 +72,20 @@ def epoch_of(plan: Plan, genesis: int, t: int) -> int:
 
 
 def expect(plan: Plan, genesis: int, operator_bps: int, referrer_bps: int, actions: Actions,
-           before: Before, emission: dict[int, int]) -> Ledger:
+           before: Before, emission: dict[int, int], bound: FeeBound) -> Ledger:
     """The ledger the protocol's rules give for the plan: cost = energy x tariff // 1000 burned
     from the driver; the operator gets cost x bps // 10000, nobody refers (gateways set no
     referrer), the treasury the rest; weight floor(energy x region bps / 10000) per session in
-    the epoch it settled (= ended) in; rewards floor(emission x weight / epoch weight)."""
+    the epoch it settled (= ended) in (every station has a certified meter and an attested
+    location); rewards floor(emission x weight / epoch weight), at most the fee bound of the
+    treasury's share of the station's sessions in that epoch."""
     del referrer_bps  # no referrer on gateway receipts: the treasury keeps that share
     led: Ledger = defaultdict(dict)
     spent = [0] * len(plan.drivers)
     owed = [0] * len(plan.operators)
     treasury = 0
     weight: dict[tuple[int, int], int] = defaultdict(int)
+    retained: dict[tuple[int, int], int] = defaultdict(int)
     count = [0] * len(plan.chargers)
     for s in plan.sessions:
         c = plan.chargers[s.charger]
@@ -76,6 +95,7 @@ def expect(plan: Plan, genesis: int, operator_bps: int, referrer_bps: int, actio
         to_op = s.cost * operator_bps // 10_000
         owed[c.operator] += to_op
         treasury += s.cost - to_op
+        retained[(epoch_of(plan, genesis, s.end), s.charger)] += s.cost - to_op
         if s.cost:
             weight[(epoch_of(plan, genesis, s.end), s.charger)] += (
                 s.energy_wh * c.multiplier_bps // 10_000)
@@ -98,7 +118,8 @@ def expect(plan: Plan, genesis: int, operator_bps: int, referrer_bps: int, actio
         c = plan.chargers[ci]
         led["station weight"][f"e{e}:{c.cp_id}"] = w
         total = before.epoch_weight.get(e, 0) + epoch_total[e]
-        rewards[c.operator] += emission.get(e, 0) * w // total if total else 0
+        by_weight = emission.get(e, 0) * w // total if total else 0
+        rewards[c.operator] += min(by_weight, bound.watt(bound.fees(retained[(e, ci)])))
     withdrawn = 0
     for k, who in enumerate(plan.operators):
         out = owed[k] if k in actions.withdrawn else 0

@@ -29,7 +29,13 @@ from wattnet.chain.deployments import Deployment, load_deployment_file
 from wattnet.chain.localnode import free_port
 from wattnet.errors import ChainError, ConfigError
 from wattnet.params import Params, load_params
-from wattnet.sim.network.actions import after_sessions, ensure_oracle_role
+from wattnet.chain.meters import derived_p256_key, public_xy
+from wattnet.sim.network.actions import (
+    admit_meter_issuer,
+    after_sessions,
+    attest_locations,
+    ensure_oracle_role,
+)
 from wattnet.sim.network.chainview import ChainView
 from wattnet.sim.network.drive import DriveStats, drive
 from wattnet.sim.network.node import Anvil, Rpc
@@ -37,6 +43,7 @@ from wattnet.sim.network.plan import Plan, derive_address, derive_key, make_plan
 from wattnet.sim.network.population import populate
 from wattnet.sim.network.reconcile import (
     Difference,
+    FeeBound,
     Ledger,
     compare,
     epoch_of,
@@ -183,7 +190,11 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
                              cap_unit=cap_unit)
             epochs = sorted({epoch_of(plan, genesis, s.end) for s in plan.sessions})
             before = read_before(view, treasury, epochs)
-            populate(view, plan, treasury, oracle, lambda what, d, t: progress(what, d, t))
+            issuer = derived_p256_key(f"{opts.seed}:{tag}:meter-maker".encode())
+            admit_meter_issuer(view, *public_xy(issuer))
+            populate(view, plan, treasury, oracle, issuer,
+                     lambda what, d, t: progress(what, d, t))
+            attest_locations(view, [c.station_id for c in plan.chargers])
             if rpc.head_timestamp() >= t0:
                 raise ChainError("setting up took longer than planned; use fewer drivers")
             from_block = int(rpc.call("eth_blockNumber"), 16) + 1
@@ -202,7 +213,7 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
                 mine = [c for c in plan.chargers if c.index % n_gw == g]
                 svc = start_gateway(work, env, g, mine, f"http://127.0.0.1:{oracle_svc.port}",
                                     deployment.chain_id, deployment.address("EnergyCredits"),
-                                    plan.credit_id)
+                                    plan.credit_id, future_skew_s=max(lead, 300))
                 services.append(svc)
                 sites.append((svc, mine))
             rpc.warp_to(t0)
@@ -217,8 +228,11 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
             actions, emission = after_sessions(view, plan, genesis, epochs)
             shares = view.read([("EnergyCredits", "operatorShareBps", ()),
                                 ("EnergyCredits", "referrerShareBps", ())])
+            bound = FeeBound(*(int(v) for v in view.read([
+                ("RewardsEngine", "feeMultipleBps", ()), ("RewardsEngine", "wattPrice", ())])),
+                cap_unit)
             expected = expect(plan, genesis, int(shares[0]), int(shares[1]), actions, before,
-                              emission)
+                              emission, bound)
             actual = observe(view, plan, expected, treasury, oracle, from_block)
             gas = _settlement_gas(view, oracle, from_block)
             supply = int(view.one("WattToken", "totalSupply"))

@@ -24,6 +24,7 @@ from eth_account import Account
 
 from wattnet.chain.deployments import ENV_DEPLOYMENT, ENV_ROOT, project_root
 from wattnet.chain.localnode import free_port
+from wattnet.chain.meters import public_xy
 from wattnet.chain.web3_client import ENV_RPC_URL
 from wattnet.errors import ChainError
 from wattnet.gateway.security import hash_password
@@ -145,8 +146,10 @@ def start_oracle(workdir: Path, env: dict[str, str], oracle_key: bytes,
 
 
 def start_gateway(workdir: Path, env: dict[str, str], index: int, chargers: list[Charger],
-                  oracle_url: str, chain_id: int, settlement: str, credit_id: int) -> Service:
-    """One site: its stations' keystores and config, then ``wattnet gateway run``."""
+                  oracle_url: str, chain_id: int, settlement: str, credit_id: int,
+                  future_skew_s: int = 300) -> Service:
+    """One site: its stations' keystores and config, then ``wattnet gateway run``.
+    ``future_skew_s``: how far ahead of wall time (chain time runs ahead) readings may be."""
     site = workdir / f"gateway-{index}"
     (site / "keys").mkdir(parents=True, exist_ok=True)
     password_hash = hash_password(PASSWORD, n=2**4)
@@ -156,12 +159,15 @@ def start_gateway(workdir: Path, env: dict[str, str], index: int, chargers: list
         write_keystore(keystore, c.key)
         stations[c.cp_id] = {"security_profile": 1, "password_hash": password_hash,
                              "keystore": str(keystore), "tariffs": {credit_id: c.tariff},
-                             "rated_power_w": c.rated_power_w, "connectors": 1}
+                             "rated_power_w": c.rated_power_w, "connectors": 1,
+                             "meter_public_key": b"".join(public_xy(c.meter_key())).hex(),
+                             "meter_serial": c.meter_serial}
     svc = Service(f"gateway-{index}", workdir, env)
     config = {"data_dir": str(site / "data"), "oracle_url": oracle_url, "chain_id": chain_id,
               "settlement": settlement, "host": "127.0.0.1", "port": svc.port,
               "passphrase_env": PASSPHRASE_ENV, "heartbeat_interval": 3600,
-              "credit_refresh_s": 300.0, "stations": stations}
+              "credit_refresh_s": 300.0, "meter_future_skew_s": future_skew_s,
+              "stations": stations}
     path = site / "site.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     svc.spawn([sys.executable, "-m", "wattnet.cli.main", "gateway", "run", "--config", str(path),
