@@ -24,6 +24,7 @@ from wattnet.chain.localnode import free_port
 from wattnet.domain import OcppVersion
 from wattnet.oracle.store import open_store
 from wattnet.sim.chargepoint import SimChargePoint
+from wattnet.sim.chargepoint.meter import SimMeter
 
 PASSWORD = "e2e-station-password-0001"
 STEP_S = 600  # virtual seconds between meter values
@@ -153,9 +154,9 @@ async def charge(cp: SimChargePoint, clock: VirtualClock, session: Session) -> N
 
 
 async def run_charger(url: str, cp_id: str, version: OcppVersion, start: float,
-                      sessions: list[Session]) -> None:
+                      sessions: list[Session], meter: SimMeter | None = None) -> None:
     clock = VirtualClock(start)
-    cp = SimChargePoint(url, cp_id, version, password=PASSWORD, clock=clock)
+    cp = SimChargePoint(url, cp_id, version, password=PASSWORD, clock=clock, meter=meter)
     await cp.connect()
     try:
         await cp.boot()

@@ -40,6 +40,10 @@ STEPS: list[tuple[str, Any]] = [
     ("settlement.referrer_share_bps", 700),
     ("rewards.station_epoch_cap_bps", 6000),
     ("rewards.phases.growth.emission_per_epoch", 500_000),
+    ("registry.uncertified_reward_bps", 1_000),
+    ("rewards.challenge_window", "2d"),
+    ("rewards.fee_multiple_bps", 6_000),
+    ("rewards.watt_price_floor", "0.25"),
     ("registry.region_multipliers.u0", 13000),
     ("registry.region_multipliers.sp3e", 8000),
     ("governance.timelock_delay", "3m"),
@@ -127,6 +131,12 @@ def test_contract_bounds_mirror_the_deployed_constants(stack: GovStack) -> None:
     assert bounds("settlement.referrer_share_bps")[1] == c.MAX_REFERRER_SHARE_BPS()
     assert bounds("rewards.station_epoch_cap_bps") == (c.MIN_STATION_CAP_BPS(),
                                                        c.MAX_STATION_CAP_BPS())
+    assert bounds("registry.uncertified_reward_bps")[1] == g.registry.MAX_UNCERTIFIED_REWARD_BPS()
+    r = g.rewards
+    assert bounds("rewards.challenge_window") == (r.MIN_CHALLENGE_WINDOW(),
+                                                  r.MAX_CHALLENGE_WINDOW())
+    assert bounds("rewards.fee_multiple_bps")[1] == r.MAX_FEE_MULTIPLE_BPS()
+    assert bounds("rewards.watt_price_floor") == (r.MIN_PRICE_FLOOR(), r.MAX_PRICE_FLOOR())
     gov, tl = g.governor, g.timelock
     assert bounds("governance.voting_delay") == (gov.MIN_VOTING_DELAY(), gov.MAX_VOTING_DELAY())
     assert bounds("governance.voting_period") == (gov.MIN_VOTING_PERIOD(),

@@ -26,6 +26,7 @@ from e2e_stack import (
 
 from wattnet.chain.deploy import Protocol
 from wattnet.chain.deployments import Deployment
+from wattnet.chain.meters import new_p256_key, public_xy
 from wattnet.chain.receipt_codec import signed_from_json
 from wattnet.chain.web3_client import ChainClient
 from wattnet.domain import OcppVersion, SignedReceipt, id_token_hash
@@ -36,6 +37,7 @@ from wattnet.gateway.server import Gateway
 from wattnet.gateway.signer import KeystoreSigner, new_keystore
 from wattnet.gateway.store import ACKED, GatewayStore
 from wattnet.oracle.config import OracleConfig
+from wattnet.sim.chargepoint.meter import SimMeter
 
 pytestmark = pytest.mark.slow
 V16, V201 = OcppVersion.V16, OcppVersion.V201
@@ -52,6 +54,7 @@ class Charger:
     tariff: int
     station: Any  # tests/contracts/conftest.py Station (id, key, operator, power, tariff)
     keystore: Path
+    meter: Any  # its certified meter's P-256 key: the charger's meter signs OCMF with it
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(create_station: Any, create_driver: Any, credits: Any, operator: Any, operator2: Any,
-         driver: Any, driver2: Any, referrer: Any,
+         driver: Any, driver2: Any, referrer: Any, certify: Any,
          tmp_path_factory: pytest.TempPathFactory) -> Site:
     """Four stations of two operators (two 1.6, two 2.0.1 chargers; one tariff that rounds),
     three drivers with credits, mandates and RFID cards bound on chain."""
@@ -72,10 +75,12 @@ def site(create_station: Any, create_driver: Any, credits: Any, operator: Any, o
              ("CP-E2E-C", V16, operator2, 412_999), ("CP-E2E-D", V201, operator2, 350_000)]
     chargers = []
     for cp_id, version, op, tariff in specs:
-        st = create_station(op, cp_id=cp_id, tariff=tariff)
+        st = create_station(op, cp_id=cp_id, tariff=tariff, certified=False)
+        meter = new_p256_key()
+        certify(st, meter=meter)
         path = keys / f"{cp_id}.json"
         new_keystore(path, STATION_PASSPHRASE, private_key=st.key, scrypt_n=2**2)
-        chargers.append(Charger(cp_id, version, op, tariff, st, path))
+        chargers.append(Charger(cp_id, version, op, tariff, st, path, meter))
     drivers = {}
     for n, account in enumerate((driver, driver2, referrer)):
         create_driver(account, credits_amount=(60 + 10 * n) * USDC,
@@ -102,11 +107,15 @@ def _gateway_config(site: Site, deployment: Deployment, credit_id: int, oracle_u
                     data_dir: Path) -> GatewayConfig:
     stations = {
         c.cp_id: StationConfig(c.cp_id, 1, c.keystore, site.password_hash, {credit_id: c.tariff},
-                               rated_power_w=c.station.rated_power_w, connectors=2)
+                               rated_power_w=c.station.rated_power_w, connectors=2,
+                               meter_public_key=b"".join(public_xy(c.meter)).hex(),
+                               meter_serial=f"M-{c.cp_id}")
         for c in site.chargers}
+    # The chargers' clocks (and their meters') run ahead of the wall clock, as for the oracle.
     return GatewayConfig(data_dir=data_dir, oracle_url=oracle_url, chain_id=deployment.chain_id,
                          settlement=deployment.address("EnergyCredits"), stations=stations,
-                         port=0, heartbeat_interval=60, credit_refresh_s=1.0)
+                         port=0, heartbeat_interval=60, credit_refresh_s=1.0,
+                         meter_future_skew_s=30 * 86_400)
 
 
 def _oracle(workdir: Path, deployment: Deployment, keystore: Path, passphrase_env: str,
@@ -176,7 +185,8 @@ async def _drive(site: Site, plan: dict[str, list[Session]], oracle: OracleProce
     try:
         url = f"ws://127.0.0.1:{gateway.ports['ws']}/ocpp"
         chargers = asyncio.gather(*(
-            run_charger(url, c.cp_id, c.version, start, plan[c.cp_id]) for c in site.chargers))
+            run_charger(url, c.cp_id, c.version, start, plan[c.cp_id],
+                        SimMeter(f"M-{c.cp_id}", key=c.meter)) for c in site.chargers))
         deadline = time.monotonic() + TIMEOUT_S
         while True:
             if oracle.died():  # SIGKILLed at its crash point: start it again, unarmed

@@ -221,6 +221,14 @@ def test_settlement_books_balance(chain: Any, credits: Any, usdc: Any, rewards: 
                 with ape.reverts(rewards.RewardsEpochNotClosed, epoch=current, current=current):
                     rewards.claim([current], [station.station_id], sender=station.operator)
                 return
+            ready = int(rewards.claimableAt(epoch))
+            head = int(chain.blocks.head.timestamp)
+            if head < ready - 60:  # still in escrow (the challenge window)
+                with ape.reverts(rewards.RewardsInChallengeWindow, epoch=epoch, claimableAt=ready):
+                    rewards.claim([epoch], [station.station_id], sender=station.operator)
+                return
+            if head < ready + 60:
+                return  # at the window's edge the claim's block time decides: not asserted
             if (epoch, station.station_id) in self.claimed:
                 with ape.reverts(rewards.RewardsAlreadyClaimed, stationId=station.station_id,
                                  epoch=epoch):
@@ -237,6 +245,18 @@ def test_settlement_books_balance(chain: Any, credits: Any, usdc: Any, rewards: 
             self.claimed.add((epoch, station.station_id))
             self.minted += due
             self.minted_for[epoch] = self.minted_for.get(epoch, 0) + due
+
+        @rule(si=st.integers(0, 1), back=st.integers(0, 2))
+        def forfeit(self, si: int, back: int) -> None:
+            """A finding (the slashing authority) forfeits a station's escrowed epoch: it is
+            never minted, whatever else happens (claimable stays 0, a claim mints nothing)."""
+            station = stations[si]
+            epoch = int(rewards.currentEpoch()) - back
+            if epoch < 0 or (epoch, station.station_id) in self.claimed:
+                return
+            rewards.forfeit(station.station_id, epoch, b"\x03" * 32, sender=governor)
+            if rewards.forfeited(epoch, station.station_id):
+                assert int(rewards.claimable(station.station_id, epoch)) == 0
 
         @rule(si=st.integers(0, 1), amount=st.sampled_from([1, 500 * WAD, 2_000 * WAD]))
         def stake(self, si: int, amount: int) -> None:
