@@ -5,6 +5,7 @@ bounds equal the deployed contracts' constants."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from wattnet.governance.table import (
     SCHEDULE_KEY,
     TREASURY_SHARE,
     lookup,
+    same_value,
 )
 from wattnet.params import load_params
 
@@ -43,7 +45,7 @@ STEPS: list[tuple[str, Any]] = [
     ("registry.uncertified_reward_bps", 1_000),
     ("rewards.challenge_window", "2d"),
     ("rewards.fee_multiple_bps", 6_000),
-    ("rewards.watt_price_floor", "0.25"),
+    ("rewards.watt_price_floor", Decimal("0.25")),
     ("registry.region_multipliers.u0", 13000),
     ("registry.region_multipliers.sp3e", 8000),
     ("governance.timelock_delay", "3m"),
@@ -95,7 +97,8 @@ def test_each_call_through_the_timelock_changes_exactly_its_parameter(
         expected = {key} | ({TREASURY_SHARE} if "share_bps" in key else set())
         assert changed == expected, (key, changed)
         if key != SCHEDULE_KEY:
-            assert after[key] == plan.proposed[key], (key, after[key], plan.proposed[key])
+            assert same_value(key, after[key], plan.proposed[key]), (key, after[key],
+                                                                    plan.proposed[key])
     # the schedule: past and current epochs as before, growth (from epoch 104) at 500k WATT
     rewards = stack.gov.rewards
     assert rewards.emissionOf(104) == 500_000 * 10**18
