@@ -21,7 +21,7 @@ from wattnet.chain.deploy import WAD, deploy_local_stack, geohash_bytes8
 from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt, signed_tuple
 from wattnet.chain.localnode import ensure_foundry_host
 from wattnet.chain.meters import issue_certificate, new_p256_key, public_xy
-from wattnet.domain import SessionReceipt, station_id_for
+from wattnet.domain import ZERO_ADDRESS, SessionReceipt, station_id_for
 
 USDC = 10**6
 TARIFF = 350_000
@@ -88,6 +88,8 @@ def main() -> int:
             costs.setdefault("buy credits", tx.gas_used)
             tx = p.credits.setMandate(cid, 100 * USDC, 1_000 * USDC, sender=d)
             costs.setdefault("set mandate", tx.gas_used)
+            tx = p.credits.setConsent(cid, ZERO_ADDRESS, True, sender=d)  # any station
+            costs.setdefault("set consent", tx.gas_used)
 
         chain.pending_timestamp += 3 * 3_600  # the stations have been live for a while
         chain.mine()

@@ -11,12 +11,15 @@ interface IEnergyCredits {
     ///         10**(decimals - 2), i.e. cents of a dollar coin) and what was spent today.
     /// @param day The UTC day `spentUnits` counts for.
     /// @param spentUnits Spent on `day`, each session rounded up to whole cap units.
+    /// @param anyStation The driver let every station charge it (an explicit choice, off by
+    ///        default); otherwise only stations of operators it consented to (`consentOf`).
     /// @param revokedFromDay 0 while the mandate is open; else sessions starting on or after
     ///        this UTC day are not authorized.
     struct Account {
         uint96 balance;
         uint24 day;
-        uint48 spentUnits;
+        uint40 spentUnits;
+        bool anyStation;
         uint32 perSessionCapUnits;
         uint32 dailyCapUnits;
         uint24 revokedFromDay;
@@ -63,6 +66,8 @@ interface IEnergyCredits {
     error CreditsTimingOutOfBounds(uint256 redemptionDelay, uint256 maxSettlementDelay, uint256 maxSessionDuration);
     error CreditsReceiverRejected(address to);
     error CreditsCapTooLarge(uint256 cap, uint256 max);
+    /// @notice `balanceOfBatch` got arrays of different lengths.
+    error CreditsLengthMismatch(uint256 accounts, uint256 ids);
     /// @notice A driver cannot be its own referrer.
     error CreditsSelfReferral(address driver);
     /// @notice Tokens with more than 20 decimals are not supported (the cap unit would not fit).
@@ -89,6 +94,9 @@ interface IEnergyCredits {
     event MandateRevoked(address indexed driver, uint256 indexed id, uint256 validUntil);
     /// @notice `driver` bound (or unbound, with driver zero) an RFID/idToken hash.
     event IdTokenBound(bytes32 indexed idTokenHash, address indexed driver);
+    /// @notice `driver` let stations of `operator` charge it (`allowed`), or, with operator zero,
+    ///         every station for credit `id` (per credit id; operator consents cover every id).
+    event ConsentSet(address indexed driver, uint256 indexed id, address indexed operator, bool allowed);
     /// @notice `driver` chose `referrer` (zero: none) to receive the referral share of its sessions.
     event ReferrerSet(address indexed driver, address indexed referrer);
     /// @notice `payee` withdrew `amount` of stablecoin `id` to `to`.
@@ -133,6 +141,14 @@ interface IEnergyCredits {
 
     /// @notice Release an idToken hash the caller holds.
     function unbindIdToken(bytes32 idTokenHash) external;
+
+    /// @notice Let the stations of `operator` charge the caller within its mandates (or stop
+    ///         them: sessions already begun are not protected, as with a revoked mandate);
+    ///         `operator` zero means every station, for credit `id` only (an explicit choice).
+    function setConsent(uint256 id, address operator, bool allowed) external;
+
+    /// @notice Whether `driver` consented to stations of `operator` (any credit id).
+    function consentOf(address driver, address operator) external view returns (bool);
 
     /// @notice Choose who receives the referral share of the caller's sessions (zero: nobody;
     ///         the share then goes to the treasury). Only this choice counts: a receipt naming

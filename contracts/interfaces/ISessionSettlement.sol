@@ -25,6 +25,17 @@ interface ISessionSettlement {
         Malformed
     }
 
+    /// @notice One station's reward record in one epoch (one storage slot).
+    /// @param rewardedWh Energy counted towards the station's epoch cap.
+    /// @param weight Wh x reward bps / 10000 earned for its operator.
+    /// @param fees What its sessions left with the protocol (the treasury's share), in USD with
+    ///        18 decimals (one unit of a credit = 10**-decimals dollar); bounds its WATT reward.
+    struct StationEpoch {
+        uint64 rewardedWh;
+        uint96 weight;
+        uint96 fees;
+    }
+
     error SettlementSharesOutOfBounds(uint256 operatorBps, uint256 referrerBps);
     error SettlementCapOutOfBounds(uint256 capBps, uint256 min, uint256 max);
     error SettlementPaused();
@@ -50,12 +61,9 @@ interface ISessionSettlement {
     /// @return settled How many receipts were paid.
     function settlePacked(bytes calldata packed) external returns (uint256 settled);
 
-    /// @notice Reward weight (Wh x region bps / 10000) `stationId` earned in `epoch`.
-    function stationWeight(uint256 epoch, bytes32 stationId) external view returns (uint256);
 
-    /// @notice Fees `stationId`'s sessions left with the protocol in `epoch` (the treasury's
-    ///         share, USD with 18 decimals): its WATT reward for the epoch is bounded by them.
-    function stationFees(uint256 epoch, bytes32 stationId) external view returns (uint256);
+    /// @notice `stationId`'s reward record in `epoch`: capped energy, weight, retained fees.
+    function stationEpoch(uint256 epoch, bytes32 stationId) external view returns (StationEpoch memory);
 
     /// @notice Reward weight all stations earned in `epoch`.
     function totalEpochWeight(uint256 epoch) external view returns (uint256);
@@ -68,7 +76,4 @@ interface ISessionSettlement {
 
     /// @notice The station registry settlement reads.
     function registry() external view returns (IStationRegistry);
-
-    /// @notice The EIP-712 digest of a receipt (what the station key signs).
-    function receiptDigest(ReceiptLib.SessionReceipt calldata receipt) external view returns (bytes32);
 }

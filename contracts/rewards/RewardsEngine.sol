@@ -261,8 +261,9 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransien
         if (address(source) == address(0)) return 0;
         uint256 total = source.totalEpochWeight(epoch);
         if (total == 0) return 0;
-        uint256 byWeight = (emissionOf(epoch) * source.stationWeight(epoch, stationId)) / total;
-        uint256 byFees = (source.stationFees(epoch, stationId) * feeMultipleBps * WAD) / (BPS * price);
+        ISessionSettlement.StationEpoch memory se = source.stationEpoch(epoch, stationId);
+        uint256 byWeight = (emissionOf(epoch) * se.weight) / total;
+        uint256 byFees = (uint256(se.fees) * feeMultipleBps * WAD) / (BPS * price);
         return byWeight < byFees ? byWeight : byFees;
     }
 

@@ -41,16 +41,6 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
     bytes32 internal immutable _cachedDomainSeparator;
 
     // ---------------------------------------------------------------- storage
-    /// @dev One station's reward record in one epoch (one slot): energy counted towards its cap,
-    ///      the weight (Wh x reward bps / 10000) it earned for its operator, and the fees its
-    ///      sessions left with the protocol (the treasury's share, in USD with 18 decimals, one
-    ///      credit unit of a 2-decimal-cent stablecoin = 1 cent), which bound its WATT reward.
-    struct StationEpoch {
-        uint64 rewardedWh;
-        uint96 weight;
-        uint96 fees;
-    }
-
     uint16 public operatorShareBps;
     uint16 public referrerShareBps;
     uint16 public stationEpochCapBps;
@@ -175,18 +165,8 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
 
     // ---------------------------------------------------------------- views
     /// @inheritdoc ISessionSettlement
-    function stationWeight(uint256 epoch, bytes32 stationId) external view returns (uint256) {
-        return _stationEpochs[epoch][stationId].weight;
-    }
-
-    /// @inheritdoc ISessionSettlement
-    function stationFees(uint256 epoch, bytes32 stationId) external view returns (uint256) {
-        return _stationEpochs[epoch][stationId].fees;
-    }
-
-    /// @notice Energy of `stationId` counted towards its reward cap in `epoch` (Wh).
-    function stationRewardedWh(uint256 epoch, bytes32 stationId) external view returns (uint256) {
-        return _stationEpochs[epoch][stationId].rewardedWh;
+    function stationEpoch(uint256 epoch, bytes32 stationId) external view returns (StationEpoch memory) {
+        return _stationEpochs[epoch][stationId];
     }
 
     /// @inheritdoc ISessionSettlement
@@ -197,11 +177,6 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
     /// @inheritdoc ISessionSettlement
     function domainSeparator() public view returns (bytes32) {
         return block.chainid == _cachedChainId ? _cachedDomainSeparator : ReceiptLib.domainSeparator(address(this));
-    }
-
-    /// @inheritdoc ISessionSettlement
-    function receiptDigest(ReceiptLib.SessionReceipt calldata receipt) external view returns (bytes32) {
-        return ReceiptLib.digest(domainSeparator(), receipt.structHash());
     }
 
     // ---------------------------------------------------------------- internal
@@ -317,8 +292,9 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
     ///      cannot dodge an authorized session) within the mandate. The driver's Account is one
     ///      slot, read and written once, raw: Solidity would otherwise load and store each packed
     ///      member separately (measured: ~5k gas a session more). Layout, low bits first, as
-    ///      Solidity packs the struct: balance 96 | day 24 | spentUnits 48 | perSessionCapUnits 32
-    ///      | dailyCapUnits 32 | revokedFromDay 24.
+    ///      Solidity packs the struct: balance 96 | day 24 | spentUnits 40 | anyStation 8
+    ///      | perSessionCapUnits 32 | dailyCapUnits 32 | revokedFromDay 24. Consent: the driver
+    ///      let every station charge it (anyStation), or this station's operator (one more read).
     function _chargeDriver(Ctx memory ctx, address driver, uint256 cost, uint256 start)
         internal
         returns (RejectReason)
@@ -339,10 +315,11 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
             if (cost > uint256(uint32(w >> 168)) * capUnit) return RejectReason.NotAuthorized;
             uint256 revokedFromDay = w >> 232;
             if (revokedFromDay != 0 && start >= revokedFromDay * 1 days) return RejectReason.NotAuthorized;
-            uint256 spent = uint24(w >> 96) == today ? uint48(w >> 120) : 0;
+            uint256 spent = uint24(w >> 96) == today ? uint40(w >> 120) : 0;
             spentAfter = spent + (cost + capUnit - 1) / capUnit;
             if (spentAfter > uint32(w >> 200)) return RejectReason.NotAuthorized;
         }
+        if (uint8(w >> 160) == 0 && !consentOf[driver][ctx.station.operator]) return RejectReason.NotAuthorized;
         if (balance < cost) {
             fromBalance = balance;
             uint256 shortfall = cost - fromBalance;
@@ -352,9 +329,10 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
             totalPendingRedemptions[id] -= shortfall;
         }
         // Bounds: fromBalance <= balance < 2**96; today < 2**24 until year 45,000;
-        // spentAfter <= dailyCapUnits < 2**32 < 2**48. The mandate bits (168..255) are kept.
+        // spentAfter <= dailyCapUnits < 2**32 < 2**40. The consent and mandate bits (160..255)
+        // are kept.
         unchecked {
-            w = (w & ~uint256(type(uint168).max)) | (balance - fromBalance) | (today << 96) | (spentAfter << 120);
+            w = (w & ~uint256(type(uint160).max)) | (balance - fromBalance) | (today << 96) | (spentAfter << 120);
         }
         assembly ("memory-safe") {
             sstore(acc.slot, w)

@@ -267,6 +267,12 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         return _stakes[operator];
     }
 
+    /// @notice The EIP-712 digest a station key signs for `receipt` (settlement's domain; the
+    ///         view lives here because the settlement contract is at the code size limit).
+    function receiptDigest(ReceiptLib.SessionReceipt calldata receipt) external view returns (bytes32) {
+        return ReceiptLib.digest(receiptDomainSeparator, ReceiptLib.structHash(receipt));
+    }
+
     /// @inheritdoc IOperatorStaking
     function inGoodStanding(address operator) external view returns (bool) {
         StakeInfo storage s = _stakes[operator];

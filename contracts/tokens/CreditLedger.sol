@@ -48,6 +48,8 @@ abstract contract CreditLedger is IEnergyCredits, IERC1155MetadataURI, AccessCon
     mapping(bytes32 idTokenHash => address driver) public driverOfIdToken;
     /// @inheritdoc IEnergyCredits
     mapping(address driver => address) public referrerOf;
+    /// @inheritdoc IEnergyCredits
+    mapping(address driver => mapping(address operator => bool)) public consentOf;
 
     /// @inheritdoc IEnergyCredits
     mapping(address payee => mapping(uint256 id => uint256)) public owed;
@@ -96,7 +98,7 @@ abstract contract CreditLedger is IEnergyCredits, IERC1155MetadataURI, AccessCon
         view
         returns (uint256[] memory balances)
     {
-        require(accounts.length == ids.length, "CreditLedger: length mismatch");
+        if (accounts.length != ids.length) revert CreditsLengthMismatch(accounts.length, ids.length);
         balances = new uint256[](accounts.length);
         for (uint256 i = 0; i < accounts.length; ++i) {
             balances[i] = _accounts[accounts[i]][ids[i]].balance;

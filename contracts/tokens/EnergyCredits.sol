@@ -174,6 +174,13 @@ contract EnergyCredits is SessionSettlement {
     }
 
     /// @inheritdoc IEnergyCredits
+    function setConsent(uint256 id, address operator, bool allowed) external {
+        if (operator == address(0)) _accounts[msg.sender][id].anyStation = allowed;
+        else consentOf[msg.sender][operator] = allowed;
+        emit ConsentSet(msg.sender, id, operator, allowed);
+    }
+
+    /// @inheritdoc IEnergyCredits
     function setReferrer(address referrer) external {
         if (referrer == msg.sender) revert CreditsSelfReferral(msg.sender);
         referrerOf[msg.sender] = referrer;

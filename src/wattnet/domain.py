@@ -127,7 +127,9 @@ class DriverAccount:
     """A driver's spending position for one credit id, as the chain (EnergyCredits) holds it.
 
     ``balance`` is spendable credits; the mandate caps what any one session and any one UTC day
-    may cost; ``valid_until`` is 0 while the mandate is open-ended, else the revocation time.
+    may cost; ``valid_until`` is 0 while the mandate is open-ended, else the revocation time;
+    ``may_charge``: the driver consented to this site's stations (every station, or the site's
+    operator), without which settlement refuses the session.
     """
 
     driver: str
@@ -138,6 +140,7 @@ class DriverAccount:
     spent_today: int
     day: int
     valid_until: int = 0
+    may_charge: bool = True
 
     def can_spend(self, amount: int, now: int) -> bool:
         today = now // 86_400
@@ -145,6 +148,7 @@ class DriverAccount:
         open_ = self.valid_until == 0 or now < self.valid_until
         return (
             open_
+            and self.may_charge
             and amount <= self.balance
             and amount <= self.per_session_cap
             and spent + amount <= self.daily_cap

@@ -245,12 +245,15 @@ def create_driver(usdc: Any, credits: Any, credit_id: int) -> Any:
         credits_amount: int = 100 * USDC,
         per_session_cap: int = 50 * USDC,
         daily_cap: int = 100 * USDC,
+        any_station: bool = True,
     ) -> None:
         usdc.mint(driver, credits_amount, sender=driver)
         usdc.approve(credits, credits_amount, sender=driver)
         credits.buy(credit_id, credits_amount, driver, sender=driver)
         if per_session_cap:
             credits.setMandate(credit_id, per_session_cap, daily_cap, sender=driver)
+        if any_station:  # the driver's explicit choice; tests of consent scope pass False
+            credits.setConsent(credit_id, ZERO_ADDRESS, True, sender=driver)
 
     return create
 

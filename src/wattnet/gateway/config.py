@@ -73,6 +73,9 @@ class GatewayConfig:
     # How far past the gateway's clock a signed meter reading may be (clock drift; a simulation
     # with accelerated chain time sets its lead here, as for the oracle's future_skew_s).
     meter_future_skew_s: int = 300
+    # The site operator's address: drivers who consented to its stations (and not to every
+    # station) are authorized here; without it only "any station" drivers are.
+    operator: str | None = None
     pending_cost_ttl_s: float = 3_600.0
     ws_ping_interval: float | None = None  # OCPP heartbeats already detect dead links
     response_timeout_s: float = 30.0
@@ -157,6 +160,7 @@ def config_from_dict(raw: Mapping[str, Any], base: Path) -> GatewayConfig:
             heartbeat_interval=int(raw.get("heartbeat_interval", 300)),
             credit_refresh_s=float(raw.get("credit_refresh_s", 60.0)),
             meter_future_skew_s=int(raw.get("meter_future_skew_s", 300)),
+            operator=raw.get("operator"),
             pending_cost_ttl_s=float(raw.get("pending_cost_ttl_s", 3_600.0)),
             ws_ping_interval=raw.get("ws_ping_interval"),
             app_port=None if raw.get("app_port") is None else int(raw["app_port"]),

@@ -157,7 +157,7 @@ class CreditCache:
         each minus open reservations and recent unsettled costs of this driver."""
         now = self._clock()
         today = int(now) // 86_400
-        if account.valid_until and now >= account.valid_until:
+        if not account.may_charge or (account.valid_until and now >= account.valid_until):
             return 0
         who = (account.driver, account.credit_id)
         spent = [s for s in self._spent.get(who, ()) if s.until > now]

@@ -32,6 +32,7 @@ TIMEOUT_S = 10.0
 _ACCOUNT_OF = keccak(b"accountOf(address,uint256)")[:4]
 _CAP_UNIT_OF = keccak(b"capUnitOf(uint256)")[:4]
 _DRIVER_OF_ID_TOKEN = keccak(b"driverOfIdToken(bytes32)")[:4]
+_CONSENT_OF = keccak(b"consentOf(address,address)")[:4]
 
 
 def _word(data: bytes, i: int) -> int:
@@ -49,9 +50,13 @@ class ChainCreditSource:
     lookup, held the GIL while the event loop was serving chargers, and a busy site makes one
     lookup per finished session."""
 
-    def __init__(self, client: ChainClient, *, settlement: str | None = None) -> None:
+    def __init__(self, client: ChainClient, *, settlement: str | None = None,
+                 operator: str | None = None) -> None:
         self.client = client
         self._settlement = settlement
+        # The site's operator: a driver who did not let every station charge it may still have
+        # consented to this operator's stations (EnergyCredits.consentOf).
+        self._operator = None if operator is None else to_checksum_address(operator)
         self._checked = False
         self._cap_units: dict[int, int] = {}
         self._local = threading.local()
@@ -89,11 +94,17 @@ class ChainCreditSource:
                 self._cap_units[credit_id] = unit
         who = to_checksum_address(driver)
         out = self._call(_ACCOUNT_OF, bytes(12) + bytes.fromhex(who[2:]), cid)
-        balance, day, spent, per_session, daily, revoked = (_word(out, i) for i in range(6))
+        balance, day, spent, any_station, per_session, daily, revoked = (
+            _word(out, i) for i in range(7))
+        may_charge = bool(any_station)
+        if not may_charge and self._operator is not None:
+            may_charge = bool(_word(self._call(
+                _CONSENT_OF, bytes(12) + bytes.fromhex(who[2:]),
+                bytes(12) + bytes.fromhex(self._operator[2:])), 0))
         return DriverAccount(
             driver=who, credit_id=credit_id, balance=balance,
             per_session_cap=per_session * unit, daily_cap=daily * unit,
-            spent_today=spent * unit, day=day, valid_until=revoked * DAY,
+            spent_today=spent * unit, day=day, valid_until=revoked * DAY, may_charge=may_charge,
         )
 
     def _driver(self, token_hash: bytes) -> str | None:
@@ -109,5 +120,6 @@ class ChainCreditSource:
 
 def credit_source(config: GatewayConfig) -> ChainCreditSource:
     """Factory for ``--credit-source``."""
-    return ChainCreditSource(ChainClient.from_env(), settlement=config.settlement)
+    return ChainCreditSource(ChainClient.from_env(), settlement=config.settlement,
+                             operator=config.operator)
 

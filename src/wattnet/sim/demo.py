@@ -22,7 +22,7 @@ from wattnet.chain.eip712 import (
     signed_tuple,
 )
 from wattnet.chain.localnode import ensure_foundry_host
-from wattnet.domain import RejectReason, SessionReceipt, station_id_for
+from wattnet.domain import ZERO_ADDRESS, RejectReason, SessionReceipt, station_id_for
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ def run_demo(progress: Callable[[str], None] | None = None) -> DemoSummary:
             usdc.approve(p.credits, 100 * USDC, sender=d)
             p.credits.buy(cid, 100 * USDC, d, sender=d)
             p.credits.setMandate(cid, 30 * USDC, 60 * USDC, sender=d)
+            p.credits.setConsent(cid, ZERO_ADDRESS, True, sender=d)  # any station, explicitly
 
         chain.pending_timestamp += 2 * 3_600
         chain.mine()
@@ -199,7 +200,7 @@ def run_demo(progress: Callable[[str], None] | None = None) -> DemoSummary:
                 {
                     "station": cp,
                     "operator": op.address,
-                    "weight": int(p.credits.stationWeight(0, sid)),
+                    "weight": int(p.credits.stationEpoch(0, sid).weight),
                     "active": not bool(p.registry.suspended(op)),
                 }
             )

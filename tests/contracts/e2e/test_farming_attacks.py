@@ -60,6 +60,7 @@ def farm(project: Any, accounts: Any, chain: Any) -> Iterator[Farm]:
     usdc.approve(g.credits, 1_000 * USDC, sender=second)
     g.credits.buy(1, 1_000 * USDC, second, sender=second)
     g.credits.setMandate(1, 100 * USDC, 1_000 * USDC, sender=second)
+    g.credits.setConsent(1, operator, True, sender=second)  # its "own" operator's stations
     g.credits.setReferrer(third, sender=second)
     yield Farm(g, timelock, usdc, operator, second, third, issuer, accounts[6],
                Domain(chain.chain_id, g.credits.address))
@@ -119,7 +120,7 @@ def test_fake_sessions_without_a_certified_meter_earn_nothing(farm: Farm, chain:
     sid = register(farm, "FARM-FAKE", 2_000_000)
     epoch = fresh_epoch(farm, chain)
     paid = sessions(farm, chain, sid, "FARM-FAKE", 3, 400_000)
-    assert farm.gov.credits.stationWeight(epoch, sid) == 0
+    assert farm.gov.credits.stationEpoch(epoch, sid).weight == 0
     after_escrow(farm, chain, epoch)
     with ape.reverts(farm.gov.rewards.RewardsNothingToClaim):
         farm.gov.rewards.claim([epoch], [sid], sender=farm.operator)

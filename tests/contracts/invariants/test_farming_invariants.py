@@ -140,7 +140,7 @@ def test_farming_never_pays(chain: Any, credits: Any, rewards: Any, watt: Any, s
         @invariant()
         def no_watt_without_a_certified_meter(self) -> None:
             for epoch in self.fake_epochs:
-                assert int(credits.stationWeight(epoch, fake.station_id)) == 0
+                assert int(credits.stationEpoch(epoch, fake.station_id).weight) == 0
                 assert not rewards.claimed(epoch, fake.station_id)
 
         @invariant()

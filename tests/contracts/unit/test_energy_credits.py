@@ -711,7 +711,7 @@ def test_balance_of_batch__matches_balance_of(credits: Any, bought: int, driver:
                                               driver2: Any, credit_id: int) -> None:
     got = credits.balanceOfBatch([driver, driver2, driver], [credit_id, credit_id, 99])
     assert list(got) == [bought, 0, 0]
-    with ape.reverts("CreditLedger: length mismatch"):
+    with ape.reverts(credits.CreditsLengthMismatch, accounts=1, ids=2):
         credits.balanceOfBatch([driver], [credit_id, credit_id])
 
 

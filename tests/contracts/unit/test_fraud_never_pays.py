@@ -20,6 +20,7 @@ USDC = 10**6
 USD_WEI = 10**18  # RewardsEngine prices: USD with 18 decimals per WATT
 FLOOR = USD_WEI // 10  # $0.10 per WATT
 MIN_TARIFF = 50_000  # 0.05 USDC per kWh
+ZERO = "0x" + "00" * 20
 
 
 @pytest.fixture
@@ -136,7 +137,7 @@ def test_set_challenge_window__out_of_bounds_reverts(rewards: Any, governor: Any
 # ---------------------------------------------------------------- the fee bound and the price
 def test_reward__worth_at_most_the_fee_multiple_of_retained_fees(
         realistic: None, earned: int, world: Any, rewards: Any, credits: Any, chain: Any) -> None:
-    fees = int(credits.stationFees(earned, world.station_id))
+    fees = int(credits.stationEpoch(earned, world.station_id).fees)
     cost = 10_000 * world.tariff // 1000  # 10 kWh; no referrer: the treasury keeps 20 %
     assert fees == (cost - cost * 8_000 // 10_000) * 10**12  # 6-decimal units -> USD wei
     chain.pending_timestamp = int(rewards.claimableAt(earned))
@@ -277,3 +278,56 @@ def test_prove_driver_overlap__not_a_proof(
         staking.proveDriverOverlap(receipt_tuple(ra), sign_receipt(a.key, domain, ra),
                                    receipt_tuple(rb), sign_receipt(b.key, domain, rb),
                                    sender=attacker)
+
+
+# ---------------------------------------------------------------- consent to the station
+@pytest.fixture
+def scoped(create_station: Any, create_driver: Any, operator: Any, operator2: Any, driver: Any,
+           chain: Any) -> tuple[Any, Any]:
+    """A driver with credits and a mandate but no consent yet; stations of two operators."""
+    mine, other = create_station(operator), create_station(operator2)
+    create_driver(driver, any_station=False)
+    chain.pending_timestamp += 2 * 3_600
+    return mine, other
+
+
+def test_consent__a_mandate_alone_lets_no_station_charge(
+        scoped: tuple[Any, Any], driver: Any, credits: Any, settle: Any, sign: Any,
+        make_receipt: Any, oracle: Any, credit_id: int) -> None:
+    """The issue's attack: any registered station charging a driver who never plugged in."""
+    mine, _ = scoped
+    before = credits.balanceOf(driver, credit_id)
+    tx = settle([sign(make_receipt(mine, driver), mine.key)], oracle)
+    assert [int(log.reason) for log in tx.decode_logs(credits.ReceiptRejected)] == [8]
+    assert credits.balanceOf(driver, credit_id) == before
+
+
+def test_consent__only_the_operators_the_driver_chose(
+        scoped: tuple[Any, Any], driver: Any, operator: Any, credits: Any, settle: Any,
+        sign: Any, make_receipt: Any, oracle: Any, credit_id: int) -> None:
+    mine, other = scoped
+    tx = credits.setConsent(credit_id, operator, True, sender=driver)
+    [log] = tx.decode_logs(credits.ConsentSet)
+    assert (log.driver, log.operator, log.allowed) == (driver.address, operator.address, True)
+    a, b = make_receipt(mine, driver), make_receipt(other, driver)
+    tx = settle([sign(a, mine.key), sign(b, other.key)], oracle)
+    assert [(log.stationId, int(log.reason)) for log in tx.decode_logs(credits.ReceiptRejected)
+            ] == [(other.station_id, 8)]
+    assert credits.isSettled(mine.station_id, a.session_id)
+    credits.setConsent(credit_id, operator, False, sender=driver)  # withdrawn: stops at once
+    c = make_receipt(mine, driver)
+    tx = settle([sign(c, mine.key)], oracle)
+    assert [int(log.reason) for log in tx.decode_logs(credits.ReceiptRejected)] == [8]
+
+
+def test_consent__any_station_is_an_explicit_choice_per_credit_id(
+        scoped: tuple[Any, Any], driver: Any, credits: Any, settle: Any, sign: Any,
+        make_receipt: Any, oracle: Any, credit_id: int) -> None:
+    mine, other = scoped
+    credits.setConsent(credit_id, ZERO, True, sender=driver)
+    assert credits.accountOf(driver, credit_id).anyStation
+    tx = settle([sign(make_receipt(mine, driver), mine.key),
+                 sign(make_receipt(other, driver), other.key)], oracle)
+    assert not list(tx.decode_logs(credits.ReceiptRejected))
+    # Settlement keeps the flag (it rewrites the rest of the driver's slot).
+    assert credits.accountOf(driver, credit_id).anyStation

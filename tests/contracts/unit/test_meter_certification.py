@@ -143,8 +143,8 @@ def test_uncertified_station__paid_but_earns_no_reward_weight(
     settle_one(fake, driver, 10_000)
     epoch = rewards.currentEpoch()
     assert credits.owed(operator, credit_id) > owed
-    assert credits.stationWeight(epoch, fake.station_id) == 0
-    assert credits.stationRewardedWh(epoch, fake.station_id) == 10_000
+    assert credits.stationEpoch(epoch, fake.station_id).weight == 0
+    assert credits.stationEpoch(epoch, fake.station_id).rewardedWh == 10_000
 
 
 def test_uncertified_reward_bps__governed_factor_bounded(
@@ -156,7 +156,7 @@ def test_uncertified_reward_bps__governed_factor_bounded(
     st = create_station(operator, certified=False)
     create_driver(driver)
     settle_one(st, driver, 10_000)
-    assert credits.stationWeight(rewards.currentEpoch(), st.station_id) == 2_000
+    assert credits.stationEpoch(rewards.currentEpoch(), st.station_id).weight == 2_000
 
 
 def test_certified_station__energy_cap_uses_the_certified_power(

@@ -276,8 +276,8 @@ def test_claim__region_multiplier_weighs_energy(
     registry.setRegionMultiplier(geohash_bytes8("u33"), 5_000, sender=governor)
     registry.syncRegion([b.station_id], sender=governor)
     settle(b, driver, 6_000)
-    assert credits.stationWeight(epoch, a.station_id) == 12_000
-    assert credits.stationWeight(epoch, b.station_id) == 3_000
+    assert credits.stationEpoch(epoch, a.station_id).weight == 12_000
+    assert credits.stationEpoch(epoch, b.station_id).weight == 3_000
     close_epoch(chain, rewards, epoch)
     emission = int(rewards.emissionOf(epoch))
     rewards.claim([epoch], [a.station_id], sender=operator)

@@ -576,9 +576,9 @@ def test_settle_batch__only_oracle_role(
 # ---------------------------------------------------------------- EIP-712 agreement
 def test_receipt_digest__matches_python_and_python_signature_settles(
         world: Any, make_receipt: Any, run: Any, driver: Any, credits: Any, domain: Domain,
-        referrer: Any) -> None:
+        referrer: Any, staking: Any) -> None:
     r = make_receipt(world, driver, referrer=referrer.address, connector_id=7)
-    assert bytes(credits.receiptDigest(receipt_tuple(r))) == receipt_digest(domain, r)
+    assert bytes(staking.receiptDigest(receipt_tuple(r))) == receipt_digest(domain, r)
     assert bytes(credits.domainSeparator()) == domain.separator
     run([(r, world.key)], [])
 
@@ -618,11 +618,11 @@ def test_settle_batch__self_charging_pays_but_earns_no_weight(
     epoch = _epoch(chain, rewards)
     self_charge = make_receipt(world, operator)
     run([(self_charge, world.key)], [], payer=operator)
-    assert credits.stationWeight(epoch, world.station_id) == 0
+    assert credits.stationEpoch(epoch, world.station_id).weight == 0
     assert credits.totalEpochWeight(epoch) == 0
     honest = make_receipt(world, driver, energy_wh=7_000)
     run([(honest, world.key)], [])
-    assert credits.stationWeight(epoch, world.station_id) == 7_000
+    assert credits.stationEpoch(epoch, world.station_id).weight == 7_000
     assert credits.totalEpochWeight(epoch) == 7_000
 
 
@@ -634,8 +634,8 @@ def test_settle_batch__free_session_earns_no_weight(
     assert free.cost == 0
     run([(free, world.key)], [])
     assert credits.isSettled(free.station_id, free.session_id)
-    assert credits.stationWeight(epoch, world.station_id) == 0
-    assert credits.stationRewardedWh(epoch, world.station_id) == 0
+    assert credits.stationEpoch(epoch, world.station_id).weight == 0
+    assert credits.stationEpoch(epoch, world.station_id).rewardedWh == 0
 
 
 def test_settle_batch__station_reward_energy_capped_per_epoch(
@@ -653,16 +653,16 @@ def test_settle_batch__station_reward_energy_capped_per_epoch(
         tx = credits.settleBatch(batch, sender=oracle)
         assert rejections(tx, credits) == []
         total += 24_000
-        rewarded = int(credits.stationRewardedWh(epoch, station.station_id))
+        rewarded = int(credits.stationEpoch(epoch, station.station_id).rewardedWh)
         assert rewarded == min(total, cap_wh) <= cap_wh
-        assert credits.stationWeight(epoch, station.station_id) == rewarded
+        assert credits.stationEpoch(epoch, station.station_id).weight == rewarded
     assert total > cap_wh
     # The cap follows governance's setting, never above rated power x epoch x cap.
     credits.setStationEpochCap(10_000, sender=governor)
     tx = credits.settleBatch(
         [sign(make_receipt(station, driver, energy_wh=24_000, duration=DAY), station.key)],
         sender=oracle)
-    assert int(credits.stationRewardedWh(epoch, station.station_id)) == cap_wh + 24_000
+    assert int(credits.stationEpoch(epoch, station.station_id).rewardedWh) == cap_wh + 24_000
     # A new epoch starts from zero.
     chain.pending_timestamp += WEEK
     nxt = epoch + 1
@@ -670,7 +670,7 @@ def test_settle_batch__station_reward_energy_capped_per_epoch(
         [sign(make_receipt(station, driver, energy_wh=24_000, duration=DAY), station.key)],
         sender=oracle)
     assert rejections(tx, credits) == []
-    assert int(credits.stationRewardedWh(nxt, station.station_id)) == 24_000
+    assert int(credits.stationEpoch(nxt, station.station_id).rewardedWh) == 24_000
 
 
 def test_settle_batch__weight_follows_region_multiplier(
@@ -684,7 +684,7 @@ def test_settle_batch__weight_follows_region_multiplier(
     chain.pending_timestamp += 2 * HOUR
     epoch = _epoch(chain, rewards)
     run([(make_receipt(station, driver, energy_wh=10_001), station.key)], [])
-    assert credits.stationWeight(epoch, station.station_id) == 10_001 * 15_000 // BPS
+    assert credits.stationEpoch(epoch, station.station_id).weight == 10_001 * 15_000 // BPS
 
 
 def test_settle_batch__counts_energy_towards_cap_even_when_its_weight_rounds_to_zero(
@@ -696,5 +696,5 @@ def test_settle_batch__counts_energy_towards_cap_even_when_its_weight_rounds_to_
     create_driver(driver)
     epoch = _epoch(chain, rewards)
     run([(make_receipt(station, driver, energy_wh=1), station.key)], [])  # weight 1 * 0.5 -> 0
-    assert credits.stationWeight(epoch, station.station_id) == 0
-    assert credits.stationRewardedWh(epoch, station.station_id) == 1
+    assert credits.stationEpoch(epoch, station.station_id).weight == 0
+    assert credits.stationEpoch(epoch, station.station_id).rewardedWh == 1

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from wattnet.chain.deploy import geohash_bytes8
 from wattnet.chain.meters import issue_certificate
-from wattnet.domain import id_token_hash
+from wattnet.domain import ZERO_ADDRESS, id_token_hash
 from wattnet.errors import ChainError
 from wattnet.sim.network.chainview import ChainView
 from wattnet.sim.network.plan import Plan
@@ -67,8 +67,10 @@ def populate(view: ChainView, plan: Plan, treasury: str, oracle: str,
                 view.tx(d.address, "EnergyCredits", "buy", cid, d.buy, d.address),
                 view.tx(d.address, "EnergyCredits", "setMandate", cid, d.per_session_cap,
                         d.daily_cap),
+                # Simulated drivers charge wherever they find a free charger: they choose it.
+                view.tx(d.address, "EnergyCredits", "setConsent", cid, ZERO_ADDRESS, True),
                 view.tx(d.address, "EnergyCredits", "bindIdToken", id_token_hash(d.id_token))]
-    _send_chunked(view, txs, "drivers buying credits", "drivers", progress, per_item=5)
+    _send_chunked(view, txs, "drivers buying credits", "drivers", progress, per_item=6)
 
 
 def _send_chunked(view: ChainView, txs: list[tuple[str, str, str]], what: str, label: str,

@@ -187,10 +187,10 @@ def observe(view: ChainView, plan: Plan, expected: Ledger, treasury: str, oracle
             led[item][w] = int(v[0]) if isinstance(v, tuple) else int(v)
     weights = list(expected.get("station weight", {}))
     for k, v in zip(weights, view.read([
-            ("EnergyCredits", "stationWeight", (int(k.split(":")[0][1:]),
-                                                by_cp[k.split(":")[1]].station_id))
+            ("EnergyCredits", "stationEpoch", (int(k.split(":")[0][1:]),
+                                               by_cp[k.split(":")[1]].station_id))
             for k in weights]), strict=True):
-        led["station weight"][k] = int(v)
+        led["station weight"][k] = int(v[1])  # (rewardedWh, weight, fees)
     epochs = list(expected.get("epoch weight", {}))
     for k, v in zip(epochs, view.read([("EnergyCredits", "totalEpochWeight", (int(k[1:]),))
                                        for k in epochs]), strict=True):
