@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from eth_abi import encode
+from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
 METER_CERT_TAG = keccak(text="WattNet meter certificate v1")
@@ -75,7 +75,8 @@ def certificate_message(key_x: bytes, key_y: bytes, serial: bytes, model: bytes,
 
 def issue_certificate(issuer: ec.EllipticCurvePrivateKey,
                       meter: ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey,
-                      *, serial: str | bytes, model: str | bytes, max_power_w: int) -> MeterCertificate:
+                      *, serial: str | bytes, model: str | bytes,
+                      max_power_w: int) -> MeterCertificate:
     """Sign a certificate for `meter` with the issuer key (low-s, as the registry requires)."""
     if not 0 < max_power_w < 2**32:
         raise ValueError(f"max_power_w must be 1..2**32-1 W, got {max_power_w}")

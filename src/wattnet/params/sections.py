@@ -101,7 +101,8 @@ def _staking(src: str, raw: Any) -> StakingParams:
 def _registry(src: str, raw: Any) -> RegistryParams:
     r = Reader(
         src, "registry", raw,
-        ("region_multipliers", "min_tariff_per_kwh", "max_tariff_per_kwh", "uncertified_reward_bps"),
+        ("region_multipliers", "min_tariff_per_kwh", "max_tariff_per_kwh",
+         "uncertified_reward_bps"),
     )
     multipliers = r.get("region_multipliers", {}) or {}
     if not isinstance(multipliers, Mapping):

@@ -144,6 +144,22 @@ def test_credit_source__account_in_smallest_units(client: ChainClient, create_dr
     assert _run(source.driver_for_id_token(id_token_hash("04UNBOUND"))) is None
 
 
+def test_credit_source__consent_any_station_or_the_sites_operator(
+        client: ChainClient, create_driver: Any, driver: Any, credits: Any, operator: Any,
+        operator2: Any, credit_id: int) -> None:
+    create_driver(driver, any_station=False)
+    site = ChainCreditSource(client, operator=operator.address)
+    anywhere = ChainCreditSource(client)  # no site operator configured
+    assert not _run(site.account(driver.address, credit_id)).may_charge
+    credits.setConsent(credit_id, operator, True, sender=driver)
+    assert _run(site.account(driver.address, credit_id)).may_charge
+    assert not _run(anywhere.account(driver.address, credit_id)).may_charge
+    assert not _run(ChainCreditSource(client, operator=operator2.address).account(
+        driver.address, credit_id)).may_charge
+    credits.setConsent(credit_id, "0x" + "00" * 20, True, sender=driver)  # any station
+    assert _run(anywhere.account(driver.address, credit_id)).may_charge
+
+
 def test_credit_source__node_down_is_unavailable(deployment: Deployment) -> None:
     down = ChainClient("http://127.0.0.1:9", deployment, timeout_s=2)
     source = ChainCreditSource(down)

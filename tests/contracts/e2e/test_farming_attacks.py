@@ -11,10 +11,9 @@ from typing import Any
 
 import ape
 import pytest
-
-from wattnet.chain.deploy import WAD, WEEK, geohash_bytes8
 from eth_utils import keccak
 
+from wattnet.chain.deploy import WAD, WEEK, geohash_bytes8
 from wattnet.chain.eip712 import (
     Domain,
     address_of_private_key,
@@ -70,8 +69,8 @@ def register(farm: Farm, cp: str, power_w: int, geohash: str = "u33db",
              cert_power_w: int | None = None) -> bytes:
     key = station_id_for(cp)
     farm.gov.registry.registerStation(
-        (key, address_of_private_key(sign_key(cp)), power_w, 2, geohash_bytes8(geohash), "", b"", [1],
-         [MIN_TARIFF]), sender=farm.operator)
+        (key, address_of_private_key(sign_key(cp)), power_w, 2, geohash_bytes8(geohash), "",
+         b"", [1], [MIN_TARIFF]), sender=farm.operator)
     if cert_power_w:
         cert = issue_certificate(farm.issuer, new_p256_key(), serial=cp, model="M",
                                  max_power_w=cert_power_w)

@@ -181,3 +181,19 @@ def test_app_driver__one_time_token_via_remote_start(harness: Harness) -> None:
     harness.run(scenario)
     [s] = harness.signed()
     assert s.receipt.driver == OTHER_DRIVER
+
+
+def test_cache__a_driver_who_did_not_consent_to_this_site_gets_no_room() -> None:
+    """Settlement refuses a session of a driver who let neither every station nor this site's
+    operator charge it; the gateway refuses to start one (the operator would deliver unpaid)."""
+    clock = FakeClock()
+    cache, _ = _cache(_account(may_charge=False), clock)
+
+    async def go() -> None:
+        account = await cache.account(DRIVER, 1)
+        assert account is not None
+        assert cache.available(account) == 0
+        assert cache.reserve(("CP-1", "tx-1"), account) is None
+        assert not account.can_spend(1, int(clock()))
+
+    asyncio.run(go())

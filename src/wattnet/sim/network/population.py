@@ -1,6 +1,7 @@
 """Put the plan's people on chain: operators stake WATT (from the treasury), register their
-stations and bind each a meter certified by the simulated meter maker; drivers mint the mock stablecoin, buy credits, set their mandate and bind their RFID
-card. All through the real contracts, from impersonated accounts."""
+stations and bind each a meter certified by the simulated meter maker; drivers mint the mock
+stablecoin, buy credits, set their mandate, consent to any station and bind their RFID card. All
+through the real contracts, from impersonated accounts."""
 
 from __future__ import annotations
 

@@ -27,9 +27,9 @@ from eth_utils.crypto import keccak
 
 from wattnet.chain.deployments import Deployment, load_deployment_file
 from wattnet.chain.localnode import free_port
+from wattnet.chain.meters import derived_p256_key, public_xy
 from wattnet.errors import ChainError, ConfigError
 from wattnet.params import Params, load_params
-from wattnet.chain.meters import derived_p256_key, public_xy
 from wattnet.sim.network.actions import (
     admit_meter_issuer,
     after_sessions,
@@ -228,9 +228,9 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
             actions, emission = after_sessions(view, plan, genesis, epochs)
             shares = view.read([("EnergyCredits", "operatorShareBps", ()),
                                 ("EnergyCredits", "referrerShareBps", ())])
-            bound = FeeBound(*(int(v) for v in view.read([
-                ("RewardsEngine", "feeMultipleBps", ()), ("RewardsEngine", "wattPrice", ())])),
-                cap_unit)
+            multiple, price = (int(v) for v in view.read([
+                ("RewardsEngine", "feeMultipleBps", ()), ("RewardsEngine", "wattPrice", ())]))
+            bound = FeeBound(multiple, price, cap_unit)
             expected = expect(plan, genesis, int(shares[0]), int(shares[1]), actions, before,
                               emission, bound)
             actual = observe(view, plan, expected, treasury, oracle, from_block)
