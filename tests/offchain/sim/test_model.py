@@ -29,10 +29,21 @@ SMALL = {"days": 1_092, "stations": 600}  # three years: every default shock day
 
 @cache
 def base_params() -> Params:
-    """local.yaml with demand scaled to the small station count (the file sizes it for 10,000)."""
+    """local.yaml with demand and emission scaled to the small station count (the file sizes
+    them for 10,000): with the fee bound, an unscaled emission would be mostly withheld."""
     scale = SMALL["stations"] / 10_000
     regions = [dict(r, drivers=int(r["drivers"] * scale)) for r in _regions()]
-    return apply_overrides(load_params(REPO / "params" / "local.yaml"), {"model.regions": regions})
+    local = load_params(REPO / "params" / "local.yaml")
+    phases = [
+        {
+            "name": p.name,
+            "epochs": p.epochs,
+            "emission_per_epoch": int(p.emission_per_epoch * SMALL["stations"] // 10_000),
+            "decay_bps": p.decay_bps,
+        }
+        for p in local.rewards.phases
+    ]
+    return apply_overrides(local, {"model.regions": regions, "rewards.phases": phases})
 
 
 @cache
@@ -58,7 +69,9 @@ def test_tokens__held_equals_genesis_plus_minted_to_the_micro_watt(name: str) ->
     assert conservation_ok(run)
 
 
-def test_tokens__minted_equals_the_params_schedule_over_the_horizon() -> None:
+def test_tokens__minted_is_what_was_paid_the_schedule_less_what_the_fee_bound_withheld() -> None:
+    # Under the fee bound (RewardsEngine._share) only rewards paid are minted, like the contract;
+    # before it the model minted the whole schedule (the rest to the treasury).
     run = scenario_run("baseline")
     epochs = run.inputs.epochs
     expected = sum(
@@ -66,10 +79,13 @@ def test_tokens__minted_equals_the_params_schedule_over_the_horizon() -> None:
         for i, wei in enumerate(emission_schedule_wei(base_params().rewards))
         if i < epochs
     )
-    assert (run.batch.ledger["minted"] == expected).all()
-    paid = run.batch.fees["rewards"]
-    assert (paid <= expected).all() and (expected - paid < epochs * 600).all()  # rounding dust
+    assert (run.batch.ledger["emitted"] == expected).all()
+    paid, withheld = run.batch.fees["rewards"], run.batch.fees["withheld"]
+    assert np.array_equal(run.batch.ledger["minted"], paid)
+    assert (withheld > 0).all() and (paid + withheld <= expected).all()
+    assert (expected - paid - withheld < epochs * 600).all()  # rounding dust, never minted
     assert np.allclose(run.batch.series["emission"].sum(axis=1), expected / UWATT)
+    assert np.allclose(run.batch.series["minted"].sum(axis=1), paid / UWATT)
 
 
 def test_fees__split_exactly_between_operator_treasury_and_referrer() -> None:
@@ -153,10 +169,13 @@ def test_token_crash__price_falls_after_the_crash_day() -> None:
 
 def test_emission_transitions__reward_per_kwh_drops_at_each_phase_boundary() -> None:
     rr = np.median(scenario_run("emission-transitions").batch.series["reward_per_kwh"], axis=0)
-    be = np.median(scenario_run("emission-transitions").batch.series["breakeven_price"], axis=0)
+    be = scenario_run("emission-transitions").batch.series["breakeven_price"]
     base = np.median(scenario_run("baseline").batch.series["reward_per_kwh"], axis=0)
     assert rr[52] / rr[51] < 0.6 and rr[104] / rr[103] < 0.6
-    assert be[52] / be[51] > 1.6
+    # under the fee bound self-charging pays at no price with these tariffs, whatever the
+    # emission (it used to move the break-even at each transition; with a price window that
+    # exists, test_model_fee_bound checks that it still does)
+    assert np.isinf(be).all()
     assert base[52] / base[51] > 0.9  # the baseline decays smoothly there
 
 
@@ -171,15 +190,17 @@ def test_fraud_wave__raises_share_of_fraudulent_energy_rewarded() -> None:
     assert _p50("baseline", "fraud_reward_share") > 0  # inflated meters exist in the baseline
 
 
-def test_wash_trading__only_when_watt_price_beats_break_even() -> None:
+def test_wash_trading__never_pays_under_the_fee_bound_even_at_a_high_price() -> None:
+    # Before the fee bound a WATT price of 50 USDC made a fifth of the stations wash; now a
+    # self-charged kWh earns at most fee_multiple x its treasury fee, below its cost, and the
+    # local tariffs leave honest traffic no room to fill (see test_model_fee_bound).
     cheap = apply_overrides(base_params(), {"model.adversaries.wash_station_share_bps": 2_000})
     assert cheap.model["regions"][0]["drivers"] < 2_000  # spare capacity: washing adds weight
     rich = apply_overrides(cheap, {"model.market.initial_price": 5_000_000})
-    low = run_model(cheap, runs=2, seed=1, workers=1, days=182, stations=600).batch.series
-    high = run_model(rich, runs=2, seed=1, workers=1, days=182, stations=600).batch.series
-    assert (low["wash_active"][low["price"] < low["breakeven_price"]] == 0).all()
-    assert high["wash_active"].sum() > 0
-    assert high["fraud_reward_share"].mean() > low["fraud_reward_share"].mean()
+    for params in (cheap, rich):
+        s = run_model(params, runs=2, seed=1, workers=1, days=182, stations=600).batch.series
+        assert (s["wash_active"] == 0).all() and (s["wash_pays"] == 0).all()
+        assert np.isinf(s["breakeven_price"]).all()
 
 
 def test_payback__higher_tariffs_pay_back_sooner() -> None:
@@ -192,7 +213,13 @@ def test_payback__higher_tariffs_pay_back_sooner() -> None:
     s_cheap = summarize(run_model(cheap, runs=2, seed=2, workers=1, **SMALL))
     for a, b in zip(s_dear.regions, s_cheap.regions, strict=True):
         assert a.yield_p50 > b.yield_p50, a.region
-    assert s_dear.regions[0].payback_days_p50 < s_cheap.regions[0].payback_days_p50
+        assert a.payback_days_p50 <= b.payback_days_p50, a.region
+    # under the fee bound (and the fixture's scaled emission) most regions of this small network
+    # no longer pay back within three years (paris did before): sooner where one does
+    assert any(
+        a.payback_days_p50 < b.payback_days_p50
+        for a, b in zip(s_dear.regions, s_cheap.regions, strict=True)
+    )
 
 
 def _regions() -> list[dict[str, Any]]:

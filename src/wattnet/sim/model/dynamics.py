@@ -2,7 +2,8 @@
 
 Days are stepped per region (demand, served energy, market noise); each weekly reward epoch then
 settles every station: its energy, fees (split in integers, as the contract does), its share of
-the epoch's emission (capped weight), fraud detection and slashing, its cash flow and payback.
+the epoch's emission (capped weight) bounded by the fees it left with the treasury (bound.py),
+fraud detection and slashing, its cash flow and payback.
 Within a region every station sees the same utilization, so per-day work is per region and only
 the epoch settlement touches per-station state; see docs/economics.md for the equations.
 """
@@ -15,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from wattnet.params import BPS
+from wattnet.sim.model.bound import FeeBound
 from wattnet.sim.model.outcomes import FEES, LEDGER, SERIES, Batch, finish
 from wattnet.sim.model.state import (
     DAYS_PER_EPOCH,
@@ -55,9 +57,8 @@ def simulate(
     mean_kw = float(cls_p @ [c.rated_power_kw for c in cfg.power_classes])
     mean_capex = float(cls_p @ [c.capex for c in cfg.power_classes])
     mean_opex = float(cls_p @ [c.opex_per_day for c in cfg.power_classes])
-    wash_cost = elec + inp.min_tariff * inp.tr_bps / BPS  # credits per self-charged kWh
+    bound = FeeBound.of(inp, tariff, elec)  # rewards.fee_multiple_bps, watt_price_floor
     mult_g = inp.region_mult_bps / BPS
-    cheapest = float((wash_cost / mult_g).min())  # credits per unit of reward weight
     sigma_d, sigma_m = dem["noise_sigma"], mkt["noise_sigma"]
     rho = 0.9  # day-to-day persistence of regional demand noise
     max_u = dem["max_utilization"]
@@ -123,7 +124,9 @@ def simulate(
             new = np.floor(counts * dep["initial_station_share_bps"] / BPS).astype(np.int64)
             new = np.broadcast_to(new, (n_r, n_g)).copy()
         else:
-            value_kwh = tariff * inp.op_bps / BPS - elec + (rr_prev * price)[:, None] * mult_g
+            cap_kwh = bound.honest_cap / bound.price(price)[:, None]
+            reward_kwh = np.minimum(rr_prev[:, None] * mult_g, cap_kwh)  # fee-bounded
+            value_kwh = tariff * inp.op_bps / BPS - elec + reward_kwh * price[:, None]
             cash_year = mean_kw * u_prev * 8760 * value_kwh - mean_opex * 365
             outlay = mean_capex + inp.stake_u / UWATT * price[:, None]
             roi = cash_year / outlay
@@ -176,12 +179,16 @@ def simulate(
         # ---- epoch settlement, per station ----
         honest_kwh = power_live * hours.astype(np.float32).ravel()[st.flat_region]
         honest_wh = (honest_kwh * 1000).astype(np.int64)
-        # fraudulent stations: inflated meters always; wash traders when it paid last epoch
-        profitable = (rr_prev * price)[:, None] * mult_g > wash_cost  # (R, G)
+        wprice = bound.price(price)  # the contract's wattPrice, the pool as its price feed
+        # fraudulent stations: inflated meters always; wash traders when it pays at last epoch's
+        # reward rate, and only the Wh that fill the fee-bound room of their honest traffic
+        profitable = bound.pays(price, rr_prev[:, None] * mult_g)  # (R, G)
         f_act = st.active.ravel()[fidx]
         f_h = honest_wh.ravel()[fidx]
-        f_washing = f_wash & f_act & profitable.ravel()[f_region]
-        f_wash_wh = np.where(f_washing, np.maximum(f_cap - f_h, 0), 0)
+        f_room = np.where(f_wash & f_act & profitable.ravel()[f_region], f_cap - f_h, 0)
+        f_rate = rr_prev[f_run] * f_mult / BPS
+        f_wash_wh = bound.wash_wh(f_rate, f_h, f_tariff, f_room, wprice[f_run])
+        f_washing = f_wash_wh > 0
         f_inflating = f_infl & f_act
         f_rep = np.where(f_inflating, f_h * infl_bps // BPS, f_h)  # what the meter reports
         f_wash_bill = f_wash_wh * inp.min_tariff // 1000  # self-charging at the minimum tariff
@@ -193,20 +200,27 @@ def simulate(
         tr = fee * inp.tr_bps // BPS
         ref = fee * inp.ref_bps // BPS
         opf = fee - tr - ref
-        # reward weight: capped energy times the region multiplier (registry.region_multipliers)
+        # reward weight: capped energy times the region multiplier (registry.region_multipliers).
+        # The model has no meter certification: every station counts as certified, so
+        # registry.uncertified_reward_bps (the weight of an uncertified station) never applies.
         weight = np.minimum(claimed, st.cap_wh) * mult_s // BPS
-        f_fake = weight.reshape(-1)[fidx] - np.minimum(f_h, f_cap) * f_mult // BPS
         total_w = weight.sum(axis=1)
         emission = int(inp.emission_u[e])
         share = np.divide(emission, total_w, out=np.zeros(n_r), where=total_w > 0)
-        reward = np.floor(weight * (share * (1 - 1e-12))[:, None]).astype(np.int64)
+        by_weight = np.floor(weight * (share * (1 - 1e-12))[:, None]).astype(np.int64)
+        reward = bound.reward(by_weight, tr, wprice[:, None])
         paid_u = reward.sum(axis=1)
-        # the part of the emission that rewarded fraudulent weight (a statistic, not a transfer)
-        fake_sum = np.bincount(f_run, weights=f_fake.astype(np.float64), minlength=n_r)
-        fraud_u = np.floor(fake_sum * share).astype(np.int64)
+        # rewards paid for fraudulent energy: each fraudulent station's reward minus what its
+        # honest energy alone would have earned under the same rule (a statistic, not a transfer)
+        f_fair_w = np.floor(np.minimum(f_h, f_cap) * f_mult // BPS * share[f_run] * (1 - 1e-12))
+        f_fair = bound.reward(f_fair_w, f_h * f_tariff // 1000 * inp.tr_bps // BPS, wprice[f_run])
+        f_gain = np.maximum(reward.reshape(-1)[fidx] - f_fair, 0).astype(np.float64)
+        fraud_u = np.bincount(f_run, weights=f_gain, minlength=n_r).astype(np.int64)
         st.rewards_u += reward
-        led["minted"] += emission
-        led["treasury"] += emission - paid_u  # rounding dust and unclaimed epochs
+        # like the contract, only what is paid is minted: the bound's withheld part, the rounding
+        # dust and an epoch without weight are never minted
+        led["minted"] += paid_u
+        fees["withheld"] += by_weight.sum(axis=1) - paid_u
         for k, v in (
             ("fees", fee),
             ("operator_fees", opf),
@@ -263,6 +277,7 @@ def simulate(
         ser["price"][:, e] = price
         ser["supply"][:, e] = (inp.genesis_u + led["minted"] - led["burned"]) / UWATT
         ser["emission"][:, e] = emission / UWATT
+        ser["minted"][:, e] = paid_u / UWATT
         ser["fees"][:, e] = fee.sum(axis=1)
         ser["treasury_income"][:, e] = income
         ser["treasury_credits"][:, e] = t_credits
@@ -275,9 +290,8 @@ def simulate(
             where=cap_total > 0,
         )
         ser["reward_per_kwh"][:, e] = rr
-        ser["breakeven_price"][:, e] = np.divide(
-            cheapest, rr, out=np.full(n_r, np.inf), where=rr > 0
-        )
+        ser["breakeven_price"][:, e] = bound.breakeven(rr[:, None] * mult_g)
+        ser["wash_pays"][:, e] = bound.pays(price, rr[:, None] * mult_g).any(axis=1)
         ser["fraud_reward_share"][:, e] = np.divide(
             fraud_u, paid_u, out=np.zeros(n_r), where=paid_u > 0
         )

@@ -15,6 +15,7 @@ SERIES = (
     "price",
     "supply",
     "emission",
+    "minted",
     "fees",
     "treasury_income",
     "treasury_credits",
@@ -27,9 +28,20 @@ SERIES = (
     "burned",
     "staked",
     "wash_active",
+    "wash_pays",
 )
 LEDGER = ("minted", "emitted", "treasury", "pool", "operators", "staked", "watchers", "burned")
-FEES = ("fees", "operator_fees", "treasury_fees", "referrer_fees", "rewards", "fraud_rewards")
+# rewards, fraud_rewards and withheld are uWATT: paid (= minted), paid for fraudulent energy,
+# and the part of the weight shares the fee bound withheld (never minted)
+FEES = (
+    "fees",
+    "operator_fees",
+    "treasury_fees",
+    "referrer_fees",
+    "rewards",
+    "fraud_rewards",
+    "withheld",
+)
 
 
 @dataclass(frozen=True, slots=True)

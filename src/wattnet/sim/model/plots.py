@@ -41,11 +41,15 @@ def plot_run(run: ModelRun, out: Path) -> list[Path]:
     unit = 10.0**run.inputs.credit_decimals
     cur = run.inputs.credit_symbol
     x = (np.arange(run.inputs.epochs) + 1) * DAYS_PER_EPOCH / 365.0
+    never = not np.isfinite(s["breakeven_price"]).any()  # under the fee bound: at no price
     figures: list[tuple[str, str, list[tuple[NDArray[np.float64], str]], bool]] = [
         (
             "price",
             f"WATT price vs self-charging break-even ({cur}/WATT)",
-            [(s["price"] / unit, "price"), (s["breakeven_price"] / unit, "break-even")],
+            [
+                (s["price"] / unit, "price"),
+                (s["breakeven_price"] / unit, "break-even (never pays)" if never else "break-even"),
+            ],
             True,
         ),
         (
@@ -54,6 +58,7 @@ def plot_run(run: ModelRun, out: Path) -> list[Path]:
             [
                 (s["treasury_income"] / unit, "treasury fee income"),
                 (s["emission"] * s["price"] / unit, "emission value"),
+                (s["minted"] * s["price"] / unit, "minted value (fee-bounded)"),
                 (s["fees"] / unit, "all fees"),
             ],
             True,

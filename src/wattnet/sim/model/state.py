@@ -50,6 +50,8 @@ class Inputs:
     credit_decimals: int
     credit_symbol: str
     region_mult_bps: I64  # (G,) registry.region_multipliers looked up by each region's geohash
+    fee_multiple_bps: int  # rewards.fee_multiple_bps: reward worth at most this share of fees
+    price_floor: float  # rewards.watt_price_floor in credit units (of credit id 1) per WATT
 
 
 def largest_remainder(total: int, shares_bps: list[int]) -> list[int]:
@@ -85,6 +87,7 @@ def build_inputs(params: Params, days: int | None = None, stations: int | None =
             f"seed model.market.pool_watt={cfg.market['pool_watt']} plus the stake of "
             f"{cfg.stations} stations; raise genesis_supply or lower pool_watt"
         )
+    credit = params.credits.stablecoins[0]  # the model prices everything in credit id 1
     return Inputs(
         days=cfg.horizon_days,
         epochs=epochs,
@@ -100,11 +103,15 @@ def build_inputs(params: Params, days: int | None = None, stations: int | None =
         bounty_bps=params.staking.equivocation_bounty_bps,
         genesis_u=genesis_u,
         min_tariff=params.registry.min_tariff_per_kwh,
-        credit_decimals=params.credits.stablecoins[0].decimals,
-        credit_symbol=params.credits.stablecoins[0].symbol,
+        credit_decimals=credit.decimals,
+        credit_symbol=credit.symbol,
         region_mult_bps=np.array(
             [params.registry.multiplier_for(r.geohash) for r in cfg.regions], dtype=np.int64
         ),
+        fee_multiple_bps=params.rewards.fee_multiple_bps,
+        # USD per WATT -> credit units per WATT: one credit unit is 10**-decimals USD, as the
+        # contract counts retained fees (SessionSettlement: x 1e16 / capUnit)
+        price_floor=float(params.rewards.watt_price_floor * 10**credit.decimals),
     )
 
 
