@@ -14,11 +14,14 @@ interface IOperatorStaking {
     }
 
     /// @notice An operator's position. `active` backs stations; `unbonding` waits out the delay.
+    ///         Stations need `minStakePerStation` each plus `stakePerKw` per kW of the power
+    ///         settlement uses for them (certified while a certified meter is bound).
     struct StakeInfo {
         uint128 active;
         uint128 unbonding;
         uint64 unbondingEndsAt;
         uint32 bondedStations;
+        uint32 bondedKw;
     }
 
     error StakingZeroAmount();
@@ -62,6 +65,8 @@ interface IOperatorStaking {
     event StationBondChanged(address indexed operator, bool bonded, uint256 bondedStations);
     /// @notice A governed parameter changed.
     event ParameterChanged(bytes32 indexed name, uint256 value);
+    /// @notice The power (kW) of `operator`'s active stations, which its stake must cover, changed.
+    event BondedCapacityChanged(address indexed operator, uint256 bondedKw);
     /// @notice The treasury receiving slashed stake changed.
     event TreasuryChanged(address indexed treasury);
     /// @notice The settlement contract whose receipt domain equivocation proofs use was set.
@@ -107,11 +112,17 @@ interface IOperatorStaking {
         bytes calldata sigB
     ) external;
 
-    /// @notice Registry hook: reserve one station's worth of stake; registry role only.
-    function bondStation(address operator) external;
+    /// @notice Registry hook: reserve one station of `kw` kW; reverts unless the active stake
+    ///         covers it; registry role only.
+    function bondStation(address operator, uint256 kw) external;
 
-    /// @notice Registry hook: release one station's worth of stake; registry role only.
-    function unbondStation(address operator) external;
+    /// @notice Registry hook: release one station of `kw` kW; registry role only.
+    function unbondStation(address operator, uint256 kw) external;
+
+    /// @notice Registry hook: an active station's power changed from `oldKw` to `newKw` (a meter
+    ///         certified or released). Never reverts on coverage: an operator short of stake is
+    ///         suspended (its stations stop settling) until it stakes more; registry role only.
+    function resizeStation(address operator, uint256 oldKw, uint256 newKw) external;
 
     /// @notice The operator's position.
     function stakeOf(address operator) external view returns (StakeInfo memory);

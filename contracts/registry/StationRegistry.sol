@@ -124,7 +124,7 @@ contract StationRegistry is IStationRegistry, AccessControl {
             _setTariff(p.stationId, p.creditIds[i], p.tariffsPerKwh[i], true);
         }
         // Interaction last: reverts unless the operator's active stake covers one more station.
-        staking.bondStation(msg.sender);
+        staking.bondStation(msg.sender, _kw(p.ratedPowerW));
     }
 
     /// @inheritdoc IStationRegistry
@@ -141,9 +141,11 @@ contract StationRegistry is IStationRegistry, AccessControl {
     function setMeterKey(bytes32 stationId, bytes calldata key) external {
         Station storage s = _operatorStation(stationId);
         _checkMeterKey(key);
+        uint32 before = s.ratedPowerW;
         if (s.certified) _release(stationId, s);
         meterPublicKey[stationId] = key;
         emit MeterKeyChanged(stationId, key);
+        _resizeBond(s, before);
     }
 
     /// @inheritdoc IStationRegistry
@@ -151,6 +153,7 @@ contract StationRegistry is IStationRegistry, AccessControl {
     ///      certified meter releases the old key first.
     function certifyMeter(bytes32 stationId, MeterCertificate calldata c) external {
         Station storage s = _operatorStation(stationId);
+        uint32 before = s.ratedPowerW;
         bytes32 issuer = keccak256(abi.encode(c.issuerX, c.issuerY));
         if (!meterIssuers[issuer]) revert RegistryUnknownIssuer(issuer);
         bytes32 h = sha256(abi.encode(METER_CERT_TAG, c.keyX, c.keyY, c.serial, c.model, c.maxPowerW));
@@ -171,6 +174,7 @@ contract StationRegistry is IStationRegistry, AccessControl {
         meterPublicKey[stationId] = key;
         emit MeterKeyChanged(stationId, key);
         emit MeterCertified(stationId, keyHash, issuer, c.serial, c.maxPowerW, used);
+        _resizeBond(s, before);
     }
 
     /// @inheritdoc IStationRegistry
@@ -179,7 +183,9 @@ contract StationRegistry is IStationRegistry, AccessControl {
         if (!s.certified) revert RegistryNotCertified(stationId);
         bytes32 issuer = _meters[stationId].issuer;
         if (meterIssuers[issuer]) revert RegistryIssuerStillAdmitted(stationId, issuer);
+        uint32 before = s.ratedPowerW;
         _release(stationId, s);
+        _resizeBond(s, before);
     }
 
     /// @inheritdoc IStationRegistry
@@ -206,7 +212,7 @@ contract StationRegistry is IStationRegistry, AccessControl {
         if (!s.active) revert RegistryAlreadyInState(stationId, false);
         s.active = false;
         emit StationStatusChanged(stationId, false, msg.sender);
-        staking.unbondStation(s.operator);
+        staking.unbondStation(s.operator, _kw(s.ratedPowerW));
     }
 
     /// @inheritdoc IStationRegistry
@@ -223,7 +229,7 @@ contract StationRegistry is IStationRegistry, AccessControl {
         if (s.active) revert RegistryAlreadyInState(stationId, true);
         s.active = true;
         emit StationStatusChanged(stationId, true, msg.sender);
-        staking.bondStation(s.operator);
+        staking.bondStation(s.operator, _kw(s.ratedPowerW));
     }
 
     /// @inheritdoc IStationRegistry
@@ -373,6 +379,19 @@ contract StationRegistry is IStationRegistry, AccessControl {
     function _effectiveMultiplier(bytes32 stationId, bytes8 geohash) internal view returns (uint32 bps) {
         bps = regionMultiplier(geohash);
         if (bps > DEFAULT_MULTIPLIER_BPS && !locationAttested[stationId]) bps = DEFAULT_MULTIPLIER_BPS;
+    }
+
+    /// @dev Stake is bonded per kW of an active station's power (rounded up): tell staking when a
+    ///      meter certified or released changed it. Interaction with the trusted staking
+    ///      contract, after all effects.
+    function _resizeBond(Station storage s, uint32 beforeW) internal {
+        uint256 oldKw = _kw(beforeW);
+        uint256 newKw = _kw(s.ratedPowerW);
+        if (s.active && oldKw != newKw) staking.resizeStation(s.operator, oldKw, newKw);
+    }
+
+    function _kw(uint32 powerW) internal pure returns (uint256) {
+        return (uint256(powerW) + 999) / 1000;
     }
 
     /// @dev Unbind the station's certified meter and restore its declared power.

@@ -37,6 +37,8 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     ///         most MAX_STAKE_PER_STATION (a slash never exceeds the stake anyway).
     uint256 public constant MIN_EQUIVOCATION_SLASH = 1e18;
     uint256 public constant MAX_EQUIVOCATION_SLASH = MAX_STAKE_PER_STATION;
+    /// @notice Bound of `stakePerKw`: at most 100,000 WATT per kW of station power.
+    uint256 public constant MAX_STAKE_PER_KW = 100_000e18;
     uint256 internal constant BPS = 10_000;
     bytes32 internal constant EQUIVOCATION = "EQUIVOCATION";
     bytes32 internal constant OVER_POWER = "OVER_POWER";
@@ -63,6 +65,8 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     mapping(bytes32 evidenceId => bool) public evidenceUsed;
     /// @notice The rewards engine whose escrowed rewards proofs forfeit (wired once).
     IRewardsEngine public rewards;
+    /// @notice Stake per kW of an active station's power, on top of `minStakePerStation`.
+    uint256 public stakePerKw;
 
     // ---------------------------------------------------------------- constructor
     constructor(
@@ -104,7 +108,7 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     function requestUnbond(uint256 amount) external {
         if (amount == 0) revert StakingZeroAmount();
         StakeInfo storage s = _stakes[msg.sender];
-        uint256 needed = uint256(s.bondedStations) * minStakePerStation + amount;
+        uint256 needed = _required(s.bondedStations, s.bondedKw) + amount;
         if (s.active < needed) revert StakingInsufficientStake(msg.sender, s.active, needed);
         s.active -= uint128(amount);
         s.unbonding += uint128(amount);
@@ -197,20 +201,33 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
 
     // ---------------------------------------------------------------- external: registry hooks
     /// @inheritdoc IOperatorStaking
-    function bondStation(address operator) external onlyRole(REGISTRY_ROLE) {
+    function bondStation(address operator, uint256 kw) external onlyRole(REGISTRY_ROLE) {
         StakeInfo storage s = _stakes[operator];
-        uint256 needed = (uint256(s.bondedStations) + 1) * minStakePerStation;
+        uint256 needed = _required(uint256(s.bondedStations) + 1, s.bondedKw + kw);
         if (s.active < needed) revert StakingInsufficientStake(operator, s.active, needed);
         s.bondedStations += 1;
+        s.bondedKw = uint32(s.bondedKw + kw); // kw <= 2,000 per station, < 2**32 in total
         emit StationBondChanged(operator, true, s.bondedStations);
+        emit BondedCapacityChanged(operator, s.bondedKw);
     }
 
     /// @inheritdoc IOperatorStaking
-    function unbondStation(address operator) external onlyRole(REGISTRY_ROLE) {
+    function unbondStation(address operator, uint256 kw) external onlyRole(REGISTRY_ROLE) {
         StakeInfo storage s = _stakes[operator];
         if (s.bondedStations == 0) revert StakingStationNotBonded(operator);
         s.bondedStations -= 1;
+        s.bondedKw = uint32(kw < s.bondedKw ? s.bondedKw - kw : 0);
         emit StationBondChanged(operator, false, s.bondedStations);
+        emit BondedCapacityChanged(operator, s.bondedKw);
+    }
+
+    /// @inheritdoc IOperatorStaking
+    function resizeStation(address operator, uint256 oldKw, uint256 newKw) external onlyRole(REGISTRY_ROLE) {
+        StakeInfo storage s = _stakes[operator];
+        uint256 kw = s.bondedKw + newKw;
+        s.bondedKw = uint32(oldKw < kw ? kw - oldKw : 0);
+        emit BondedCapacityChanged(operator, s.bondedKw);
+        _syncStanding(operator);
     }
 
     // ---------------------------------------------------------------- external: governance
@@ -240,6 +257,16 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     ///      the parameter-change script refreshes every operator right after.
     function setMinStakePerStation(uint256 value) external onlyRole(PARAMS_ROLE) {
         _setMinStake(value);
+    }
+
+    /// @notice Governance: stake per kW of station power (0 .. MAX_STAKE_PER_KW). Standing of
+    ///         operators goes stale until `refreshStanding`, as for `setMinStakePerStation`.
+    function setStakePerKw(uint256 value) external onlyRole(PARAMS_ROLE) {
+        if (value > MAX_STAKE_PER_KW) {
+            revert StakingParameterOutOfBounds("stakePerKw", value, 0, MAX_STAKE_PER_KW);
+        }
+        stakePerKw = value;
+        emit ParameterChanged("stakePerKw", value);
     }
 
     function setUnbondingDelay(uint256 value) external onlyRole(PARAMS_ROLE) {
@@ -276,7 +303,12 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     /// @inheritdoc IOperatorStaking
     function inGoodStanding(address operator) external view returns (bool) {
         StakeInfo storage s = _stakes[operator];
-        return s.active >= uint256(s.bondedStations) * minStakePerStation;
+        return s.active >= _required(s.bondedStations, s.bondedKw);
+    }
+
+    /// @notice What `stations` stations of `kw` kW in total need at stake.
+    function _required(uint256 stations, uint256 kw) internal view returns (uint256) {
+        return stations * minStakePerStation + kw * stakePerKw;
     }
 
     // ---------------------------------------------------------------- internal

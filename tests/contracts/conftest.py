@@ -212,7 +212,9 @@ def create_station(registry: Any, credit_id: int, fund_operator: Any, staking: A
         cp = cp_id or f"CP-{n:05d}"
         if stake:
             s = staking.stakeOf(operator)
-            needed = (s.bondedStations + 1) * staking.minStakePerStation()
+            kw = -(-rated_power_w // 1000)  # the registry bonds kW rounded up
+            needed = ((s.bondedStations + 1) * staking.minStakePerStation()
+                      + (s.bondedKw + kw) * staking.stakePerKw())
             if s.active < needed:
                 fund_operator(operator, needed - s.active)
         station = Station(station_id_for(cp), key, operator, rated_power_w, tariff)

@@ -64,6 +64,7 @@ class DeployConfig:
     fee_multiple_bps: int = 10_000
     price_floor: int = 10**6
     uncertified_reward_bps: int = 0
+    stake_per_kw: int = 0  # WATT wei per kW of station power, on top of min_stake_per_station
     credits_uri: str = "ipfs://wattnet-credits/{id}.json"
 
 
@@ -166,6 +167,8 @@ def deploy_protocol(
     rewards.setChallengeWindow(cfg.challenge_window, **tx)
     rewards.setFeeMultipleBps(cfg.fee_multiple_bps, **tx)
     rewards.setPriceFloor(cfg.price_floor, **tx)
+    if cfg.stake_per_kw:
+        staking.setStakePerKw(cfg.stake_per_kw, **tx)
     if cfg.uncertified_reward_bps:
         registry.setUncertifiedRewardBps(cfg.uncertified_reward_bps, **tx)
     for prefix, bps in cfg.region_multipliers:

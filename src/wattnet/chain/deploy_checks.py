@@ -134,6 +134,7 @@ def _params(c: _Checks, gp: GovernedProtocol, params: Params) -> None:
          s.equivocationBountyBps)
     burn = params.staking.slash_destination is SlashDestination.BURN
     c.eq(p, "OperatorStaking.slashDestination", int(burn), s.slashDestination)
+    c.eq(p, "OperatorStaking.stakePerKw", st["stake_per_kw"], s.stakePerKw)
     c.eq(p, "OperatorStaking.treasury", gp.treasury, s.treasury)
     r = gp.registry
     c.eq(p, "StationRegistry.minTariffPerKwh", rg["min_tariff_per_kwh"], r.minTariffPerKwh)

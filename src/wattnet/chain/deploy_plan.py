@@ -292,6 +292,7 @@ def deploy_governed(
         ("rewards.priceFloor", rewards.priceFloor, rw["watt_price_floor"], rewards.setPriceFloor),
         ("registry.uncertifiedRewardBps", registry.uncertifiedRewardBps,
          rg["uncertified_reward_bps"], registry.setUncertifiedRewardBps),
+        ("staking.stakePerKw", staking.stakePerKw, st["stake_per_kw"], staking.setStakePerKw),
     ):
         _once(run, f"param:{name}", getter, value, partial(setter, value, **tx))
     if params.staking.slash_destination is SlashDestination.BURN:

@@ -79,6 +79,7 @@ def params_to_dict(params: Params) -> dict[str, Any]:
             "slash_destination": s.slash_destination.value,
             "equivocation_slash": _plain(s.equivocation_slash),
             "equivocation_bounty_bps": s.equivocation_bounty_bps,
+            "stake_per_kw": _plain(s.stake_per_kw),
         },
         "registry": {
             "region_multipliers": dict(rg.region_multipliers),
@@ -182,6 +183,7 @@ def to_chain_units(params: Params) -> dict[str, Any]:
     d["staking"].update(
         min_stake_per_station=to_wei(s.min_stake_per_station),
         equivocation_slash=to_wei(s.equivocation_slash),
+        stake_per_kw=to_wei(s.stake_per_kw),
     )
     d["rewards"].update(genesis_supply=to_wei(rw.genesis_supply),
                         watt_price_floor=to_wei(rw.watt_price_floor))

@@ -25,6 +25,7 @@ from wattnet.params.values import (
     REDEMPTION_DELAY_S,
     SESSION_DURATION_S,
     SETTLEMENT_DELAY_S,
+    STAKE_PER_KW_WATT,
     STAKE_WATT,
     STATION_CAP_BPS,
     TIMELOCK_DELAY_S,
@@ -77,6 +78,7 @@ def _staking(src: str, raw: Any) -> StakingParams:
             "slash_destination",
             "equivocation_slash",
             "equivocation_bounty_bps",
+            "stake_per_kw",
         ),
     )
     dest = r.get("slash_destination", "treasury")
@@ -95,6 +97,7 @@ def _staking(src: str, raw: Any) -> StakingParams:
         slash_destination=SlashDestination(dest),
         equivocation_slash=slash,
         equivocation_bounty_bps=r.integer("equivocation_bounty_bps", 1_000, 0, MAX_BOUNTY_BPS),
+        stake_per_kw=r.watt("stake_per_kw", 0, *STAKE_PER_KW_WATT),
     )
 
 

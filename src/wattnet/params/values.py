@@ -41,6 +41,7 @@ MAX_PROPOSAL_THRESHOLD_WATT = Decimal(10_000_000)
 QUORUM_PERCENT = (1, 50)
 # Proof of physical work (StationRegistry, RewardsEngine).
 UNCERTIFIED_REWARD_BPS = (0, 2_000)
+STAKE_PER_KW_WATT = (Decimal(0), Decimal(100_000))
 CHALLENGE_WINDOW_S = (_DAY, 90 * _DAY)
 FEE_MULTIPLE_BPS = (1, 10_000)
 PRICE_FLOOR_USD = (Decimal("0.000000000001"), Decimal(1_000_000))  # USD per WATT
@@ -66,6 +67,7 @@ class StakingParams:
     slash_destination: SlashDestination
     equivocation_slash: Decimal  # WATT
     equivocation_bounty_bps: int
+    stake_per_kw: Decimal = Decimal(0)  # WATT per kW of station power (certified if bound)
 
 
 @dataclass(frozen=True, slots=True)

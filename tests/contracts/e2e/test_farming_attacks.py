@@ -51,9 +51,10 @@ def farm(project: Any, accounts: Any, chain: Any) -> Iterator[Farm]:
     issuer = new_p256_key()  # a meter maker the DAO admitted
     g.registry.setMeterIssuer(*public_xy(issuer), True, sender=timelock)
     operator, second, third = accounts[2], accounts[3], accounts[4]
-    g.watt.transfer(operator, 10_000 * WAD, sender=accounts[1])  # from the treasury
-    g.watt.approve(g.staking, 10_000 * WAD, sender=operator)
-    g.staking.stake(10_000 * WAD, sender=operator)
+    # enough for the 2 MW claim too: min stake + 10 WATT per kW (params/local.yaml)
+    g.watt.transfer(operator, 100_000 * WAD, sender=accounts[1])  # from the treasury
+    g.watt.approve(g.staking, 100_000 * WAD, sender=operator)
+    g.staking.stake(100_000 * WAD, sender=operator)
     usdc = g.stablecoins["USDC"]
     usdc.mint(second, 1_000 * USDC, sender=second)
     usdc.approve(g.credits, 1_000 * USDC, sender=second)

@@ -29,6 +29,7 @@ from wattnet.params import load_params
 # In order: later values rely on earlier ones (the timing rule redemption >= settlement + session).
 STEPS: list[tuple[str, Any]] = [
     ("staking.min_stake_per_station", 1500),
+    ("staking.stake_per_kw", 12),
     ("staking.unbonding_delay", "2h"),
     ("staking.slash_destination", "burn"),
     ("staking.equivocation_slash", 400),
@@ -124,6 +125,7 @@ def test_contract_bounds_mirror_the_deployed_constants(stack: GovStack) -> None:
     assert bounds("staking.equivocation_slash") == (g.staking.MIN_EQUIVOCATION_SLASH(),
                                                     g.staking.MAX_EQUIVOCATION_SLASH())
     assert bounds("staking.equivocation_bounty_bps")[1] == g.staking.MAX_BOUNTY_BPS()
+    assert bounds("staking.stake_per_kw")[1] == g.staking.MAX_STAKE_PER_KW()
     c = g.credits
     assert bounds("settlement.max_settlement_delay") == (c.MIN_SETTLEMENT_DELAY(),
                                                          c.MAX_SETTLEMENT_DELAY())

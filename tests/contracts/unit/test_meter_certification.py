@@ -203,3 +203,44 @@ def test_region_longest_prefix__rural_cell_never_lifts_the_city_inside_it(
         registry.attestLocation(st.station_id, True, sender=governor)
     assert registry.getStation(city.station_id).multiplierBps == 10_000
     assert registry.getStation(rural.station_id).multiplierBps == 20_000
+
+
+# ---------------------------------------------------------------- stake grows with capacity
+KW = 10**18 * 10  # 10 WATT per kW
+
+
+def test_stake__grows_with_the_power_settlement_uses(
+        create_station: Any, operator: Any, registry: Any, staking: Any, governor: Any,
+        certify: Any, fund_operator: Any) -> None:
+    staking.setStakePerKw(KW, sender=governor)
+    st = create_station(operator, rated_power_w=150_000, certified=False)  # 150 kW declared
+    s = staking.stakeOf(operator)
+    assert s.bondedKw == 150
+    need_declared = staking.minStakePerStation() + 150 * KW
+    assert s.active >= need_declared
+    certify(st, max_power_w=22_000)  # the meter says 22 kW: the requirement follows
+    assert staking.stakeOf(operator).bondedKw == 22
+    # the operator can now unbond what the 128 kW it no longer claims needed
+    free = int(staking.stakeOf(operator).active) - (staking.minStakePerStation() + 22 * KW)
+    staking.requestUnbond(free, sender=operator)
+    # releasing the meter claims 150 kW again: short of stake, the operator is suspended
+    registry.setMeterKey(st.station_id, b"", sender=operator)
+    assert staking.stakeOf(operator).bondedKw == 150
+    assert registry.suspended(operator)
+    assert not registry.settlementView(st.station_id, 1).usable
+    fund_operator(operator, 128 * KW)
+    assert not registry.suspended(operator)
+
+
+def test_stake__registration_needs_the_capacity_stake(
+        create_station: Any, operator2: Any, staking: Any, governor: Any, registry: Any,
+        fund_operator: Any) -> None:
+    staking.setStakePerKw(KW, sender=governor)
+    fund_operator(operator2, int(staking.minStakePerStation()))  # enough for 0 kW only
+    with ape.reverts(staking.StakingInsufficientStake):
+        create_station(operator2, rated_power_w=50_000, stake=False, certified=False)
+
+
+def test_set_stake_per_kw__bounded(staking: Any, governor: Any) -> None:
+    with ape.reverts(staking.StakingParameterOutOfBounds):
+        staking.setStakePerKw(int(staking.MAX_STAKE_PER_KW()) + 1, sender=governor)

@@ -441,21 +441,21 @@ def test_bond_station__beyond_stake_reverts(staking: Any, governor: Any, operato
     staking.grantRole(roles.REGISTRY_ROLE, governor, sender=governor)
     min_stake = staking.minStakePerStation()
     for _ in range(staked // min_stake):
-        tx = staking.bondStation(operator, sender=governor)
+        tx = staking.bondStation(operator, 0, sender=governor)
     log = tx.decode_logs(staking.StationBondChanged)[0]
     assert (log.operator, log.bonded, log.bondedStations) == (
         operator.address, True, staked // min_stake)
     n = staked // min_stake + 1
     with ape.reverts(staking.StakingInsufficientStake, operator=operator.address, stake=staked,
                      needed=n * min_stake):
-        staking.bondStation(operator, sender=governor)
+        staking.bondStation(operator, 0, sender=governor)
 
 
 def test_unbond_station__with_none_bonded_reverts(staking: Any, governor: Any,
                                                   operator: Any) -> None:
     staking.grantRole(roles.REGISTRY_ROLE, governor, sender=governor)
     with ape.reverts(staking.StakingStationNotBonded, operator=operator.address):
-        staking.unbondStation(operator, sender=governor)
+        staking.unbondStation(operator, 0, sender=governor)
 
 
 # ---------------------------------------------------------------- governance

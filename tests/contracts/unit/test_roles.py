@@ -18,8 +18,10 @@ ZERO = "0x" + "00" * 20
 PRIVILEGED: list[tuple[str, str, str, Callable[[dict[str, Any]], tuple[Any, ...]]]] = [
     ("WattToken", "mint", "MINTER_ROLE", lambda c: (c["attacker"], 1)),
     ("OperatorStaking", "slash", "SLASHER_ROLE", lambda c: (c["operator"], 1, b"\x01" * 32)),
-    ("OperatorStaking", "bondStation", "REGISTRY_ROLE", lambda c: (c["attacker"],)),
-    ("OperatorStaking", "unbondStation", "REGISTRY_ROLE", lambda c: (c["operator"],)),
+    ("OperatorStaking", "bondStation", "REGISTRY_ROLE", lambda c: (c["attacker"], 1)),
+    ("OperatorStaking", "unbondStation", "REGISTRY_ROLE", lambda c: (c["operator"], 1)),
+    ("OperatorStaking", "resizeStation", "REGISTRY_ROLE", lambda c: (c["operator"], 1, 2)),
+    ("OperatorStaking", "setStakePerKw", "PARAMS_ROLE", lambda c: (0,)),
     ("OperatorStaking", "setRegistry", "DEFAULT_ADMIN_ROLE", lambda c: (c["attacker"],)),
     ("OperatorStaking", "setSettlement", "DEFAULT_ADMIN_ROLE", lambda c: (c["attacker"],)),
     ("OperatorStaking", "setMinStakePerStation", "PARAMS_ROLE", lambda c: (0,)),

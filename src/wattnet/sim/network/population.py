@@ -26,17 +26,22 @@ def populate(view: ChainView, plan: Plan, treasury: str, oracle: str,
     rpc.impersonate_all()
     people = [treasury, oracle, *plan.operators, *(d.address for d in plan.drivers)]
     rpc.fund(people)
-    stake_each = int(view.one("OperatorStaking", "minStakePerStation"))
+    per_station, per_kw = (int(v) for v in view.read([
+        ("OperatorStaking", "minStakePerStation", ()), ("OperatorStaking", "stakePerKw", ())]))
     owned: dict[int, list[int]] = {}
     for c in plan.chargers:
         owned.setdefault(c.operator, []).append(c.index)
-    need = stake_each * len(plan.chargers)
+
+    def stake_for(index: int) -> int:  # the registry bonds kW rounded up
+        return per_station + -(-plan.chargers[index].rated_power_w // 1000) * per_kw
+
+    need = sum(stake_for(c.index) for c in plan.chargers)
     have = int(view.one("WattToken", "balanceOf", treasury))
     if have < need:
         raise ChainError(f"the treasury {treasury} holds {have} WATT wei, the operators need "
                          f"{need} to stake: fewer chargers, or a deployment with more genesis")
     staking = view.address("OperatorStaking")
-    amounts = {plan.operators[op]: stake_each * len(st) for op, st in owned.items()}
+    amounts = {plan.operators[op]: sum(stake_for(i) for i in st) for op, st in owned.items()}
     rpc.send([view.tx(treasury, "WattToken", "transfer", who, amount)
               for who, amount in amounts.items()], "treasury funding operators")
     txs = []
