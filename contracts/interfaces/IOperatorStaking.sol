@@ -29,8 +29,6 @@ interface IOperatorStaking {
     error StakingInsufficientStake(address operator, uint256 stake, uint256 needed);
     /// @notice Nothing is unbonding, or the delay has not passed.
     error StakingUnbondingNotReady(address operator, uint256 endsAt, uint256 nowTime);
-    /// @notice A slash larger than what the operator has at stake.
-    error StakingSlashExceedsStake(address operator, uint256 amount, uint256 stake);
     /// @notice The two receipts are not a proof of equivocation.
     error StakingNotEquivocation(bytes32 hashA, bytes32 hashB);
     /// @notice The receipt's signature does not recover to a key ever bound to its station.
@@ -45,6 +43,7 @@ interface IOperatorStaking {
     /// @notice The evidence does not prove the fraud it was submitted as (`kind`).
     error StakingNotFraud(bytes32 kind);
     error StakingRewardsAlreadySet(address rewards);
+    error StakingRegistryAlreadySet(address registry);
 
     /// @notice `operator` staked `amount` more WATT.
     event Staked(address indexed operator, uint256 amount, uint256 active);
@@ -81,7 +80,8 @@ interface IOperatorStaking {
     /// @notice Withdraw all unbonding stake whose delay has passed.
     function withdraw() external;
 
-    /// @notice Slash `amount` from `operator` (active first, then unbonding); slasher role only.
+    /// @notice Slash up to `amount` from `operator` (active first, then unbonding; what is there
+    ///         when it is less); slasher role only.
     function slash(address operator, uint256 amount, bytes32 reason) external;
 
     /// @notice Permissionless: slash the operator of a station whose key signed two conflicting

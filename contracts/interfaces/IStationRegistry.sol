@@ -150,6 +150,9 @@ interface IStationRegistry {
     event OperatorStandingChanged(address indexed operator, bool suspended);
     /// @notice A governed parameter changed.
     event ParameterChanged(bytes32 indexed name, uint256 value);
+    /// @notice Governance locked (true) or unlocked (false) a station: locked, only governance
+    ///         can reactivate it.
+    event GovernanceLockChanged(bytes32 indexed stationId, bool locked);
     /// @notice Governance admitted (true) or removed (false) a meter certificate issuer.
     event MeterIssuerSet(bytes32 indexed issuer, bytes32 issuerX, bytes32 issuerY, bool admitted);
     /// @notice A certified meter was bound to the station; `ratedPowerW` is what settlement uses.

@@ -208,6 +208,10 @@ contract StationRegistry is IStationRegistry, AccessControl {
         if (msg.sender != s.operator) {
             _checkRole(REGISTRY_ADMIN_ROLE);
             lockedByGovernance[stationId] = true;
+            emit GovernanceLockChanged(stationId, true);
+            // Idempotent for governance: an operator who switched off first cannot make the
+            // proposal (and everything else in it) unexecutable.
+            if (!s.active) return;
         }
         if (!s.active) revert RegistryAlreadyInState(stationId, false);
         s.active = false;
@@ -223,6 +227,8 @@ contract StationRegistry is IStationRegistry, AccessControl {
         if (lockedByGovernance[stationId]) {
             if (!hasRole(REGISTRY_ADMIN_ROLE, msg.sender)) revert RegistryStationLocked(stationId);
             lockedByGovernance[stationId] = false;
+            emit GovernanceLockChanged(stationId, false);
+            if (s.active) return; // idempotent for governance
         } else if (s.operator != msg.sender) {
             revert RegistryNotOperator(stationId, msg.sender, s.operator);
         }

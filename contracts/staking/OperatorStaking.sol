@@ -137,8 +137,8 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         if (amount == 0) revert StakingZeroAmount();
         StakeInfo storage s = _stakes[operator];
         uint256 available = uint256(s.active) + s.unbonding;
-        if (amount > available) revert StakingSlashExceedsStake(operator, amount, available);
-        _slash(operator, s, amount, reason, address(0), 0);
+        // Takes what is there, up to `amount`: a shrunken stake cannot make a decided slash fail.
+        _slash(operator, s, amount < available ? amount : available, reason, address(0), 0);
         _syncStanding(operator);
     }
 
@@ -231,9 +231,10 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     }
 
     // ---------------------------------------------------------------- external: governance
-    /// @notice Set the registry whose stations this contract bonds (one-time wiring by the admin).
+    /// @notice Set the registry whose stations this contract bonds; once only (the admin).
     function setRegistry(IStationRegistry registry_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(registry_) == address(0)) revert StakingZeroAddress();
+        if (address(registry) != address(0)) revert StakingRegistryAlreadySet(address(registry));
         registry = registry_;
     }
 
@@ -348,7 +349,8 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         StakeInfo storage s = _stakes[operator];
         uint256 available = uint256(s.active) + s.unbonding;
         uint256 amount = equivocationSlash < available ? equivocationSlash : available;
-        uint256 bounty = (amount * equivocationBountyBps) / BPS;
+        // Reporting one's own fraud earns nothing back (it would halve the penalty).
+        uint256 bounty = msg.sender == operator ? 0 : (amount * equivocationBountyBps) / BPS;
         _slash(operator, s, amount, reason, msg.sender, bounty);
         _syncStanding(operator);
     }

@@ -184,12 +184,18 @@ def test_slash__takes_active_first_then_unbonding(staking: Any, watt: Any, opera
         operator.address, active + 400 * WAD, REASON, "0x" + "00" * 20, 0, 0)
 
 
-def test_slash__never_exceeds_stake(staking: Any, operator: Any, staked: int,
-                                    governor: Any) -> None:
-    with ape.reverts(staking.StakingSlashExceedsStake, operator=operator.address,
-                     amount=staked + 1, stake=staked):
-        staking.slash(operator, staked + 1, REASON, sender=governor)
-    assert staking.stakeOf(operator).active == staked
+def test_slash__takes_what_is_there_when_the_stake_shrank(staking: Any, operator: Any,
+                                                          staked: int, governor: Any) -> None:
+    """A slash decided for more than is left (the operator unbonded, or slashed itself first)
+    still executes and takes everything: it never exceeds the stake, and never fails."""
+    total = int(staking.totalStaked())
+    tx = staking.slash(operator, staked + 1, REASON, sender=governor)
+    [log] = tx.decode_logs(staking.Slashed)
+    assert log.amount == staked
+    assert staking.stakeOf(operator).active == 0
+    assert staking.totalStaked() == total - staked
+    staking.slash(operator, 1, REASON, sender=governor)  # nothing left: still no revert
+    assert staking.totalStaked() == total - staked
 
 
 def test_slash__zero_reverts(staking: Any, operator: Any, staked: int, governor: Any) -> None:
@@ -558,3 +564,19 @@ def test_slash_equivocation__any_key_for_station_id_zero_is_rejected(
                                   receipt_tuple(b), sign_receipt(forger, domain, b),
                                   sender=attacker)
     assert not staking.evidenceUsed(evidence_id(a, b))
+
+
+def test_set_registry__is_one_time_wiring(staking: Any, governor: Any, attacker: Any) -> None:
+    with ape.reverts(staking.StakingRegistryAlreadySet):
+        staking.setRegistry(attacker, sender=governor)
+
+
+def test_slash_equivocation__reporting_ones_own_fraud_earns_no_bounty(
+        staking: Any, watt: Any, operator: Any, equivocation: Any) -> None:
+    _st, a, sa, b, sb = equivocation(operator=operator)
+    stake = int(staking.stakeOf(operator).active)
+    amount = min(int(staking.equivocationSlash()), stake)
+    wallet = int(watt.balanceOf(operator))
+    staking.slashEquivocation(receipt_tuple(a), sa, receipt_tuple(b), sb, sender=operator)
+    assert int(watt.balanceOf(operator)) == wallet  # no bounty back
+    assert int(staking.stakeOf(operator).active) == stake - amount

@@ -512,3 +512,19 @@ def test_deactivate_station__by_operator_does_not_lock(registry: Any, operator: 
     st = create_station(operator)
     registry.deactivateStation(st.station_id, sender=operator)
     assert not registry.lockedByGovernance(st.station_id)
+
+
+def test_deactivate_station__governance_is_idempotent_after_the_operator_switched_off(
+        registry: Any, operator: Any, governor: Any, create_station: Any) -> None:
+    """An operator who switches its station off first cannot make governance's deactivation
+    (and the whole proposal around it) revert; the lock still applies."""
+    registry.grantRole(roles.REGISTRY_ADMIN_ROLE, governor, sender=governor)
+    st = create_station(operator)
+    registry.deactivateStation(st.station_id, sender=operator)
+    tx = registry.deactivateStation(st.station_id, sender=governor)
+    [log] = tx.decode_logs(registry.GovernanceLockChanged)
+    assert (log.stationId, log.locked) == (st.station_id, True)
+    assert registry.lockedByGovernance(st.station_id)
+    with ape.reverts(registry.RegistryStationLocked, stationId=st.station_id):
+        registry.activateStation(st.station_id, sender=operator)
+    registry.deactivateStation(st.station_id, sender=governor)  # again: still no revert
