@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
@@ -37,6 +38,9 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     ///         most MAX_STAKE_PER_STATION (a slash never exceeds the stake anyway).
     uint256 public constant MIN_EQUIVOCATION_SLASH = 1e18;
     uint256 public constant MAX_EQUIVOCATION_SLASH = MAX_STAKE_PER_STATION;
+    /// @notice Bound of `overlapToleranceS`: a charger's clock may step by up to 5 minutes.
+    uint256 public constant MAX_OVERLAP_TOLERANCE = 5 minutes;
+    bytes32 internal constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
     /// @notice Bound of `stakePerKw`: at most 100,000 WATT per kW of station power.
     uint256 public constant MAX_STAKE_PER_KW = 100_000e18;
     uint256 internal constant BPS = 10_000;
@@ -67,6 +71,8 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     IRewardsEngine public rewards;
     /// @notice Stake per kW of an active station's power, on top of `minStakePerStation`.
     uint256 public stakePerKw;
+    /// @notice Overlaps up to this many seconds are a charger's clock step, not a proof.
+    uint256 public overlapToleranceS;
 
     // ---------------------------------------------------------------- constructor
     constructor(
@@ -189,7 +195,7 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         bytes32 hashB = _receiptEvidence(b, sigB);
         address operator = registry.getStation(a.stationId).operator;
         bool overlap = a.stationId != b.stationId && a.driver == b.driver && a.driver != address(0)
-            && a.startTime < b.endTime && b.startTime < a.endTime
+            && _overlap(a, b)
             && registry.getStation(b.stationId).operator == operator;
         if (!overlap) revert StakingNotFraud(DRIVER_OVERLAP);
         (bytes32 lo, bytes32 hi) = hashA < hashB ? (hashA, hashB) : (hashB, hashA);
@@ -258,6 +264,15 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     ///      the parameter-change script refreshes every operator right after.
     function setMinStakePerStation(uint256 value) external onlyRole(PARAMS_ROLE) {
         _setMinStake(value);
+    }
+
+    /// @notice Governance: overlaps of at most `value` seconds are not proofs (0 .. 5 minutes).
+    function setOverlapTolerance(uint256 value) external onlyRole(PARAMS_ROLE) {
+        if (value > MAX_OVERLAP_TOLERANCE) {
+            revert StakingParameterOutOfBounds("overlapToleranceS", value, 0, MAX_OVERLAP_TOLERANCE);
+        }
+        overlapToleranceS = value;
+        emit ParameterChanged("overlapToleranceS", value);
     }
 
     /// @notice Governance: stake per kW of station power (0 .. MAX_STAKE_PER_KW). Standing of
@@ -349,8 +364,10 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         StakeInfo storage s = _stakes[operator];
         uint256 available = uint256(s.active) + s.unbonding;
         uint256 amount = equivocationSlash < available ? equivocationSlash : available;
-        // Reporting one's own fraud earns nothing back (it would halve the penalty).
-        uint256 bounty = msg.sender == operator ? 0 : (amount * equivocationBountyBps) / BPS;
+        // Reporting one's own fraud earns nothing back (it would halve the penalty), nor does an
+        // oracle key reporting receipts it held in custody (it saw them first).
+        bool paid = msg.sender != operator && !IAccessControl(settlement).hasRole(ORACLE_ROLE, msg.sender);
+        uint256 bounty = paid ? (amount * equivocationBountyBps) / BPS : 0;
         _slash(operator, s, amount, reason, msg.sender, bounty);
         _syncStanding(operator);
     }
@@ -382,14 +399,25 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         _checkEvidenceSigner(r.stationId, ReceiptLib.digest(separator, h), sig);
     }
 
-    /// @dev Same session id with other content, or overlapping times on the same connector.
+    /// @dev Same session id with other content, or overlapping times on the same connector (by
+    ///      more than the clock-step tolerance).
     function _conflict(ReceiptLib.SessionReceipt calldata a, ReceiptLib.SessionReceipt calldata b)
         internal
-        pure
+        view
         returns (bool)
     {
         if (a.sessionId == b.sessionId) return true;
-        return a.connectorId == b.connectorId && a.startTime < b.endTime && b.startTime < a.endTime;
+        return a.connectorId == b.connectorId && _overlap(a, b);
+    }
+
+    /// @dev The two sessions overlap by more than the governed clock-step tolerance.
+    function _overlap(ReceiptLib.SessionReceipt calldata a, ReceiptLib.SessionReceipt calldata b)
+        internal
+        view
+        returns (bool)
+    {
+        uint256 tol = overlapToleranceS;
+        return uint256(a.startTime) + tol < b.endTime && uint256(b.startTime) + tol < a.endTime;
     }
 
     /// @dev Station id 0 never matches: stationOfSigner returns 0 for keys never bound.

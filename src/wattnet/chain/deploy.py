@@ -65,6 +65,7 @@ class DeployConfig:
     price_floor: int = 10**6
     uncertified_reward_bps: int = 0
     stake_per_kw: int = 0  # WATT wei per kW of station power, on top of min_stake_per_station
+    overlap_tolerance: int = 0  # s: overlaps this short are a clock step, not equivocation
     credits_uri: str = "ipfs://wattnet-credits/{id}.json"
 
 
@@ -167,6 +168,8 @@ def deploy_protocol(
     rewards.setChallengeWindow(cfg.challenge_window, **tx)
     rewards.setFeeMultipleBps(cfg.fee_multiple_bps, **tx)
     rewards.setPriceFloor(cfg.price_floor, **tx)
+    if cfg.overlap_tolerance:
+        staking.setOverlapTolerance(cfg.overlap_tolerance, **tx)
     if cfg.stake_per_kw:
         staking.setStakePerKw(cfg.stake_per_kw, **tx)
     if cfg.uncertified_reward_bps:

@@ -135,6 +135,7 @@ def _params(c: _Checks, gp: GovernedProtocol, params: Params) -> None:
     burn = params.staking.slash_destination is SlashDestination.BURN
     c.eq(p, "OperatorStaking.slashDestination", int(burn), s.slashDestination)
     c.eq(p, "OperatorStaking.stakePerKw", st["stake_per_kw"], s.stakePerKw)
+    c.eq(p, "OperatorStaking.overlapToleranceS", st["overlap_tolerance"], s.overlapToleranceS)
     c.eq(p, "OperatorStaking.treasury", gp.treasury, s.treasury)
     r = gp.registry
     c.eq(p, "StationRegistry.minTariffPerKwh", rg["min_tariff_per_kwh"], r.minTariffPerKwh)

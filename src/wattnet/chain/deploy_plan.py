@@ -293,6 +293,8 @@ def deploy_governed(
         ("registry.uncertifiedRewardBps", registry.uncertifiedRewardBps,
          rg["uncertified_reward_bps"], registry.setUncertifiedRewardBps),
         ("staking.stakePerKw", staking.stakePerKw, st["stake_per_kw"], staking.setStakePerKw),
+        ("staking.overlapToleranceS", staking.overlapToleranceS, st["overlap_tolerance"],
+         staking.setOverlapTolerance),
     ):
         _once(run, f"param:{name}", getter, value, partial(setter, value, **tx))
     if params.staking.slash_destination is SlashDestination.BURN:

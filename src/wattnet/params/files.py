@@ -80,6 +80,7 @@ def params_to_dict(params: Params) -> dict[str, Any]:
             "equivocation_slash": _plain(s.equivocation_slash),
             "equivocation_bounty_bps": s.equivocation_bounty_bps,
             "stake_per_kw": _plain(s.stake_per_kw),
+            "overlap_tolerance": s.overlap_tolerance,
         },
         "registry": {
             "region_multipliers": dict(rg.region_multipliers),

@@ -20,6 +20,7 @@ from wattnet.params.values import (
     MAX_PROPOSAL_THRESHOLD_WATT,
     MAX_REFERRER_SHARE_BPS,
     MIN_OPERATOR_SHARE_BPS,
+    OVERLAP_TOLERANCE_S,
     PRICE_FLOOR_USD,
     QUORUM_PERCENT,
     REDEMPTION_DELAY_S,
@@ -79,6 +80,7 @@ def _staking(src: str, raw: Any) -> StakingParams:
             "equivocation_slash",
             "equivocation_bounty_bps",
             "stake_per_kw",
+            "overlap_tolerance",
         ),
     )
     dest = r.get("slash_destination", "treasury")
@@ -98,6 +100,7 @@ def _staking(src: str, raw: Any) -> StakingParams:
         equivocation_slash=slash,
         equivocation_bounty_bps=r.integer("equivocation_bounty_bps", 1_000, 0, MAX_BOUNTY_BPS),
         stake_per_kw=r.watt("stake_per_kw", 0, *STAKE_PER_KW_WATT),
+        overlap_tolerance=r.duration("overlap_tolerance", 0, *OVERLAP_TOLERANCE_S),
     )
 
 

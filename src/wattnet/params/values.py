@@ -42,6 +42,7 @@ QUORUM_PERCENT = (1, 50)
 # Proof of physical work (StationRegistry, RewardsEngine).
 UNCERTIFIED_REWARD_BPS = (0, 2_000)
 STAKE_PER_KW_WATT = (Decimal(0), Decimal(100_000))
+OVERLAP_TOLERANCE_S = (0, 300)
 CHALLENGE_WINDOW_S = (_DAY, 90 * _DAY)
 FEE_MULTIPLE_BPS = (1, 10_000)
 PRICE_FLOOR_USD = (Decimal("0.000000000001"), Decimal(1_000_000))  # USD per WATT
@@ -68,6 +69,7 @@ class StakingParams:
     equivocation_slash: Decimal  # WATT
     equivocation_bounty_bps: int
     stake_per_kw: Decimal = Decimal(0)  # WATT per kW of station power (certified if bound)
+    overlap_tolerance: int = 0  # s: overlaps this short are a charger's clock step
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from wattnet.params import load_params
 STEPS: list[tuple[str, Any]] = [
     ("staking.min_stake_per_station", 1500),
     ("staking.stake_per_kw", 12),
+    ("staking.overlap_tolerance", "2m"),
     ("staking.unbonding_delay", "2h"),
     ("staking.slash_destination", "burn"),
     ("staking.equivocation_slash", 400),
@@ -126,6 +127,7 @@ def test_contract_bounds_mirror_the_deployed_constants(stack: GovStack) -> None:
                                                     g.staking.MAX_EQUIVOCATION_SLASH())
     assert bounds("staking.equivocation_bounty_bps")[1] == g.staking.MAX_BOUNTY_BPS()
     assert bounds("staking.stake_per_kw")[1] == g.staking.MAX_STAKE_PER_KW()
+    assert bounds("staking.overlap_tolerance")[1] == g.staking.MAX_OVERLAP_TOLERANCE()
     c = g.credits
     assert bounds("settlement.max_settlement_delay") == (c.MIN_SETTLEMENT_DELAY(),
                                                          c.MAX_SETTLEMENT_DELAY())

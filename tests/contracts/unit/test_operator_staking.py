@@ -580,3 +580,32 @@ def test_slash_equivocation__reporting_ones_own_fraud_earns_no_bounty(
     staking.slashEquivocation(receipt_tuple(a), sa, receipt_tuple(b), sb, sender=operator)
     assert int(watt.balanceOf(operator)) == wallet  # no bounty back
     assert int(staking.stakeOf(operator).active) == stake - amount
+
+
+@pytest.mark.parametrize(("overlap", "proof"), [(1, False), (60, False), (61, True)])
+def test_slash_equivocation__a_clock_step_within_the_tolerance_is_no_proof(
+        staking: Any, create_station: Any, make_receipt: Any, driver: Any, domain: Domain,
+        operator: Any, attacker: Any, governor: Any, overlap: int, proof: bool) -> None:
+    """Back-to-back sessions that overlap by a charger's clock step (up to the governed
+    tolerance, 60 s here) are honest; a longer overlap on one connector is equivocation."""
+    staking.setOverlapTolerance(60, sender=governor)
+    st = create_station(operator)
+    a = make_receipt(st, driver, duration=1_800)
+    b = make_receipt(st, driver, duration=1_800, end=a.end_time + 1_800 - overlap)
+    args = (receipt_tuple(a), sign_receipt(st.key, domain, a), receipt_tuple(b),
+            sign_receipt(st.key, domain, b))
+    if not proof:
+        with ape.reverts(staking.StakingNotEquivocation):
+            staking.slashEquivocation(*args, sender=attacker)
+        return
+    staking.slashEquivocation(*args, sender=attacker)
+    assert int(staking.evidenceUsed(evidence_id(a, b)))
+
+
+def test_slash_equivocation__the_oracle_that_held_the_receipts_earns_no_bounty(
+        staking: Any, watt: Any, operator: Any, equivocation: Any, oracle: Any) -> None:
+    _st, a, sa, b, sb = equivocation(operator=operator)
+    stake = int(staking.stakeOf(operator).active)
+    staking.slashEquivocation(receipt_tuple(a), sa, receipt_tuple(b), sb, sender=oracle)
+    assert int(watt.balanceOf(oracle)) == 0
+    assert int(staking.stakeOf(operator).active) < stake

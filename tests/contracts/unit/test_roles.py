@@ -22,6 +22,7 @@ PRIVILEGED: list[tuple[str, str, str, Callable[[dict[str, Any]], tuple[Any, ...]
     ("OperatorStaking", "unbondStation", "REGISTRY_ROLE", lambda c: (c["operator"], 1)),
     ("OperatorStaking", "resizeStation", "REGISTRY_ROLE", lambda c: (c["operator"], 1, 2)),
     ("OperatorStaking", "setStakePerKw", "PARAMS_ROLE", lambda c: (0,)),
+    ("OperatorStaking", "setOverlapTolerance", "PARAMS_ROLE", lambda c: (60,)),
     ("OperatorStaking", "setRegistry", "DEFAULT_ADMIN_ROLE", lambda c: (c["attacker"],)),
     ("OperatorStaking", "setSettlement", "DEFAULT_ADMIN_ROLE", lambda c: (c["attacker"],)),
     ("OperatorStaking", "setMinStakePerStation", "PARAMS_ROLE", lambda c: (0,)),
