@@ -64,6 +64,8 @@ interface IOperatorStaking {
     event StationBondChanged(address indexed operator, bool bonded, uint256 bondedStations);
     /// @notice A governed parameter changed.
     event ParameterChanged(bytes32 indexed name, uint256 value);
+    /// @notice `by` committed evidence (keccak256 of the evidence id and the reporter).
+    event EvidenceCommitted(bytes32 indexed commitment, address indexed by);
     /// @notice The power (kW) of `operator`'s active stations, which its stake must cover, changed.
     event BondedCapacityChanged(address indexed operator, uint256 bondedKw);
     /// @notice The treasury receiving slashed stake changed.
@@ -111,6 +113,11 @@ interface IOperatorStaking {
         ReceiptLib.SessionReceipt calldata b,
         bytes calldata sigB
     ) external;
+
+    /// @notice Commit `keccak256(abi.encode(evidenceId, reporter))` before submitting a proof:
+    ///         the bounty is paid only to a reporter whose commitment is from an earlier block
+    ///         (a proof without one still slashes). The first commitment of a value counts.
+    function commitEvidence(bytes32 commitment) external;
 
     /// @notice Registry hook: reserve one station of `kw` kW; reverts unless the active stake
     ///         covers it; registry role only.

@@ -73,6 +73,9 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     uint256 public stakePerKw;
     /// @notice Overlaps up to this many seconds are a charger's clock step, not a proof.
     uint256 public overlapToleranceS;
+    /// @notice Block in which keccak256(abi.encode(evidenceId, reporter)) was committed: a proof
+    ///         pays its bounty only to a reporter who committed it in an earlier block.
+    mapping(bytes32 commitment => uint256 blockNumber) public evidenceCommits;
 
     // ---------------------------------------------------------------- constructor
     constructor(
@@ -165,11 +168,11 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         _checkEvidenceSigner(a.stationId, ReceiptLib.digest(separator, hashA), sigA);
         _checkEvidenceSigner(a.stationId, ReceiptLib.digest(separator, hashB), sigB);
         (bytes32 lo, bytes32 hi) = hashA < hashB ? (hashA, hashB) : (hashB, hashA);
-        _useEvidence(keccak256(abi.encode(lo, hi)));
+        bool committed = _useEvidence(keccak256(abi.encode(lo, hi)));
 
         _forfeit(a.stationId, a.endTime, EQUIVOCATION);
         _forfeit(b.stationId, b.endTime, EQUIVOCATION);
-        _punish(registry.getStation(a.stationId).operator, EQUIVOCATION);
+        _punish(registry.getStation(a.stationId).operator, EQUIVOCATION, committed);
     }
 
     /// @inheritdoc IOperatorStaking
@@ -179,9 +182,9 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         bool impossible = r.endTime <= r.startTime
             || uint256(r.energyWh) * 3600 > uint256(st.ratedPowerW) * (r.endTime - r.startTime);
         if (!impossible) revert StakingNotFraud(OVER_POWER);
-        _useEvidence(keccak256(abi.encode(OVER_POWER, hashR)));
+        bool committed = _useEvidence(keccak256(abi.encode(OVER_POWER, hashR)));
         _forfeit(r.stationId, r.endTime, OVER_POWER);
-        _punish(st.operator, OVER_POWER);
+        _punish(st.operator, OVER_POWER, committed);
     }
 
     /// @inheritdoc IOperatorStaking
@@ -199,10 +202,18 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
             && registry.getStation(b.stationId).operator == operator;
         if (!overlap) revert StakingNotFraud(DRIVER_OVERLAP);
         (bytes32 lo, bytes32 hi) = hashA < hashB ? (hashA, hashB) : (hashB, hashA);
-        _useEvidence(keccak256(abi.encode(DRIVER_OVERLAP, lo, hi)));
+        bool committed = _useEvidence(keccak256(abi.encode(DRIVER_OVERLAP, lo, hi)));
         _forfeit(a.stationId, a.endTime, DRIVER_OVERLAP);
         _forfeit(b.stationId, b.endTime, DRIVER_OVERLAP);
-        _punish(operator, DRIVER_OVERLAP);
+        _punish(operator, DRIVER_OVERLAP, committed);
+    }
+
+    /// @inheritdoc IOperatorStaking
+    function commitEvidence(bytes32 commitment) external {
+        if (evidenceCommits[commitment] == 0) {
+            evidenceCommits[commitment] = block.number;
+            emit EvidenceCommitted(commitment, msg.sender);
+        }
     }
 
     // ---------------------------------------------------------------- external: registry hooks
@@ -360,13 +371,16 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
 
     /// @dev The governed penalty (at most what the operator has at stake), the bounty to the
     ///      caller, and the standing refresh. Every proof ends here, after its effects.
-    function _punish(address operator, bytes32 reason) internal {
+    function _punish(address operator, bytes32 reason, bool committed) internal {
         StakeInfo storage s = _stakes[operator];
         uint256 available = uint256(s.active) + s.unbonding;
         uint256 amount = equivocationSlash < available ? equivocationSlash : available;
-        // Reporting one's own fraud earns nothing back (it would halve the penalty), nor does an
-        // oracle key reporting receipts it held in custody (it saw them first).
-        bool paid = msg.sender != operator && !IAccessControl(settlement).hasRole(ORACLE_ROLE, msg.sender);
+        // The bounty goes only to a reporter who committed the evidence in an earlier block (a
+        // copier of a proof seen in the mempool earns nothing); reporting one's own fraud earns
+        // nothing back (it would halve the penalty), nor does an oracle key reporting receipts
+        // it held in custody (it saw them first).
+        bool paid = committed && msg.sender != operator
+            && !IAccessControl(settlement).hasRole(ORACLE_ROLE, msg.sender);
         uint256 bounty = paid ? (amount * equivocationBountyBps) / BPS : 0;
         _slash(operator, s, amount, reason, msg.sender, bounty);
         _syncStanding(operator);
@@ -382,9 +396,12 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         r.forfeit(stationId, (time - genesis) / EPOCH_LENGTH, reason);
     }
 
-    function _useEvidence(bytes32 evidenceId) internal {
+    /// @dev Mark the evidence used; true when the caller committed it in an earlier block.
+    function _useEvidence(bytes32 evidenceId) internal returns (bool committed) {
         if (evidenceUsed[evidenceId]) revert StakingEvidenceUsed(evidenceId);
         evidenceUsed[evidenceId] = true;
+        uint256 at = evidenceCommits[keccak256(abi.encode(evidenceId, msg.sender))];
+        committed = at != 0 && at < block.number;
     }
 
     /// @dev The receipt's struct hash, once its signature recovers to a key of its station.

@@ -14,6 +14,7 @@ import pytest
 from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import DAY, WAD, DeployConfig, Protocol, deploy_protocol, geohash_bytes8
 from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt, signed_tuple
+from wattnet.chain.evidence import commitment
 from wattnet.chain.meters import MeterCertificate, issue_certificate, new_p256_key, public_xy
 from wattnet.domain import ZERO_ADDRESS, SessionReceipt, station_id_for
 
@@ -96,6 +97,18 @@ def protocol(project: Any, chain: Any, governor: Any, treasury: Any, oracle: Any
 
 # A meter maker's certificate key, admitted by governance in `protocol`.
 METER_ISSUER = new_p256_key()
+
+
+@pytest.fixture(scope="module")
+def commit_evidence(staking: Any, chain: Any) -> Any:
+    """A watcher commits evidence before proving it (in an earlier block), so that it, and not a
+    copier of its transaction, is paid the bounty."""
+
+    def commit(evidence_id: bytes, reporter: Any) -> None:
+        staking.commitEvidence(commitment(evidence_id, reporter.address), sender=reporter)
+        chain.mine()
+
+    return commit
 
 
 @pytest.fixture(scope="session")

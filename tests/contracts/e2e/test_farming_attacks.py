@@ -17,10 +17,12 @@ from wattnet.chain.deploy import WAD, WEEK, geohash_bytes8
 from wattnet.chain.eip712 import (
     Domain,
     address_of_private_key,
+    receipt_struct_hash,
     receipt_tuple,
     sign_receipt,
     signed_tuple,
 )
+from wattnet.chain.evidence import commitment, over_power_id
 from wattnet.chain.meters import issue_certificate, new_p256_key, public_xy
 from wattnet.domain import SessionReceipt, station_id_for
 
@@ -160,7 +162,9 @@ def test_over_power_receipt_is_slashed_by_anyone_and_its_epoch_forfeited(
     fake = SessionReceipt(sid, 1, 1, farm.second.address, 1, 30_000, end - 3_600, end,
                           30_000 * MIN_TARIFF // 1000)
     stake = int(g.staking.stakeOf(farm.operator).active)
-    prover = accounts[9]
+    prover = accounts[9]  # a watcher: commits the evidence first, then proves it
+    g.staking.commitEvidence(commitment(over_power_id(receipt_struct_hash(fake)), prover.address),
+                             sender=prover)
     g.staking.proveOverPower(receipt_tuple(fake), sign_receipt(sign_key("FARM-OVER"),
                                                                farm.domain, fake), sender=prover)
     assert int(g.staking.stakeOf(farm.operator).active) < stake

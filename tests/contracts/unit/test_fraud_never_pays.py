@@ -14,7 +14,8 @@ import ape
 import pytest
 
 from wattnet.chain.deploy import DAY, WAD, WEEK
-from wattnet.chain.eip712 import Domain, receipt_tuple, sign_receipt
+from wattnet.chain.eip712 import Domain, receipt_struct_hash, receipt_tuple, sign_receipt
+from wattnet.chain.evidence import over_power_id
 
 USDC = 10**6
 USD_WEI = 10**18  # RewardsEngine prices: USD with 18 decimals per WATT
@@ -216,9 +217,11 @@ def staked_station(create_station: Any, operator: Any, chain: Any) -> Any:
 
 def test_prove_over_power__slashes_pays_the_prover_and_forfeits(
         staked_station: Any, make_receipt: Any, driver: Any, domain: Domain, staking: Any,
-        rewards: Any, watt: Any, attacker: Any, operator: Any, chain: Any) -> None:
+        rewards: Any, watt: Any, attacker: Any, operator: Any, chain: Any,
+        commit_evidence: Any) -> None:
     st = staked_station
     fake = make_receipt(st, driver, energy_wh=30_000, duration=3_600)  # 30 kWh in 1 h at 22 kW
+    commit_evidence(over_power_id(receipt_struct_hash(fake)), attacker)
     stake = int(staking.stakeOf(operator).active)
     amount = min(int(staking.equivocationSlash()), stake)
     bounty = amount * int(staking.equivocationBountyBps()) // 10_000

@@ -11,8 +11,6 @@ from typing import Any
 
 import ape
 import pytest
-from eth_abi import encode
-from eth_utils import keccak
 
 from wattnet.chain import roles
 from wattnet.chain.deploy import DAY, WAD
@@ -25,6 +23,7 @@ from wattnet.chain.eip712 import (
     recover_digest,
     sign_receipt,
 )
+from wattnet.chain.evidence import equivocation_id
 
 REASON = b"FRAUD".ljust(32, b"\x00")
 
@@ -53,9 +52,7 @@ def equivocation(create_station: Any, make_receipt: Any, driver: Any, domain: Do
 
 
 def evidence_id(a: Any, b: Any) -> bytes:
-    ha, hb = receipt_struct_hash(a), receipt_struct_hash(b)
-    lo, hi = sorted((ha, hb))
-    return keccak(encode(["bytes32", "bytes32"], [lo, hi]))
+    return equivocation_id(receipt_struct_hash(a), receipt_struct_hash(b))
 
 
 # ---------------------------------------------------------------- stake
@@ -237,8 +234,9 @@ def test_stake__back_to_good_standing_lifts_suspension(
 # ---------------------------------------------------------------- equivocation
 def test_slash_equivocation__same_session_other_content_pays_bounty_rest_to_treasury(
         staking: Any, watt: Any, operator: Any, equivocation: Any, attacker: Any,
-        treasury: Any) -> None:
+        treasury: Any, commit_evidence: Any) -> None:
     _st, a, sa, b, sb = equivocation(operator=operator)
+    commit_evidence(evidence_id(a, b), attacker)
     stake = staking.stakeOf(operator).active
     amount = min(staking.equivocationSlash(), stake)
     bounty = amount * staking.equivocationBountyBps() // 10_000
@@ -256,9 +254,10 @@ def test_slash_equivocation__same_session_other_content_pays_bounty_rest_to_trea
 
 def test_slash_equivocation__burn_destination_burns_rest(
         staking: Any, watt: Any, operator: Any, equivocation: Any, attacker: Any,
-        treasury: Any, governor: Any) -> None:
+        treasury: Any, governor: Any, commit_evidence: Any) -> None:
     staking.setSlashDestination(1, sender=governor)
     _st, a, sa, b, sb = equivocation(operator=operator)
+    commit_evidence(evidence_id(a, b), attacker)
     amount = staking.equivocationSlash()
     bounty = amount * staking.equivocationBountyBps() // 10_000
     supply, tbal = watt.totalSupply(), watt.balanceOf(treasury)
@@ -401,8 +400,9 @@ def test_slash_equivocation__short_signature_rejected(
 
 def test_slash_equivocation__never_exceeds_remaining_stake(
         staking: Any, watt: Any, operator: Any, equivocation: Any, attacker: Any,
-        governor: Any) -> None:
+        governor: Any, commit_evidence: Any) -> None:
     _st, a, sa, b, sb = equivocation(operator=operator)
+    commit_evidence(evidence_id(a, b), attacker)
     s = staking.stakeOf(operator)
     left = 100 * WAD
     staking.slash(operator, s.active + s.unbonding - left, REASON, sender=governor)
@@ -609,3 +609,21 @@ def test_slash_equivocation__the_oracle_that_held_the_receipts_earns_no_bounty(
     staking.slashEquivocation(receipt_tuple(a), sa, receipt_tuple(b), sb, sender=oracle)
     assert int(watt.balanceOf(oracle)) == 0
     assert int(staking.stakeOf(operator).active) < stake
+
+
+def test_slash_equivocation__a_copier_of_the_proof_earns_no_bounty(
+        staking: Any, watt: Any, operator: Any, equivocation: Any, attacker: Any,
+        referrer: Any, commit_evidence: Any) -> None:
+    """The watcher (referrer) committed the evidence; a copier (attacker) who front-runs its
+    proof transaction with the same receipts slashes the operator but is paid nothing, and
+    neither is anyone who proves without a commitment."""
+    _st, a, sa, b, sb = equivocation(operator=operator)
+    commit_evidence(evidence_id(a, b), referrer)
+    stake = int(staking.stakeOf(operator).active)
+    tx = staking.slashEquivocation(receipt_tuple(a), sa, receipt_tuple(b), sb, sender=attacker)
+    [log] = tx.decode_logs(staking.Slashed)
+    assert (log.reporter, log.bounty) == (attacker.address, 0)
+    assert int(watt.balanceOf(attacker)) == 0
+    assert int(staking.stakeOf(operator).active) == stake - int(log.amount)
+    with ape.reverts(staking.StakingEvidenceUsed):  # the evidence is spent either way
+        staking.slashEquivocation(receipt_tuple(a), sa, receipt_tuple(b), sb, sender=referrer)
