@@ -95,7 +95,7 @@ def _staking(src: str, raw: Any) -> StakingParams:
         )
     return StakingParams(
         min_stake_per_station=stake,
-        unbonding_delay=r.duration("unbonding_delay", 7 * 86_400, *UNBONDING_DELAY_S),
+        unbonding_delay=r.duration("unbonding_delay", 14 * 86_400, *UNBONDING_DELAY_S),
         slash_destination=SlashDestination(dest),
         equivocation_slash=slash,
         equivocation_bounty_bps=r.integer("equivocation_bounty_bps", 1_000, 0, MAX_BOUNTY_BPS),
@@ -318,11 +318,18 @@ def parse_params(raw: Any, source: str, network: str | None = None) -> Params:
             f"governance.voting_delay + voting_period + timelock_delay = {vote} s (a finding "
             f"that needs a vote must be able to forfeit rewards before they are claimable)"
         )
+    staking = _staking(source, top.get("staking", None))
+    if staking.unbonding_delay <= vote:
+        raise ConfigError(
+            f"{source}: staking.unbonding_delay={staking.unbonding_delay} must exceed "
+            f"governance.voting_delay + voting_period + timelock_delay = {vote} s (stake must "
+            f"not be able to leave before a slash decided by a vote can execute)"
+        )
     params = Params(
         network=str(name),
         source=source,
         token=token,
-        staking=_staking(source, top.get("staking", None)),
+        staking=staking,
         registry=_registry(source, top.get("registry", None)),
         credits=credits,
         settlement=settlement,

@@ -69,7 +69,7 @@ def test_load_params__local_has_short_delays_and_names_normalized(monkeypatch) -
     monkeypatch.chdir(REPO)
     local, prod = load_params("local"), load_params("arbitrum")
     assert local.staking.unbonding_delay == 3_600
-    assert prod.staking.unbonding_delay == 7 * 86_400
+    assert prod.staking.unbonding_delay == 14 * 86_400  # > voting delay + period + timelock
     assert prod.staking.slash_destination is SlashDestination.TREASURY
     assert local.rewards.phases == prod.rewards.phases
 
@@ -235,3 +235,14 @@ def test_region_multiplier__longest_prefix_wins(doc: dict[str, Any]) -> None:
     assert reg.multiplier_for("u09tvw") == 20_000
     assert reg.multiplier_for("u33d") == 6_000
     assert reg.multiplier_for("9q8y") == 10_000
+
+
+@pytest.mark.parametrize(("key", "value", "needle"), [
+    ("staking.unbonding_delay", "9d", "staking.unbonding_delay=777600 must exceed"),
+    ("rewards.challenge_window", "10d", "rewards.challenge_window=864000 must exceed"),
+])
+def test_params__enforcement_outlasts_governance(key: str, value: str, needle: str) -> None:
+    """Stake cannot leave, and escrowed rewards cannot be claimed, before a slash or a forfeit
+    that a vote decides can execute (arbitrum: 1d + 7d + 2d = 10d)."""
+    with pytest.raises(ConfigError, match=needle):
+        apply_overrides(load_params("arbitrum"), {key: value})
