@@ -24,10 +24,10 @@ from eth_account import Account
 
 from wattnet.chain.deployments import ENV_DEPLOYMENT, ENV_ROOT, project_root
 from wattnet.chain.localnode import free_port
-from wattnet.chain.meters import public_xy
 from wattnet.chain.web3_client import ENV_RPC_URL
 from wattnet.errors import ChainError
 from wattnet.gateway.security import hash_password
+from wattnet.sim.chargepoint.meter import SimMeter
 from wattnet.sim.network.node import stop_process
 from wattnet.sim.network.plan import Charger
 
@@ -160,7 +160,7 @@ def start_gateway(workdir: Path, env: dict[str, str], index: int, chargers: list
         stations[c.cp_id] = {"security_profile": 1, "password_hash": password_hash,
                              "keystore": str(keystore), "tariffs": {credit_id: c.tariff},
                              "rated_power_w": c.rated_power_w, "connectors": 1,
-                             "meter_public_key": b"".join(public_xy(c.meter_key())).hex(),
+                             "meter_public_key": SimMeter(key=c.meter_key()).public_key_xy_hex(),
                              "meter_serial": c.meter_serial}
     svc = Service(f"gateway-{index}", workdir, env)
     config = {"data_dir": str(site / "data"), "oracle_url": oracle_url, "chain_id": chain_id,
