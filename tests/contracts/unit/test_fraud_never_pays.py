@@ -115,6 +115,26 @@ def test_forfeit__a_finding_inside_the_window_burns_the_reward(
     assert watt.balanceOf(operator) == 0
 
 
+def test_forfeit__getting_a_competitor_forfeited_lifts_nobodys_share(
+        world: Any, create_station: Any, operator2: Any, driver: Any, credits: Any, oracle: Any,
+        sign: Any, make_receipt: Any, chain: Any, rewards: Any, governor: Any) -> None:
+    """An operator who gets a competitor's epoch forfeited (a finding it pushed through) gains
+    nothing: the forfeited weight stays in the epoch's total and is simply never minted."""
+    mine = create_station(operator2)
+    epoch = enter_next_epoch(chain, rewards)
+    settle_signed(credits, oracle, sign, make_receipt(world, driver, energy_wh=10_000), world)
+    chain.pending_timestamp += 2 * 3_600
+    settle_signed(credits, oracle, sign, make_receipt(mine, driver, energy_wh=5_000), mine)
+    rewards.forfeit(world.station_id, epoch, b"FOUND".ljust(32, b"\0"), sender=governor)
+    chain.pending_timestamp = int(rewards.claimableAt(epoch))
+    chain.mine()
+    w_mine = int(credits.stationEpoch(epoch, mine.station_id).weight)
+    total = int(credits.totalEpochWeight(epoch))
+    assert total > w_mine  # the competitor's weight still counts
+    assert rewards.claimable(mine.station_id, epoch) == rewards.emissionOf(epoch) * w_mine // total
+    assert rewards.claimable(world.station_id, epoch) == 0
+
+
 def test_forfeit__too_late_changes_nothing(
         earned: int, world: Any, rewards: Any, chain: Any, governor: Any) -> None:
     chain.pending_timestamp = int(rewards.claimableAt(earned))
