@@ -100,6 +100,13 @@ def context_reasons(
                 f"meter register goes backwards: ends at {meter.end_wh} Wh, the session "
                 f"after starts at {after[0]} Wh"
             )
+        shared = tx.meter_range_overlap(w.station_id, skey, meter.serial, meter.start_wh,
+                                        meter.end_wh)
+        if shared is not None:  # e.g. a signed end reading spliced from another session
+            reasons.append(
+                f"meter register range {meter.start_wh}..{meter.end_wh} Wh overlaps session "
+                f"{int.from_bytes(bytes(shared[0]), 'big')} of the same meter"
+            )
         owner = tx.ocmf_owner(meter.payload_hash, w.station_id, skey)
         if owner is not None:
             reasons.append(

@@ -113,6 +113,16 @@ class Tx:
             (station_id, serial, end, Status.QUARANTINED), skey, 1,
         )
 
+    def meter_range_overlap(self, station_id: bytes, skey: bytes, serial: str, start_wh: int,
+                            end_wh: int) -> Row | None:
+        """Another live session of this meter whose register range overlaps [start_wh, end_wh]:
+        one meter's register cannot count the same energy for two sessions."""
+        return self._other(
+            "SELECT session_key FROM receipts WHERE station_id = ? AND meter_serial = ? "
+            "AND meter_start_wh < ? AND meter_end_wh > ? AND status <> ?",
+            (station_id, serial, end_wh, start_wh, Status.QUARANTINED), skey, 0,
+        )
+
     def ocmf_owner(self, ocmf_hash: bytes, station_id: bytes, skey: bytes) -> Row | None:
         for row in self.query(
             "SELECT station_id, session_key FROM receipts WHERE ocmf_hash = ? LIMIT 2",

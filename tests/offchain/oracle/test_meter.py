@@ -178,3 +178,18 @@ def test_meter__separate_records_must_all_come_from_the_bound_meter(
 ) -> None:
     status, reason = submit(ingestor, create_receipt, metered, meter())
     assert status == "quarantined" and needle in reason
+
+
+def test_meter__an_end_record_spliced_into_another_session_is_quarantined(
+    ingestor: Ingestor, metered: Station, create_receipt: Make
+) -> None:
+    """A station pairs a fresh signed begin with the end record of a session already accepted
+    (only the begin payload is the replay key): the spliced session overlaps the first one on
+    the same meter, so its register would run backwards, and it is quarantined."""
+    assert submit(ingestor, create_receipt, metered, _per_reading())[0] == "accepted"
+    old_end = _per_reading().split("\n")[1]
+    fresh_begin = sign_ocmf(payload(START, END, 0, 0,
+                                    readings=[reading(START + 60, 100_500, "B")]), KEY)
+    status, reason = submit(ingestor, create_receipt, metered, fresh_begin + "\n" + old_end,
+                            session=2, connector_id=2, start_time=START + 60, energy_wh=9_500)
+    assert status == "quarantined" and "overlaps session 1 of the same meter" in reason
