@@ -23,7 +23,7 @@ from wattnet.chain.batch_codec import pack_batch
 from wattnet.chain.deploy import WAD, deploy_local_stack, geohash_bytes8
 from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt, signed_tuple
 from wattnet.chain.localnode import ensure_foundry_host
-from wattnet.chain.meters import issue_certificate, new_p256_key, public_xy
+from wattnet.chain.meters import binding_signature, issue_certificate, new_p256_key, public_xy
 from wattnet.domain import ZERO_ADDRESS, SessionReceipt, station_id_for
 
 USDC = 10**6
@@ -82,9 +82,12 @@ def main() -> int:
                 sender=op,
             )
             costs.setdefault("register station", tx.gas_used)
-            cert = issue_certificate(issuer, new_p256_key(), serial=f"SN-{i}", model="WN-1",
+            meter = new_p256_key()
+            cert = issue_certificate(issuer, meter, serial=f"SN-{i}", model="WN-1",
                                      max_power_w=22_000)
-            tx = p.registry.certifyMeter(sid, cert.as_tuple(), sender=op)
+            bind = binding_signature(meter, chain_id=chain.chain_id, registry=p.registry.address,
+                                     station_id=sid, operator=op.address)
+            tx = p.registry.certifyMeter(sid, cert.as_tuple(), *bind, sender=op)
             costs.setdefault("certify meter (P-256 in Solidity, no precompile)", tx.gas_used)
             stations.append((sid, key, op))
         for d in drivers:

@@ -111,6 +111,9 @@ interface IStationRegistry {
     error RegistryZeroStationId();
     /// @notice Governance deactivated the station; only governance can reactivate it.
     error RegistryStationLocked(bytes32 stationId);
+    /// @notice The meter key did not sign the binding to this station and operator (proof of
+    ///         possession: a certificate copied from someone else's meter cannot be bound).
+    error RegistryBadMeterBinding(bytes32 stationId);
     /// @notice The certificate's issuer key is not admitted by governance.
     error RegistryUnknownIssuer(bytes32 issuer);
     /// @notice The issuer's P-256 signature over the certificate does not verify.
@@ -177,9 +180,12 @@ interface IStationRegistry {
     function setMeterKey(bytes32 stationId, bytes calldata meterPublicKey) external;
 
     /// @notice Bind a meter certified by an admitted issuer: verifies the issuer's P-256
-    ///         signature on chain, binds the meter key to this station only, and lowers the
+    ///         signature on chain and the meter key's own signature (`bindR`, `bindS`, low-s)
+    ///         over `abi.encode(METER_BIND_TAG, chainid, this registry, stationId, operator)`
+    ///         hashed with SHA-256, binds the meter key to this station only, and lowers the
     ///         power settlement uses to the certificate's maximum. Operator only.
-    function certifyMeter(bytes32 stationId, MeterCertificate calldata cert) external;
+    function certifyMeter(bytes32 stationId, MeterCertificate calldata cert, bytes32 bindR, bytes32 bindS)
+        external;
 
     /// @notice Permissionless: release a certified meter whose issuer governance removed.
     function revokeCertification(bytes32 stationId) external;

@@ -29,6 +29,8 @@ contract StationRegistry is IStationRegistry, AccessControl {
     bytes32 public constant ATTESTER_ROLE = keccak256("ATTESTER_ROLE");
     /// @notice Domain tag of the message a meter certificate issuer signs.
     bytes32 public constant METER_CERT_TAG = keccak256("WattNet meter certificate v1");
+    /// @notice Domain tag of the message a meter key signs to be bound to a station.
+    bytes32 public constant METER_BIND_TAG = keccak256("WattNet meter binding v1");
     /// @notice Bound of `uncertifiedRewardBps`: a station without a certified meter earns at most
     ///         this share of the reward weight of a certified one (well below 1).
     uint256 public constant MAX_UNCERTIFIED_REWARD_BPS = 2_000;
@@ -151,13 +153,15 @@ contract StationRegistry is IStationRegistry, AccessControl {
     /// @inheritdoc IStationRegistry
     /// @dev Checks the issuer, the signature and the binding before any effect; replacing a
     ///      certified meter releases the old key first.
-    function certifyMeter(bytes32 stationId, MeterCertificate calldata c) external {
+    function certifyMeter(bytes32 stationId, MeterCertificate calldata c, bytes32 bindR, bytes32 bindS) external {
         Station storage s = _operatorStation(stationId);
         uint32 before = s.ratedPowerW;
         bytes32 issuer = keccak256(abi.encode(c.issuerX, c.issuerY));
         if (!meterIssuers[issuer]) revert RegistryUnknownIssuer(issuer);
         bytes32 h = sha256(abi.encode(METER_CERT_TAG, c.keyX, c.keyY, c.serial, c.model, c.maxPowerW));
         if (c.maxPowerW == 0 || !P256.verify(h, c.r, c.s, c.issuerX, c.issuerY)) revert RegistryBadCertificate(issuer);
+        bytes32 bind = sha256(abi.encode(METER_BIND_TAG, block.chainid, address(this), stationId, msg.sender));
+        if (!P256.verify(bind, bindR, bindS, c.keyX, c.keyY)) revert RegistryBadMeterBinding(stationId);
         bytes32 keyHash = keccak256(abi.encode(c.keyX, c.keyY));
         bytes32 holder = stationOfMeter[keyHash];
         if (holder != bytes32(0) && holder != stationId) revert RegistryMeterInUse(keyHash, holder);

@@ -15,7 +15,13 @@ from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import DAY, WAD, DeployConfig, Protocol, deploy_protocol, geohash_bytes8
 from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt, signed_tuple
 from wattnet.chain.evidence import commitment
-from wattnet.chain.meters import MeterCertificate, issue_certificate, new_p256_key, public_xy
+from wattnet.chain.meters import (
+    MeterCertificate,
+    binding_signature,
+    issue_certificate,
+    new_p256_key,
+    public_xy,
+)
 from wattnet.domain import ZERO_ADDRESS, SessionReceipt, station_id_for
 
 USDC = 10**6
@@ -118,16 +124,20 @@ def meter_issuer() -> Any:
 
 
 @pytest.fixture(scope="module")
-def certify(registry: Any) -> Any:
-    """Bind a freshly certified meter (test issuer) to a station: returns the certificate."""
+def certify(registry: Any, chain: Any) -> Any:
+    """Bind a freshly certified meter (test issuer) to a station, with the meter key's proof of
+    possession: returns the certificate."""
     serials = iter(range(1, 10**6))
 
     def certify_(station: Any, *, max_power_w: int | None = None, meter: Any = None,
                  issuer: Any = None) -> MeterCertificate:
-        cert = issue_certificate(issuer or METER_ISSUER, meter or new_p256_key(),
+        meter = meter or new_p256_key()
+        cert = issue_certificate(issuer or METER_ISSUER, meter,
                                  serial=f"SN-{next(serials):06d}", model="WN-TEST-1",
                                  max_power_w=max_power_w or station.rated_power_w)
-        registry.certifyMeter(station.station_id, cert.as_tuple(), sender=station.operator)
+        bind = binding_signature(meter, chain_id=chain.chain_id, registry=registry.address,
+                                 station_id=station.station_id, operator=station.operator.address)
+        registry.certifyMeter(station.station_id, cert.as_tuple(), *bind, sender=station.operator)
         return cert
 
     return certify_

@@ -18,6 +18,7 @@ from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
 METER_CERT_TAG = keccak(text="WattNet meter certificate v1")
+METER_BIND_TAG = keccak(text="WattNet meter binding v1")
 # Order of the P-256 group: signatures with s above n/2 are rejected on chain.
 P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
@@ -82,13 +83,25 @@ def issue_certificate(issuer: ec.EllipticCurvePrivateKey,
         raise ValueError(f"max_power_w must be 1..2**32-1 W, got {max_power_w}")
     kx, ky = public_xy(meter)
     ser, mod = label32(serial), label32(model)
-    der = issuer.sign(certificate_message(kx, ky, ser, mod, max_power_w), ec.ECDSA(hashes.SHA256()))
-    r, s = decode_dss_signature(der)
+    r, s = _low_s_sign(issuer, certificate_message(kx, ky, ser, mod, max_power_w))
+    ix, iy = public_xy(issuer)
+    return MeterCertificate(kx, ky, ser, mod, max_power_w, ix, iy, r, s)
+
+
+def _low_s_sign(key: ec.EllipticCurvePrivateKey, message: bytes) -> tuple[bytes, bytes]:
+    r, s = decode_dss_signature(key.sign(message, ec.ECDSA(hashes.SHA256())))
     if s > P256_N // 2:
         s = P256_N - s
-    ix, iy = public_xy(issuer)
-    return MeterCertificate(kx, ky, ser, mod, max_power_w, ix, iy,
-                            r.to_bytes(32, "big"), s.to_bytes(32, "big"))
+    return r.to_bytes(32, "big"), s.to_bytes(32, "big")
+
+
+def binding_signature(meter: ec.EllipticCurvePrivateKey, *, chain_id: int, registry: str,
+                      station_id: bytes, operator: str) -> tuple[bytes, bytes]:
+    """The meter key's proof of possession that `certifyMeter` checks: its signature over
+    ``abi.encode(METER_BIND_TAG, chain_id, registry, station_id, operator)`` (low-s r, s)."""
+    message = encode(["bytes32", "uint256", "address", "bytes32", "address"],
+                     [METER_BIND_TAG, chain_id, registry, station_id, operator])
+    return _low_s_sign(meter, message)
 
 
 def new_p256_key() -> ec.EllipticCurvePrivateKey:

@@ -23,7 +23,7 @@ from wattnet.chain.eip712 import (
     signed_tuple,
 )
 from wattnet.chain.evidence import commitment, over_power_id
-from wattnet.chain.meters import issue_certificate, new_p256_key, public_xy
+from wattnet.chain.meters import binding_signature, issue_certificate, new_p256_key, public_xy
 from wattnet.domain import SessionReceipt, station_id_for
 
 USDC = 10**6
@@ -75,9 +75,13 @@ def register(farm: Farm, cp: str, power_w: int, geohash: str = "u33db",
         (key, address_of_private_key(sign_key(cp)), power_w, 2, geohash_bytes8(geohash), "",
          b"", [1], [MIN_TARIFF]), sender=farm.operator)
     if cert_power_w:
-        cert = issue_certificate(farm.issuer, new_p256_key(), serial=cp, model="M",
+        meter = new_p256_key()
+        cert = issue_certificate(farm.issuer, meter, serial=cp, model="M",
                                  max_power_w=cert_power_w)
-        farm.gov.registry.certifyMeter(key, cert.as_tuple(), sender=farm.operator)
+        bind = binding_signature(meter, chain_id=farm.domain.chain_id,
+                                 registry=farm.gov.registry.address, station_id=key,
+                                 operator=farm.operator.address)
+        farm.gov.registry.certifyMeter(key, cert.as_tuple(), *bind, sender=farm.operator)
     return key
 
 

@@ -15,7 +15,15 @@ import pytest
 from eth_utils import keccak
 
 from wattnet.chain.deploy import geohash_bytes8
-from wattnet.chain.meters import P256_N, issue_certificate, new_p256_key, public_xy
+from wattnet.chain.meters import (
+    P256_N,
+    binding_signature,
+    issue_certificate,
+    new_p256_key,
+    public_xy,
+)
+
+NO_BIND = (b"\x00" * 32, b"\x00" * 32)  # checks that fail before the binding is looked at
 
 
 @pytest.fixture
@@ -45,7 +53,8 @@ def test_certify_meter__unknown_issuer_reverts(station: Any, registry: Any) -> N
     rogue = new_p256_key()
     cert = issue_certificate(rogue, new_p256_key(), serial="X", model="M", max_power_w=22_000)
     with ape.reverts(registry.RegistryUnknownIssuer, issuer=cert.issuer_key_hash):
-        registry.certifyMeter(station.station_id, cert.as_tuple(), sender=station.operator)
+        registry.certifyMeter(station.station_id, cert.as_tuple(), *NO_BIND,
+                              sender=station.operator)
     assert not registry.getStation(station.station_id).certified
 
 
@@ -58,7 +67,8 @@ def test_certify_meter__any_changed_field_breaks_the_signature(
                "key_x": new_p256_key().public_key().public_numbers().x.to_bytes(32, "big")}
     forged = replace(cert, **{field: changed[field]})
     with ape.reverts(registry.RegistryBadCertificate):
-        registry.certifyMeter(station.station_id, forged.as_tuple(), sender=station.operator)
+        registry.certifyMeter(station.station_id, forged.as_tuple(), *NO_BIND,
+                              sender=station.operator)
 
 
 def test_certify_meter__high_s_signature_rejected(station: Any, registry: Any,
@@ -67,7 +77,8 @@ def test_certify_meter__high_s_signature_rejected(station: Any, registry: Any,
                              max_power_w=22_000)
     high = replace(cert, s=(P256_N - int.from_bytes(cert.s, "big")).to_bytes(32, "big"))
     with ape.reverts(registry.RegistryBadCertificate):
-        registry.certifyMeter(station.station_id, high.as_tuple(), sender=station.operator)
+        registry.certifyMeter(station.station_id, high.as_tuple(), *NO_BIND,
+                              sender=station.operator)
 
 
 def test_certify_meter__only_the_operator(station: Any, registry: Any, attacker: Any,
@@ -75,7 +86,7 @@ def test_certify_meter__only_the_operator(station: Any, registry: Any, attacker:
     cert = issue_certificate(meter_issuer, new_p256_key(), serial="S", model="M",
                              max_power_w=22_000)
     with ape.reverts(registry.RegistryNotOperator):
-        registry.certifyMeter(station.station_id, cert.as_tuple(), sender=attacker)
+        registry.certifyMeter(station.station_id, cert.as_tuple(), *NO_BIND, sender=attacker)
 
 
 def test_certify_meter__one_meter_one_station_until_released(
@@ -91,6 +102,26 @@ def test_certify_meter__one_meter_one_station_until_released(
     assert registry.getStation(a.station_id).ratedPowerW == a.rated_power_w
     certify(b, meter=meter)
     assert registry.stationOfMeter(keccak(cert.meter_key)) == b.station_id
+
+
+def test_certify_meter__a_copied_certificate_cannot_squat_someone_elses_meter(
+        create_station: Any, operator: Any, operator2: Any, registry: Any, chain: Any,
+        meter_issuer: Any, certify: Any) -> None:
+    """Certificates are public. Another operator who front-runs the meter's owner with its
+    certificate cannot bind the meter without the meter key's signature for its own station,
+    and a binding signed for the owner's station does not fit another station or operator."""
+    owner = create_station(operator, certified=False)
+    squatter = create_station(operator2, certified=False)
+    meter = new_p256_key()
+    cert = issue_certificate(meter_issuer, meter, serial="S-1", model="M", max_power_w=22_000)
+    for_owner = binding_signature(meter, chain_id=chain.chain_id, registry=registry.address,
+                                  station_id=owner.station_id, operator=operator.address)
+    with ape.reverts(registry.RegistryBadMeterBinding, stationId=squatter.station_id):
+        registry.certifyMeter(squatter.station_id, cert.as_tuple(), *for_owner, sender=operator2)
+    with ape.reverts(registry.RegistryBadMeterBinding, stationId=squatter.station_id):
+        registry.certifyMeter(squatter.station_id, cert.as_tuple(), *NO_BIND, sender=operator2)
+    certify(owner, meter=meter)  # the owner, with its meter's signature, binds it
+    assert registry.getStation(owner.station_id).certified
 
 
 def test_set_meter_key__declared_key_releases_certification(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from wattnet.chain.deploy import geohash_bytes8
-from wattnet.chain.meters import issue_certificate
+from wattnet.chain.meters import binding_signature, issue_certificate
 from wattnet.domain import ZERO_ADDRESS, id_token_hash
 from wattnet.errors import ChainError
 from wattnet.sim.network.chainview import ChainView
@@ -58,11 +58,16 @@ def populate(view: ChainView, plan: Plan, treasury: str, oracle: str,
                            station))
     _send_chunked(view, txs, "station registration", "stations", progress)
     txs = []
+    registry = view.address("StationRegistry")
     for c in plan.chargers:
-        cert = issue_certificate(issuer, c.meter_key(), serial=c.meter_serial,
+        meter = c.meter_key()
+        operator = plan.operators[c.operator]
+        cert = issue_certificate(issuer, meter, serial=c.meter_serial,
                                  model="WattNet sim meter", max_power_w=c.rated_power_w)
-        txs.append(view.tx(plan.operators[c.operator], "StationRegistry", "certifyMeter",
-                           c.station_id, cert.as_tuple()))
+        bind = binding_signature(meter, chain_id=view.deployment.chain_id, registry=registry,
+                                 station_id=c.station_id, operator=operator)
+        txs.append(view.tx(operator, "StationRegistry", "certifyMeter", c.station_id,
+                           cert.as_tuple(), *bind))
     _send_chunked(view, txs, "meter certification", "meters", progress)
     credits = view.address("EnergyCredits")
     cid = plan.credit_id
