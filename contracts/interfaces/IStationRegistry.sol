@@ -227,6 +227,9 @@ interface IStationRegistry {
     /// @notice The multiplier for a geohash cell: the longest governed prefix, else 10000.
     function regionMultiplier(bytes8 geohash) external view returns (uint32);
 
+    /// @notice Whether the meter key (keccak256 of x || y) was ever certified for the station.
+    function meterEverBound(bytes32 meterKeyHash, bytes32 stationId) external view returns (bool);
+
     /// @notice The certified meter bound to `stationId` (issuer zero when none).
     function meterOf(bytes32 stationId) external view returns (MeterBinding memory);
 

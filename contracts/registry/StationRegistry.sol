@@ -70,6 +70,9 @@ contract StationRegistry is IStationRegistry, AccessControl {
     /// @notice The station a meter key (keccak256 of x || y) is bound to; zero when free.
     mapping(bytes32 meterKeyHash => bytes32 stationId) public stationOfMeter;
     mapping(bytes32 stationId => MeterBinding) internal _meters;
+    /// @notice Whether a meter key (keccak256 of x || y) was ever certified for a station: the
+    ///         readings fraud proofs accept a past meter's readings for that station's sessions.
+    mapping(bytes32 meterKeyHash => mapping(bytes32 stationId => bool)) public meterEverBound;
     /// @notice Stations whose location the slashing authority attested.
     mapping(bytes32 stationId => bool) public locationAttested;
     /// @notice Reward weight of a station without a certified meter, in bps of a certified one.
@@ -172,6 +175,7 @@ contract StationRegistry is IStationRegistry, AccessControl {
         _meters[stationId] =
             MeterBinding({issuer: issuer, serial: c.serial, maxPowerW: c.maxPowerW, declaredPowerW: declared});
         stationOfMeter[keyHash] = stationId;
+        meterEverBound[keyHash][stationId] = true;
         s.certified = true;
         s.ratedPowerW = used;
         bytes memory key = abi.encodePacked(c.keyX, c.keyY);
