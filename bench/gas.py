@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 
+from eth_utils.crypto import keccak
 from rich.console import Console
 from rich.table import Table
 
@@ -128,6 +129,9 @@ def main() -> int:
                     now - 7_200,
                     now - 3_600,
                     energy * TARIFF // 1000,
+                    # 32 bytes committing to the signed readings: settlement hashes them, never
+                    # opens them, so any commitment costs what a real one costs.
+                    readings=keccak(sid + next_session[s].to_bytes(8, "big")),
                 )
                 items.append((s, next_session[s], r, sign_receipt(key, domain, r)))
             items.sort(key=lambda t: (t[0], t[1]))

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ReceiptLib} from "../libraries/ReceiptLib.sol";
+import {IStationRegistry} from "./IStationRegistry.sol";
 
 /// @title IOperatorStaking
 /// @notice Operators stake WATT behind their stations; stake unbonds with a delay and can be
@@ -24,6 +25,24 @@ interface IOperatorStaking {
         uint32 bondedKw;
     }
 
+    /// @notice A finding proven by ReadingsProofs, for staking to enforce.
+    /// @param evidenceId What marks the evidence used (a second proof of it reverts).
+    /// @param stationId The station whose escrowed rewards are forfeited.
+    /// @param timeA A time in the first epoch to forfeit; `timeB` the second (may be the same).
+    /// @param operator Whom to slash.
+    /// @param reporter Who proved it (paid the bounty when it qualifies).
+    /// @param committed The reporter committed it earlier (a challenge is its own commitment).
+    struct Finding {
+        bytes32 evidenceId;
+        bytes32 stationId;
+        uint256 timeA;
+        uint256 timeB;
+        address operator;
+        bytes32 reason;
+        address reporter;
+        bool committed;
+    }
+
     error StakingZeroAmount();
     /// @notice The operator's active stake does not cover what its stations need.
     error StakingInsufficientStake(address operator, uint256 stake, uint256 needed);
@@ -44,6 +63,10 @@ interface IOperatorStaking {
     error StakingNotFraud(bytes32 kind);
     error StakingRewardsAlreadySet(address rewards);
     error StakingRegistryAlreadySet(address registry);
+    /// @notice The operator has open readings challenges; it may withdraw once they close.
+    error StakingUnderChallenge(address operator);
+    /// @notice Only the ReadingsProofs contract this staking deployed may call this.
+    error StakingNotReadingsProofs(address caller);
 
     /// @notice `operator` staked `amount` more WATT.
     event Staked(address indexed operator, uint256 amount, uint256 active);
@@ -114,6 +137,20 @@ interface IOperatorStaking {
         bytes calldata sigB
     ) external;
 
+    /// @notice ReadingsProofs only: forfeit the station's escrow for the finding's epochs and
+    ///         slash its operator as any proof does (same penalty, same bounty rules).
+    function enforceFinding(Finding calldata f) external;
+
+    /// @notice ReadingsProofs only: a readings challenge against `operator` opened (`hold`) or
+    ///         closed. While any is open the operator cannot withdraw.
+    function holdWithdrawals(address operator, bool hold) external;
+
+    /// @notice The receipt's struct hash, reverting unless `sig` is its station's signature.
+    function receiptEvidence(ReceiptLib.SessionReceipt calldata r, bytes calldata sig)
+        external
+        view
+        returns (bytes32);
+
     /// @notice Commit `keccak256(abi.encode(evidenceId, reporter))` before submitting a proof:
     ///         the bounty is paid only to a reporter whose commitment is from an earlier block
     ///         (a proof without one still slashes). The first commitment of a value counts.
@@ -139,6 +176,18 @@ interface IOperatorStaking {
 
     /// @notice Sum of every operator's active and unbonding stake.
     function totalStaked() external view returns (uint256);
+
+    /// @notice The station registry (wired once).
+    function registry() external view returns (IStationRegistry);
+
+    /// @notice The governed penalty of a proven finding, in WATT wei.
+    function equivocationSlash() external view returns (uint256);
+
+    /// @notice The reporter's share of a penalty, in bps.
+    function equivocationBountyBps() external view returns (uint256);
+
+    /// @notice Whether the evidence id was already used by a proof.
+    function evidenceUsed(bytes32 evidenceId) external view returns (bool);
 
     /// @notice Governed minimum stake per station, in WATT wei.
     function minStakePerStation() external view returns (uint256);

@@ -227,6 +227,13 @@ interface IStationRegistry {
     /// @notice The multiplier for a geohash cell: the longest governed prefix, else 10000.
     function regionMultiplier(bytes8 geohash) external view returns (uint32);
 
+    /// @notice ECDSA-P256 signature check (low-s, RIP-7212 precompile where the chain has one),
+    ///         for the readings fraud proofs: one copy of the verifier in the protocol.
+    function verifyMeterSignature(bytes32 digest, bytes32 r, bytes32 s, bytes32 keyX, bytes32 keyY)
+        external
+        view
+        returns (bool);
+
     /// @notice Whether the meter key (keccak256 of x || y) was ever certified for the station.
     function meterEverBound(bytes32 meterKeyHash, bytes32 stationId) external view returns (bool);
 

@@ -17,6 +17,8 @@ library ReceiptLib {
     /// @param endTime Unix seconds at session end.
     /// @param cost Credits charged: energyWh * tariff(startTime) / 1000, rounded down.
     /// @param referrer Who brought the driver (address(0) for none).
+    /// @param readings Commitment to the meter's signed begin and end readings
+    ///        (`ReadingsLib.commitment`); zero when the station's meter does not sign.
     struct SessionReceipt {
         bytes32 stationId;
         uint64 sessionId;
@@ -28,6 +30,7 @@ library ReceiptLib {
         uint40 endTime;
         uint128 cost;
         address referrer;
+        bytes32 readings;
     }
 
     /// @notice A receipt with the station's EIP-2098 compact signature.
@@ -40,7 +43,7 @@ library ReceiptLib {
     bytes32 internal constant TYPEHASH = keccak256(
         "SessionReceipt(bytes32 stationId,uint64 sessionId,uint8 connectorId,address driver,"
         "uint256 creditId,uint32 energyWh,uint40 startTime,uint40 endTime,uint128 cost,"
-        "address referrer)"
+        "address referrer,bytes32 readings)"
     );
 
     bytes32 internal constant DOMAIN_TYPEHASH =
@@ -58,21 +61,21 @@ library ReceiptLib {
     function structHash(SessionReceipt calldata r) internal pure returns (bytes32 h) {
         bytes32 typeHash = TYPEHASH;
         assembly ("memory-safe") {
-            // The struct is 10 static words in calldata; hash TYPEHASH || those words.
+            // The struct is 11 static words in calldata; hash TYPEHASH || those words.
             let ptr := mload(0x40)
             mstore(ptr, typeHash)
-            calldatacopy(add(ptr, 0x20), r, 0x140)
-            h := keccak256(ptr, 0x160)
+            calldatacopy(add(ptr, 0x20), r, 0x160)
+            h := keccak256(ptr, 0x180)
         }
     }
 
-    /// @notice Calldata layout of a SignedReceipt: twelve static words, fields in order.
-    uint256 internal constant SIGNED_SIZE = 0x180;
+    /// @notice Calldata layout of a SignedReceipt: thirteen static words, fields in order.
+    uint256 internal constant SIGNED_SIZE = 0x1a0;
 
     // ------------------------------------------------------------ the receipt buffer
     // Settlement decodes each receipt, whatever its encoding, into one reused memory buffer:
-    // TYPEHASH followed by the ten field words, so that hashStruct is one keccak256 over it.
-    uint256 internal constant BUF_SIZE = 0x160;
+    // TYPEHASH followed by the eleven field words, so that hashStruct is one keccak256 over it.
+    uint256 internal constant BUF_SIZE = 0x180;
     uint256 internal constant BUF_STATION_ID = 0x20;
     uint256 internal constant BUF_SESSION_ID = 0x40;
     uint256 internal constant BUF_DRIVER = 0x80;
@@ -82,6 +85,7 @@ library ReceiptLib {
     uint256 internal constant BUF_END = 0x100;
     uint256 internal constant BUF_COST = 0x120;
     uint256 internal constant BUF_REFERRER = 0x140;
+    uint256 internal constant BUF_READINGS = 0x160;
 
     /// @notice Allocate the buffer and write TYPEHASH into its first word.
     function newBuffer() internal pure returns (uint256 buf) {
@@ -112,7 +116,7 @@ library ReceiptLib {
     ///         is; the hash covers the raw words, so such a receipt must not settle).
     function loadAbi(uint256 buf, uint256 at) internal pure returns (bool ok, bytes32 r, bytes32 vs) {
         assembly ("memory-safe") {
-            calldatacopy(add(buf, 0x20), at, 0x140)
+            calldatacopy(add(buf, 0x20), at, 0x160)
             let dirty := shr(64, calldataload(add(at, 0x20)))
             dirty := or(dirty, shr(8, calldataload(add(at, 0x40))))
             dirty := or(dirty, shr(160, calldataload(add(at, 0x60))))
@@ -122,8 +126,8 @@ library ReceiptLib {
             dirty := or(dirty, shr(128, calldataload(add(at, 0x100))))
             dirty := or(dirty, shr(160, calldataload(add(at, 0x120))))
             ok := iszero(dirty)
-            r := calldataload(add(at, 0x140))
-            vs := calldataload(add(at, 0x160))
+            r := calldataload(add(at, 0x160))
+            vs := calldataload(add(at, 0x180))
         }
     }
 
@@ -133,13 +137,15 @@ library ReceiptLib {
     //   group   := stationId (32) | count (2) | receipt{count}
     //   receipt := flags (1) | sessionId (8) | connectorId (1) | driver (20) | creditId (4)
     //              | energyWh (4) | startTime (5) | endTime (5) | cost (16) | r (32) | vs (32)
-    //              | referrer (20, only when flags == 1)
-    // flags: 0 = no referrer, 1 = referrer follows; anything else is malformed. A credit id
+    //              | referrer (20, only when flags & 1) | readings (32, only when flags & 2)
+    // flags: bit 0 = a referrer follows, bit 1 = a readings commitment follows (else zero);
+    // any other bit is malformed. A credit id
     // above 2**32 cannot be packed (and no such id is ever listed). The signature covers the
     // decoded fields, so the packing needs no trust: a wrong byte only fails the signature.
     uint256 internal constant PACKED_GROUP_HEADER = 34;
     uint256 internal constant PACKED_RECEIPT = 128;
     uint256 internal constant PACKED_REFERRER = 20;
+    uint256 internal constant PACKED_READINGS = 32;
 
     /// @notice A packed batch is truncated or has unknown flags at byte `offset`.
     error ReceiptBadEncoding(uint256 offset);
@@ -171,8 +177,11 @@ library ReceiptLib {
         assembly ("memory-safe") {
             let w := calldataload(p)
             let flags := byte(0, w)
-            next := add(p, add(PACKED_RECEIPT, mul(flags, PACKED_REFERRER)))
-            ok := and(lt(flags, 2), iszero(gt(next, end)))
+            let hasReferrer := and(flags, 1)
+            let hasReadings := shr(1, flags)
+            let tail := add(p, add(PACKED_RECEIPT, mul(hasReferrer, PACKED_REFERRER)))
+            next := add(tail, mul(hasReadings, PACKED_READINGS))
+            ok := and(lt(flags, 4), iszero(gt(next, end)))
             mstore(add(buf, BUF_SESSION_ID), and(shr(184, w), 0xffffffffffffffff))
             mstore(add(buf, 0x60), byte(9, w)) // connectorId
             mstore(add(buf, BUF_DRIVER), and(shr(16, w), 0xffffffffffffffffffffffffffffffffffffffff))
@@ -184,7 +193,8 @@ library ReceiptLib {
             mstore(add(buf, BUF_COST), shr(128, calldataload(add(p, 48))))
             r := calldataload(add(p, 64))
             vs := calldataload(add(p, 96))
-            mstore(add(buf, BUF_REFERRER), mul(flags, shr(96, calldataload(add(p, PACKED_RECEIPT)))))
+            mstore(add(buf, BUF_REFERRER), mul(hasReferrer, shr(96, calldataload(add(p, PACKED_RECEIPT)))))
+            mstore(add(buf, BUF_READINGS), mul(hasReadings, calldataload(tail)))
         }
     }
 
@@ -202,7 +212,8 @@ library ReceiptLib {
                 r.startTime,
                 r.endTime,
                 r.cost,
-                r.referrer
+                r.referrer,
+                r.readings
             )
         );
     }

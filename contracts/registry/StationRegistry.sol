@@ -332,6 +332,15 @@ contract StationRegistry is IStationRegistry, AccessControl {
     }
 
     /// @inheritdoc IStationRegistry
+    function verifyMeterSignature(bytes32 digest, bytes32 r, bytes32 s, bytes32 keyX, bytes32 keyY)
+        external
+        view
+        returns (bool)
+    {
+        return P256.verify(digest, r, s, keyX, keyY);
+    }
+
+    /// @inheritdoc IStationRegistry
     function meterOf(bytes32 stationId) external view returns (MeterBinding memory) {
         return _meters[stationId];
     }

@@ -106,7 +106,7 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
         assembly ("memory-safe") {
             item := batch.offset
         }
-        // The ABI decoder checked that n static 12-word items fit in calldata.
+        // The ABI decoder checked that n static 13-word items fit in calldata.
         for (uint256 i = 0; i < n; ++i) {
             (bool ok, bytes32 r, bytes32 vs) = ReceiptLib.loadAbi(buf, item);
             settled += _outcome(buf, ok ? _settleOne(buf, r, vs, ctx) : RejectReason.Malformed);
@@ -257,7 +257,10 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
             referrer = address(0);
         }
         _splitPayment(ctx, cost, referrer);
-        if (cost != 0 && driver != ctx.station.operator) _accrue(ctx, energyWh);
+        // Reward weight needs signed readings the receipt commits to (provable on chain).
+        if (cost != 0 && driver != ctx.station.operator && ReceiptLib.fieldOf(buf, ReceiptLib.BUF_READINGS) != 0) {
+            _accrue(ctx, energyWh);
+        }
         return RejectReason.None;
     }
 

@@ -13,6 +13,7 @@ import {IRewardsEngine} from "../interfaces/IRewardsEngine.sol";
 import {IStationRegistry} from "../interfaces/IStationRegistry.sol";
 import {IWattToken} from "../interfaces/IWattToken.sol";
 import {ReceiptLib} from "../libraries/ReceiptLib.sol";
+import {ReadingsProofs} from "./ReadingsProofs.sol";
 
 /// @title OperatorStaking
 /// @notice WATT stake behind stations, an unbonding delay, and slashing (by role, or by anyone
@@ -51,6 +52,9 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
 
     // ---------------------------------------------------------------- immutables
     IERC20 public immutable watt;
+    /// @notice The readings fraud proofs and challenges (deployed by this contract; it alone
+    ///         may enforce their findings and hold withdrawals under challenge).
+    ReadingsProofs public immutable readingsProofs;
 
     // ---------------------------------------------------------------- storage
     mapping(address operator => StakeInfo) internal _stakes;
@@ -76,6 +80,8 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     /// @notice Block in which keccak256(abi.encode(evidenceId, reporter)) was committed: a proof
     ///         pays its bounty only to a reporter who committed it in an earlier block.
     mapping(bytes32 commitment => uint256 blockNumber) public evidenceCommits;
+    /// @notice Readings challenges open against an operator: it cannot withdraw meanwhile.
+    mapping(address operator => uint256 count) public openChallenges;
 
     // ---------------------------------------------------------------- constructor
     constructor(
@@ -96,6 +102,7 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         _setMinStake(minStakePerStation_);
         _setUnbondingDelay(unbondingDelay_);
         _setEquivocation(equivocationSlash_, equivocationBountyBps_);
+        readingsProofs = new ReadingsProofs(watt_);
     }
 
     // ---------------------------------------------------------------- external: operators
@@ -133,6 +140,7 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         if (amount == 0 || block.timestamp < s.unbondingEndsAt) {
             revert StakingUnbondingNotReady(msg.sender, s.unbondingEndsAt, block.timestamp);
         }
+        if (openChallenges[msg.sender] != 0) revert StakingUnderChallenge(msg.sender);
         s.unbonding = 0;
         s.unbondingEndsAt = 0;
         totalStaked -= amount;
@@ -172,7 +180,7 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
 
         _forfeit(a.stationId, a.endTime, EQUIVOCATION);
         _forfeit(b.stationId, b.endTime, EQUIVOCATION);
-        _punish(registry.getStation(a.stationId).operator, EQUIVOCATION, committed);
+        _punish(registry.getStation(a.stationId).operator, EQUIVOCATION, msg.sender, committed);
     }
 
     /// @inheritdoc IOperatorStaking
@@ -184,7 +192,7 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         if (!impossible) revert StakingNotFraud(OVER_POWER);
         bool committed = _useEvidence(keccak256(abi.encode(OVER_POWER, hashR)));
         _forfeit(r.stationId, r.endTime, OVER_POWER);
-        _punish(st.operator, OVER_POWER, committed);
+        _punish(st.operator, OVER_POWER, msg.sender, committed);
     }
 
     /// @inheritdoc IOperatorStaking
@@ -205,7 +213,23 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         bool committed = _useEvidence(keccak256(abi.encode(DRIVER_OVERLAP, lo, hi)));
         _forfeit(a.stationId, a.endTime, DRIVER_OVERLAP);
         _forfeit(b.stationId, b.endTime, DRIVER_OVERLAP);
-        _punish(operator, DRIVER_OVERLAP, committed);
+        _punish(operator, DRIVER_OVERLAP, msg.sender, committed);
+    }
+
+    /// @inheritdoc IOperatorStaking
+    function enforceFinding(Finding calldata f) external nonReentrant {
+        if (msg.sender != address(readingsProofs)) revert StakingNotReadingsProofs(msg.sender);
+        bool committed = _useEvidenceOf(f.evidenceId, f.reporter) || f.committed;
+        _forfeit(f.stationId, f.timeA, f.reason);
+        _forfeit(f.stationId, f.timeB, f.reason);
+        _punish(f.operator, f.reason, f.reporter, committed);
+    }
+
+    /// @inheritdoc IOperatorStaking
+    function holdWithdrawals(address operator, bool hold) external {
+        if (msg.sender != address(readingsProofs)) revert StakingNotReadingsProofs(msg.sender);
+        if (hold) ++openChallenges[operator];
+        else --openChallenges[operator];
     }
 
     /// @inheritdoc IOperatorStaking
@@ -328,6 +352,15 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     }
 
     /// @inheritdoc IOperatorStaking
+    function receiptEvidence(ReceiptLib.SessionReceipt calldata r, bytes calldata sig)
+        external
+        view
+        returns (bytes32)
+    {
+        return _receiptEvidence(r, sig);
+    }
+
+    /// @inheritdoc IOperatorStaking
     function inGoodStanding(address operator) external view returns (bool) {
         StakeInfo storage s = _stakes[operator];
         return s.active >= _required(s.bondedStations, s.bondedKw);
@@ -371,7 +404,7 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
 
     /// @dev The governed penalty (at most what the operator has at stake), the bounty to the
     ///      caller, and the standing refresh. Every proof ends here, after its effects.
-    function _punish(address operator, bytes32 reason, bool committed) internal {
+    function _punish(address operator, bytes32 reason, address reporter, bool committed) internal {
         StakeInfo storage s = _stakes[operator];
         uint256 available = uint256(s.active) + s.unbonding;
         uint256 amount = equivocationSlash < available ? equivocationSlash : available;
@@ -379,10 +412,10 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         // copier of a proof seen in the mempool earns nothing); reporting one's own fraud earns
         // nothing back (it would halve the penalty), nor does an oracle key reporting receipts
         // it held in custody (it saw them first).
-        bool paid = committed && msg.sender != operator
-            && !IAccessControl(settlement).hasRole(ORACLE_ROLE, msg.sender);
+        bool paid = committed && reporter != operator
+            && !IAccessControl(settlement).hasRole(ORACLE_ROLE, reporter);
         uint256 bounty = paid ? (amount * equivocationBountyBps) / BPS : 0;
-        _slash(operator, s, amount, reason, msg.sender, bounty);
+        _slash(operator, s, amount, reason, reporter, bounty);
         _syncStanding(operator);
     }
 
@@ -398,9 +431,14 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
 
     /// @dev Mark the evidence used; true when the caller committed it in an earlier block.
     function _useEvidence(bytes32 evidenceId) internal returns (bool committed) {
+        return _useEvidenceOf(evidenceId, msg.sender);
+    }
+
+    /// @dev Mark the evidence used; true when `reporter` committed it in an earlier block.
+    function _useEvidenceOf(bytes32 evidenceId, address reporter) internal returns (bool committed) {
         if (evidenceUsed[evidenceId]) revert StakingEvidenceUsed(evidenceId);
         evidenceUsed[evidenceId] = true;
-        uint256 at = evidenceCommits[keccak256(abi.encode(evidenceId, msg.sender))];
+        uint256 at = evidenceCommits[keccak256(abi.encode(evidenceId, reporter))];
         committed = at != 0 && at < block.number;
     }
 

@@ -56,7 +56,9 @@ class SessionReceipt:
     """One finished charging session, as the station key signs it (EIP-712 ``SessionReceipt``).
 
     ``session_id`` is the station's own sequence number: (station_id, session_id) is unique, and
-    two different receipts with the same pair are equivocation.
+    two different receipts with the same pair are equivocation. ``readings`` commits to the
+    meter's signed begin and end readings (``wattnet.chain.readings``); zero bytes when the
+    station's meter does not sign (such a session earns no reward weight).
     """
 
     station_id: bytes
@@ -69,12 +71,15 @@ class SessionReceipt:
     end_time: int
     cost: int
     referrer: str = ZERO_ADDRESS
+    readings: bytes = bytes(32)
 
     def __post_init__(self) -> None:
         from wattnet.errors import ReceiptError
 
         if len(self.station_id) != 32:
             raise ReceiptError("station_id must be 32 bytes (keccak of the charge point id)")
+        if not isinstance(self.readings, bytes) or len(self.readings) != 32:
+            raise ReceiptError("readings must be a 32-byte commitment (zero for none)")
         checks = (
             ("session_id", self.session_id, UINT64_MAX),
             ("connector_id", self.connector_id, 255),

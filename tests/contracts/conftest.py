@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
+from eth_utils.crypto import keccak
 
 from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import DAY, WAD, DeployConfig, Protocol, deploy_protocol, geohash_bytes8
@@ -291,9 +292,10 @@ def make_receipt(chain: Any, credit_id: int) -> Any:
              end: int | None = None, session_id: int | None = None, referrer: str = ZERO_ADDRESS,
              connector_id: int = 1, **overrides: Any) -> SessionReceipt:
         end = end if end is not None else chain.pending_timestamp - 60
+        sid = session_id if session_id is not None else next(sessions)
         r = SessionReceipt(
             station_id=station.station_id,
-            session_id=session_id if session_id is not None else next(sessions),
+            session_id=sid,
             connector_id=connector_id,
             driver=driver if isinstance(driver, str) else driver.address,
             credit_id=credit_id,
@@ -302,6 +304,9 @@ def make_receipt(chain: Any, credit_id: int) -> Any:
             end_time=end,
             cost=energy_wh * station.tariff // 1000,
             referrer=referrer,
+            # Settlement does not open the commitment (ReadingsProofs does, on challenge); a
+            # receipt without one earns no reward weight, so the default commits to something.
+            readings=keccak(station.station_id + sid.to_bytes(8, "big") + b"readings"),
         )
         return replace(r, **overrides) if overrides else r
 

@@ -8,7 +8,7 @@ station id in every receipt. Big-endian, no padding::
     group   := stationId (32) | count (2) | receipt{count}
     receipt := flags (1) | sessionId (8) | connectorId (1) | driver (20) | creditId (4)
                | energyWh (4) | startTime (5) | endTime (5) | cost (16) | r (32) | vs (32)
-               | referrer (20, only when flags == 1)
+               | referrer (20, only when flags & 1) | readings (32, only when flags & 2)
 
 Consecutive receipts of the same station share a group, so sort the batch by station first.
 The station signs the EIP-712 fields, not these bytes: decoding on chain rebuilds the fields and a
@@ -27,6 +27,7 @@ from wattnet.errors import ReceiptError
 GROUP_HEADER = 34
 RECEIPT_SIZE = 128
 REFERRER_SIZE = 20
+READINGS_SIZE = 32
 MAX_GROUP = 0xFFFF
 # (name, byte width) in encoding order, between flags and the signature.
 _WIDTHS = (
@@ -47,7 +48,8 @@ def _address(value: str) -> bytes:
 
 def _pack_receipt(r: SessionReceipt, sig_r: bytes, vs: bytes) -> bytes:
     has_referrer = int(r.referrer, 16) != 0
-    out = bytearray([1 if has_referrer else 0])
+    has_readings = r.readings != bytes(32)
+    out = bytearray([int(has_referrer) | int(has_readings) << 1])
     for name, width in _WIDTHS:
         value = getattr(r, name)
         if name == "driver":
@@ -61,6 +63,8 @@ def _pack_receipt(r: SessionReceipt, sig_r: bytes, vs: bytes) -> bytes:
     out += sig_r + vs
     if has_referrer:
         out += _address(r.referrer)
+    if has_readings:
+        out += r.readings
     return bytes(out)
 
 
@@ -116,7 +120,7 @@ def unpack_batch(data: bytes) -> list[tuple[SessionReceipt, bytes, bytes]]:
         at += GROUP_HEADER
         for _ in range(count):
             flags = _take(data, at, 1)
-            if flags > 1:
+            if flags > 3:
                 raise ReceiptError(f"packed receipt at byte {at} has unknown flags {flags}")
             fields: dict[str, object] = {}
             pos = at + 1
@@ -130,11 +134,15 @@ def unpack_batch(data: bytes) -> list[tuple[SessionReceipt, bytes, bytes]]:
             _take(data, pos, 64)
             pos += 64
             referrer = ZERO_ADDRESS
-            if flags:
+            if flags & 1:
                 referrer = "0x" + _take(data, pos, REFERRER_SIZE).to_bytes(20, "big").hex()
                 pos += REFERRER_SIZE
-            out.append((SessionReceipt(station_id=station, referrer=referrer, **fields),  # type: ignore[arg-type]
-                        sig_r, vs))
+            readings = bytes(READINGS_SIZE)
+            if flags & 2:
+                readings = _take(data, pos, READINGS_SIZE).to_bytes(READINGS_SIZE, "big")
+                pos += READINGS_SIZE
+            out.append((SessionReceipt(station_id=station, referrer=referrer,  # type: ignore[arg-type]
+                                       readings=readings, **fields), sig_r, vs))
             at = pos
     return out
 

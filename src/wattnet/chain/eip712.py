@@ -23,7 +23,7 @@ DOMAIN_VERSION = "1"
 SESSION_RECEIPT_TYPE = (
     "SessionReceipt(bytes32 stationId,uint64 sessionId,uint8 connectorId,address driver,"
     "uint256 creditId,uint32 energyWh,uint40 startTime,uint40 endTime,uint128 cost,"
-    "address referrer)"
+    "address referrer,bytes32 readings)"
 )
 SESSION_RECEIPT_TYPEHASH = keccak(SESSION_RECEIPT_TYPE.encode())
 DOMAIN_TYPEHASH = keccak(
@@ -77,6 +77,7 @@ def receipt_struct_hash(r: SessionReceipt) -> bytes:
         + _word(r.end_time)
         + _word(r.cost)
         + _address_word(r.referrer)
+        + r.readings
     )
 
 
@@ -152,6 +153,7 @@ def receipt_tuple(r: SessionReceipt) -> tuple[object, ...]:
         r.end_time,
         r.cost,
         r.referrer,
+        r.readings,
     )
 
 

@@ -4,7 +4,8 @@ POST /v1/receipts carries exactly one object:
 
     {"receipt": {"stationId": "0x<64 hex>", "sessionId": 7, "connectorId": 1,
                  "driver": "0x..", "creditId": 1, "energyWh": 5000, "startTime": 1700000000,
-                 "endTime": 1700003600, "cost": 1750000, "referrer": "0x00..00"},
+                 "endTime": 1700003600, "cost": 1750000, "referrer": "0x00..00",
+                 "readings": "0x<64 hex>"},
      "signature": "0x<130 hex>", "meterData": "OCMF|{...}|{...}" or null}
 
 Integers are JSON numbers (all fit in 2**128 and are exact in Python's json); unknown keys are
@@ -29,6 +30,7 @@ _FIELDS = (
     ("endTime", "end_time"),
     ("cost", "cost"),
     ("referrer", "referrer"),
+    ("readings", "readings"),
 )
 _INT_FIELDS = {"sessionId", "connectorId", "creditId", "energyWh", "startTime", "endTime", "cost"}
 
@@ -64,6 +66,7 @@ def receipt_from_json(obj: Any) -> SessionReceipt:
             raise ReceiptError(f"{name} must be an integer, got {obj[name]!r}")
     kwargs: dict[str, Any] = {attr: obj[wire] for wire, attr in _FIELDS}
     kwargs["station_id"] = _hex_bytes(obj["stationId"], 32, "stationId")
+    kwargs["readings"] = _hex_bytes(obj["readings"], 32, "readings")
     return SessionReceipt(**kwargs)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from wattnet.chain.eip712 import Domain, receipt_digest
+from wattnet.chain.readings import NO_READINGS, ReadingsError, readings_of
 from wattnet.chain.receipt_codec import signed_to_json
 from wattnet.domain import SessionReceipt, SignedReceipt, id_token_hash, station_id_for
 from wattnet.gateway.config import GatewayConfig, StationConfig
@@ -252,18 +253,8 @@ class SessionService:
             if session_id is None or t.driver is None:
                 return None
             energy = session_energy(t.meter_start_wh, meter_stop_wh)
-            allowed = max_energy_for(t.reserved, t.tariff)
-            if energy > allowed:
-                log.warning("%s tx %s: %d Wh exceeds the %d Wh the driver authorized; "
-                            "receipt capped", cp_id, tx_key, energy, allowed)
-                energy = allowed
-            receipt = SessionReceipt(
-                station_id=station_id_for(cp_id), session_id=session_id,
-                connector_id=t.connector_id, driver=t.driver, credit_id=t.credit_id,
-                energy_wh=energy, start_time=t.start_time, end_time=end_time,
-                cost=session_cost(energy, t.tariff),
-            )
             state, reason, meter_text = PENDING, "", "\n".join(records) or None
+            readings = NO_READINGS
             if station.meter_public_key:
                 try:
                     verified = verify_session_meter_data(
@@ -274,15 +265,29 @@ class SessionService:
                     if not self._store.claim_ocmf_locked(verified.digests, cp_id, tx_key):
                         raise MeterDataError(
                             "signed meter record already used by another session")
-                    ocpp_wh = session_energy(t.meter_start_wh, meter_stop_wh)
-                    if abs(verified.energy_wh - ocpp_wh) > 1:
+                    if abs(verified.energy_wh - energy) > 1:
                         raise MeterDataError(
                             f"OCPP energy differs from the signed meter's {verified.energy_wh} Wh")
+                    # The signed register is the authority: a receipt claiming more than it
+                    # shows is provable fraud on chain, even by the one Wh of rounding.
+                    energy = min(energy, verified.energy_wh)
                     meter_text = verified.text
-                except MeterDataError as exc:
+                    readings = readings_of(records, station.meter_public_key).commitment()
+                except (MeterDataError, ReadingsError) as exc:
                     state, reason = REJECTED, f"meter data: {exc}"
                     log.error("%s tx %s: receipt %d NOT forwarded, %s", cp_id, tx_key,
                               session_id, reason)
+            allowed = max_energy_for(t.reserved, t.tariff)
+            if energy > allowed:
+                log.warning("%s tx %s: %d Wh exceeds the %d Wh the driver authorized; "
+                            "receipt capped", cp_id, tx_key, energy, allowed)
+                energy = allowed
+            receipt = SessionReceipt(
+                station_id=station_id_for(cp_id), session_id=session_id,
+                connector_id=t.connector_id, driver=t.driver, credit_id=t.credit_id,
+                energy_wh=energy, start_time=t.start_time, end_time=end_time,
+                cost=session_cost(energy, t.tariff), readings=readings,
+            )
             signature = self._signers[cp_id].sign_digest(receipt_digest(self._domain, receipt))
             body = json.dumps(signed_to_json(SignedReceipt(receipt, signature, meter_text)),
                               separators=(",", ":"))

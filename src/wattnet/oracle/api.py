@@ -4,6 +4,9 @@ POST /v1/receipts         one ``signed_to_json`` object -> 200 {"status", "reaso
                           durable write; 400 {"error"} malformed/badly signed; 503 storage down.
 POST /v1/receipts:batch   a JSON array of them -> 200 {"results": [...]} (each item as above,
                           a rejected item as {"error"}), one transaction for the whole batch.
+GET  /v1/readings/{stationId}/{sessionId}
+                          the signed meter records a stored receipt commits to, for anyone who
+                          checks or challenges it on chain (docs/oracle.md); 404 when unknown.
 GET  /metrics             Prometheus text.        GET /healthz   200 when storage answers.
 """
 
@@ -81,6 +84,27 @@ async def post_batch(request: web.Request) -> web.Response:
     return web.json_response({"results": [o.to_json() for o in outcomes]})
 
 
+async def get_readings(request: web.Request) -> web.Response:
+    station, session = request.match_info["station"], request.match_info["session"]
+    try:
+        station_id = bytes.fromhex(station.removeprefix("0x"))
+        session_id = int(session)
+        if len(station_id) != 32 or not 0 <= session_id < 2**64:
+            raise ValueError
+    except ValueError:
+        return web.json_response(
+            {"error": "use /v1/readings/<0x + 64 hex station id>/<session id 0..2**64-1>"},
+            status=400)
+    try:
+        found = request.app[STORE].readings(station_id, session_id)
+    except StorageUnavailable as exc:
+        return _unavailable(exc)
+    if found is None:
+        return web.json_response({"error": "no receipt stored for this station and session"},
+                                 status=404)
+    return web.json_response(found)
+
+
 async def get_metrics(request: web.Request) -> web.Response:
     return web.Response(text=request.app[METRICS].render(),
                         content_type="text/plain", charset="utf-8",
@@ -106,6 +130,7 @@ def build_app(
     app[MAX_ITEMS] = max_items
     app.router.add_post("/v1/receipts", post_receipt)
     app.router.add_post("/v1/receipts:batch", post_batch)
+    app.router.add_get("/v1/readings/{station}/{session}", get_readings)
     app.router.add_get("/metrics", get_metrics)
     app.router.add_get("/healthz", get_health)
     if on_cleanup is not None:

@@ -56,6 +56,7 @@ def _pending_of(row: Row) -> Pending:
         connector_id=int(connector), driver=to_checksum_address(bytes(driver)),
         credit_id=int(credit), energy_wh=int(energy), start_time=int(start), end_time=int(end),
         cost=int(cost), referrer=to_checksum_address(bytes(referrer)),
+        readings=bytes(row[16]) if row[16] is not None else bytes(32),
     )
     return Pending(int(rid), SignedReceipt(receipt, bytes(sig), meter))
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from wattnet.chain.readings import NO_READINGS
 from wattnet.oracle.config import OracleConfig
 from wattnet.oracle.crash import crashpoint
 from wattnet.oracle.directory import StationFacts
@@ -121,6 +122,8 @@ class Ingestor:
                     reasons.append(str(exc))
             elif facts.meter_key_der is not None and limits.require_meter_data_when_key:
                 reasons.append("station has a meter key but the receipt carries no meter data")
+            elif wire.readings != NO_READINGS:
+                reasons.append("receipt commits to meter readings it does not carry")
             reasons += self.fleet.observe(facts)
             checked.append(_Checked(i, wire, facts, reasons, flags, meter, obj))
         crashpoint("after_receive_before_store")
@@ -151,7 +154,7 @@ class Ingestor:
             Status.QUARANTINED if static else Status.PENDING, static,
             ",".join(c.flags) or None, now, now,
             m.serial if m else None, m.start_wh if m else None, m.end_wh if m else None,
-            m.payload_hash if m else None,
+            m.payload_hash if m else None, w.readings if w.readings != bytes(32) else None,
         ), w.station_id, skey, w.connector_id, w.start_time, w.end_time)
         if inserted:
             reasons = c.reasons + context_reasons(tx, w, skey, m, clash)

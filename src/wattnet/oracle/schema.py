@@ -38,7 +38,7 @@ RECEIPT_COLUMNS = (
     "station_id", "session_key", "connector_id", "driver", "credit_id", "energy_wh",
     "start_time", "end_time", "cost", "referrer", "signature", "meter_data", "struct_hash",
     "signer", "operator", "status", "reason", "flags", "received_at", "updated_at",
-    "meter_serial", "meter_start_wh", "meter_end_wh", "ocmf_hash",
+    "meter_serial", "meter_start_wh", "meter_end_wh", "ocmf_hash", "readings",
 )
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -115,6 +115,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             status TEXT NOT NULL
         )""",
         "CREATE INDEX txs_batch ON txs (batch_id)",
+    ),
+    (  # 2: the receipt's commitment to its signed meter readings (NULL: none, zero on chain)
+        "ALTER TABLE receipts ADD COLUMN readings {blob}",
     ),
 )
 

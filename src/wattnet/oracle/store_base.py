@@ -38,7 +38,7 @@ _INSERT_RECEIPT = (
 )
 SETTLE_COLUMNS = (
     "id, station_id, session_key, connector_id, driver, credit_id, energy_wh, start_time, "
-    "end_time, cost, referrer, signature, meter_data, status, batch_id, block"
+    "end_time, cost, referrer, signature, meter_data, status, batch_id, block, readings"
 )
 
 
@@ -267,6 +267,23 @@ class Store(ABC):
                     (str(SCHEMA_VERSION),),
                 )
         return found
+
+    def readings(self, station_id: bytes, session_id: int) -> dict[str, Any] | None:
+        """What a stored receipt commits to: its readings commitment and signed meter records
+        (kept for as long as the receipt row is: the challenge window needs them)."""
+        with self.transaction() as tx:
+            row = tx.one(
+                "SELECT readings, meter_data, status, struct_hash FROM receipts "
+                "WHERE station_id = ? AND session_key = ?", (station_id, session_key(session_id)))
+        if row is None:
+            return None
+        readings, meter_data, status, struct_hash = row
+        return {
+            "stationId": "0x" + station_id.hex(), "sessionId": session_id,
+            "readings": "0x" + (bytes(readings) if readings is not None else bytes(32)).hex(),
+            "meterData": meter_data, "status": status,
+            "structHash": "0x" + bytes(struct_hash).hex(),
+        }
 
     def ping(self) -> None:
         """One cheap round trip; raises StorageUnavailable when the database does not answer."""

@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 _RECEIPT_KEYS = frozenset(
     ("stationId", "sessionId", "connectorId", "driver", "creditId", "energyWh", "startTime",
-     "endTime", "cost", "referrer")
+     "endTime", "cost", "referrer", "readings")
 )
 _BODY_KEYS = frozenset(("receipt", "signature", "meterData"))
 _U8, _U32, _U40, _U64 = 2**8 - 1, 2**32 - 1, 2**40 - 1, 2**64 - 1
@@ -59,6 +59,7 @@ class WireReceipt:
     signature: bytes
     meter_data: str | None
     struct_hash: bytes
+    readings: bytes
 
     def to_domain(self) -> SignedReceipt:
         return SignedReceipt(
@@ -73,6 +74,7 @@ class WireReceipt:
                 end_time=self.end_time,
                 cost=self.cost,
                 referrer=to_checksum_address(self.referrer),
+                readings=self.readings,
             ),
             signature=self.signature,
             meter_data=self.meter_data,
@@ -100,7 +102,7 @@ def _hex(value: Any, length: int, name: str) -> bytes:
 
 def struct_hash_of(
     station_id: bytes, session_id: int, connector_id: int, driver: bytes, credit_id: int,
-    energy_wh: int, start_time: int, end_time: int, cost: int, referrer: bytes,
+    energy_wh: int, start_time: int, end_time: int, cost: int, referrer: bytes, readings: bytes,
 ) -> bytes:
     """``hashStruct(SessionReceipt)`` from raw fields (same value as eip712.receipt_struct_hash)."""
     return keccak(
@@ -108,7 +110,7 @@ def struct_hash_of(
             SESSION_RECEIPT_TYPEHASH, station_id, session_id.to_bytes(32, "big"),
             connector_id.to_bytes(32, "big"), _PAD12, driver, credit_id.to_bytes(32, "big"),
             energy_wh.to_bytes(32, "big"), start_time.to_bytes(32, "big"),
-            end_time.to_bytes(32, "big"), cost.to_bytes(32, "big"), _PAD12, referrer,
+            end_time.to_bytes(32, "big"), cost.to_bytes(32, "big"), _PAD12, referrer, readings,
         ))
     )
 
@@ -140,11 +142,13 @@ def parse_wire(obj: Any) -> WireReceipt:
     end_time = _uint(rec, "endTime", _U40)
     cost = _uint(rec, "cost", _U128)
     referrer = _hex(rec["referrer"], 20, "referrer")
+    readings = _hex(rec["readings"], 32, "readings")
     return WireReceipt(
         station_id, session_id, connector_id, driver, credit_id, energy_wh, start_time, end_time,
         cost, referrer, _hex(obj.get("signature"), 65, "signature"), meter,
         struct_hash_of(station_id, session_id, connector_id, driver, credit_id, energy_wh,
-                       start_time, end_time, cost, referrer),
+                       start_time, end_time, cost, referrer, readings),
+        readings,
     )
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from wattnet.chain import roles
 from wattnet.chain.batch_codec import (
     GROUP_HEADER,
+    READINGS_SIZE,
     RECEIPT_SIZE,
     pack_compact,
     pack_tuples,
@@ -63,15 +64,19 @@ def _one_station_batch(world: Any, make_receipt: Any, driver: Any, sign: Any, n:
     return pack_tuples([sign(make_receipt(world, driver), world.key) for _ in range(n)])
 
 
-@pytest.mark.parametrize("cut", [1, RECEIPT_SIZE - 1, RECEIPT_SIZE + GROUP_HEADER - 1])
+# A receipt committing to readings (as every default test receipt does) packs 32 bytes more.
+WITH_READINGS = RECEIPT_SIZE + READINGS_SIZE
+
+
+@pytest.mark.parametrize("cut", [1, READINGS_SIZE, WITH_READINGS - 1, WITH_READINGS + GROUP_HEADER - 1])
 def test_settle_packed__truncated_batch_reverts_and_moves_nothing(
         world: Any, make_receipt: Any, driver: Any, sign: Any, credits: Any, oracle: Any,
         credit_id: int, cut: int) -> None:
     data = _one_station_batch(world, make_receipt, driver, sign, 2)
     before = int(credits.balanceOf(driver, credit_id))
-    # Cut inside the second receipt, the first receipt, or the group header.
+    # Cut inside the second receipt (its readings, or before), the first, or the group header.
     truncated = data[:len(data) - cut]
-    second = GROUP_HEADER + RECEIPT_SIZE
+    second = GROUP_HEADER + WITH_READINGS
     offset = second if len(truncated) > second else (GROUP_HEADER if len(truncated) > GROUP_HEADER
                                                      else 0)
     with ape.reverts(credits.ReceiptBadEncoding, offset=offset):
@@ -82,7 +87,7 @@ def test_settle_packed__truncated_batch_reverts_and_moves_nothing(
 def test_settle_packed__unknown_flags_revert(
         world: Any, make_receipt: Any, driver: Any, sign: Any, credits: Any, oracle: Any) -> None:
     data = bytearray(_one_station_batch(world, make_receipt, driver, sign, 1))
-    data[GROUP_HEADER] = 2  # flags of the first receipt: only 0 and 1 exist
+    data[GROUP_HEADER] = 4  # flags of the first receipt: only bits 0 and 1 exist
     with ape.reverts(credits.ReceiptBadEncoding, offset=GROUP_HEADER):
         credits.settlePacked(bytes(data), sender=oracle)
 

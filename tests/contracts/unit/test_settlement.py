@@ -27,7 +27,8 @@ WEEK = 7 * DAY
 BPS = 10_000
 R = RejectReason
 SIGNED_RECEIPT_ABI = (
-    "((bytes32,uint64,uint8,address,uint256,uint32,uint40,uint40,uint128,address),bytes32,bytes32)[]"
+    "((bytes32,uint64,uint8,address,uint256,uint32,uint40,uint40,uint128,address,bytes32),bytes32,"
+    "bytes32)[]"
 )
 
 
@@ -536,7 +537,7 @@ def test_settle_batch__rejects_dirty_calldata_word(
     items = [sign(good1, world.key), sign(bad, world.key), sign(good2, world.key)]
     data = bytearray(_raw_batch(credits, items))
     assert bytes(data) == bytes(credits.settleBatch.encode_input(items))
-    word = 4 + 0x40 + 0x180 + field  # selector, offset, length; the second item
+    word = 4 + 0x40 + 0x1a0 + field  # selector, offset, length; the second item
     original = int.from_bytes(data[word:word + 32], "big")
     data[word:word + 32] = (original | dirty).to_bytes(32, "big")
     before = int(credits.balanceOf(driver, credit_id))
