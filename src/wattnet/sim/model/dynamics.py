@@ -2,8 +2,9 @@
 
 Days are stepped per region (demand, served energy, market noise); each weekly reward epoch then
 settles every station: its energy, fees (split in integers, as the contract does), its share of
-the epoch's emission (capped weight) bounded by the fees it left with the treasury (bound.py),
-fraud detection and slashing, its cash flow and payback.
+the epoch's emission (capped weight, certified meters only) bounded by the fees it left with the
+treasury (bound.py), held in escrow for the challenge window and minted when claimed, fraud
+detection, forfeits and slashing (escrow.py), its cash flow and payback.
 Within a region every station sees the same utilization, so per-day work is per region and only
 the epoch settlement touches per-station state; see docs/economics.md for the equations.
 """
@@ -17,6 +18,7 @@ import numpy as np
 
 from wattnet.params import BPS
 from wattnet.sim.model.bound import FeeBound
+from wattnet.sim.model.escrow import Escrow
 from wattnet.sim.model.outcomes import FEES, LEDGER, SERIES, Batch, finish
 from wattnet.sim.model.state import (
     DAYS_PER_EPOCH,
@@ -77,6 +79,15 @@ def simulate(
     f_wash, f_infl = st.wash.ravel()[fidx], st.inflated.ravel()[fidx]
     f_cap, f_detect = st.cap_wh.ravel()[fidx], st.detect_after.ravel()[fidx]
     f_tariff, f_mult = tariff_s[f_station], mult_s[f_station]
+    # the weight multiplier StationRegistry.settlementView gives: honest and wash stations have a
+    # certified meter (wash traders deliver real energy, signed as it is); an inflating meter
+    # earns weight on what it signs only if it is a broken certified one, otherwise it is
+    # uncertified and its multiplier is scaled by registry.uncertified_reward_bps. A certified
+    # meter's receipt claiming more than its signed readings never settles (the oracle's OCMF
+    # check), so it is not an option the model gives an attacker.
+    f_uncert = f_infl & ~st.broken.ravel()[fidx]
+    f_mult = np.where(f_uncert, f_mult * inp.uncertified_bps // BPS, f_mult)
+    esc = Escrow.empty(n_r, f_run, inp.escrow_epochs, inp.forfeit_epochs)
     f_elec, f_region = elec[st.region[f_station]], flat_r[fidx]
     f_epochs = np.zeros(fidx.size, dtype=np.int16)  # fraudulent epochs so far
     infl_bps = int(adv["inflation_bps"])
@@ -200,27 +211,28 @@ def simulate(
         tr = fee * inp.tr_bps // BPS
         ref = fee * inp.ref_bps // BPS
         opf = fee - tr - ref
-        # reward weight: capped energy times the region multiplier (registry.region_multipliers).
-        # The model has no meter certification: every station counts as certified, so
-        # registry.uncertified_reward_bps (the weight of an uncertified station) never applies.
+        # reward weight: capped energy times the region multiplier (registry.region_multipliers),
+        # times registry.uncertified_reward_bps for a station without a certified meter
         weight = np.minimum(claimed, st.cap_wh) * mult_s // BPS
+        weight.reshape(-1)[fidx] = np.minimum(claimed.reshape(-1)[fidx], f_cap) * f_mult // BPS
         total_w = weight.sum(axis=1)
         emission = int(inp.emission_u[e])
         share = np.divide(emission, total_w, out=np.zeros(n_r), where=total_w > 0)
         by_weight = np.floor(weight * (share * (1 - 1e-12))[:, None]).astype(np.int64)
         reward = bound.reward(by_weight, tr, wprice[:, None])
-        paid_u = reward.sum(axis=1)
+        accrued = reward.sum(axis=1)
         # rewards paid for fraudulent energy: each fraudulent station's reward minus what its
         # honest energy alone would have earned under the same rule (a statistic, not a transfer)
         f_fair_w = np.floor(np.minimum(f_h, f_cap) * f_mult // BPS * share[f_run] * (1 - 1e-12))
         f_fair = bound.reward(f_fair_w, f_h * f_tariff // 1000 * inp.tr_bps // BPS, wprice[f_run])
         f_gain = np.maximum(reward.reshape(-1)[fidx] - f_fair, 0).astype(np.float64)
-        fraud_u = np.bincount(f_run, weights=f_gain, minlength=n_r).astype(np.int64)
+        f_reward = reward.reshape(-1)[fidx]
+        esc.hold(e, accrued, f_reward, f_gain.astype(np.int64))
         st.rewards_u += reward
-        # like the contract, only what is paid is minted: the bound's withheld part, the rounding
-        # dust and an epoch without weight are never minted
-        led["minted"] += paid_u
-        fees["withheld"] += by_weight.sum(axis=1) - paid_u
+        # like the contract, only what is claimed is minted: the bound's withheld part, the
+        # rounding dust, an epoch without weight and forfeited rewards are never minted
+        fees["accrued"] += accrued
+        fees["withheld"] += by_weight.sum(axis=1) - accrued
         for k, v in (
             ("fees", fee),
             ("operator_fees", opf),
@@ -228,8 +240,6 @@ def simulate(
             ("referrer_fees", ref),
         ):
             fees[k] += v.sum(axis=1)
-        fees["rewards"] += paid_u
-        fees["fraud_rewards"] += fraud_u
         # station cash (float32): operator fees - electricity - opex + rewards at the pool price;
         # wash traders also get their sessions' referrer share back and pay their own bills
         delta = opf.astype(np.float32)
@@ -241,11 +251,16 @@ def simulate(
         st.cash += delta
         newly = st.active & (st.payback_epoch < 0) & (st.cash >= st.outlay)
         st.payback_epoch[newly] = e
-        # ---- fraud detection and slashing ----
+        # ---- fraud detection: findings forfeit what is still in escrow, and slash ----
         f_now = f_washing | f_inflating
         f_epochs += f_now
         f_caught = f_now & (f_epochs >= f_detect) & f_act
         if f_caught.any():
+            lost = esc.forfeit(e, f_caught)
+            fees["forfeited"] += np.bincount(f_run, weights=lost, minlength=n_r).astype(np.int64)
+            st.rewards_u.reshape(-1)[fidx] -= lost
+            lost_value = lost * (price / UWATT)[f_run]
+            st.cash.reshape(-1)[fidx] -= lost_value.astype(np.float32)
             n_caught = np.bincount(f_run[f_caught], minlength=n_r).astype(np.int64)
             slash = n_caught * (inp.stake_u * int(adv["fraud_slash_bps"]) // BPS)
             bounty = slash * inp.bounty_bps // BPS
@@ -261,6 +276,11 @@ def simulate(
                 (opex_live, 0),
             ):
                 arr.reshape(-1)[gone] = value
+        # ---- claims: the epoch whose challenge window ended is minted ----
+        paid_u, fraud_u = esc.release(e)
+        led["minted"] += paid_u
+        fees["rewards"] += paid_u
+        fees["fraud_rewards"] += fraud_u
         # ---- market and treasury ----
         sold = paid_u * int(mkt["reward_sell_bps"]) // BPS
         led["operators"] += paid_u - sold
@@ -278,6 +298,7 @@ def simulate(
         ser["supply"][:, e] = (inp.genesis_u + led["minted"] - led["burned"]) / UWATT
         ser["emission"][:, e] = emission / UWATT
         ser["minted"][:, e] = paid_u / UWATT
+        ser["rewarded"][:, e] = accrued / UWATT
         ser["fees"][:, e] = fee.sum(axis=1)
         ser["treasury_income"][:, e] = income
         ser["treasury_credits"][:, e] = t_credits
@@ -304,4 +325,5 @@ def simulate(
             on_epoch(e)
     led["pool"] = pool_x.copy()
     led["emitted"][:] = int(inp.emission_u.sum())
+    fees["escrowed"] = esc.held()
     return finish(inp, st, run_ids, ser, led, fees, rows)

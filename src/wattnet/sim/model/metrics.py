@@ -96,10 +96,17 @@ def conservation_ok(run: ModelRun) -> bool:
     led, fees = run.batch.ledger, run.batch.fees
     held = sum(led[k] for k in ("treasury", "pool", "operators", "staked", "watchers", "burned"))
     tokens = np.array_equal(run.inputs.genesis_u + led["minted"], held)
-    # only rewards paid are minted, never more than the schedule; the fee bound's withheld part
-    # (and rounding dust) stays unminted
-    minted = np.array_equal(led["minted"], fees["rewards"]) and bool(
-        (led["minted"] + fees["withheld"] <= led["emitted"]).all()
+    # only rewards claimed are minted, never more than the schedule; every accrued uWATT is
+    # claimed, forfeited or still in escrow; the fee bound's withheld part (and rounding dust)
+    # stays unminted
+    accrued = np.array_equal(
+        fees["accrued"], fees["rewards"] + fees["forfeited"] + fees["escrowed"]
+    )
+    minted = (
+        accrued
+        and np.array_equal(led["minted"], fees["rewards"])
+        and bool((fees["accrued"] + fees["withheld"] <= led["emitted"]).all())
+        and bool((fees["fraud_rewards"] <= fees["rewards"]).all())
     )
     split = np.array_equal(
         fees["fees"], fees["operator_fees"] + fees["treasury_fees"] + fees["referrer_fees"]
@@ -130,6 +137,10 @@ def summarize(run: ModelRun) -> Summary:
     # the fee bound makes the profitable prices a window (break-even .. where the bound binds
     # again), so the dynamics record whether it pays rather than price > break-even
     wash_pays = s["wash_pays"].mean(axis=1)
+    accrued = b.fees["accrued"].astype(np.float64)
+    forfeited = np.divide(
+        b.fees["forfeited"], accrued, out=np.zeros_like(accrued), where=accrued > 0
+    )
     emitted = b.ledger["emitted"].astype(np.float64)
     withheld = np.divide(
         b.fees["withheld"], emitted, out=np.zeros_like(emitted), where=emitted > 0
@@ -172,6 +183,12 @@ def summarize(run: ModelRun) -> Summary:
     add("treasury_runway_end", "treasury runway after the horizon", "day", runway_end)
     add("treasury_final", "treasury credits at the end", cur, final / unit)
     add("fraud_reward_share", "share of rewards paid for fraudulent energy", "ratio", fraud_share)
+    add(
+        "forfeited_share",
+        "share of accrued rewards forfeited by findings in escrow (never minted)",
+        "ratio",
+        forfeited,
+    )
     add(
         "emission_withheld_share",
         "share of scheduled emission the fee bound withheld (never minted)",

@@ -16,6 +16,7 @@ SERIES = (
     "supply",
     "emission",
     "minted",
+    "rewarded",
     "fees",
     "treasury_income",
     "treasury_credits",
@@ -31,15 +32,20 @@ SERIES = (
     "wash_pays",
 )
 LEDGER = ("minted", "emitted", "treasury", "pool", "operators", "staked", "watchers", "burned")
-# rewards, fraud_rewards and withheld are uWATT: paid (= minted), paid for fraudulent energy,
-# and the part of the weight shares the fee bound withheld (never minted)
+# the rest are uWATT: accrued at settlement (the fee-bounded shares), of which rewards were
+# claimed (= minted), forfeited by findings or are still escrowed at the horizon; fraud_rewards
+# is the part of the claimed rewards paid for fraudulent energy; withheld is the part of the
+# weight shares the fee bound withheld (never minted)
 FEES = (
     "fees",
     "operator_fees",
     "treasury_fees",
     "referrer_fees",
+    "accrued",
     "rewards",
     "fraud_rewards",
+    "forfeited",
+    "escrowed",
     "withheld",
 )
 

@@ -66,8 +66,9 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "fraud-wave",
-            "15 % of stations wash-trade and 10 % have meters inflating energy by 50 %, "
-            "detection halved.",
+            "15 % of stations wash-trade and 10 % have meters inflating energy by 50 % "
+            "(model.adversaries.broken_meter_share_bps of them certified meters signing the "
+            "inflated readings, the rest uncertified), detection halved.",
             "share of fraudulent energy rewarded",
             {
                 "model.adversaries.wash_station_share_bps": 1_500,

@@ -52,6 +52,17 @@ class Inputs:
     region_mult_bps: I64  # (G,) registry.region_multipliers looked up by each region's geohash
     fee_multiple_bps: int  # rewards.fee_multiple_bps: reward worth at most this share of fees
     price_floor: float  # rewards.watt_price_floor in credit units (of credit id 1) per WATT
+    # registry.uncertified_reward_bps: StationRegistry.settlementView multiplies the region
+    # multiplier of a station without a certified meter by it (0 in every params file)
+    uncertified_bps: int
+    # RewardsEngine.claimableAt: an epoch's rewards are escrowed rewards.challenge_window after
+    # it ends, i.e. claimable at the end of epoch e + escrow_epochs (ceil(window / epoch))
+    escrow_epochs: int
+    # RewardsEngine.forfeit: a finding proposed at the end of epoch e executes after the timelock
+    # path (governance voting_delay + voting_period + timelock_delay, plus
+    # model.adversaries.finding_lag_days) and forfeits the epochs still unclaimable then, the
+    # last forfeit_epochs = ceil((window - delay) / epoch) of them (0 if the delay >= the window)
+    forfeit_epochs: int
 
 
 def largest_remainder(total: int, shares_bps: list[int]) -> list[int]:
@@ -62,6 +73,21 @@ def largest_remainder(total: int, shares_bps: list[int]) -> list[int]:
     for i in order[: total - sum(out)]:
         out[i] += 1
     return out
+
+
+def escrow_epochs(params: Params) -> int:
+    """Epochs an epoch's rewards wait in escrow (``RewardsEngine.claimableAt``)."""
+    return -(-params.rewards.challenge_window // params.rewards.epoch_length)
+
+
+def forfeit_epochs(params: Params, finding_lag_days: float) -> int:
+    """Escrowed epochs a finding proposed at the end of an epoch still forfeits when the
+    timelock executes it (``RewardsEngine.forfeit`` returns false once ``claimableAt`` passed;
+    the rational fraudster claims at ``claimableAt``)."""
+    gv = params.governance
+    delay = gv.voting_delay + gv.voting_period + gv.timelock_delay + finding_lag_days * 86_400
+    room = params.rewards.challenge_window - delay
+    return int(-(-room // params.rewards.epoch_length)) if room > 0 else 0
 
 
 def build_inputs(params: Params, days: int | None = None, stations: int | None = None) -> Inputs:
@@ -112,6 +138,9 @@ def build_inputs(params: Params, days: int | None = None, stations: int | None =
         # USD per WATT -> credit units per WATT: one credit unit is 10**-decimals USD, as the
         # contract counts retained fees (SessionSettlement: x 1e16 / capUnit)
         price_floor=float(params.rewards.watt_price_floor * 10**credit.decimals),
+        uncertified_bps=params.registry.uncertified_reward_bps,
+        escrow_epochs=escrow_epochs(params),
+        forfeit_epochs=forfeit_epochs(params, cfg.adversaries["finding_lag_days"]),
     )
 
 
@@ -128,7 +157,11 @@ class Stations:
     capex: F32
     operator: NDArray[np.int32]
     wash: NDArray[np.bool_]
-    inflated: NDArray[np.bool_]
+    inflated: NDArray[np.bool_]  # its meter reports more energy than was delivered
+    # an inflating meter that is certified and signs the inflated readings (its key extracted or
+    # its metrology tampered under the seal): the oracle accepts them and they earn weight; any
+    # other inflating meter is uncertified (weight x registry.uncertified_reward_bps)
+    broken: NDArray[np.bool_]
     detect_after: NDArray[np.int16]  # epochs of fraud before the station is caught
     # evolving
     active: NDArray[np.bool_]
@@ -158,6 +191,7 @@ def init_stations(inp: Inputs, run_ids: list[int], seed: int) -> tuple[Stations,
     op_w /= op_w.sum()
     adv = cfg.adversaries
     wash_p, infl_p = adv["wash_station_share_bps"] / BPS, adv["inflated_meter_share_bps"] / BPS
+    broken_p = infl_p * adv["broken_meter_share_bps"] / BPS
     p_detect = adv["detection_bps_per_epoch"] / BPS
     classes = np.empty((n_runs, n), dtype=np.int16)
     operator = np.empty((n_runs, n), dtype=np.int32)
@@ -201,6 +235,7 @@ def init_stations(inp: Inputs, run_ids: list[int], seed: int) -> tuple[Stations,
         operator=operator,
         wash=u_fraud < wash_p,
         inflated=(u_fraud >= wash_p) & (u_fraud < wash_p + infl_p),
+        broken=(u_fraud >= wash_p) & (u_fraud < wash_p + broken_p),
         detect_after=detect,
         active=np.zeros((n_runs, n), dtype=bool),
         caught=np.zeros((n_runs, n), dtype=bool),
