@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 CONTRACTS = ("WattToken", "OperatorStaking", "RewardsEngine", "StationRegistry",
              "EnergyCredits", "WattTimelock", "WattGovernor")
+# Contracts a constructor creates (OperatorStaking deploys its ReadingsProofs).
+CREATED_INSIDE = ("ReadingsProofs",)
 TRANSACTIONS = 45  # wiring, parameters, roles and renouncing, about
 GAS_PER_TX = 60_000
 
@@ -59,6 +61,9 @@ def estimate_gas(project: Any) -> int:
         runtime = _code_len(ctype.runtime_bytecode)
         init = _code_len(ctype.deployment_bytecode)
         total += 32_000 + 21_000 + 200 * runtime + 16 * init + 10 * 22_100
+    for name in CREATED_INSIDE:  # its init code is already in its creator's
+        runtime = _code_len(getattr(project, name).contract_type.runtime_bytecode)
+        total += 32_000 + 200 * runtime + 10 * 22_100
     return total + TRANSACTIONS * GAS_PER_TX
 
 

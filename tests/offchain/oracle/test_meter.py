@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from wattnet.chain.readings import NO_READINGS, ReadingsError, commitment_of
 from wattnet.oracle.ingest import Ingestor
 from wattnet.oracle.store_base import Store
 
@@ -27,9 +28,18 @@ def good_ocmf(**kw: Any) -> str:
     return sign_ocmf(payload(START, END, 100_000, 110_000, **kw), KEY)
 
 
+def committed(meter: str | None) -> bytes:
+    """What an honest gateway puts in the receipt: the commitment to the records it forwards."""
+    try:
+        return commitment_of(meter, public_xy(KEY))
+    except ReadingsError:
+        return NO_READINGS
+
+
 def submit(ingestor: Ingestor, create_receipt: Make, st: Station, meter: str | None,
            session: int = 1, **fields: Any) -> tuple[str, str]:
-    values = {"start_time": START, "end_time": END, "energy_wh": 10_000, **fields}
+    values = {"start_time": START, "end_time": END, "energy_wh": 10_000,
+              "readings": committed(meter), **fields}
     (out,) = ingestor.process([create_receipt(st, session, meter_data=meter, **values)])
     return out.status, str(out.reason)
 
@@ -193,3 +203,31 @@ def test_meter__an_end_record_spliced_into_another_session_is_quarantined(
     status, reason = submit(ingestor, create_receipt, metered, fresh_begin + "\n" + old_end,
                             session=2, connector_id=2, start_time=START + 60, energy_wh=9_500)
     assert status == "quarantined" and "overlaps session 1 of the same meter" in reason
+
+
+# ---------------------------------------------------------------- the readings commitment
+def test_meter__a_commitment_to_other_readings_is_quarantined(
+    ingestor: Ingestor, metered: Station, create_receipt: Make
+) -> None:
+    """The receipt must commit to exactly the records it carries: those are what a watcher
+    fetches and what a proof on chain opens."""
+    other = sign_ocmf(payload(START, END, 200_000, 210_000), KEY)
+    status, reason = submit(ingestor, create_receipt, metered, good_ocmf(),
+                            readings=committed(other))
+    assert status == "quarantined" and "commitment does not match" in reason
+
+
+def test_meter__a_commitment_without_the_readings_is_quarantined(
+    ingestor: Ingestor, create_station: Callable[..., Station], create_receipt: Make
+) -> None:
+    plain = create_station("CP-9")
+    status, reason = submit(ingestor, create_receipt, plain, None, readings=committed(good_ocmf()))
+    assert status == "quarantined" and "does not carry" in reason
+
+
+def test_meter__claiming_one_wh_more_than_the_signed_registers_is_quarantined(
+    ingestor: Ingestor, metered: Station, create_receipt: Make
+) -> None:
+    """Within the OCPP rounding tolerance, but provable fraud on chain: never forwarded."""
+    status, reason = submit(ingestor, create_receipt, metered, good_ocmf(), energy_wh=10_001)
+    assert status == "quarantined" and "exceeds the signed registers" in reason
