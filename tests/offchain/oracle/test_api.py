@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from wattnet.chain.readings import commitment_of, readings_of
 from wattnet.domain import StationInfo
 from wattnet.oracle.config import OracleConfig
 from wattnet.oracle.directory import InMemoryStationDirectory, StationDirectory
@@ -20,6 +21,7 @@ from wattnet.oracle.service import OracleService
 from wattnet.oracle.store_base import Store
 from wattnet.oracle.store_sqlite import SqliteStore
 
+from .ocmf_factory import meter_key, payload, public_xy, sign_ocmf
 from .oracle_helpers import CHAIN_ID, CONTRACT, T0, Station, key, make_receipt, rows, sign
 
 Make = Callable[..., dict[str, Any]]
@@ -208,3 +210,33 @@ def test_api__registry_failure_answers_503_and_stores_nothing(
         assert rows(store, "SELECT COUNT(*) FROM rejected") == [(0,)]
 
     run_api(store, BrokenRegistry(), tmp_path, scenario)
+
+
+def test_api__readings_are_served_for_anyone_to_check_on_chain(
+    store: Store, directory: InMemoryStationDirectory, create_station: Callable[..., Station],
+    create_receipt: Make, tmp_path: Path,
+) -> None:
+    """A watcher fetches the records a receipt commits to and rebuilds the proof's argument."""
+    meter = meter_key()
+    metered = create_station("CP-R", meter_public_key=public_xy(meter))
+    start, end = T0 - 7200, T0 - 3600
+    records = sign_ocmf(payload(start, end, 100_000, 110_000, charge_point="CP-R"), meter)
+    readings = commitment_of(records, public_xy(meter))
+
+    async def scenario(client: TestClient[Any, Any], service: OracleService) -> None:
+        sent = create_receipt(metered, 7, meter_data=records, start_time=start, end_time=end,
+                              energy_wh=10_000, readings=readings)
+        answer = await (await client.post("/v1/receipts", json=sent)).json()
+        assert answer["status"] == "accepted", answer
+        sid = "0x" + metered.info.station_id.hex()
+        resp = await client.get(f"/v1/readings/{sid}/7")
+        assert resp.status == 200
+        got = await resp.json()
+        assert got["meterData"] == records and got["readings"] == "0x" + readings.hex()
+        rebuilt = readings_of(got["meterData"].split("\n"), public_xy(meter))
+        assert rebuilt.commitment() == readings
+        assert (await client.get(f"/v1/readings/{sid}/8")).status == 404
+        assert (await client.get(f"/v1/readings/{sid[:-2]}/7")).status == 400
+        assert (await client.get(f"/v1/readings/{sid}/-1")).status == 400
+
+    run_api(store, directory, tmp_path, scenario)
