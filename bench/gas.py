@@ -6,15 +6,20 @@ certified meter, so that sessions earn reward weight as in production), funds
 the oracle sends them) with `settlePacked`, the oracle's entry point, and prints gas per session;
 then one more batch of 100 through the ABI-encoded `settleBatch` for comparison, then the cost of
 the other user actions. Drivers chose "any station"; a last batch of 100 is settled after each
-driver consented to its station's operator only (one more storage read per session). Last
-lines: `gas_per_session_batch100_consent_per_operator=<N>`, then
-`gas_per_session_batch100=<N>` (packed, batch of 100, any-station drivers).
+driver consented to its station's operator only (one more storage read per session). Then the
+realistic mix of issue 11: 20 more stations of 10 more operators and 100 more drivers, none ever
+settled, one packed batch of 100 on that fresh state (cold: every operator payout, station-epoch
+and session-bitmap slot written for the first time) and the next 100 (warm). Last lines:
+`gas_per_session_mix_cold=<N> gas_per_session_mix_warm=<N> calldata_bytes_per_session=<N>`,
+`gas_per_session_batch100_consent_per_operator=<N>`, then `gas_per_session_batch100=<N>`
+(packed, batch of 100, any-station drivers).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 from eth_utils.crypto import keccak
 from rich.console import Console
@@ -31,10 +36,42 @@ USDC = 10**6
 TARIFF = 350_000
 OPERATORS = 10
 DRIVERS = 100
+MIX_OPERATORS = 10
+MIX_STATIONS = 20
 # (size, packed, scoped): scoped drivers consented to their station's operator only, which costs
 # settlement one storage read per session; the others chose "any station" (a bit of their slot).
 BATCHES = ((1, True, False), (10, True, False), (50, True, False), (100, True, False),
            (100, False, False), (100, True, True))
+
+
+def receipts(domain: Domain, stations: list[tuple[bytes, bytes, Any]], drivers: list[Any],
+             next_session: list[int], size: int, now: int) -> list[tuple[int, int, Any, bytes]]:
+    """`size` signed receipts spread evenly over the stations and drivers, sorted by station
+    (as the oracle sends them): (station index, session id, receipt, signature)."""
+    n = len(stations)
+    items = []
+    for j in range(size):
+        s = j * n // size if size >= n else j % n
+        sid, key, _ = stations[s]
+        next_session[s] += 1
+        energy = 7_000 + j
+        r = SessionReceipt(
+            sid,
+            next_session[s],
+            1,
+            drivers[j % len(drivers)].address,
+            1,
+            energy,
+            now - 7_200,
+            now - 3_600,
+            energy * TARIFF // 1000,
+            # 32 bytes committing to the signed readings: settlement hashes them, never opens
+            # them, so any commitment costs what a real one costs.
+            readings=keccak(sid + next_session[s].to_bytes(8, "big")),
+        )
+        items.append((s, next_session[s], r, sign_receipt(key, domain, r)))
+    items.sort(key=lambda t: (t[0], t[1]))
+    return items
 
 
 def main() -> int:
@@ -59,13 +96,12 @@ def main() -> int:
         issuer = new_p256_key()  # a meter maker governance admitted
         p.registry.setMeterIssuer(*public_xy(issuer), True, sender=gov)
 
-        stations = []
-        for i, op in enumerate(ops):
-            amount = 1_000 * WAD
-            p.watt.transfer(op, amount, sender=treasury)
-            p.watt.approve(p.staking, amount, sender=op)
-            tx = p.staking.stake(amount, sender=op)
-            costs.setdefault("stake WATT", tx.gas_used)
+        def add_station(op: Any, i: int, stake: int) -> tuple[bytes, bytes, Any]:
+            if stake:
+                p.watt.transfer(op, stake, sender=treasury)
+                p.watt.approve(p.staking, stake, sender=op)
+                tx = p.staking.stake(stake, sender=op)
+                costs.setdefault("stake WATT", tx.gas_used)
             key = (i + 1).to_bytes(32, "big")
             sid = station_id_for(f"BENCH-{i}")
             tx = p.registry.registerStation(
@@ -90,8 +126,9 @@ def main() -> int:
                                      station_id=sid, operator=op.address)
             tx = p.registry.certifyMeter(sid, cert.as_tuple(), *bind, sender=op)
             costs.setdefault("certify meter (P-256 in Solidity, no precompile)", tx.gas_used)
-            stations.append((sid, key, op))
-        for d in drivers:
+            return sid, key, op
+
+        def add_driver(d: Any) -> None:
             usdc.mint(d, 1_000 * USDC, sender=d)
             usdc.approve(p.credits, 1_000 * USDC, sender=d)
             tx = p.credits.buy(cid, 1_000 * USDC, d, sender=d)
@@ -100,6 +137,10 @@ def main() -> int:
             costs.setdefault("set mandate", tx.gas_used)
             tx = p.credits.setConsent(cid, ZERO_ADDRESS, True, sender=d)  # any station
             costs.setdefault("set consent", tx.gas_used)
+
+        stations = [add_station(op, i, 1_000 * WAD) for i, op in enumerate(ops)]
+        for d in drivers:
+            add_driver(d)
 
         chain.pending_timestamp += 3 * 3_600  # the stations have been live for a while
         chain.mine()
@@ -113,28 +154,7 @@ def main() -> int:
                 for j, d in enumerate(drivers):
                     p.credits.setConsent(cid, ZERO_ADDRESS, False, sender=d)
                     p.credits.setConsent(cid, ops[j * OPERATORS // DRIVERS], True, sender=d)
-            items = []
-            for j in range(size):
-                s = j * OPERATORS // size if size >= OPERATORS else j % OPERATORS
-                sid, key, _ = stations[s]
-                next_session[s] += 1
-                energy = 7_000 + j
-                r = SessionReceipt(
-                    sid,
-                    next_session[s],
-                    1,
-                    drivers[j % DRIVERS].address,
-                    cid,
-                    energy,
-                    now - 7_200,
-                    now - 3_600,
-                    energy * TARIFF // 1000,
-                    # 32 bytes committing to the signed readings: settlement hashes them, never
-                    # opens them, so any commitment costs what a real one costs.
-                    readings=keccak(sid + next_session[s].to_bytes(8, "big")),
-                )
-                items.append((s, next_session[s], r, sign_receipt(key, domain, r)))
-            items.sort(key=lambda t: (t[0], t[1]))
+            items = receipts(domain, stations, drivers, next_session, size, now)
             if packed:
                 data = pack_batch((t[2], t[3]) for t in items)
                 tx = p.settlement.settlePacked(data, sender=oracle)
@@ -156,6 +176,32 @@ def main() -> int:
                 gas_100 = tx.gas_used // size
             if scoped:
                 gas_scoped = tx.gas_used // size
+
+        # ---- the realistic mix: 20 stations of 10 operators, never settled before (cold),
+        # then again (warm), sorted by station as the oracle sends them.
+        mix_ops = [test.generate_test_account() for _ in range(MIX_OPERATORS)]
+        mix_drivers = [test.generate_test_account() for _ in range(DRIVERS)]
+        for acct in mix_ops + mix_drivers:
+            gov.transfer(acct, 10 * WAD)
+        per_op = MIX_STATIONS // MIX_OPERATORS
+        mix = [add_station(op, 100 + i, 2_000 * WAD if i % per_op == 0 else 0)
+               for i, op in enumerate(o for o in mix_ops for _ in range(per_op))]
+        for d in mix_drivers:
+            add_driver(d)
+        chain.pending_timestamp += 3 * 3_600
+        chain.mine()
+        now = chain.pending_timestamp
+        mix_next = [0] * MIX_STATIONS
+        mix_gas, calldata = [], 0
+        for _phase in ("cold", "warm"):
+            items = receipts(domain, mix, mix_drivers, mix_next, 100, now)
+            data = pack_batch((t[2], t[3]) for t in items)
+            tx = p.settlement.settlePacked(data, sender=oracle)
+            if tx.decode_logs(p.settlement.ReceiptRejected):
+                console.print("[red]mix batch: receipts rejected[/red]")
+                return 1
+            mix_gas.append(tx.gas_used // 100)
+            calldata = len(data) // 100
 
         chain.pending_timestamp += 8 * 86_400
         tx = p.credits.withdrawPayout(cid, ops[0], sender=ops[0])
@@ -179,6 +225,10 @@ def main() -> int:
         for name, gas in costs.items():
             other.add_row(name, f"{gas:,}")
         console.print(other)
+        print(f"mix: {MIX_STATIONS} stations of {MIX_OPERATORS} operators, 100 receipts, "
+              f"fresh state (cold) then again (warm); packed calldata per session")
+        print(f"gas_per_session_mix_cold={mix_gas[0]} gas_per_session_mix_warm={mix_gas[1]} "
+              f"calldata_bytes_per_session={calldata}")
         print(f"gas_per_session_batch100_consent_per_operator={gas_scoped}")
         print(f"gas_per_session_batch100={gas_100}")
         del ape

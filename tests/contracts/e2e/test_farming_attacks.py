@@ -23,8 +23,16 @@ from wattnet.chain.eip712 import (
     signed_tuple,
 )
 from wattnet.chain.evidence import commitment, over_power_id
-from wattnet.chain.meters import binding_signature, issue_certificate, new_p256_key, public_xy
+from wattnet.chain.meters import (
+    binding_signature,
+    derived_p256_key,
+    issue_certificate,
+    new_p256_key,
+    public_xy,
+)
+from wattnet.chain.readings import readings_of
 from wattnet.domain import SessionReceipt, station_id_for
+from wattnet.sim.chargepoint.meter import SimMeter
 
 USDC = 10**6
 MIN_TARIFF = 50_000  # params/local.yaml registry.min_tariff_per_kwh: 0.05 USDC per kWh
@@ -75,7 +83,7 @@ def register(farm: Farm, cp: str, power_w: int, geohash: str = "u33db",
         (key, address_of_private_key(sign_key(cp)), power_w, 2, geohash_bytes8(geohash), "",
          b"", [1], [MIN_TARIFF]), sender=farm.operator)
     if cert_power_w:
-        meter = new_p256_key()
+        meter = meter_key(cp)
         cert = issue_certificate(farm.issuer, meter, serial=cp, model="M",
                                  max_power_w=cert_power_w)
         bind = binding_signature(meter, chain_id=farm.domain.chain_id,
@@ -89,16 +97,26 @@ def sign_key(cp: str) -> bytes:
     return keccak(text=f"farm-station-key:{cp}")
 
 
+def meter_key(cp: str) -> Any:
+    """The certified meter's P-256 key (the meter's own: it signs real readings)."""
+    return derived_p256_key(f"farm-meter:{cp}".encode())
+
+
 def sessions(farm: Farm, chain: Any, sid: bytes, cp: str, n: int, energy_wh: int,
              first: int = 1) -> int:
     """Settle n sessions of the second wallet at station `sid`, naming the third wallet as
     referrer; returns what the second wallet paid."""
     paid = 0
+    meter = SimMeter(cp, 0, meter_key(cp))  # real energy through the certified meter
     for k in range(n):  # each settled within the local one-hour settlement window
         chain.pending_timestamp += 2 * 3_600
         end = chain.pending_timestamp - 60
+        begin = meter.ocmf("B", end - 3_600)
+        meter.advance(energy_wh)
+        records = [begin, meter.ocmf("E", end)]
         r = SessionReceipt(sid, first + k, 1, farm.second.address, 1, energy_wh, end - 3_600,
-                           end, energy_wh * MIN_TARIFF // 1000, farm.third.address)
+                           end, energy_wh * MIN_TARIFF // 1000, farm.third.address,
+                           readings_of(records, b"".join(public_xy(meter_key(cp)))).commitment())
         tx = farm.gov.credits.settleBatch(
             [signed_tuple(r, sign_receipt(sign_key(cp), farm.domain, r))], sender=farm.oracle)
         assert not list(tx.decode_logs(farm.gov.credits.ReceiptRejected))

@@ -117,7 +117,8 @@ def test_prove_bad_readings__claiming_more_than_metered_slashes_forfeits_and_pay
     proofs.proveBadReadings(receipt_tuple(r), sign_receipt(station.key, domain, r), rd.as_tuple(),
                             sender=attacker)
     assert stake_of(staking, operator) == before - amount
-    assert int(watt.balanceOf(attacker)) - bal == amount * int(staking.equivocationBountyBps()) // 10_000
+    bounty = amount * int(staking.equivocationBountyBps()) // 10_000
+    assert int(watt.balanceOf(attacker)) - bal == bounty
     assert rewards.forfeited((r.end_time - int(rewards.genesis())) // WEEK, station.station_id)
     with ape.reverts(staking.StakingEvidenceUsed):
         proofs.proveBadReadings(receipt_tuple(r), sign_receipt(station.key, domain, r),

@@ -68,7 +68,8 @@ def _one_station_batch(world: Any, make_receipt: Any, driver: Any, sign: Any, n:
 WITH_READINGS = RECEIPT_SIZE + READINGS_SIZE
 
 
-@pytest.mark.parametrize("cut", [1, READINGS_SIZE, WITH_READINGS - 1, WITH_READINGS + GROUP_HEADER - 1])
+@pytest.mark.parametrize(
+    "cut", [1, READINGS_SIZE, WITH_READINGS - 1, WITH_READINGS + GROUP_HEADER - 1])
 def test_settle_packed__truncated_batch_reverts_and_moves_nothing(
         world: Any, make_receipt: Any, driver: Any, sign: Any, credits: Any, oracle: Any,
         credit_id: int, cut: int) -> None:
