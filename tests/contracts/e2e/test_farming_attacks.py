@@ -24,6 +24,7 @@ from wattnet.chain.eip712 import (
 )
 from wattnet.chain.evidence import commitment, over_power_id
 from wattnet.chain.meters import binding_signature, issue_certificate, new_p256_key, public_xy
+from wattnet.chain.signer_binding import signer_proof
 from wattnet.domain import SessionReceipt, station_id_for
 
 USDC = 10**6
@@ -73,7 +74,11 @@ def register(farm: Farm, cp: str, power_w: int, geohash: str = "u33db",
     key = station_id_for(cp)
     farm.gov.registry.registerStation(
         (key, address_of_private_key(sign_key(cp)), power_w, 2, geohash_bytes8(geohash), "",
-         b"", [1], [MIN_TARIFF]), sender=farm.operator)
+         b"", [1], [MIN_TARIFF]),
+        *signer_proof(sign_key(cp), chain_id=farm.domain.chain_id,
+                      registry=farm.gov.registry.address, station_id=key,
+                      operator=farm.operator.address),
+        sender=farm.operator)
     if cert_power_w:
         meter = new_p256_key()
         cert = issue_certificate(farm.issuer, meter, serial=cp, model="M",
