@@ -524,8 +524,9 @@ contract StationRegistry is IStationRegistry, AccessControl {
     ///      metadata, meter key, governance lock and attestation. Tariffs stay in storage but
     ///      count only when set since the id's current registration.
     function _releaseStation(bytes32 stationId, Station storage s) internal {
-        uint256 at = s.active ? 0 : _deactivatedAt[stationId] + releaseDelay;
-        if (at == 0 || block.timestamp < at) revert RegistryNotReleasable(stationId, at);
+        if (s.active) revert RegistryNotReleasable(stationId, 0);
+        uint256 at = _deactivatedAt[stationId] + releaseDelay;
+        if (block.timestamp < at) revert RegistryNotReleasable(stationId, at);
         address operator = s.operator;
         if (s.certified) _release(stationId, s);
         delete _stations[stationId];
