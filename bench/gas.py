@@ -30,6 +30,7 @@ from wattnet.chain.deploy import WAD, deploy_local_stack, geohash_bytes8
 from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt, signed_tuple
 from wattnet.chain.localnode import ensure_foundry_host
 from wattnet.chain.meters import binding_signature, issue_certificate, new_p256_key, public_xy
+from wattnet.chain.signer_binding import signer_proof
 from wattnet.domain import ZERO_ADDRESS, SessionReceipt, station_id_for
 
 USDC = 10**6
@@ -116,9 +117,11 @@ def main() -> int:
                     [cid],
                     [TARIFF],
                 ),
+                *signer_proof(key, chain_id=chain.chain_id, registry=p.registry.address,
+                              station_id=sid, operator=op.address),
                 sender=op,
             )
-            costs.setdefault("register station", tx.gas_used)
+            costs.setdefault("register station (signer key's proof of possession)", tx.gas_used)
             meter = new_p256_key()
             cert = issue_certificate(issuer, meter, serial=f"SN-{i}", model="WN-1",
                                      max_power_w=22_000)

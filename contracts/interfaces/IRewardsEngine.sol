@@ -50,7 +50,9 @@ interface IRewardsEngine {
     event ScheduleChanged(uint256 indexed fromEpoch, uint256 phaseCount, uint256 scheduledTotal);
 
     /// @notice Claim the rewards each of the caller's `stationIds` earned in each closed epoch of
-    ///         `epochs`; mints WATT to the caller (the stations' operator).
+    ///         `epochs`; mints WATT to the caller (the stations' operator). Epochs that ended
+    ///         before the station's current registration pay nothing (they belonged to an earlier
+    ///         registration of a released id).
     function claim(uint256[] calldata epochs, bytes32[] calldata stationIds) external returns (uint256 amount);
 
     /// @notice Findings (fraud proofs and the slashing authority): forfeit what `stationId`

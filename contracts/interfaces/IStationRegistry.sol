@@ -124,6 +124,15 @@ interface IStationRegistry {
     error RegistryNotCertified(bytes32 stationId);
     /// @notice The certified meter's issuer is still admitted: nothing to revoke.
     error RegistryIssuerStillAdmitted(bytes32 stationId, bytes32 issuer);
+    /// @notice The signer key did not sign the EIP-712 `SignerBinding(stationId, operator)` of
+    ///         this registry and chain (proof of possession: nobody can bind someone else's key).
+    error RegistryBadSignerProof(bytes32 stationId, address signer);
+    /// @notice The station cannot be released yet: it is active (`releasableAt` 0) or has not
+    ///         been inactive for `releaseDelay` (released from `releasableAt` on).
+    error RegistryNotReleasable(bytes32 stationId, uint256 releasableAt);
+    /// @notice The station has been inactive for `releaseDelay`: anyone may release it, so its
+    ///         operator may only reactivate it (a tariff set now could outlive the release).
+    error RegistryStationReleasable(bytes32 stationId);
 
     /// @notice A station was registered by `operator`.
     event StationRegistered(
@@ -168,12 +177,26 @@ interface IStationRegistry {
     event MeterReleased(bytes32 indexed stationId, bytes32 indexed meterKeyHash);
     /// @notice The slashing authority attested (true) or withdrew (false) the station's location.
     event LocationAttested(bytes32 indexed stationId, bool attested, uint32 multiplierBps);
+    /// @notice The station, inactive for `releaseDelay`, was released by `by`: its id is free to
+    ///         register again, and its keys and meter bindings no longer count for it.
+    /// @param operator The operator it was registered to.
+    event StationReleased(bytes32 indexed stationId, address indexed operator, address indexed by);
 
     /// @notice Register a station; the caller becomes its operator and must have staked enough.
-    function registerStation(StationParams calldata p) external;
+    ///         `proofR`, `proofVs` (EIP-2098 compact, low-s) are the signer key's EIP-712
+    ///         signature of `SignerBinding(bytes32 stationId,address operator)` (operator = the
+    ///         caller) under `EIP712Domain("WattNet StationRegistry", "1", chainid, this registry)`:
+    ///         proof that the caller's signer key agreed to sign for this station. An id whose
+    ///         station has been inactive for `releaseDelay` is released first and can be taken.
+    function registerStation(StationParams calldata p, bytes32 proofR, bytes32 proofVs) external;
 
-    /// @notice Rotate the station's signing key; the old key stops being accepted at once.
-    function rotateSigner(bytes32 stationId, address newSigner) external;
+    /// @notice Rotate the station's signing key; the old key stops being accepted at once. The
+    ///         new key proves possession as in `registerStation`.
+    function rotateSigner(bytes32 stationId, address newSigner, bytes32 proofR, bytes32 proofVs) external;
+
+    /// @notice Permissionless: release a station that has been inactive for `releaseDelay`
+    ///         (see `registerStation`, which does the same for the id it registers).
+    function releaseStation(bytes32 stationId) external;
 
     /// @notice Set (or clear with empty bytes) an uncertified meter P-256 public key. Releases
     ///         any certified meter: a declared key is a claim, and earns no certified rewards.
@@ -221,20 +244,18 @@ interface IStationRegistry {
     /// @notice A station's record.
     function getStation(bytes32 stationId) external view returns (Station memory);
 
-    /// @notice The station a signer is (or was) bound to; zero when never bound.
+    /// @notice The station a signer is (or was) bound to in that station's current
+    ///         registration; zero when never bound, or when that station was released since.
     function stationOfSigner(address signer) external view returns (bytes32);
+
+    /// @notice When the inactive station can be released; 0 while it is active or unknown.
+    function releasableAt(bytes32 stationId) external view returns (uint256);
 
     /// @notice The multiplier for a geohash cell: the longest governed prefix, else 10000.
     function regionMultiplier(bytes8 geohash) external view returns (uint32);
 
-    /// @notice ECDSA-P256 signature check (low-s, RIP-7212 precompile where the chain has one),
-    ///         for the readings fraud proofs: one copy of the verifier in the protocol.
-    function verifyMeterSignature(bytes32 digest, bytes32 r, bytes32 s, bytes32 keyX, bytes32 keyY)
-        external
-        view
-        returns (bool);
-
-    /// @notice Whether the meter key (keccak256 of x || y) was ever certified for the station.
+    /// @notice Whether the meter key (keccak256 of x || y) was ever certified for the station
+    ///         in its current registration (a release forgets the station's meters).
     function meterEverBound(bytes32 meterKeyHash, bytes32 stationId) external view returns (bool);
 
     /// @notice The certified meter bound to `stationId` (issuer zero when none).

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IStationRegistry} from "../interfaces/IStationRegistry.sol";
+import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 
 /// @title ReadingsLib
 /// @notice The meter readings a receipt commits to, and what a fraud proof reads from them.
@@ -59,10 +59,10 @@ library ReadingsLib {
         return keccak256(abi.encode(rd.keyX, rd.keyY));
     }
 
-    /// @notice Both records carry the meter key's valid signature (checked by the registry's
-    ///         P-256 verifier).
-    function signedByMeter(Readings calldata rd, IStationRegistry verifier) internal view returns (bool) {
-        return _signed(rd.begin, rd.keyX, rd.keyY, verifier) && _signed(rd.end, rd.keyX, rd.keyY, verifier);
+    /// @notice Both records carry the meter key's valid signature (OpenZeppelin `P256`: the
+    ///         RIP-7212 precompile where the chain has one, Solidity otherwise).
+    function signedByMeter(Readings calldata rd) internal view returns (bool) {
+        return _signed(rd.begin, rd.keyX, rd.keyY) && _signed(rd.end, rd.keyX, rd.keyY);
     }
 
     /// @notice Begin and end register in Wh; reverts `ReadingsUnparsable` when a payload has none.
@@ -83,12 +83,8 @@ library ReadingsLib {
         return value;
     }
 
-    function _signed(SignedRecord calldata rec, bytes32 x, bytes32 y, IStationRegistry verifier)
-        private
-        view
-        returns (bool)
-    {
-        return verifier.verifyMeterSignature(sha256(rec.payload), rec.r, rec.s, x, y);
+    function _signed(SignedRecord calldata rec, bytes32 x, bytes32 y) private view returns (bool) {
+        return P256.verify(sha256(rec.payload), rec.r, rec.s, x, y);
     }
 
     /// @dev Offset just past `"KEY":` (whitespace allowed around the colon) of the first (or last)

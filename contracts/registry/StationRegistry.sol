@@ -2,21 +2,30 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 
 import {IEnergyCredits} from "../interfaces/IEnergyCredits.sol";
 import {IOperatorStaking} from "../interfaces/IOperatorStaking.sol";
 import {IStationRegistry} from "../interfaces/IStationRegistry.sol";
+import {P256Verifier} from "./P256Verifier.sol";
 
 /// @title StationRegistry
 /// @notice Stations, their operators, signing keys, rated power, location and tariffs.
 /// @dev Invariants: an active station's operator has one station's worth of stake bonded in
-///      OperatorStaking; a signer is bound to at most one station, forever (so old keys remain
-///      attributable for equivocation proofs); every settleable session's start time is priced
-///      by `current` or `previous` of its tariff: changes are spaced by at least the longest
-///      session plus the longest settlement delay, read live from EnergyCredits' timing rules.
+///      OperatorStaking; a signer is bound only with its own signature over (chain, registry,
+///      station, operator), to at most one station, for as long as that station stays
+///      registered (so old keys remain attributable for fraud proofs); every settleable
+///      session's start time is priced by `current` or `previous` of its tariff: changes are
+///      spaced by at least the longest session plus the longest settlement delay, read live
+///      from EnergyCredits' timing rules.
+///      Squatting: a station inactive for `releaseDelay` (at least an epoch plus the longest
+///      challenge window, longer than the longest unbonding) can be released by anyone; its id
+///      is then free, and its keys, meter bindings, tariffs and attestation stop counting for it
+///      (`_releases` numbers the id's registrations).
 ///      Proof of physical work: a meter key is bound to at most one station at a time, and only
-///      through a certificate an admitted issuer signed (verified here with P-256); while one is
+///      through a certificate an admitted issuer signed (verified with P-256 by the
+///      P256Verifier this registry deploys, to stay under the code size limit); while one is
 ///      bound the station's `ratedPowerW` is at most the certificate's maximum power, and only
 ///      then does it earn full reward weight. A region multiplier above 10000 applies only to
 ///      stations whose location the slashing authority attested.
@@ -31,6 +40,19 @@ contract StationRegistry is IStationRegistry, AccessControl {
     bytes32 public constant METER_CERT_TAG = keccak256("WattNet meter certificate v1");
     /// @notice Domain tag of the message a meter key signs to be bound to a station.
     bytes32 public constant METER_BIND_TAG = keccak256("WattNet meter binding v1");
+    /// @dev EIP-712 proof of possession of a station's signer key (see registerStation).
+    bytes32 internal constant DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 internal constant NAME_HASH = keccak256("WattNet StationRegistry");
+    bytes32 internal constant VERSION_HASH = keccak256("1");
+    bytes32 internal constant SIGNER_BINDING_TYPEHASH = keccak256("SignerBinding(bytes32 stationId,address operator)");
+    /// @notice Bounds of `releaseDelay`. The lower bound outlasts every proof that can still
+    ///         matter for a station after it stopped: its last epoch (1 week) plus the longest
+    ///         challenge window RewardsEngine allows (90 days), which is also the longest
+    ///         unbonding delay OperatorStaking allows. The upper bound: ids are never locked
+    ///         for more than a year after their station stops.
+    uint256 public constant MIN_RELEASE_DELAY = 97 days;
+    uint256 public constant MAX_RELEASE_DELAY = 365 days;
     /// @notice Bound of `uncertifiedRewardBps`: a station without a certified meter earns at most
     ///         this share of the reward weight of a certified one (well below 1).
     uint256 public constant MAX_UNCERTIFIED_REWARD_BPS = 2_000;
@@ -44,6 +66,8 @@ contract StationRegistry is IStationRegistry, AccessControl {
 
     // ---------------------------------------------------------------- immutables
     IOperatorStaking public immutable staking;
+    /// @notice Verifies meter certificates and bindings (P-256); deployed by the constructor.
+    P256Verifier public immutable p256;
 
     // ---------------------------------------------------------------- storage
     mapping(bytes32 stationId => Station) internal _stations;
@@ -70,13 +94,24 @@ contract StationRegistry is IStationRegistry, AccessControl {
     /// @notice The station a meter key (keccak256 of x || y) is bound to; zero when free.
     mapping(bytes32 meterKeyHash => bytes32 stationId) public stationOfMeter;
     mapping(bytes32 stationId => MeterBinding) internal _meters;
-    /// @notice Whether a meter key (keccak256 of x || y) was ever certified for a station: the
-    ///         readings fraud proofs accept a past meter's readings for that station's sessions.
-    mapping(bytes32 meterKeyHash => mapping(bytes32 stationId => bool)) public meterEverBound;
+    /// @dev 1 + `_releases` of the station when the meter key (keccak256 of x || y) was
+    ///      certified for it: the readings fraud proofs accept a past meter's readings for the
+    ///      station's sessions of the same registration (`meterEverBound`).
+    mapping(bytes32 meterKeyHash => mapping(bytes32 stationId => uint256)) internal _meterBound;
     /// @notice Stations whose location the slashing authority attested.
     mapping(bytes32 stationId => bool) public locationAttested;
     /// @notice Reward weight of a station without a certified meter, in bps of a certified one.
     uint256 public uncertifiedRewardBps;
+    /// @notice How long a station must be inactive before anyone may release it (governed).
+    uint256 public releaseDelay = 120 days;
+    /// @dev When each inactive station was deactivated (its last switch off).
+    mapping(bytes32 stationId => uint256) internal _deactivatedAt;
+    /// @dev How many times each id was released: a binding made in another registration of the
+    ///      id no longer counts (signers, meters).
+    mapping(bytes32 stationId => uint256) internal _releases;
+    /// @dev `_releases` of the signer's station when the signer was bound (written only when
+    ///      not zero, or when it must be reset).
+    mapping(address signer => uint256) internal _signerRelease;
 
     // ---------------------------------------------------------------- constructor
     constructor(
@@ -86,16 +121,22 @@ contract StationRegistry is IStationRegistry, AccessControl {
         uint256 maxTariffPerKwh_
     ) {
         staking = staking_;
+        p256 = new P256Verifier();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setTariffBounds(minTariffPerKwh_, maxTariffPerKwh_);
     }
 
     // ---------------------------------------------------------------- external: operators
     /// @inheritdoc IStationRegistry
-    function registerStation(StationParams calldata p) external {
+    /// @dev A taken id reverts unless its station is releasable: then it is released first.
+    function registerStation(StationParams calldata p, bytes32 proofR, bytes32 proofVs) external {
         if (p.stationId == bytes32(0)) revert RegistryZeroStationId();
-        if (_stations[p.stationId].operator != address(0)) revert RegistryStationExists(p.stationId);
-        _checkNewSigner(p.signer);
+        Station storage old = _stations[p.stationId];
+        if (old.operator != address(0)) {
+            if (old.active) revert RegistryStationExists(p.stationId);
+            _releaseStation(p.stationId, old);
+        }
+        _bindSigner(p.stationId, p.signer, proofR, proofVs);
         if (p.ratedPowerW == 0 || p.ratedPowerW > MAX_RATED_POWER_W) {
             revert RegistryBadRatedPower(p.ratedPowerW, MAX_RATED_POWER_W);
         }
@@ -119,7 +160,6 @@ contract StationRegistry is IStationRegistry, AccessControl {
             geohash: p.geohash,
             multiplierBps: _effectiveMultiplier(p.stationId, p.geohash)
         });
-        _signerStation[p.signer] = p.stationId;
         metadataURI[p.stationId] = p.metadataURI;
         if (p.meterPublicKey.length > 0) meterPublicKey[p.stationId] = p.meterPublicKey;
         emit StationRegistered(
@@ -133,13 +173,18 @@ contract StationRegistry is IStationRegistry, AccessControl {
     }
 
     /// @inheritdoc IStationRegistry
-    function rotateSigner(bytes32 stationId, address newSigner) external {
+    function rotateSigner(bytes32 stationId, address newSigner, bytes32 proofR, bytes32 proofVs) external {
         Station storage s = _operatorStation(stationId);
-        _checkNewSigner(newSigner);
+        _bindSigner(stationId, newSigner, proofR, proofVs);
         address old = s.signer;
         s.signer = newSigner;
-        _signerStation[newSigner] = stationId;
         emit SignerRotated(stationId, old, newSigner);
+    }
+
+    /// @inheritdoc IStationRegistry
+    /// @dev Permissionless: the station gave up its id by staying inactive for `releaseDelay`.
+    function releaseStation(bytes32 stationId) external {
+        _releaseStation(stationId, _existing(stationId));
     }
 
     /// @inheritdoc IStationRegistry
@@ -162,9 +207,9 @@ contract StationRegistry is IStationRegistry, AccessControl {
         bytes32 issuer = keccak256(abi.encode(c.issuerX, c.issuerY));
         if (!meterIssuers[issuer]) revert RegistryUnknownIssuer(issuer);
         bytes32 h = sha256(abi.encode(METER_CERT_TAG, c.keyX, c.keyY, c.serial, c.model, c.maxPowerW));
-        if (c.maxPowerW == 0 || !P256.verify(h, c.r, c.s, c.issuerX, c.issuerY)) revert RegistryBadCertificate(issuer);
+        if (c.maxPowerW == 0 || !p256.verify(h, c.r, c.s, c.issuerX, c.issuerY)) revert RegistryBadCertificate(issuer);
         bytes32 bind = sha256(abi.encode(METER_BIND_TAG, block.chainid, address(this), stationId, msg.sender));
-        if (!P256.verify(bind, bindR, bindS, c.keyX, c.keyY)) revert RegistryBadMeterBinding(stationId);
+        if (!p256.verify(bind, bindR, bindS, c.keyX, c.keyY)) revert RegistryBadMeterBinding(stationId);
         bytes32 keyHash = keccak256(abi.encode(c.keyX, c.keyY));
         bytes32 holder = stationOfMeter[keyHash];
         if (holder != bytes32(0) && holder != stationId) revert RegistryMeterInUse(keyHash, holder);
@@ -175,7 +220,7 @@ contract StationRegistry is IStationRegistry, AccessControl {
         _meters[stationId] =
             MeterBinding({issuer: issuer, serial: c.serial, maxPowerW: c.maxPowerW, declaredPowerW: declared});
         stationOfMeter[keyHash] = stationId;
-        meterEverBound[keyHash][stationId] = true;
+        _meterBound[keyHash][stationId] = _releases[stationId] + 1;
         s.certified = true;
         s.ratedPowerW = used;
         bytes memory key = abi.encodePacked(c.keyX, c.keyY);
@@ -204,8 +249,13 @@ contract StationRegistry is IStationRegistry, AccessControl {
     }
 
     /// @inheritdoc IStationRegistry
+    /// @dev Not on a releasable station: a release cannot clear tariffs, and one set in the
+    ///      block of a release would look like the next registration's.
     function setTariff(bytes32 stationId, uint256 creditId, uint96 tariffPerKwh) external {
-        _operatorStation(stationId);
+        Station storage s = _operatorStation(stationId);
+        if (!s.active && block.timestamp >= _deactivatedAt[stationId] + releaseDelay) {
+            revert RegistryStationReleasable(stationId);
+        }
         _setTariff(stationId, creditId, tariffPerKwh, false);
     }
 
@@ -223,6 +273,7 @@ contract StationRegistry is IStationRegistry, AccessControl {
         }
         if (!s.active) revert RegistryAlreadyInState(stationId, false);
         s.active = false;
+        _deactivatedAt[stationId] = block.timestamp;
         emit StationStatusChanged(stationId, false, msg.sender);
         staking.unbondStation(s.operator, _kw(s.ratedPowerW));
     }
@@ -310,6 +361,16 @@ contract StationRegistry is IStationRegistry, AccessControl {
         emit LocationAttested(stationId, attested, bps);
     }
 
+    /// @notice Governance: how long a station must be inactive before its id, keys and meter
+    ///         bindings can be released (MIN_RELEASE_DELAY .. MAX_RELEASE_DELAY).
+    function setReleaseDelay(uint256 delay) external onlyRole(PARAMS_ROLE) {
+        if (delay < MIN_RELEASE_DELAY || delay > MAX_RELEASE_DELAY) {
+            revert RegistryParameterOutOfBounds("releaseDelay", delay, MIN_RELEASE_DELAY, MAX_RELEASE_DELAY);
+        }
+        releaseDelay = delay;
+        emit ParameterChanged("releaseDelay", delay);
+    }
+
     /// @notice Wire the credit ledger (its timing rules space tariff changes); once only.
     function setCredits(IEnergyCredits credits_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(credits) != address(0)) revert RegistryCreditsAlreadySet(address(credits));
@@ -327,17 +388,21 @@ contract StationRegistry is IStationRegistry, AccessControl {
     }
 
     /// @inheritdoc IStationRegistry
-    function stationOfSigner(address signer) external view returns (bytes32) {
-        return _signerStation[signer];
+    function stationOfSigner(address signer) public view returns (bytes32 stationId) {
+        stationId = _signerStation[signer];
+        if (stationId != bytes32(0) && _signerRelease[signer] != _releases[stationId]) stationId = bytes32(0);
     }
 
     /// @inheritdoc IStationRegistry
-    function verifyMeterSignature(bytes32 digest, bytes32 r, bytes32 s, bytes32 keyX, bytes32 keyY)
-        external
-        view
-        returns (bool)
-    {
-        return P256.verify(digest, r, s, keyX, keyY);
+    function releasableAt(bytes32 stationId) external view returns (uint256) {
+        Station storage s = _stations[stationId];
+        if (s.operator == address(0) || s.active) return 0;
+        return _deactivatedAt[stationId] + releaseDelay;
+    }
+
+    /// @inheritdoc IStationRegistry
+    function meterEverBound(bytes32 meterKeyHash, bytes32 stationId) external view returns (bool) {
+        return _meterBound[meterKeyHash][stationId] == _releases[stationId] + 1;
     }
 
     /// @inheritdoc IStationRegistry
@@ -353,9 +418,11 @@ contract StationRegistry is IStationRegistry, AccessControl {
         return uint256(t.maxSessionDuration) + t.maxSettlementDelay;
     }
 
-    /// @notice A station's tariff record for `creditId`.
-    function tariffOf(bytes32 stationId, uint256 creditId) external view returns (Tariff memory) {
-        return _tariffs[stationId][creditId];
+    /// @notice A station's tariff record for `creditId` (empty when set in an earlier
+    ///         registration of the id).
+    function tariffOf(bytes32 stationId, uint256 creditId) external view returns (Tariff memory t) {
+        t = _tariffs[stationId][creditId];
+        if (t.changedAt < _stations[stationId].registeredAt) delete t;
     }
 
     /// @inheritdoc IStationRegistry
@@ -381,6 +448,8 @@ contract StationRegistry is IStationRegistry, AccessControl {
         v.ratedPowerW = s.ratedPowerW;
         v.tariff = _tariffs[stationId][creditId];
         if (s.operator == address(0)) return v;
+        // A tariff set in an earlier registration of the id is no tariff.
+        if (v.tariff.changedAt < s.registeredAt) delete v.tariff;
         v.usable = s.active && !suspended[s.operator];
         // multiplierBps <= 30000 and uncertifiedRewardBps <= 2000: no overflow.
         v.multiplierBps = s.certified ? s.multiplierBps : uint32((s.multiplierBps * uncertifiedRewardBps) / 10_000);
@@ -429,28 +498,65 @@ contract StationRegistry is IStationRegistry, AccessControl {
         emit MeterReleased(stationId, keyHash);
     }
 
-    function _checkNewSigner(address signer) internal view {
+    /// @dev Bind a new signer key to the station: not zero, not bound to a station (in that
+    ///      station's current registration), and proven: its EIP-712 signature of
+    ///      SignerBinding(stationId, msg.sender) on this chain and registry.
+    function _bindSigner(bytes32 stationId, address signer, bytes32 proofR, bytes32 proofVs) internal {
         if (signer == address(0)) revert RegistryZeroSigner();
         bytes32 bound = _signerStation[signer];
-        if (bound != bytes32(0)) revert RegistrySignerInUse(signer, bound);
+        if (bound != bytes32(0) && _signerRelease[signer] == _releases[bound]) {
+            revert RegistrySignerInUse(signer, bound);
+        }
+        bytes32 domain = keccak256(abi.encode(DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, block.chainid, address(this)));
+        bytes32 digest = MessageHashUtils.toTypedDataHash(
+            domain, keccak256(abi.encode(SIGNER_BINDING_TYPEHASH, stationId, msg.sender))
+        );
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, proofR, proofVs);
+        if (err != ECDSA.RecoverError.NoError || recovered != signer) revert RegistryBadSignerProof(stationId, signer);
+        _signerStation[signer] = stationId;
+        uint256 releases = _releases[stationId];
+        // Reset a stale count from the key's binding in a released registration.
+        if (releases != 0 || bound != bytes32(0)) _signerRelease[signer] = releases;
+    }
+
+    /// @dev Release an inactive station after `releaseDelay`: free its id, its certified meter
+    ///      and (by counting the release) its signer keys and meter bindings; forget its
+    ///      metadata, meter key, governance lock and attestation. Tariffs stay in storage but
+    ///      count only when set since the id's current registration.
+    function _releaseStation(bytes32 stationId, Station storage s) internal {
+        if (s.active) revert RegistryNotReleasable(stationId, 0);
+        uint256 at = _deactivatedAt[stationId] + releaseDelay;
+        if (block.timestamp < at) revert RegistryNotReleasable(stationId, at);
+        address operator = s.operator;
+        if (s.certified) _release(stationId, s);
+        delete _stations[stationId];
+        delete metadataURI[stationId];
+        delete meterPublicKey[stationId];
+        delete lockedByGovernance[stationId];
+        delete locationAttested[stationId];
+        delete _deactivatedAt[stationId];
+        ++_releases[stationId];
+        emit StationReleased(stationId, operator, msg.sender);
     }
 
     function _checkMeterKey(bytes calldata key) internal pure {
         if (key.length != 0 && key.length != 64) revert RegistryBadMeterKey(key.length);
     }
 
-    /// @dev `initial` skips the cooldown (first price for a credit id at registration).
+    /// @dev `initial` skips the cooldown (first price for a credit id at registration). A
+    ///      record from an earlier registration of the id counts as none.
     function _setTariff(bytes32 stationId, uint256 creditId, uint96 price, bool initial) internal {
         if (price < minTariffPerKwh || price > maxTariffPerKwh) {
             revert RegistryTariffOutOfBounds(price, minTariffPerKwh, maxTariffPerKwh);
         }
         Tariff storage t = _tariffs[stationId][creditId];
-        if (!initial && t.changedAt != 0) {
+        bool fresh = t.changedAt < _stations[stationId].registeredAt;
+        if (!initial && !fresh) {
             uint256 readyAt = uint256(t.changedAt) + tariffCooldown();
             if (block.timestamp < readyAt) revert RegistryTariffCooldown(stationId, creditId, readyAt);
         }
-        t.previous = t.current;
-        t.previousChangedAt = t.changedAt;
+        t.previous = fresh ? 0 : t.current;
+        t.previousChangedAt = fresh ? 0 : t.changedAt;
         t.current = uint88(price); // bounded: maxTariffPerKwh <= type(uint88).max
         t.changedAt = uint40(block.timestamp);
         emit TariffChanged(stationId, creditId, price);

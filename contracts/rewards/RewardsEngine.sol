@@ -20,7 +20,9 @@ import {IWattToken} from "../interfaces/IWattToken.sol";
 ///      Fraud never pays: an epoch's rewards stay in escrow for the challenge window, findings
 ///      forfeit them meanwhile, and a station's reward is worth at most `feeMultipleBps` of the
 ///      fees its sessions left with the protocol (valued at `wattPrice`). What is not minted
-///      because of a forfeit or the fee bound is never minted.
+///      because of a forfeit or the fee bound is never minted. A station id released and
+///      registered again (StationRegistry) earns its new operator nothing for epochs that ended
+///      before the new registration: those were the previous operator's.
 contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransient {
     // ---------------------------------------------------------------- constants and roles
     bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
@@ -95,8 +97,8 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransien
         uint256 price = wattPrice();
         for (uint256 j = 0; j < stationIds.length; ++j) {
             bytes32 stationId = stationIds[j];
-            address op = reg.getStation(stationId).operator;
-            if (op != msg.sender) revert RewardsNotOperator(stationId, msg.sender, op);
+            IStationRegistry.Station memory st = reg.getStation(stationId);
+            if (st.operator != msg.sender) revert RewardsNotOperator(stationId, msg.sender, st.operator);
             for (uint256 i = 0; i < epochs.length; ++i) {
                 uint256 epoch = epochs[i];
                 if (epoch >= current) revert RewardsEpochNotClosed(epoch, current);
@@ -104,7 +106,8 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransien
                 if (block.timestamp < readyAt) revert RewardsInChallengeWindow(epoch, readyAt);
                 if (claimed[epoch][stationId]) revert RewardsAlreadyClaimed(stationId, epoch);
                 claimed[epoch][stationId] = true;
-                uint256 share = forfeited[epoch][stationId] ? 0 : _share(stationId, epoch, price);
+                uint256 share =
+                    forfeited[epoch][stationId] || _before(epoch, st.registeredAt) ? 0 : _share(stationId, epoch, price);
                 mintedFor[epoch] += share;
                 amount += share;
                 emit RewardsClaimed(epoch, stationId, msg.sender, share);
@@ -213,6 +216,8 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransien
     /// @inheritdoc IRewardsEngine
     function claimable(bytes32 stationId, uint256 epoch) external view returns (uint256) {
         if (epoch >= currentEpoch() || claimed[epoch][stationId] || forfeited[epoch][stationId]) return 0;
+        IStationRegistry reg = registry;
+        if (address(reg) != address(0) && _before(epoch, reg.getStation(stationId).registeredAt)) return 0;
         return _share(stationId, epoch, wattPrice());
     }
 
@@ -265,6 +270,11 @@ contract RewardsEngine is IRewardsEngine, AccessControl, ReentrancyGuardTransien
         uint256 byWeight = (emissionOf(epoch) * se.weight) / total;
         uint256 byFees = (uint256(se.fees) * feeMultipleBps * WAD) / (BPS * price);
         return byWeight < byFees ? byWeight : byFees;
+    }
+
+    /// @dev `epoch` ended by `time` (a station registered at `time` settled nothing in it).
+    function _before(uint256 epoch, uint256 time) internal view returns (bool) {
+        return genesis + (epoch + 1) * EPOCH_LENGTH <= time;
     }
 
     function _checkBounds(bytes32 name, uint256 value, uint256 min, uint256 max) internal pure {

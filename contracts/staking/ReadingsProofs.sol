@@ -72,7 +72,7 @@ contract ReadingsProofs is IReadingsProofs, ReentrancyGuardTransient {
         IStationRegistry registry = staking.registry();
         bool overlap = hashA != hashB && a.stationId == b.stationId
             && ReadingsLib.meterKeyHash(rdA) == ReadingsLib.meterKeyHash(rdB)
-            && ReadingsLib.signedByMeter(rdA, registry) && ReadingsLib.signedByMeter(rdB, registry);
+            && ReadingsLib.signedByMeter(rdA) && ReadingsLib.signedByMeter(rdB);
         if (overlap) {
             (uint256 beginA, uint256 endA) = ReadingsLib.registersWh(rdA);
             (uint256 beginB, uint256 endB) = ReadingsLib.registersWh(rdB);
@@ -203,7 +203,7 @@ contract ReadingsProofs is IReadingsProofs, ReentrancyGuardTransient {
         ReadingsLib.Readings calldata rd
     ) internal view returns (bool) {
         if (!registry.meterEverBound(ReadingsLib.meterKeyHash(rd), r.stationId)) return false;
-        if (!ReadingsLib.signedByMeter(rd, registry)) return false;
+        if (!ReadingsLib.signedByMeter(rd)) return false;
         (uint256 beginWh, uint256 endWh) = ReadingsLib.registersWh(rd);
         return endWh >= beginWh && endWh - beginWh >= r.energyWh;
     }

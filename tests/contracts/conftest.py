@@ -23,6 +23,7 @@ from wattnet.chain.meters import (
     new_p256_key,
     public_xy,
 )
+from wattnet.chain.signer_binding import signer_proof
 from wattnet.domain import ZERO_ADDRESS, SessionReceipt, station_id_for
 
 USDC = 10**6
@@ -215,8 +216,21 @@ def fund_operator(watt: Any, staking: Any, treasury: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
+def prove_signer(registry: Any, chain: Any) -> Any:
+    """The signer key's proof of possession `(r, vs)` for a registration or rotation of
+    `station_id` sent by `operator` (registerStation / rotateSigner's last two arguments)."""
+
+    def prove(key: bytes, station_id: bytes, operator: Any) -> tuple[bytes, bytes]:
+        address = operator if isinstance(operator, str) else operator.address
+        return signer_proof(key, chain_id=chain.chain_id, registry=registry.address,
+                            station_id=station_id, operator=address)
+
+    return prove
+
+
+@pytest.fixture(scope="module")
 def create_station(registry: Any, credit_id: int, fund_operator: Any, staking: Any,
-                   certify: Any) -> Any:
+                   certify: Any, prove_signer: Any) -> Any:
     counter = iter(range(1, 10**6))
 
     def create(
@@ -254,6 +268,7 @@ def create_station(registry: Any, credit_id: int, fund_operator: Any, staking: A
                 [credit_id],
                 [tariff],
             ),
+            *prove_signer(key, station.station_id, operator),
             sender=operator,
         )
         if certified:

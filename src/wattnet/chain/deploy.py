@@ -64,6 +64,7 @@ class DeployConfig:
     fee_multiple_bps: int = 10_000
     price_floor: int = 10**6
     uncertified_reward_bps: int = 0
+    release_delay: int = 0  # s; 0 keeps the registry's own default (120 days)
     stake_per_kw: int = 0  # WATT wei per kW of station power, on top of min_stake_per_station
     overlap_tolerance: int = 0  # s: overlaps this short are a clock step, not equivocation
     credits_uri: str = "ipfs://wattnet-credits/{id}.json"
@@ -174,6 +175,8 @@ def deploy_protocol(
         staking.setStakePerKw(cfg.stake_per_kw, **tx)
     if cfg.uncertified_reward_bps:
         registry.setUncertifiedRewardBps(cfg.uncertified_reward_bps, **tx)
+    if cfg.release_delay:
+        registry.setReleaseDelay(cfg.release_delay, **tx)
     for prefix, bps in cfg.region_multipliers:
         registry.setRegionMultiplier(geohash_bytes8(prefix), bps, **tx)
     return Protocol(watt, staking, rewards, registry, credits)

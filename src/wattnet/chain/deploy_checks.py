@@ -155,6 +155,7 @@ def _params(c: _Checks, gp: GovernedProtocol, params: Params) -> None:
     c.eq(p, "EnergyCredits.treasury", gp.treasury, cr.treasury)
     c.eq(p, "StationRegistry.uncertifiedRewardBps", rg["uncertified_reward_bps"],
          r.uncertifiedRewardBps)
+    c.eq(p, "StationRegistry.releaseDelay", rg["release_delay"], r.releaseDelay)
     rew = gp.rewards
     c.eq(p, "RewardsEngine.challengeWindow", rw["challenge_window"], rew.challengeWindow)
     c.eq(p, "RewardsEngine.feeMultipleBps", rw["fee_multiple_bps"], rew.feeMultipleBps)

@@ -292,6 +292,8 @@ def deploy_governed(
         ("rewards.priceFloor", rewards.priceFloor, rw["watt_price_floor"], rewards.setPriceFloor),
         ("registry.uncertifiedRewardBps", registry.uncertifiedRewardBps,
          rg["uncertified_reward_bps"], registry.setUncertifiedRewardBps),
+        ("registry.releaseDelay", registry.releaseDelay, rg["release_delay"],
+         registry.setReleaseDelay),
         ("staking.stakePerKw", staking.stakePerKw, st["stake_per_kw"], staking.setStakePerKw),
         ("staking.overlapToleranceS", staking.overlapToleranceS, st["overlap_tolerance"],
          staking.setOverlapTolerance),

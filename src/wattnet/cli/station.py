@@ -7,7 +7,10 @@
     wattnet station rotate-key CP-1 --signer-keystore keys/cp1-new.json
 
 The operator's key: ``--keystore`` (or ``$WATTNET_OPERATOR_KEYSTORE``), passphrase in the variable
-named by ``--passphrase-env``. Contracts come from the deployment record
+named by ``--passphrase-env``. ``register`` and ``rotate-key`` also decrypt the station key's
+keystore (passphrase in ``--signer-passphrase-env``, by default the one ``wattnet gateway new-key``
+uses) to sign the registry's proof of possession: the key agrees to sign for this station of
+this operator, so nobody can bind a key they do not hold. Contracts come from the deployment record
 (``$WATTNET_DEPLOYMENT`` or deployments/), the node from ``--rpc-url`` / ``$WATTNET_RPC_URL``.
 Every failure is one line: the contract's custom error with its values, or what to fix.
 """
@@ -24,7 +27,8 @@ from rich.console import Console
 from rich.table import Table
 
 from wattnet.chain.deploy import WAD, geohash_bytes8
-from wattnet.chain.tx import Transactor, keystore_address, load_keystore
+from wattnet.chain.signer_binding import signer_proof
+from wattnet.chain.tx import Transactor, load_keystore
 from wattnet.chain.web3_client import ChainClient
 from wattnet.domain import station_id_for
 from wattnet.errors import ConfigError
@@ -55,6 +59,22 @@ def _watt(text: str) -> int:
     if amount <= 0 or amount != amount.quantize(Decimal(1).scaleb(-18)):
         raise ConfigError(f"amount {text!r} must be positive with at most 18 decimals")
     return int(amount * WAD)
+
+
+def _proof(tx: Transactor, signer_keystore: Path, passphrase_env: str,
+           station_id: bytes) -> tuple[str, tuple[bytes, bytes]]:
+    """The station key's address and its proof of possession for `station_id` and the operator
+    sending the transaction."""
+    signer = load_keystore(signer_keystore, passphrase_env)
+    proof = signer_proof(bytes(signer.key), chain_id=tx.client.deployment.chain_id,
+                         registry=tx.client.registry.address, station_id=station_id,
+                         operator=tx.account.address)
+    return signer.address, proof
+
+
+_SIGNER_PASSPHRASE = click.option(
+    "--signer-passphrase-env", default="WATTNET_KEYSTORE_PASSPHRASE", show_default=True,
+    help="Environment variable holding the station key's keystore passphrase.")
 
 
 def _done(what: str, receipt: dict[str, Any]) -> None:
@@ -93,8 +113,9 @@ def stake(ctx: click.Context, amount: str) -> None:
 @click.argument("charge_point_id")
 @click.option("--signer-keystore", required=True,
               type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="The station key's keystore (from wattnet gateway new-key); only its "
-                   "address is read.")
+              help="The station key's keystore (from wattnet gateway new-key): it signs the "
+                   "proof of possession.")
+@_SIGNER_PASSPHRASE
 @click.option("--power-w", type=click.IntRange(1), required=True, help="Rated power in W.")
 @click.option("--connectors", type=click.IntRange(1, 255), default=1, show_default=True)
 @click.option("--geohash", required=True, help="Location, 1 to 8 geohash characters.")
@@ -103,19 +124,23 @@ def stake(ctx: click.Context, amount: str) -> None:
               help="Price per kWh in credit units (e.g. 350000 = 0.35 USDC).")
 @click.option("--uri", default="", help="Metadata URI.")
 @click.pass_context
-def register(ctx: click.Context, charge_point_id: str, signer_keystore: Path, power_w: int,
-             connectors: int, geohash: str, credit_id: int, tariff: int, uri: str) -> None:
-    """Register CHARGE_POINT_ID (its OCPP identity) with the station key of --signer-keystore."""
+def register(ctx: click.Context, charge_point_id: str, signer_keystore: Path,
+             signer_passphrase_env: str, power_w: int, connectors: int, geohash: str,
+             credit_id: int, tariff: int, uri: str) -> None:
+    """Register CHARGE_POINT_ID (its OCPP identity) with the station key of --signer-keystore.
+
+    An id whose station has been inactive for the registry's release delay is taken over."""
     try:
         geo = geohash_bytes8(geohash)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     tx = _transactor(ctx)
-    params = (station_id_for(charge_point_id), keystore_address(signer_keystore), power_w,
-              connectors, geo, uri, b"", [credit_id], [tariff])
+    sid = station_id_for(charge_point_id)
+    signer, proof = _proof(tx, signer_keystore, signer_passphrase_env, sid)
+    params = (sid, signer, power_w, connectors, geo, uri, b"", [credit_id], [tariff])
     registry = tx.client.registry
     _done(f"registered {charge_point_id}",
-          tx.send(registry.functions.registerStation(params), "registerStation"))
+          tx.send(registry.functions.registerStation(params, *proof), "registerStation"))
 
 
 @station.command("set-tariff")
@@ -136,13 +161,16 @@ def set_tariff(ctx: click.Context, charge_point_id: str, credit_id: int, tariff:
 @click.argument("charge_point_id")
 @click.option("--signer-keystore", required=True,
               type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="The new station key's keystore; only its address is read.")
+              help="The new station key's keystore: it signs the proof of possession.")
+@_SIGNER_PASSPHRASE
 @click.pass_context
-def rotate_key(ctx: click.Context, charge_point_id: str, signer_keystore: Path) -> None:
+def rotate_key(ctx: click.Context, charge_point_id: str, signer_keystore: Path,
+               signer_passphrase_env: str) -> None:
     """Make the key of --signer-keystore the station's signer; the old one is retired for good."""
     tx = _transactor(ctx)
-    new = keystore_address(signer_keystore)
-    call = tx.client.registry.functions.rotateSigner(station_id_for(charge_point_id), new)
+    sid = station_id_for(charge_point_id)
+    new, proof = _proof(tx, signer_keystore, signer_passphrase_env, sid)
+    call = tx.client.registry.functions.rotateSigner(sid, new, *proof)
     _done(f"{charge_point_id} now signs with {new}", tx.send(call, "rotateSigner"))
 
 
@@ -170,6 +198,7 @@ def show(ctx: click.Context, charge_point_id: str, credit_id: int, as_json: bool
         "geohash": bytes(geohash).rstrip(b"\x00").decode("ascii", "replace"),
         "multiplier_bps": mult, "credit_id": credit_id, "tariff_per_kwh": current,
         "previous_tariff_per_kwh": previous, "tariff_changed_at": changed_at,
+        "releasable_at": fn.releasableAt(sid).call(),
     }
     if as_json:
         click.echo(json.dumps(info))

@@ -87,6 +87,7 @@ def params_to_dict(params: Params) -> dict[str, Any]:
             "min_tariff_per_kwh": rg.min_tariff_per_kwh,
             "max_tariff_per_kwh": rg.max_tariff_per_kwh,
             "uncertified_reward_bps": rg.uncertified_reward_bps,
+            "release_delay": rg.release_delay,
         },
         "credits": {
             "redemption_delay": cr.redemption_delay,

@@ -24,6 +24,7 @@ from wattnet.params.values import (
     PRICE_FLOOR_USD,
     QUORUM_PERCENT,
     REDEMPTION_DELAY_S,
+    RELEASE_DELAY_S,
     SESSION_DURATION_S,
     SETTLEMENT_DELAY_S,
     STAKE_PER_KW_WATT,
@@ -108,7 +109,7 @@ def _registry(src: str, raw: Any) -> RegistryParams:
     r = Reader(
         src, "registry", raw,
         ("region_multipliers", "min_tariff_per_kwh", "max_tariff_per_kwh",
-         "uncertified_reward_bps"),
+         "uncertified_reward_bps", "release_delay"),
     )
     multipliers = r.get("region_multipliers", {}) or {}
     if not isinstance(multipliers, Mapping):
@@ -129,7 +130,8 @@ def _registry(src: str, raw: Any) -> RegistryParams:
             r.key("max_tariff_per_kwh"), f"={hi_t} is below registry.min_tariff_per_kwh={lo_t}"
         )
     return RegistryParams(tuple(sorted(pairs)), lo_t, hi_t,
-                          r.integer("uncertified_reward_bps", 0, *UNCERTIFIED_REWARD_BPS))
+                          r.integer("uncertified_reward_bps", 0, *UNCERTIFIED_REWARD_BPS),
+                          r.duration("release_delay", 120 * 86_400, *RELEASE_DELAY_S))
 
 
 def _credits(src: str, raw: Any) -> CreditsParams:

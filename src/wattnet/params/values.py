@@ -41,6 +41,9 @@ MAX_PROPOSAL_THRESHOLD_WATT = Decimal(10_000_000)
 QUORUM_PERCENT = (1, 50)
 # Proof of physical work (StationRegistry, RewardsEngine).
 UNCERTIFIED_REWARD_BPS = (0, 2_000)
+# StationRegistry.MIN/MAX_RELEASE_DELAY. The lower bound already outlasts an epoch plus the longest
+# challenge window (7 + 90 days) and the longest unbonding delay (90 days): no cross-check needed.
+RELEASE_DELAY_S = (97 * _DAY, 365 * _DAY)
 STAKE_PER_KW_WATT = (Decimal(0), Decimal(100_000))
 OVERLAP_TOLERANCE_S = (0, 300)
 CHALLENGE_WINDOW_S = (_DAY, 90 * _DAY)
@@ -78,6 +81,7 @@ class RegistryParams:
     min_tariff_per_kwh: int  # credit units per kWh
     max_tariff_per_kwh: int
     uncertified_reward_bps: int = 0  # weight of a station without a certified meter
+    release_delay: int = 120 * _DAY  # s: an inactive station's id and keys free up after this
 
     def multiplier_for(self, geohash: str) -> int:
         """The bps multiplier of the longest listed prefix of ``geohash`` (10000 if none)."""

@@ -22,6 +22,7 @@ from wattnet.chain.eip712 import (
     signed_tuple,
 )
 from wattnet.chain.localnode import ensure_foundry_host
+from wattnet.chain.signer_binding import signer_proof
 from wattnet.domain import ZERO_ADDRESS, RejectReason, SessionReceipt, station_id_for
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,8 @@ def run_demo(progress: Callable[[str], None] | None = None) -> DemoSummary:
                         [cid],
                         [TARIFF],
                     ),
+                    *signer_proof(key, chain_id=chain.chain_id, registry=p.registry.address,
+                                  station_id=sid, operator=op.address),
                     sender=op,
                 )
                 stations.append((cp, sid, key, op))

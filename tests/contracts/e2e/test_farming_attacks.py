@@ -31,6 +31,7 @@ from wattnet.chain.meters import (
     public_xy,
 )
 from wattnet.chain.readings import readings_of
+from wattnet.chain.signer_binding import signer_proof
 from wattnet.domain import SessionReceipt, station_id_for
 from wattnet.sim.chargepoint.meter import SimMeter
 
@@ -81,7 +82,11 @@ def register(farm: Farm, cp: str, power_w: int, geohash: str = "u33db",
     key = station_id_for(cp)
     farm.gov.registry.registerStation(
         (key, address_of_private_key(sign_key(cp)), power_w, 2, geohash_bytes8(geohash), "",
-         b"", [1], [MIN_TARIFF]), sender=farm.operator)
+         b"", [1], [MIN_TARIFF]),
+        *signer_proof(sign_key(cp), chain_id=farm.domain.chain_id,
+                      registry=farm.gov.registry.address, station_id=key,
+                      operator=farm.operator.address),
+        sender=farm.operator)
     if cert_power_w:
         meter = meter_key(cp)
         cert = issue_certificate(farm.issuer, meter, serial=cp, model="M",

@@ -45,6 +45,7 @@ STEPS: list[tuple[str, Any]] = [
     ("rewards.station_epoch_cap_bps", 6000),
     ("rewards.phases.growth.emission_per_epoch", 500_000),
     ("registry.uncertified_reward_bps", 1_000),
+    ("registry.release_delay", "200d"),
     ("rewards.challenge_window", "2d"),
     ("rewards.fee_multiple_bps", 6_000),
     ("rewards.watt_price_floor", Decimal("0.25")),
@@ -139,6 +140,8 @@ def test_contract_bounds_mirror_the_deployed_constants(stack: GovStack) -> None:
     assert bounds("rewards.station_epoch_cap_bps") == (c.MIN_STATION_CAP_BPS(),
                                                        c.MAX_STATION_CAP_BPS())
     assert bounds("registry.uncertified_reward_bps")[1] == g.registry.MAX_UNCERTIFIED_REWARD_BPS()
+    assert bounds("registry.release_delay") == (g.registry.MIN_RELEASE_DELAY(),
+                                                g.registry.MAX_RELEASE_DELAY())
     r = g.rewards
     assert bounds("rewards.challenge_window") == (r.MIN_CHALLENGE_WINDOW(),
                                                   r.MAX_CHALLENGE_WINDOW())

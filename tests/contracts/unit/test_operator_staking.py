@@ -17,6 +17,7 @@ from wattnet.chain.deploy import DAY, WAD
 from wattnet.chain.eip712 import (
     SECP256K1_N,
     Domain,
+    address_of_private_key,
     receipt_digest,
     receipt_struct_hash,
     receipt_tuple,
@@ -359,9 +360,12 @@ def test_slash_equivocation__key_of_another_station_reverts(
 
 
 def test_slash_equivocation__rotated_out_key_still_counts(
-        staking: Any, registry: Any, operator: Any, equivocation: Any, attacker: Any) -> None:
+        staking: Any, registry: Any, operator: Any, equivocation: Any, attacker: Any,
+        prove_signer: Any) -> None:
     st, a, sa, b, sb = equivocation(operator=operator)
-    registry.rotateSigner(st.station_id, "0x" + "ab" * 20, sender=operator)
+    new_key = b"\xab" * 32
+    registry.rotateSigner(st.station_id, address_of_private_key(new_key),
+                          *prove_signer(new_key, st.station_id, operator), sender=operator)
     before = staking.stakeOf(operator).active
     staking.slashEquivocation(receipt_tuple(a), sa, receipt_tuple(b), sb, sender=attacker)
     assert staking.stakeOf(operator).active == before - staking.equivocationSlash()

@@ -56,6 +56,7 @@ PRIVILEGED: list[tuple[str, str, str, Callable[[dict[str, Any]], tuple[Any, ...]
     ("StationRegistry", "setMeterIssuer", "PARAMS_ROLE", lambda c: (b"\x01" * 32, b"\x02" * 32,
                                                                     True)),
     ("StationRegistry", "setUncertifiedRewardBps", "PARAMS_ROLE", lambda c: (0,)),
+    ("StationRegistry", "setReleaseDelay", "PARAMS_ROLE", lambda c: (100 * 86_400,)),
     ("StationRegistry", "attestLocation", "ATTESTER_ROLE", lambda c: (c["station"], True)),
 ]
 

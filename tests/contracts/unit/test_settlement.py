@@ -254,10 +254,11 @@ def test_settle_batch__rejects_signature_recovering_to_zero(
 
 def test_settle_batch__rejects_rotated_out_key_and_accepts_new_key(
         world: Any, make_receipt: Any, run: Any, driver: Any, sign: Any, registry: Any,
-        operator: Any) -> None:
+        operator: Any, prove_signer: Any) -> None:
     new_key = os.urandom(32)
     new = replace(world, key=new_key)
-    registry.rotateSigner(world.station_id, new.signer, sender=operator)
+    registry.rotateSigner(world.station_id, new.signer,
+                          *prove_signer(new_key, world.station_id, operator), sender=operator)
     r = make_receipt(world, driver)
     run([(make_receipt(world, driver), new_key)],
         [(sign(r, world.key), r.session_id, R.BAD_SIGNATURE)])

@@ -40,6 +40,24 @@ def params(credit_id: int) -> Any:
     return make
 
 
+# Signer keys the tests use, by address: `register` signs each registration's proof with them.
+KEYS = {address_of_private_key(k): k for k in (b"\x07" * 32, b"\x08" * 32)}
+NO_PROOF = (bytes(32), bytes(32))
+
+
+@pytest.fixture
+def register(registry: Any, prove_signer: Any) -> Any:
+    """registerStation with the signer key's proof of possession (none for a signer the test
+    holds no key of: such calls must fail before the proof is checked)."""
+
+    def reg(p: tuple[Any, ...], sender: Any) -> Any:
+        key = KEYS.get(p[1])
+        proof = prove_signer(key, p[0], sender) if key else NO_PROOF
+        return registry.registerStation(p, *proof, sender=sender)
+
+    return reg
+
+
 @pytest.fixture
 def funded(fund_operator: Any, operator: Any, staking: Any) -> None:
     fund_operator(operator, staking.minStakePerStation())
@@ -47,11 +65,11 @@ def funded(fund_operator: Any, operator: Any, staking: Any) -> None:
 
 # ---------------------------------------------------------------- register
 def test_register_station__records_everything_and_bonds_stake(
-        registry: Any, staking: Any, params: Any, operator: Any, funded: None, credit_id: int,
-        chain: Any) -> None:
+        register: Any, registry: Any, staking: Any, params: Any, operator: Any, funded: None,
+        credit_id: int, chain: Any) -> None:
     p = params()
     ts = chain.pending_timestamp
-    tx = registry.registerStation(p, sender=operator)
+    tx = register(p, sender=operator)
     s = registry.getStation(p[0])
     assert (s.operator, s.ratedPowerW, s.connectorCount, s.active, s.registeredAt, s.signer,
             s.geohash, s.multiplierBps) == (operator.address, 50_000, 2, True, ts, p[1],
@@ -71,103 +89,106 @@ def test_register_station__records_everything_and_bonds_stake(
     assert (bond.operator, bond.bonded, bond.bondedStations) == (operator.address, True, 1)
 
 
-def test_register_station__stores_meter_key(registry: Any, params: Any, operator: Any,
-                                            funded: None) -> None:
+def test_register_station__stores_meter_key(
+        register: Any, registry: Any, params: Any, operator: Any, funded: None) -> None:
     key = bytes(range(64))
     p = params(meterPublicKey=key)
-    registry.registerStation(p, sender=operator)
+    register(p, sender=operator)
     assert registry.meterPublicKey(p[0]) == key
 
 
-def test_register_station__without_stake_reverts(registry: Any, staking: Any, params: Any,
-                                                 operator: Any) -> None:
+def test_register_station__without_stake_reverts(
+        register: Any, registry: Any, staking: Any, params: Any, operator: Any) -> None:
     with ape.reverts(staking.StakingInsufficientStake, operator=operator.address, stake=0,
                      needed=staking.minStakePerStation()):
-        registry.registerStation(params(), sender=operator)
+        register(params(), sender=operator)
     assert registry.getStation(params()[0]).operator == ZERO
 
 
-def test_register_station__existing_id_reverts(registry: Any, params: Any, operator: Any,
-                                               funded: None) -> None:
+def test_register_station__existing_id_reverts(
+        register: Any, registry: Any, params: Any, operator: Any, funded: None) -> None:
     p = params()
-    registry.registerStation(p, sender=operator)
+    register(p, sender=operator)
     with ape.reverts(registry.RegistryStationExists, stationId=p[0]):
-        registry.registerStation(params(signer=address_of_private_key(b"\x08" * 32)),
+        register(params(signer=address_of_private_key(b"\x08" * 32)),
                                  sender=operator)
 
 
-def test_register_station__zero_signer_reverts(registry: Any, params: Any, operator: Any,
-                                               funded: None) -> None:
+def test_register_station__zero_signer_reverts(
+        register: Any, registry: Any, params: Any, operator: Any, funded: None) -> None:
     with ape.reverts(registry.RegistryZeroSigner):
-        registry.registerStation(params(signer=ZERO), sender=operator)
+        register(params(signer=ZERO), sender=operator)
 
 
 def test_register_station__signer_of_another_station_reverts(
-        registry: Any, params: Any, operator: Any, operator2: Any, create_station: Any) -> None:
+        register: Any, registry: Any, params: Any, operator: Any, operator2: Any,
+        create_station: Any) -> None:
     other = create_station(operator2)
     with ape.reverts(registry.RegistrySignerInUse, signer=other.signer, stationId=other.station_id):
-        registry.registerStation(params(signer=other.signer), sender=operator)
+        register(params(signer=other.signer), sender=operator)
 
 
 @pytest.mark.parametrize("power", [0, 2_000_001])
-def test_register_station__bad_rated_power_reverts(registry: Any, params: Any, operator: Any,
-                                                   funded: None, power: int) -> None:
+def test_register_station__bad_rated_power_reverts(
+        register: Any, registry: Any, params: Any, operator: Any, funded: None, power: int) -> None:
     with ape.reverts(registry.RegistryBadRatedPower, ratedPowerW=power, max=2_000_000):
-        registry.registerStation(params(ratedPowerW=power), sender=operator)
+        register(params(ratedPowerW=power), sender=operator)
 
 
 @pytest.mark.parametrize("count", [0, 33])
-def test_register_station__bad_connector_count_reverts(registry: Any, params: Any,
-                                                       operator: Any, funded: None,
-                                                       count: int) -> None:
+def test_register_station__bad_connector_count_reverts(
+        register: Any, registry: Any, params: Any, operator: Any, funded: None, count: int) -> None:
     with ape.reverts(registry.RegistryBadConnectorCount, count=count, max=32):
-        registry.registerStation(params(connectorCount=count), sender=operator)
+        register(params(connectorCount=count), sender=operator)
 
 
 @pytest.mark.parametrize("raw", [b"\x00" * 8, b"a".ljust(8, b"\x00"), b"u3i".ljust(8, b"\x00"),
                                  b"u3l".ljust(8, b"\x00"), b"u3o".ljust(8, b"\x00"),
                                  b"U33".ljust(8, b"\x00"), b"u3\x00d".ljust(8, b"\x00")])
-def test_register_station__bad_geohash_reverts(registry: Any, params: Any, operator: Any,
-                                               funded: None, raw: bytes) -> None:
+def test_register_station__bad_geohash_reverts(
+        register: Any, registry: Any, params: Any, operator: Any, funded: None, raw: bytes) -> None:
     with ape.reverts(registry.RegistryBadGeohash, geohash=raw):
-        registry.registerStation(params(geohash=raw), sender=operator)
+        register(params(geohash=raw), sender=operator)
 
 
-def test_register_station__full_eight_char_geohash_accepted(registry: Any, params: Any,
-                                                            operator: Any, funded: None) -> None:
+def test_register_station__full_eight_char_geohash_accepted(
+        register: Any, registry: Any, params: Any, operator: Any, funded: None) -> None:
     p = params(geohash=b"0123456z")
-    registry.registerStation(p, sender=operator)
+    register(p, sender=operator)
     assert registry.getStation(p[0]).geohash == b"0123456z"
 
 
 @pytest.mark.parametrize("length", [1, 63, 65])
-def test_register_station__bad_meter_key_reverts(registry: Any, params: Any, operator: Any,
-                                                 funded: None, length: int) -> None:
+def test_register_station__bad_meter_key_reverts(
+        register: Any, registry: Any, params: Any, operator: Any, funded: None,
+        length: int) -> None:
     with ape.reverts(registry.RegistryBadMeterKey, length=length):
-        registry.registerStation(params(meterPublicKey=b"\x01" * length), sender=operator)
+        register(params(meterPublicKey=b"\x01" * length), sender=operator)
 
 
-def test_register_station__tariff_array_mismatch_reverts(registry: Any, params: Any,
-                                                         operator: Any, funded: None) -> None:
+def test_register_station__tariff_array_mismatch_reverts(
+        register: Any, registry: Any, params: Any, operator: Any, funded: None) -> None:
     with ape.reverts(registry.RegistryTariffArrayMismatch, ids=1, tariffs=0):
-        registry.registerStation(params(tariffsPerKwh=[]), sender=operator)
+        register(params(tariffsPerKwh=[]), sender=operator)
 
 
 @pytest.mark.parametrize("tariff", [0, 10**24 + 1])
-def test_register_station__tariff_out_of_bounds_reverts(registry: Any, params: Any,
-                                                        operator: Any, funded: None,
-                                                        tariff: int) -> None:
+def test_register_station__tariff_out_of_bounds_reverts(
+        register: Any, registry: Any, params: Any, operator: Any, funded: None,
+        tariff: int) -> None:
     with ape.reverts(registry.RegistryTariffOutOfBounds, tariff=tariff,
                      min=registry.minTariffPerKwh(), max=registry.maxTariffPerKwh()):
-        registry.registerStation(params(tariffsPerKwh=[tariff]), sender=operator)
+        register(params(tariffsPerKwh=[tariff]), sender=operator)
 
 
 # ---------------------------------------------------------------- operator-only changes
 def test_rotate_signer__old_key_stays_attributed(registry: Any, operator: Any,
-                                                 create_station: Any) -> None:
+                                                 create_station: Any, prove_signer: Any) -> None:
     st = create_station(operator)
     new = address_of_private_key(b"\x09" * 32)
-    tx = registry.rotateSigner(st.station_id, new, sender=operator)
+    tx = registry.rotateSigner(st.station_id, new,
+                               *prove_signer(b"\x09" * 32, st.station_id, operator),
+                               sender=operator)
     assert registry.getStation(st.station_id).signer == new
     assert registry.stationOfSigner(new) == st.station_id
     assert registry.stationOfSigner(st.signer) == st.station_id
@@ -176,17 +197,20 @@ def test_rotate_signer__old_key_stays_attributed(registry: Any, operator: Any,
 
 
 def test_rotate_signer__back_to_an_old_key_reverts(registry: Any, operator: Any,
-                                                   create_station: Any) -> None:
+                                                   create_station: Any,
+                                                   prove_signer: Any) -> None:
     st = create_station(operator)
-    registry.rotateSigner(st.station_id, address_of_private_key(b"\x0a" * 32), sender=operator)
+    registry.rotateSigner(st.station_id, address_of_private_key(b"\x0a" * 32),
+                          *prove_signer(b"\x0a" * 32, st.station_id, operator), sender=operator)
     with ape.reverts(registry.RegistrySignerInUse, signer=st.signer, stationId=st.station_id):
-        registry.rotateSigner(st.station_id, st.signer, sender=operator)
+        registry.rotateSigner(st.station_id, st.signer,
+                              *prove_signer(st.key, st.station_id, operator), sender=operator)
 
 
 def test_rotate_signer__zero_reverts(registry: Any, operator: Any, create_station: Any) -> None:
     st = create_station(operator)
     with ape.reverts(registry.RegistryZeroSigner):
-        registry.rotateSigner(st.station_id, ZERO, sender=operator)
+        registry.rotateSigner(st.station_id, ZERO, *NO_PROOF, sender=operator)
 
 
 @pytest.mark.parametrize("call", ["rotateSigner", "setMeterKey", "setMetadataURI", "setTariff",
@@ -195,7 +219,7 @@ def test_operator_only__other_caller_reverts_not_operator(
         registry: Any, operator: Any, attacker: Any, create_station: Any, credit_id: int,
         call: str) -> None:
     st = create_station(operator)
-    args = {"rotateSigner": (st.station_id, attacker.address),
+    args = {"rotateSigner": (st.station_id, attacker.address, *NO_PROOF),
             "setMeterKey": (st.station_id, b""),
             "setMetadataURI": (st.station_id, "x"),
             "setTariff": (st.station_id, credit_id, 1),
@@ -209,7 +233,7 @@ def test_operator_only__other_caller_reverts_not_operator(
                                   "activateStation"])
 def test_unknown_station__reverts(registry: Any, operator: Any, call: str) -> None:
     sid = station_id_for("NOPE")
-    args = {"rotateSigner": (sid, operator.address), "setMetadataURI": (sid, "x"),
+    args = {"rotateSigner": (sid, operator.address, *NO_PROOF), "setMetadataURI": (sid, "x"),
             "deactivateStation": (sid,), "activateStation": (sid,)}[call]
     with ape.reverts(registry.RegistryUnknownStation, stationId=sid):
         getattr(registry, call)(*args, sender=operator)
@@ -471,11 +495,11 @@ def test_register_station__two_stations_bond_two_stakes(registry: Any, staking: 
 
 
 # ---------------------------------------------------------------- reserved id and governance lock
-def test_register_station__zero_station_id_rejected(registry: Any, params: Any, operator: Any,
-                                                    funded: None) -> None:
+def test_register_station__zero_station_id_rejected(
+        register: Any, registry: Any, params: Any, operator: Any, funded: None) -> None:
     """Station id 0 means "no station" (stationOfSigner of an unbound key)."""
     with ape.reverts(registry.RegistryZeroStationId):
-        registry.registerStation(params(stationId=bytes(32)), sender=operator)
+        register(params(stationId=bytes(32)), sender=operator)
     assert registry.getStation(bytes(32)).operator == ZERO
 
 

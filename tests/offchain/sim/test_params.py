@@ -104,6 +104,7 @@ BAD_VALUES: list[tuple[str, Any, str]] = [
     ("registry.region_multipliers", {"ua": 10_000}, "multipliers.ua is not a geohash prefix"),
     ("registry.region_multipliers", {"u0abcde": 1}, "u0abcde is not a geohash prefix"),
     ("registry.max_tariff_per_kwh", 10, "=10 is below registry.min_tariff_per_kwh"),
+    ("registry.release_delay", "30d", "(2592000 s) is out of range 8380800..31536000 s"),
     (
         "credits.redemption_delay",
         "4d",

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from wattnet.chain.deploy import geohash_bytes8
 from wattnet.chain.meters import binding_signature, issue_certificate
+from wattnet.chain.signer_binding import signer_proof
 from wattnet.domain import ZERO_ADDRESS, id_token_hash
 from wattnet.errors import ChainError
 from wattnet.sim.network.chainview import ChainView
@@ -50,15 +51,17 @@ def populate(view: ChainView, plan: Plan, treasury: str, oracle: str,
                 view.tx(who, "OperatorStaking", "stake", amount)]
     rpc.send(txs, "operators staking")
     progress("stations", 0, len(plan.chargers))
+    registry = view.address("StationRegistry")
     txs = []
     for c in plan.chargers:
         station = (c.station_id, c.signer, c.rated_power_w, 1, geohash_bytes8(c.geohash),
                    f"ipfs://wattnet-sim/{c.cp_id}", b"", [plan.credit_id], [c.tariff])
-        txs.append(view.tx(plan.operators[c.operator], "StationRegistry", "registerStation",
-                           station))
+        operator = plan.operators[c.operator]
+        proof = signer_proof(c.key, chain_id=view.deployment.chain_id, registry=registry,
+                             station_id=c.station_id, operator=operator)
+        txs.append(view.tx(operator, "StationRegistry", "registerStation", station, *proof))
     _send_chunked(view, txs, "station registration", "stations", progress)
     txs = []
-    registry = view.address("StationRegistry")
     for c in plan.chargers:
         meter = c.meter_key()
         operator = plan.operators[c.operator]
