@@ -49,9 +49,6 @@ interface IReadingsProofs {
     /// @notice Readings backing the receipt were published; the operator received the bond.
     event ReadingsAnswered(bytes32 indexed receiptHash, address indexed operator, uint256 bond);
 
-    /// @notice How long an operator has to answer a challenge.
-    function ANSWER_PERIOD() external view returns (uint256);
-
     /// @notice Permissionless: the station's key signed a receipt whose committed readings (`rd`,
     ///         the preimage of `r.readings`) come from a meter never certified for the station,
     ///         lack the meter's valid signatures, or show less energy than the receipt claims.

@@ -122,17 +122,23 @@ library ReadingsLib {
             v = v * 10 + uint8(p[i]) - 48;
         }
         if (i == at) return (false, 0);
-        v *= scale;
+        // kWh keep three fraction digits (whole Wh), Wh none; further digits are truncated.
+        uint256 places = scale == 1000 ? 3 : 0;
+        uint256 frac = 0;
+        uint256 kept = 0;
         if (i < n && p[i] == ".") {
-            uint256 unit = scale;
             uint256 j = i + 1;
             for (; j < n && p[j] >= "0" && p[j] <= "9"; ++j) {
-                unit /= 10;
-                v += (uint8(p[j]) - 48) * unit;
+                if (kept < places) {
+                    frac = frac * 10 + uint8(p[j]) - 48;
+                    ++kept;
+                }
             }
             if (j == i + 1) return (false, 0);
             i = j;
         }
+        for (; kept < places; ++kept) frac *= 10;
+        v = v * scale + frac;
         // An exponent would change the value: not a form this parser reads.
         if (i < n && (p[i] == "e" || p[i] == "E")) return (false, 0);
         ok = true;

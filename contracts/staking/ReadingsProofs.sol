@@ -27,7 +27,8 @@ contract ReadingsProofs is IReadingsProofs, ReentrancyGuardTransient {
     uint256 internal constant BPS = 10_000;
     /// @notice A challenge bond is never below 1 WATT (challenging is never free).
     uint256 public constant MIN_BOND = 1e18;
-    /// @inheritdoc IReadingsProofs
+    /// @notice How long an operator has to answer a challenge (the freeze it causes is bounded
+    ///         by it; far below the registry's release delay, so the station is still its own).
     uint256 public constant ANSWER_PERIOD = 2 days;
 
     IOperatorStaking public immutable staking;
