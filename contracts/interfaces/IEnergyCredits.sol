@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+
 /// @title IEnergyCredits
 /// @notice ERC-1155 energy credits: id = one accepted stablecoin, 1 credit = 1 smallest unit,
 ///         backed 1:1 by that stablecoin in escrow. Not freely transferable: credits only move
 ///         by purchase, settlement and redemption. Payees are paid by pull.
 interface IEnergyCredits {
+    /// @notice A closed pause interval [from, to) in block time.
+    struct PauseSpan {
+        uint64 from;
+        uint64 to;
+    }
+
     /// @notice A driver's ledger entry for one credit id, in one storage slot: the balance, the
     ///         mandate (what stations may take per session and per UTC day, in cap units of
     ///         10**(decimals - 2), i.e. cents of a dollar coin) and what was spent today.
@@ -75,6 +82,10 @@ interface IEnergyCredits {
     /// @notice A new mandate after a revocation waits until every session begun under the old
     ///         one is past settlement.
     error CreditsMandateSettling(address driver, uint256 id, uint256 readyAt);
+    /// @notice The guardian paused less than PAUSE_COOLDOWN ago; it may pause again at `at`.
+    error CreditsPauseCoolingDown(uint256 at);
+    /// @notice A pause may be extended to a future time at most MAX_PAUSE from now.
+    error CreditsPauseOutOfBounds(uint256 endsAt, uint256 max);
 
     /// @notice Governance accepted `token` as credit id `id`.
     event CreditListed(uint256 indexed id, address indexed token, uint8 decimals);
@@ -105,6 +116,8 @@ interface IEnergyCredits {
     event TimingChanged(uint256 redemptionDelay, uint256 maxSettlementDelay, uint256 maxSessionDuration);
     /// @notice The treasury payee changed.
     event TreasuryChanged(address indexed treasury);
+    /// @notice Governance moved the open pause's end.
+    event PauseExtended(uint256 endsAt);
 
     /// @notice Buy `amount` of stablecoin `id` worth of credits for `to`; credits what arrived.
     function buy(uint256 id, uint256 amount, address to) external returns (uint256 credited);
@@ -147,7 +160,8 @@ interface IEnergyCredits {
     ///         `operator` zero means every station, for credit `id` only (an explicit choice).
     function setConsent(uint256 id, address operator, bool allowed) external;
 
-    /// @notice Whether `driver` consented to stations of `operator` (any credit id).
+    /// @notice Whether `driver` consents now to stations of `operator` (any credit id); after a
+    ///         withdrawal, sessions it began there before withdrawing are still charged.
     function consentOf(address driver, address operator) external view returns (bool);
 
     /// @notice Choose who receives the referral share of the caller's sessions (zero: nobody;

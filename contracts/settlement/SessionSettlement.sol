@@ -275,7 +275,9 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
             if (start >= end || end > block.timestamp || end - start > ctx.maxSessionDuration) {
                 return RejectReason.BadTimes;
             }
-            if (end + ctx.maxSettlementDelay < block.timestamp) return RejectReason.Stale;
+            // The settlement window does not run while settlement is paused.
+            if (end + ctx.maxSettlementDelay < block.timestamp
+                && end + ctx.maxSettlementDelay + _pausedSince(end) < block.timestamp) return RejectReason.Stale;
             if (energyWh * 3600 > uint256(ctx.station.ratedPowerW) * (end - start)) {
                 return RejectReason.EnergyImplausible;
             }
@@ -322,7 +324,9 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
             spentAfter = spent + (cost + capUnit - 1) / capUnit;
             if (spentAfter > uint32(w >> 200)) return RejectReason.NotAuthorized;
         }
-        if (uint8(w >> 160) == 0 && !consentOf[driver][ctx.station.operator]) return RejectReason.NotAuthorized;
+        if (uint8(w >> 160) == 0 && _consentUntil[driver][ctx.station.operator] <= start) {
+            return RejectReason.NotAuthorized;
+        }
         if (balance < cost) {
             fromBalance = balance;
             uint256 shortfall = cost - fromBalance;

@@ -28,6 +28,11 @@ abstract contract CreditLedger is IEnergyCredits, IERC1155MetadataURI, AccessCon
     uint256 public constant MIN_SESSION_DURATION = 1 hours;
     uint256 public constant MAX_SESSION_DURATION = 7 days;
     uint256 public constant MAX_REDEMPTION_DELAY = 90 days;
+    /// @notice A guardian's pause ends by itself after this long (longer than a vote and the
+    ///         timelock on Arbitrum, so governance can extend it in time), and the guardian can
+    ///         pause again only this long after a pause ended: at most half the time frozen.
+    uint256 public constant MAX_PAUSE = 14 days;
+    uint256 public constant PAUSE_COOLDOWN = 14 days;
 
     // ---------------------------------------------------------------- storage
     /// @dev One accepted stablecoin. `capUnit` = 10**(decimals - 2): mandates count in it.
@@ -48,8 +53,10 @@ abstract contract CreditLedger is IEnergyCredits, IERC1155MetadataURI, AccessCon
     mapping(bytes32 idTokenHash => address driver) public driverOfIdToken;
     /// @inheritdoc IEnergyCredits
     mapping(address driver => address) public referrerOf;
-    /// @inheritdoc IEnergyCredits
-    mapping(address driver => mapping(address operator => bool)) public consentOf;
+    /// @dev Sessions starting before this time may charge the driver at the operator's stations:
+    ///      type(uint64).max while consent stands, the withdrawal time after it was withdrawn
+    ///      (sessions the driver began before withdrawing are still owed), zero if never given.
+    mapping(address driver => mapping(address operator => uint256 until)) internal _consentUntil;
 
     /// @inheritdoc IEnergyCredits
     mapping(address payee => mapping(uint256 id => uint256)) public owed;
@@ -63,9 +70,13 @@ abstract contract CreditLedger is IEnergyCredits, IERC1155MetadataURI, AccessCon
     Timing internal _timing;
     address public treasury;
     string internal _uri;
-    /// @dev Sum of all completed pause intervals, and the start of the current one.
+    /// @dev Sum of all closed pause intervals; the start and the expiry of the open one (zero
+    ///      when none); when the guardian may pause again; the closed intervals, oldest first.
     uint64 public pausedTotal;
     uint64 public pausedAt;
+    uint64 public pauseEndsAt;
+    uint64 public pausableAgainAt;
+    PauseSpan[] internal _pauseSpans;
 
     // ---------------------------------------------------------------- ERC-1155 (non-transferable)
     /// @notice Credits cannot be transferred; always reverts.
@@ -160,8 +171,55 @@ abstract contract CreditLedger is IEnergyCredits, IERC1155MetadataURI, AccessCon
     }
 
     // ---------------------------------------------------------------- internal
+    /// @inheritdoc IEnergyCredits
+    function consentOf(address driver, address operator) external view returns (bool) {
+        return _consentUntil[driver][operator] > block.timestamp;
+    }
+
+    /// @notice Paused: the guardian paused less than `pauseEndsAt` ago and governance has not
+    ///         unpaused. A pause ends by itself at `pauseEndsAt` (MAX_PAUSE after it began,
+    ///         unless governance moved it): no key can keep the ledger frozen against a vote.
+    function paused() public view override returns (bool) {
+        return pausedAt != 0 && block.timestamp < pauseEndsAt;
+    }
+
+    /// @dev Paused seconds since the ledger began, the open pause counted up to now or expiry.
     function _pausedSoFar() internal view returns (uint64) {
-        return paused() ? pausedTotal + (uint64(block.timestamp) - pausedAt) : pausedTotal;
+        (uint256 from, uint256 to) = _openSpan();
+        return pausedTotal + uint64(to - from);
+    }
+
+    /// @dev Paused seconds after time `t` (up to now): the clocks of sessions, redemptions and
+    ///      mandate revocations stop while settlement cannot run. Pauses are rare (each ends by
+    ///      a vote or expiry, with a cooldown before the next), so the walk back is short.
+    function _pausedSince(uint256 t) internal view returns (uint256 total) {
+        (uint256 from, uint256 to) = _openSpan();
+        if (to > t) total = to - (from > t ? from : t);
+        for (uint256 i = _pauseSpans.length; i != 0; --i) {
+            PauseSpan memory p = _pauseSpans[i - 1];
+            if (p.to <= t) break;
+            total += p.to - (p.from > t ? p.from : t);
+        }
+    }
+
+    /// @dev The open pause as [from, to): to = min(now, expiry); (0, 0) when none.
+    function _openSpan() internal view returns (uint256 from, uint256 to) {
+        from = pausedAt;
+        if (from == 0) return (0, 0);
+        to = block.timestamp < pauseEndsAt ? block.timestamp : pauseEndsAt;
+    }
+
+    /// @dev Close the open pause (ended by governance, or expired) into the log; the guardian
+    ///      may pause again PAUSE_COOLDOWN after it ended. False when none was open.
+    function _closePause() internal returns (bool) {
+        (uint256 from, uint256 to) = _openSpan();
+        if (from == 0) return false;
+        _pauseSpans.push(PauseSpan(uint64(from), uint64(to)));
+        pausedTotal += uint64(to - from);
+        pausedAt = 0;
+        pauseEndsAt = 0;
+        pausableAgainAt = uint64(to + PAUSE_COOLDOWN);
+        return true;
     }
 
     function _setTiming(Timing memory t) internal {

@@ -139,12 +139,7 @@ contract EnergyCredits is SessionSettlement {
         if (perSession == 0 || perSession > daily) revert CreditsMandateDecrease(perSessionCap, dailyCap);
         Account storage a = _accounts[msg.sender][id];
         if (a.revokedFromDay != 0) {
-            uint256 until = uint256(a.revokedFromDay) * 1 days;
-            if (block.timestamp < until) revert CreditsMandateRevoking(msg.sender, id, until);
-            // Sessions begun before `until` may still be settling under the old caps; a new
-            // (possibly lower) mandate must not let the driver dodge them.
-            uint256 readyAt = until + uint256(_timing.maxSessionDuration) + _timing.maxSettlementDelay;
-            if (block.timestamp < readyAt) revert CreditsMandateSettling(msg.sender, id, readyAt);
+            _checkRevocationSettled(a, id);
             a.revokedFromDay = 0;
         } else if (perSession < a.perSessionCapUnits || daily < a.dailyCapUnits) {
             // Lowering an open mandate at once could dodge payment for a session in progress.
@@ -174,9 +169,20 @@ contract EnergyCredits is SessionSettlement {
     }
 
     /// @inheritdoc IEnergyCredits
+    /// @dev Withdrawing consent to an operator binds sessions that start later; sessions the
+    ///      driver already began there are still owed. "Any station" is narrowed only like a
+    ///      mandate is lowered: after a revocation has settled (no session of it can still come).
     function setConsent(uint256 id, address operator, bool allowed) external {
-        if (operator == address(0)) _accounts[msg.sender][id].anyStation = allowed;
-        else consentOf[msg.sender][operator] = allowed;
+        if (operator == address(0)) {
+            Account storage a = _accounts[msg.sender][id];
+            if (!allowed && a.anyStation && a.dailyCapUnits != 0) {
+                if (a.revokedFromDay == 0) revert CreditsMandateDecrease(0, 0);
+                _checkRevocationSettled(a, id);
+            }
+            a.anyStation = allowed;
+        } else {
+            _consentUntil[msg.sender][operator] = allowed ? type(uint64).max : block.timestamp;
+        }
         emit ConsentSet(msg.sender, id, operator, allowed);
     }
 
@@ -243,16 +249,42 @@ contract EnergyCredits is SessionSettlement {
         emit TreasuryChanged(treasury_);
     }
 
-    /// @notice Guardian: stop buying, settling and completing redemptions.
-    function pause() external onlyRole(PAUSER_ROLE) {
+    /// @notice Guardian: stop buying, settling and completing redemptions for at most
+    ///         MAX_PAUSE, and not again within PAUSE_COOLDOWN of the last pause's end.
+    function pause() external onlyRole(PAUSER_ROLE) whenNotPaused {
+        _closePause(); // an expired pause, if any, goes to the log first
+        if (block.timestamp < pausableAgainAt) revert CreditsPauseCoolingDown(pausableAgainAt);
         pausedAt = uint64(block.timestamp);
-        _pause();
+        pauseEndsAt = uint64(block.timestamp + MAX_PAUSE);
+        emit Paused(msg.sender);
     }
 
-    /// @notice Governance (timelock) only: resume.
-    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
-        pausedTotal += uint64(block.timestamp) - pausedAt;
-        pausedAt = 0;
-        _unpause();
+    /// @notice Governance (timelock) only: resume before the pause expires.
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) whenPaused {
+        _closePause();
+        emit Unpaused(msg.sender);
+    }
+
+    /// @notice Governance (timelock) only: move the open pause's end to `endsAt`, at most
+    ///         MAX_PAUSE from now (a vote can keep a real emergency paused; no key alone can).
+    function extendPause(uint64 endsAt) external onlyRole(DEFAULT_ADMIN_ROLE) whenPaused {
+        if (endsAt <= block.timestamp || endsAt > block.timestamp + MAX_PAUSE) {
+            revert CreditsPauseOutOfBounds(endsAt, block.timestamp + MAX_PAUSE);
+        }
+        pauseEndsAt = endsAt;
+        emit PauseExtended(endsAt);
+    }
+
+    /// @dev Sessions begun before a revocation's day may settle until the session and settlement
+    ///      windows have passed, extended by any time settlement was paused meanwhile; only then
+    ///      may the driver lower its caps or narrow its consent.
+    function _checkRevocationSettled(Account storage a, uint256 id) internal view {
+        uint256 until = uint256(a.revokedFromDay) * 1 days;
+        if (block.timestamp < until) revert CreditsMandateRevoking(msg.sender, id, until);
+        uint256 window = uint256(_timing.maxSessionDuration) + _timing.maxSettlementDelay;
+        // A session ending at e settles until e + delay + paused time after e: every such
+        // session (e >= until - window, or earlier and bounded by that) is covered below.
+        uint256 readyAt = until + window + _pausedSince(until - window);
+        if (block.timestamp < readyAt) revert CreditsMandateSettling(msg.sender, id, readyAt);
     }
 }

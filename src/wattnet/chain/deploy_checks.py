@@ -106,8 +106,7 @@ def _roles(c: _Checks, gp: GovernedProtocol) -> None:
     for label, who in people:
         c.role("WattTimelock", tl, "DEFAULT_ADMIN_ROLE", admin, who, label, False)
         for role, rid in TIMELOCK_ROLES.items():
-            own = label == "guardian" and role == "CANCELLER_ROLE"
-            c.role("WattTimelock", tl, role, rid, who, label, own)
+            c.role("WattTimelock", tl, role, rid, who, label, False)
     c.role("WattTimelock", tl, "PROPOSER_ROLE", TIMELOCK_ROLES["PROPOSER_ROLE"],
            gp.governor.address, "governor", True)
     c.role("WattTimelock", tl, "CANCELLER_ROLE", TIMELOCK_ROLES["CANCELLER_ROLE"],

@@ -18,7 +18,7 @@ kwargs (``required_confirmations``). :func:`deploy_local_governed` is the one-ca
 Order: WATT -> staking -> rewards -> registry -> credits -> (mock stablecoins) -> timelock ->
 governor; links; parameters not set by constructors (slash destination, region multipliers,
 credit listings); ORACLE_ROLE to the oracle, PAUSER_ROLE to the guardian; the governor becomes
-the timelock's proposer and canceller (the guardian also a canceller), anyone may execute; every
+the timelock's proposer and canceller (the guardian is none: no veto), anyone may execute; every
 admin and parameter role goes to the timelock; the deployer renounces every role it holds,
 the timelock admin included. Afterwards :func:`wattnet.chain.deploy_checks.run_checks` verifies
 all of it.
@@ -318,8 +318,9 @@ def deploy_governed(
     # ---- operational roles and governance
     _grant(run, credits, "EnergyCredits", "ORACLE_ROLE", oracle)
     _grant(run, credits, "EnergyCredits", "PAUSER_ROLE", guardian)
-    for role, who in (("PROPOSER_ROLE", governor.address), ("CANCELLER_ROLE", governor.address),
-                      ("CANCELLER_ROLE", guardian)):
+    # The guardian is no canceller: a veto could keep its own pause in force and its own removal
+    # off the table (issue 11); its pause expires by itself instead.
+    for role, who in (("PROPOSER_ROLE", governor.address), ("CANCELLER_ROLE", governor.address)):
         _grant(run, timelock, "WattTimelock", role, who)
     contracts = {"WattToken": watt, "OperatorStaking": staking, "RewardsEngine": rewards,
                  "StationRegistry": registry, "EnergyCredits": credits}

@@ -318,8 +318,8 @@ def _step(name: str, doc: str) -> None:
 
 _step("queue", "Queue a succeeded proposal in the timelock.")
 _step("execute", "Execute a queued proposal once the timelock delay has passed.")
-_step("cancel", "Cancel: the proposer while Pending, a timelock canceller (guardian) while "
-      "Queued.")
+_step("cancel", "Cancel: the proposer while Pending (once queued a proposal runs; the "
+      "guardian has no veto).")
 
 
 @params.command("status")

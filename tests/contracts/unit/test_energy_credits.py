@@ -641,7 +641,7 @@ def test_pause__stops_buying_and_completing_redemptions(
     usdc.approve(credits, USDC, sender=driver)
     with ape.reverts(credits.EnforcedPause):
         credits.buy(credit_id, USDC, driver, sender=driver)
-    chain.pending_timestamp += 30 * DAY
+    chain.pending_timestamp += 10 * DAY  # past the unlock time, within the 14-day pause
     with ape.reverts(credits.EnforcedPause):
         credits.completeRedemption(credit_id, sender=driver)
     tx = credits.unpause(sender=governor)
