@@ -65,6 +65,10 @@ interface IOperatorStaking {
     error StakingRegistryAlreadySet(address registry);
     /// @notice The operator has open readings challenges; it may withdraw once they close.
     error StakingUnderChallenge(address operator);
+    /// @notice A freeze holds the operator's withdrawal until `until`.
+    error StakingFrozen(address operator, uint256 until);
+    /// @notice The operator was frozen recently; it can be frozen again at `at`.
+    error StakingFreezeCoolingDown(address operator, uint256 at);
     /// @notice Only the ReadingsProofs contract this staking deployed may call this.
     error StakingNotReadingsProofs(address caller);
 
@@ -93,6 +97,8 @@ interface IOperatorStaking {
     event BondedCapacityChanged(address indexed operator, uint256 bondedKw);
     /// @notice The treasury receiving slashed stake changed.
     event TreasuryChanged(address indexed treasury);
+    /// @notice The freezer held `operator`'s withdrawal until `until` while `reason` is decided.
+    event Frozen(address indexed operator, uint256 until, bytes32 reason);
     /// @notice The settlement contract whose receipt domain equivocation proofs use was set.
     event SettlementSet(address indexed settlement);
 
@@ -136,6 +142,11 @@ interface IOperatorStaking {
         ReceiptLib.SessionReceipt calldata b,
         bytes calldata sigB
     ) external;
+
+    /// @notice FREEZER_ROLE: hold `operator`'s withdrawal for FREEZE_PERIOD while a finding
+    ///         that needs judgement goes to the slashing authority; not renewable until
+    ///         FREEZE_PERIOD after it ended. Stake stays slashable; nothing is taken.
+    function freeze(address operator, bytes32 reason) external;
 
     /// @notice ReadingsProofs only: forfeit the station's escrow for the finding's epochs and
     ///         slash its operator as any proof does (same penalty, same bounty rules).

@@ -25,6 +25,13 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
 
     // ---------------------------------------------------------------- constants and roles
     bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
+    /// @notice May hold an operator's withdrawal while a finding is decided (the guardian until
+    ///         the oracle committee exists): quick, bounded, and never a slash by itself.
+    bytes32 public constant FREEZER_ROLE = keccak256("FREEZER_ROLE");
+    /// @notice A freeze lasts this long (longer than a vote plus the timelock on Arbitrum, so the
+    ///         slashing authority can decide in time), and the same operator can be frozen
+    ///         again only this long after a freeze ended.
+    uint256 public constant FREEZE_PERIOD = 21 days;
     bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
     bytes32 public constant REGISTRY_ROLE = keccak256("REGISTRY_ROLE");
 
@@ -82,6 +89,8 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
     mapping(bytes32 commitment => uint256 blockNumber) public evidenceCommits;
     /// @notice Readings challenges open against an operator: it cannot withdraw meanwhile.
     mapping(address operator => uint256 count) public openChallenges;
+    /// @notice Until when `freeze` holds the operator's withdrawal (zero: never frozen).
+    mapping(address operator => uint256 until) public frozenUntil;
 
     // ---------------------------------------------------------------- constructor
     constructor(
@@ -141,6 +150,9 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
             revert StakingUnbondingNotReady(msg.sender, s.unbondingEndsAt, block.timestamp);
         }
         if (openChallenges[msg.sender] != 0) revert StakingUnderChallenge(msg.sender);
+        if (block.timestamp < frozenUntil[msg.sender]) {
+            revert StakingFrozen(msg.sender, frozenUntil[msg.sender]);
+        }
         s.unbonding = 0;
         s.unbondingEndsAt = 0;
         totalStaked -= amount;
@@ -214,6 +226,17 @@ contract OperatorStaking is IOperatorStaking, AccessControl, ReentrancyGuardTran
         _forfeit(a.stationId, a.endTime, DRIVER_OVERLAP);
         _forfeit(b.stationId, b.endTime, DRIVER_OVERLAP);
         _punish(operator, DRIVER_OVERLAP, msg.sender, committed);
+    }
+
+    /// @inheritdoc IOperatorStaking
+    function freeze(address operator, bytes32 reason) external onlyRole(FREEZER_ROLE) {
+        uint256 until = frozenUntil[operator];
+        if (until != 0 && block.timestamp < until + FREEZE_PERIOD) {
+            revert StakingFreezeCoolingDown(operator, until + FREEZE_PERIOD);
+        }
+        until = block.timestamp + FREEZE_PERIOD;
+        frozenUntil[operator] = until;
+        emit Frozen(operator, until, reason);
     }
 
     /// @inheritdoc IOperatorStaking

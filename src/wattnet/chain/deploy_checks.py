@@ -90,6 +90,7 @@ def _roles(c: _Checks, gp: GovernedProtocol) -> None:
             rid = role_id(role)
             for label, who in people:
                 own = (cname, role, label) in {("EnergyCredits", "PAUSER_ROLE", "guardian"),
+                                               ("OperatorStaking", "FREEZER_ROLE", "guardian"),
                                                ("EnergyCredits", "ORACLE_ROLE", "oracle")}
                 c.role(cname, contract, role, rid, who, label, own)
         for role in GOVERNED_ROLES[cname]:

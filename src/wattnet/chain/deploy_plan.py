@@ -318,6 +318,8 @@ def deploy_governed(
     # ---- operational roles and governance
     _grant(run, credits, "EnergyCredits", "ORACLE_ROLE", oracle)
     _grant(run, credits, "EnergyCredits", "PAUSER_ROLE", guardian)
+    # A quick, bounded freeze of an operator's exit while the timelock decides a finding.
+    _grant(run, staking, "OperatorStaking", "FREEZER_ROLE", guardian)
     # The guardian is no canceller: a veto could keep its own pause in force and its own removal
     # off the table (issue 11); its pause expires by itself instead.
     for role, who in (("PROPOSER_ROLE", governor.address), ("CANCELLER_ROLE", governor.address)):

@@ -18,6 +18,7 @@ MINTER_ROLE = _role("MINTER_ROLE")
 PARAMS_ROLE = _role("PARAMS_ROLE")
 PAUSER_ROLE = _role("PAUSER_ROLE")
 SLASHER_ROLE = _role("SLASHER_ROLE")
+FREEZER_ROLE = _role("FREEZER_ROLE")
 REGISTRY_ROLE = _role("REGISTRY_ROLE")
 REGISTRY_ADMIN_ROLE = _role("REGISTRY_ADMIN_ROLE")
 ORACLE_ROLE = _role("ORACLE_ROLE")
@@ -31,7 +32,7 @@ CANCELLER_ROLE = _role("CANCELLER_ROLE")
 # Which contract declares which roles (contract name -> role constant names).
 CONTRACT_ROLES: dict[str, tuple[str, ...]] = {
     "WattToken": ("MINTER_ROLE",),
-    "OperatorStaking": ("SLASHER_ROLE", "PARAMS_ROLE", "REGISTRY_ROLE"),
+    "OperatorStaking": ("SLASHER_ROLE", "PARAMS_ROLE", "REGISTRY_ROLE", "FREEZER_ROLE"),
     "StationRegistry": ("PARAMS_ROLE", "REGISTRY_ADMIN_ROLE", "ATTESTER_ROLE"),
     "EnergyCredits": ("PARAMS_ROLE", "PAUSER_ROLE", "ORACLE_ROLE"),
     "RewardsEngine": ("PARAMS_ROLE", "FINDINGS_ROLE"),

@@ -327,7 +327,7 @@ def test_consent__a_mandate_alone_lets_no_station_charge(
 
 def test_consent__only_the_operators_the_driver_chose(
         scoped: tuple[Any, Any], driver: Any, operator: Any, credits: Any, settle: Any,
-        sign: Any, make_receipt: Any, oracle: Any, credit_id: int) -> None:
+        sign: Any, make_receipt: Any, oracle: Any, credit_id: int, chain: Any) -> None:
     mine, other = scoped
     tx = credits.setConsent(credit_id, operator, True, sender=driver)
     [log] = tx.decode_logs(credits.ConsentSet)
@@ -337,8 +337,9 @@ def test_consent__only_the_operators_the_driver_chose(
     assert [(log.stationId, int(log.reason)) for log in tx.decode_logs(credits.ReceiptRejected)
             ] == [(other.station_id, 8)]
     assert credits.isSettled(mine.station_id, a.session_id)
-    credits.setConsent(credit_id, operator, False, sender=driver)  # withdrawn: stops at once
-    c = make_receipt(mine, driver)
+    credits.setConsent(credit_id, operator, False, sender=driver)  # withdrawn: binds later starts
+    chain.pending_timestamp += 2 * 3_600
+    c = make_receipt(mine, driver)  # began after the withdrawal
     tx = settle([sign(c, mine.key)], oracle)
     assert [int(log.reason) for log in tx.decode_logs(credits.ReceiptRejected)] == [8]
 

@@ -124,6 +124,32 @@ def test_request_unbond__keeps_pending_amount_slashable(staking: Any, operator: 
         staking.withdraw(sender=operator)
 
 
+def test_freeze__holds_an_exit_while_a_finding_is_decided(
+        staking: Any, operator: Any, staked: int, governor: Any, guardian: Any,
+        attacker: Any, chain: Any) -> None:
+    """Issue 11, 3b: an operator under a finding that needs a vote (10-11 days on Arbitrum)
+    cannot unbond out from under it; the freeze is quick (the guardian), bounded and never
+    renewable back to back, and takes nothing by itself."""
+    staking.grantRole(roles.FREEZER_ROLE, guardian, sender=governor)
+    with ape.reverts(staking.AccessControlUnauthorizedAccount):
+        staking.freeze(operator, REASON, sender=attacker)
+    staking.requestUnbond(staked, sender=operator)
+    tx = staking.freeze(operator, REASON, sender=guardian)
+    until = int(staking.frozenUntil(operator))
+    assert tx.decode_logs(staking.Frozen)[0].until == until
+    chain.pending_timestamp = int(staking.stakeOf(operator).unbondingEndsAt)
+    with ape.reverts(staking.StakingFrozen, operator=operator.address, until=until):
+        staking.withdraw(sender=operator)
+    staking.slash(operator, staked // 2, REASON, sender=governor)  # the vote lands in time
+    chain.pending_timestamp = until
+    with ape.reverts(staking.StakingFreezeCoolingDown):
+        staking.freeze(operator, REASON, sender=guardian)
+    staking.withdraw(sender=operator)
+    assert staking.stakeOf(operator).unbonding == 0
+    chain.pending_timestamp = until + int(staking.FREEZE_PERIOD())
+    staking.freeze(operator, REASON, sender=guardian)  # renewable only after a gap
+
+
 def test_withdraw__before_delay_reverts(staking: Any, operator: Any, staked: int,
                                        chain: Any) -> None:
     staking.requestUnbond(WAD, sender=operator)

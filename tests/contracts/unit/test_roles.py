@@ -18,6 +18,7 @@ ZERO = "0x" + "00" * 20
 PRIVILEGED: list[tuple[str, str, str, Callable[[dict[str, Any]], tuple[Any, ...]]]] = [
     ("WattToken", "mint", "MINTER_ROLE", lambda c: (c["attacker"], 1)),
     ("OperatorStaking", "slash", "SLASHER_ROLE", lambda c: (c["operator"], 1, b"\x01" * 32)),
+    ("OperatorStaking", "freeze", "FREEZER_ROLE", lambda c: (c["operator"], b"\x01" * 32)),
     ("OperatorStaking", "bondStation", "REGISTRY_ROLE", lambda c: (c["attacker"], 1)),
     ("OperatorStaking", "unbondStation", "REGISTRY_ROLE", lambda c: (c["operator"], 1)),
     ("OperatorStaking", "resizeStation", "REGISTRY_ROLE", lambda c: (c["operator"], 1, 2)),
