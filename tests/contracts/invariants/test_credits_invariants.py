@@ -3,7 +3,8 @@ jumps over several drivers and two stablecoins (a plain one and a fee-on-transfe
 return values).
 
 Ghost state in Python: each driver's balance, pending redemption (with its unlock time and the
-pause time already counted when it was requested) and stablecoin wallet. Always, per credit id:
+pause time already counted when it was requested) and stablecoin wallet; the pause (it expires
+after MAX_PAUSE, and the guardian waits PAUSE_COOLDOWN before the next). Always, per credit id:
 stablecoin held == totalSupply + totalPendingRedemptions + totalOwed to the smallest unit, and
 every driver's balance, redemption and wallet equal the ghost.
 """
@@ -46,6 +47,7 @@ def test_credit_escrow_balances(chain: Any, credits: Any, usdc: Any, hostile: An
             token.mint(d, FUNDS, sender=d)
             token.approve(credits, 2**256 - 1, sender=d)
     delay = int(credits.timing().redemptionDelay)
+    max_pause, cooldown = int(credits.MAX_PAUSE()), int(credits.PAUSE_COOLDOWN())
 
     def block_time(tx: Any) -> int:
         return int(chain.provider.get_block(tx.block_number).timestamp)
@@ -56,15 +58,36 @@ def test_credit_escrow_balances(chain: Any, credits: Any, usdc: Any, hostile: An
             self.snapshot = chain.snapshot()
             self.ledger = {(d.address, cid): Ledger(wallet=FUNDS)
                            for d in drivers for cid, _, _ in tokens}
-            self.paused = False
             self.paused_total = 0
-            self.paused_at = 0
+            self.paused_at = 0  # the open pause's start (it may have expired), 0 when none
+            self.pause_ends = 0
+            self.pausable_again = 0
 
         def teardown(self) -> None:
             chain.restore(self.snapshot)
 
         def _paused_so_far(self, now: int) -> int:
-            return self.paused_total + (now - self.paused_at if self.paused else 0)
+            if not self.paused_at:
+                return self.paused_total
+            return self.paused_total + min(now, self.pause_ends) - self.paused_at
+
+        def _is_paused(self, now: int) -> bool:
+            return self.paused_at != 0 and now < self.pause_ends
+
+        def _now(self) -> int:
+            """The next block's time, kept away from the pause's expiry and the guardian's
+            cooldown edge (a transaction lands a second or two later)."""
+            for edge in (self.pause_ends, self.pausable_again, self.pause_ends + cooldown):
+                if abs(chain.pending_timestamp - edge) < MARGIN:
+                    chain.pending_timestamp += 2 * MARGIN
+            return int(chain.pending_timestamp)
+
+        def _close(self, now: int) -> None:
+            if self.paused_at:
+                end = min(now, self.pause_ends)
+                self.paused_total += end - self.paused_at
+                self.pausable_again = end + cooldown
+                self.paused_at = self.pause_ends = 0
 
         @rule(i=st.integers(0, 2), t=st.integers(0, 1), amount=amounts,
               to=st.integers(0, 2))
@@ -72,7 +95,7 @@ def test_credit_escrow_balances(chain: Any, credits: Any, usdc: Any, hostile: An
             cid, token, fee = tokens[t]
             buyer, target = self.ledger[(drivers[i].address, cid)], drivers[to]
             arrived = amount - amount * fee // 10_000
-            if self.paused:
+            if self._is_paused(self._now()):
                 with ape.reverts(credits.EnforcedPause):
                     credits.buy(cid, amount, target, sender=drivers[i])
                 return
@@ -129,7 +152,7 @@ def test_credit_escrow_balances(chain: Any, credits: Any, usdc: Any, hostile: An
                 unlock = g.unlock_at + self._paused_so_far(chain.pending_timestamp) - g.paused_mark
                 if abs(chain.pending_timestamp - unlock) < MARGIN:
                     chain.pending_timestamp += 2 * MARGIN
-            if self.paused:
+            if self._is_paused(self._now()):
                 with ape.reverts(credits.EnforcedPause):
                     credits.completeRedemption(cid, sender=d)
                 return
@@ -137,7 +160,7 @@ def test_credit_escrow_balances(chain: Any, credits: Any, usdc: Any, hostile: An
                 with ape.reverts(credits.CreditsNoRedemption, driver=d.address, id=cid):
                     credits.completeRedemption(cid, sender=d)
                 return
-            unlock = g.unlock_at + self.paused_total - g.paused_mark
+            unlock = g.unlock_at + self._paused_so_far(chain.pending_timestamp) - g.paused_mark
             if chain.pending_timestamp < unlock:
                 with ape.reverts(credits.CreditsRedemptionLocked, driver=d.address, id=cid,
                                  unlockAt=unlock):
@@ -151,15 +174,23 @@ def test_credit_escrow_balances(chain: Any, credits: Any, usdc: Any, hostile: An
 
         @rule()
         def toggle_pause(self) -> None:
-            if self.paused:
+            now = self._now()
+            if self._is_paused(now):
                 tx = credits.unpause(sender=governor)
-                self.paused_total += block_time(tx) - self.paused_at
-                self.paused = False
+                self._close(block_time(tx))
             else:
+                # An expired pause stays open on chain until the next pause closes it.
+                again = self.pause_ends + cooldown if self.paused_at else self.pausable_again
+                if now < again:
+                    with ape.reverts(credits.CreditsPauseCoolingDown, at=again):
+                        credits.pause(sender=guardian)
+                    return
+                self._close(now)
                 tx = credits.pause(sender=guardian)
                 self.paused_at = block_time(tx)
-                self.paused = True
-            assert credits.paused() == self.paused
+                self.pause_ends = self.paused_at + max_pause
+            assert credits.paused() == self._is_paused(block_time(tx))
+            assert credits.pausedTotal() == self.paused_total
 
         @rule(seconds=jumps)
         def advance_time(self, seconds: int) -> None:
