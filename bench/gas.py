@@ -5,9 +5,9 @@ certified meter, so that sessions earn reward weight as in production), funds
 100 distinct drivers, then settles batches of 1, 10, 50 and 100 receipts (sorted by station, as
 the oracle sends them) with `settlePacked`, the oracle's entry point, and prints gas per session;
 then one more batch of 100 through the ABI-encoded `settleBatch` for comparison, then the cost of
-the other user actions. Drivers chose "any station"; a last batch of 100 is settled after each
-driver consented to its station's operator only (one more storage read per session). Then the
-realistic mix of issue 11: 20 more stations of 10 more operators and 100 more drivers, none ever
+the other user actions. Drivers chose "any station"; a last batch of 100 is settled by 100 other
+drivers, each of whom consented to its station's operator only (one more storage read per
+session). Then the realistic mix of issue 11: 20 more stations of 10 more operators and 100 more drivers, none ever
 settled, one packed batch of 100 on that fresh state (cold: every operator payout, station-epoch
 and session-bitmap slot written for the first time) and the next 100 (warm). Last lines:
 `gas_per_session_mix_cold=<N> gas_per_session_mix_warm=<N> calldata_bytes_per_session=<N>`,
@@ -131,15 +131,16 @@ def main() -> int:
             costs.setdefault("certify meter (P-256 in Solidity, no precompile)", tx.gas_used)
             return sid, key, op
 
-        def add_driver(d: Any) -> None:
+        def add_driver(d: Any, any_station: bool = True) -> None:
             usdc.mint(d, 1_000 * USDC, sender=d)
             usdc.approve(p.credits, 1_000 * USDC, sender=d)
             tx = p.credits.buy(cid, 1_000 * USDC, d, sender=d)
             costs.setdefault("buy credits", tx.gas_used)
             tx = p.credits.setMandate(cid, 100 * USDC, 1_000 * USDC, sender=d)
             costs.setdefault("set mandate", tx.gas_used)
-            tx = p.credits.setConsent(cid, ZERO_ADDRESS, True, sender=d)  # any station
-            costs.setdefault("set consent", tx.gas_used)
+            if any_station:
+                tx = p.credits.setConsent(cid, ZERO_ADDRESS, True, sender=d)
+                costs.setdefault("set consent", tx.gas_used)
 
         stations = [add_station(op, i, 1_000 * WAD) for i, op in enumerate(ops)]
         for d in drivers:
@@ -152,12 +153,16 @@ def main() -> int:
         now = chain.pending_timestamp
         rows = []
         gas_100 = gas_scoped = 0
+        # Drivers who consented to their station's operator only (never "any station": that
+        # choice is narrowed only after a mandate revocation has settled).
+        scoped_drivers = [test.generate_test_account() for _ in range(DRIVERS)]
+        for j, d in enumerate(scoped_drivers):
+            gov.transfer(d, 10 * WAD)
+            add_driver(d, any_station=False)
+            p.credits.setConsent(cid, ops[j * OPERATORS // DRIVERS], True, sender=d)
         for size, packed, scoped in BATCHES:
-            if scoped:  # every driver: no longer any station, only its station's operator
-                for j, d in enumerate(drivers):
-                    p.credits.setConsent(cid, ZERO_ADDRESS, False, sender=d)
-                    p.credits.setConsent(cid, ops[j * OPERATORS // DRIVERS], True, sender=d)
-            items = receipts(domain, stations, drivers, next_session, size, now)
+            who = scoped_drivers if scoped else drivers
+            items = receipts(domain, stations, who, next_session, size, now)
             if packed:
                 data = pack_batch((t[2], t[3]) for t in items)
                 tx = p.settlement.settlePacked(data, sender=oracle)
