@@ -7,9 +7,10 @@ the oracle sends them) with `settlePacked`, the oracle's entry point, and prints
 then one more batch of 100 through the ABI-encoded `settleBatch` for comparison, then the cost of
 the other user actions. Drivers chose "any station"; a last batch of 100 is settled by 100 other
 drivers, each of whom consented to its station's operator only (one more storage read per
-session). Then the realistic mix of issue 11: 20 more stations of 10 more operators and 100 more drivers, none ever
-settled, one packed batch of 100 on that fresh state (cold: every operator payout, station-epoch
-and session-bitmap slot written for the first time) and the next 100 (warm). Last lines:
+session). Then the realistic mix of issue 11: 20 more stations of 10 more operators and 100
+more drivers, none ever settled, one packed batch of 100 on that fresh state (cold: every
+operator payout, station-epoch and session-bitmap slot written for the first time) and the next
+100 (warm). Last lines:
 `gas_per_session_mix_cold=<N> gas_per_session_mix_warm=<N> calldata_bytes_per_session=<N>`,
 `gas_per_session_batch100_consent_per_operator=<N>`, then `gas_per_session_batch100=<N>`
 (packed, batch of 100, any-station drivers).

@@ -165,7 +165,8 @@ def test_cancel__proposer_while_pending_nobody_once_queued(stack: GovStack, chai
     travel_to(chain, int(g.governor.proposalDeadline(pid)) + 1)
     ok("params", "queue", str(pid), env=env)
     assert "cannot cancel" in refused("params", "cancel", str(pid), env=env)  # proposer: too late
-    assert "cannot cancel" in refused("params", "cancel", str(pid), "--account", "test:8")  # guardian
+    guardian = ("--account", "test:8")
+    assert "cannot cancel" in refused("params", "cancel", str(pid), *guardian)
     assert json.loads(ok("params", "status", str(pid), "--json"))["state"] == "Queued"
     travel_to(chain, int(g.governor.proposalEta(pid)))
     ok("params", "execute", str(pid), env=env)
