@@ -141,8 +141,9 @@ def unpack_batch(data: bytes) -> list[tuple[SessionReceipt, bytes, bytes]]:
             if flags & 2:
                 readings = _take(data, pos, READINGS_SIZE).to_bytes(READINGS_SIZE, "big")
                 pos += READINGS_SIZE
-            out.append((SessionReceipt(station_id=station, referrer=referrer,  # type: ignore[arg-type]
-                                       readings=readings, **fields), sig_r, vs))
+            receipt = SessionReceipt(station_id=station, referrer=referrer, readings=readings,
+                                     **fields)  # type: ignore[arg-type]
+            out.append((receipt, sig_r, vs))
             at = pos
     return out
 
