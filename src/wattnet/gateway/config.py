@@ -27,8 +27,17 @@ class StationConfig:
     connectors: int = 2
     meter_public_key: str | None = None  # hex: DER SubjectPublicKeyInfo or 64-byte x || y
     meter_serial: str | None = None
+    # The key is certified on chain (StationRegistry.certifyMeter): receipts then commit to the
+    # signed readings, which is what earns reward weight and what anyone may prove against.
+    # A declared, uncertified key commits nothing (it could only be slashed as foreign).
+    meter_certified: bool = False
 
     def __post_init__(self) -> None:
+        if self.meter_certified and not self.meter_public_key:
+            raise GatewayConfigError(
+                f"station {self.charge_point_id}: meter_certified needs the meter_public_key "
+                "of the certified meter"
+            )
         if self.security_profile not in (1, 2, 3):
             raise GatewayConfigError(
                 f"station {self.charge_point_id}: security_profile must be 1, 2 or 3"
@@ -123,6 +132,7 @@ def station_from_dict(cp_id: str, raw: Mapping[str, Any], base: Path) -> Station
             connectors=int(raw.get("connectors", 2)),
             meter_public_key=raw.get("meter_public_key"),
             meter_serial=raw.get("meter_serial"),
+            meter_certified=_flag(raw.get("meter_certified", False), cp_id, "meter_certified"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, GatewayConfigError):
@@ -181,3 +191,9 @@ def load_config(path: Path) -> GatewayConfig:
     if not isinstance(raw, dict):
         raise GatewayConfigError(f"gateway config {path} must be a mapping")
     return config_from_dict(raw, path.parent)
+
+
+def _flag(value: object, cp_id: str, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise GatewayConfigError(f"station {cp_id}: {name} must be true or false, got {value!r}")
+    return value

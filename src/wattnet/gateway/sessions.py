@@ -272,7 +272,8 @@ class SessionService:
                     # shows is provable fraud on chain, even by the one Wh of rounding.
                     energy = min(energy, verified.energy_wh)
                     meter_text = verified.text
-                    readings = readings_of(records, station.meter_public_key).commitment()
+                    if station.meter_certified:
+                        readings = readings_of(records, station.meter_public_key).commitment()
                 except (MeterDataError, ReadingsError) as exc:
                     state, reason = REJECTED, f"meter data: {exc}"
                     log.error("%s tx %s: receipt %d NOT forwarded, %s", cp_id, tx_key,

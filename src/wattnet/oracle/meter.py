@@ -18,7 +18,7 @@ from pyocmf import OCMF, PyOCMFError
 from pyocmf.enums.crypto import SignatureMethod
 from pyocmf.enums.reading import MeterReadingReason
 
-from wattnet.chain.readings import ReadingsError, commitment_of
+from wattnet.chain.readings import NO_READINGS, ReadingsError, commitment_of
 from wattnet.domain import station_id_for
 from wattnet.oracle.verify import WireReceipt, keccak
 
@@ -129,20 +129,23 @@ def check_meter_data(
         raise MeterDataInvalid(
             f"OCMF energy {energy} Wh differs from receipt energy {wire.energy_wh} Wh"
         )
-    # What ReadingsProofs reads on chain: whole Wh of each register. Claiming more is fraud.
-    metered = int(values[-1]) - int(values[0])
-    if wire.energy_wh > metered:
-        raise MeterDataInvalid(
-            f"receipt energy {wire.energy_wh} Wh exceeds the signed registers' {metered} Wh"
-        )
-    try:
-        committed = commitment_of(meter_data, meter_key_der)
-    except ReadingsError as exc:
-        raise MeterDataInvalid(f"OCMF readings cannot be committed to: {exc}") from exc
-    if wire.readings != committed:
-        raise MeterDataInvalid(
-            "receipt's readings commitment does not match its signed meter data"
-        )
+    # A receipt committing to no readings (its meter is not certified) earns no reward weight
+    # and nothing on chain reads its records; one that commits must commit to exactly these,
+    # and claim no more than their registers show in whole Wh (what ReadingsProofs reads).
+    if wire.readings != NO_READINGS:
+        metered = int(values[-1]) - int(values[0])
+        if wire.energy_wh > metered:
+            raise MeterDataInvalid(
+                f"receipt energy {wire.energy_wh} Wh exceeds the signed registers' {metered} Wh"
+            )
+        try:
+            committed = commitment_of(meter_data, meter_key_der)
+        except ReadingsError as exc:
+            raise MeterDataInvalid(f"OCMF readings cannot be committed to: {exc}") from exc
+        if wire.readings != committed:
+            raise MeterDataInvalid(
+                "receipt's readings commitment does not match its signed meter data"
+            )
     # The begin reading's signed payload identifies the session (one payload, one session).
     body = meter_data.split("\n")[0].split("|")[1]
     return MeterReading(

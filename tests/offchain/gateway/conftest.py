@@ -244,7 +244,8 @@ def account() -> DriverAccount:
 @pytest.fixture
 def create_harness(tmp_path: Path, keystore: Path, pki: Pki, password_hash: str,
                    account: DriverAccount) -> Callable[..., Harness]:
-    def create(meters: dict[str, SimMeter] | None = None, **overrides: Any) -> Harness:
+    def create(meters: dict[str, SimMeter] | None = None, certified: tuple[str, ...] = (),
+               **overrides: Any) -> Harness:
         meters = meters or {}
 
         def station(cp: str, profile: int = 1) -> StationConfig:
@@ -252,7 +253,7 @@ def create_harness(tmp_path: Path, keystore: Path, pki: Pki, password_hash: str,
             return StationConfig(
                 cp, profile, keystore, password_hash if profile < 3 else None, {1: TARIFF},
                 meter_public_key=m.public_key_xy_hex() if m and m.key else None,
-                meter_serial=m.serial if m else None)
+                meter_serial=m.serial if m else None, meter_certified=cp in certified)
 
         stations = {cp: station(cp) for cp in ("CP16", "CP201", "CPX", "CPY")}
         stations |= {"CP2": station("CP2", 2), "CP3": station("CP3", 3),

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import RFID, Harness
+from wattnet.chain.readings import NO_READINGS, readings_of
 from wattnet.domain import OcppVersion
-from wattnet.gateway.errors import MeterDataError
+from wattnet.gateway.config import station_from_dict
+from wattnet.gateway.errors import GatewayConfigError, MeterDataError
 from wattnet.gateway.ocmf import verify_session_meter_data
 from wattnet.gateway.store import ACKED, REJECTED
 from wattnet.sim.chargepoint import SimMeter
@@ -113,9 +116,13 @@ def test_future_or_out_of_session_timestamps__rejected() -> None:
         _verify(_session(m, t0=T0 - 5_000), m)
 
 
-def test_signed_meter_values_201__passed_on_with_the_receipt(create_harness: Any) -> None:
+@pytest.mark.parametrize("certified", [True, False])
+def test_signed_meter_values_201__passed_on_with_the_receipt(create_harness: Any,
+                                                             certified: bool) -> None:
+    """A certified meter's receipt commits to the records it forwards (what a proof opens); a
+    declared, uncertified key commits nothing (it earns no weight and is nothing to prove)."""
     meter = SimMeter.signing("MTR-201", register_wh=70_000)
-    h: Harness = create_harness(meters={"CPM": meter})
+    h: Harness = create_harness(meters={"CPM": meter}, certified=("CPM",) if certified else ())
 
     async def scenario(h: Harness) -> None:
         cp = await h.connected("CPM", OcppVersion.V201)
@@ -129,6 +136,9 @@ def test_signed_meter_values_201__passed_on_with_the_receipt(create_harness: Any
     records = sent["meterData"].split("\n")
     assert len(records) == 2 and all(r.startswith("OCMF|") for r in records)
     assert sent["receipt"]["energyWh"] == 3_000
+    expected = readings_of(records, meter.public_key_xy_hex()).commitment() if certified \
+        else NO_READINGS
+    assert sent["receipt"]["readings"] == "0x" + expected.hex()
 
 
 def test_inflated_ocpp_meter__receipt_rejected_locally_not_forwarded(create_harness: Any) -> None:
@@ -198,3 +208,15 @@ def test_signed_data_16__verified_and_passed_on_or_rejected_when_ocpp_lies(
         assert [r.startswith("OCMF|") for r in records] == [True, True]
     else:
         assert row[3] == REJECTED and "signed meter" in (row[5] or "")
+
+
+@pytest.mark.parametrize(("raw", "needle"), [
+    ({"meter_certified": "yes", "meter_public_key": "00" * 64}, "true or false"),
+    ({"meter_certified": True}, "needs the meter_public_key"),
+])
+def test_meter_certified__bad_config_is_one_clear_error(tmp_path: Path, raw: dict[str, Any],
+                                                       needle: str) -> None:
+    """A misconfigured flag would make every receipt slashable or unrewarded: refused at load."""
+    base = {"security_profile": 3, "keystore": "k.json"}
+    with pytest.raises(GatewayConfigError, match=needle):
+        station_from_dict("CPM", base | raw, tmp_path)

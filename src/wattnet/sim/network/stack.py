@@ -161,7 +161,8 @@ def start_gateway(workdir: Path, env: dict[str, str], index: int, chargers: list
                              "keystore": str(keystore), "tariffs": {credit_id: c.tariff},
                              "rated_power_w": c.rated_power_w, "connectors": 1,
                              "meter_public_key": SimMeter(key=c.meter_key()).public_key_xy_hex(),
-                             "meter_serial": c.meter_serial}
+                             "meter_serial": c.meter_serial,
+                             "meter_certified": True}  # populate certifies every meter
     svc = Service(f"gateway-{index}", workdir, env)
     config = {"data_dir": str(site / "data"), "oracle_url": oracle_url, "chain_id": chain_id,
               "settlement": settlement, "host": "127.0.0.1", "port": svc.port,
