@@ -263,3 +263,38 @@ def test_settlement_chain__without_estimate_uses_the_worst_case_bound(
     tx = sc.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
     assert tx["gas"] == BASE_GAS + GAS_PER_RECEIPT * 2
     assert all(sc.is_settled(s.receipt.station_id, s.receipt.session_id) for s in batch)
+
+
+@pytest.mark.parametrize("stations", [1, 5])
+def test_settlement_chain__worst_case_bound_covers_fresh_state(
+        oracle_config: OracleConfig, create_station: Any, create_driver: Any, signed: Any,
+        credits: Any, accounts: Any, governor: Any, chain: Any, stations: int) -> None:
+    """Issue 18: with ``estimate_gas: false`` the bound must cover the costliest batches, on
+    fresh state: every station, operator, driver, referrer and session-bitmap slot written for
+    the first time, one receipt a station, each with a referrer and a readings commitment. Fails
+    as soon as the contracts outgrow the bound."""
+    from dataclasses import replace
+
+    from wattnet.oracle.chain_web3 import BASE_GAS, GAS_PER_RECEIPT
+
+    def fresh() -> Any:
+        acct = accounts.generate_test_account()
+        governor.transfer(acct, 10 * 10**18)
+        return acct
+
+    sc = oracle_chain(replace(oracle_config, estimate_gas=False))
+    batch = []
+    for _ in range(stations):
+        station, driver, referrer = create_station(fresh()), fresh(), fresh()
+        create_driver(driver)
+        credits.setReferrer(referrer, sender=driver)
+        batch.append((station, driver, referrer))
+    chain.pending_timestamp += 3_600 + 120
+    signed_batch = sorted((signed(s, d, referrer=r.address) for s, d, r in batch),
+                          key=lambda s: (s.receipt.station_id, s.receipt.session_id))
+    tx_hash = sc.submit(signed_batch, sc.next_nonce())
+    status = _mined(sc, tx_hash)
+    used = sc.w3.eth.get_transaction_receipt(tx_hash)["gasUsed"]  # type: ignore[arg-type]
+    bound = BASE_GAS + GAS_PER_RECEIPT * stations
+    assert status.success and used <= bound, f"{used} gas used against a bound of {bound}"
+    print(f"fresh-state batch of {stations}: {used} gas, bound {bound}")
