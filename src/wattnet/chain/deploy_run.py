@@ -35,8 +35,8 @@ log = logging.getLogger(__name__)
 
 CONTRACTS = ("WattToken", "OperatorStaking", "RewardsEngine", "StationRegistry",
              "EnergyCredits", "WattTimelock", "WattGovernor")
-# Contracts a constructor creates (OperatorStaking deploys its ReadingsProofs).
-CREATED_INSIDE = ("ReadingsProofs",)
+# Contracts constructors create (staking its ReadingsProofs, the registry its P256Verifier).
+CREATED_INSIDE = ("ReadingsProofs", "P256Verifier")
 TRANSACTIONS = 45  # wiring, parameters, roles and renouncing, about
 GAS_PER_TX = 60_000
 
