@@ -232,6 +232,15 @@ async def drive(view: ChainView, plan: Plan, gateways: list[tuple[Service, list[
         await keeper.run(check)
         await asyncio.gather(*tasks)
     finally:
-        for t in tasks:
+        await _cancel_all(tasks)
+
+
+async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel until every task has ended. Once is not enough on Python 3.11: ``wait_for``
+    swallows a cancellation that arrives as its reply does (gh-86296), and a charger cancelled
+    so would go on to its next session and wait for chain time that never comes (Ctrl-C hung)."""
+    pending = set(tasks)
+    while pending:
+        for t in pending:
             t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        _, pending = await asyncio.wait(pending, timeout=1.0)
