@@ -27,11 +27,18 @@ from wattnet.domain import RejectReason, SessionReceipt, SignedReceipt
 from wattnet.oracle.chain import SettlementChain, TxStatus, sort_key
 from wattnet.oracle.config import BatcherConfig
 from wattnet.oracle.crash import crashpoint
+from wattnet.oracle.ledger import CreditLedger
 from wattnet.oracle.metrics import Metrics
+from wattnet.oracle.ordering import HELD_REASON, choose
 from wattnet.oracle.schema import BatchStatus, Status
 from wattnet.oracle.store_base import SETTLE_COLUMNS, Row, Store, Tx
+from wattnet.oracle.store_starts import prune_starts
 
 log = logging.getLogger(__name__)
+
+WAIT_RECHECK_S = 5.0  # every pending receipt waits behind an earlier claim: look again then
+PRUNE_EVERY_S = 3_600.0
+KEEP_EXPIRED_STARTS_S = 7 * 86_400
 
 _IN_FLIGHT = (Status.BATCHED, Status.SUBMITTED)
 
@@ -64,14 +71,16 @@ def _pending_of(row: Row) -> Pending:
 class Batcher:
     def __init__(
         self, store: Store, chain: SettlementChain, config: BatcherConfig, metrics: Metrics,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.time, ledger: CreditLedger | None = None,
     ) -> None:
         self.store = store
         self.chain = chain
         self.config = config
         self.metrics = metrics
         self.clock = clock
+        self.ledger = ledger
         self._not_before = 0.0
+        self._pruned = 0.0
 
     def step(self) -> None:
         """One round: advance the open batch or open a new one, then settle deep confirmations."""
@@ -97,10 +106,16 @@ class Batcher:
             count, oldest = (int(stats[0]), stats[1]) if stats else (0, None)
             if count == 0 or (count < cfg.min_batch and now - float(oldest or 0) < cfg.max_age_s):
                 return
-            rows = tx.query(
-                f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE status = ? ORDER BY id LIMIT ?",
-                (Status.PENDING, cfg.max_batch),
-            )
+            if self.ledger is None:
+                rows = tx.query(
+                    f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE status = ? ORDER BY id LIMIT ?",
+                    (Status.PENDING, cfg.max_batch),
+                )
+        if self.ledger is not None:
+            rows = self._in_drivers_order(now)
+            if not rows:
+                self._not_before = now + WAIT_RECHECK_S
+                return
         crashpoint("after_store_before_batch")
         batch = sorted((_pending_of(r) for r in rows), key=lambda p: p.key)
         nonce = self.chain.next_nonce()
@@ -111,6 +126,25 @@ class Batcher:
             tx.set_status([p.id for p in batch], Status.BATCHED, int(now), batch_id=batch_id)
         log.info("batch %d: %d receipts, nonce %d", batch_id, len(batch), nonce)
         self._send(batch_id, batch, nonce, now)
+
+    def _in_drivers_order(self, now: float) -> list[Row]:
+        """The next batch's receipts when start notices order drivers' sessions (``ordering``);
+        receipts whose window closes while they wait are quarantined here."""
+        assert self.ledger is not None
+        choice = choose(self.store, self.ledger, self.config.max_batch, int(now))
+        prune = now - self._pruned > PRUNE_EVERY_S
+        if choice.expired or prune:
+            with self.store.transaction() as tx:
+                tx.set_status(choice.expired, Status.QUARANTINED, int(now), reason=HELD_REASON)
+                if prune:
+                    prune_starts(tx, int(now) - KEEP_EXPIRED_STARTS_S)
+            self._pruned = now if prune else self._pruned
+        if choice.expired:
+            log.warning("%d receipts quarantined: %s", len(choice.expired), HELD_REASON)
+            self.metrics.inc("held_expired", len(choice.expired))
+        if choice.waiting:
+            log.info("%d receipts wait behind earlier-authorized sessions", choice.waiting)
+        return choice.send
 
     def _send(self, batch_id: int, batch: list[Pending], nonce: int, now: float) -> None:
         # Write-ahead for resends too: the nonce about to be used is durable before the send, so

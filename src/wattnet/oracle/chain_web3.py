@@ -29,6 +29,7 @@ from wattnet.errors import ConfigError
 from wattnet.oracle.chain import TxStatus, sort_key
 from wattnet.oracle.config import OracleConfig
 from wattnet.oracle.errors import OracleConfigError, SettlementError
+from wattnet.oracle.ledger_web3 import Web3CreditLedger
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +197,10 @@ class Web3SettlementChain:
             out.append((bytes.fromhex(topics[1][2:]), int(topics[2], 16),
                         int(log_["data"], 16)))
         return out
+
+    def credit_ledger(self) -> Web3CreditLedger:
+        """The drivers' credits as settlement sees them (start notices, batch order)."""
+        return Web3CreditLedger(self.client, self._http)
 
     def head_block(self) -> int:
         return int(self.w3.eth.block_number)

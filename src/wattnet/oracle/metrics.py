@@ -19,6 +19,9 @@ COUNTERS = {
     "rejected_onchain": "Receipts the settlement contract skipped with a reason",
     "txs_submitted": "Settlement transactions sent (first sends and resubmissions)",
     "txs_resubmitted": "Settlement transactions resent after a drop, replacement or reorg",
+    "notices_reserved": "Start notices admitted: their amount is held for the session",
+    "notices_refused": "Start notices refused (credits held by earlier sessions, no consent)",
+    "held_expired": "Receipts quarantined after waiting behind an earlier-authorized session",
 }
 GAUGES = {
     "pending": "Receipts waiting to be batched",

@@ -8,7 +8,9 @@ numbered list of statements applied in one transaction; ``meta.schema_version`` 
 Receipt states: pending -> batched -> submitted -> confirming -> settled | rejected_onchain,
 or quarantined at ingest; a dropped, reverted or reorged settlement puts a receipt back to pending.
 Rejected payloads live in ``rejected`` (a ring of bounded size), equivocating receipts in
-``conflicts`` next to the receipt they contradict.
+``conflicts`` next to the receipt they contradict, start notices in ``starts`` (``held``: what
+it holds of the driver's credits until its receipt arrives or ``expires_at``, at most its signed
+``amount``; 0: refused).
 """
 
 from __future__ import annotations
@@ -118,6 +120,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     (  # 2: the receipt's commitment to its signed meter readings (NULL: none, zero on chain)
         "ALTER TABLE receipts ADD COLUMN readings {blob}",
+    ),
+    (  # 3: start notices (wattnet.chain.start_notice): a driver's sessions in arrival order
+        """CREATE TABLE starts (
+            id {id},
+            station_id {blob} NOT NULL,
+            connector_id INTEGER NOT NULL,
+            start_time {int} NOT NULL,
+            driver {blob} NOT NULL,
+            credit_id TEXT NOT NULL,
+            amount TEXT NOT NULL,
+            signature {blob} NOT NULL,
+            held TEXT NOT NULL,
+            received_at {int} NOT NULL,
+            expires_at {int} NOT NULL,
+            UNIQUE (station_id, connector_id, start_time)
+        )""",
+        "CREATE INDEX starts_driver ON starts (driver, expires_at)",
+        "CREATE INDEX receipts_start ON receipts (station_id, connector_id, start_time)",
     ),
 )
 

@@ -1,0 +1,96 @@
+"""``CreditLedger`` over EnergyCredits: ``accountOf`` and ``redemptionOf`` for many drivers in
+one JSON-RPC batch (the batcher reads every driver of a batch), ``consentOf`` for a notice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from eth_utils.crypto import keccak
+
+from wattnet.chain.web3_client import ChainClient
+from wattnet.oracle.errors import SettlementError
+from wattnet.oracle.ledger import DriverKey, Timing
+from wattnet.oracle.reservations import Room
+
+DAY = 86_400
+_ACCOUNT_OF = keccak(b"accountOf(address,uint256)")[:4]
+_REDEMPTION_OF = keccak(b"redemptionOf(address,uint256)")[:4]
+_CAP_UNIT_OF = keccak(b"capUnitOf(uint256)")[:4]
+_CONSENT_OF = keccak(b"consentOf(address,address)")[:4]
+_TIMING = keccak(b"timing()")[:4]
+CHUNK = 400  # drivers per JSON-RPC batch request (two calls each)
+
+
+def _address(a: str) -> bytes:
+    return bytes(12) + bytes.fromhex(a[2:])
+
+
+def _words(raw: Any) -> list[int]:
+    data = bytes.fromhex(str(raw)[2:])
+    return [int.from_bytes(data[i:i + 32], "big") for i in range(0, len(data), 32)]
+
+
+class Web3CreditLedger:
+    def __init__(self, client: ChainClient, http: requests.Session | None = None) -> None:
+        self._url = client.rpc_url
+        self._to = str(client.credits.address)
+        self._http = http or requests.Session()
+        self._cap_units: dict[int, int] = {}
+        self._timing: Timing | None = None
+
+    def _calls(self, datas: list[bytes]) -> list[list[int]]:
+        body = [{"jsonrpc": "2.0", "id": i, "method": "eth_call",
+                 "params": [{"to": self._to, "data": "0x" + d.hex()}, "latest"]}
+                for i, d in enumerate(datas)]
+        try:
+            answers = self._http.post(self._url, json=body, timeout=30).json()
+        except (requests.RequestException, ValueError) as exc:
+            raise SettlementError(f"credit ledger at {self._url} unavailable: {exc}") from exc
+        if not isinstance(answers, list):
+            raise SettlementError(f"the node refused a batch request: {answers}")
+        by_id = {a.get("id"): a for a in answers}
+        out = []
+        for i in range(len(datas)):
+            a = by_id.get(i, {})
+            if "result" not in a:
+                raise SettlementError(f"eth_call to the credit ledger failed: {a.get('error', a)}")
+            out.append(_words(a["result"]))
+        return out
+
+    def _cap_unit(self, credit_id: int) -> int:
+        unit = self._cap_units.get(credit_id)
+        if unit is None:
+            [[unit]] = self._calls([_CAP_UNIT_OF + credit_id.to_bytes(32, "big")])
+            if unit:  # fixed once the credit is listed
+                self._cap_units[credit_id] = unit
+        return unit
+
+    def rooms(self, keys: list[DriverKey], now: int) -> dict[DriverKey, Room]:
+        out: dict[DriverKey, Room] = {}
+        today = now // DAY
+        for lo in range(0, len(keys), CHUNK):
+            chunk = keys[lo:lo + CHUNK]
+            datas = []
+            for driver, cid in chunk:
+                args = _address(driver) + cid.to_bytes(32, "big")
+                datas += [_ACCOUNT_OF + args, _REDEMPTION_OF + args]
+            answers = self._calls(datas)
+            for i, (driver, cid) in enumerate(chunk):
+                balance, day, spent, _any, _per, daily, _rev = answers[2 * i][:7]
+                redemption = answers[2 * i + 1][0]
+                units = daily - (spent if day == today else 0)
+                out[(driver, cid)] = Room(balance + redemption, units, self._cap_unit(cid))
+        return out
+
+    def may_charge(self, driver: str, credit_id: int, operator: str) -> bool:
+        account, consent = self._calls([
+            _ACCOUNT_OF + _address(driver) + credit_id.to_bytes(32, "big"),
+            _CONSENT_OF + _address(driver) + _address(operator)])
+        return bool(account[3]) or bool(consent[0])
+
+    def timing(self) -> Timing:
+        if self._timing is None:
+            [[_redemption, settlement, session]] = self._calls([_TIMING])
+            self._timing = Timing(settlement, session)
+        return self._timing
