@@ -36,7 +36,6 @@ from wattnet.oracle.store_starts import prune_starts
 
 log = logging.getLogger(__name__)
 
-WAIT_RECHECK_S = 5.0  # every pending receipt waits behind an earlier claim: look again then
 PRUNE_EVERY_S = 3_600.0
 KEEP_EXPIRED_STARTS_S = 7 * 86_400
 
@@ -113,8 +112,7 @@ class Batcher:
                 )
         if self.ledger is not None:
             rows = self._in_drivers_order(now)
-            if not rows:
-                self._not_before = now + WAIT_RECHECK_S
+            if not rows:  # all wait behind earlier sessions: look again next round
                 return
         crashpoint("after_store_before_batch")
         batch = sorted((_pending_of(r) for r in rows), key=lambda p: p.key)

@@ -77,8 +77,9 @@ def plan(claims: Iterable[Claim], room: Room) -> Plan:
         elif open_before:
             wait.append(c.receipt)
             blocked = True
-        else:
+        else:  # it holds its amount too: if the chain pays it, nothing later may take that
             send.append(c.receipt)
+            credits, units, open_before = credits - c.amount, units - need, True
     return Plan(send, wait)
 
 
