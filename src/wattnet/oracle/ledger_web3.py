@@ -39,10 +39,15 @@ class Web3CreditLedger:
         self._cap_units: dict[int, int] = {}
         self._timing: Timing | None = None
 
-    def _calls(self, datas: list[bytes]) -> list[list[int]]:
+    def _calls(self, datas: list[bytes], with_time: bool = False) -> list[list[int]]:
+        """Each call's answer as 32-byte words; ``with_time``: then the head block's timestamp
+        (settlement counts a driver's day by it)."""
         body = [{"jsonrpc": "2.0", "id": i, "method": "eth_call",
                  "params": [{"to": self._to, "data": "0x" + d.hex()}, "latest"]}
                 for i, d in enumerate(datas)]
+        if with_time:
+            body.append({"jsonrpc": "2.0", "id": len(datas), "method": "eth_getBlockByNumber",
+                         "params": ["latest", False]})
         try:
             answers = self._http.post(self._url, json=body, timeout=30).json()
         except (requests.RequestException, ValueError) as exc:
@@ -56,6 +61,11 @@ class Web3CreditLedger:
             if "result" not in a:
                 raise SettlementError(f"eth_call to the credit ledger failed: {a.get('error', a)}")
             out.append(_words(a["result"]))
+        if with_time:
+            head = by_id.get(len(datas), {}).get("result") or {}
+            if "timestamp" not in head:
+                raise SettlementError("the node did not answer with its head block")
+            out.append([int(str(head["timestamp"]), 16)])
         return out
 
     def _cap_unit(self, credit_id: int) -> int:
@@ -67,15 +77,16 @@ class Web3CreditLedger:
         return unit
 
     def rooms(self, keys: list[DriverKey], now: int) -> dict[DriverKey, Room]:
+        """The day of the cap is the chain's (its head block's), not ``now``'s."""
         out: dict[DriverKey, Room] = {}
-        today = now // DAY
         for lo in range(0, len(keys), CHUNK):
             chunk = keys[lo:lo + CHUNK]
             datas = []
             for driver, cid in chunk:
                 args = _address(driver) + cid.to_bytes(32, "big")
                 datas += [_ACCOUNT_OF + args, _REDEMPTION_OF + args]
-            answers = self._calls(datas)
+            answers = self._calls(datas, with_time=True)
+            today = answers[-1][0] // DAY
             for i, (driver, cid) in enumerate(chunk):
                 balance, day, spent, _any, _per, daily, _rev = answers[2 * i][:7]
                 redemption = answers[2 * i + 1][0]

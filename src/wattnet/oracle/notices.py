@@ -33,7 +33,6 @@ from wattnet.oracle.store_starts import (
 )
 
 NOTICE_GRACE_S = 3_600  # after the longest session, for its receipt to arrive
-FUTURE_SKEW_S = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +48,10 @@ class Answer:
 
 class NoticeDesk:
     def __init__(self, store: Store, directory: CachedStationDirectory, ledger: CreditLedger,
-                 separator: bytes, metrics: Metrics, clock: Callable[[], float]) -> None:
+                 separator: bytes, metrics: Metrics, clock: Callable[[], float], *,
+                 future_skew_s: int) -> None:
         self.store, self.directory, self.ledger = store, directory, ledger
+        self.future_skew_s = future_skew_s  # as for receipts (plausibility.future_skew_s)
         self.separator, self.metrics, self.clock = separator, metrics, clock
         self._lock = threading.Lock()  # admission reads the claims, then adds one
 
@@ -84,8 +85,8 @@ class NoticeDesk:
             return Answer(int(str(known[3])), "refused when first received")
         timing = self.ledger.timing()
         expires = notice.start_time + timing.max_session_duration + NOTICE_GRACE_S
-        if notice.start_time > now + FUTURE_SKEW_S:
-            raise NoticeError(f"startTime is more than {FUTURE_SKEW_S} s in the future")
+        if notice.start_time > now + self.future_skew_s:
+            raise NoticeError(f"startTime is more than {self.future_skew_s} s in the future")
         held, reason = 0, ""
         if not active:
             reason = "station inactive"

@@ -87,7 +87,8 @@ class OracleService:
         self.batcher = Batcher(self.store, self.chain, config.batcher, self.metrics, clock,
                                ledger=self.ledger)
         self.notices = None if self.ledger is None else NoticeDesk(
-            self.store, self.directory, self.ledger, separator, self.metrics, clock)
+            self.store, self.directory, self.ledger, separator, self.metrics, clock,
+            future_skew_s=config.plausibility.future_skew_s)
         self._stop = threading.Event()
         self._batcher_thread: threading.Thread | None = None
         self.committer: GroupCommitter | None = None
