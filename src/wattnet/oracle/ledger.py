@@ -25,8 +25,10 @@ class CreditLedger(Protocol):
         """Each driver's room now; raises a ChainError subclass when the node is unreachable."""
         ...
 
-    def may_charge(self, driver: str, credit_id: int, operator: str) -> bool:
-        """The driver consented to ``operator``'s stations (or to every station)."""
+    def standing(self, driver: str, credit_id: int, operator: str, now: int
+                 ) -> tuple[bool, Room]:
+        """(the driver consented to ``operator``'s stations or to every station, its room),
+        in one round trip: a start notice needs both."""
         ...
 
     def timing(self) -> Timing: ...
@@ -45,8 +47,10 @@ class MemoryLedger:
         self.reads += 1
         return {k: self.rooms_by_key.get(k, Room(0, 0, 1)) for k in keys}
 
-    def may_charge(self, driver: str, credit_id: int, operator: str) -> bool:
-        return (driver, operator) in self.consents or (driver, "*") in self.consents
+    def standing(self, driver: str, credit_id: int, operator: str, now: int
+                 ) -> tuple[bool, Room]:
+        consented = (driver, operator) in self.consents or (driver, "*") in self.consents
+        return consented, self.rooms([(driver, credit_id)], now)[(driver, credit_id)]
 
     def timing(self) -> Timing:
         return self.clocks

@@ -88,17 +88,23 @@ class Web3CreditLedger:
             answers = self._calls(datas, with_time=True)
             today = answers[-1][0] // DAY
             for i, (driver, cid) in enumerate(chunk):
-                balance, day, spent, _any, _per, daily, _rev = answers[2 * i][:7]
-                redemption = answers[2 * i + 1][0]
-                units = daily - (spent if day == today else 0)
-                out[(driver, cid)] = Room(balance + redemption, units, self._cap_unit(cid))
+                out[(driver, cid)] = self._room(answers[2 * i], answers[2 * i + 1], cid, today)
         return out
 
-    def may_charge(self, driver: str, credit_id: int, operator: str) -> bool:
-        account, consent = self._calls([
-            _ACCOUNT_OF + _address(driver) + credit_id.to_bytes(32, "big"),
-            _CONSENT_OF + _address(driver) + _address(operator)])
-        return bool(account[3]) or bool(consent[0])
+    def _room(self, account: list[int], redemption: list[int], credit_id: int,
+              today: int) -> Room:
+        balance, day, spent, _any, _per, daily, _rev = account[:7]
+        units = daily - (spent if day == today else 0)
+        return Room(balance + redemption[0], units, self._cap_unit(credit_id))
+
+    def standing(self, driver: str, credit_id: int, operator: str, now: int
+                 ) -> tuple[bool, Room]:
+        args = _address(driver) + credit_id.to_bytes(32, "big")
+        account, redemption, consent, (head,) = self._calls(
+            [_ACCOUNT_OF + args, _REDEMPTION_OF + args,
+             _CONSENT_OF + _address(driver) + _address(operator)], with_time=True)
+        room = self._room(account, redemption, credit_id, head // DAY)
+        return bool(account[3]) or bool(consent[0]), room
 
     def timing(self) -> Timing:
         if self._timing is None:

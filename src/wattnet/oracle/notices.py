@@ -22,7 +22,7 @@ from wattnet.errors import SignatureError
 from wattnet.oracle.directory import CachedStationDirectory
 from wattnet.oracle.ledger import CreditLedger
 from wattnet.oracle.metrics import Metrics
-from wattnet.oracle.reservations import free
+from wattnet.oracle.reservations import Room, free
 from wattnet.oracle.store_base import Store
 from wattnet.oracle.store_starts import (
     driver_key,
@@ -33,6 +33,7 @@ from wattnet.oracle.store_starts import (
 )
 
 NOTICE_GRACE_S = 3_600  # after the longest session, for its receipt to arrive
+LOCK_STRIPES = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,9 @@ class NoticeDesk:
         self.store, self.directory, self.ledger = store, directory, ledger
         self.future_skew_s = future_skew_s  # as for receipts (plausibility.future_skew_s)
         self.separator, self.metrics, self.clock = separator, metrics, clock
-        self._lock = threading.Lock()  # admission reads the claims, then adds one
+        # Admission reads a driver's claims, then adds one: one driver at a time (striped locks,
+        # so that notices of different drivers are judged concurrently).
+        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
     def admit(self, obj: Any) -> Answer:
         """Raises NoticeError (HTTP 400) for a notice that is malformed or not the station's;
@@ -68,7 +71,7 @@ class NoticeDesk:
             raise NoticeError(f"notice signature: {exc}") from exc
         if bytes.fromhex(signer[2:]) != facts.signer:
             raise NoticeError("the notice is not signed by the station's registered signer")
-        with self._lock:
+        with self._locks[int(notice.driver[-4:], 16) % LOCK_STRIPES]:
             answer = self._decide(notice, signature, facts.info.operator, facts.info.active)
         self.metrics.inc("notices_reserved" if answer.held else "notices_refused")
         return answer
@@ -92,22 +95,24 @@ class NoticeDesk:
             reason = "station inactive"
         elif expires <= now:
             reason = "the session is older than the longest session allowed"
-        elif not self.ledger.may_charge(notice.driver, notice.credit_id, operator):
-            reason = "the driver has not consented to this station's operator"
         else:
-            held = min(notice.amount, self._free(notice, now))
-            if not held:
-                reason = ("the driver's credits are held by sessions authorized earlier (or the "
-                          "daily cap is reached)")
+            consented, room = self.ledger.standing(notice.driver, notice.credit_id, operator,
+                                                   now)
+            if not consented:
+                reason = "the driver has not consented to this station's operator"
+            else:
+                held = min(notice.amount, self._free(notice, room, now))
+                if not held:
+                    reason = ("the driver's credits are held by sessions authorized earlier "
+                              "(or the daily cap is reached)")
         with self.store.transaction() as tx:
             insert_start(tx, notice, signature, held, now, expires)
         return Answer(held, reason)
 
-    def _free(self, notice: StartNotice, now: int) -> int:
-        key = (notice.driver, notice.credit_id)
-        room = self.ledger.rooms([key], now)[key]
+    def _free(self, notice: StartNotice, room: Room, now: int) -> int:
         driver = bytes.fromhex(notice.driver[2:])
         with self.store.transaction() as tx:
-            claims = open_reservations(tx, [driver], now).get(key, []) + unsettled_costs(
-                tx, driver, notice.credit_id)
+            claims = open_reservations(tx, [driver], now).get(
+                (notice.driver, notice.credit_id), []) + unsettled_costs(tx, driver,
+                                                                          notice.credit_id)
         return free(claims, room)
