@@ -29,6 +29,7 @@ from eth_utils.address import is_hex_address, to_checksum_address
 from eth_utils.crypto import keccak
 
 from wattnet.chain.eip712 import Domain, typed_digest
+from wattnet.chain.receipt_codec import hex_bytes
 from wattnet.errors import ReceiptError
 
 SESSION_START_TYPE = (
@@ -78,12 +79,7 @@ def notice_to_json(notice: StartNotice, signature: bytes) -> dict[str, Any]:
 
 
 def _hex(value: Any, length: int, name: str) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x") or len(value) != 2 + 2 * length:
-        raise NoticeError(f"{name} must be 0x followed by {2 * length} hex digits")
-    try:
-        return bytes.fromhex(value[2:])
-    except ValueError as exc:
-        raise NoticeError(f"{name} is not valid hex") from exc
+    return hex_bytes(value, length, name, NoticeError)
 
 
 def notice_from_json(obj: Any) -> tuple[StartNotice, bytes]:

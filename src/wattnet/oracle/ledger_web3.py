@@ -8,6 +8,7 @@ from typing import Any
 import requests
 from eth_utils.crypto import keccak
 
+from wattnet.chain.jsonrpc import rpc_batch
 from wattnet.chain.web3_client import ChainClient
 from wattnet.oracle.errors import SettlementError
 from wattnet.oracle.ledger import DriverKey, Timing
@@ -42,27 +43,14 @@ class Web3CreditLedger:
     def _calls(self, datas: list[bytes], with_time: bool = False) -> list[list[int]]:
         """Each call's answer as 32-byte words; ``with_time``: then the head block's timestamp
         (settlement counts a driver's day by it)."""
-        body = [{"jsonrpc": "2.0", "id": i, "method": "eth_call",
-                 "params": [{"to": self._to, "data": "0x" + d.hex()}, "latest"]}
-                for i, d in enumerate(datas)]
+        calls: list[tuple[str, list[Any]]] = [
+            ("eth_call", [{"to": self._to, "data": "0x" + d.hex()}, "latest"]) for d in datas]
         if with_time:
-            body.append({"jsonrpc": "2.0", "id": len(datas), "method": "eth_getBlockByNumber",
-                         "params": ["latest", False]})
-        try:
-            answers = self._http.post(self._url, json=body, timeout=30).json()
-        except (requests.RequestException, ValueError) as exc:
-            raise SettlementError(f"credit ledger at {self._url} unavailable: {exc}") from exc
-        if not isinstance(answers, list):
-            raise SettlementError(f"the node refused a batch request: {answers}")
-        by_id = {a.get("id"): a for a in answers}
-        out = []
-        for i in range(len(datas)):
-            a = by_id.get(i, {})
-            if "result" not in a:
-                raise SettlementError(f"eth_call to the credit ledger failed: {a.get('error', a)}")
-            out.append(_words(a["result"]))
+            calls.append(("eth_getBlockByNumber", ["latest", False]))
+        answers = rpc_batch(self._http, self._url, calls, timeout_s=30, error=SettlementError)
+        out = [_words(a) for a in answers[:len(datas)]]
         if with_time:
-            head = by_id.get(len(datas), {}).get("result") or {}
+            head = answers[-1] or {}
             if "timestamp" not in head:
                 raise SettlementError("the node did not answer with its head block")
             out.append([int(str(head["timestamp"]), 16)])
