@@ -64,8 +64,8 @@ def test_binary_frame__is_refused_with_a_frame_error(harness: Harness) -> None:
 @pytest.mark.parametrize(("version", "action", "code"), [
     (V16, "FlyToTheMoon", "NotImplemented"),  # unknown action
     (V201, "FlyToTheMoon", "NotImplemented"),
-    (V16, "DiagnosticsStatusNotification", "NotSupported"),  # known, not supported here
-    (V201, "NotifyReport", "NotSupported"),
+    (V16, "RemoteStartTransaction", "NotSupported"),  # known, a central system's to send
+    (V201, "RequestStartTransaction", "NotSupported"),
     (V201, "StartTransaction", "NotImplemented"),  # a 1.6 action is unknown to 2.0.1
 ])
 def test_action__unknown_is_not_implemented_known_is_not_supported(

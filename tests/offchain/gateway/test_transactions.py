@@ -187,7 +187,9 @@ def test_overlapping_transactions_on_one_connector__both_accepted(harness: Harne
         cp = await h.connected("CP16")
         assert await cp.start(RFID) == "Accepted"
         first = cp.tx_key
+        cp.meter.advance(50)  # a new start, not a retry of the first (its meterStart differs)
         assert await cp.start(RFID) == "Accepted"  # same connector, first not stopped
+        assert cp.tx_key != first
         await cp.meter_values(100)
         await cp.stop()
         cp.tx_key = first
