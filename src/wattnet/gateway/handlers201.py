@@ -97,7 +97,7 @@ class ChargePoint201(SiteChargePoint):
         connector = int((evse or {}).get("id", 0))
         _tx, accepted = await self._service.event_201(
             self.id, tx_key, connector, at, token, reading.register_wh, reading.signed,
-            first_wh=reading.first_wh)
+            first_wh=reading.first_wh, samples=reading.samples)
         if accepted is None:
             return call_result.TransactionEvent()
         return call_result.TransactionEvent(

@@ -178,13 +178,16 @@ class SessionService:
     # ---- OCPP 2.0.1 ----
     async def event_201(self, cp_id: str, tx_key: str, connector_id: int, at: int,
                         id_token: str | None, register_wh: int | None,
-                        signed: tuple[str, ...], first_wh: int | None = None
-                        ) -> tuple[Transaction, bool | None]:
+                        signed: tuple[str, ...], first_wh: int | None = None,
+                        samples: int = 1) -> tuple[Transaction, bool | None]:
         """Started/Updated: create or update the transaction; returns (tx, token accepted).
 
         The start register is the first one the transaction reports, in whichever event."""
         first_wh = register_wh if first_wh is None else first_wh
         found = await self._db(self._store.get_transaction, cp_id, tx_key)
+        # This event's register is a reading after the start one (usable as the end register
+        # when Ended carries none) if the start was known already or the event carries both.
+        later = (found is not None and found.meter_start_wh is not None) or samples >= 2
         accepted: bool | None = None
         changed = authorized = False
         if found is not None:
@@ -217,6 +220,8 @@ class SessionService:
             self._on_start(tx)
         if register_wh is not None:
             self.meter(cp_id, tx_key, register_wh, at)
+            if later and not tx.closed:
+                self._live[(cp_id, tx_key)].moved = True
         return tx, accepted
 
     async def add_signed(self, cp_id: str, tx_key: str, records: tuple[str, ...]) -> None:
@@ -304,8 +309,8 @@ class SessionService:
             tx = Transaction(cp_id, tx_key, 0, end_time, meter_stop_wh)
             await self._db(self._store.save_transaction, tx)
         live = self._live.pop((cp_id, tx_key), None)
-        if meter_stop_wh is None and live is not None:
-            meter_stop_wh = live.register_wh
+        if meter_stop_wh is None and live is not None and live.moved:
+            meter_stop_wh = live.register_wh  # the newest reading, never the start one again
         start_wh = tx.meter_start_wh
         if start_wh is None and live is not None:
             start_wh = live.start_wh

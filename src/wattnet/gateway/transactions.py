@@ -46,6 +46,7 @@ class LiveMeter:
     stop_requested: bool = False
     stop_sent: bool = False
     signed: list[str] = field(default_factory=list)
+    moved: bool = False  # a register reading after the start one was seen (2.0.1 end fallback)
 
 
 @dataclass(frozen=True, slots=True)
