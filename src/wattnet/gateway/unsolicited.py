@@ -20,6 +20,7 @@ from ocpp.v16.enums import GenericStatus
 from ocpp.v201 import call_result as r201
 from ocpp.v201.enums import (
     GenericStatusEnumType,
+    GetCertificateStatusEnumType,
     Iso15118EVCertificateStatusEnumType,
     NotifyEVChargingNeedsStatusEnumType,
 )
@@ -64,7 +65,7 @@ ACKS_201: Mapping[str, Callable[[], Any]] = {
     "Get15118EVCertificate": lambda: r201.Get15118EVCertificate(
         status=Iso15118EVCertificateStatusEnumType.failed, exi_response=""),
     "GetCertificateStatus": lambda: r201.GetCertificateStatus(
-        status=GenericStatusEnumType.failed),
+        status=GetCertificateStatusEnumType.failed),  # no OCSP responder behind this gateway
 }
 
 # Logged as warnings: an operator wants to see these.
