@@ -98,7 +98,7 @@ class GatewayConfig:
     # (more are refused at once); failed attempts are limited per charge point id and per
     # source address within auth_window_s.
     auth_workers: int = 1
-    auth_queue: int = 16
+    auth_queue: int = 1024  # a reconnect storm of first-time passwords queues here
     auth_failures_per_id: int = 5
     auth_failures_per_source: int = 20
     auth_window_s: float = 60.0

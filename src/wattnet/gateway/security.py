@@ -142,6 +142,13 @@ class PasswordVerifier:
         return False
 
 
+def _hash_cost(stored: str) -> int:
+    try:
+        return int(stored.split("$")[1])
+    except (IndexError, ValueError):
+        return 0
+
+
 def _low_priority() -> None:
     """Hashing threads yield the CPU to the event loop (Linux: nice applies per thread)."""
     with contextlib.suppress(AttributeError, OSError):  # not Linux: default priority
@@ -164,9 +171,9 @@ class _Failures:
             return None
         return q
 
-    def limited(self, key: str, now: float) -> bool:
+    def limited(self, key: str, now: float, in_flight: int = 0) -> bool:
         q = self._recent(key, now)
-        return q is not None and len(q) >= self._limit
+        return (0 if q is None else len(q)) + in_flight >= self._limit
 
     def add(self, key: str, now: float) -> None:
         if len(self._seen) >= self._max_keys:
@@ -194,7 +201,7 @@ class AuthGuard:
         stations: Mapping[str, StationConfig],
         *,
         workers: int = 1,
-        queue: int = 16,
+        queue: int = 1024,
         failures_per_id: int = 5,
         failures_per_source: int = 20,
         window_s: float = 60.0,
@@ -205,12 +212,13 @@ class AuthGuard:
                                         initializer=_low_priority)
         self._queue = queue
         self._pending = 0
+        self._pending_by_id: dict[str, int] = {}
         self._by_id = _Failures(failures_per_id, window_s)
         self._by_source = _Failures(failures_per_source, window_s)
         self._clock = clock
-        # Unknown ids pay the scrypt cost of a configured station's hash (never accepted).
-        decoy_hash = next((st.password_hash for st in stations.values() if st.password_hash),
-                          None) or hash_password("x" * 16)
+        # Unknown ids pay the scrypt cost of the costliest configured hash (never accepted).
+        decoy_hash = max((st.password_hash for st in stations.values() if st.password_hash),
+                         key=_hash_cost, default=None) or hash_password(os.urandom(12).hex())
         self._decoy = StationConfig("\x00decoy", 1, Path(), decoy_hash, {0: 1})
         self.hashes_run = 0
 
@@ -253,11 +261,13 @@ class AuthGuard:
     async def _verify_slowly(self, station: StationConfig | None, cp_id: str, password: str,
                              source: str) -> Refusal | None:
         now = self._clock()
-        if self._by_source.limited(source, now) or self._by_id.limited(cp_id, now):
+        in_flight = self._pending_by_id.get(cp_id, 0)  # a concurrent burst on one id counts
+        if self._by_source.limited(source, now) or self._by_id.limited(cp_id, now, in_flight):
             return Refusal.LIMITED
         if self._pending >= self._queue:
             return Refusal.BUSY
         self._pending += 1
+        self._pending_by_id[cp_id] = in_flight + 1
         try:
             target = station if station is not None else self._decoy
             ok = await asyncio.get_running_loop().run_in_executor(
@@ -265,6 +275,9 @@ class AuthGuard:
             self.hashes_run += 1
         finally:
             self._pending -= 1
+            left = self._pending_by_id.pop(cp_id) - 1
+            if left:
+                self._pending_by_id[cp_id] = left
         if ok and station is not None:
             return None
         now = self._clock()

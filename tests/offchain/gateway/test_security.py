@@ -298,3 +298,18 @@ def test_failed_attempts__rate_limited_per_source(create_harness: Any) -> None:
         assert h.gateway.auth.hashes_run == 4
 
     h.run(scenario)
+
+
+def test_concurrent_burst_on_one_id__hashes_at_most_the_per_id_limit(
+    create_harness: Any,
+) -> None:
+    h: Harness = create_harness(auth_failures_per_id=3, auth_failures_per_source=100)
+
+    async def scenario(h: Harness) -> None:
+        assert h.gateway is not None
+        answers = await asyncio.gather(*(_status(h, "CP16", f"guess-number-{i:02d}-xxxxxxx")
+                                         for i in range(10)))
+        assert {a[0] for a in answers} == {401}
+        assert h.gateway.auth.hashes_run == 3
+
+    h.run(scenario)
