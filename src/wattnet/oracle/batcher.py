@@ -10,8 +10,13 @@ Whenever the batch's fate is unknown (intent without a tx hash after a crash, ev
 or replaced, nothing mined for ``resubmit_after_s``) each receipt is first looked up with
 isSettled: settled ones go to ``confirming`` (marked settled once that is ``confirmations`` deep),
 only the rest are resent, replacing the batch's last tx at its nonce (gaps a reorg left below it
-are filled with no-ops) or at the account's next nonce once that one was consumed. A reverted
-tx returns its receipts to pending after a backoff.
+are filled with no-ops) or at the account's next nonce once that one was consumed.
+
+A reverted tx (or a gas estimate that refuses the batch) is never resent as it was: its cause is
+decoded and the receipts go into corrected retry batches after a growing backoff (more gas, or
+halves, or waiting out a pause; ``retry.py``); a receipt failing alone ``max_reverts`` times is
+quarantined. Receipts near the end of their settlement window go first (``urgency.py``); one
+the contract rejects as STALE is quarantined as ``expired`` (``losses.py``), never silently lost.
 """
 
 from __future__ import annotations
@@ -27,12 +32,18 @@ from wattnet.domain import RejectReason, SessionReceipt, SignedReceipt
 from wattnet.oracle.chain import SettlementChain, TxStatus, sort_key
 from wattnet.oracle.config import BatcherConfig
 from wattnet.oracle.crash import crashpoint
+from wattnet.oracle.errors import SettlementWouldRevert
+from wattnet.oracle.losses import expired_reason
 from wattnet.oracle.metrics import Metrics
+from wattnet.oracle.retry import after_revert, send_options
+from wattnet.oracle.reverts import RevertCause, RevertKind
 from wattnet.oracle.schema import BatchStatus, Status
 from wattnet.oracle.store_base import SETTLE_COLUMNS, Row, Store, Tx
+from wattnet.oracle.urgency import with_due_first
 
 log = logging.getLogger(__name__)
 
+CLOCK_REFRESH_S = 10.0  # chain time and the settlement window are read at most this often
 _IN_FLIGHT = (Status.BATCHED, Status.SUBMITTED)
 
 
@@ -72,6 +83,10 @@ class Batcher:
         self.metrics = metrics
         self.clock = clock
         self._not_before = 0.0
+        self._reverts_in_row = 0
+        self._clock_read = float("-inf")
+        self._chain_ahead = 0.0  # chain time minus our clock, as last read
+        self._window: int | None = None
 
     def step(self) -> None:
         """One round: advance the open batch or open a new one, then settle deep confirmations."""
@@ -101,6 +116,7 @@ class Batcher:
                 f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE status = ? ORDER BY id LIMIT ?",
                 (Status.PENDING, cfg.max_batch),
             )
+            rows = with_due_first(tx, rows, *self._deadline_clock(now), cfg.max_batch)
         crashpoint("after_store_before_batch")
         batch = sorted((_pending_of(r) for r in rows), key=lambda p: p.key)
         nonce = self.chain.next_nonce()
@@ -112,14 +128,29 @@ class Batcher:
         log.info("batch %d: %d receipts, nonce %d", batch_id, len(batch), nonce)
         self._send(batch_id, batch, nonce, now)
 
+    def _deadline_clock(self, now: float) -> tuple[int, int | None]:
+        """(chain time, settlement window) for ordering by deadline; read from the chain at
+        most every CLOCK_REFRESH_S, chain time extrapolated with our clock in between."""
+        if now - self._clock_read >= CLOCK_REFRESH_S:
+            self._chain_ahead = self.chain.chain_time() - now
+            self._window = self.chain.settlement_window()
+            self._clock_read = now
+        return int(now + self._chain_ahead), self._window
+
     def _send(self, batch_id: int, batch: list[Pending], nonce: int, now: float) -> None:
         # Write-ahead for resends too: the nonce about to be used is durable before the send, so
         # after a crash the resend replaces exactly the tx that may be pending there.
         with self.store.transaction() as tx:
             tx.execute("UPDATE batches SET nonce = ?, updated_at = ? WHERE id = ?",
                        (nonce, int(now), batch_id))
+            min_gas, estimate = send_options(tx, batch_id)
         crashpoint("after_intent_before_submit")
-        tx_hash = self.chain.submit([p.signed for p in batch], nonce)
+        try:
+            tx_hash = self.chain.submit([p.signed for p in batch], nonce, min_gas=min_gas,
+                                        estimate=estimate)
+        except SettlementWouldRevert as exc:  # nothing was sent
+            self._after_revert(batch_id, batch, exc.cause, None, now)
+            return
         crashpoint("after_submit_before_record")
         with self.store.transaction() as tx:
             tx.execute("INSERT INTO txs (batch_id, tx_hash, nonce, submitted_at, status) "
@@ -153,6 +184,8 @@ class Batcher:
             if st.confirmations >= self.config.confirmations:
                 self._finalize(batch_id, live, tx_hash, st, now)
             return
+        if not txs and now < self._not_before:
+            return  # a retry after a revert, backing off
         waiting = any(st.known for _, _, st in statuses)
         last_sent = max((at for _, at, _ in statuses), default=None)
         if waiting and last_sent is not None and now - last_sent < self.config.resubmit_after_s:
@@ -164,19 +197,18 @@ class Batcher:
         self, batch_id: int, live: list[Pending], tx_hash: bytes, st: TxStatus, now: float
     ) -> None:
         if not st.success:
-            log.warning("batch %d: tx 0x%s reverted; receipts back to pending", batch_id,
-                        tx_hash.hex())
-            with self.store.transaction() as tx:
-                tx.set_status([p.id for p in live], Status.PENDING, int(now))
-            self._not_before = now + self.config.revert_backoff_s
-            self._close(batch_id, now)
+            self._after_revert(batch_id, live, self.chain.revert_cause(tx_hash), tx_hash, now)
             return
+        self._reverts_in_row = 0
         reasons = {(s, n): r for s, n, r in self.chain.rejected_in_tx(tx_hash)}
-        settled, rejected, retry = [], [], []
+        settled, rejected, expired, retry = [], [], [], []
         flags = self._settled([p.key for p in live])
         for p, on_chain in zip(live, flags, strict=True):
             if on_chain:
                 settled.append(p.id)
+            elif reasons.get(p.key) == RejectReason.STALE:
+                expired.append((p.id, expired_reason(p.signed.receipt.end_time, self._window,
+                                                     tx_hash)))
             elif p.key in reasons and reasons[p.key] != RejectReason.ALREADY_SETTLED:
                 rejected.append((p.id, RejectReason(reasons[p.key]).name))
             else:
@@ -188,13 +220,39 @@ class Batcher:
             for rid, name in rejected:
                 tx.set_status([rid], Status.REJECTED_ONCHAIN, int(now), reason=name,
                               batch_id=batch_id, tx_hash=tx_hash, block=st.block)
+            for rid, why in expired:
+                tx.set_status([rid], Status.QUARANTINED, int(now), reason=why,
+                              batch_id=batch_id, tx_hash=tx_hash, block=st.block)
             tx.set_status(retry, Status.PENDING, int(now))
             tx.execute("UPDATE txs SET status = 'confirmed' WHERE tx_hash = ?", (tx_hash,))
         self._close(batch_id, now)
         self.metrics.inc("settled", len(settled))
         self.metrics.inc("rejected_onchain", len(rejected))
+        self.metrics.inc("expired", len(expired))
+        if expired:
+            log.error("batch %d: %d acknowledged receipts expired unpaid (STALE on chain): %s",
+                      batch_id, len(expired), expired[0][1])
         log.info("batch %d: %d settled, %d rejected on chain, %d back to pending", batch_id,
                  len(settled), len(rejected), len(retry))
+
+    def _after_revert(self, batch_id: int, live: list[Pending], cause: RevertCause,
+                      tx_hash: bytes | None, now: float) -> None:
+        """Close the failed batch and queue its corrected retry, after a growing backoff."""
+        with self.store.transaction() as tx:
+            retry = after_revert(tx, batch_id, [p.id for p in live], cause, tx_hash, int(now),
+                                 self.config)
+        self._reverts_in_row += 1
+        cfg = self.config
+        backoff = min(cfg.revert_backoff_s * 2 ** min(self._reverts_in_row - 1, 30),
+                      cfg.max_revert_backoff_s)
+        self._not_before = now + backoff
+        self.metrics.inc("txs_reverted" if tx_hash is not None else "settle_refused")
+        self.metrics.inc("revert_quarantined", len(retry.quarantine))
+        what = f"tx 0x{tx_hash.hex()} reverted" if tx_hash else "gas estimate refused it"
+        loud = retry.quarantine or cause.kind == RevertKind.UNAUTHORIZED
+        (log.error if loud else log.warning)(
+            "batch %d of %d: %s (%s); %s, next try in %.0f s", batch_id, len(live), what, cause,
+            retry.what, backoff)
 
     def _resubmit(
         self, batch_id: int, live: list[Pending], nonce: int | None, now: float, reason: str
