@@ -251,8 +251,8 @@ class Batcher:
         what = f"tx 0x{tx_hash.hex()} reverted" if tx_hash else "gas estimate refused it"
         loud = retry.quarantine or cause.kind == RevertKind.UNAUTHORIZED
         (log.error if loud else log.warning)(
-            "batch %d of %d: %s (%s); %s, next try in %.0f s", batch_id, len(live), what, cause,
-            retry.what, backoff)
+            "batch %d (%d receipts): %s (%s); %s, next try in %.0f s", batch_id, len(live), what,
+            cause, retry.what, backoff)
 
     def _resubmit(
         self, batch_id: int, live: list[Pending], nonce: int | None, now: float, reason: str
