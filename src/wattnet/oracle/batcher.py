@@ -35,15 +35,14 @@ from wattnet.oracle.crash import crashpoint
 from wattnet.oracle.errors import SettlementWouldRevert
 from wattnet.oracle.losses import expired_reason
 from wattnet.oracle.metrics import Metrics
-from wattnet.oracle.retry import after_revert, send_options
+from wattnet.oracle.retry import after_revert, backoff, send_options
 from wattnet.oracle.reverts import RevertCause, RevertKind
 from wattnet.oracle.schema import BatchStatus, Status
 from wattnet.oracle.store_base import SETTLE_COLUMNS, Row, Store, Tx
-from wattnet.oracle.urgency import with_due_first
+from wattnet.oracle.urgency import DeadlineClock, with_due_first
 
 log = logging.getLogger(__name__)
 
-CLOCK_REFRESH_S = 10.0  # chain time and the settlement window are read at most this often
 _IN_FLIGHT = (Status.BATCHED, Status.SUBMITTED)
 
 
@@ -84,9 +83,7 @@ class Batcher:
         self.clock = clock
         self._not_before = 0.0
         self._reverts_in_row = 0
-        self._clock_read = float("-inf")
-        self._chain_ahead = 0.0  # chain time minus our clock, as last read
-        self._window: int | None = None
+        self._deadlines = DeadlineClock(chain)
 
     def step(self) -> None:
         """One round: advance the open batch or open a new one, then settle deep confirmations."""
@@ -116,7 +113,7 @@ class Batcher:
                 f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE status = ? ORDER BY id LIMIT ?",
                 (Status.PENDING, cfg.max_batch),
             )
-            rows = with_due_first(tx, rows, *self._deadline_clock(now), cfg.max_batch)
+            rows = with_due_first(tx, rows, *self._deadlines.read(now), cfg.max_batch)
         crashpoint("after_store_before_batch")
         batch = sorted((_pending_of(r) for r in rows), key=lambda p: p.key)
         nonce = self.chain.next_nonce()
@@ -127,15 +124,6 @@ class Batcher:
             tx.set_status([p.id for p in batch], Status.BATCHED, int(now), batch_id=batch_id)
         log.info("batch %d: %d receipts, nonce %d", batch_id, len(batch), nonce)
         self._send(batch_id, batch, nonce, now)
-
-    def _deadline_clock(self, now: float) -> tuple[int, int | None]:
-        """(chain time, settlement window) for ordering by deadline; read from the chain at
-        most every CLOCK_REFRESH_S, chain time extrapolated with our clock in between."""
-        if now - self._clock_read >= CLOCK_REFRESH_S:
-            self._chain_ahead = self.chain.chain_time() - now
-            self._window = self.chain.settlement_window()
-            self._clock_read = now
-        return int(now + self._chain_ahead), self._window
 
     def _send(self, batch_id: int, batch: list[Pending], nonce: int, now: float) -> None:
         # Write-ahead for resends too: the nonce about to be used is durable before the send, so
@@ -202,12 +190,13 @@ class Batcher:
         self._reverts_in_row = 0
         reasons = {(s, n): r for s, n, r in self.chain.rejected_in_tx(tx_hash)}
         settled, rejected, expired, retry = [], [], [], []
+        window = self._deadlines.read(now)[1] if RejectReason.STALE in reasons.values() else None
         flags = self._settled([p.key for p in live])
         for p, on_chain in zip(live, flags, strict=True):
             if on_chain:
                 settled.append(p.id)
             elif reasons.get(p.key) == RejectReason.STALE:
-                expired.append((p.id, expired_reason(p.signed.receipt.end_time, self._window,
+                expired.append((p.id, expired_reason(p.signed.receipt.end_time, window,
                                                      tx_hash)))
             elif p.key in reasons and reasons[p.key] != RejectReason.ALREADY_SETTLED:
                 rejected.append((p.id, RejectReason(reasons[p.key]).name))
@@ -242,17 +231,15 @@ class Batcher:
             retry = after_revert(tx, batch_id, [p.id for p in live], cause, tx_hash, int(now),
                                  self.config)
         self._reverts_in_row += 1
-        cfg = self.config
-        backoff = min(cfg.revert_backoff_s * 2 ** min(self._reverts_in_row - 1, 30),
-                      cfg.max_revert_backoff_s)
-        self._not_before = now + backoff
+        wait = backoff(self.config, self._reverts_in_row)
+        self._not_before = now + wait
         self.metrics.inc("txs_reverted" if tx_hash is not None else "settle_refused")
         self.metrics.inc("revert_quarantined", len(retry.quarantine))
         what = f"tx 0x{tx_hash.hex()} reverted" if tx_hash else "gas estimate refused it"
         loud = retry.quarantine or cause.kind == RevertKind.UNAUTHORIZED
         (log.error if loud else log.warning)(
             "batch %d (%d receipts): %s (%s); %s, next try in %.0f s", batch_id, len(live), what,
-            cause, retry.what, backoff)
+            cause, retry.what, wait)
 
     def _resubmit(
         self, batch_id: int, live: list[Pending], nonce: int | None, now: float, reason: str

@@ -119,6 +119,12 @@ def after_revert(tx: Tx, batch_id: int, ids: Sequence[int], cause: RevertCause,
     return retry
 
 
+def backoff(cfg: BatcherConfig, failures_in_row: int) -> float:
+    """Seconds to wait after the ``failures_in_row``-th failure in a row: doubling, capped."""
+    return float(min(cfg.revert_backoff_s * 2 ** min(failures_in_row - 1, 30),
+                     cfg.max_revert_backoff_s))
+
+
 def send_options(tx: Tx, batch_id: int) -> tuple[int, bool]:
     """(min_gas, estimate) for sending batch ``batch_id``: a retry is always re-estimated."""
     row = tx.one("SELECT min_gas, retry_of FROM batches WHERE id = ?", (batch_id,))

@@ -12,11 +12,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from wattnet.oracle.chain import SettlementChain
 from wattnet.oracle.schema import Status
 from wattnet.oracle.store_base import SETTLE_COLUMNS, Row, Tx
 
 URGENT_SHARE = 4  # due: less than 1/URGENT_SHARE of the window left
+CLOCK_REFRESH_S = 10.0  # chain time and the settlement window are read at most this often
 _ID, _END = 0, 8  # positions in SETTLE_COLUMNS
+
+
+class DeadlineClock:
+    """Chain time and the settlement window for ordering by deadline: read from the chain at
+    most every CLOCK_REFRESH_S (of the batcher's clock), chain time extrapolated in between."""
+
+    def __init__(self, chain: SettlementChain) -> None:
+        self.chain = chain
+        self.window: int | None = None
+        self._read = float("-inf")
+        self._ahead = 0.0  # chain time minus the batcher's clock, as last read
+
+    def read(self, now: float) -> tuple[int, int | None]:
+        if now - self._read >= CLOCK_REFRESH_S:
+            self._ahead = self.chain.chain_time() - now
+            self.window = self.chain.settlement_window()
+            self._read = now
+        return int(now + self._ahead), self.window
 
 
 def horizon(window: int) -> int:

@@ -231,3 +231,32 @@ def test_batcher__config_refuses_backoffs_out_of_order() -> None:
         BatcherConfig(revert_backoff_s=700, max_revert_backoff_s=600)
     with pytest.raises(OracleConfigError, match="max_reverts"):
         BatcherConfig(max_reverts=0)
+
+
+def test_schema__a_database_from_before_gains_the_revert_columns_and_settles_on(
+    make_store: Callable[[], Store], chain: FakeSettlementChain, clock: Clock,
+    ingestor_for: Callable[..., Ingestor], create_station: Callable[..., Station],
+    create_receipt: Make, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from wattnet.oracle import store_base
+    from wattnet.oracle.schema import SCHEMA_VERSION
+
+    monkeypatch.setattr(store_base, "SCHEMA_VERSION", 2)  # the oracle before issue 18
+    old = make_store()
+    st = create_station("CP-OLD")
+    body = create_receipt(st, 1, start_time=T0 - 650, end_time=T0 - 600, energy_wh=10)
+    assert ingestor_for(old).process([body])[0].status == "accepted"
+    with pytest.raises(Exception, match="reverts"):  # no such column yet
+        rows(old, "SELECT reverts FROM receipts")
+    monkeypatch.undo()
+    assert old.migrate() == 2
+    assert rows(old, "SELECT value FROM meta WHERE key = 'schema_version'") == [
+        (str(SCHEMA_VERSION),)]
+    assert rows(old, "SELECT reverts FROM receipts") == [(0,)]
+    chain.need_gas(0, GAS_PER_RECEIPT + BASE_GAS + 1)  # one revert, then more gas
+    run(make_batcher(old, chain, clock), chain, clock, rounds=4)
+    assert by_status(old) == {"settled": 1}
+    assert rows(old, "SELECT retry_of IS NOT NULL, min_gas FROM batches ORDER BY id") == [
+        (False, 0), (True, 2 * (BASE_GAS + GAS_PER_RECEIPT))]
+    assert [c.split(" (")[0] for (c,) in rows(old, "SELECT cause FROM txs ORDER BY id")
+            if c] == ["out of gas"]
