@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 
 _ERROR_STRING = keccak(b"Error(string)")[:4]
@@ -96,20 +97,29 @@ def decode_revert(data: bytes, errors: Mapping[bytes, ErrorAbi]) -> tuple[Revert
     selector, body = data[:4], data[4:]
     try:
         if selector == _ERROR_STRING:
-            (text,) = abi_decode(["string"], body)
+            (text,) = _decode(["string"], body)
             return RevertKind.REASON, f"Error({text!r})"
         if selector == _PANIC:
-            (code,) = abi_decode(["uint256"], body)
+            (code,) = _decode(["uint256"], body)
             return RevertKind.REASON, f"Panic(0x{code:02x})"
         known = errors.get(selector)
         if known is not None:
-            values = abi_decode(list(known.types), body)
+            values = _decode(list(known.types), body)
             args = ", ".join(f"{n}={_show(v)}" if n else _show(v)
                              for n, v in zip(known.names, values, strict=True))
             return _KIND_OF_ERROR.get(known.name, RevertKind.REASON), f"{known.name}({args})"
     except Exception:  # eth_abi's decoding errors: data that does not fit its selector
         return RevertKind.UNKNOWN, f"undecodable revert data 0x{data[:36].hex()}"
     return RevertKind.UNKNOWN, f"unknown error 0x{selector.hex()}"
+
+
+def _decode(types: list[str], body: bytes) -> tuple[Any, ...]:
+    """Strict: the values must encode back to exactly ``body`` (eth_abi's default codec pads
+    short data once some libraries, Ape among them, have loaded)."""
+    values = tuple(abi_decode(types, body))
+    if abi_encode(types, values) != body:
+        raise ValueError("revert data is not the canonical encoding of its error")
+    return values
 
 
 def _show(value: Any) -> str:
