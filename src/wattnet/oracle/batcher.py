@@ -12,11 +12,9 @@ isSettled: settled ones go to ``confirming`` (marked settled once that is ``conf
 only the rest are resent, replacing the batch's last tx at its nonce (gaps a reorg left below it
 are filled with no-ops) or at the account's next nonce once that one was consumed.
 
-A reverted tx (or a gas estimate that refuses the batch) is never resent as it was: its cause is
-decoded and the receipts go into corrected retry batches after a growing backoff (more gas, or
-halves, or waiting out a pause; ``retry.py``); a receipt failing alone ``max_reverts`` times is
-quarantined. Receipts near the end of their settlement window go first (``urgency.py``); one
-the contract rejects as STALE is quarantined as ``expired`` (``losses.py``), never silently lost.
+A reverted tx (or a refused gas estimate) is never resent as it was: the receipts go into
+corrected retry batches after a growing backoff (``retry.py``). Receipts near the end of their
+window go first (``urgency.py``); one rejected as STALE is quarantined as ``expired``.
 """
 
 from __future__ import annotations
@@ -33,15 +31,20 @@ from wattnet.oracle.chain import SettlementChain, TxStatus, sort_key
 from wattnet.oracle.config import BatcherConfig
 from wattnet.oracle.crash import crashpoint
 from wattnet.oracle.errors import SettlementWouldRevert
+from wattnet.oracle.ledger import CreditLedger
 from wattnet.oracle.losses import expired_reason
 from wattnet.oracle.metrics import Metrics
-from wattnet.oracle.retry import after_revert, backoff, send_options
-from wattnet.oracle.reverts import RevertCause, RevertKind
+from wattnet.oracle.ordering import HELD_REASON, choose
+from wattnet.oracle.retry import Reverts, send_options
 from wattnet.oracle.schema import BatchStatus, Status
 from wattnet.oracle.store_base import SETTLE_COLUMNS, Row, Store, Tx
+from wattnet.oracle.store_starts import prune_starts
 from wattnet.oracle.urgency import DeadlineClock, with_due_first
 
 log = logging.getLogger(__name__)
+
+PRUNE_EVERY_S = 3_600.0
+KEEP_EXPIRED_STARTS_S = 7 * 86_400
 
 _IN_FLIGHT = (Status.BATCHED, Status.SUBMITTED)
 
@@ -74,16 +77,18 @@ def _pending_of(row: Row) -> Pending:
 class Batcher:
     def __init__(
         self, store: Store, chain: SettlementChain, config: BatcherConfig, metrics: Metrics,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.time, ledger: CreditLedger | None = None,
     ) -> None:
         self.store = store
         self.chain = chain
         self.config = config
         self.metrics = metrics
         self.clock = clock
+        self.ledger = ledger
         self._not_before = 0.0
-        self._reverts_in_row = 0
+        self._reverts = Reverts(store, config, metrics)
         self._deadlines = DeadlineClock(chain)
+        self._pruned = 0.0
 
     def step(self) -> None:
         """One round: advance the open batch or open a new one, then settle deep confirmations."""
@@ -109,11 +114,16 @@ class Batcher:
             count, oldest = (int(stats[0]), stats[1]) if stats else (0, None)
             if count == 0 or (count < cfg.min_batch and now - float(oldest or 0) < cfg.max_age_s):
                 return
-            rows = tx.query(
-                f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE status = ? ORDER BY id LIMIT ?",
-                (Status.PENDING, cfg.max_batch),
-            )
-            rows = with_due_first(tx, rows, *self._deadlines.read(now), cfg.max_batch)
+            if self.ledger is None:
+                rows = tx.query(
+                    f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE status = ? ORDER BY id LIMIT ?",
+                    (Status.PENDING, cfg.max_batch),
+                )
+                rows = with_due_first(tx, rows, *self._deadlines.read(now), cfg.max_batch)
+        if self.ledger is not None:
+            rows = self._in_drivers_order(now)
+            if not rows:  # all wait behind earlier sessions: look again next round
+                return
         crashpoint("after_store_before_batch")
         batch = sorted((_pending_of(r) for r in rows), key=lambda p: p.key)
         nonce = self.chain.next_nonce()
@@ -124,6 +134,25 @@ class Batcher:
             tx.set_status([p.id for p in batch], Status.BATCHED, int(now), batch_id=batch_id)
         log.info("batch %d: %d receipts, nonce %d", batch_id, len(batch), nonce)
         self._send(batch_id, batch, nonce, now)
+
+    def _in_drivers_order(self, now: float) -> list[Row]:
+        """The next batch's receipts when start notices order drivers' sessions (``ordering``);
+        receipts whose window closes while they wait are quarantined here."""
+        assert self.ledger is not None
+        choice = choose(self.store, self.ledger, self.config.max_batch, int(now))
+        prune = now - self._pruned > PRUNE_EVERY_S
+        if choice.expired or prune:
+            with self.store.transaction() as tx:
+                tx.set_status(choice.expired, Status.QUARANTINED, int(now), reason=HELD_REASON)
+                if prune:
+                    prune_starts(tx, int(now) - KEEP_EXPIRED_STARTS_S)
+            self._pruned = now if prune else self._pruned
+        if choice.expired:
+            log.warning("%d receipts quarantined: %s", len(choice.expired), HELD_REASON)
+            self.metrics.inc("held_expired", len(choice.expired))
+        if choice.waiting:
+            log.info("%d receipts wait behind earlier-authorized sessions", choice.waiting)
+        return choice.send
 
     def _send(self, batch_id: int, batch: list[Pending], nonce: int, now: float) -> None:
         # Write-ahead for resends too: the nonce about to be used is durable before the send, so
@@ -137,7 +166,8 @@ class Batcher:
             tx_hash = self.chain.submit([p.signed for p in batch], nonce, min_gas=min_gas,
                                         estimate=estimate)
         except SettlementWouldRevert as exc:  # nothing was sent
-            self._after_revert(batch_id, batch, exc.cause, None, now)
+            self._not_before = self._reverts.failed(batch_id, [p.id for p in batch], exc.cause,
+                                                    None, now)
             return
         crashpoint("after_submit_before_record")
         with self.store.transaction() as tx:
@@ -185,9 +215,10 @@ class Batcher:
         self, batch_id: int, live: list[Pending], tx_hash: bytes, st: TxStatus, now: float
     ) -> None:
         if not st.success:
-            self._after_revert(batch_id, live, self.chain.revert_cause(tx_hash), tx_hash, now)
+            self._not_before = self._reverts.failed(batch_id, [p.id for p in live],
+                                                    self.chain.revert_cause(tx_hash), tx_hash, now)
             return
-        self._reverts_in_row = 0
+        self._reverts.in_row = 0
         reasons = {(s, n): r for s, n, r in self.chain.rejected_in_tx(tx_hash)}
         settled, rejected, expired, retry = [], [], [], []
         window = self._deadlines.read(now)[1] if RejectReason.STALE in reasons.values() else None
@@ -223,23 +254,6 @@ class Batcher:
                       batch_id, len(expired), expired[0][1])
         log.info("batch %d: %d settled, %d rejected on chain, %d back to pending", batch_id,
                  len(settled), len(rejected), len(retry))
-
-    def _after_revert(self, batch_id: int, live: list[Pending], cause: RevertCause,
-                      tx_hash: bytes | None, now: float) -> None:
-        """Close the failed batch and queue its corrected retry, after a growing backoff."""
-        with self.store.transaction() as tx:
-            retry = after_revert(tx, batch_id, [p.id for p in live], cause, tx_hash, int(now),
-                                 self.config)
-        self._reverts_in_row += 1
-        wait = backoff(self.config, self._reverts_in_row)
-        self._not_before = now + wait
-        self.metrics.inc("txs_reverted" if tx_hash is not None else "settle_refused")
-        self.metrics.inc("revert_quarantined", len(retry.quarantine))
-        what = f"tx 0x{tx_hash.hex()} reverted" if tx_hash else "gas estimate refused it"
-        loud = retry.quarantine or cause.kind == RevertKind.UNAUTHORIZED
-        (log.error if loud else log.warning)(
-            "batch %d (%d receipts): %s (%s); %s, next try in %.0f s", batch_id, len(live), what,
-            cause, retry.what, wait)
 
     def _resubmit(
         self, batch_id: int, live: list[Pending], nonce: int | None, now: float, reason: str

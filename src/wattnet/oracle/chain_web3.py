@@ -23,6 +23,7 @@ from eth_utils.crypto import keccak
 from web3.exceptions import TransactionNotFound
 
 from wattnet.chain.batch_codec import pack_batch
+from wattnet.chain.jsonrpc import rpc_batch
 from wattnet.chain.tx import load_keystore
 from wattnet.chain.web3_client import ChainClient
 from wattnet.domain import SignedReceipt, StationInfo
@@ -30,6 +31,7 @@ from wattnet.errors import ConfigError
 from wattnet.oracle.chain import TxStatus, sort_key
 from wattnet.oracle.config import OracleConfig
 from wattnet.oracle.errors import OracleConfigError, SettlementError, SettlementWouldRevert
+from wattnet.oracle.ledger_web3 import Web3CreditLedger
 from wattnet.oracle.reverts import RevertCause, cause_of_mined, cause_of_rpc_error, error_table
 
 log = logging.getLogger(__name__)
@@ -207,19 +209,7 @@ class Web3SettlementChain:
     def _rpc_batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         """Raw JSON-RPC (a batch in one request): web3's formatting of a 1,500-receipt batch's
         answers and logs cost seconds of the oracle's one busy thread."""
-        body = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p}
-                for i, (m, p) in enumerate(calls)]
-        answers = self._http.post(self.client.rpc_url, json=body, timeout=60).json()
-        if not isinstance(answers, list):
-            raise SettlementError(f"the node refused a batch request: {answers}")
-        by_id = {a.get("id"): a for a in answers}
-        out = []
-        for i, (method, _) in enumerate(calls):
-            a = by_id.get(i, {})
-            if "error" in a or "result" not in a:
-                raise SettlementError(f"{method} failed: {a.get('error', a)}")
-            out.append(a["result"])
-        return out
+        return rpc_batch(self._http, self.client.rpc_url, calls, error=SettlementError)
 
     def settled_many(self, keys: list[tuple[bytes, int]]) -> list[bool]:
         """``is_settled`` for many sessions, 500 calls per JSON-RPC batch request."""
@@ -244,6 +234,10 @@ class Web3SettlementChain:
             out.append((bytes.fromhex(topics[1][2:]), int(topics[2], 16),
                         int(log_["data"], 16)))
         return out
+
+    def credit_ledger(self) -> Web3CreditLedger:
+        """The drivers' credits as settlement sees them (start notices, batch order)."""
+        return Web3CreditLedger(self.client, self._http)
 
     def head_block(self) -> int:
         return int(self.w3.eth.block_number)

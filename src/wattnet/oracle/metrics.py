@@ -23,6 +23,9 @@ COUNTERS = {
     "settle_refused": "Batches the gas estimate said would revert (nothing was sent)",
     "revert_quarantined": "Receipts quarantined after failing alone max_reverts times",
     "expired": "Acknowledged receipts lost: STALE on chain, their settlement window had closed",
+    "notices_reserved": "Start notices admitted: their amount is held for the session",
+    "notices_refused": "Start notices refused (credits held by earlier sessions, no consent)",
+    "held_expired": "Receipts quarantined after waiting behind an earlier-authorized session",
 }
 GAUGES = {
     "pending": "Receipts waiting to be batched",

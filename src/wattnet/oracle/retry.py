@@ -17,14 +17,18 @@ batcher sends them one by one like any batch whose send was interrupted.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wattnet.oracle.config import BatcherConfig
 from wattnet.oracle.losses import reverted_reason
+from wattnet.oracle.metrics import Metrics
 from wattnet.oracle.reverts import RevertCause, RevertKind
 from wattnet.oracle.schema import BatchStatus, Status
-from wattnet.oracle.store_base import Tx
+from wattnet.oracle.store_base import Store, Tx
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,3 +135,29 @@ def send_options(tx: Tx, batch_id: int) -> tuple[int, bool]:
     if row is None:
         return 0, False
     return int(row[0] or 0), row[1] is not None
+
+
+class Reverts:
+    """The batcher's side of failures: records each one with its retry, counts the failures in a
+    row for the backoff (a settled batch resets it), logs and counts them."""
+
+    def __init__(self, store: Store, cfg: BatcherConfig, metrics: Metrics) -> None:
+        self.store, self.cfg, self.metrics = store, cfg, metrics
+        self.in_row = 0
+
+    def failed(self, batch_id: int, ids: Sequence[int], cause: RevertCause,
+               tx_hash: bytes | None, now: float) -> float:
+        """Close batch ``batch_id`` and queue its retry; returns when to try again."""
+        with self.store.transaction() as tx:
+            retry = after_revert(tx, batch_id, ids, cause, tx_hash, int(now), self.cfg)
+        self.in_row += 1
+        wait = backoff(self.cfg, self.in_row)
+        self.metrics.inc("txs_reverted" if tx_hash is not None else "settle_refused")
+        self.metrics.inc("revert_quarantined", len(retry.quarantine))
+        what = f"tx 0x{tx_hash.hex()} reverted" if tx_hash else "gas estimate refused it"
+        loud = retry.quarantine or cause.kind == RevertKind.UNAUTHORIZED
+        (log.error if loud else log.warning)(
+            "batch %d (%d receipts): %s (%s); %s, next try in %.0f s", batch_id, len(ids), what,
+            cause, retry.what, wait)
+        return now + wait
+
