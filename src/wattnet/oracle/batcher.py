@@ -139,7 +139,8 @@ class Batcher:
         """The next batch's receipts when start notices order drivers' sessions (``ordering``);
         receipts whose window closes while they wait are quarantined here."""
         assert self.ledger is not None
-        choice = choose(self.store, self.ledger, self.config.max_batch, int(now))
+        choice = choose(self.store, self.ledger, self.config.max_batch, int(now),
+                        self._deadlines.read(now)[0])
         prune = now - self._pruned > PRUNE_EVERY_S
         if choice.expired or prune:
             with self.store.transaction() as tx:
