@@ -53,7 +53,11 @@ class Db:
     cli_args: list[str]  # how `wattnet oracle status` finds it
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+# PostgreSQL as in the off-chain suite: `make test-anvil` starts one; WATTNET_TEST_PG=off opts out.
+BACKENDS = ["sqlite"] if os.environ.get("WATTNET_TEST_PG") == "off" else ["sqlite", "postgres"]
+
+
+@pytest.fixture(params=BACKENDS)
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Db]:
     if request.param == "sqlite":
         path = tmp_path / "oracle.db"
@@ -64,7 +68,8 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Db]:
         return
     dsn = os.environ.get("WATTNET_TEST_PG_DSN")
     if not dsn:
-        pytest.skip('PostgreSQL: set WATTNET_TEST_PG_DSN (eval "$(tools/ci_postgres.sh)")')
+        pytest.fail('PostgreSQL: set WATTNET_TEST_PG_DSN (eval "$(tools/ci_postgres.sh)") or '
+                    "WATTNET_TEST_PG=off")
     schema = f"e2e_{uuid.uuid4().hex[:12]}"
     pg = PostgresStore(dsn, schema=schema)
     pg.migrate()
