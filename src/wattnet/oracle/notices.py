@@ -23,9 +23,8 @@ from wattnet.oracle.directory import CachedStationDirectory
 from wattnet.oracle.ledger import CreditLedger
 from wattnet.oracle.metrics import Metrics
 from wattnet.oracle.reservations import Room, free
-from wattnet.oracle.store_base import Store
+from wattnet.oracle.store_base import Store, Tx
 from wattnet.oracle.store_starts import (
-    driver_key,
     insert_start,
     open_reservations,
     start_of,
@@ -82,15 +81,15 @@ class NoticeDesk:
         with self.store.transaction() as tx:
             known = start_of(tx, notice)
         if known is not None:
-            if driver_key(known[0], known[1]) != (notice.driver, notice.credit_id) or \
-                    int(str(known[2])) != notice.amount:
+            if (bytes(known[0]), int(str(known[1])), int(str(known[2]))) != (
+                    bytes.fromhex(notice.driver[2:]), notice.credit_id, notice.amount):
                 raise NoticeError("a different notice for this session was recorded first")
             return Answer(int(str(known[3])), "refused when first received")
         timing = self.ledger.timing()
         expires = notice.start_time + timing.max_session_duration + NOTICE_GRACE_S
         if notice.start_time > now + self.future_skew_s:
             raise NoticeError(f"startTime is more than {self.future_skew_s} s in the future")
-        held, reason = 0, ""
+        held, reason, room = 0, "", None
         if not active:
             reason = "station inactive"
         elif expires <= now:
@@ -100,19 +99,18 @@ class NoticeDesk:
                                                    now)
             if not consented:
                 reason = "the driver has not consented to this station's operator"
-            else:
-                held = min(notice.amount, self._free(notice, room, now))
+        with self.store.transaction() as tx:  # the claims and the new one, in one commit
+            if room is not None and not reason:
+                held = min(notice.amount, self._free(tx, notice, room, now))
                 if not held:
                     reason = ("the driver's credits are held by sessions authorized earlier "
                               "(or the daily cap is reached)")
-        with self.store.transaction() as tx:
             insert_start(tx, notice, signature, held, now, expires)
         return Answer(held, reason)
 
-    def _free(self, notice: StartNotice, room: Room, now: int) -> int:
+    @staticmethod
+    def _free(tx: Tx, notice: StartNotice, room: Room, now: int) -> int:
         driver = bytes.fromhex(notice.driver[2:])
-        with self.store.transaction() as tx:
-            claims = open_reservations(tx, [driver], now).get(
-                (notice.driver, notice.credit_id), []) + unsettled_costs(tx, driver,
-                                                                          notice.credit_id)
+        claims = open_reservations(tx, [driver], now).get(
+            (notice.driver, notice.credit_id), []) + unsettled_costs(tx, driver, notice.credit_id)
         return free(claims, room)

@@ -12,6 +12,7 @@ from wattnet.oracle.ledger import CreditLedger, DriverKey
 from wattnet.oracle.reservations import Claim, plan
 from wattnet.oracle.store_base import Row, Store
 from wattnet.oracle.store_starts import PLACE_AT, driver_key, open_reservations, pending_by_place
+from wattnet.oracle.urgency import urgent_first
 
 HELD_REASON = "credits held for an earlier-authorized session of the driver (start notice)"
 
@@ -23,7 +24,13 @@ class Choice:
     expired: list[int]  # receipt ids whose window closes while they wait: quarantine them
 
 
-def choose(store: Store, ledger: CreditLedger, limit: int, now: int) -> Choice:
+def choose(store: Store, ledger: CreditLedger, limit: int, now: int,
+           chain_now: int | None = None) -> Choice:
+    """``now`` is the oracle's clock (places and holds are in it); ``chain_now`` the chain's
+    (receipts' windows are), ``now`` when not given. Receipts that may go are taken due ones
+    first (``urgency``): a later receipt of a driver may then go before an earlier one, which
+    is safe because the plan found both to fit together."""
+    chain_now = now if chain_now is None else chain_now
     with store.transaction() as tx:
         rows = pending_by_place(tx, 2 * limit)
         drivers = {bytes(r[4]) for r in rows}
@@ -41,6 +48,8 @@ def choose(store: Store, ledger: CreditLedger, limit: int, now: int) -> Choice:
         wait.update(p.wait)
     window = ledger.timing().max_settlement_delay
     margin = max(60, window // 10)
-    expired = [int(r[0]) for r in rows if int(r[0]) in wait and now >= int(r[8]) + window - margin]
-    chosen = [r[:PLACE_AT] for r in rows if int(r[0]) in send][:limit]
+    expired = [int(r[0]) for r in rows
+               if int(r[0]) in wait and chain_now >= int(r[8]) + window - margin]
+    chosen = urgent_first([r[:PLACE_AT] for r in rows if int(r[0]) in send], chain_now, window,
+                          limit)
     return Choice(chosen, len(wait) - len(expired), expired)

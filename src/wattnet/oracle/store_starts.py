@@ -59,13 +59,14 @@ def open_reservations(tx: Tx, drivers: Iterable[bytes], now: int
     """What admitted notices of these drivers hold (unexpired, their receipt not come yet)."""
     out: dict[DriverKey, list[Claim]] = defaultdict(list)
     for driver in set(drivers):
+        who = to_checksum_address(driver)
         for sid, received, amount, credit in tx.query(
             "SELECT s.id, s.received_at, s.held, s.credit_id FROM starts s "
             "WHERE s.driver = ? AND s.expires_at > ? AND s.held <> '0' AND NOT EXISTS "
             f"(SELECT 1 FROM receipts r WHERE {_SAME_SESSION})",
             (driver, now),
         ):
-            out[driver_key(driver, credit)].append(
+            out[(who, int(str(credit)))].append(
                 Claim((int(received), NOTICE, int(sid)), int(str(amount))))
     return out
 

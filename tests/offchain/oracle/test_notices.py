@@ -129,6 +129,8 @@ def test_batcher__a_receipt_behind_an_open_hold_waits_then_is_quarantined_visibl
     honest, colluder = create_station("CP-H"), create_station("CP-C")
     clock = Clock()
     service = _service(store, directory, tmp_path, _ledger(4 * USDC), clock)
+    chain: Any = service.chain
+    chain.set_clock(T0, 3_600)  # chain time: the receipts' windows run in it
     assert service.notices is not None
     assert service.notices.admit(notice(honest, 4 * USDC, start=T0 - 900)).held == 4 * USDC
     bad = create_receipt(colluder, 1, start_time=T0 - 800, end_time=T0 - 100, cost=1_050_000,
@@ -137,6 +139,7 @@ def test_batcher__a_receipt_behind_an_open_hold_waits_then_is_quarantined_visibl
     service.batcher.step()
     assert rows(store, "SELECT status FROM receipts") == [("pending",)]
     clock.now = T0 - 100 + 3_600 - 300  # the colluder's window is about to close
+    chain.set_clock(int(clock.now), 3_600)
     service.batcher.step()
     assert rows(store, "SELECT status, reason FROM receipts") == [("quarantined", HELD_REASON)]
     assert service.metrics.counter("held_expired") == 1
