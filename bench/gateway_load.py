@@ -346,7 +346,10 @@ async def load(n: int, port: int, gw_pid: int, warmup: float, measure: float) ->
     cpu0 = cpu_seconds(gw_pid)
     stats.measuring = True
     await asyncio.sleep(measure / 2)
+    wall0 = time.time()
     b0, b1, statuses = await auth_burst(port)
+    if os.environ.get("WATTNET_BENCH_DIAG"):
+        print(json.dumps({"auth_burst_wall": [wall0, wall0 + b1 - b0]}), file=sys.stderr)
     await asyncio.sleep(max(0.0, measure / 2 - (time.perf_counter() - b0)))
     stats.measuring = False
     gc.enable()

@@ -210,6 +210,8 @@ class AuthGuard:
         self.verifier = PasswordVerifier()
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="gateway-auth",
                                         initializer=_low_priority)
+        for _ in range(workers):  # start the threads now, not in the middle of a burst
+            self._pool.submit(int)
         self._queue = queue
         self._pending = 0
         self._pending_by_id: dict[str, int] = {}
