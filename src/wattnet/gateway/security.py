@@ -8,13 +8,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import hashlib
 import hmac
 import logging
 import os
 import ssl
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -149,12 +147,6 @@ def _hash_cost(stored: str) -> int:
         return 0
 
 
-def _low_priority() -> None:
-    """Hashing threads yield the CPU to the event loop (Linux: nice applies per thread)."""
-    with contextlib.suppress(AttributeError, OSError):  # not Linux: default priority
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-
-
 class _Failures:
     """Failed attempts per key within a sliding window (bounded: old keys are dropped)."""
 
@@ -187,7 +179,8 @@ class _Failures:
 class AuthGuard:
     """The handshake check, without stalling the event loop.
 
-    Wrong passwords cost a full scrypt each: those run in ``workers`` low-priority threads,
+    Wrong passwords cost a full scrypt each (which releases the GIL): those run in ``workers``
+    threads,
     at most ``queue`` waiting (more are refused at once, unhashed). Failed attempts are counted
     per charge point id and per source address; past the limit within the window, further
     attempts are refused without hashing, except a password this station used successfully
@@ -208,8 +201,10 @@ class AuthGuard:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.verifier = PasswordVerifier()
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="gateway-auth",
-                                        initializer=_low_priority)
+        # Normal priority on purpose: a low-priority (nice) thread builds up a scheduling debt
+        # while it hashes, then starves while it holds the GIL for its few bytecodes, and the
+        # event loop waits on it (priority inversion, ~0.1 s stalls seen under other load).
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="gateway-auth")
         for _ in range(workers):  # start the threads now, not in the middle of a burst
             self._pool.submit(int)
         self._queue = queue
