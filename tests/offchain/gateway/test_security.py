@@ -313,3 +313,27 @@ def test_concurrent_burst_on_one_id__hashes_at_most_the_per_id_limit(
         assert h.gateway.auth.hashes_run == 3
 
     h.run(scenario)
+
+
+def test_costly_hashes__checked_in_a_separate_process(tmp_path: Any) -> None:
+    """Production-cost scrypt runs in a low-priority process: no GIL shared with the loop."""
+    from pathlib import Path
+
+    from wattnet.gateway.config import StationConfig
+    from wattnet.gateway.security import PROCESS_COST, AuthGuard, basic_auth_header
+
+    station = StationConfig("A", 1, Path("k"), hash_password(PASSWORD, n=PROCESS_COST), {1: 1})
+    guard = AuthGuard({"A": station})
+
+    async def check(password: str) -> object:
+        return await guard.check(station, "A", basic_auth_header("A", password), tls=False,
+                                 peercert=None, source="1.2.3.4")
+
+    try:
+        assert guard._procs is not None  # started with the guard
+        assert asyncio.run(check("a-wrong-password-for-A")) is not None
+        assert asyncio.run(check(PASSWORD)) is None
+        assert guard.verifier.remembered(station, PASSWORD)
+        assert guard.hashes_run == 2
+    finally:
+        guard.close()
