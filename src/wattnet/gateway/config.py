@@ -94,7 +94,8 @@ class GatewayConfig:
     # Largest WebSocket message accepted (bytes); bigger ones close the connection with 1009.
     # A StopTransaction with a long session's per-minute samples runs to a few MiB.
     max_frame_bytes: int = 8 * 1024 * 1024
-    # Password checks: scrypt runs in this many low-priority threads, at most auth_queue waiting
+    # Password checks: scrypt runs in this many low-priority processes (cheap hashes: threads),
+    # at most auth_queue waiting
     # (more are refused at once); failed attempts are limited per charge point id and per
     # source address within auth_window_s.
     auth_workers: int = 1
