@@ -81,8 +81,9 @@ def _open(database: str | None, pg_schema: str | None) -> Any:
 def status(database: str | None, pg_schema: str | None, metrics_url: str | None,
            as_json: bool) -> None:
     """Receipts by state (from the database) or the live counters (from /metrics); warns
-    about acknowledged receipts that were lost (expired, or quarantined after reverts)."""
-    from wattnet.oracle.losses import EXPIRED, METRIC_OF, REVERTED, losses, warnings
+    about acknowledged receipts that were lost (expired, quarantined after reverts, or held
+    for a session of the driver the oracle learned of earlier)."""
+    from wattnet.oracle.losses import EXPIRED, HELD, KINDS, METRIC_OF, REVERTED, losses, warnings
     from wattnet.oracle.metrics import parse_text
 
     if metrics_url:
@@ -93,13 +94,14 @@ def status(database: str | None, pg_schema: str | None, metrics_url: str | None,
             raise WattNetError(f"cannot read {metrics_url}: {exc}") from exc
         source = metrics_url
         lost = {kind: values.get(f"wattnet_oracle_{METRIC_OF[kind]}_total", 0)
-                for kind in (EXPIRED, REVERTED)}
+                for kind in KINDS}
     else:
         store = _open(database, pg_schema)
         try:
             values = dict(store.counts())
             lost = dict(losses(store))
-            values.update({EXPIRED: lost[EXPIRED], "reverts_quarantined": lost[REVERTED]})
+            values.update({EXPIRED: lost[EXPIRED], "reverts_quarantined": lost[REVERTED],
+                           "held_for_earlier_sessions": lost[HELD]})
             source = store.description
         finally:
             store.close()

@@ -32,9 +32,9 @@ from wattnet.oracle.config import BatcherConfig
 from wattnet.oracle.crash import crashpoint
 from wattnet.oracle.errors import SettlementWouldRevert
 from wattnet.oracle.ledger import CreditLedger
-from wattnet.oracle.losses import expired_reason
+from wattnet.oracle.losses import HELD_REASON, expired_reason
 from wattnet.oracle.metrics import Metrics
-from wattnet.oracle.ordering import HELD_REASON, choose
+from wattnet.oracle.ordering import choose
 from wattnet.oracle.retry import Reverts, send_options
 from wattnet.oracle.schema import BatchStatus, Status
 from wattnet.oracle.store_base import SETTLE_COLUMNS, Row, Store, Tx

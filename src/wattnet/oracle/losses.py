@@ -4,8 +4,12 @@ Two kinds, each a quarantine reason with its own prefix:
 - ``expired:``: the settlement window closed first (the contract rejected the receipt as STALE:
   it ended more than ``maxSettlementDelay`` before the block, pauses aside);
 - ``reverted:``: its settlement failed with the receipt alone in the batch ``max_reverts``
-  times (``retry.py``).
-The batcher counts them in ``/metrics`` (``expired_total``, ``revert_quarantined_total``);
+  times (``retry.py``);
+- ``held:``: it waited behind a session of the same driver the oracle learned of earlier (start
+  notices, ``ordering.py``) until its window was about to close: the driver's credits were that
+  session's (the station authorized offline, or colluded).
+The batcher counts them in ``/metrics`` (``expired_total``, ``revert_quarantined_total``,
+``held_expired_total``);
 ``wattnet oracle status`` warns about them from the database, where they stay.
 """
 
@@ -19,8 +23,11 @@ from wattnet.oracle.store_base import Store
 
 EXPIRED = "expired"
 REVERTED = "reverted"
-KINDS = (EXPIRED, REVERTED)
-METRIC_OF = {EXPIRED: "expired", REVERTED: "revert_quarantined"}
+HELD = "held"
+KINDS = (EXPIRED, REVERTED, HELD)
+METRIC_OF = {EXPIRED: "expired", REVERTED: "revert_quarantined", HELD: "held_expired"}
+HELD_REASON = (f"{HELD}: the driver's credits are held for a session the oracle learned of "
+               "earlier (start notice); not sent as its settlement window closed")
 
 
 def expired_reason(end_time: int, window: int | None, tx_hash: bytes) -> str:
@@ -54,4 +61,8 @@ def warnings(lost: Mapping[str, float]) -> list[str]:
     if reverted:
         out.append(f"{reverted} receipt(s) quarantined after their settlement kept reverting "
                    "(see the reasons in `wattnet oracle quarantine`)")
+    held = int(lost.get(HELD, 0))
+    if held:
+        out.append(f"{held} receipt(s) quarantined unpaid: the driver's credits were held for a "
+                   "session the oracle learned of earlier (an offline or colluding station)")
     return out

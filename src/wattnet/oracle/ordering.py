@@ -14,8 +14,6 @@ from wattnet.oracle.store_base import Row, Store
 from wattnet.oracle.store_starts import PLACE_AT, driver_key, open_reservations, pending_by_place
 from wattnet.oracle.urgency import urgent_first
 
-HELD_REASON = "credits held for an earlier-authorized session of the driver (start notice)"
-
 
 @dataclass(frozen=True, slots=True)
 class Choice:

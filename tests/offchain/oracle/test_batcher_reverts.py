@@ -124,7 +124,7 @@ def test_revert__a_failing_receipt_is_isolated_by_halving_then_quarantined_with_
     assert chain.resent_unchanged() == 0
     assert b.metrics.counter("revert_quarantined") == 1
     assert b.metrics.counter("settle_refused") == 1 + CFG.max_reverts
-    assert losses(store) == {"expired": 0, "reverted": 1}
+    assert losses(store) == {"expired": 0, "reverted": 1, "held": 0}
     sent = chain.tx_count()
     run(b, chain, clock, rounds=10)
     assert chain.tx_count() == sent  # nothing more is tried for it
@@ -221,7 +221,7 @@ def test_expiry__a_receipt_held_back_past_its_window_is_a_visible_loss(
     assert f"closed at {T0 + 60}" in reason
     assert b.metrics.counter("expired") == 1
     assert "wattnet_oracle_expired_total 1\n" in b.metrics.render()
-    assert losses(store) == {"expired": 1, "reverted": 0}
+    assert losses(store) == {"expired": 1, "reverted": 0, "held": 0}
 
 
 def test_batcher__config_refuses_backoffs_out_of_order() -> None:

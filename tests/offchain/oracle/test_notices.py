@@ -17,8 +17,8 @@ from wattnet.oracle.config import BatcherConfig, OracleConfig
 from wattnet.oracle.directory import InMemoryStationDirectory
 from wattnet.oracle.fakechain import FakeSettlementChain
 from wattnet.oracle.ledger import MemoryLedger, Timing
+from wattnet.oracle.losses import HELD_REASON, losses, warnings
 from wattnet.oracle.metrics import parse_text
-from wattnet.oracle.ordering import HELD_REASON
 from wattnet.oracle.reservations import Room
 from wattnet.oracle.service import OracleService
 from wattnet.oracle.store_base import Store
@@ -143,4 +143,6 @@ def test_batcher__a_receipt_behind_an_open_hold_waits_then_is_quarantined_visibl
     service.batcher.step()
     assert rows(store, "SELECT status, reason FROM receipts") == [("quarantined", HELD_REASON)]
     assert service.metrics.counter("held_expired") == 1
+    [warning] = warnings(losses(store))  # what `wattnet oracle status` prints
+    assert "held for a session the oracle learned of earlier" in warning
     assert service.chain.tx_count() == 0  # nothing was ever sent for it
