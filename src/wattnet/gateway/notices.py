@@ -48,7 +48,6 @@ class NoticeSender:
         self._rng = rng or random.Random()
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self.answers: dict[tuple[str, str], int] = {}  # what the oracle held, per session
 
     def announce(self, tx: Transaction) -> None:
         """Send ``tx``'s notice in the background (an authorized, open transaction)."""
@@ -75,10 +74,8 @@ class NoticeSender:
         while self._still_open(cp_id, tx_key):
             finished, held = await self._post(cp_id, tx_key, body)
             if finished:
-                if held is not None:
-                    self.answers[(cp_id, tx_key)] = held
-                    if self._still_open(cp_id, tx_key):
-                        await self._on_held(cp_id, tx_key, held)
+                if held is not None and self._still_open(cp_id, tx_key):
+                    await self._on_held(cp_id, tx_key, held)
                 return
             delay = min(self._max, self._base * 2 ** min(attempt, 16))
             attempt += 1
