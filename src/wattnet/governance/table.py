@@ -43,6 +43,7 @@ from wattnet.params import (
     STAKE_PER_KW_WATT,
     STAKE_WATT,
     STATION_CAP_BPS,
+    TARIFF_PER_KWH,
     TIMELOCK_DELAY_S,
     UNBONDING_DELAY_S,
     UNCERTIFIED_REWARD_BPS,
@@ -150,7 +151,7 @@ def _b(lo_hi: tuple[Any, Any], watt: bool = False) -> tuple[Any, Any, int, int]:
     return lo, hi, int(lo * scale), int(hi * scale)
 
 
-_TARIFF = (1, 10**15, 1, 2**88 - 1)  # the file is stricter than uint88
+_TARIFF = _b(TARIFF_PER_KWH)  # StationRegistry: min >= 1, max within uint88
 
 PARAMS: tuple[Param, ...] = (
     _p("staking.min_stake_per_station", STAKING, "minStakePerStation()", "uint256",

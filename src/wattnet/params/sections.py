@@ -7,14 +7,24 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from wattnet.econ.emission import (
+    AbsPhase,
+    consecutive,
+    emissions,
+    schedule_error,
+    scheduled_total,
+)
+from wattnet.econ.units import MAX_EPOCH, MAX_PHASES
 from wattnet.errors import ConfigError
 from wattnet.params.checks import Reader, check_int, to_wei
 from wattnet.params.values import (
     BPS,
     CHALLENGE_WINDOW_S,
+    CREDIT_DECIMALS,
     EPOCH_LENGTH,
     FEE_MULTIPLE_BPS,
     GEOHASH_ALPHABET,
+    GEOHASH_PREFIX_CHARS,
     LATE_QUORUM_S,
     MAX_BOUNTY_BPS,
     MAX_PROPOSAL_THRESHOLD_WATT,
@@ -24,12 +34,14 @@ from wattnet.params.values import (
     PRICE_FLOOR_USD,
     QUORUM_PERCENT,
     REDEMPTION_DELAY_S,
+    REGION_MULTIPLIER_BPS,
     RELEASE_DELAY_S,
     SESSION_DURATION_S,
     SETTLEMENT_DELAY_S,
     STAKE_PER_KW_WATT,
     STAKE_WATT,
     STATION_CAP_BPS,
+    TARIFF_PER_KWH,
     TIMELOCK_DELAY_S,
     UNBONDING_DELAY_S,
     UNCERTIFIED_REWARD_BPS,
@@ -118,13 +130,15 @@ def _registry(src: str, raw: Any) -> RegistryParams:
     for prefix, bps in multipliers.items():
         key = r.key(f"region_multipliers.{prefix}")
         p = str(prefix)
-        if not 1 <= len(p) <= 6 or any(c not in GEOHASH_ALPHABET for c in p):
-            raise r.error(
-                key, f"is not a geohash prefix (1..6 chars of {GEOHASH_ALPHABET!r}, lower case)"
-            )
-        pairs.append((p, check_int(src, key, bps, 5_000, 30_000)))
-    lo_t = r.integer("min_tariff_per_kwh", 50_000, 1, 10**15)
-    hi_t = r.integer("max_tariff_per_kwh", 2_000_000, 1, 10**15)
+        lo_n, hi_n = GEOHASH_PREFIX_CHARS
+        if not lo_n <= len(p) <= hi_n or any(c not in GEOHASH_ALPHABET for c in p):
+            raise r.error(key, f"is not a geohash prefix ({lo_n}..{hi_n} chars of "
+                               f"{GEOHASH_ALPHABET!r}, lower case)")
+        # 0 is the registry's "not set" (10000, as for an unlisted prefix)
+        not_set = bps == 0 and not isinstance(bps, bool)
+        pairs.append((p, 0 if not_set else check_int(src, key, bps, *REGION_MULTIPLIER_BPS)))
+    lo_t = r.integer("min_tariff_per_kwh", 50_000, *TARIFF_PER_KWH)
+    hi_t = r.integer("max_tariff_per_kwh", 2_000_000, *TARIFF_PER_KWH)
     if hi_t < lo_t:
         raise r.error(
             r.key("max_tariff_per_kwh"), f"={hi_t} is below registry.min_tariff_per_kwh={lo_t}"
@@ -147,7 +161,7 @@ def _credits(src: str, raw: Any) -> CreditsParams:
         coins.append(
             Stablecoin(
                 c.text("symbol", None),
-                c.integer("decimals", 6, 0, 36),
+                c.integer("decimals", 6, *CREDIT_DECIMALS),
                 c.integer("credit_id", i + 1, 1, 2**32 - 1),
             )
         )
@@ -210,6 +224,9 @@ def _rewards(src: str, raw: Any) -> RewardsParams:
         raise r.error(
             r.key("phases"), "must be a list of {name, epochs, emission_per_epoch, decay_bps}"
         )
+    if len(phases_raw) > MAX_PHASES:
+        raise r.error(r.key("phases"), f"has {len(phases_raw)} phases; RewardsEngine allows "
+                                       f"{MAX_PHASES} (MAX_PHASES)")
     phases: list[Phase] = []
     for i, item in enumerate(phases_raw):
         p = Reader(
@@ -218,11 +235,15 @@ def _rewards(src: str, raw: Any) -> RewardsParams:
         phases.append(
             Phase(
                 p.text("name", f"phase-{i}"),
-                p.integer("epochs", 52, 1, 100_000),
+                # epochs end within uint32 (checked with the whole schedule below)
+                p.integer("epochs", 52, 1, MAX_EPOCH),
                 p.watt("emission_per_epoch", 0),
-                p.integer("decay_bps", 0, 0, BPS),
+                # RewardsEngine rejects a phase that decays by 100 % (RewardsBadSchedule)
+                p.integer("decay_bps", 0, 0, BPS - 1),
             )
         )
+    if sum(ph.epochs for ph in phases) > MAX_EPOCH:
+        raise r.error(r.key("phases"), f"end after epoch {MAX_EPOCH} (a uint32 on chain)")
     names = [p.name for p in phases]
     if len(set(names)) != len(names):
         raise r.error(r.key("phases"), f"names {names} must be unique")
@@ -266,20 +287,20 @@ def _governance(src: str, raw: Any) -> GovernanceParams:
 # ---- emission schedule ------------------------------------------------------------------------
 
 
-def emission_schedule_wei(rewards: RewardsParams) -> Iterator[int]:
-    """Emission per epoch in wei, epoch 0 first, phase after phase; 0 forever after.
+def contract_phases(rewards: RewardsParams) -> list[AbsPhase]:
+    """The phases as RewardsEngine holds them: (start, end, decay bps, emission wei)."""
+    return consecutive([(p.epochs, p.decay_bps, to_wei(p.emission_per_epoch))
+                        for p in rewards.phases])
 
-    Inside a phase, epoch k emits ``floor(e0 * (10000 - decay)^k / 10000^k)`` computed as
-    ``e_{k+1} = e_k * (10000 - decay) // 10000`` (the contract's integer recurrence).
-    """
-    for phase in rewards.phases:
-        amount = to_wei(phase.emission_per_epoch)
-        for _ in range(phase.epochs):
-            yield amount
-            amount = amount * (BPS - phase.decay_bps) // BPS
+
+def emission_schedule_wei(rewards: RewardsParams) -> Iterator[int]:
+    """Emission per epoch in wei, epoch 0 first, up to the end of the last phase (0 after):
+    ``RewardsEngine.emissionOf`` (:mod:`wattnet.econ.emission`)."""
+    return emissions(contract_phases(rewards))
 
 
 def total_emission_wei(rewards: RewardsParams) -> int:
+    """What the schedule emits in all (at most its bound, ``scheduledTotal``)."""
     return sum(emission_schedule_wei(rewards))
 
 
@@ -303,11 +324,18 @@ def parse_params(raw: Any, source: str, network: str | None = None) -> Params:
             f"{source}: rewards.genesis_supply={rewards.genesis_supply} exceeds "
             f"token.cap={token.cap}"
         )
-    total = total_emission_wei(rewards)
+    phases = contract_phases(rewards)
+    problem = schedule_error([], phases, 0, None)
+    if problem:
+        raise ConfigError(f"{source}: rewards.phases: {problem}")
+    # RewardsEngine's own check: the phases' upper bounds (scheduledTotal), not the sum of
+    # the emissions (a little lower), within maxEmission.
+    total = scheduled_total(phases)
     if total > room:
         raise ConfigError(
-            f"{source}: rewards.phases schedule {total / WEI_PER_WATT:,.0f} WATT exceeds "
-            f"token.cap - rewards.genesis_supply = {room / WEI_PER_WATT:,.0f} WATT"
+            f"{source}: rewards.phases schedule {total / WEI_PER_WATT:,.6f} WATT (its bound, "
+            f"RewardsEngine.scheduledTotal) exceeds token.cap - rewards.genesis_supply = "
+            f"{room / WEI_PER_WATT:,.0f} WATT"
         )
     model = top.get("model", None) or {}
     if not isinstance(model, Mapping):
