@@ -65,6 +65,7 @@ def cap_unit(decimals: int) -> int:
     return 10 ** (decimals - 2) if decimals > 2 else 1
 
 
-def retained_fees_usd(treasury_units: Any, decimals: int) -> Any:
-    """A run's treasury share as the station's fee record, in USD wei (``_flushRun``)."""
-    return treasury_units * 10**16 // cap_unit(decimals)
+def retained_fees_usd(treasury_units: Any, unit: int) -> Any:
+    """A run's treasury share as the station's fee record, in USD wei (``_flushRun``);
+    ``unit`` is the credit's cap unit (:func:`cap_unit`, ``EnergyCredits.capUnitOf``)."""
+    return treasury_units * 10**16 // unit

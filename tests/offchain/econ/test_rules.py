@@ -17,7 +17,12 @@ from wattnet.econ.rewards import (
     forfeits,
     share_by_weight,
 )
-from wattnet.econ.settlement import referrer_counts, retained_fees_usd, split_payment
+from wattnet.econ.settlement import (
+    cap_unit,
+    referrer_counts,
+    retained_fees_usd,
+    split_payment,
+)
 from wattnet.econ.units import EPOCH_LENGTH, WAD, mul_div
 from wattnet.econ.weight import accrue, region_multiplier, weight
 
@@ -48,11 +53,13 @@ def test_referrer__only_the_drivers_choice_and_never_the_operator() -> None:
 
 
 def test_retained_fees__usd_wei_per_credit_unit_by_decimals() -> None:
-    assert retained_fees_usd(1, 6) == 10**12 and retained_fees_usd(1, 18) == 1
-    assert retained_fees_usd(1, 2) == 10**16
+    assert retained_fees_usd(1, cap_unit(6)) == 10**12
+    assert retained_fees_usd(1, cap_unit(18)) == 1
+    assert retained_fees_usd(1, cap_unit(2)) == 10**16
     # EnergyCredits counts 1 unit as 1e16 below 3 decimals too (capUnit 1): 0 and 1 decimal
     # credits are undervalued 100x and 10x (reported, not a rule of this package to change)
-    assert retained_fees_usd(1, 0) == 10**16 and retained_fees_usd(100, 20) == 1
+    assert retained_fees_usd(1, cap_unit(0)) == 10**16
+    assert retained_fees_usd(100, cap_unit(20)) == 1
 
 
 @given(st.lists(st.integers(0, 10**6), max_size=8), st.integers(0, 10**7),
@@ -103,8 +110,9 @@ def test_fee_bound__model_units_are_the_chain_figure_floored_to_the_uwatt(
     if price_usd_wei % 10**12:
         price_usd_wei -= price_usd_wei % 10**12 or 0
     price_usd_wei = max(price_usd_wei, 10**12)
-    chain = fee_bound(retained_fees_usd(units, 6), multiple, price_usd_wei)
-    assert chain == retained_fees_usd(units, 6) * multiple * WAD // (10_000 * price_usd_wei)
+    fees = retained_fees_usd(units, cap_unit(6))
+    chain = fee_bound(fees, multiple, price_usd_wei)
+    assert chain == fees * multiple * WAD // (10_000 * price_usd_wei)
     model = fee_bound(units, multiple, price_usd_wei // 10**12, token_unit=10**6)
     assert model == chain // 10**12
 
