@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 from eth_abi.abi import decode
@@ -42,6 +42,9 @@ from wattnet.params import EPOCH_LENGTH, WEI_PER_WATT, to_wei
 KEY = "rewards.phases"
 SETTER = "setSchedule(uint256,(uint32,uint32,uint16,uint128)[])"
 PHASES_OUT = "(uint32,uint32,uint16,uint128)[]"
+
+_EXACT = Context(prec=80)  # wei amounts up to 10**30: beyond the default precision
+_WEI_DIGITS = 18
 
 
 def _field(phase: Any, name: str) -> Any:
@@ -75,8 +78,9 @@ def from_abs(phases: Sequence[AbsPhase], named: Sequence[Any] = ()) -> list[dict
         if name in used:
             name = f"{name}-from-{start}"
         used.add(name)
-        watt = Decimal(emission) / WEI_PER_WATT
-        amount: int | str = int(watt) if watt == watt.to_integral_value() else str(watt.normalize())
+        watt = Decimal(emission).scaleb(-_WEI_DIGITS, _EXACT)
+        whole = watt == watt.to_integral_value()
+        amount: int | str = int(watt) if whole else str(watt.normalize(_EXACT))
         out.append({"name": name, "epochs": end - start, "emission_per_epoch": amount,
                     "decay_bps": decay})
     return out

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -62,6 +62,9 @@ REGION_PREFIX = "registry.region_multipliers."
 SCHEDULE_KEY = "rewards.phases"  # RewardsEngine.setSchedule: see wattnet.governance.schedule
 TREASURY_SHARE = "settlement.treasury_share_bps"  # derived: the treasury gets the rest
 DAY = 86_400
+
+_EXACT = Context(prec=80)  # wei amounts up to 10**30: beyond the default precision
+_WEI_DIGITS = 18
 
 
 class Unit(StrEnum):
@@ -285,8 +288,10 @@ def to_chain(param: Param, value: Any) -> int:
 def from_chain(param: Param, raw: int) -> Any:
     """A chain value in the params file's unit (WATT as Decimal, the slash destination by name)."""
     if param.unit in (Unit.WATT, Unit.USD):
-        amount = Decimal(raw) / WEI_PER_WATT
-        return Decimal(int(amount)) if amount == amount.to_integral_value() else amount.normalize()
+        amount = Decimal(raw).scaleb(-_WEI_DIGITS, _EXACT)
+        if amount == amount.to_integral_value():
+            return Decimal(int(amount))
+        return amount.normalize(_EXACT)
     if param.unit is Unit.CHOICE:
         choices = list(SlashDestination)
         return choices[raw].value if raw < len(choices) else f"unknown({raw})"

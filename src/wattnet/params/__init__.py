@@ -10,8 +10,9 @@ are seconds or strings ``"7d"``, ``"12h"``, ``"30m"``, ``"45s"``; shares are bas
 :func:`to_chain_units` turns WATT into wei (18 decimals) for the contracts.
 
 Modules: ``values`` (units, bounds, dataclasses), ``checks`` (reading helpers), ``sections``
-(section parsers, :func:`parse_params`, the emission schedule), ``files`` (loading, overrides,
-chain units); everything is importable from here.
+(section parsers, :func:`parse_params`), ``schedule`` (the emission schedule, checked as
+RewardsEngine checks it), ``files`` (loading, overrides, chain units); everything is importable
+from here. The bounds are the contracts' own (tests/contracts/unit/test_parity_params.py).
 
 The optional ``model:`` section holds assumptions only the economic model uses (see
 :mod:`wattnet.sim.model.config`).
@@ -36,12 +37,12 @@ from wattnet.params.files import (
     set_path,
     to_chain_units,
 )
-from wattnet.params.sections import (
+from wattnet.params.schedule import (
     contract_phases,
     emission_schedule_wei,
-    parse_params,
     total_emission_wei,
 )
+from wattnet.params.sections import parse_params
 from wattnet.params.values import (
     BPS,
     CHALLENGE_WINDOW_S,

@@ -1,22 +1,16 @@
-"""Section parsers and whole-file validation (:func:`parse_params`); the emission schedule."""
+"""Section parsers and whole-file validation (:func:`parse_params`)."""
 
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from wattnet.econ.emission import (
-    AbsPhase,
-    consecutive,
-    emissions,
-    schedule_error,
-    scheduled_total,
-)
 from wattnet.econ.units import MAX_EPOCH, MAX_PHASES
 from wattnet.errors import ConfigError
 from wattnet.params.checks import Reader, check_int, to_wei
+from wattnet.params.schedule import check_schedule
 from wattnet.params.values import (
     BPS,
     CHALLENGE_WINDOW_S,
@@ -47,7 +41,6 @@ from wattnet.params.values import (
     UNCERTIFIED_REWARD_BPS,
     VOTING_DELAY_S,
     VOTING_PERIOD_S,
-    WEI_PER_WATT,
     CreditsParams,
     GovernanceParams,
     Params,
@@ -273,35 +266,21 @@ def _governance(src: str, raw: Any) -> GovernanceParams:
             "late_quorum_extension",
         ),
     )
+    period = r.duration("voting_period", 7 * 86_400, *VOTING_PERIOD_S)
+    extension = r.duration("late_quorum_extension", 86_400, *LATE_QUORUM_S)
+    if extension > period:  # GovernorPreventLateQuorumVoteExtensionTooLarge
+        raise r.error(r.key("late_quorum_extension"),
+                      f"={extension} exceeds governance.voting_period={period} (OpenZeppelin's "
+                      f"GovernorPreventLateQuorum refuses an extension longer than the vote)")
     return GovernanceParams(
         voting_delay=r.duration("voting_delay", 86_400, *VOTING_DELAY_S),
-        voting_period=r.duration("voting_period", 7 * 86_400, *VOTING_PERIOD_S),
+        voting_period=period,
         proposal_threshold=r.watt("proposal_threshold", 100_000,
                                   hi=MAX_PROPOSAL_THRESHOLD_WATT),
         quorum_percent=r.integer("quorum_percent", 4, *QUORUM_PERCENT),
         timelock_delay=r.duration("timelock_delay", 2 * 86_400, *TIMELOCK_DELAY_S),
-        late_quorum_extension=r.duration("late_quorum_extension", 86_400, *LATE_QUORUM_S),
+        late_quorum_extension=extension,
     )
-
-
-# ---- emission schedule ------------------------------------------------------------------------
-
-
-def contract_phases(rewards: RewardsParams) -> list[AbsPhase]:
-    """The phases as RewardsEngine holds them: (start, end, decay bps, emission wei)."""
-    return consecutive([(p.epochs, p.decay_bps, to_wei(p.emission_per_epoch))
-                        for p in rewards.phases])
-
-
-def emission_schedule_wei(rewards: RewardsParams) -> Iterator[int]:
-    """Emission per epoch in wei, epoch 0 first, up to the end of the last phase (0 after):
-    ``RewardsEngine.emissionOf`` (:mod:`wattnet.econ.emission`)."""
-    return emissions(contract_phases(rewards))
-
-
-def total_emission_wei(rewards: RewardsParams) -> int:
-    """What the schedule emits in all (at most its bound, ``scheduledTotal``)."""
-    return sum(emission_schedule_wei(rewards))
 
 
 def parse_params(raw: Any, source: str, network: str | None = None) -> Params:
@@ -324,19 +303,7 @@ def parse_params(raw: Any, source: str, network: str | None = None) -> Params:
             f"{source}: rewards.genesis_supply={rewards.genesis_supply} exceeds "
             f"token.cap={token.cap}"
         )
-    phases = contract_phases(rewards)
-    problem = schedule_error([], phases, 0, None)
-    if problem:
-        raise ConfigError(f"{source}: rewards.phases: {problem}")
-    # RewardsEngine's own check: the phases' upper bounds (scheduledTotal), not the sum of
-    # the emissions (a little lower), within maxEmission.
-    total = scheduled_total(phases)
-    if total > room:
-        raise ConfigError(
-            f"{source}: rewards.phases schedule {total / WEI_PER_WATT:,.6f} WATT (its bound, "
-            f"RewardsEngine.scheduledTotal) exceeds token.cap - rewards.genesis_supply = "
-            f"{room / WEI_PER_WATT:,.0f} WATT"
-        )
+    check_schedule(rewards, room, source)
     model = top.get("model", None) or {}
     if not isinstance(model, Mapping):
         raise ConfigError(f"{source}: model must be a mapping")

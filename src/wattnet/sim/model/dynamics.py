@@ -16,15 +16,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from wattnet.econ.findings import authority_slash
 from wattnet.econ.rewards import share_by_weight
-from wattnet.econ.settlement import Split, session_cost, split_payment
+from wattnet.econ.settlement import session_cost, split_payment
 from wattnet.econ.weight import settlement_multiplier
 from wattnet.econ.weight import weight as weight_of
 from wattnet.params import BPS
 from wattnet.sim.model.bound import FeeBound
 from wattnet.sim.model.escrow import Escrow
 from wattnet.sim.model.outcomes import FEES, LEDGER, SERIES, Batch, finish
+from wattnet.sim.model.payments import slash_caught, split_fees
 from wattnet.sim.model.state import (
     DAYS_PER_EPOCH,
     F64,
@@ -125,16 +125,6 @@ def simulate(
         bought: I64 = out
         return bought
 
-    def split(fee: I64) -> Split:
-        """Sessions' payments (SessionSettlement._splitPayment), the share of them whose driver
-        chose a referrer paying it; the model takes a station-epoch's sessions as one."""
-        if inp.referred_bps in (0, BPS):
-            return split_payment(fee, inp.op_bps, inp.ref_bps, inp.referred_bps == BPS)
-        referred = fee * inp.referred_bps // BPS
-        a = split_payment(referred, inp.op_bps, inp.ref_bps, True)
-        b = split_payment(fee - referred, inp.op_bps, inp.ref_bps, False)
-        return Split(a.operator + b.operator, a.referrer + b.referrer, a.treasury + b.treasury)
-
     def sell(amount_u: I64) -> F64:
         k = pool_x * pool_y
         new_y = k / (pool_x + amount_u)
@@ -230,7 +220,7 @@ def simulate(
         # (the treasury takes the rounding remainder and the referrer share nobody earned)
         fee = session_cost(honest_wh, tariff_s)
         fee.reshape(-1)[fidx] = session_cost(f_rep, f_tariff)
-        pay = split(fee)
+        pay = split_fees(fee, inp)
         opf, ref, tr = pay.operator, pay.referrer, pay.treasury
         # wash sessions are referred to the wash trader's own alias: that share comes back
         wash = split_payment(f_wash_bill, inp.op_bps, inp.ref_bps, True)
@@ -249,7 +239,7 @@ def simulate(
         # rewards paid for fraudulent energy: each fraudulent station's reward minus what its
         # honest energy alone would have earned under the same rule (a statistic, not a transfer)
         f_fair_w = share_by_weight(emission, weight_of(f_h, f_cap, f_mult), total_w[f_run])
-        f_fair = bound.reward(f_fair_w, split(session_cost(f_h, f_tariff)).treasury,
+        f_fair = bound.reward(f_fair_w, split_fees(session_cost(f_h, f_tariff), inp).treasury,
                               wprice[f_run])
         f_gain = np.maximum(reward.reshape(-1)[fidx] - f_fair, 0).astype(np.float64)
         f_reward = reward.reshape(-1)[fidx]
@@ -291,15 +281,12 @@ def simulate(
             # meter signed; an uncertified meter's claims): the slashing authority decides a
             # slash of fraud_slash_bps of the station's bonded stake from the operator's pool
             # (OperatorStaking.slash: no bounty), the rest of that stake goes back
-            caught_stake = f_stake * f_caught
-            pen = authority_slash(caught_stake, caught_stake * int(adv["fraud_slash_bps"]) // BPS)
-            per_run = {k: np.zeros(n_r, dtype=np.int64) for k in ("stake", "slash")}
-            np.add.at(per_run["stake"], f_run, caught_stake)
-            np.add.at(per_run["slash"], f_run, pen.to_destination)
-            led["staked"] -= per_run["stake"]
-            led["operators"] += per_run["stake"] - per_run["slash"]
-            led["treasury" if inp.slash_to_treasury else "burned"] += per_run["slash"]
-            fees["slashed"] += per_run["slash"]
+            bonded, slashed = slash_caught(f_stake * f_caught, int(adv["fraud_slash_bps"]),
+                                           f_run, n_r)
+            led["staked"] -= bonded
+            led["operators"] += bonded - slashed
+            led["treasury" if inp.slash_to_treasury else "burned"] += slashed
+            fees["slashed"] += slashed
             gone = fidx[f_caught]
             for arr, value in (
                 (st.active, False),
