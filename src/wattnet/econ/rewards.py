@@ -30,7 +30,9 @@ def share_by_weight(emission: Any, weight: Any, total_weight: Any) -> Any:
     t = np.maximum(total_weight, 1)
     # floor(E w / T) = q w + floor(r w / T) with E = q T + r: q w <= E, r w < T w
     q, r = np.divmod(emission, t)
-    return (q * live) * weight + mul_div(r * live, weight, t)
+    out = mul_div(r * live, weight, t)
+    out += (q * live) * weight
+    return out
 
 
 def fee_bound(fees: Any, fee_multiple_bps: int, price: Any, token_unit: int = WAD) -> Any:

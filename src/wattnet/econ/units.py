@@ -47,9 +47,9 @@ def mul_div(a: Any, b: Any, d: Any) -> Any:
     import numpy as np
 
     a_, b_ = np.asarray(a), np.asarray(b)
-    if a_.size == 0 or b_.size == 0:
-        return a_ * b_ // d
-    if float(a_.max()) * float(b_.max()) < _INT64_SAFE:
-        return a_ * b_ // d
+    if a_.size == 0 or b_.size == 0 or float(a_.max()) * float(b_.max()) < _INT64_SAFE:
+        out = a_ * b_
+        out //= d  # in place: the model calls this on every station every epoch
+        return out
     wide = a_.astype(object) * b_.astype(object) // np.asarray(d).astype(object)
     return wide.astype(np.int64)

@@ -160,9 +160,13 @@ def simulate(
             deployed += new
             hi = deployed[:, st.region]
             fresh = (st.rank >= lo) & (st.rank < hi)
+            born = np.flatnonzero(fresh)  # few per epoch: their own work is sparse
+            born_run = born // n_s
             # stake is pooled per operator: it covers min_stake_per_station + stake_per_kw x kW
             # for each of its stations (OperatorStaking._required), bought with the station
-            need = (st.stake_u * fresh).sum(axis=1)
+            born_stake = st.stake_u.reshape(-1)[born]
+            need = np.zeros(n_r, dtype=np.int64)
+            np.add.at(need, born_run, born_stake)
             from_pool = np.minimum(need, pool_x // 2)
             paid = np.where(from_pool > 0, pool_y * from_pool / (pool_x - from_pool), 0.0)
             pool_y += paid
@@ -176,8 +180,8 @@ def simulate(
             power_live[fresh] = st.power_kw[fresh]
             opex_live[fresh] = st.opex_epoch[fresh]
             st.deploy_epoch[fresh] = e
-            stake_cost = st.stake_u * per_u[:, None]
-            st.outlay += np.where(fresh, st.capex + stake_cost.astype(np.float32), 0)
+            stake_cost = (born_stake * per_u[born_run]).astype(np.float32)
+            st.outlay.reshape(-1)[born] += st.capex.reshape(-1)[born] + stake_cost
         price = pool_y / pool_x * UWATT
         # ---- days: demand and served energy per region; market noise ----
         cap_kw = np.bincount(flat_r, weights=power_live.ravel(), minlength=n_r * n_g).reshape(
