@@ -62,11 +62,14 @@ test: setup compile lint test-unit test-anvil test-offchain slither
 test-unit: compile
 	$(BIN)/ape test tests/contracts/unit
 
+# The oracle's storage tests (off-chain, and its settlement on anvil) also run against a real
+# PostgreSQL: start one unless the caller gave a DSN (WATTNET_TEST_PG_DSN) or opted out
+# explicitly (WATTNET_TEST_PG=off).
 test-anvil: compile
+	@if [ -z "$${WATTNET_TEST_PG_DSN:-}" ] && [ "$${WATTNET_TEST_PG:-}" != off ]; then \
+		eval "$$(tools/ci_postgres.sh)"; fi; \
 	$(BIN)/ape test tests/contracts/invariants tests/contracts/e2e --network ethereum:local:foundry
 
-# The oracle's storage tests also run against a real PostgreSQL: start one unless the caller
-# gave a DSN (WATTNET_TEST_PG_DSN) or opted out explicitly (WATTNET_TEST_PG=off).
 test-offchain: setup
 	@if [ -z "$${WATTNET_TEST_PG_DSN:-}" ] && [ "$${WATTNET_TEST_PG:-}" != off ]; then \
 		eval "$$(tools/ci_postgres.sh)"; fi; \

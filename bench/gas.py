@@ -26,9 +26,17 @@ from eth_utils.crypto import keccak
 from rich.console import Console
 from rich.table import Table
 
+from wattnet.chain import roles
 from wattnet.chain.batch_codec import pack_batch
+from wattnet.chain.committee import batch_digest, committee_domain, node_digest, signatures_for
 from wattnet.chain.deploy import WAD, deploy_local_stack, geohash_bytes8
-from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt, signed_tuple
+from wattnet.chain.eip712 import (
+    Domain,
+    address_of_private_key,
+    sign_digest,
+    sign_receipt,
+    signed_tuple,
+)
 from wattnet.chain.localnode import ensure_foundry_host
 from wattnet.chain.meters import binding_signature, issue_certificate, new_p256_key, public_xy
 from wattnet.chain.signer_binding import signer_proof
@@ -74,6 +82,26 @@ def receipts(domain: Domain, stations: list[tuple[bytes, bytes, Any]], drivers: 
         items.append((s, next_session[s], r, sign_receipt(key, domain, r)))
     items.sort(key=lambda t: (t[0], t[1]))
     return items
+
+
+def deploy_committee(project: Any, chain: Any, p: Any, gov: Any, treasury: Any, oracle: Any,
+                     nodes: int) -> tuple[Any, list[bytes]]:
+    """An OracleCommittee of ``nodes`` staked members, threshold ``nodes``, holding the
+    settlement's ORACLE_ROLE beside the bench's oracle account."""
+    committee = project.OracleCommittee.deploy(p.watt, p.settlement, treasury, gov, 1_000 * WAD,
+                                               7 * 86_400, 1_000, sender=gov)
+    p.settlement.grantRole(roles.ORACLE_ROLE, committee, sender=gov)
+    domain = committee_domain(chain.chain_id, committee.address)
+    keys = [(0xC0FFEE + i).to_bytes(32, "big") for i in range(nodes)]
+    p.watt.transfer(oracle, nodes * 1_000 * WAD, sender=treasury)
+    p.watt.approve(committee, nodes * 1_000 * WAD, sender=oracle)
+    for key in keys:
+        node = address_of_private_key(key)
+        committee.register(node, 1_000 * WAD, sign_digest(key, node_digest(domain, oracle.address)),
+                           sender=oracle)
+        committee.admit(node, sender=gov)
+    committee.setThreshold(nodes, sender=gov)
+    return committee, keys
 
 
 def main() -> int:
@@ -186,6 +214,25 @@ def main() -> int:
             if scoped:
                 gas_scoped = tx.gas_used // size
 
+        # ---- the oracle committee (k = 3 of 3): the same batch of 100 relayed through
+        # OracleCommittee.settle against settlePacked directly, one after the other.
+        committee, keys = deploy_committee(project, chain, p, gov, treasury, oracle, nodes=3)
+        committee_gas = []
+        for through_committee in (False, True):
+            items = receipts(domain, stations, drivers, next_session, 100, now)
+            data = pack_batch((t[2], t[3]) for t in items)
+            if through_committee:
+                nonce = committee.nextNonce()
+                sigs = signatures_for(batch_digest(committee_domain(
+                    chain.chain_id, committee.address), nonce, data), keys)
+                tx = committee.settle(data, nonce, sigs, sender=oracle)
+            else:
+                tx = p.settlement.settlePacked(data, sender=oracle)
+            if tx.decode_logs(p.settlement.ReceiptRejected):
+                console.print("[red]committee batch: receipts rejected[/red]")
+                return 1
+            committee_gas.append(tx.gas_used)
+
         # ---- the realistic mix: 20 stations of 10 operators, never settled before (cold),
         # then again (warm), sorted by station as the oracle sends them.
         mix_ops = [test.generate_test_account() for _ in range(MIX_OPERATORS)]
@@ -240,6 +287,8 @@ def main() -> int:
               f"calldata_bytes_per_session={calldata}")
         print(f"gas_per_session_batch100_consent_per_operator={gas_scoped}")
         print(f"gas_per_session_batch100={gas_100}")
+        print(f"gas_per_session_batch100_k3={committee_gas[1] // 100} "
+              f"committee_k3_overhead_per_session={(committee_gas[1] - committee_gas[0]) // 100}")
         del ape
     return 0
 

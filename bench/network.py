@@ -50,6 +50,8 @@ def main() -> None:
     table.add_row("  of which until the last OCPP stop, s", f"{stops:.1f}")
     table.add_row("whole run (deploy, populate, drive, reconcile), s", f"{total:.1f}")
     table.add_row("settlement gas per session", f"{result.gas_used / max(n, 1):,.0f}")
+    table.add_row("settlement transactions (of which reverted)",
+                  f"{result.settlement_txs:,} ({result.reverted_settlements})")
     table.add_row("reconciliation differences", f"{len(result.differences)}")
     table.add_row("sessions carried end to end per second", f"{rate:,.1f}")
     console.print(table)
@@ -59,6 +61,8 @@ def main() -> None:
     # Issue 11: the average over a real network's settlements (many small per-station groups,
     # often the first of their epoch), next to bench-gas's synthetic mix.
     print(f"gas_per_session_network={result.gas_used // max(n, 1)}")
+    # Issue 18: the oracle settles with ``estimate_gas: false`` here; none may revert.
+    print(f"reverted_settlements={result.reverted_settlements}")
     print(f"network_sessions_per_s={rate:.0f}")
 
 

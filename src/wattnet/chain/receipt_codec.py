@@ -35,13 +35,15 @@ _FIELDS = (
 _INT_FIELDS = {"sessionId", "connectorId", "creditId", "energyWh", "startTime", "endTime", "cost"}
 
 
-def _hex_bytes(value: Any, length: int, name: str) -> bytes:
+def hex_bytes(value: Any, length: int, name: str,
+              error: type[ReceiptError] = ReceiptError) -> bytes:
+    """``value`` as exactly ``length`` bytes from "0x" + hex, or ``error`` naming ``name``."""
     if not isinstance(value, str) or not value.startswith("0x") or len(value) != 2 + 2 * length:
-        raise ReceiptError(f"{name} must be 0x followed by {2 * length} hex digits")
+        raise error(f"{name} must be 0x followed by {2 * length} hex digits")
     try:
         return bytes.fromhex(value[2:])
     except ValueError as exc:
-        raise ReceiptError(f"{name} is not valid hex") from exc
+        raise error(f"{name} is not valid hex") from exc
 
 
 def receipt_to_json(r: SessionReceipt) -> dict[str, Any]:
@@ -65,8 +67,8 @@ def receipt_from_json(obj: Any) -> SessionReceipt:
         if type(obj[name]) is not int:
             raise ReceiptError(f"{name} must be an integer, got {obj[name]!r}")
     kwargs: dict[str, Any] = {attr: obj[wire] for wire, attr in _FIELDS}
-    kwargs["station_id"] = _hex_bytes(obj["stationId"], 32, "stationId")
-    kwargs["readings"] = _hex_bytes(obj["readings"], 32, "readings")
+    kwargs["station_id"] = hex_bytes(obj["stationId"], 32, "stationId")
+    kwargs["readings"] = hex_bytes(obj["readings"], 32, "readings")
     return SessionReceipt(**kwargs)
 
 
@@ -89,6 +91,6 @@ def signed_from_json(obj: Any) -> SignedReceipt:
         raise ReceiptError("meterData must be a string or null")
     return SignedReceipt(
         receipt=receipt_from_json(obj.get("receipt")),
-        signature=_hex_bytes(obj.get("signature"), 65, "signature"),
+        signature=hex_bytes(obj.get("signature"), 65, "signature"),
         meter_data=meter,
     )

@@ -80,7 +80,10 @@ def _open(database: str | None, pg_schema: str | None) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(database: str | None, pg_schema: str | None, metrics_url: str | None,
            as_json: bool) -> None:
-    """Receipts by state (from the database) or the live counters (from /metrics)."""
+    """Receipts by state (from the database) or the live counters (from /metrics); warns
+    about acknowledged receipts that were lost (expired, quarantined after reverts, or held
+    for a session of the driver the oracle learned of earlier)."""
+    from wattnet.oracle.losses import EXPIRED, HELD, KINDS, METRIC_OF, REVERTED, losses, warnings
     from wattnet.oracle.metrics import parse_text
 
     if metrics_url:
@@ -90,15 +93,22 @@ def status(database: str | None, pg_schema: str | None, metrics_url: str | None,
         except (urllib.error.URLError, OSError) as exc:
             raise WattNetError(f"cannot read {metrics_url}: {exc}") from exc
         source = metrics_url
+        lost = {kind: values.get(f"wattnet_oracle_{METRIC_OF[kind]}_total", 0)
+                for kind in KINDS}
     else:
         store = _open(database, pg_schema)
         try:
             values = dict(store.counts())
+            lost = dict(losses(store))
+            values.update({EXPIRED: lost[EXPIRED], "reverts_quarantined": lost[REVERTED],
+                           "held_for_earlier_sessions": lost[HELD]})
             source = store.description
         finally:
             store.close()
+    warned = warnings(lost)
     if as_json:
-        click.echo(json.dumps({"source": source, "values": values}, sort_keys=True))
+        click.echo(json.dumps({"source": source, "values": values, "warnings": warned},
+                              sort_keys=True))
         return
     table = Table(title=f"oracle status: {source}")
     table.add_column("metric")
@@ -106,6 +116,8 @@ def status(database: str | None, pg_schema: str | None, metrics_url: str | None,
     for name, value in values.items():
         table.add_row(name, f"{value:g}" if isinstance(value, float) else str(value))
     console.print(table)
+    for line in warned:
+        console.print(f"[yellow]warning:[/yellow] {line}", highlight=False)
 
 
 @oracle.command()

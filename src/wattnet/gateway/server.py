@@ -22,6 +22,7 @@ from aiohttp import web
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 
+from wattnet.chain.eip712 import Domain
 from wattnet.domain import OcppVersion
 from wattnet.gateway.app import AppFrontDoor, app_domain, new_app_token
 from wattnet.gateway.config import GatewayConfig
@@ -30,6 +31,7 @@ from wattnet.gateway.errors import StationOfflineError
 from wattnet.gateway.forwarder import Forwarder
 from wattnet.gateway.handlers16 import ChargePoint16
 from wattnet.gateway.handlers201 import ChargePoint201
+from wattnet.gateway.notices import NoticeSender
 from wattnet.gateway.protocol import GatewayChargePoint
 from wattnet.gateway.security import (
     REFUSAL_STATUS,
@@ -42,8 +44,15 @@ from wattnet.gateway.security import (
 from wattnet.gateway.sessions import SessionService
 from wattnet.gateway.signer import Signer
 from wattnet.gateway.store import GatewayStore
+from wattnet.gateway.transactions import Transaction
 
 log = logging.getLogger(__name__)
+
+
+def _no_notice(tx: Transaction) -> None:
+    """Not forwarding (tests of the site alone): the oracle hears of nothing."""
+
+
 SUBPROTOCOLS = (OcppVersion.V201.value, OcppVersion.V16.value)  # our preference order
 
 
@@ -70,8 +79,13 @@ class Gateway:
                                  pending_ttl_s=config.pending_cost_ttl_s)
         self.forwarder = Forwarder(self.store, config.oracle_url, clock,
                                    base_delay_s=retry_base_s)
+        self.notices = NoticeSender(config.oracle_url, signers,
+                                    Domain(config.chain_id, config.settlement).separator,
+                                    self._on_held, lambda cp, tx: self.service.is_open(cp, tx),
+                                    base_delay_s=retry_base_s)
         self.service = SessionService(config, self.store, self.cache, signers, clock,
-                                      on_receipt=self.forwarder.wake)
+                                      on_receipt=self.forwarder.wake,
+                                      on_start=self.notices.announce if forward else _no_notice)
         self.stations: dict[str, GatewayChargePoint] = {}
         self._verifier = PasswordVerifier()
         self._servers: list[Server] = []
@@ -133,6 +147,7 @@ class Gateway:
         if self._app_runner is not None:
             await self._app_runner.cleanup()
         await self.forwarder.stop()
+        await self.notices.stop()
         self.service.close()
         self.store.close()
 
@@ -238,6 +253,17 @@ class Gateway:
 
     async def remote_stop(self, cp_id: str, tx_key: str) -> str:
         return await self._station(cp_id).remote_stop(tx_key)
+
+    async def _on_held(self, cp_id: str, tx_key: str, held: int) -> None:
+        """The oracle's answer to a start notice: lower the reservation, stop if it must."""
+        if not await self.service.hold(cp_id, tx_key, held):
+            return
+        log.warning("%s tx %s: the driver's credits are held by an earlier session; stopping",
+                    cp_id, tx_key)
+        try:
+            await self.remote_stop(cp_id, tx_key)
+        except Exception as exc:  # offline or refused: the receipt is capped at what is held
+            log.warning("%s tx %s: stop request failed (%s)", cp_id, tx_key, exc)
 
     async def reset(self, cp_id: str, hard: bool = False) -> str:
         return await self._station(cp_id).reset(hard)

@@ -57,6 +57,7 @@ class SessionService:
         signers: Mapping[str, Signer],
         clock: Callable[[], float],
         on_receipt: Callable[[], None] = lambda: None,
+        on_start: Callable[[Transaction], None] = lambda tx: None,
     ) -> None:
         self._config = config
         self._store = store
@@ -64,6 +65,7 @@ class SessionService:
         self._signers = signers
         self._clock = clock
         self._on_receipt = on_receipt
+        self._on_start = on_start  # an authorized transaction opened: tell the oracle
         self._domain = Domain(config.chain_id, config.settlement).separator
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-db")
         self._live: dict[tuple[str, str], LiveMeter] = {}
@@ -87,6 +89,7 @@ class SessionService:
             if tx.driver:
                 self._cache.restore(Reservation((tx.station, tx.tx_key), tx.driver,
                                                 tx.credit_id, tx.reserved, tx.start_time // 86_400))
+                self._on_start(tx)
         return len(txs)
 
     # ---- registration ----
@@ -158,6 +161,8 @@ class SessionService:
             else:
                 self._cache.rekey(pending_key, (cp_id, tx.tx_key))
         self._live.setdefault((cp_id, tx.tx_key), LiveMeter(meter_start, meter_start, start_time))
+        if decision.reservation is not None and not replayed:
+            self._on_start(tx)
         return tx, tx.driver is not None
 
     # ---- OCPP 2.0.1 ----
@@ -167,7 +172,7 @@ class SessionService:
         """Started/Updated: create or update the transaction; returns (tx, token accepted)."""
         found = await self._db(self._store.get_transaction, cp_id, tx_key)
         accepted: bool | None = None
-        changed = False
+        changed = authorized = False
         if found is not None:
             tx = found
         else:
@@ -178,6 +183,7 @@ class SessionService:
             if tx.driver is None:
                 decision = await self.authorize(cp_id, id_token, key=(cp_id, tx_key))
                 tx, changed = self._with_auth(tx, decision, id_token), True
+                authorized = decision.reservation is not None
             accepted = tx.driver is not None and tx.id_token_hash == id_token_hash(id_token)
         new_signed = tuple(s for s in signed if s not in tx.ocmf)
         if new_signed and not tx.closed:
@@ -189,6 +195,8 @@ class SessionService:
                 if found is None or found.driver is None:
                     self._cache.release((cp_id, tx_key))
                 raise
+        if authorized:
+            self._on_start(tx)
         if register_wh is not None:
             self.meter(cp_id, tx_key, register_wh, at)
         return tx, accepted
@@ -219,6 +227,36 @@ class SessionService:
         headroom = self.station(cp_id).rated_power_w * STOP_HEADROOM_S // 3600
         if session_cost(session_energy(start, register_wh) + headroom, tariff) >= r.amount:
             live.stop_requested = True
+            return True
+        return False
+
+    def is_open(self, cp_id: str, tx_key: str) -> bool:
+        return (cp_id, tx_key) in self._live
+
+    async def hold(self, cp_id: str, tx_key: str, held: int) -> bool:
+        """The oracle holds ``held`` credits for the session (its start notice): lower the
+        reservation to that. True when the session must stop now (the caller asks the charger),
+        since it holds nothing or already costs about that much."""
+        def lower() -> bool:
+            tx = self._store.get_transaction(cp_id, tx_key)
+            if tx is None or tx.closed or tx.driver is None or held >= tx.reserved:
+                return False
+            self._store.save_transaction(replace(tx, reserved=held))
+            return True
+
+        if not await self._db(lower):
+            return False
+        r = self._cache.reservation((cp_id, tx_key))
+        if r is not None:
+            self._cache.restore(replace(r, amount=held))
+        log.warning("%s tx %s: the oracle holds %d credits for it; reservation lowered", cp_id,
+                    tx_key, held)
+        live = self._live.get((cp_id, tx_key))
+        if live is None or live.stop_requested:
+            return False
+        if held == 0 or (live.register_wh is not None
+                         and self.meter(cp_id, tx_key, live.register_wh, live.at)):
+            live.stop_requested = live.stop_sent = True
             return True
         return False
 

@@ -4,6 +4,10 @@ POST /v1/receipts         one ``signed_to_json`` object -> 200 {"status", "reaso
                           durable write; 400 {"error"} malformed/badly signed; 503 storage down.
 POST /v1/receipts:batch   a JSON array of them -> 200 {"results": [...]} (each item as above,
                           a rejected item as {"error"}), one transaction for the whole batch.
+POST /v1/starts           a start notice (``wattnet.chain.start_notice``) -> 200 {"status":
+                          "reserved"} or {"status": "refused", "reason"}; 400 {"error"} malformed
+                          or not the station's; 503 when it cannot be judged now; 501 when
+                          this oracle has no credit ledger (it then keeps arrival order only).
 GET  /v1/readings/{stationId}/{sessionId}
                           the signed meter records a stored receipt commits to, for anyone who
                           checks or challenges it on chain (docs/oracle.md); 404 when unknown.
@@ -12,6 +16,7 @@ GET  /metrics             Prometheus text.        GET /healthz   200 when storag
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -20,9 +25,11 @@ from typing import Any
 
 from aiohttp import web
 
-from wattnet.oracle.errors import DirectoryUnavailable, StorageUnavailable
+from wattnet.chain.start_notice import NoticeError
+from wattnet.oracle.errors import DirectoryUnavailable, SettlementError, StorageUnavailable
 from wattnet.oracle.ingest import REJECTED, GroupCommitter, Malformed
 from wattnet.oracle.metrics import Metrics
+from wattnet.oracle.notices import NoticeDesk
 from wattnet.oracle.store_base import Store
 
 log = logging.getLogger(__name__)
@@ -31,6 +38,7 @@ COMMITTER: web.AppKey[GroupCommitter] = web.AppKey("committer", GroupCommitter)
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 STORE: web.AppKey[Store] = web.AppKey("store", Store)
 MAX_ITEMS: web.AppKey[int] = web.AppKey("max_items", int)
+NOTICES: web.AppKey[NoticeDesk | None] = web.AppKey("notices")
 
 
 async def _decode(request: web.Request) -> Any:
@@ -84,6 +92,23 @@ async def post_batch(request: web.Request) -> web.Response:
     return web.json_response({"results": [o.to_json() for o in outcomes]})
 
 
+async def post_start(request: web.Request) -> web.Response:
+    desk = request.app[NOTICES]
+    if desk is None:
+        return web.json_response({"error": "this oracle does not take start notices (no credit "
+                                           "ledger configured)"}, status=501)
+    obj = await _decode(request)
+    if isinstance(obj, Malformed):
+        return web.json_response({"error": obj.reason}, status=400)
+    try:
+        answer = await asyncio.to_thread(desk.admit, obj)
+    except NoticeError as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    except (*Unavailable, SettlementError) as exc:
+        return _unavailable(exc)
+    return web.json_response(answer.to_json())
+
+
 async def get_readings(request: web.Request) -> web.Response:
     station, session = request.match_info["station"], request.match_info["session"]
     try:
@@ -122,12 +147,15 @@ async def get_health(request: web.Request) -> web.Response:
 def build_app(
     committer: GroupCommitter, metrics: Metrics, store: Store, max_body_bytes: int,
     max_items: int, on_cleanup: Callable[[], None] | None = None,
+    notices: NoticeDesk | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=max_body_bytes)
     app[COMMITTER] = committer
     app[METRICS] = metrics
     app[STORE] = store
     app[MAX_ITEMS] = max_items
+    app[NOTICES] = notices
+    app.router.add_post("/v1/starts", post_start)
     app.router.add_post("/v1/receipts", post_receipt)
     app.router.add_post("/v1/receipts:batch", post_batch)
     app.router.add_get("/v1/readings/{station}/{session}", get_readings)

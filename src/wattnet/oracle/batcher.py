@@ -10,8 +10,11 @@ Whenever the batch's fate is unknown (intent without a tx hash after a crash, ev
 or replaced, nothing mined for ``resubmit_after_s``) each receipt is first looked up with
 isSettled: settled ones go to ``confirming`` (marked settled once that is ``confirmations`` deep),
 only the rest are resent, replacing the batch's last tx at its nonce (gaps a reorg left below it
-are filled with no-ops) or at the account's next nonce once that one was consumed. A reverted
-tx returns its receipts to pending after a backoff.
+are filled with no-ops) or at the account's next nonce once that one was consumed.
+
+A reverted tx (or a refused gas estimate) is never resent as it was: the receipts go into
+corrected retry batches after a growing backoff (``retry.py``). Receipts near the end of their
+window go first (``urgency.py``); one rejected as STALE is quarantined as ``expired``.
 """
 
 from __future__ import annotations
@@ -27,11 +30,21 @@ from wattnet.domain import RejectReason, SessionReceipt, SignedReceipt
 from wattnet.oracle.chain import SettlementChain, TxStatus, sort_key
 from wattnet.oracle.config import BatcherConfig
 from wattnet.oracle.crash import crashpoint
+from wattnet.oracle.errors import SettlementWouldRevert
+from wattnet.oracle.ledger import CreditLedger
+from wattnet.oracle.losses import HELD_REASON, expired_reason
 from wattnet.oracle.metrics import Metrics
+from wattnet.oracle.ordering import choose
+from wattnet.oracle.retry import Reverts, send_options
 from wattnet.oracle.schema import BatchStatus, Status
 from wattnet.oracle.store_base import SETTLE_COLUMNS, Row, Store, Tx
+from wattnet.oracle.store_starts import prune_starts
+from wattnet.oracle.urgency import DeadlineClock, with_due_first
 
 log = logging.getLogger(__name__)
+
+PRUNE_EVERY_S = 3_600.0
+KEEP_EXPIRED_STARTS_S = 7 * 86_400
 
 _IN_FLIGHT = (Status.BATCHED, Status.SUBMITTED)
 
@@ -64,14 +77,18 @@ def _pending_of(row: Row) -> Pending:
 class Batcher:
     def __init__(
         self, store: Store, chain: SettlementChain, config: BatcherConfig, metrics: Metrics,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.time, ledger: CreditLedger | None = None,
     ) -> None:
         self.store = store
         self.chain = chain
         self.config = config
         self.metrics = metrics
         self.clock = clock
+        self.ledger = ledger
         self._not_before = 0.0
+        self._reverts = Reverts(store, config, metrics)
+        self._deadlines = DeadlineClock(chain)
+        self._pruned = 0.0
 
     def step(self) -> None:
         """One round: advance the open batch or open a new one, then settle deep confirmations."""
@@ -97,10 +114,16 @@ class Batcher:
             count, oldest = (int(stats[0]), stats[1]) if stats else (0, None)
             if count == 0 or (count < cfg.min_batch and now - float(oldest or 0) < cfg.max_age_s):
                 return
-            rows = tx.query(
-                f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE status = ? ORDER BY id LIMIT ?",
-                (Status.PENDING, cfg.max_batch),
-            )
+            if self.ledger is None:
+                rows = tx.query(
+                    f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE status = ? ORDER BY id LIMIT ?",
+                    (Status.PENDING, cfg.max_batch),
+                )
+                rows = with_due_first(tx, rows, *self._deadlines.read(now), cfg.max_batch)
+        if self.ledger is not None:
+            rows = self._in_drivers_order(now)
+            if not rows:  # all wait behind earlier sessions: look again next round
+                return
         crashpoint("after_store_before_batch")
         batch = sorted((_pending_of(r) for r in rows), key=lambda p: p.key)
         nonce = self.chain.next_nonce()
@@ -112,14 +135,41 @@ class Batcher:
         log.info("batch %d: %d receipts, nonce %d", batch_id, len(batch), nonce)
         self._send(batch_id, batch, nonce, now)
 
+    def _in_drivers_order(self, now: float) -> list[Row]:
+        """The next batch's receipts when start notices order drivers' sessions (``ordering``);
+        receipts whose window closes while they wait are quarantined here."""
+        assert self.ledger is not None
+        choice = choose(self.store, self.ledger, self.config.max_batch, int(now),
+                        self._deadlines.read(now)[0])
+        prune = now - self._pruned > PRUNE_EVERY_S
+        if choice.expired or prune:
+            with self.store.transaction() as tx:
+                tx.set_status(choice.expired, Status.QUARANTINED, int(now), reason=HELD_REASON)
+                if prune:
+                    prune_starts(tx, int(now) - KEEP_EXPIRED_STARTS_S)
+            self._pruned = now if prune else self._pruned
+        if choice.expired:
+            log.warning("%d receipts quarantined: %s", len(choice.expired), HELD_REASON)
+            self.metrics.inc("held_expired", len(choice.expired))
+        if choice.waiting:
+            log.info("%d receipts wait behind earlier-authorized sessions", choice.waiting)
+        return choice.send
+
     def _send(self, batch_id: int, batch: list[Pending], nonce: int, now: float) -> None:
         # Write-ahead for resends too: the nonce about to be used is durable before the send, so
         # after a crash the resend replaces exactly the tx that may be pending there.
         with self.store.transaction() as tx:
             tx.execute("UPDATE batches SET nonce = ?, updated_at = ? WHERE id = ?",
                        (nonce, int(now), batch_id))
+            min_gas, estimate = send_options(tx, batch_id)
         crashpoint("after_intent_before_submit")
-        tx_hash = self.chain.submit([p.signed for p in batch], nonce)
+        try:
+            tx_hash = self.chain.submit([p.signed for p in batch], nonce, min_gas=min_gas,
+                                        estimate=estimate)
+        except SettlementWouldRevert as exc:  # nothing was sent
+            self._not_before = self._reverts.failed(batch_id, [p.id for p in batch], exc.cause,
+                                                    None, now)
+            return
         crashpoint("after_submit_before_record")
         with self.store.transaction() as tx:
             tx.execute("INSERT INTO txs (batch_id, tx_hash, nonce, submitted_at, status) "
@@ -153,6 +203,8 @@ class Batcher:
             if st.confirmations >= self.config.confirmations:
                 self._finalize(batch_id, live, tx_hash, st, now)
             return
+        if not txs and now < self._not_before:
+            return  # a retry after a revert, backing off
         waiting = any(st.known for _, _, st in statuses)
         last_sent = max((at for _, at, _ in statuses), default=None)
         if waiting and last_sent is not None and now - last_sent < self.config.resubmit_after_s:
@@ -164,19 +216,20 @@ class Batcher:
         self, batch_id: int, live: list[Pending], tx_hash: bytes, st: TxStatus, now: float
     ) -> None:
         if not st.success:
-            log.warning("batch %d: tx 0x%s reverted; receipts back to pending", batch_id,
-                        tx_hash.hex())
-            with self.store.transaction() as tx:
-                tx.set_status([p.id for p in live], Status.PENDING, int(now))
-            self._not_before = now + self.config.revert_backoff_s
-            self._close(batch_id, now)
+            self._not_before = self._reverts.failed(batch_id, [p.id for p in live],
+                                                    self.chain.revert_cause(tx_hash), tx_hash, now)
             return
+        self._reverts.in_row = 0
         reasons = {(s, n): r for s, n, r in self.chain.rejected_in_tx(tx_hash)}
-        settled, rejected, retry = [], [], []
+        settled, rejected, expired, retry = [], [], [], []
+        window = self._deadlines.read(now)[1] if RejectReason.STALE in reasons.values() else None
         flags = self._settled([p.key for p in live])
         for p, on_chain in zip(live, flags, strict=True):
             if on_chain:
                 settled.append(p.id)
+            elif reasons.get(p.key) == RejectReason.STALE:
+                expired.append((p.id, expired_reason(p.signed.receipt.end_time, window,
+                                                     tx_hash)))
             elif p.key in reasons and reasons[p.key] != RejectReason.ALREADY_SETTLED:
                 rejected.append((p.id, RejectReason(reasons[p.key]).name))
             else:
@@ -188,11 +241,18 @@ class Batcher:
             for rid, name in rejected:
                 tx.set_status([rid], Status.REJECTED_ONCHAIN, int(now), reason=name,
                               batch_id=batch_id, tx_hash=tx_hash, block=st.block)
+            for rid, why in expired:
+                tx.set_status([rid], Status.QUARANTINED, int(now), reason=why,
+                              batch_id=batch_id, tx_hash=tx_hash, block=st.block)
             tx.set_status(retry, Status.PENDING, int(now))
             tx.execute("UPDATE txs SET status = 'confirmed' WHERE tx_hash = ?", (tx_hash,))
         self._close(batch_id, now)
         self.metrics.inc("settled", len(settled))
         self.metrics.inc("rejected_onchain", len(rejected))
+        self.metrics.inc("expired", len(expired))
+        if expired:
+            log.error("batch %d: %d acknowledged receipts expired unpaid (STALE on chain): %s",
+                      batch_id, len(expired), expired[0][1])
         log.info("batch %d: %d settled, %d rejected on chain, %d back to pending", batch_id,
                  len(settled), len(rejected), len(retry))
 

@@ -4,6 +4,8 @@ Contract (fixed): ``settlePacked(bytes)`` (``settleBatch`` in the packed encodin
 wattnet.chain.batch_codec) with receipts sorted by (stationId, sessionId),
 ``isSettled(bytes32, uint64)``, ``event ReceiptRejected(bytes32 indexed, uint64 indexed, uint8)``.
 Signatures go on chain in EIP-2098 compact form (r, vs); ``compact_signature`` converts.
+The batcher also reads why a settlement reverted (``revert_cause``, ``reverts.py``), the chain's
+clock and ``timing().maxSettlementDelay`` (a receipt ended longer ago than that is STALE).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from wattnet.domain import SignedReceipt
+from wattnet.oracle.reverts import RevertCause
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +40,13 @@ class SettlementChain(Protocol):
         so that resending with it replaces a lost pending transaction instead of adding one."""
         ...
 
-    def submit(self, batch: list[SignedReceipt], nonce: int) -> bytes:
-        """Send settleBatch(batch) with ``nonce``; returns the tx hash once the node accepted it."""
+    def submit(self, batch: list[SignedReceipt], nonce: int, *, min_gas: int = 0,
+               estimate: bool = False) -> bytes:
+        """Send settleBatch(batch) with ``nonce``; returns the tx hash once the node accepted it.
+
+        The gas limit is at least ``min_gas`` (a resend after running out of gas); ``estimate``
+        asks for a gas estimate even where the adapter skips it by default (a resend after a
+        revert). A refused estimate raises ``SettlementWouldRevert`` and sends nothing."""
         ...
 
     def fill_nonce(self, nonce: int) -> bytes:
@@ -55,6 +63,19 @@ class SettlementChain(Protocol):
 
     def rejected_in_tx(self, tx_hash: bytes) -> list[tuple[bytes, int, int]]:
         """(station_id, session_id, RejectReason) of every ReceiptRejected event in the tx."""
+        ...
+
+    def revert_cause(self, tx_hash: bytes) -> RevertCause:
+        """Why a mined tx of ours reverted (out of gas, or its decoded revert data)."""
+        ...
+
+    def chain_time(self) -> int:
+        """The latest block's timestamp: the clock of receipts' times and their window."""
+        ...
+
+    def settlement_window(self) -> int | None:
+        """``maxSettlementDelay`` in seconds (a receipt is STALE once the block is later than
+        its end plus this, pauses aside), or None when this chain does not judge staleness."""
         ...
 
     def head_block(self) -> int: ...

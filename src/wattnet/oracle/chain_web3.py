@@ -12,7 +12,8 @@ keystore ``keystore`` with its passphrase in the environment variable
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,16 @@ from eth_utils.crypto import keccak
 from web3.exceptions import TransactionNotFound
 
 from wattnet.chain.batch_codec import pack_batch
+from wattnet.chain.jsonrpc import rpc_batch
 from wattnet.chain.tx import load_keystore
 from wattnet.chain.web3_client import ChainClient
 from wattnet.domain import SignedReceipt, StationInfo
 from wattnet.errors import ConfigError
 from wattnet.oracle.chain import TxStatus, sort_key
 from wattnet.oracle.config import OracleConfig
-from wattnet.oracle.errors import OracleConfigError, SettlementError
+from wattnet.oracle.errors import OracleConfigError, SettlementError, SettlementWouldRevert
+from wattnet.oracle.ledger_web3 import Web3CreditLedger
+from wattnet.oracle.reverts import RevertCause, cause_of_mined, cause_of_rpc_error, error_table
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,7 @@ GAS_PER_RECEIPT = 150_000
 GAS_MARGIN_PCT = 25  # on top of the estimate: state may move between estimate and inclusion
 FEE_BUMP_PCT = 25  # a replacement must pay >= 10% more than the tx it replaces (geth, anvil)
 MAX_BUMPS = 6
+WINDOW_TTL_S = 600.0  # timing() is a governed parameter: read again this often
 _IS_SETTLED = keccak(b"isSettled(bytes32,uint64)")[:4]
 _REJECTED_TOPIC = keccak(b"ReceiptRejected(bytes32,uint64,uint8)")
 
@@ -66,6 +71,8 @@ class Web3SettlementChain:
         self.contract = client.settlement
         self._priority_fee = priority_fee_wei
         self._http = requests.Session()
+        self._errors = error_table(self.contract.abi)
+        self._window: tuple[float, int] | None = None
 
     # ---- fees and sending ----
     def _fees(self, bump: int) -> dict[str, int]:
@@ -107,29 +114,37 @@ class Web3SettlementChain:
     def next_nonce(self) -> int:
         return int(self.w3.eth.get_transaction_count(self.account.address, "latest"))
 
-    def submit(self, batch: list[SignedReceipt], nonce: int) -> bytes:
+    def submit(self, batch: list[SignedReceipt], nonce: int, *, min_gas: int = 0,
+               estimate: bool = False) -> bytes:
         if sorted(batch, key=sort_key) != batch:
             raise SettlementError("settleBatch needs receipts sorted by (stationId, sessionId)")
         # The packed encoding: ~1,200 gas a receipt less than the ABI settleBatch.
-        call = self.contract.functions.settlePacked(pack_batch((s.receipt, s.signature)
-                                                               for s in batch))
-
-        bound = BASE_GAS + GAS_PER_RECEIPT * len(batch)
+        data = self.contract.encode_abi("settlePacked", [pack_batch((s.receipt, s.signature)
+                                                                   for s in batch)])
+        gas = max(BASE_GAS + GAS_PER_RECEIPT * len(batch), min_gas)
+        if self._estimate or estimate:
+            # The estimate follows the path the state takes now; a receipt judged cheaply (say,
+            # rejected) at estimate time may take the full path when mined: keep the bound.
+            gas = max(gas, self._estimate_gas(data, len(batch)) * (100 + GAS_MARGIN_PCT) // 100)
+        to = str(self.contract.address)
 
         def build(params: dict[str, Any]) -> dict[str, Any]:
-            gas = bound
-            if self._estimate:
-                try:  # against the pending block: receipts ending now are judged as when mined
-                    estimate = int(call.estimate_gas({"from": self.account.address}, "pending"))
-                except Exception as exc:
-                    raise SettlementError(f"settlePacked of {len(batch)} would fail: "
-                                          f"{_message(exc)}") from exc
-                # The estimate follows the path the state takes now; a receipt judged cheaply
-                # (say, rejected) at estimate time may take the full path when mined.
-                gas = max(estimate * (100 + GAS_MARGIN_PCT) // 100, bound)
-            return dict(call.build_transaction({**params, "gas": gas}))  # type: ignore[arg-type]
+            return {**params, "to": to, "data": data, "value": 0, "gas": gas}
 
         return self._send(build, nonce, f"settlePacked({len(batch)})")
+
+    def _estimate_gas(self, data: str, n: int) -> int:
+        """eth_estimateGas against the pending block (receipts ending now are judged as when
+        mined); a revert raises SettlementWouldRevert with its decoded cause."""
+        call = {"from": self.account.address, "to": str(self.contract.address), "data": data}
+        answer = self._rpc_answer("eth_estimateGas", [call, "pending"])
+        if "error" in answer:
+            error = answer["error"]
+            cause = cause_of_rpc_error(error, self._errors) if isinstance(error, Mapping) else None
+            if cause is None:
+                raise SettlementError(f"gas estimate of settlePacked({n}) failed: {error}")
+            raise SettlementWouldRevert(f"settlePacked({n}) would fail: {cause}", cause)
+        return int(str(answer["result"]), 16)
 
     def fill_nonce(self, nonce: int) -> bytes:
         def build(params: dict[str, Any]) -> dict[str, Any]:
@@ -156,22 +171,45 @@ class Web3SettlementChain:
     def is_settled(self, station_id: bytes, session_id: int) -> bool:
         return bool(self.contract.functions.isSettled(station_id, session_id).call())
 
+    def _rpc_answer(self, method: str, params: list[Any]) -> dict[str, Any]:
+        """One raw JSON-RPC answer, ``error`` included (a revert is an answer, not a failure)."""
+        try:
+            answer = self._http.post(self.client.rpc_url, json={
+                "jsonrpc": "2.0", "id": 1, "method": method, "params": params}, timeout=60).json()
+        except (requests.RequestException, ValueError) as exc:
+            raise SettlementError(f"{method}: the node did not answer: {exc}") from exc
+        if not isinstance(answer, dict) or not ("result" in answer or "error" in answer):
+            raise SettlementError(f"{method}: unexpected answer {answer!r}")
+        return answer
+
+    def revert_cause(self, tx_hash: bytes) -> RevertCause:
+        """From the mined receipt (all gas used: out of gas) and a replay of the tx with
+        ``eth_call`` on the state before its block, decoded against EnergyCredits' errors."""
+        h = "0x" + tx_hash.hex()
+        tx, receipt = self._rpc_batch([("eth_getTransactionByHash", [h]),
+                                       ("eth_getTransactionReceipt", [h])])
+        if not tx or not receipt:
+            raise SettlementError(f"tx {h} is not mined; no revert to explain")
+        call = {k: tx[k] for k in ("from", "to", "gas", "value")} | {"data": tx["input"]}
+        before = hex(int(receipt["blockNumber"], 16) - 1)
+        replay = self._rpc_answer("eth_call", [call, before]).get("error")
+        return cause_of_mined(int(receipt["gasUsed"], 16), int(tx["gas"], 16),
+                              replay if isinstance(replay, Mapping) else None, self._errors)
+
+    def chain_time(self) -> int:
+        block = self._rpc_batch([("eth_getBlockByNumber", ["latest", False])])[0]
+        return int(block["timestamp"], 16)
+
+    def settlement_window(self) -> int | None:
+        now = time.monotonic()
+        if self._window is None or now - self._window[0] >= WINDOW_TTL_S:
+            self._window = (now, int(self.contract.functions.timing().call()[1]))
+        return self._window[1]
+
     def _rpc_batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         """Raw JSON-RPC (a batch in one request): web3's formatting of a 1,500-receipt batch's
         answers and logs cost seconds of the oracle's one busy thread."""
-        body = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p}
-                for i, (m, p) in enumerate(calls)]
-        answers = self._http.post(self.client.rpc_url, json=body, timeout=60).json()
-        if not isinstance(answers, list):
-            raise SettlementError(f"the node refused a batch request: {answers}")
-        by_id = {a.get("id"): a for a in answers}
-        out = []
-        for i, (method, _) in enumerate(calls):
-            a = by_id.get(i, {})
-            if "error" in a or "result" not in a:
-                raise SettlementError(f"{method} failed: {a.get('error', a)}")
-            out.append(a["result"])
-        return out
+        return rpc_batch(self._http, self.client.rpc_url, calls, error=SettlementError)
 
     def settled_many(self, keys: list[tuple[bytes, int]]) -> list[bool]:
         """``is_settled`` for many sessions, 500 calls per JSON-RPC batch request."""
@@ -196,6 +234,10 @@ class Web3SettlementChain:
             out.append((bytes.fromhex(topics[1][2:]), int(topics[2], 16),
                         int(log_["data"], 16)))
         return out
+
+    def credit_ledger(self) -> Web3CreditLedger:
+        """The drivers' credits as settlement sees them (start notices, batch order)."""
+        return Web3CreditLedger(self.client, self._http)
 
     def head_block(self) -> int:
         return int(self.w3.eth.block_number)

@@ -33,7 +33,11 @@ class PlausibilityLimits:
 
 @dataclass(frozen=True, slots=True)
 class BatcherConfig:
-    """When to settle (count or age), how long to trust a transaction, how deep to confirm."""
+    """When to settle (count or age), how long to trust a transaction, how deep to confirm,
+    and what to do after a revert: back off from ``revert_backoff_s``, doubling up to
+    ``max_revert_backoff_s``; give a resend after running out of gas twice the gas, up to
+    ``max_tx_gas`` (beyond it, split the batch); quarantine a receipt that failed alone
+    ``max_reverts`` times."""
 
     max_batch: int = 200
     min_batch: int = 50
@@ -42,12 +46,20 @@ class BatcherConfig:
     poll_interval_s: float = 1.0
     resubmit_after_s: float = 120.0
     revert_backoff_s: float = 60.0
+    max_revert_backoff_s: float = 600.0
+    max_tx_gas: int = 30_000_000
+    max_reverts: int = 3
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_batch <= self.max_batch:
             raise OracleConfigError("batch sizes must satisfy 1 <= min_batch <= max_batch")
         if self.confirmations < 1:
             raise OracleConfigError("confirmations must be at least 1")
+        if self.max_reverts < 1:
+            raise OracleConfigError("max_reverts must be at least 1")
+        if not 0 <= self.revert_backoff_s <= self.max_revert_backoff_s:
+            raise OracleConfigError("backoffs must satisfy 0 <= revert_backoff_s <= "
+                                    "max_revert_backoff_s")
 
 
 @dataclass(frozen=True, slots=True)

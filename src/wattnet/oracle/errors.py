@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wattnet.errors import ChainError, ConfigError, StorageError
+from wattnet.oracle.reverts import RevertCause
 
 
 class StorageUnavailable(StorageError):
@@ -19,3 +20,12 @@ class DirectoryUnavailable(ChainError):
 
 class SettlementError(ChainError):
     """The settlement chain refused or failed a call; the batcher retries later."""
+
+
+class SettlementWouldRevert(SettlementError):
+    """The node's gas estimate says the settlement would revert; nothing was sent. ``cause``
+    tells the batcher whether to wait, split the batch or hold it against a lone receipt."""
+
+    def __init__(self, message: str, cause: RevertCause) -> None:
+        super().__init__(message)
+        self.cause = cause

@@ -18,7 +18,14 @@ COUNTERS = {
     "settled": "Receipts marked settled after enough confirmations",
     "rejected_onchain": "Receipts the settlement contract skipped with a reason",
     "txs_submitted": "Settlement transactions sent (first sends and resubmissions)",
-    "txs_resubmitted": "Settlement transactions resent after a drop, replacement or reorg",
+    "txs_resubmitted": "Settlement transactions resent after a drop, replacement, reorg, revert",
+    "txs_reverted": "Settlement transactions mined reverted (each followed by a corrected one)",
+    "settle_refused": "Batches the gas estimate said would revert (nothing was sent)",
+    "revert_quarantined": "Receipts quarantined after failing alone max_reverts times",
+    "expired": "Acknowledged receipts lost: STALE on chain, their settlement window had closed",
+    "notices_reserved": "Start notices admitted: their amount is held for the session",
+    "notices_refused": "Start notices refused (credits held by earlier sessions, no consent)",
+    "held_expired": "Receipts quarantined after waiting behind an earlier-authorized session",
 }
 GAUGES = {
     "pending": "Receipts waiting to be batched",

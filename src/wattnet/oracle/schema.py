@@ -6,9 +6,14 @@ number order and uint64 fits), big uints (credit id, cost) are decimal TEXT. A m
 numbered list of statements applied in one transaction; ``meta.schema_version`` records progress.
 
 Receipt states: pending -> batched -> submitted -> confirming -> settled | rejected_onchain,
-or quarantined at ingest; a dropped, reverted or reorged settlement puts a receipt back to pending.
+or quarantined at ingest; a dropped or reorged settlement puts a receipt back to pending, a
+reverted one into a corrected retry batch (``retry.py``). The batcher quarantines a receipt
+that reverted alone ``max_reverts`` times and one whose settlement window closed (STALE on
+chain): reasons starting ``reverted:`` and ``expired:`` (``losses.py``).
 Rejected payloads live in ``rejected`` (a ring of bounded size), equivocating receipts in
-``conflicts`` next to the receipt they contradict.
+``conflicts`` next to the receipt they contradict, start notices in ``starts`` (``held``: what
+it holds of the driver's credits until its receipt arrives or ``expires_at``, at most its signed
+``amount``; 0: refused).
 """
 
 from __future__ import annotations
@@ -118,6 +123,32 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     (  # 2: the receipt's commitment to its signed meter readings (NULL: none, zero on chain)
         "ALTER TABLE receipts ADD COLUMN readings {blob}",
+    ),
+    (  # 3: start notices (wattnet.chain.start_notice): a driver's sessions in arrival order
+        """CREATE TABLE starts (
+            id {id},
+            station_id {blob} NOT NULL,
+            connector_id INTEGER NOT NULL,
+            start_time {int} NOT NULL,
+            driver {blob} NOT NULL,
+            credit_id TEXT NOT NULL,
+            amount TEXT NOT NULL,
+            signature {blob} NOT NULL,
+            held TEXT NOT NULL,
+            received_at {int} NOT NULL,
+            expires_at {int} NOT NULL,
+            UNIQUE (station_id, connector_id, start_time)
+        )""",
+        "CREATE INDEX starts_driver ON starts (driver, expires_at)",
+        "CREATE INDEX receipts_start ON receipts (station_id, connector_id, start_time)",
+    ),
+    (  # 4: reverted settlements (issue 18). A receipt's reverts when alone in its batch; a
+       # batch that corrects a reverted one (``retry_of``, always re-estimated) and its lowest
+       # gas limit; why a tx reverted.
+        "ALTER TABLE receipts ADD COLUMN reverts INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE batches ADD COLUMN retry_of {int}",
+        "ALTER TABLE batches ADD COLUMN min_gas {int} NOT NULL DEFAULT 0",
+        "ALTER TABLE txs ADD COLUMN cause TEXT",
     ),
 )
 

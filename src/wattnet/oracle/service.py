@@ -28,7 +28,9 @@ from wattnet.oracle.directory import (
 from wattnet.oracle.errors import OracleConfigError
 from wattnet.oracle.fakechain import FakeSettlementChain
 from wattnet.oracle.ingest import GroupCommitter, Ingestor
+from wattnet.oracle.ledger import CreditLedger
 from wattnet.oracle.metrics import Metrics
+from wattnet.oracle.notices import NoticeDesk
 from wattnet.oracle.store import open_store
 from wattnet.oracle.store_base import Store
 from wattnet.oracle.verify import Verifier
@@ -68,7 +70,7 @@ class OracleService:
     def __init__(
         self, config: OracleConfig, *, store: Store | None = None,
         directory: StationDirectory | None = None, chain: SettlementChain | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.time, ledger: CreditLedger | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -80,7 +82,13 @@ class OracleService:
         separator = Domain(config.chain_id, config.settlement_contract).separator
         self.ingestor = Ingestor(self.store, Verifier(separator, self.directory), config,
                                  self.metrics, clock)
-        self.batcher = Batcher(self.store, self.chain, config.batcher, self.metrics, clock)
+        make_ledger = getattr(self.chain, "credit_ledger", None)
+        self.ledger = ledger or (make_ledger() if make_ledger is not None else None)
+        self.batcher = Batcher(self.store, self.chain, config.batcher, self.metrics, clock,
+                               ledger=self.ledger)
+        self.notices = None if self.ledger is None else NoticeDesk(
+            self.store, self.directory, self.ledger, separator, self.metrics, clock,
+            future_skew_s=config.plausibility.future_skew_s)
         self._stop = threading.Event()
         self._batcher_thread: threading.Thread | None = None
         self.committer: GroupCommitter | None = None
@@ -107,7 +115,8 @@ class OracleService:
     def app(self) -> web.Application:
         self.committer = GroupCommitter(self.ingestor, self.config.group_commit_max)
         return build_app(self.committer, self.metrics, self.store, self.config.max_body_bytes,
-                         self.config.max_batch_items, on_cleanup=self.close)
+                         self.config.max_batch_items, on_cleanup=self.close,
+                         notices=self.notices)
 
     def close(self) -> None:
         self._stop.set()

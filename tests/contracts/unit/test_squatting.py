@@ -23,7 +23,7 @@ from wattnet.chain.eip712 import (
     receipt_tuple,
     sign_receipt,
 )
-from wattnet.chain.signer_binding import signer_binding_digest, signer_proof
+from wattnet.chain.signer_binding import signer_proof
 from wattnet.domain import station_id_for
 
 VICTIM_KEY = b"\x5a" * 32
@@ -122,34 +122,6 @@ def test_register_station__malleable_high_s_proof_reverts(
         registry.registerStation(p, r, flipped, sender=operator)
     registry.registerStation(p, r, vs, sender=operator)
     assert registry.stationOfSigner(p[1]) == p[0]
-
-
-def test_signer_proof__is_the_eip712_digest_the_registry_checks(
-        registry: Any, chain: Any, operator: Any) -> None:
-    """The Python helper signs what the contract hashes (a wrong digest would recover another
-    address and every registration would fail; this pins the type and domain strings)."""
-    from eth_account import Account
-    from eth_account.messages import encode_typed_data
-
-    sid = station_id_for(VICTIM_CP)
-    message = encode_typed_data(full_message={
-        "types": {
-            "EIP712Domain": [{"name": "name", "type": "string"},
-                             {"name": "version", "type": "string"},
-                             {"name": "chainId", "type": "uint256"},
-                             {"name": "verifyingContract", "type": "address"}],
-            "SignerBinding": [{"name": "stationId", "type": "bytes32"},
-                              {"name": "operator", "type": "address"}],
-        },
-        "primaryType": "SignerBinding",
-        "domain": {"name": "WattNet StationRegistry", "version": "1", "chainId": chain.chain_id,
-                   "verifyingContract": registry.address},
-        "message": {"stationId": sid, "operator": operator.address},
-    })
-    signed = Account.sign_message(message, VICTIM_KEY)
-    assert signed.message_hash == signer_binding_digest(
-        chain_id=chain.chain_id, registry=registry.address, station_id=sid,
-        operator=operator.address)
 
 
 def test_rotate_signer__the_new_key_must_prove_possession(

@@ -150,3 +150,54 @@ def test_oracle_config__bad_settings_are_refused_with_clear_messages(tmp_path: P
         load_config(tmp_path / "missing.json")
     ok = load_config(None, chain_id=5, settlement_contract=CONTRACT.lower(), port=9000)
     assert ok.port == 9000 and ok.settlement_contract == CONTRACT
+
+
+def test_oracle_status__warns_about_expired_and_given_up_receipts(db: str) -> None:
+    """Losses are quarantine reasons the batcher writes (losses.py); status counts and warns."""
+    quiet = json.loads(CliRunner().invoke(oracle, ["status", "--database", db, "--json"]).output)
+    assert quiet["warnings"] == [] and quiet["values"]["expired"] == 0
+    store = open_store(db)
+    with store.transaction() as tx:
+        tx.execute("UPDATE receipts SET status = 'quarantined', reason = 'expired: settlement "
+                   "window closed at 1 (session ended 0); rejected on chain as STALE' "
+                   "WHERE status = 'pending'")
+    store.close()
+    result = CliRunner().invoke(oracle, ["status", "--database", db, "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["values"]["expired"] == 1 and out["values"]["reverts_quarantined"] == 0
+    assert out["values"]["quarantined"] == 2  # the plausibility one is no loss of the oracle's
+    [warning] = out["warnings"]
+    assert warning.startswith("1 acknowledged receipt(s) expired unpaid")
+    table = CliRunner(env={"COLUMNS": "250"}).invoke(oracle, ["status", "--database", db])
+    assert "warning: 1 acknowledged receipt(s) expired unpaid" in table.output
+
+
+def test_oracle_status__warns_from_a_running_oracles_counters() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    metrics = Metrics()
+    metrics.inc("expired", 2)
+    metrics.inc("revert_quarantined", 1)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = metrics.render().encode()
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/metrics"
+        result = CliRunner().invoke(oracle, ["status", "--metrics-url", url, "--json"])
+    finally:
+        server.shutdown()
+    warnings = json.loads(result.output)["warnings"]
+    assert len(warnings) == 2 and warnings[0].startswith("2 acknowledged receipt(s) expired")
+    assert "kept reverting" in warnings[1]

@@ -118,6 +118,9 @@ class FakeOracle:
     script: list[int] = field(default_factory=list)  # statuses to answer first, then 200
     url: str = ""
 
+    starts: list[dict[str, Any]] = field(default_factory=list)  # start notices received
+    hold: int | None = None  # what a notice holds: None everything asked, 0 refuse
+
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json()
         status = self.script.pop(0) if self.script else 200
@@ -125,6 +128,14 @@ class FakeOracle:
         if status == 200:
             return web.json_response({"status": "accepted"})
         return web.json_response({"error": "scripted"}, status=status)
+
+    async def handle_start(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.starts.append(body)
+        held = body["notice"]["amount"] if self.hold is None else self.hold
+        if held == 0:
+            return web.json_response({"status": "refused", "reason": "scripted"})
+        return web.json_response({"status": "reserved", "held": held})
 
 
 @dataclass
@@ -209,6 +220,7 @@ class Harness:
         async def main() -> None:
             app = web.Application()
             app.router.add_post("/v1/receipts", self.oracle.handle)
+            app.router.add_post("/v1/starts", self.oracle.handle_start)
             runner = web.AppRunner(app)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", self.oracle_port)

@@ -181,7 +181,7 @@ def test_batcher__receipt_rejected_on_chain_is_recorded_with_reason(
         ("rejected_onchain", "INSUFFICIENT_CREDITS")]
 
 
-def test_batcher__reverted_tx_returns_receipts_to_pending_then_retries(
+def test_batcher__reverted_tx_is_retried_corrected_after_the_backoff(
     store: Store, chain: FakeSettlementChain, clock: Clock, fill: Callable[[int], Any]
 ) -> None:
     keys = fill(3)
@@ -190,14 +190,15 @@ def test_batcher__reverted_tx_returns_receipts_to_pending_then_retries(
     b.step()
     chain.mine(3)
     b.step()
-    assert by_status(store) == {"pending": 3}
+    assert by_status(store) == {"batched": 3}  # in the retry batches (test_batcher_reverts.py)
     b.step()
     assert chain.tx_count() == 1  # backing off
     clock.now += 11
-    b.step()
-    chain.mine(3)
-    b.step()
+    for _ in range(4):
+        b.step()
+        chain.mine(3)
     assert by_status(store) == {"settled": 3} and settled_once(chain, keys)
+    assert chain.resent_unchanged() == 0
 
 
 class CrashAfterSend:
@@ -209,13 +210,13 @@ class CrashAfterSend:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def submit(self, batch: list[SignedReceipt], nonce: int) -> bytes:
-        self.inner.submit(batch, nonce)
+    def submit(self, batch: list[SignedReceipt], nonce: int, **options: Any) -> bytes:
+        self.inner.submit(batch, nonce, **options)
         raise SystemExit("killed")
 
 
 class CrashBeforeSend(CrashAfterSend):
-    def submit(self, batch: list[SignedReceipt], nonce: int) -> bytes:
+    def submit(self, batch: list[SignedReceipt], nonce: int, **options: Any) -> bytes:
         raise SystemExit("killed")
 
 

@@ -81,6 +81,20 @@ class ChainView:
             out.append(ev.process_log(entry))
         return out
 
+    def txs_to(self, sender: str, name: str, from_block: int) -> list[str]:
+        """Hashes of every transaction from ``sender`` to contract ``name`` since
+        ``from_block``, reverted ones included (they leave no logs to find them by)."""
+        head = int(self.rpc.call("eth_blockNumber"), 16)
+        me, to = sender.lower(), self.address(name).lower()
+        out: list[str] = []
+        for lo in range(from_block, head + 1, 200):
+            blocks = self.rpc.batch([("eth_getBlockByNumber", [hex(n), True])
+                                     for n in range(lo, min(lo + 200, head + 1))])
+            out += [t["hash"] for b in blocks if b for t in b["transactions"]
+                    if str(t.get("from", "")).lower() == me
+                    and str(t.get("to") or "").lower() == to]
+        return out
+
 
 def _signature(abi: Any) -> str:
     return f"{abi['name']}({','.join(collapse_if_tuple(dict(i)) for i in abi['inputs'])})"

@@ -21,6 +21,7 @@ from typing import Any
 
 import requests
 
+from wattnet.chain.jsonrpc import rpc_batch
 from wattnet.chain.localnode import free_port
 from wattnet.errors import ChainError
 
@@ -38,33 +39,12 @@ class Rpc:
         self.url = url
         self.timeout_s = timeout_s
         self._http = requests.Session()
-        self._id = 0
 
     def call(self, method: str, *params: Any) -> Any:
         return self.batch([(method, list(params))])[0]
 
     def batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
-        if not calls:
-            return []
-        body = []
-        for method, params in calls:
-            self._id += 1
-            body.append({"jsonrpc": "2.0", "id": self._id, "method": method, "params": params})
-        try:
-            resp = self._http.post(self.url, json=body, timeout=self.timeout_s)
-            answers = resp.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise ChainError(f"the node at {self.url} did not answer: {exc}") from exc
-        if not isinstance(answers, list):
-            raise ChainError(f"the node at {self.url} refused a batch: {answers}")
-        by_id = {a.get("id"): a for a in answers}
-        out = []
-        for item, (method, _) in zip(body, calls, strict=True):
-            a = by_id.get(item["id"], {})
-            if "error" in a:
-                raise ChainError(f"{method} failed on {self.url}: {a['error'].get('message')}")
-            out.append(a.get("result"))
-        return out
+        return rpc_batch(self._http, self.url, calls, timeout_s=self.timeout_s)
 
     # ---- anvil controls ----
     def head_timestamp(self) -> int:

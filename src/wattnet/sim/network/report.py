@@ -52,6 +52,8 @@ def summarize_network(r: NetworkResult) -> Summary:
          act.get("totals", {}).get("stablecoin in escrow", 0) / unit),
         ("gas_per_session", "settlement gas per session", "gas",
          r.gas_used / settled if settled else float("nan")),
+        ("reverted_settlements", "settlement transactions that reverted", "txs",
+         r.reverted_settlements),
         ("sessions_per_s", "sessions carried end to end per wall second", "sessions/s",
          len(sessions) / r.stats.wall_s if r.stats.wall_s else float("nan")),
         ("differences", "reconciliation differences", "entries", len(r.differences)),

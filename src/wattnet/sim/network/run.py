@@ -114,6 +114,8 @@ class NetworkResult:
     watt_supply: int
     workdir: Path
     extra: dict[str, int] = field(default_factory=dict)
+    settlement_txs: int = 0  # the oracle's txs to EnergyCredits, mined
+    reverted_settlements: int = 0  # ... of which reverted (issue 18)
 
     @property
     def ok(self) -> bool:
@@ -240,9 +242,11 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
             actual = observe(view, plan, expected, treasury, oracle, from_block)
             gas = _settlement_gas(view, oracle, from_block)
             supply = int(view.one("WattToken", "totalSupply"))
+            sent, reverted = _settlement_txs(view, oracle, from_block)
             return NetworkResult(params, plan, stats, expected, actual,
                                  compare(expected, actual), deployment, genesis, emission, gas,
-                                 supply, work)
+                                 supply, work, settlement_txs=sent,
+                                 reverted_settlements=reverted)
         finally:
             for svc in reversed(services):
                 svc.stop()
@@ -272,3 +276,9 @@ def _settlement_gas(view: ChainView, oracle: str, from_block: int) -> int:
                      for b in view.logs("EnergyCredits", "BatchSettled", from_block)
                      if b["args"]["submitter"] == oracle})
     return sum(int(r["gasUsed"], 16) for r in view.rpc.receipts(hashes))
+
+
+def _settlement_txs(view: ChainView, oracle: str, from_block: int) -> tuple[int, int]:
+    """(mined, reverted) transactions of the oracle to the settlement contract."""
+    receipts = view.rpc.receipts(view.txs_to(oracle, "EnergyCredits", from_block))
+    return len(receipts), sum(1 for r in receipts if r is None or int(r["status"], 16) != 1)

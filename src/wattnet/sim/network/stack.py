@@ -130,7 +130,7 @@ def oracle_config(workdir: Path, chain_id: int, settlement: str, database: str,
         "plausibility": {"future_skew_s": future_skew_s},
         "batcher": {"min_batch": 400, "max_batch": 1500, "max_age_s": 0.25,
                     "confirmations": 1, "poll_interval_s": 0.05, "resubmit_after_s": 30.0,
-                    "revert_backoff_s": 1.0},
+                    "revert_backoff_s": 1.0, "max_revert_backoff_s": 16.0},
     }
 
 

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {IOracleCommittee} from "../interfaces/IOracleCommittee.sol";
+import {ISessionSettlement} from "../interfaces/ISessionSettlement.sol";
+
+/// @title OracleCommittee
+/// @notice The settlement's oracle as k of n staked nodes. It holds EnergyCredits' ORACLE_ROLE
+///         (and, once deployed for it, nothing else does): a batch settles only through
+///         `settle`, with at least `threshold` member signatures over the EIP-712 digest of
+///         (nonce, keccak256(batch)) under this contract's domain (chain id, address). Nonces
+///         are consumed in order, one batch each, so a signed batch settles at most once; a
+///         batch signed but not relayed before a rotation is signed again by the new set at the
+///         same nonce (its receipts live in every node's store), so nothing is stranded.
+/// @dev Governance (the timelock, GOVERNOR_ROLE) admits and removes nodes and sets the
+///      threshold and bounded parameters; operators register a node key (with the key's own
+///      signature, so nobody can squat it), stake, resign and withdraw after unbonding. Anyone
+///      may prove equivocation (two batch hashes signed for one nonce) and take the bounty,
+///      except the node's own operator and key.
+contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
+    bytes32 public constant BATCH_TYPEHASH = keccak256("SettleBatch(uint64 nonce,bytes32 batchHash)");
+    bytes32 public constant NODE_TYPEHASH = keccak256("NodeBinding(address operator)");
+    /// @notice Committee size bound (the issue's 3..31: 31 keeps a batch's signatures small;
+    ///         fewer than 3 is allowed only while the committee is being formed).
+    uint256 public constant MAX_MEMBERS = 31;
+    uint256 public constant MIN_STAKE_FLOOR = 1_000e18;
+    uint256 public constant MAX_STAKE_CEILING = 10_000_000e18;
+    uint256 public constant MIN_UNBONDING = 7 days;
+    uint256 public constant MAX_UNBONDING = 90 days;
+    uint256 public constant MAX_BOUNTY_BPS = 5_000;
+    uint256 internal constant BPS = 10_000;
+    uint256 internal constant SIG = 65;
+
+    IERC20 public immutable watt;
+    ISessionSettlement public immutable settlement;
+    address public immutable treasury;
+
+    mapping(address nodeKey => Node) internal _nodes;
+    address[] internal _members;
+    /// @notice The next batch's nonce and the signatures it needs (one slot: settle reads both).
+    uint64 public nextNonce;
+    uint8 public threshold;
+    uint256 public minStake;
+    uint256 public unbondingDelay;
+    uint256 public bountyBps;
+
+    constructor(
+        IERC20 watt_,
+        ISessionSettlement settlement_,
+        address treasury_,
+        address governor,
+        uint256 minStake_,
+        uint256 unbondingDelay_,
+        uint256 bountyBps_
+    ) EIP712("WattNet Oracle Committee", "1") {
+        if (address(watt_) == address(0) || address(settlement_) == address(0) || treasury_ == address(0)
+            || governor == address(0)) revert CommitteeZeroAddress();
+        watt = watt_;
+        settlement = settlement_;
+        treasury = treasury_;
+        _grantRole(DEFAULT_ADMIN_ROLE, governor);
+        _grantRole(GOVERNOR_ROLE, governor);
+        _setParams(minStake_, unbondingDelay_, bountyBps_);
+        threshold = 1;
+        emit ThresholdSet(1);
+    }
+
+    // ---------------------------------------------------------------- settlement
+    /// @inheritdoc IOracleCommittee
+    function settle(bytes calldata packed, uint64 nonce, bytes calldata signatures)
+        external
+        nonReentrant
+        returns (uint256 settled)
+    {
+        uint64 expected = nextNonce;
+        uint256 k = threshold;
+        if (nonce != expected) revert CommitteeWrongNonce(nonce, expected);
+        // The call's arguments are written once; the batch hash is taken over them in place
+        // (a second copy of a 16 kB batch costs ~3,600 gas).
+        (uint256 args, uint256 length, bytes32 batchHash) = _settleCall(packed);
+        uint256 signers = _countSigners(_hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, nonce, batchHash))), signatures);
+        if (signers < k) revert CommitteeTooFewSigners(signers, k);
+        // Effects before the call: the nonce is spent whatever the batch holds. What it settled
+        // is in the event (kept out of storage: 22,000 gas a batch).
+        nextNonce = nonce + 1;
+        address target = address(settlement);
+        assembly ("memory-safe") {
+            if iszero(call(gas(), target, 0, args, length, 0, 32)) {
+                returndatacopy(0, 0, returndatasize())
+                revert(0, returndatasize())
+            }
+            if lt(returndatasize(), 32) { revert(0, 0) }
+            settled := mload(0)
+        }
+        emit BatchRelayed(nonce, batchHash, msg.sender, signers, settled);
+    }
+
+    /// @dev `settlePacked(packed)` ABI-encoded in fresh memory (reserved: the free memory
+    ///      pointer moves past it), and keccak256(packed) over its copy there.
+    function _settleCall(bytes calldata packed) internal pure returns (uint256 ptr, uint256 length, bytes32 hash) {
+        bytes4 selector = ISessionSettlement.settlePacked.selector;
+        assembly ("memory-safe") {
+            ptr := mload(0x40)
+            let n := packed.length
+            mstore(ptr, selector)
+            mstore(add(ptr, 4), 0x20)
+            mstore(add(ptr, 36), n)
+            calldatacopy(add(ptr, 68), packed.offset, n)
+            hash := keccak256(add(ptr, 68), n)
+            length := add(68, n)
+            mstore(0x40, add(ptr, and(add(length, 63), not(31)))) // past it, 32-byte aligned
+        }
+    }
+
+    /// @dev Distinct members among the signers: signatures are 65 bytes each, their signers in
+    ///      strictly ascending order (so no signer counts twice); any other signature reverts.
+    function _countSigners(bytes32 digest, bytes calldata signatures) internal view returns (uint256 n) {
+        if (signatures.length % SIG != 0) revert CommitteeBadSignatures();
+        n = signatures.length / SIG;
+        address previous;
+        for (uint256 i; i < n; ++i) {
+            bytes32 r;
+            bytes32 s;
+            uint8 v;
+            assembly ("memory-safe") {
+                let at := add(signatures.offset, mul(i, SIG))
+                r := calldataload(at)
+                s := calldataload(add(at, 32))
+                v := byte(0, calldataload(add(at, 64)))
+            }
+            address signer = ECDSA.recover(digest, v, r, s);
+            if (signer <= previous || !_nodes[signer].member) revert CommitteeBadSignatures();
+            previous = signer;
+        }
+    }
+
+    /// @inheritdoc IOracleCommittee
+    function batchDigest(uint64 nonce, bytes32 batchHash) external view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, nonce, batchHash)));
+    }
+
+    /// @notice The EIP-712 digest a node key signs to bind itself to `operator`.
+    function nodeDigest(address operator) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(NODE_TYPEHASH, operator)));
+    }
+
+    // ---------------------------------------------------------------- nodes
+    /// @notice Register `nodeKey` for the caller with `amount` WATT; `proof` is the key's own
+    ///         signature of `nodeDigest(msg.sender)`.
+    function register(address nodeKey, uint256 amount, bytes calldata proof) external nonReentrant {
+        if (nodeKey == address(0)) revert CommitteeZeroAddress();
+        if (_nodes[nodeKey].operator != address(0)) revert CommitteeKeyTaken(nodeKey);
+        if (ECDSA.recover(nodeDigest(msg.sender), proof) != nodeKey) revert CommitteeBadNodeProof(nodeKey);
+        _nodes[nodeKey] = Node({operator: msg.sender, stake: SafeCast.toUint96(amount), unbondingAt: 0, member: false});
+        emit NodeRegistered(nodeKey, msg.sender, amount);
+        watt.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    function addStake(address nodeKey, uint256 amount) external nonReentrant {
+        Node storage node = _operated(nodeKey);
+        if (node.unbondingAt != 0) revert CommitteeUnbonding(nodeKey, node.unbondingAt);
+        node.stake = SafeCast.toUint96(uint256(node.stake) + amount);
+        emit NodeStaked(nodeKey, amount);
+        watt.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @notice The operator takes its node out (the rest must still reach the threshold), then
+    ///         waits `unbondingDelay` before `withdraw`.
+    function resign(address nodeKey) external {
+        Node storage node = _operated(nodeKey);
+        if (node.member) _removeMember(nodeKey);
+        if (node.unbondingAt == 0) {
+            node.unbondingAt = uint40(block.timestamp + unbondingDelay);
+            emit NodeUnbonding(nodeKey, node.unbondingAt);
+        }
+    }
+
+    function withdraw(address nodeKey) external nonReentrant {
+        Node storage node = _operated(nodeKey);
+        if (node.member) revert CommitteeStillMember(nodeKey);
+        if (node.unbondingAt == 0 || block.timestamp < node.unbondingAt) {
+            revert CommitteeUnbonding(nodeKey, node.unbondingAt);
+        }
+        uint256 amount = node.stake;
+        delete _nodes[nodeKey];
+        emit NodeWithdrawn(nodeKey, msg.sender, amount);
+        watt.safeTransfer(msg.sender, amount);
+    }
+
+    function _operated(address nodeKey) internal view returns (Node storage node) {
+        node = _nodes[nodeKey];
+        if (node.operator == address(0)) revert CommitteeUnknownNode(nodeKey);
+        if (node.operator != msg.sender) revert CommitteeNotOperator(nodeKey, msg.sender);
+    }
+
+    // ---------------------------------------------------------------- governance
+    function admit(address nodeKey) external onlyRole(GOVERNOR_ROLE) {
+        Node storage node = _nodes[nodeKey];
+        if (node.operator == address(0)) revert CommitteeUnknownNode(nodeKey);
+        if (node.member) revert CommitteeAlreadyMember(nodeKey);
+        if (node.unbondingAt != 0) revert CommitteeUnbonding(nodeKey, node.unbondingAt);
+        if (node.stake < minStake) revert CommitteeStakeTooLow(nodeKey, node.stake, minStake);
+        if (_members.length == MAX_MEMBERS) revert CommitteeFull();
+        node.member = true;
+        _members.push(nodeKey);
+        emit NodeAdmitted(nodeKey);
+    }
+
+    /// @notice Idempotent (an already removed node is no error): a proposal that removes a
+    ///         node a slash removed first still executes.
+    function remove(address nodeKey) external onlyRole(GOVERNOR_ROLE) {
+        if (_nodes[nodeKey].member) _removeMember(nodeKey);
+    }
+
+    function setThreshold(uint256 k) external onlyRole(GOVERNOR_ROLE) {
+        if (k == 0 || k > _members.length) revert CommitteeParamOutOfBounds("threshold", k);
+        threshold = uint8(k); // k <= MAX_MEMBERS
+        emit ThresholdSet(k);
+    }
+
+    function setParams(uint256 minStake_, uint256 unbondingDelay_, uint256 bountyBps_)
+        external
+        onlyRole(GOVERNOR_ROLE)
+    {
+        _setParams(minStake_, unbondingDelay_, bountyBps_);
+    }
+
+    function _setParams(uint256 minStake_, uint256 unbondingDelay_, uint256 bountyBps_) internal {
+        if (minStake_ < MIN_STAKE_FLOOR || minStake_ > MAX_STAKE_CEILING) {
+            revert CommitteeParamOutOfBounds("minStake", minStake_);
+        }
+        if (unbondingDelay_ < MIN_UNBONDING || unbondingDelay_ > MAX_UNBONDING) {
+            revert CommitteeParamOutOfBounds("unbondingDelay", unbondingDelay_);
+        }
+        if (bountyBps_ > MAX_BOUNTY_BPS) revert CommitteeParamOutOfBounds("bountyBps", bountyBps_);
+        minStake = minStake_;
+        unbondingDelay = unbondingDelay_;
+        bountyBps = bountyBps_;
+        emit ParamsSet(minStake_, unbondingDelay_, bountyBps_);
+    }
+
+    /// @dev Removing below the threshold is refused: lower the threshold first (a vote), so no
+    ///      removal can halt settlement by accident. A slash removes regardless (safety first).
+    function _removeMember(address nodeKey) internal {
+        if (_members.length - 1 < threshold) revert CommitteeBelowThreshold(_members.length - 1, threshold);
+        _dropMember(nodeKey);
+    }
+
+    function _dropMember(address nodeKey) internal {
+        _nodes[nodeKey].member = false;
+        uint256 last = _members.length - 1;
+        for (uint256 i; i <= last; ++i) {
+            if (_members[i] == nodeKey) {
+                _members[i] = _members[last];
+                _members.pop();
+                break;
+            }
+        }
+        emit NodeRemoved(nodeKey);
+    }
+
+    // ---------------------------------------------------------------- misbehaviour
+    /// @inheritdoc IOracleCommittee
+    function proveEquivocation(
+        address nodeKey,
+        uint64 nonce,
+        bytes32 hashA,
+        bytes calldata sigA,
+        bytes32 hashB,
+        bytes calldata sigB
+    ) external nonReentrant {
+        if (hashA == hashB) revert CommitteeNotEquivocation();
+        bytes32 digestA = _hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, nonce, hashA)));
+        bytes32 digestB = _hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, nonce, hashB)));
+        if (ECDSA.recover(digestA, sigA) != nodeKey || ECDSA.recover(digestB, sigB) != nodeKey) {
+            revert CommitteeNotEquivocation();
+        }
+        Node storage node = _nodes[nodeKey];
+        uint256 amount = node.stake;
+        if (amount == 0) revert CommitteeNothingToSlash(nodeKey);
+        bool self = msg.sender == node.operator || msg.sender == nodeKey;
+        uint256 bounty = self ? 0 : (amount * bountyBps) / BPS;
+        node.stake = 0;
+        if (node.member) _dropMember(nodeKey);
+        if (node.unbondingAt == 0) node.unbondingAt = uint40(block.timestamp);
+        emit NodeSlashed(nodeKey, nonce, msg.sender, amount, bounty);
+        if (bounty != 0) watt.safeTransfer(msg.sender, bounty);
+        watt.safeTransfer(treasury, amount - bounty);
+    }
+
+    // ---------------------------------------------------------------- views
+    function members() external view returns (address[] memory) {
+        return _members;
+    }
+
+    function nodeOf(address nodeKey) external view returns (Node memory) {
+        return _nodes[nodeKey];
+    }
+}

@@ -1,0 +1,254 @@
+"""OracleCommittee (issue 13, the contract): a batch moves money only with k member signatures
+over (nonce, batch hash) under the committee's domain; anyone may relay; nodes are staked,
+admitted by governance and slashed by anyone who shows two batches signed for one nonce."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import ape
+import pytest
+from eth_utils import keccak
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from wattnet.chain import roles
+from wattnet.chain.batch_codec import pack_batch
+from wattnet.chain.committee import (
+    batch_digest,
+    committee_domain,
+    node_digest,
+    signatures_for,
+)
+from wattnet.chain.deploy import WAD
+from wattnet.chain.eip712 import address_of_private_key, sign_digest, sign_receipt
+
+KEYS = [keccak(text=f"committee-node-{i}") for i in range(7)]
+ADDR = [address_of_private_key(k) for k in KEYS]
+MIN_STAKE = 1_000 * WAD
+WEEK = 7 * 86_400
+
+
+@pytest.fixture(scope="module")
+def committee(project: Any, watt: Any, settlement: Any, treasury: Any, governor: Any,
+              oracle: Any, operator: Any) -> Any:
+    c = project.OracleCommittee.deploy(watt, settlement, treasury, governor, MIN_STAKE, WEEK,
+                                       1_000, sender=governor)
+    settlement.grantRole(roles.ORACLE_ROLE, c, sender=governor)
+    settlement.revokeRole(roles.ORACLE_ROLE, oracle, sender=governor)  # the committee alone
+    watt.transfer(operator, 100 * MIN_STAKE, sender=treasury)
+    watt.approve(c, 100 * MIN_STAKE, sender=operator)
+    domain = committee_domain(c.provider.chain_id, c.address)
+    for key in KEYS[:5]:  # 5 members; 5 and 6 stay outside
+        c.register(address_of_private_key(key), MIN_STAKE,
+                   sign_digest(key, node_digest(domain, operator.address)), sender=operator)
+    for key in KEYS[5:]:
+        c.register(address_of_private_key(key), MIN_STAKE,
+                   sign_digest(key, node_digest(domain, operator.address)), sender=operator)
+    for a in ADDR[:5]:
+        c.admit(a, sender=governor)
+    c.setThreshold(3, sender=governor)
+    return c
+
+
+@pytest.fixture(scope="module")
+def batch(create_station: Any, create_driver: Any, make_receipt: Any, domain: Any,
+          operator2: Any, driver: Any, chain: Any) -> Any:
+    """A fresh packed batch of two receipts, each call."""
+    station = create_station(operator2, certified=False)
+    create_driver(driver)
+    chain.pending_timestamp += 3_600
+
+    def make() -> bytes:
+        receipts = [make_receipt(station, driver, readings=bytes(32), energy_wh=1_000,
+                                 duration=600, end=chain.pending_timestamp - 60 - 700 * i)
+                    for i in range(2)]
+        receipts.sort(key=lambda r: (r.station_id, r.session_id))
+        return pack_batch((r, sign_receipt(station.key, domain, r)) for r in receipts)
+
+    return make
+
+
+def _sigs(c: Any, nonce: int, packed: bytes, keys: list[bytes]) -> bytes:
+    return signatures_for(batch_digest(committee_domain(c.provider.chain_id, c.address), nonce,
+                                       packed), keys)
+
+
+def test_settle__k_member_signatures_settle_a_batch_relayed_by_anyone(
+        committee: Any, batch: Any, settlement: Any, attacker: Any) -> None:
+    packed, nonce = batch(), committee.nextNonce()
+    tx = committee.settle(packed, nonce, _sigs(committee, nonce, packed, KEYS[:3]),
+                          sender=attacker)
+    [event] = tx.decode_logs(committee.BatchRelayed)
+    assert (event.nonce, event.signers, event.settled) == (nonce, 3, 2)
+    assert event.batchHash == keccak(packed) and event.relayer == attacker.address
+    assert committee.nextNonce() == nonce + 1
+
+
+def test_settle__fewer_than_k_duplicated_unsorted_or_outsiders_revert(
+        committee: Any, batch: Any, attacker: Any) -> None:
+    packed, nonce = batch(), committee.nextNonce()
+    two = _sigs(committee, nonce, packed, KEYS[:2])
+    with ape.reverts(committee.CommitteeTooFewSigners, signers=2, threshold=3):
+        committee.settle(packed, nonce, two, sender=attacker)
+    one = _sigs(committee, nonce, packed, KEYS[:1])
+    with ape.reverts(committee.CommitteeBadSignatures):  # the same signer three times
+        committee.settle(packed, nonce, one * 3, sender=attacker)
+    three = _sigs(committee, nonce, packed, KEYS[:3])
+    with ape.reverts(committee.CommitteeBadSignatures):  # not in ascending order
+        committee.settle(packed, nonce, three[65:130] + three[:65] + three[130:],
+                         sender=attacker)
+    outsiders = _sigs(committee, nonce, packed, [KEYS[0], KEYS[1], KEYS[5]])
+    with ape.reverts(committee.CommitteeBadSignatures):  # registered, never admitted
+        committee.settle(packed, nonce, outsiders, sender=attacker)
+    with ape.reverts(committee.CommitteeBadSignatures):  # not a multiple of 65 bytes
+        committee.settle(packed, nonce, three[:-1], sender=attacker)
+    other = batch()  # signatures over another batch recover other addresses
+    with ape.reverts(committee.CommitteeBadSignatures):
+        committee.settle(other, nonce, three, sender=attacker)
+
+
+def test_settle__a_nonce_settles_once_and_in_order(committee: Any, batch: Any,
+                                                   attacker: Any) -> None:
+    packed, nonce = batch(), committee.nextNonce()
+    sigs = _sigs(committee, nonce, packed, KEYS[1:4])
+    with ape.reverts(committee.CommitteeWrongNonce, nonce=nonce + 1, expected=nonce):
+        committee.settle(packed, nonce + 1, _sigs(committee, nonce + 1, packed, KEYS[1:4]),
+                         sender=attacker)
+    committee.settle(packed, nonce, sigs, sender=attacker)
+    with ape.reverts(committee.CommitteeWrongNonce, nonce=nonce, expected=nonce + 1):
+        committee.settle(packed, nonce, sigs, sender=attacker)  # a replay
+
+
+def test_settle__nobody_but_the_committee_settles(committee: Any, batch: Any, settlement: Any,
+                                                  oracle: Any, governor: Any) -> None:
+    """Role matrix: after the committee is wired, no key (not the old oracle, not a node key's
+    operator, not the governor) can call the settlement directly."""
+    packed = batch()
+    for who in (oracle, governor):
+        with ape.reverts():
+            settlement.settlePacked(packed, sender=who)
+    assert settlement.hasRole(roles.ORACLE_ROLE, committee)
+    assert not settlement.hasRole(roles.ORACLE_ROLE, oracle)
+
+
+def test_register__a_node_key_needs_its_own_signature(committee: Any, operator: Any,
+                                                      attacker: Any, watt: Any) -> None:
+    victim = keccak(text="victim-node")
+    domain = committee_domain(committee.provider.chain_id, committee.address)
+    proof = sign_digest(victim, node_digest(domain, operator.address))  # for another operator
+    with ape.reverts(committee.CommitteeBadNodeProof):
+        committee.register(address_of_private_key(victim), 0, proof, sender=attacker)
+    with ape.reverts(committee.CommitteeKeyTaken):
+        committee.register(ADDR[0], 0, sign_digest(KEYS[0], node_digest(
+            domain, attacker.address)), sender=attacker)
+
+
+def test_governance__admission_threshold_and_removal_are_bounded(
+        committee: Any, governor: Any, attacker: Any, operator: Any) -> None:
+    with ape.reverts():
+        committee.admit(ADDR[5], sender=attacker)  # governance only
+    with ape.reverts(committee.CommitteeParamOutOfBounds):
+        committee.setThreshold(6, sender=governor)  # more than the members
+    with ape.reverts(committee.CommitteeParamOutOfBounds):
+        committee.setThreshold(0, sender=governor)
+    committee.setThreshold(5, sender=governor)
+    with ape.reverts(committee.CommitteeBelowThreshold):
+        committee.remove(ADDR[4], sender=governor)  # lower the threshold first
+    with ape.reverts(committee.CommitteeBelowThreshold):
+        committee.resign(ADDR[4], sender=operator)
+    committee.setThreshold(3, sender=governor)
+    with ape.reverts(committee.CommitteeParamOutOfBounds):
+        committee.setParams(MIN_STAKE, 3_600, 0, sender=governor)  # unbonding under 7 days
+
+
+def test_resign__stake_returns_only_after_unbonding(committee: Any, governor: Any,
+                                                    operator: Any, watt: Any, chain: Any) -> None:
+    committee.admit(ADDR[6], sender=governor)
+    committee.resign(ADDR[6], sender=operator)
+    assert ADDR[6] not in committee.members()
+    with ape.reverts(committee.CommitteeUnbonding):
+        committee.withdraw(ADDR[6], sender=operator)
+    chain.pending_timestamp += WEEK
+    before = watt.balanceOf(operator)
+    committee.withdraw(ADDR[6], sender=operator)
+    assert watt.balanceOf(operator) - before == MIN_STAKE
+    with ape.reverts(committee.CommitteeUnknownNode):
+        committee.admit(ADDR[6], sender=governor)
+
+
+def test_prove_equivocation__two_batches_for_one_nonce_slash_the_node(
+        committee: Any, batch: Any, attacker: Any, operator: Any, watt: Any,
+        treasury: Any, governor: Any) -> None:
+    committee.setThreshold(2, sender=governor)
+    nonce = committee.nextNonce()
+    a, b = batch(), batch()
+    domain = committee_domain(committee.provider.chain_id, committee.address)
+    sig_a = sign_digest(KEYS[3], batch_digest(domain, nonce, a))
+    sig_b = sign_digest(KEYS[3], batch_digest(domain, nonce, b))
+    with ape.reverts(committee.CommitteeNotEquivocation):
+        committee.proveEquivocation(ADDR[3], nonce, keccak(a), sig_a, keccak(a), sig_a,
+                                    sender=attacker)
+    to_prover, to_treasury = watt.balanceOf(attacker), watt.balanceOf(treasury)
+    committee.proveEquivocation(ADDR[3], nonce, keccak(a), sig_a, keccak(b), sig_b,
+                                sender=attacker)
+    assert watt.balanceOf(attacker) - to_prover == MIN_STAKE // 10
+    assert watt.balanceOf(treasury) - to_treasury == MIN_STAKE - MIN_STAKE // 10
+    assert ADDR[3] not in committee.members() and committee.nodeOf(ADDR[3]).stake == 0
+    with ape.reverts(committee.CommitteeBadSignatures):  # its signatures no longer count
+        committee.settle(a, nonce, _sigs(committee, nonce, a, [KEYS[0], KEYS[3]]),
+                         sender=attacker)
+    with ape.reverts(committee.CommitteeNothingToSlash):
+        committee.proveEquivocation(ADDR[3], nonce, keccak(a), sig_a, keccak(b), sig_b,
+                                    sender=attacker)
+    committee.setThreshold(3, sender=governor)
+
+
+def test_prove_equivocation__self_report_earns_no_bounty(committee: Any, batch: Any,
+                                                         operator: Any, watt: Any,
+                                                         governor: Any) -> None:
+    nonce = committee.nextNonce()
+    a, b = batch(), batch()
+    domain = committee_domain(committee.provider.chain_id, committee.address)
+    before = watt.balanceOf(operator)
+    committee.proveEquivocation(ADDR[2], nonce, keccak(a),
+                                sign_digest(KEYS[2], batch_digest(domain, nonce, a)), keccak(b),
+                                sign_digest(KEYS[2], batch_digest(domain, nonce, b)),
+                                sender=operator)
+    assert watt.balanceOf(operator) == before
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_settle__succeeds_exactly_with_k_distinct_current_members_in_order_at_the_next_nonce(
+        committee: Any, batch: Any, attacker: Any, data: st.DataObject) -> None:
+    """Drops, duplicates, outsiders (never admitted, resigned, slashed), wrong order and stale
+    nonces: the contract accepts a batch iff its rule holds, judged from the members as they
+    are now (most draws are mostly members, so both outcomes are exercised)."""
+    current = {int(a, 16) for a in committee.members()}
+    member_idx = [i for i in range(7) if int(ADDR[i], 16) in current]
+    chosen = data.draw(st.lists(st.sampled_from(member_idx), unique=True))
+    chosen += data.draw(st.lists(st.integers(0, 6), max_size=2))  # outsiders or duplicates
+    shuffle = data.draw(st.sampled_from([False, False, True]))
+    nonce_shift = data.draw(st.sampled_from([0, 0, 0, -1, 1]))
+    packed = batch()
+    nonce = committee.nextNonce() + nonce_shift
+    if nonce < 0:
+        return
+    domain = committee_domain(committee.provider.chain_id, committee.address)
+    digest = batch_digest(domain, nonce, packed)
+    pairs = sorted((int(ADDR[i], 16), sign_digest(KEYS[i], digest)) for i in chosen)
+    if shuffle:
+        pairs.reverse()
+    sigs = b"".join(s for _, s in pairs)
+    order = [a for a, _ in pairs]
+    valid = all(a in current for a in order) and all(x < y for x, y in itertools.pairwise(order))
+    ok = nonce_shift == 0 and valid and len(order) >= committee.threshold()
+    try:
+        committee.settle.call(packed, nonce, sigs, sender=attacker)
+        accepted = True
+    except ape.exceptions.ContractLogicError:
+        accepted = False
+    assert accepted == ok

@@ -1,0 +1,148 @@
+"""POST /v1/starts and the batch order it feeds (issue 11 item 4): a notice holds what is free of
+the driver's credits, first come first held; a receipt placed behind an open hold waits, and one
+whose window closes while it waits is quarantined, visibly."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from wattnet.chain.eip712 import sign_digest
+from wattnet.chain.start_notice import StartNotice, notice_to_json
+from wattnet.domain import StationInfo, station_id_for
+from wattnet.oracle.config import BatcherConfig, OracleConfig
+from wattnet.oracle.directory import InMemoryStationDirectory
+from wattnet.oracle.fakechain import FakeSettlementChain
+from wattnet.oracle.ledger import MemoryLedger, Timing
+from wattnet.oracle.losses import HELD_REASON, losses, warnings
+from wattnet.oracle.metrics import parse_text
+from wattnet.oracle.reservations import Room
+from wattnet.oracle.service import OracleService
+from wattnet.oracle.store_base import Store
+
+from .oracle_helpers import CHAIN_ID, CONTRACT, DOMAIN, DRIVER, T0, Clock, Station, key, rows
+
+USDC = 10**6
+
+
+def _ledger(credits: int = 10 * USDC) -> MemoryLedger:
+    ledger = MemoryLedger(clocks=Timing(max_settlement_delay=3_600, max_session_duration=3_600))
+    ledger.rooms_by_key[(DRIVER, 1)] = Room(credits, 10_000, 10_000)
+    ledger.consents.add((DRIVER, "*"))
+    return ledger
+
+
+def notice(st: Station, amount: int, start: int = T0 - 600, connector: int = 1,
+           signer: bytes | None = None, driver: str = DRIVER) -> dict[str, Any]:
+    n = StartNotice(st.info.station_id, connector, driver, 1, amount, start)
+    return notice_to_json(n, sign_digest(signer or st.key, n.digest(DOMAIN)))
+
+
+def _service(store: Store, directory: InMemoryStationDirectory, tmp_path: Path,
+             ledger: MemoryLedger | None, clock: Clock, **batcher: Any) -> OracleService:
+    config = OracleConfig(chain_id=CHAIN_ID, settlement_contract=CONTRACT,
+                          batcher=BatcherConfig(**({"min_batch": 1, "max_age_s": 0} | batcher)))
+    return OracleService(config, store=store, directory=directory, ledger=ledger, clock=clock,
+                         chain=FakeSettlementChain(tmp_path / "chain.db", auto_mine=True))
+
+
+def _post_all(service: OracleService, bodies: list[Any]) -> list[tuple[int, Any]]:
+    """Each answer as (status, body), then (0, the metrics), then (0, the notices recorded)."""
+    async def main() -> list[tuple[int, Any]]:
+        out = []
+        async with TestClient(TestServer(service.app())) as client:
+            for body in bodies:
+                resp = await client.post("/v1/starts", json=body)
+                out.append((resp.status, await resp.json()))
+            metrics = parse_text(await (await client.get("/metrics")).text())
+            out += [(0, metrics), (0, rows(service.store, "SELECT COUNT(*) FROM starts")[0][0])]
+        return out
+
+    return asyncio.run(main())
+
+
+def test_notice__holds_what_is_free_first_come_first_held(
+        store: Store, directory: InMemoryStationDirectory, create_station: Any,
+        tmp_path: Path) -> None:
+    a, b = create_station("CP-A"), create_station("CP-B")
+    service = _service(store, directory, tmp_path, _ledger(), Clock())
+    *answers, (_, metrics), (_, recorded) = _post_all(service, [
+        notice(a, 6 * USDC), notice(b, 6 * USDC), notice(b, USDC, connector=2),
+        notice(a, 6 * USDC)])
+    assert answers[0] == (200, {"status": "reserved", "held": 6 * USDC})
+    assert answers[1] == (200, {"status": "reserved", "held": 4 * USDC})  # what was left
+    assert answers[2][1]["status"] == "refused"
+    assert "held by sessions authorized earlier" in answers[2][1]["reason"]
+    assert answers[3] == answers[0]  # sent again: the same answer, the first place kept
+    assert metrics["wattnet_oracle_notices_reserved_total"] == 3
+    assert metrics["wattnet_oracle_notices_refused_total"] == 1
+    assert recorded == 3
+
+
+def test_notice__not_the_stations_or_malformed_is_400_and_not_recorded(
+        store: Store, directory: InMemoryStationDirectory, create_station: Any,
+        tmp_path: Path) -> None:
+    a = create_station("CP-A")
+    service = _service(store, directory, tmp_path, _ledger(), Clock())
+    unknown = Station(StationInfo(station_id_for("CP-NOWHERE"), a.info.operator,
+                                  a.info.signer, 22_000, 2, True), a.key, "CP-NOWHERE")
+    first, other = notice(a, USDC, connector=2), notice(a, 2 * USDC, connector=2)
+    bodies = [notice(a, USDC, signer=key("attacker")), notice(unknown, USDC),
+              {"notice": {}, "signature": "0x"}, notice(a, 0), notice(a, USDC, start=T0 + 3_600),
+              first, other]
+    *answers, _, (_, recorded) = _post_all(service, bodies)
+    assert [status for status, _ in answers] == [400] * 5 + [200, 400]
+    assert "not signed by the station's registered signer" in answers[0][1]["error"]
+    assert "not registered" in answers[1][1]["error"]
+    assert "in the future" in answers[4][1]["error"]
+    assert "different notice for this session" in answers[6][1]["error"]
+    assert recorded == 1  # only the first of the session
+
+
+def test_notice__without_consent_or_at_an_inactive_station_holds_nothing(
+        store: Store, directory: InMemoryStationDirectory, create_station: Any,
+        tmp_path: Path) -> None:
+    a, off = create_station("CP-A"), create_station("CP-OFF", active=False)
+    ledger = _ledger()
+    ledger.consents.clear()  # a station the driver never let charge it cannot hold its credits
+    service = _service(store, directory, tmp_path, ledger, Clock())
+    *answers, _ = _post_all(service, [notice(a, USDC), notice(off, USDC)])
+    assert answers[0][1] == {"status": "refused",
+                             "reason": "the driver has not consented to this station's operator"}
+    assert answers[1][1] == {"status": "refused", "reason": "station inactive"}
+
+
+def test_notice__an_oracle_without_a_credit_ledger_says_so(
+        store: Store, directory: InMemoryStationDirectory, create_station: Any,
+        tmp_path: Path) -> None:
+    service = _service(store, directory, tmp_path, None, Clock())
+    [(status, body), _, _] = _post_all(service, [notice(create_station("CP-A"), USDC)])
+    assert status == 501 and "no credit ledger" in body["error"]
+
+
+def test_batcher__a_receipt_behind_an_open_hold_waits_then_is_quarantined_visibly(
+        store: Store, directory: InMemoryStationDirectory, create_station: Any,
+        create_receipt: Any, tmp_path: Path) -> None:
+    honest, colluder = create_station("CP-H"), create_station("CP-C")
+    clock = Clock()
+    service = _service(store, directory, tmp_path, _ledger(4 * USDC), clock)
+    chain: Any = service.chain
+    chain.set_clock(T0, 3_600)  # chain time: the receipts' windows run in it
+    assert service.notices is not None
+    assert service.notices.admit(notice(honest, 4 * USDC, start=T0 - 900)).held == 4 * USDC
+    bad = create_receipt(colluder, 1, start_time=T0 - 800, end_time=T0 - 100, cost=1_050_000,
+                         energy_wh=3_000)
+    assert service.ingestor.process([bad])[0].status == "accepted"
+    service.batcher.step()
+    assert rows(store, "SELECT status FROM receipts") == [("pending",)]
+    clock.now = T0 - 100 + 3_600 - 300  # the colluder's window is about to close
+    chain.set_clock(int(clock.now), 3_600)
+    service.batcher.step()
+    assert rows(store, "SELECT status, reason FROM receipts") == [("quarantined", HELD_REASON)]
+    assert service.metrics.counter("held_expired") == 1
+    [warning] = warnings(losses(store))  # what `wattnet oracle status` prints
+    assert "held for a session the oracle learned of earlier" in warning
+    assert service.chain.tx_count() == 0  # nothing was ever sent for it
