@@ -8,8 +8,12 @@ phase; the generator measures each CallResult's round trip.
 
     python bench/gateway_load.py [--levels 2000,5000,10000] [--measure 40]
 
-Prints one line per level, and last exactly ``gateway_chargers=<N> p99_ms=<M>`` for the
-largest level.
+Halfway through each measurement window, a burst of 50 wrong-password handshakes arrives at
+once (half for a station whose password hash has the production scrypt cost, half for unknown
+ids); the p99 of the chargers' round trips sent during the burst is reported separately.
+
+Prints one line per level, and last exactly ``gateway_chargers=<N> p99_ms=<M>`` and
+``gateway_p99_ms_under_auth_burst=<M>`` for the largest level.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from pathlib import Path
 PASSWORD = "bench-password-0123456789"
 PASSPHRASE = "bench"
 INTERVAL_S = 10.0
+BURST = 50  # wrong-password handshakes
+AUTH_CP = "CPAUTH"  # a station with the production scrypt cost (the burst's target)
 
 
 def raise_fd_limit() -> None:
@@ -64,6 +70,7 @@ def serve(n: int, port: int, data: Path) -> None:
     stations = {
         f"CP{i:05d}": StationConfig(f"CP{i:05d}", 1, ks, pw_hash, {1: 350_000}) for i in range(n)
     }
+    stations[AUTH_CP] = StationConfig(AUTH_CP, 1, ks, hash_password(PASSWORD), {1: 350_000})
     cfg = GatewayConfig(
         data_dir=data,
         oracle_url="http://127.0.0.1:9",
@@ -201,6 +208,7 @@ class WsClient(asyncio.Protocol):
             fut.set_result(msg)
         elif self.stats.measuring:
             self.stats.rtts.append(now - sent_at)
+            self.stats.sent_at.append(sent_at)
 
     def send(self, text: str) -> None:
         data = text.encode()
@@ -227,11 +235,37 @@ class WsClient(asyncio.Protocol):
 class Stats:
     def __init__(self) -> None:
         self.rtts: list[float] = []
+        self.sent_at: list[float] = []
         self.errors = 0
         self.closed = 0
         self.measuring = False
         self.sent = 0
         self.protos: list[WsClient] = []
+
+
+async def wrong_password(port: int, cp_id: str, i: int) -> int:
+    """One handshake with a wrong password; returns the HTTP status."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    auth = base64.b64encode(f"{cp_id}:wrong-password-{i:08d}".encode()).decode()
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        (f"GET /ocpp/{cp_id} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+         f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+         f"Sec-WebSocket-Protocol: ocpp1.6\r\nAuthorization: Basic {auth}\r\n\r\n").encode())
+    try:
+        status = await asyncio.wait_for(reader.readline(), 60)
+    finally:
+        writer.close()
+    return int(status.split()[1]) if status else 0
+
+
+async def auth_burst(port: int) -> tuple[float, float, list[int]]:
+    """BURST wrong-password handshakes at once; (start, end, statuses)."""
+    t0 = time.perf_counter()
+    ids = [AUTH_CP if i % 2 == 0 else f"NOBODY{i:03d}" for i in range(BURST)]
+    statuses = await asyncio.gather(*(wrong_password(port, cp, i) for i, cp in enumerate(ids)),
+                                    return_exceptions=True)
+    return t0, time.perf_counter(), [s if isinstance(s, int) else -1 for s in statuses]
 
 
 def iso_now() -> str:
@@ -311,7 +345,12 @@ async def load(n: int, port: int, gw_pid: int, warmup: float, measure: float) ->
     await asyncio.sleep(3)
     cpu0 = cpu_seconds(gw_pid)
     stats.measuring = True
-    await asyncio.sleep(measure)
+    await asyncio.sleep(measure / 2)
+    wall0 = time.time()
+    b0, b1, statuses = await auth_burst(port)
+    if os.environ.get("WATTNET_BENCH_DIAG"):
+        print(json.dumps({"auth_burst_wall": [wall0, wall0 + b1 - b0]}), file=sys.stderr)
+    await asyncio.sleep(max(0.0, measure / 2 - (time.perf_counter() - b0)))
     stats.measuring = False
     gc.enable()
     cpu = (cpu_seconds(gw_pid) - cpu0) / measure
@@ -326,8 +365,11 @@ async def load(n: int, port: int, gw_pid: int, warmup: float, measure: float) ->
         if proto.transport is not None:
             proto.transport.abort()
     rtts = sorted(stats.rtts)
-    def pct(q: float) -> float:
-        return rtts[min(len(rtts) - 1, int(q * len(rtts)))] * 1000 if rtts else float("nan")
+    def pct(q: float, values: list[float] = rtts) -> float:
+        return values[min(len(values) - 1, int(q * len(values)))] * 1000 if values else float("nan")
+    # Round trips of messages sent while the burst was being answered (at least one second).
+    during = sorted(r for r, at in zip(stats.rtts, stats.sent_at, strict=True)
+                    if b0 <= at <= max(b1, b0 + 1.0))
     return {
         "connected": ready[0],
         "ramp_s": ramp,
@@ -339,6 +381,9 @@ async def load(n: int, port: int, gw_pid: int, warmup: float, measure: float) ->
         "errors": stats.errors,
         "gw_cpu": cpu,
         "rate": len(rtts) / measure,
+        "burst_p99": pct(0.99, during),
+        "burst_s": b1 - b0,
+        "burst_401": sum(1 for x in statuses if x == 401),
     }
 
 
@@ -380,7 +425,8 @@ def main() -> None:
     raise_fd_limit()
     print(
         f"{'chargers':>8} {'connected':>9} {'ramp_s':>7} {'msg/s':>7} {'p50_ms':>7} "
-        f"{'p99_ms':>7} {'max_ms':>7} {'>100ms':>6} {'errors':>6} {'gw_cpu':>6}"
+        f"{'p99_ms':>7} {'max_ms':>7} {'>100ms':>6} {'errors':>6} {'gw_cpu':>6} "
+        f"{'burst_p99':>9} {'burst_s':>7} {'401s':>4}"
     )
     last = None
     for n in (int(x) for x in args.levels.split(",")):
@@ -389,7 +435,8 @@ def main() -> None:
             f"{n:>8} {r['connected']:>9.0f} {r['ramp_s']:>7.1f} {r['rate']:>7.0f} "
             f"{r['p50']:>7.1f} {r['p99']:>7.1f} {r['max']:>7.1f} {r['slow']:>6.0f} "
             f"{r['errors']:>6.0f} "
-            f"{r['gw_cpu']:>6.0%}",
+            f"{r['gw_cpu']:>6.0%} {r['burst_p99']:>9.1f} {r['burst_s']:>7.2f} "
+            f"{r['burst_401']:>4.0f}",
             flush=True,
         )
         last = (n, r)
@@ -397,6 +444,7 @@ def main() -> None:
     n, r = last
     ok_n = n if r["connected"] == n and r["errors"] == 0 else int(r["connected"])
     print(f"gateway_chargers={ok_n} p99_ms={r['p99']:.0f}")
+    print(f"gateway_p99_ms_under_auth_burst={r['burst_p99']:.0f}")
 
 
 if __name__ == "__main__":

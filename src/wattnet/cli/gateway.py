@@ -107,12 +107,25 @@ def new_key(path: Path, passphrase_env: str, scrypt_n: int, as_json: bool) -> No
         console.print(f"station signer [bold]{address}[/] written to {path}")
 
 
+def _outbox_item(row: tuple[bytes, int, str, str, int, str | None]) -> dict[str, Any]:
+    """One outbox row for an operator: its state, and exactly what the station key signed."""
+    item: dict[str, Any] = {"stationId": "0x" + row[0].hex(), "sessionId": row[1],
+                            "state": row[3], "attempts": row[4], "reason": row[5]}
+    try:
+        body = json.loads(row[2])
+    except ValueError:  # never written by the gateway; show it rather than fail the listing
+        return item | {"body": row[2]}
+    return item | {"receipt": body.get("receipt"), "signature": body.get("signature"),
+                   "meterData": body.get("meterData")}
+
+
 @gateway.command()
 @click.option("--config", "config_path", required=True,
               type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def outbox(config_path: Path, as_json: bool) -> None:
-    """List the receipt outbox: pending, acknowledged and rejected receipts."""
+    """List the receipt outbox: pending, acknowledged and rejected receipts (with --json: every
+    signed receipt field, the signature and the meter data)."""
     from wattnet.gateway.config import load_config
     from wattnet.gateway.store import GatewayStore
 
@@ -122,13 +135,14 @@ def outbox(config_path: Path, as_json: bool) -> None:
         rows = store.outbox_rows()
     finally:
         store.close()
-    items = [{"stationId": "0x" + r[0].hex(), "sessionId": r[1], "state": r[3],
-              "attempts": r[4], "reason": r[5]} for r in rows]
+    items = [_outbox_item(r) for r in rows]
     if as_json:
         click.echo(json.dumps(items))
         return
-    table = Table("station", "session", "state", "attempts", "reason")
+    table = Table("station", "session", "state", "energy Wh", "cost", "attempts", "reason")
     for it in items:
+        receipt = it.get("receipt") or {}
         table.add_row(str(it["stationId"])[:12] + "…", str(it["sessionId"]), str(it["state"]),
+                      str(receipt.get("energyWh", "")), str(receipt.get("cost", "")),
                       str(it["attempts"]), str(it["reason"] or ""))
     console.print(table)

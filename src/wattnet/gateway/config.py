@@ -91,6 +91,18 @@ class GatewayConfig:
     app_port: int | None = None  # HTTP front door for app drivers' ChargeRequests; None: off
     gc_freeze_interval_s: float | None = 30.0  # move survivors out of GC scans (see docs)
     gc_full_interval_s: float = 3_600.0  # unfreeze + full collection (reclaims frozen cycles)
+    # Largest WebSocket message accepted (bytes); bigger ones close the connection with 1009.
+    # A StopTransaction with a long session's per-minute samples runs to a few MiB.
+    max_frame_bytes: int = 8 * 1024 * 1024
+    # Password checks: scrypt runs in this many low-priority processes (cheap hashes: threads),
+    # at most auth_queue waiting
+    # (more are refused at once); failed attempts are limited per charge point id and per
+    # source address within auth_window_s.
+    auth_workers: int = 1
+    auth_queue: int = 1024  # a reconnect storm of first-time passwords queues here
+    auth_failures_per_id: int = 5
+    auth_failures_per_source: int = 20
+    auth_window_s: float = 60.0
 
     def __post_init__(self) -> None:
         if not is_address(self.settlement):
@@ -101,6 +113,10 @@ class GatewayConfig:
         needs_tls = any(s.security_profile >= 2 for s in self.stations.values())
         if needs_tls and self.tls is None:
             raise GatewayConfigError("stations with security profile 2 or 3 need a tls section")
+        if not 64 * 1024 <= self.max_frame_bytes <= 64 * 1024 * 1024:
+            raise GatewayConfigError("max_frame_bytes must be between 64 KiB and 64 MiB")
+        if self.auth_workers < 1 or self.auth_queue < 1:
+            raise GatewayConfigError("auth_workers and auth_queue must be at least 1")
         if any(s.security_profile == 3 for s in self.stations.values()) and (
             self.tls is None or self.tls.client_ca_file is None
         ):
@@ -174,11 +190,23 @@ def config_from_dict(raw: Mapping[str, Any], base: Path) -> GatewayConfig:
             pending_cost_ttl_s=float(raw.get("pending_cost_ttl_s", 3_600.0)),
             ws_ping_interval=raw.get("ws_ping_interval"),
             app_port=None if raw.get("app_port") is None else int(raw["app_port"]),
+            **_tunables(raw),
         )
     except GatewayConfigError:
         raise
     except (KeyError, TypeError, ValueError) as exc:
         raise GatewayConfigError(f"gateway config: missing or bad value {exc!r}") from exc
+
+
+# Optional tuning keys and their types (defaults: the GatewayConfig fields).
+_TUNABLES: Mapping[str, type[int] | type[float]] = {
+    "max_frame_bytes": int, "auth_workers": int, "auth_queue": int,
+    "auth_failures_per_id": int, "auth_failures_per_source": int, "auth_window_s": float,
+}
+
+
+def _tunables(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: kind(raw[k]) for k, kind in _TUNABLES.items() if k in raw}
 
 
 def load_config(path: Path) -> GatewayConfig:

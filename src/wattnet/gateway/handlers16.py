@@ -9,13 +9,20 @@ from typing import Any
 
 from ocpp.v16 import call, call_result
 from ocpp.v16.datatypes import IdTagInfo
-from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus, ResetType
+from ocpp.v16.enums import (
+    Action,
+    AuthorizationStatus,
+    DataTransferStatus,
+    RegistrationStatus,
+    ResetType,
+)
 
 from wattnet.domain import OcppVersion
 from wattnet.gateway.crashpoints import crashpoint
 from wattnet.gateway.protocol import after, on
 from wattnet.gateway.site_chargepoint import SiteChargePoint
 from wattnet.gateway.transactions import parse_time, read_register_16
+from wattnet.gateway.unsolicited import ACKS_16, install_acks
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +53,12 @@ class ChargePoint16(SiteChargePoint):
     def on_status_notification(self, connector_id: int, error_code: str, status: str,
                                **kwargs: Any) -> call_result.StatusNotification:
         return call_result.StatusNotification()
+
+    @on(Action.data_transfer)
+    def on_data_transfer(self, vendor_id: str, message_id: str | None = None,
+                         data: str | None = None, **kwargs: Any) -> call_result.DataTransfer:
+        status, out = self.data_transfer(vendor_id, message_id, data)
+        return call_result.DataTransfer(status=DataTransferStatus(status), data=out)
 
     @on(Action.authorize)
     async def on_authorize(self, id_tag: str) -> call_result.Authorize:
@@ -120,3 +133,6 @@ class ChargePoint16(SiteChargePoint):
     async def reset(self, hard: bool = False) -> str:
         res = await self.call(call.Reset(type=ResetType.hard if hard else ResetType.soft))
         return "Rejected" if res is None else str(res.status)
+
+
+install_acks(ChargePoint16, ACKS_16)

@@ -11,6 +11,7 @@ from ocpp.v201.datatypes import IdTokenInfoType, IdTokenType
 from ocpp.v201.enums import (
     Action,
     AuthorizationStatusEnumType,
+    DataTransferStatusEnumType,
     RegistrationStatusEnumType,
     ResetEnumType,
 )
@@ -21,6 +22,7 @@ from wattnet.gateway.handlers16 import iso
 from wattnet.gateway.protocol import after, on
 from wattnet.gateway.site_chargepoint import SiteChargePoint
 from wattnet.gateway.transactions import parse_time, read_register_201
+from wattnet.gateway.unsolicited import ACKS_201, install_acks
 
 log = logging.getLogger(__name__)
 _ACCEPTED = AuthorizationStatusEnumType.accepted
@@ -52,6 +54,12 @@ class ChargePoint201(SiteChargePoint):
                                ) -> call_result.StatusNotification:
         return call_result.StatusNotification()
 
+    @on(Action.data_transfer)
+    def on_data_transfer(self, vendor_id: str, message_id: str | None = None,
+                         data: Any = None, **kwargs: Any) -> call_result.DataTransfer:
+        status, out = self.data_transfer(vendor_id, message_id, data)
+        return call_result.DataTransfer(status=DataTransferStatusEnumType(status), data=out)
+
     @on(Action.authorize)
     async def on_authorize(self, id_token: dict[str, Any], **kwargs: Any
                            ) -> call_result.Authorize:
@@ -76,8 +84,11 @@ class ChargePoint201(SiteChargePoint):
         reading = read_register_201(meter_value)
         token = None if id_token is None else str(id_token["id_token"])
         if event_type == "Ended":
+            # An Ended event carrying both the Transaction.Begin and the end sample gives the
+            # start register too (chargers that report registers only at the end).
+            first = reading.first_wh if reading.samples >= 2 else None
             closed = await self._service.end(self.id, tx_key, reading.register_wh, at,
-                                             reading.signed)
+                                             reading.signed, first_wh=first)
             if token is None:
                 return call_result.TransactionEvent()
             ok = bool(json.loads(closed.end_result).get("authorized"))
@@ -85,7 +96,8 @@ class ChargePoint201(SiteChargePoint):
                 id_token_info=IdTokenInfoType(status=_ACCEPTED if ok else _INVALID))
         connector = int((evse or {}).get("id", 0))
         _tx, accepted = await self._service.event_201(
-            self.id, tx_key, connector, at, token, reading.register_wh, reading.signed)
+            self.id, tx_key, connector, at, token, reading.register_wh, reading.signed,
+            first_wh=reading.first_wh, samples=reading.samples)
         if accepted is None:
             return call_result.TransactionEvent()
         return call_result.TransactionEvent(
@@ -118,3 +130,6 @@ class ChargePoint201(SiteChargePoint):
         res = await self.call(call.Reset(
             type=ResetEnumType.immediate if hard else ResetEnumType.on_idle))
         return "Rejected" if res is None else str(res.status)
+
+
+install_acks(ChargePoint201, ACKS_201)

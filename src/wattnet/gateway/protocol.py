@@ -35,6 +35,7 @@ from ocpp.routing import after as _after
 from ocpp.routing import on as _on
 from ocpp.v16.enums import Action as Action16
 from ocpp.v201.enums import Action as Action201
+from websockets.exceptions import ConnectionClosed
 
 from wattnet.domain import OcppVersion
 
@@ -167,6 +168,10 @@ class GatewayChargePoint(ChargePoint):  # type: ignore[misc]
                 await self.route_message(raw)
             except asyncio.CancelledError:
                 raise
+            except ConnectionClosed as exc:
+                # The charger dropped before its reply went out: routine, it will retry.
+                log.info("%s: connection closed before a reply was sent (%s)", self.id, exc)
+                return
             except Exception:
                 log.exception("%s: unexpected failure handling a frame; connection kept", self.id)
 
@@ -183,6 +188,9 @@ class GatewayChargePoint(ChargePoint):  # type: ignore[misc]
             msg = json.loads(raw)
         except ValueError:
             await self._error("-1", c.frame, "frame is not valid JSON")
+            return
+        except RecursionError:  # nested deeper than the parser goes: no id can be read
+            await self._error("-1", c.frame, "frame is nested too deeply")
             return
         if not isinstance(msg, list) or not msg:
             await self._error("-1", c.frame, "frame is not a non-empty JSON array")
@@ -206,7 +214,10 @@ class GatewayChargePoint(ChargePoint):  # type: ignore[misc]
         if not isinstance(msg[3], dict):
             await self._error(uid, c.payload_format, "payload must be a JSON object")
             return
-        await self._dispatch(uid, msg[2], msg[3])
+        try:
+            await self._dispatch(uid, msg[2], msg[3])
+        except RecursionError:  # validation or key conversion of a payload nested too deeply
+            await self._error(uid, c.payload_format, f"{msg[2]}: payload is nested too deeply")
 
     def _on_response(self, msg: list[Any], uid: str | None) -> None:
         expected_len = 3 if msg[0] == 3 else 5
@@ -284,8 +295,13 @@ class GatewayChargePoint(ChargePoint):  # type: ignore[misc]
                 task.add_done_callback(self._after_done)
 
     def _after_done(self, task: asyncio.Future[Any]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("%s: after-hook failed: %r", self.id, task.exception())
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        if isinstance(exc, ConnectionClosed):
+            log.info("%s: connection closed during an after-hook (%s)", self.id, exc)
+        else:
+            log.error("%s: after-hook failed: %r", self.id, exc)
 
     # ---- outbound ----
     async def _send(self, message: str) -> None:

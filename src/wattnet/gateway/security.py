@@ -5,16 +5,24 @@ Every refusal happens in the WebSocket handshake, before any OCPP message is rea
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import logging
+import multiprocessing
 import os
 import ssl
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -58,6 +66,8 @@ def verify_password(password: str, stored: str) -> bool:
 
 class Refusal(StrEnum):
     NO_STATION = "unknown charge point id"
+    LIMITED = "too many failed attempts"
+    BUSY = "too many password checks waiting"
     NO_SUBPROTOCOL = "no supported OCPP subprotocol offered"
     NO_AUTH = "missing Basic Auth"
     BAD_AUTH = "wrong Basic Auth"
@@ -67,7 +77,9 @@ class Refusal(StrEnum):
 
 
 REFUSAL_STATUS = {
-    Refusal.NO_STATION: HTTPStatus.NOT_FOUND,
+    Refusal.LIMITED: HTTPStatus.UNAUTHORIZED,
+    Refusal.BUSY: HTTPStatus.UNAUTHORIZED,
+    Refusal.NO_STATION: HTTPStatus.UNAUTHORIZED,  # as a wrong password: no id enumeration
     Refusal.NO_SUBPROTOCOL: HTTPStatus.BAD_REQUEST,
     Refusal.NO_AUTH: HTTPStatus.UNAUTHORIZED,
     Refusal.BAD_AUTH: HTTPStatus.UNAUTHORIZED,
@@ -111,16 +123,204 @@ class PasswordVerifier:
     def __init__(self) -> None:
         self._memo = {}
 
-    def verify(self, station: StationConfig, password: str) -> bool:
-        stored = station.password_hash or ""
-        fingerprint = hashlib.sha256(password.encode()).digest()
+    def remembered(self, station: StationConfig, password: str) -> bool:
+        """The cheap check: this password was accepted for this station before."""
         memo = self._memo.get(station.charge_point_id)
-        if memo is not None and memo[0] == stored:
-            return hmac.compare_digest(memo[1], fingerprint)
+        if memo is None or memo[0] != (station.password_hash or ""):
+            return False
+        return hmac.compare_digest(memo[1], hashlib.sha256(password.encode()).digest())
+
+    def remember(self, station: StationConfig, password: str) -> None:
+        fingerprint = hashlib.sha256(password.encode()).digest()
+        self._memo[station.charge_point_id] = (station.password_hash or "", fingerprint)
+
+    def verify(self, station: StationConfig, password: str) -> bool:
+        """The full check (scrypt, 0.1-0.3 s): run it off the event loop."""
+        if self.remembered(station, password):
+            return True
+        stored = station.password_hash or ""
         if verify_password(password, stored):
+            fingerprint = hashlib.sha256(password.encode()).digest()
             self._memo[station.charge_point_id] = (stored, fingerprint)
             return True
         return False
+
+
+PROCESS_COST = 2**12  # scrypt n from which a check runs in a separate process
+
+
+def _lowest_priority() -> None:
+    """Hashing processes yield the CPU to the gateway's event loop (no GIL is shared)."""
+    with contextlib.suppress(OSError):
+        os.nice(19)
+
+
+def _hash_cost(stored: str) -> int:
+    try:
+        return int(stored.split("$")[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+class _Failures:
+    """Failed attempts per key within a sliding window (bounded: old keys are dropped)."""
+
+    def __init__(self, limit: int, window_s: float, max_keys: int = 100_000) -> None:
+        self._limit, self._window, self._max_keys = limit, window_s, max_keys
+        self._seen: dict[str, deque[float]] = {}
+
+    def _recent(self, key: str, now: float) -> deque[float] | None:
+        q = self._seen.get(key)
+        while q and q[0] <= now - self._window:
+            q.popleft()
+        if q is not None and not q:
+            del self._seen[key]
+            return None
+        return q
+
+    def limited(self, key: str, now: float, in_flight: int = 0) -> bool:
+        q = self._recent(key, now)
+        return (0 if q is None else len(q)) + in_flight >= self._limit
+
+    def add(self, key: str, now: float) -> None:
+        if len(self._seen) >= self._max_keys:
+            for k in list(self._seen):
+                self._recent(k, now)
+            if len(self._seen) >= self._max_keys:
+                self._seen.pop(next(iter(self._seen)))
+        self._seen.setdefault(key, deque(maxlen=self._limit)).append(now)
+
+
+class AuthGuard:
+    """The handshake check, without stalling the event loop.
+
+    Wrong passwords cost a full scrypt each (which releases the GIL): those run in ``workers``
+    threads,
+    at most ``queue`` waiting (more are refused at once, unhashed). Failed attempts are counted
+    per charge point id and per source address; past the limit within the window, further
+    attempts are refused without hashing, except a password this station used successfully
+    before (a cheap SHA-256 compare), so guessing cannot lock a working station out.
+    An unknown id is answered like a known one with a wrong password (401, after the same
+    scrypt cost), so ids cannot be listed.
+    """
+
+    def __init__(
+        self,
+        stations: Mapping[str, StationConfig],
+        *,
+        workers: int = 1,
+        queue: int = 1024,
+        failures_per_id: int = 5,
+        failures_per_source: int = 20,
+        window_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.verifier = PasswordVerifier()
+        # Cheap hashes (tests, benches) in a thread; costly ones in processes at the lowest
+        # priority. Not threads at low priority: such a thread builds up scheduling debt while
+        # it hashes, then starves in the few bytecodes it holds the GIL for, and the event loop
+        # waits behind it (priority inversion: 0.1-0.2 s stalls measured under other load).
+        self._threads = ThreadPoolExecutor(workers, thread_name_prefix="gateway-auth")
+        self._procs: ProcessPoolExecutor | None = None
+        self._workers = workers
+        self._queue = queue
+        self._pending = 0
+        self._pending_by_id: dict[str, int] = {}
+        self._by_id = _Failures(failures_per_id, window_s)
+        self._by_source = _Failures(failures_per_source, window_s)
+        self._clock = clock
+        # Unknown ids pay the scrypt cost of the costliest configured hash (never accepted).
+        decoy_hash = max((st.password_hash for st in stations.values() if st.password_hash),
+                         key=_hash_cost, default=None) or hash_password(os.urandom(12).hex())
+        self._decoy = StationConfig("\x00decoy", 1, Path(), decoy_hash, {0: 1})
+        self.hashes_run = 0
+        if _hash_cost(decoy_hash) >= PROCESS_COST:
+            self._process_pool()  # started with the gateway, not in the middle of a burst
+
+    def _process_pool(self) -> ProcessPoolExecutor:
+        if self._procs is None:
+            self._procs = ProcessPoolExecutor(
+                self._workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_lowest_priority)
+            for _ in range(self._workers):
+                self._procs.submit(int)
+        return self._procs
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        if self._procs is not None:
+            self._procs.shutdown(wait=False, cancel_futures=True)
+
+    async def _hash(self, station: StationConfig, password: str) -> bool:
+        stored = station.password_hash or ""
+        pool: Executor = self._threads
+        if _hash_cost(stored) >= PROCESS_COST:
+            pool = self._process_pool()
+        ok = await asyncio.get_running_loop().run_in_executor(
+            pool, verify_password, password, stored)
+        if ok:
+            self.verifier.remember(station, password)
+        return bool(ok)
+
+    async def check(
+        self,
+        station: StationConfig | None,
+        cp_id: str,
+        authorization: str | None,
+        *,
+        tls: bool,
+        peercert: dict[str, Any] | None,
+        source: str,
+    ) -> Refusal | None:
+        """``None`` if the station may connect on this listener with these credentials."""
+        if station is not None and station.security_profile == 3:
+            if not tls:
+                return Refusal.DOWNGRADE
+            return None if peer_common_name(peercert) == cp_id else Refusal.BAD_CERT
+        creds = parse_basic_auth(authorization)
+        if creds is None:
+            return Refusal.NO_AUTH
+        user, password = creds
+        if user != cp_id:
+            return Refusal.USER_MISMATCH
+        if station is None or not self.verifier.remembered(station, password):
+            refusal = await self._verify_slowly(station, cp_id, password, source)
+            if refusal is not None:
+                return refusal
+        assert station is not None
+        if station.security_profile >= 2 and not tls:
+            return Refusal.DOWNGRADE
+        if station.security_profile == 1 and tls:
+            # A profile 1 station has no business on the TLS port; configure it as profile 2.
+            return Refusal.DOWNGRADE
+        return None
+
+    async def _verify_slowly(self, station: StationConfig | None, cp_id: str, password: str,
+                             source: str) -> Refusal | None:
+        now = self._clock()
+        in_flight = self._pending_by_id.get(cp_id, 0)  # a concurrent burst on one id counts
+        if self._by_source.limited(source, now) or self._by_id.limited(cp_id, now, in_flight):
+            return Refusal.LIMITED
+        if self._pending >= self._queue:
+            return Refusal.BUSY
+        self._pending += 1
+        self._pending_by_id[cp_id] = in_flight + 1
+        try:
+            target = station if station is not None else self._decoy
+            ok = await self._hash(target, password)
+            self.hashes_run += 1
+        finally:
+            self._pending -= 1
+            left = self._pending_by_id.pop(cp_id) - 1
+            if left:
+                self._pending_by_id[cp_id] = left
+        if ok and station is not None:
+            return None
+        now = self._clock()
+        self._by_source.add(source, now)
+        if station is not None:  # unknown ids are counted per source only (bounded memory)
+            self._by_id.add(cp_id, now)
+        return Refusal.NO_STATION if station is None else Refusal.BAD_AUTH
 
 
 def peer_common_name(peercert: dict[str, Any] | None) -> str | None:
@@ -131,35 +331,6 @@ def peer_common_name(peercert: dict[str, Any] | None) -> str | None:
             if key == "commonName":
                 return str(value)
     return None
-
-
-def check_handshake(
-    station: StationConfig | None,
-    cp_id: str,
-    authorization: str | None,
-    *,
-    tls: bool,
-    peercert: dict[str, Any] | None,
-    verifier: PasswordVerifier,
-) -> Refusal | None:
-    """``None`` if the station may connect on this listener with these credentials."""
-    if station is None:
-        return Refusal.NO_STATION
-    profile = station.security_profile
-    if profile >= 2 and not tls:
-        return Refusal.DOWNGRADE
-    if profile == 3:
-        return None if peer_common_name(peercert) == cp_id else Refusal.BAD_CERT
-    if profile == 1 and tls:
-        # A profile 1 station has no business on the TLS port; configure it as profile 2.
-        return Refusal.DOWNGRADE
-    creds = parse_basic_auth(authorization)
-    if creds is None:
-        return Refusal.NO_AUTH
-    user, password = creds
-    if user != cp_id:
-        return Refusal.USER_MISMATCH
-    return None if verifier.verify(station, password) else Refusal.BAD_AUTH
 
 
 def server_ssl_context(tls: TlsConfig) -> ssl.SSLContext:

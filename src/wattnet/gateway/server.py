@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
 from wattnet.chain.eip712 import Domain
@@ -35,14 +36,13 @@ from wattnet.gateway.notices import NoticeSender
 from wattnet.gateway.protocol import GatewayChargePoint
 from wattnet.gateway.security import (
     REFUSAL_STATUS,
-    PasswordVerifier,
-    Refusal,
+    AuthGuard,
     charge_point_id_from_path,
-    check_handshake,
     server_ssl_context,
 )
 from wattnet.gateway.sessions import SessionService
 from wattnet.gateway.signer import Signer
+from wattnet.gateway.site_chargepoint import VendorHandler
 from wattnet.gateway.store import GatewayStore
 from wattnet.gateway.transactions import Transaction
 
@@ -87,7 +87,14 @@ class Gateway:
                                       on_receipt=self.forwarder.wake,
                                       on_start=self.notices.announce if forward else _no_notice)
         self.stations: dict[str, GatewayChargePoint] = {}
-        self._verifier = PasswordVerifier()
+        self.auth = AuthGuard(config.stations, workers=config.auth_workers,
+                              queue=config.auth_queue,
+                              failures_per_id=config.auth_failures_per_id,
+                              failures_per_source=config.auth_failures_per_source,
+                              window_s=config.auth_window_s)
+        # vendorId -> handler(cp_id, message_id, data) -> (status, data) or None for an
+        # unknown message id; DataTransfer from other vendors is answered UnknownVendorId.
+        self.vendors: dict[str, VendorHandler] = {}
         self._servers: list[Server] = []
         self._forward = forward
         self.ports: dict[str, int] = {}
@@ -106,8 +113,8 @@ class Gateway:
             compression=None,
             ping_interval=self.config.ws_ping_interval,
             ping_timeout=self.config.ws_ping_interval,
-            max_size=256 * 1024,
-            max_queue=4,
+            max_size=self.config.max_frame_bytes,
+            max_queue=2,  # frames buffered per connection: memory <= 2 x max_frame_bytes
             server_header=None,
             backlog=1024,
         )
@@ -150,6 +157,7 @@ class Gateway:
         await self.notices.stop()
         self.service.close()
         self.store.close()
+        self.auth.close()
 
     def freeze_heap(self) -> None:
         """After warm-up: move long-lived objects out of the GC's generations (fewer pauses)."""
@@ -180,25 +188,23 @@ class Gateway:
                 return proto
         return None
 
-    def _process_request(self, connection: ServerConnection,
-                         request: Request) -> Response | None:
+    async def _process_request(self, connection: ServerConnection,
+                               request: Request) -> Response | None:
         cp_id = charge_point_id_from_path(request.path)
-        offered = [p.strip() for h in request.headers.get_all("Sec-WebSocket-Protocol")
-                   for p in h.split(",")]
         peer = connection.transport.get_extra_info("peername")
         ssl_obj: ssl.SSLObject | None = connection.transport.get_extra_info("ssl_object")
-        refusal = check_handshake(
+        refusal = await self.auth.check(
             self.config.stations.get(cp_id), cp_id, request.headers.get("Authorization"),
             tls=ssl_obj is not None, peercert=ssl_obj.getpeercert() if ssl_obj else None,
-            verifier=self._verifier,
+            source=str(peer[0]) if peer else "?",
         )
-        if refusal is None and not any(p in SUBPROTOCOLS for p in offered):
-            refusal = Refusal.NO_SUBPROTOCOL
         if refusal is None:
+            # No supported subprotocol offered: OCPP-J 1.6 section 3.1.2 / 2.0.1 part 4
+            # section 3.1.2: complete the handshake without one, then close (see _handle).
             return None
         log.warning("refused %r from %s: %s", cp_id, peer, refusal.value)
         status = REFUSAL_STATUS[refusal]
-        response = connection.respond(status, refusal.value + "\n")
+        response = connection.respond(status, status.phrase + "\n")
         if status == HTTPStatus.UNAUTHORIZED:
             response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
         return response
@@ -207,16 +213,23 @@ class Gateway:
     async def _handle(self, connection: ServerConnection) -> None:
         assert connection.request is not None
         cp_id = charge_point_id_from_path(connection.request.path)
+        if connection.subprotocol not in SUBPROTOCOLS:
+            log.warning("%s offered no supported OCPP subprotocol; closing", cp_id)
+            await connection.close(CloseCode.PROTOCOL_ERROR, "no supported OCPP subprotocol")
+            return
         v201 = str(connection.subprotocol) == OcppVersion.V201.value
         cls: type[ChargePoint16 | ChargePoint201] = ChargePoint201 if v201 else ChargePoint16
         cp = cls(cp_id, connection, self.service, self.clock, self.config.heartbeat_interval,
                  self.config.response_timeout_s)
         cp._unique_id_generator = self.id_generator
+        cp.vendors = self.vendors
         old = self.stations.get(cp_id)
         self.stations[cp_id] = cp
         if old is not None:
-            log.warning("%s reconnected; closing its previous connection", cp_id)
-            await old._connection.close()
+            # The old link may be half-open (a closing handshake would wait close_timeout for
+            # a peer that is gone): drop it at once; the new connection is served right away.
+            log.warning("%s reconnected; dropping its previous connection", cp_id)
+            old._connection.transport.abort()
         log.info("%s connected (%s)", cp_id, connection.subprotocol)
         try:
             await cp.serve()

@@ -32,6 +32,7 @@ from wattnet.gateway.transactions import (
     max_energy_for,
     session_cost,
     session_energy,
+    unbillable_reason,
 )
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,19 @@ class SessionService:
     # ---- OCPP 1.6 ----
     async def start_16(self, cp_id: str, call_id: str, connector_id: int, id_tag: str,
                        meter_start: int, start_time: int) -> tuple[Transaction, bool]:
-        """Open a transaction (idempotent per call id). Returns (tx, authorized)."""
+        """Open a transaction, idempotent per content. Returns (tx, authorized).
+
+        A charger that never saw the answer retries after a reconnect with a new message id and
+        the same content: same connector, idTag, meterStart and timestamp is the same request,
+        answered with the same transactionId and holding nothing more."""
+        # No two real transactions of one station start on the same connector, with the same
+        # register, at the same second; a restarted charger reusing a call id differs in both.
+        fingerprint = f"{connector_id}|{id_tag}|{meter_start}|{start_time}"
+        known = await self._db(self._store.find_16, cp_id, fingerprint)
+        if known is not None:
+            log.info("%s: StartTransaction %s repeats transaction %s", cp_id, call_id,
+                     known.tx_key)
+            return known, known.driver is not None
         pending_key = (cp_id, "call:" + call_id)
         decision = await self.authorize(cp_id, id_tag, key=pending_key)
 
@@ -147,9 +160,6 @@ class SessionService:
             tx = Transaction(cp_id, tx_key, connector_id, start_time, meter_start)
             return self._with_auth(tx, decision, id_tag)
 
-        # A retransmission repeats the call id and the content; a charger that restarted may
-        # reuse a call id, but never with the same start timestamp and register.
-        fingerprint = f"{call_id}|{connector_id}|{id_tag}|{meter_start}|{start_time}"
         try:
             tx, replayed = await self._db(self._store.open_16, fingerprint, make)
         except BaseException:
@@ -168,17 +178,28 @@ class SessionService:
     # ---- OCPP 2.0.1 ----
     async def event_201(self, cp_id: str, tx_key: str, connector_id: int, at: int,
                         id_token: str | None, register_wh: int | None,
-                        signed: tuple[str, ...]) -> tuple[Transaction, bool | None]:
-        """Started/Updated: create or update the transaction; returns (tx, token accepted)."""
+                        signed: tuple[str, ...], first_wh: int | None = None,
+                        samples: int = 1) -> tuple[Transaction, bool | None]:
+        """Started/Updated: create or update the transaction; returns (tx, token accepted).
+
+        The start register is the first one the transaction reports, in whichever event."""
+        first_wh = register_wh if first_wh is None else first_wh
         found = await self._db(self._store.get_transaction, cp_id, tx_key)
+        # This event's register is a reading after the start one (usable as the end register
+        # when Ended carries none) if the start was known already or the event carries both.
+        later = (found is not None and found.meter_start_wh is not None) or samples >= 2
         accepted: bool | None = None
         changed = authorized = False
         if found is not None:
             tx = found
         else:
-            tx = Transaction(cp_id, tx_key, connector_id, at, register_wh)
-            self._live[(cp_id, tx_key)] = LiveMeter(register_wh, register_wh, at)
+            tx = Transaction(cp_id, tx_key, connector_id, at, first_wh)
+            self._live[(cp_id, tx_key)] = LiveMeter(first_wh, register_wh, at)
             changed = True
+        if tx.meter_start_wh is None and first_wh is not None and not tx.closed:
+            tx, changed = replace(tx, meter_start_wh=first_wh), True  # first register: Updated
+            live = self._live.setdefault((cp_id, tx_key), LiveMeter())
+            live.start_wh = first_wh
         if id_token is not None and not tx.closed:
             if tx.driver is None:
                 decision = await self.authorize(cp_id, id_token, key=(cp_id, tx_key))
@@ -199,6 +220,8 @@ class SessionService:
             self._on_start(tx)
         if register_wh is not None:
             self.meter(cp_id, tx_key, register_wh, at)
+            if later and not tx.closed:
+                self._live[(cp_id, tx_key)].moved = True
         return tx, accepted
 
     async def add_signed(self, cp_id: str, tx_key: str, records: tuple[str, ...]) -> None:
@@ -217,6 +240,8 @@ class SessionService:
     def meter(self, cp_id: str, tx_key: str, register_wh: int, at: int) -> bool:
         """Record a register reading; True once the charger should be told to stop."""
         live = self._live.setdefault((cp_id, tx_key), LiveMeter())
+        if live.start_wh is None:
+            live.start_wh = register_wh
         if live.register_wh is None or at >= live.at:
             live.register_wh, live.at = register_wh, at
         r = self._cache.reservation((cp_id, tx_key))
@@ -273,15 +298,24 @@ class SessionService:
 
     # ---- end: receipt ----
     async def end(self, cp_id: str, tx_key: str, meter_stop_wh: int | None, end_time: int,
-                  signed: tuple[str, ...] = ()) -> ClosedSession:
+                  signed: tuple[str, ...] = (), first_wh: int | None = None) -> ClosedSession:
+        """Close the transaction and store its signed receipt (before the charger's answer).
+
+        ``first_wh``: the oldest register of the end message itself, used as the start when no
+        earlier event reported one."""
         crashpoint("after_stop_received_before_store")
         tx = await self._db(self._store.get_transaction, cp_id, tx_key)
         if tx is None:  # never saw the start (e.g. 2.0.1 Ended only): record it, no driver
             tx = Transaction(cp_id, tx_key, 0, end_time, meter_stop_wh)
             await self._db(self._store.save_transaction, tx)
         live = self._live.pop((cp_id, tx_key), None)
-        if meter_stop_wh is None and live is not None:
-            meter_stop_wh = live.register_wh
+        if meter_stop_wh is None and live is not None and live.moved:
+            meter_stop_wh = live.register_wh  # the newest reading, never the start one again
+        start_wh = tx.meter_start_wh
+        if start_wh is None and live is not None:
+            start_wh = live.start_wh
+        if start_wh is None:
+            start_wh = first_wh
         records = tx.ocmf + tuple(s for s in signed if s not in tx.ocmf)
         now = int(self._clock())
         station = self.station(cp_id)
@@ -290,10 +324,15 @@ class SessionService:
         def build(t: Transaction, session_id: int | None) -> tuple[bytes, str, str, str] | None:
             if session_id is None or t.driver is None:
                 return None
-            energy = session_energy(t.meter_start_wh, meter_stop_wh)
+            energy = session_energy(start_wh, meter_stop_wh)
             state, reason, meter_text = PENDING, "", "\n".join(records) or None
             readings = NO_READINGS
-            if station.meter_public_key:
+            unbillable = unbillable_reason(start_wh, meter_stop_wh)
+            if unbillable is not None:
+                state, reason = REJECTED, f"energy: {unbillable}"
+                log.error("%s tx %s: receipt %d NOT forwarded, %s", cp_id, tx_key, session_id,
+                          reason)
+            elif station.meter_public_key:
                 try:
                     verified = verify_session_meter_data(
                         records, public_key=station.meter_public_key,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from wattnet.gateway.protocol import GatewayChargePoint
 from wattnet.gateway.sessions import SessionService
+from wattnet.gateway.unsolicited import VendorHandler, data_transfer
+
+__all__ = ["SiteChargePoint", "VendorHandler"]
 
 
 class SiteChargePoint(GatewayChargePoint):
@@ -25,6 +28,11 @@ class SiteChargePoint(GatewayChargePoint):
         self._service = service
         self._clock = clock
         self._heartbeat = heartbeat_interval
+        self.vendors: Mapping[str, VendorHandler] = {}
 
     def registered(self) -> bool:
         return self._service.is_booted(self.id)
+
+    def data_transfer(self, vendor_id: str, message_id: str | None, data: Any
+                      ) -> tuple[str, Any]:
+        return data_transfer(self.vendors, self.id, vendor_id, message_id, data)

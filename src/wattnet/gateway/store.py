@@ -162,6 +162,15 @@ class GatewayStore:
             ).fetchall()
         return [self._row(r) for r in rows]
 
+    def find_16(self, station: str, fingerprint: str) -> Transaction | None:
+        """The 1.6 transaction a StartTransaction with this content opened, if any."""
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {self._COLS} FROM transactions WHERE station = ? AND start_call_id = ?",
+                (station, fingerprint),
+            ).fetchone()
+        return None if row is None else self._row(row)
+
     def open_16(
         self, start_call_id: str, make: Callable[[str], Transaction]
     ) -> tuple[Transaction, bool]:

@@ -48,13 +48,16 @@ class LiveMeter:
     stop_requested: bool = False
     stop_sent: bool = False
     signed: list[str] = field(default_factory=list)
+    moved: bool = False  # a register reading after the start one was seen (2.0.1 end fallback)
 
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    register_wh: int | None
+    register_wh: int | None  # the newest total register in the message
     timestamp: int | None
     signed: tuple[str, ...] = ()
+    first_wh: int | None = None  # the oldest total register in the message
+    samples: int = 0  # how many total register values the message carried
 
 
 def parse_time(value: Any) -> int | None:
@@ -115,8 +118,11 @@ def read_register_16(meter_value: Iterable[Mapping[str, Any]]) -> Reading:
 
 
 def read_register_201(meter_value: Iterable[Mapping[str, Any]] | None) -> Reading:
-    """Newest total import register and any OCMF signed values from 2.0.1 ``meterValue``."""
+    """Newest and oldest total import register and any OCMF signed values from 2.0.1
+    ``meterValue`` (an Ended event may carry the Transaction.Begin sample and the end one)."""
     best: tuple[int, int | None] | None = None
+    first: tuple[int, int | None] | None = None
+    samples = 0
     signed: list[str] = []
     for mv in meter_value or ():
         ts = parse_time(mv.get("timestamp"))
@@ -125,14 +131,18 @@ def read_register_201(meter_value: Iterable[Mapping[str, Any]] | None) -> Readin
                 continue
             uom = sv.get("unit_of_measure") or {}
             wh = _to_wh(sv.get("value"), uom.get("unit", "Wh"), int(uom.get("multiplier", 0)))
-            if wh is not None and (best is None or (ts or 0) >= (best[1] or 0)):
-                best = (wh, ts)
+            if wh is not None:
+                samples += 1
+                if best is None or (ts or 0) >= (best[1] or 0):
+                    best = (wh, ts)
+                if first is None or (ts or 0) < (first[1] or 0):
+                    first = (wh, ts)
             smv = sv.get("signed_meter_value")
             if smv and isinstance(smv.get("signed_meter_data"), str):
                 signed.append(smv["signed_meter_data"])
-    if best is None:
+    if best is None or first is None:
         return Reading(None, None, tuple(signed))
-    return Reading(best[0], best[1], tuple(signed))
+    return Reading(best[0], best[1], tuple(signed), first[0], samples)
 
 
 def session_cost(energy_wh: int, tariff_per_kwh: int) -> int:
@@ -150,3 +160,19 @@ def session_energy(meter_start_wh: int | None, meter_end_wh: int | None) -> int:
     if meter_start_wh is None or meter_end_wh is None or meter_end_wh < meter_start_wh:
         return 0
     return meter_end_wh - meter_start_wh
+
+
+def unbillable_reason(meter_start_wh: int | None, meter_end_wh: int | None) -> str | None:
+    """Why a session's energy cannot be billed from its registers, or None if it can.
+
+    A session is never billed from a missing value as if it were zero: no register at the start
+    or at the end, or a register that went backwards (a meter replaced mid-session or rolling
+    over), makes the receipt unbillable; it is kept locally with this reason, not forwarded."""
+    if meter_start_wh is None and meter_end_wh is None:
+        return "no energy register reported in any event of the transaction"
+    if meter_start_wh is None or meter_end_wh is None:
+        return "only one energy register reading: no start and end to take the difference of"
+    if meter_end_wh < meter_start_wh:
+        return (f"energy register went backwards ({meter_start_wh} -> {meter_end_wh} Wh: "
+                "meter replaced or rolled over)")
+    return None

@@ -117,6 +117,13 @@ def test_run__serves_a_charger_and_outbox_lists_its_receipt(tmp_path: Path) -> N
     result = invoke("outbox", "--config", str(config), "--json")
     [row] = json.loads(result.output)
     assert row["sessionId"] == 1 and row["state"] == "pending"  # the oracle is not running
+    # what the station key signed, auditable without opening the database
+    from wattnet.chain.receipt_codec import signed_from_json
+
+    signed = signed_from_json({k: row[k] for k in ("receipt", "signature", "meterData")})
+    assert (signed.receipt.energy_wh, signed.receipt.session_id) == (1_500, 1)
+    assert row["receipt"]["cost"] == signed.receipt.cost > 0
+    assert row["signature"].startswith("0x") and len(row["signature"]) == 2 + 130
 
 
 def test_run__missing_passphrase_exits_with_one_clear_line(tmp_path: Path) -> None:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -100,31 +103,11 @@ def test_oracle_status__corrupt_database_exit_2_with_one_line(tmp_path: Path) ->
 
 
 def test_oracle_status__reads_a_running_oracles_metrics_url() -> None:
-    import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
 
     metrics = Metrics()
     metrics.inc("accepted", 5)
     metrics.set_gauges({"pending": 2})
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = metrics.render().encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/metrics"
-        result = CliRunner().invoke(oracle, ["status", "--metrics-url", url, "--json"])
-    finally:
-        server.shutdown()
+    result = _status_from_metrics(metrics)
     assert result.exit_code == 0, result.output
     values = json.loads(result.output)["values"]
     assert values["wattnet_oracle_accepted_total"] == 5
@@ -174,17 +157,24 @@ def test_oracle_status__warns_about_expired_and_given_up_receipts(db: str) -> No
 
 
 def test_oracle_status__warns_from_a_running_oracles_counters() -> None:
-    import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
 
     metrics = Metrics()
     metrics.inc("expired", 2)
     metrics.inc("revert_quarantined", 1)
+    result = _status_from_metrics(metrics)
+    warnings = json.loads(result.output)["warnings"]
+    assert len(warnings) == 2 and warnings[0].startswith("2 acknowledged receipt(s) expired")
+    assert "kept reverting" in warnings[1]
+
+
+def _status_from_metrics(metrics: Metrics) -> Any:
+    """`wattnet oracle status --metrics-url` against a server that serves ``metrics``."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             body = metrics.render().encode()
             self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
             self.end_headers()
             self.wfile.write(body)
 
@@ -195,9 +185,6 @@ def test_oracle_status__warns_from_a_running_oracles_counters() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_port}/metrics"
-        result = CliRunner().invoke(oracle, ["status", "--metrics-url", url, "--json"])
+        return CliRunner().invoke(oracle, ["status", "--metrics-url", url, "--json"])
     finally:
         server.shutdown()
-    warnings = json.loads(result.output)["warnings"]
-    assert len(warnings) == 2 and warnings[0].startswith("2 acknowledged receipt(s) expired")
-    assert "kept reverting" in warnings[1]

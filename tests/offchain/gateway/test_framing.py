@@ -64,8 +64,8 @@ def test_binary_frame__is_refused_with_a_frame_error(harness: Harness) -> None:
 @pytest.mark.parametrize(("version", "action", "code"), [
     (V16, "FlyToTheMoon", "NotImplemented"),  # unknown action
     (V201, "FlyToTheMoon", "NotImplemented"),
-    (V16, "DiagnosticsStatusNotification", "NotSupported"),  # known, not supported here
-    (V201, "NotifyReport", "NotSupported"),
+    (V16, "RemoteStartTransaction", "NotSupported"),  # known, a central system's to send
+    (V201, "RequestStartTransaction", "NotSupported"),
     (V201, "StartTransaction", "NotImplemented"),  # a 1.6 action is unknown to 2.0.1
 ])
 def test_action__unknown_is_not_implemented_known_is_not_supported(
@@ -189,3 +189,101 @@ def _is_result(frame: str) -> bool:
         return False
     return (isinstance(msg, list) and bool(msg) and not isinstance(msg[0], bool)
             and msg[0] in (3, 4))
+
+
+def _stop_with_samples(tx_id: int, samples: int) -> str:
+    """A 1.6 StopTransaction carrying a long session's per-minute register samples."""
+    data = [{"timestamp": f"2026-01-01T{(i // 60) % 24:02d}:{i % 60:02d}:00Z", "sampledValue": [
+        {"value": str(10_000 + i), "measurand": "Energy.Active.Import.Register", "unit": "Wh",
+         "context": "Sample.Periodic"}]} for i in range(samples)]
+    return json.dumps([2, "big-stop", "StopTransaction", {
+        "meterStop": 10_000 + samples, "timestamp": "2026-01-02T00:00:00Z",
+        "transactionId": tx_id, "transactionData": data}])
+
+
+def test_large_frame__a_stop_transaction_of_several_mib_is_answered(harness: Harness) -> None:
+    from conftest import RFID
+
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP16")
+        await cp.start(RFID)
+        frame = _stop_with_samples(int(cp.tx_key or "0"), 20_000)
+        assert len(frame) > 2 * 1024 * 1024
+        reply = await cp.exchange_raw(frame, "big-stop", timeout=20)
+        assert reply is not None and reply[0] == 3, reply
+        assert "currentTime" in await cp.heartbeat()
+
+    harness.run(scenario)
+
+
+def test_frame_over_the_configured_limit__closes_with_1009_others_served(
+    create_harness: Any,
+) -> None:
+    import asyncio
+
+    h: Harness = create_harness(max_frame_bytes=64 * 1024)
+
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP16")
+        other = await h.connected("CPX")
+        assert cp._ws is not None
+        await cp.send_raw(_stop_with_samples(1, 1_000))  # ~120 KiB
+        await asyncio.wait_for(cp._ws.wait_closed(), 5)
+        assert cp._ws.close_code == 1009
+        assert "currentTime" in await other.heartbeat()
+
+    h.run(scenario)
+
+
+@pytest.mark.parametrize("version", [V16, V201])
+def test_deeply_nested_frames__get_a_call_error_and_the_connection_survives(
+    harness: Harness, version: OcppVersion
+) -> None:
+    frame_code = "FormationViolation" if version == V16 else "RpcFrameworkError"
+    # 1.6 DataTransfer data is a string: an array is a type error before any depth matters
+    payload_code = "TypeConstraintViolation" if version == V16 else "FormatViolation"
+
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP16" if version == V16 else "CP201", version)
+        for deep in ("[" * 100_000, "[" * 50_000 + "]" * 50_000):  # unreadable id
+            reply = await cp.exchange_raw(deep)
+            assert reply is not None and reply[:3] == [4, "-1", frame_code]
+        nested = "[" * 600 + "]" * 600  # parses, but too deep to convert or validate
+        body = '{"vendorId":"x","data":' + nested + "}"
+        reply = await cp.exchange_raw(f'[2,"deep-1","DataTransfer",{body}]', "deep-1")
+        assert reply is not None and reply[:3] == [4, "deep-1", payload_code]
+        assert "currentTime" in await cp.heartbeat()
+
+    harness.run(scenario)
+
+
+def test_charger_dropping_before_its_reply__is_not_an_error(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    import asyncio
+    import logging
+
+    from conftest import RFID
+
+    async def scenario(h: Harness) -> None:
+        assert h.gateway is not None
+        service = h.gateway.service
+        original = service.start_16
+
+        async def slow_start(*args: Any) -> Any:
+            await asyncio.sleep(0.3)  # the charger hangs up meanwhile
+            return await original(*args)
+
+        service.start_16 = slow_start  # type: ignore[method-assign]
+        cp = await h.connected("CP16")
+        await cp.send_raw(json.dumps([2, "s1", "StartTransaction", {
+            "connectorId": 1, "idTag": RFID, "meterStart": 0,
+            "timestamp": "2026-01-01T00:00:00Z"}]))
+        await cp.close()
+        await asyncio.sleep(0.6)
+
+    with caplog.at_level(logging.INFO, logger="wattnet"):
+        harness.run(scenario)
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert errors == []
+    assert any("closed before a reply" in r.getMessage() for r in caplog.records)

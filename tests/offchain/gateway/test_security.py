@@ -4,7 +4,9 @@ message. Passwords are stored hashed."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+from typing import Any
 
 import pytest
 from websockets.exceptions import InvalidMessage, InvalidStatus
@@ -36,8 +38,6 @@ async def _refused(h: Harness, cp_id: str, status: int, **kw: object) -> None:
     ({"password": None}, 401),  # no Authorization header
     ({"password": "wrong-password-but-long-enough"}, 401),
     ({"user": "CPY"}, 401),  # CPY's name on CP16's URL, right password
-    ({"subprotocols": []}, 400),
-    ({"subprotocols": ["ocpp1.5"]}, 400),
 ])
 def test_profile1_handshake__refused_before_any_message(
     harness: Harness, kw: dict[str, object], status: int
@@ -52,7 +52,7 @@ def test_profile1_handshake__refused_before_any_message(
 
 def test_unknown_charge_point__refused(harness: Harness) -> None:
     async def scenario(h: Harness) -> None:
-        await _refused(h, "NOT-REGISTERED", 404)
+        await _refused(h, "NOT-REGISTERED", 401)
 
     harness.run(scenario)
 
@@ -191,3 +191,149 @@ def test_parse_basic_auth(header: str | None, expected: tuple[str, str] | None) 
 def test_charge_point_id__is_the_last_path_segment_url_decoded() -> None:
     assert charge_point_id_from_path("/ocpp/CP%2016/") == "CP 16"
     assert charge_point_id_from_path("/CP1?x=1") == "CP1"
+
+
+@pytest.mark.parametrize("offered", [[], ["ocpp1.5"]])
+def test_missing_or_unsupported_subprotocol__handshake_completes_then_closes(
+    harness: Harness, offered: list[str]
+) -> None:
+    """OCPP-J 3.1.2: complete the handshake without a subprotocol, then close."""
+    async def scenario(h: Harness) -> None:
+        assert h.gateway is not None
+        cp = h.charger("CP16", subprotocols=offered)
+        await cp.connect()  # 101 Switching Protocols, not a 400
+        assert cp._ws is not None and cp._ws.subprotocol is None
+        await asyncio.wait_for(cp._ws.wait_closed(), 5)
+        assert cp._ws.close_code == 1002
+        assert "CP16" not in h.gateway.stations
+        ok = await h.connected("CP16")
+        assert "currentTime" in await ok.heartbeat()
+
+    harness.run(scenario)
+
+
+async def _status(h: Harness, cp_id: str, password: str) -> tuple[int, bytes, dict[str, str]]:
+    cp = h.charger(cp_id, password=password)
+    with pytest.raises(InvalidStatus) as info:
+        await cp.connect()
+    r = info.value.response
+    return r.status_code, r.body, {k: v for k, v in r.headers.raw_items() if k != "Date"}
+
+
+def test_unknown_and_known_ids__get_the_same_answer(harness: Harness) -> None:
+    async def scenario(h: Harness) -> None:
+        assert h.gateway is not None
+        known = await _status(h, "CP16", "wrong-password-but-long-enough")
+        unknown = await _status(h, "NOBODY-HERE", "wrong-password-but-long-enough")
+        assert known == unknown and known[0] == 401
+        assert h.gateway.auth.hashes_run == 2  # the unknown id paid the same scrypt cost
+
+    harness.run(scenario)
+
+
+def test_wrong_passwords__hashed_off_the_event_loop_with_bounded_concurrency(
+    create_harness: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    from wattnet.gateway import security
+
+    threads: list[str] = []
+    real = security.verify_password
+
+    def slow_wrong(password: str, stored: str) -> bool:
+        threads.append(threading.current_thread().name)
+        time.sleep(0.2)  # a real scrypt costs 0.1-0.3 s
+        return real(password, stored)
+
+    monkeypatch.setattr(security, "verify_password", slow_wrong)
+    h: Harness = create_harness(auth_queue=2, auth_failures_per_source=100,
+                                auth_failures_per_id=100)
+
+    async def scenario(h: Harness) -> None:
+        other = await h.connected("CPX")
+        burst = [asyncio.ensure_future(_status(h, "CP16", f"wrong-password-number-{i:02d}"))
+                 for i in range(6)]
+        await asyncio.sleep(0.05)
+        assert "currentTime" in await other.heartbeat()
+        assert not all(t.done() for t in burst)  # served while passwords are being hashed
+        answers = await asyncio.gather(*burst)
+        assert {a[0] for a in answers} == {401}
+
+    h.run(scenario)
+    assert all(name.startswith("gateway-auth") for name in threads)
+    assert len(threads) == 1 + 2  # CPX's right password once, then at most auth_queue wrong
+
+
+def test_failed_attempts__rate_limited_per_id_without_hashing_working_password_still_served(
+    create_harness: Any,
+) -> None:
+    h: Harness = create_harness(auth_failures_per_id=3, auth_failures_per_source=100)
+
+    async def scenario(h: Harness) -> None:
+        assert h.gateway is not None
+        first = await h.connected("CP16")  # a working station, its password remembered
+        for i in range(3):
+            assert (await _status(h, "CP16", f"guess-number-{i:02d}-xxxxxxx"))[0] == 401
+        hashed = h.gateway.auth.hashes_run
+        assert (await _status(h, "CP16", "guess-number-99-xxxxxxx"))[0] == 401
+        assert h.gateway.auth.hashes_run == hashed  # refused without paying scrypt
+        await first.close()
+        again = await h.connected("CP16")  # guessing cannot lock the real station out
+        assert "currentTime" in await again.heartbeat()
+        assert (await _status(h, "CPY", "guess-number-00-xxxxxxx"))[0] == 401
+        assert h.gateway.auth.hashes_run == hashed + 1  # another id is counted on its own
+
+    h.run(scenario)
+
+
+def test_failed_attempts__rate_limited_per_source(create_harness: Any) -> None:
+    h: Harness = create_harness(auth_failures_per_id=100, auth_failures_per_source=4)
+
+    async def scenario(h: Harness) -> None:
+        assert h.gateway is not None
+        for i, cp in enumerate(["CP16", "CPX", "CPY", "NOBODY", "CP16", "CPX"]):
+            assert (await _status(h, cp, f"guess-number-{i:02d}-xxxxxxx"))[0] == 401
+        assert h.gateway.auth.hashes_run == 4
+
+    h.run(scenario)
+
+
+def test_concurrent_burst_on_one_id__hashes_at_most_the_per_id_limit(
+    create_harness: Any,
+) -> None:
+    h: Harness = create_harness(auth_failures_per_id=3, auth_failures_per_source=100)
+
+    async def scenario(h: Harness) -> None:
+        assert h.gateway is not None
+        answers = await asyncio.gather(*(_status(h, "CP16", f"guess-number-{i:02d}-xxxxxxx")
+                                         for i in range(10)))
+        assert {a[0] for a in answers} == {401}
+        assert h.gateway.auth.hashes_run == 3
+
+    h.run(scenario)
+
+
+def test_costly_hashes__checked_in_a_separate_process(tmp_path: Any) -> None:
+    """Production-cost scrypt runs in a low-priority process: no GIL shared with the loop."""
+    from pathlib import Path
+
+    from wattnet.gateway.config import StationConfig
+    from wattnet.gateway.security import PROCESS_COST, AuthGuard, basic_auth_header
+
+    station = StationConfig("A", 1, Path("k"), hash_password(PASSWORD, n=PROCESS_COST), {1: 1})
+    guard = AuthGuard({"A": station})
+
+    async def check(password: str) -> object:
+        return await guard.check(station, "A", basic_auth_header("A", password), tls=False,
+                                 peercert=None, source="1.2.3.4")
+
+    try:
+        assert guard._procs is not None  # started with the guard
+        assert asyncio.run(check("a-wrong-password-for-A")) is not None
+        assert asyncio.run(check(PASSWORD)) is None
+        assert guard.verifier.remembered(station, PASSWORD)
+        assert guard.hashes_run == 2
+    finally:
+        guard.close()

@@ -157,7 +157,7 @@ def test_receipt__not_stored_means_not_acknowledged(harness: Harness) -> None:
     assert [s.receipt.energy_wh for s in harness.signed()] == [900]
 
 
-def test_register_going_backwards__accepted_with_zero_energy(harness: Harness) -> None:
+def test_register_going_backwards__accepted_and_kept_unbilled(harness: Harness) -> None:
     async def scenario(h: Harness) -> None:
         cp = await h.connected("CP16", meter=SimMeter(register_wh=50_000))
         await cp.start(RFID)
@@ -167,6 +167,7 @@ def test_register_going_backwards__accepted_with_zero_energy(harness: Harness) -
 
     harness.run(scenario)
     assert [(s.receipt.energy_wh, s.receipt.cost) for s in harness.signed()] == [(0, 0)]
+    assert [r["_state"] for r in harness.receipts()] == ["rejected"]  # not forwarded
 
 
 def test_energy_beyond_rated_power__accepted_and_signed_as_measured(harness: Harness) -> None:
@@ -187,7 +188,9 @@ def test_overlapping_transactions_on_one_connector__both_accepted(harness: Harne
         cp = await h.connected("CP16")
         assert await cp.start(RFID) == "Accepted"
         first = cp.tx_key
+        cp.meter.advance(50)  # a new start, not a retry of the first (its meterStart differs)
         assert await cp.start(RFID) == "Accepted"  # same connector, first not stopped
+        assert cp.tx_key != first
         await cp.meter_values(100)
         await cp.stop()
         cp.tx_key = first
@@ -306,3 +309,55 @@ def test_gc_policy__freezes_survivors_and_periodically_collects_everything(
     assert "collect(1,)" in calls and "freeze()" in calls  # cheap pass, then freeze
     full = calls.index("unfreeze()")  # a full collection happens too
     assert calls[full + 1:full + 3] == ["collect()", "freeze()"]
+
+
+def test_start_transaction__retry_with_a_new_message_id_is_the_same_transaction(
+    harness: Harness,
+) -> None:
+    """A charger that never saw the reply retries after a reconnect with a new message id and
+    the same content: same transactionId, no phantom transaction holding the driver's credits."""
+    async def scenario(h: Harness) -> None:
+        assert h.gateway is not None
+        cp = await h.connected("CP16")
+        assert await cp.start(RFID) == "Accepted"
+        first = cp.tx_key
+        frame = json.loads(next(f for f in reversed(cp.sent) if '"StartTransaction"' in f))
+        await cp.reconnect()
+        frame[1] = "retry-after-reconnect"
+        reply = await cp.exchange_raw(json.dumps(frame), frame[1])
+        assert reply is not None and reply[2]["transactionId"] == int(first or "0")
+        assert reply[2]["idTagInfo"] == {"status": "Accepted"}
+        await cp.meter_values(4_000)
+        await cp.stop()
+        await h.settle(1)
+        # a reservation never outlives its transaction: the driver's allowance is whole again
+        assert h.gateway.cache.reservation(("CP16", str(int(first or "0") + 1))) is None
+        again = await h.connected("CPX")
+        assert await again.start(RFID) == "Accepted"
+        tx = await h.gateway.service.get("CPX", again.tx_key or "")
+        assert tx is not None and tx.reserved == 5_000_000  # the per-session cap, nothing held
+        assert len(h.oracle.starts) == 2  # one notice per real transaction
+
+    harness.run(scenario)
+    [s] = harness.signed()
+    assert (s.receipt.energy_wh, s.receipt.cost) == (4_000, 4_000 * TARIFF // 1000)
+
+
+def test_reconnect__a_half_open_old_connection_does_not_delay_the_new_one(
+    harness: Harness,
+) -> None:
+    async def scenario(h: Harness) -> None:
+        assert h.gateway is not None
+        old = await h.connected("CP201", V201)
+        assert old._ws is not None and old._reader is not None
+        old._reader.cancel()
+        old._ws.transport.pause_reading()  # the peer is gone: no close frame will come back
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        new = await h.connected("CP201", V201)
+        assert "currentTime" in await new.heartbeat()
+        assert loop.time() - began < 5  # not the 10 s closing handshake of the dead link
+        assert h.gateway.stations["CP201"]._connection is not None
+        assert len(h.gateway.stations) == 1
+
+    harness.run(scenario)
