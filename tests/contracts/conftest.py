@@ -5,7 +5,9 @@ Every factory returns a function so a test states only what matters to it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -13,7 +15,15 @@ import pytest
 from eth_utils.crypto import keccak
 
 from wattnet.chain.batch_codec import pack_tuples
-from wattnet.chain.deploy import DAY, WAD, DeployConfig, Protocol, deploy_protocol, geohash_bytes8
+from wattnet.chain.deploy import (
+    DAY,
+    WAD,
+    DeployConfig,
+    Protocol,
+    deploy_protocol,
+    geohash_bytes8,
+    local_config,
+)
 from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt, signed_tuple
 from wattnet.chain.evidence import commitment
 from wattnet.chain.meters import (
@@ -84,7 +94,8 @@ def referrer(accounts: Any) -> Any:
 # ---------------------------------------------------------------- protocol
 @pytest.fixture(scope="session")
 def config() -> DeployConfig:
-    return DeployConfig()
+    """params/local.yaml in chain units (the unit tests' parameters)."""
+    return local_config()
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +112,23 @@ def protocol(project: Any, chain: Any, governor: Any, treasury: Any, oracle: Any
     p.rewards.grantRole(roles.FINDINGS_ROLE, governor, sender=governor)
     p.registry.setMeterIssuer(*public_xy(METER_ISSUER), True, sender=governor)
     return p
+
+
+@pytest.fixture(scope="session")
+def isolated(chain: Any) -> Any:
+    """``with isolated():`` rolls the chain back after its block (hypothesis examples of one
+    test start from the same state). Unlike Ape's ``chain.isolate()``, which swallows every
+    exception raised inside it (a failed assertion passes silently), it lets them through."""
+
+    @contextlib.contextmanager
+    def isolate() -> Iterator[None]:
+        snapshot = chain.snapshot()
+        try:
+            yield
+        finally:
+            chain.restore(snapshot)  # the clock keeps going: tests read the time they need
+
+    return isolate
 
 
 # A meter maker's certificate key, admitted by governance in `protocol`.

@@ -9,10 +9,19 @@ in on-chain units.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from wattnet.chain import roles
+from wattnet.params import (
+    Params,
+    SlashDestination,
+    apply_overrides,
+    contract_phases,
+    load_params,
+    to_chain_units,
+)
 
 WAD = 10**18
 DAY = 86_400
@@ -32,42 +41,77 @@ class Phase:
 
 @dataclass(frozen=True, slots=True)
 class DeployConfig:
-    """Protocol parameters in on-chain units (wei, seconds, basis points)."""
+    """Protocol parameters in on-chain units (wei, seconds, basis points), read from a params
+    file (:meth:`from_params`): it has no values of its own. Tests that need another value
+    state it with ``dataclasses.replace`` (or ``apply_overrides`` on the params first, which
+    also checks it against the contracts' bounds)."""
 
-    cap: int = 1_000_000_000 * WAD
-    genesis_supply: int = 100_000_000 * WAD
-    min_stake_per_station: int = 1_000 * WAD
-    unbonding_delay: int = 7 * DAY
-    equivocation_slash: int = 500 * WAD
-    equivocation_bounty_bps: int = 1_000
-    slash_to_burn: bool = False
-    redemption_delay: int = 5 * DAY
-    max_settlement_delay: int = 3 * DAY
-    max_session_duration: int = 1 * DAY
-    min_tariff_per_kwh: int = 1
-    max_tariff_per_kwh: int = 10**24
-    operator_share_bps: int = 8_000
-    referrer_share_bps: int = 500
-    station_epoch_cap_bps: int = 5_000
-    phases: tuple[Phase, ...] = field(
-        default_factory=lambda: (
-            Phase(0, 52, 100, 2_000_000 * WAD),
-            Phase(52, 260, 50, 1_000_000 * WAD),
-            Phase(260, 520, 20, 250_000 * WAD),
+    cap: int
+    genesis_supply: int
+    min_stake_per_station: int
+    unbonding_delay: int
+    equivocation_slash: int
+    equivocation_bounty_bps: int
+    slash_to_burn: bool
+    redemption_delay: int
+    max_settlement_delay: int
+    max_session_duration: int
+    min_tariff_per_kwh: int
+    max_tariff_per_kwh: int
+    operator_share_bps: int
+    referrer_share_bps: int
+    station_epoch_cap_bps: int
+    phases: tuple[Phase, ...]
+    region_multipliers: tuple[tuple[str, int], ...]
+    challenge_window: int
+    fee_multiple_bps: int
+    price_floor: int  # USD wei per WATT
+    uncertified_reward_bps: int
+    release_delay: int  # s; 0 keeps the registry's own default (120 days)
+    stake_per_kw: int  # WATT wei per kW of station power, on top of min_stake_per_station
+    overlap_tolerance: int  # s: overlaps this short are a clock step, not equivocation
+    credits_uri: str = "ipfs://wattnet-credits/{id}.json"  # metadata, not a parameter
+
+    @classmethod
+    def from_params(cls, params: Params) -> DeployConfig:
+        """The values of ``params`` (``load_params("local")``) in chain units."""
+        u = to_chain_units(params)
+        st, rg, cr, se, rw = (u[k] for k in ("staking", "registry", "credits", "settlement",
+                                             "rewards"))
+        return cls(
+            cap=u["token"]["cap"],
+            genesis_supply=rw["genesis_supply"],
+            min_stake_per_station=st["min_stake_per_station"],
+            unbonding_delay=st["unbonding_delay"],
+            equivocation_slash=st["equivocation_slash"],
+            equivocation_bounty_bps=st["equivocation_bounty_bps"],
+            slash_to_burn=params.staking.slash_destination is SlashDestination.BURN,
+            redemption_delay=cr["redemption_delay"],
+            max_settlement_delay=se["max_settlement_delay"],
+            max_session_duration=se["max_session_duration"],
+            min_tariff_per_kwh=rg["min_tariff_per_kwh"],
+            max_tariff_per_kwh=rg["max_tariff_per_kwh"],
+            operator_share_bps=se["operator_share_bps"],
+            referrer_share_bps=se["referrer_share_bps"],
+            station_epoch_cap_bps=rw["station_epoch_cap_bps"],
+            phases=tuple(Phase(*p) for p in contract_phases(params.rewards)),
+            region_multipliers=params.registry.region_multipliers,
+            challenge_window=rw["challenge_window"],
+            fee_multiple_bps=rw["fee_multiple_bps"],
+            price_floor=rw["watt_price_floor"],
+            uncertified_reward_bps=rg["uncertified_reward_bps"],
+            release_delay=rg["release_delay"],
+            stake_per_kw=st["stake_per_kw"],
+            overlap_tolerance=st["overlap_tolerance"],
         )
-    )
-    region_multipliers: tuple[tuple[str, int], ...] = ()
-    # Proof of physical work (RewardsEngine, StationRegistry). The unit-test defaults keep the
-    # fee bound out of the way of the emission arithmetic (price at its floor, multiple at 1x)
-    # and the escrow short; tests of those rules set them.
-    challenge_window: int = 1 * DAY
-    fee_multiple_bps: int = 10_000
-    price_floor: int = 10**6
-    uncertified_reward_bps: int = 0
-    release_delay: int = 0  # s; 0 keeps the registry's own default (120 days)
-    stake_per_kw: int = 0  # WATT wei per kW of station power, on top of min_stake_per_station
-    overlap_tolerance: int = 0  # s: overlaps this short are a clock step, not equivocation
-    credits_uri: str = "ipfs://wattnet-credits/{id}.json"
+
+
+def local_config(overrides: Mapping[str, Any] | None = None) -> DeployConfig:
+    """``params/local.yaml`` in chain units, the demo's and the unit tests' parameters; a test
+    module that needs other values names them in the file's keys and units (``overrides``),
+    which the loader checks against the contracts' bounds like any change set."""
+    params = load_params("local")
+    return DeployConfig.from_params(apply_overrides(params, overrides) if overrides else params)
 
 
 @dataclass(slots=True)
@@ -116,7 +160,7 @@ def deploy_protocol(
     The deployer keeps DEFAULT_ADMIN_ROLE and PARAMS_ROLE; handing them to the timelock is the
     governance step of scripts/deploy.py.
     """
-    cfg = cfg or DeployConfig()
+    cfg = cfg or local_config()
     tx = {"sender": deployer}
     me = deployer.address
     watt = project.WattToken.deploy(me, cfg.cap, treasury, cfg.genesis_supply, **tx)
@@ -185,10 +229,11 @@ def deploy_protocol(
 def deploy_local_stack(
     project: Any, chain: Any, deployer: Any, treasury: Any, oracle: Any
 ) -> tuple[Protocol, Any]:
-    """A local network ready for sessions: the protocol with default parameters, `oracle` holding
-    ORACLE_ROLE, and a 6-decimal mock USDC listed as credit id 1. Returns (protocol, usdc)."""
+    """A local network ready for sessions: the protocol with params/local.yaml's parameters,
+    `oracle` holding ORACLE_ROLE, and a 6-decimal mock USDC listed as credit id 1. Returns
+    (protocol, usdc)."""
     p = deploy_protocol(
-        project, deployer, treasury.address, DeployConfig(), genesis=chain.blocks.head.timestamp
+        project, deployer, treasury.address, local_config(), genesis=chain.blocks.head.timestamp
     )
     p.credits.grantRole(roles.ORACLE_ROLE, oracle, sender=deployer)
     usdc = project.MockStablecoin.deploy("USD Coin", "USDC", 6, sender=deployer)

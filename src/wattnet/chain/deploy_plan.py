@@ -39,6 +39,7 @@ from wattnet.chain.deploy_record import Recorder, crash_point, create_address
 from wattnet.chain.deployments import Deployment, compiler_version, git_commit
 from wattnet.errors import ChainError
 from wattnet.params import Params, SlashDestination, to_chain_units
+from wattnet.params import contract_phases as phases_on_chain
 
 log = logging.getLogger(__name__)
 
@@ -166,12 +167,7 @@ class _Run:
 
 def contract_phases(params: Params) -> list[tuple[int, int, int, int]]:
     """params' phases as RewardsEngine Phase tuples (start, end, decay, emission in wei)."""
-    out, start = [], 0
-    for raw, phase in zip(to_chain_units(params)["rewards"]["phases"], params.rewards.phases,
-                          strict=True):
-        out.append((start, start + phase.epochs, phase.decay_bps, raw["emission_per_epoch"]))
-        start += phase.epochs
-    return out
+    return phases_on_chain(params.rewards)
 
 
 def _grant(run: _Run, contract: Any, cname: str, role: str, who: str) -> None:

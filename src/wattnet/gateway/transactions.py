@@ -13,6 +13,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from wattnet.econ.settlement import session_cost as rules_cost
+
 REGISTER = "Energy.Active.Import.Register"
 
 
@@ -145,7 +147,7 @@ def read_register_201(meter_value: Iterable[Mapping[str, Any]] | None) -> Readin
 
 def session_cost(energy_wh: int, tariff_per_kwh: int) -> int:
     """``energy_wh * tariff // 1000``: the settlement contract's rounding (floor)."""
-    return energy_wh * tariff_per_kwh // 1000
+    return int(rules_cost(energy_wh, tariff_per_kwh))
 
 
 def max_energy_for(reserved: int, tariff_per_kwh: int) -> int:

@@ -25,22 +25,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 from eth_abi.abi import decode
 
+# The rules are wattnet.econ's; re-exported for the planner's callers.
+from wattnet.econ.emission import AbsPhase as AbsPhase
+from wattnet.econ.emission import emission_at as emission_at
+from wattnet.econ.emission import phase_bound as phase_bound
+from wattnet.econ.emission import rpow as rpow
+from wattnet.econ.emission import schedule_error, scheduled_total
 from wattnet.errors import ConfigError
 from wattnet.params import EPOCH_LENGTH, WEI_PER_WATT, to_wei
 
 KEY = "rewards.phases"
 SETTER = "setSchedule(uint256,(uint32,uint32,uint16,uint128)[])"
 PHASES_OUT = "(uint32,uint32,uint16,uint128)[]"
-WAD = 10**18
-BPS = 10_000
-MAX_PHASES = 32  # RewardsEngine.MAX_PHASES
 
-AbsPhase = tuple[int, int, int, int]  # (start epoch, end epoch, decay bps, emission wei)
+_EXACT = Context(prec=80)  # wei amounts up to 10**30: beyond the default precision
+_WEI_DIGITS = 18
 
 
 def _field(phase: Any, name: str) -> Any:
@@ -74,8 +78,9 @@ def from_abs(phases: Sequence[AbsPhase], named: Sequence[Any] = ()) -> list[dict
         if name in used:
             name = f"{name}-from-{start}"
         used.add(name)
-        watt = Decimal(emission) / WEI_PER_WATT
-        amount: int | str = int(watt) if watt == watt.to_integral_value() else str(watt.normalize())
+        watt = Decimal(emission).scaleb(-_WEI_DIGITS, _EXACT)
+        whole = watt == watt.to_integral_value()
+        amount: int | str = int(watt) if whole else str(watt.normalize(_EXACT))
         out.append({"name": name, "epochs": end - start, "emission_per_epoch": amount,
                     "decay_bps": decay})
     return out
@@ -84,34 +89,6 @@ def from_abs(phases: Sequence[AbsPhase], named: Sequence[Any] = ()) -> list[dict
 def decode_phases(data: bytes) -> list[AbsPhase]:
     (raw,) = decode([PHASES_OUT], data)
     return [(int(a), int(b), int(c), int(d)) for a, b, c, d in raw]
-
-
-def rpow(x: int, n: int) -> int:
-    """RewardsEngine._rpow: x^n in WAD fixed point, rounding down at each step."""
-    z = WAD
-    while n > 0:
-        if n & 1:
-            z = z * x // WAD
-        x = x * x // WAD
-        n >>= 1
-    return z
-
-
-def emission_at(phase: AbsPhase, epoch: int) -> int:
-    """RewardsEngine.emissionOf for an epoch inside ``phase``."""
-    start, _, decay, e0 = phase
-    return e0 * rpow((BPS - decay) * WAD // BPS, epoch - start) // WAD
-
-
-def phase_bound(phase: AbsPhase) -> int:
-    """RewardsEngine._phaseBound: the contract's upper bound of a phase's emission."""
-    start, end, decay, e0 = phase
-    n = end - start
-    if decay == 0:
-        return e0 * n
-    qn = rpow((BPS - decay) * WAD // BPS, n)
-    num, den = e0 * (WAD - qn) * BPS, decay * WAD
-    return (num + den - 1) // den
 
 
 def cut(phases: Sequence[AbsPhase], at: int) -> list[AbsPhase]:
@@ -149,16 +126,11 @@ def plan_schedule(new: Sequence[Any], chain: Sequence[AbsPhase], from_epoch: int
         if start < from_epoch:
             phase = (from_epoch, end, decay, emission_at(phase, from_epoch))
         nxt.append(phase)
-    for _, _, decay, _ in nxt:
-        if decay >= BPS:
-            raise ConfigError(f"{source}: {KEY}: decay_bps={decay} of a future phase must be "
-                              f"below {BPS} (RewardsEngine rejects a phase that emits nothing)")
     kept = cut(chain, from_epoch)
-    if len(kept) + len(nxt) > MAX_PHASES:
-        raise ConfigError(f"{source}: {KEY} would hold {len(kept) + len(nxt)} phases on chain "
-                          f"(the {len(kept)} kept ones included); RewardsEngine allows "
-                          f"{MAX_PHASES}")
-    total = sum(phase_bound(p) for p in kept + nxt)
+    problem = schedule_error(kept, nxt, from_epoch, None)
+    if problem:
+        raise ConfigError(f"{source}: {KEY} on chain after the change: {problem}")
+    total = scheduled_total(kept + nxt)
     if total > max_emission:
         raise ConfigError(
             f"{source}: {KEY} would schedule up to {total / WEI_PER_WATT:,.0f} WATT (the "

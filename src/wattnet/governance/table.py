@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -43,6 +43,7 @@ from wattnet.params import (
     STAKE_PER_KW_WATT,
     STAKE_WATT,
     STATION_CAP_BPS,
+    TARIFF_PER_KWH,
     TIMELOCK_DELAY_S,
     UNBONDING_DELAY_S,
     UNCERTIFIED_REWARD_BPS,
@@ -61,6 +62,9 @@ REGION_PREFIX = "registry.region_multipliers."
 SCHEDULE_KEY = "rewards.phases"  # RewardsEngine.setSchedule: see wattnet.governance.schedule
 TREASURY_SHARE = "settlement.treasury_share_bps"  # derived: the treasury gets the rest
 DAY = 86_400
+
+_EXACT = Context(prec=80)  # wei amounts up to 10**30: beyond the default precision
+_WEI_DIGITS = 18
 
 
 class Unit(StrEnum):
@@ -150,7 +154,7 @@ def _b(lo_hi: tuple[Any, Any], watt: bool = False) -> tuple[Any, Any, int, int]:
     return lo, hi, int(lo * scale), int(hi * scale)
 
 
-_TARIFF = (1, 10**15, 1, 2**88 - 1)  # the file is stricter than uint88
+_TARIFF = _b(TARIFF_PER_KWH)  # StationRegistry: min >= 1, max within uint88
 
 PARAMS: tuple[Param, ...] = (
     _p("staking.min_stake_per_station", STAKING, "minStakePerStation()", "uint256",
@@ -284,8 +288,10 @@ def to_chain(param: Param, value: Any) -> int:
 def from_chain(param: Param, raw: int) -> Any:
     """A chain value in the params file's unit (WATT as Decimal, the slash destination by name)."""
     if param.unit in (Unit.WATT, Unit.USD):
-        amount = Decimal(raw) / WEI_PER_WATT
-        return Decimal(int(amount)) if amount == amount.to_integral_value() else amount.normalize()
+        amount = Decimal(raw).scaleb(-_WEI_DIGITS, _EXACT)
+        if amount == amount.to_integral_value():
+            return Decimal(int(amount))
+        return amount.normalize(_EXACT)
     if param.unit is Unit.CHOICE:
         choices = list(SlashDestination)
         return choices[raw].value if raw < len(choices) else f"unknown({raw})"

@@ -10,8 +10,9 @@ are seconds or strings ``"7d"``, ``"12h"``, ``"30m"``, ``"45s"``; shares are bas
 :func:`to_chain_units` turns WATT into wei (18 decimals) for the contracts.
 
 Modules: ``values`` (units, bounds, dataclasses), ``checks`` (reading helpers), ``sections``
-(section parsers, :func:`parse_params`, the emission schedule), ``files`` (loading, overrides,
-chain units); everything is importable from here.
+(section parsers, :func:`parse_params`), ``schedule`` (the emission schedule, checked as
+RewardsEngine checks it), ``files`` (loading, overrides, chain units); everything is importable
+from here. The bounds are the contracts' own (tests/contracts/unit/test_parity_params.py).
 
 The optional ``model:`` section holds assumptions only the economic model uses (see
 :mod:`wattnet.sim.model.config`).
@@ -36,17 +37,20 @@ from wattnet.params.files import (
     set_path,
     to_chain_units,
 )
-from wattnet.params.sections import (
+from wattnet.params.schedule import (
+    contract_phases,
     emission_schedule_wei,
-    parse_params,
     total_emission_wei,
 )
+from wattnet.params.sections import parse_params
 from wattnet.params.values import (
     BPS,
     CHALLENGE_WINDOW_S,
+    CREDIT_DECIMALS,
     EPOCH_LENGTH,
     FEE_MULTIPLE_BPS,
     GEOHASH_ALPHABET,
+    GEOHASH_PREFIX_CHARS,
     LATE_QUORUM_S,
     MAX_BOUNTY_BPS,
     MAX_DURATION,
@@ -59,12 +63,14 @@ from wattnet.params.values import (
     PRICE_FLOOR_USD,
     QUORUM_PERCENT,
     REDEMPTION_DELAY_S,
+    REGION_MULTIPLIER_BPS,
     RELEASE_DELAY_S,
     SESSION_DURATION_S,
     SETTLEMENT_DELAY_S,
     STAKE_PER_KW_WATT,
     STAKE_WATT,
     STATION_CAP_BPS,
+    TARIFF_PER_KWH,
     TIMELOCK_DELAY_S,
     UNBONDING_DELAY_S,
     UNCERTIFIED_REWARD_BPS,
@@ -88,9 +94,11 @@ from wattnet.params.values import (
 __all__ = [
     "BPS",
     "CHALLENGE_WINDOW_S",
+    "CREDIT_DECIMALS",
     "EPOCH_LENGTH",
     "FEE_MULTIPLE_BPS",
     "GEOHASH_ALPHABET",
+    "GEOHASH_PREFIX_CHARS",
     "LATE_QUORUM_S",
     "MAX_BOUNTY_BPS",
     "MAX_DURATION",
@@ -103,12 +111,14 @@ __all__ = [
     "PRICE_FLOOR_USD",
     "QUORUM_PERCENT",
     "REDEMPTION_DELAY_S",
+    "REGION_MULTIPLIER_BPS",
     "RELEASE_DELAY_S",
     "SESSION_DURATION_S",
     "SETTLEMENT_DELAY_S",
     "STAKE_PER_KW_WATT",
     "STAKE_WATT",
     "STATION_CAP_BPS",
+    "TARIFF_PER_KWH",
     "TIMELOCK_DELAY_S",
     "UNBONDING_DELAY_S",
     "UNCERTIFIED_REWARD_BPS",
@@ -133,6 +143,7 @@ __all__ = [
     "check_float",
     "check_int",
     "check_watt",
+    "contract_phases",
     "emission_schedule_wei",
     "load_params",
     "params_dir",

@@ -2,7 +2,7 @@
 
 
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from wattnet.errors import ConfigError
@@ -14,6 +14,8 @@ from wattnet.params.values import (
     WATT_DECIMALS,
     WEI_PER_WATT,
 )
+
+_EXACT = Context(prec=80)  # WATT amounts have at most 31 significant digits
 
 # ---- reading helpers --------------------------------------------------------------------------
 
@@ -115,11 +117,15 @@ def check_watt(source: str, key: str, value: Any, lo: Decimal = Decimal(0),
         raise ConfigError(f"{source}: {key}={value!r} must be a WATT amount (number)") from exc
     if not amount.is_finite() or not lo <= amount <= hi:
         raise ConfigError(f"{source}: {key}={value} is out of range {lo}..{hi} WATT")
-    if amount != amount.quantize(Decimal(1).scaleb(-WATT_DECIMALS)):
-        raise ConfigError(f"{source}: {key}={value} has more than {WATT_DECIMALS} decimals")
-    return amount.normalize() if amount != amount.to_integral_value() else Decimal(int(amount))
+    # Up to 10**12 WATT with 18 decimals is 31 digits: beyond Decimal's default precision (28),
+    # where quantize raises and products round. Every WATT computation runs with room to spare.
+    with localcontext(_EXACT):
+        if amount != amount.quantize(Decimal(1).scaleb(-WATT_DECIMALS)):
+            raise ConfigError(f"{source}: {key}={value} has more than {WATT_DECIMALS} decimals")
+        return amount.normalize() if amount != amount.to_integral_value() else Decimal(int(amount))
 
 
 def to_wei(amount: Decimal) -> int:
-    """WATT (whole tokens, up to 18 decimals) to wei."""
-    return int(amount * WEI_PER_WATT)
+    """WATT (whole tokens, up to 18 decimals) to wei, exactly."""
+    with localcontext(_EXACT):
+        return int(amount * WEI_PER_WATT)

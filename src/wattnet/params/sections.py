@@ -1,20 +1,24 @@
-"""Section parsers and whole-file validation (:func:`parse_params`); the emission schedule."""
+"""Section parsers and whole-file validation (:func:`parse_params`)."""
 
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from wattnet.econ.units import MAX_EPOCH, MAX_PHASES
 from wattnet.errors import ConfigError
 from wattnet.params.checks import Reader, check_int, to_wei
+from wattnet.params.schedule import check_schedule
 from wattnet.params.values import (
     BPS,
     CHALLENGE_WINDOW_S,
+    CREDIT_DECIMALS,
     EPOCH_LENGTH,
     FEE_MULTIPLE_BPS,
     GEOHASH_ALPHABET,
+    GEOHASH_PREFIX_CHARS,
     LATE_QUORUM_S,
     MAX_BOUNTY_BPS,
     MAX_PROPOSAL_THRESHOLD_WATT,
@@ -24,18 +28,19 @@ from wattnet.params.values import (
     PRICE_FLOOR_USD,
     QUORUM_PERCENT,
     REDEMPTION_DELAY_S,
+    REGION_MULTIPLIER_BPS,
     RELEASE_DELAY_S,
     SESSION_DURATION_S,
     SETTLEMENT_DELAY_S,
     STAKE_PER_KW_WATT,
     STAKE_WATT,
     STATION_CAP_BPS,
+    TARIFF_PER_KWH,
     TIMELOCK_DELAY_S,
     UNBONDING_DELAY_S,
     UNCERTIFIED_REWARD_BPS,
     VOTING_DELAY_S,
     VOTING_PERIOD_S,
-    WEI_PER_WATT,
     CreditsParams,
     GovernanceParams,
     Params,
@@ -118,13 +123,15 @@ def _registry(src: str, raw: Any) -> RegistryParams:
     for prefix, bps in multipliers.items():
         key = r.key(f"region_multipliers.{prefix}")
         p = str(prefix)
-        if not 1 <= len(p) <= 6 or any(c not in GEOHASH_ALPHABET for c in p):
-            raise r.error(
-                key, f"is not a geohash prefix (1..6 chars of {GEOHASH_ALPHABET!r}, lower case)"
-            )
-        pairs.append((p, check_int(src, key, bps, 5_000, 30_000)))
-    lo_t = r.integer("min_tariff_per_kwh", 50_000, 1, 10**15)
-    hi_t = r.integer("max_tariff_per_kwh", 2_000_000, 1, 10**15)
+        lo_n, hi_n = GEOHASH_PREFIX_CHARS
+        if not lo_n <= len(p) <= hi_n or any(c not in GEOHASH_ALPHABET for c in p):
+            raise r.error(key, f"is not a geohash prefix ({lo_n}..{hi_n} chars of "
+                               f"{GEOHASH_ALPHABET!r}, lower case)")
+        # 0 is the registry's "not set" (10000, as for an unlisted prefix)
+        not_set = bps == 0 and not isinstance(bps, bool)
+        pairs.append((p, 0 if not_set else check_int(src, key, bps, *REGION_MULTIPLIER_BPS)))
+    lo_t = r.integer("min_tariff_per_kwh", 50_000, *TARIFF_PER_KWH)
+    hi_t = r.integer("max_tariff_per_kwh", 2_000_000, *TARIFF_PER_KWH)
     if hi_t < lo_t:
         raise r.error(
             r.key("max_tariff_per_kwh"), f"={hi_t} is below registry.min_tariff_per_kwh={lo_t}"
@@ -147,7 +154,7 @@ def _credits(src: str, raw: Any) -> CreditsParams:
         coins.append(
             Stablecoin(
                 c.text("symbol", None),
-                c.integer("decimals", 6, 0, 36),
+                c.integer("decimals", 6, *CREDIT_DECIMALS),
                 c.integer("credit_id", i + 1, 1, 2**32 - 1),
             )
         )
@@ -210,6 +217,9 @@ def _rewards(src: str, raw: Any) -> RewardsParams:
         raise r.error(
             r.key("phases"), "must be a list of {name, epochs, emission_per_epoch, decay_bps}"
         )
+    if len(phases_raw) > MAX_PHASES:
+        raise r.error(r.key("phases"), f"has {len(phases_raw)} phases; RewardsEngine allows "
+                                       f"{MAX_PHASES} (MAX_PHASES)")
     phases: list[Phase] = []
     for i, item in enumerate(phases_raw):
         p = Reader(
@@ -218,11 +228,15 @@ def _rewards(src: str, raw: Any) -> RewardsParams:
         phases.append(
             Phase(
                 p.text("name", f"phase-{i}"),
-                p.integer("epochs", 52, 1, 100_000),
+                # epochs end within uint32 (checked with the whole schedule below)
+                p.integer("epochs", 52, 1, MAX_EPOCH),
                 p.watt("emission_per_epoch", 0),
-                p.integer("decay_bps", 0, 0, BPS),
+                # RewardsEngine rejects a phase that decays by 100 % (RewardsBadSchedule)
+                p.integer("decay_bps", 0, 0, BPS - 1),
             )
         )
+    if sum(ph.epochs for ph in phases) > MAX_EPOCH:
+        raise r.error(r.key("phases"), f"end after epoch {MAX_EPOCH} (a uint32 on chain)")
     names = [p.name for p in phases]
     if len(set(names)) != len(names):
         raise r.error(r.key("phases"), f"names {names} must be unique")
@@ -252,35 +266,21 @@ def _governance(src: str, raw: Any) -> GovernanceParams:
             "late_quorum_extension",
         ),
     )
+    period = r.duration("voting_period", 7 * 86_400, *VOTING_PERIOD_S)
+    extension = r.duration("late_quorum_extension", 86_400, *LATE_QUORUM_S)
+    if extension > period:  # GovernorPreventLateQuorumVoteExtensionTooLarge
+        raise r.error(r.key("late_quorum_extension"),
+                      f"={extension} exceeds governance.voting_period={period} (OpenZeppelin's "
+                      f"GovernorPreventLateQuorum refuses an extension longer than the vote)")
     return GovernanceParams(
         voting_delay=r.duration("voting_delay", 86_400, *VOTING_DELAY_S),
-        voting_period=r.duration("voting_period", 7 * 86_400, *VOTING_PERIOD_S),
+        voting_period=period,
         proposal_threshold=r.watt("proposal_threshold", 100_000,
                                   hi=MAX_PROPOSAL_THRESHOLD_WATT),
         quorum_percent=r.integer("quorum_percent", 4, *QUORUM_PERCENT),
         timelock_delay=r.duration("timelock_delay", 2 * 86_400, *TIMELOCK_DELAY_S),
-        late_quorum_extension=r.duration("late_quorum_extension", 86_400, *LATE_QUORUM_S),
+        late_quorum_extension=extension,
     )
-
-
-# ---- emission schedule ------------------------------------------------------------------------
-
-
-def emission_schedule_wei(rewards: RewardsParams) -> Iterator[int]:
-    """Emission per epoch in wei, epoch 0 first, phase after phase; 0 forever after.
-
-    Inside a phase, epoch k emits ``floor(e0 * (10000 - decay)^k / 10000^k)`` computed as
-    ``e_{k+1} = e_k * (10000 - decay) // 10000`` (the contract's integer recurrence).
-    """
-    for phase in rewards.phases:
-        amount = to_wei(phase.emission_per_epoch)
-        for _ in range(phase.epochs):
-            yield amount
-            amount = amount * (BPS - phase.decay_bps) // BPS
-
-
-def total_emission_wei(rewards: RewardsParams) -> int:
-    return sum(emission_schedule_wei(rewards))
 
 
 def parse_params(raw: Any, source: str, network: str | None = None) -> Params:
@@ -303,12 +303,7 @@ def parse_params(raw: Any, source: str, network: str | None = None) -> Params:
             f"{source}: rewards.genesis_supply={rewards.genesis_supply} exceeds "
             f"token.cap={token.cap}"
         )
-    total = total_emission_wei(rewards)
-    if total > room:
-        raise ConfigError(
-            f"{source}: rewards.phases schedule {total / WEI_PER_WATT:,.0f} WATT exceeds "
-            f"token.cap - rewards.genesis_supply = {room / WEI_PER_WATT:,.0f} WATT"
-        )
+    check_schedule(rewards, room, source)
     model = top.get("model", None) or {}
     if not isinstance(model, Mapping):
         raise ConfigError(f"{source}: model must be a mapping")

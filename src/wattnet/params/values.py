@@ -8,10 +8,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from wattnet.econ.units import BPS as BPS  # re-exported: the params' unit of shares
+from wattnet.econ.units import EPOCH_LENGTH as EPOCH_LENGTH
+from wattnet.econ.units import MAX_CREDIT_DECIMALS, MAX_TARIFF_PER_KWH
+from wattnet.econ.weight import region_multiplier
+
 WATT_DECIMALS = 18
 WEI_PER_WATT = 10**WATT_DECIMALS
-EPOCH_LENGTH = 604_800
-BPS = 10_000
 GEOHASH_ALPHABET = "0123456789bcdefghjkmnpqrstuvwxyz"
 _DURATION = re.compile(r"^\s*(\d+)\s*([dhms])\s*$")
 _DURATION_UNITS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
@@ -49,6 +52,10 @@ OVERLAP_TOLERANCE_S = (0, 300)
 CHALLENGE_WINDOW_S = (_DAY, 90 * _DAY)
 FEE_MULTIPLE_BPS = (1, 10_000)
 PRICE_FLOOR_USD = (Decimal("0.000000000001"), Decimal(1_000_000))  # USD per WATT
+TARIFF_PER_KWH = (1, MAX_TARIFF_PER_KWH)  # StationRegistry: min >= 1, max fits uint88
+CREDIT_DECIMALS = (0, MAX_CREDIT_DECIMALS)  # EnergyCredits.listCredit
+GEOHASH_PREFIX_CHARS = (1, 8)  # StationRegistry: a bytes8 geohash prefix
+REGION_MULTIPLIER_BPS = (5_000, 30_000)  # StationRegistry.MIN/MAX_MULTIPLIER_BPS; 0 = not set
 
 
 class SlashDestination(StrEnum):
@@ -84,12 +91,9 @@ class RegistryParams:
     release_delay: int = 120 * _DAY  # s: an inactive station's id and keys free up after this
 
     def multiplier_for(self, geohash: str) -> int:
-        """The bps multiplier of the longest listed prefix of ``geohash`` (10000 if none)."""
-        best, best_len = BPS, 0
-        for prefix, bps in self.region_multipliers:
-            if geohash.startswith(prefix) and len(prefix) > best_len:
-                best, best_len = bps, len(prefix)
-        return best
+        """The bps multiplier of the longest listed prefix of ``geohash`` (10000 if none):
+        ``StationRegistry.regionMultiplier``."""
+        return region_multiplier(self.region_multipliers, geohash)
 
 
 @dataclass(frozen=True, slots=True)

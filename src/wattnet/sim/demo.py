@@ -1,9 +1,10 @@
 """The scripted protocol scenario behind `wattnet demo` (until the network simulator takes over).
 
-On a fresh local anvil: deploy, operators stake and register stations, drivers buy credits and
-set mandates, stations sign session receipts that the oracle settles in one batch (with one
-replayed receipt that must be rejected), a driver redeems, a station key equivocates and anyone
-slashes its operator, an epoch closes and operators claim WATT. Returns a summary for the CLI.
+On a fresh local anvil, with params/local.yaml's parameters: deploy, operators stake and register
+stations, drivers buy credits and set mandates, stations sign session receipts that the oracle
+settles in one batch (with one replayed receipt that must be rejected), a driver redeems, a
+station key equivocates and anyone slashes its operator, an epoch closes and operators claim WATT.
+Returns a summary for the CLI.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from wattnet.chain.eip712 import (
 from wattnet.chain.localnode import ensure_foundry_host
 from wattnet.chain.signer_binding import signer_proof
 from wattnet.domain import ZERO_ADDRESS, RejectReason, SessionReceipt, station_id_for
+from wattnet.econ.settlement import session_cost
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +128,7 @@ def run_demo(progress: Callable[[str], None] | None = None) -> DemoSummary:
                     energy,
                     now - 5_400,
                     now - 1_800,
-                    energy * TARIFF // 1000,
+                    session_cost(energy, TARIFF),
                     referrer=reporter.address if k == 0 else "0x" + "00" * 20,
                 )
                 items.append(signed_tuple(r, sign_receipt(key, domain, r)))
@@ -163,7 +165,7 @@ def run_demo(progress: Callable[[str], None] | None = None) -> DemoSummary:
             a.energy_wh + 1_000,
             a.start_time,
             a.end_time,
-            (a.energy_wh + 1_000) * TARIFF // 1000,
+            session_cost(a.energy_wh + 1_000, TARIFF),
         )
         before = p.staking.stakeOf(op).active
         p.staking.slashEquivocation(

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from wattnet.chain.deploy import Protocol
+from wattnet.chain.deploy import DeployConfig, Protocol, local_config
 from wattnet.chain.deployments import (
     ENV_DEPLOYMENT,
     Deployment,
@@ -27,6 +27,17 @@ from wattnet.chain.web3_client import ENV_RPC_URL, ChainClient
 from wattnet.oracle.config import BatcherConfig, OracleConfig, PlausibilityLimits
 
 ORACLE_PASSPHRASE = "oracle-test-passphrase"
+
+
+@pytest.fixture(scope="module")
+def config() -> DeployConfig:
+    """params/local.yaml with the day-long sessions and settlement windows, week-long unbonding
+    and flat stake per station the end-to-end scenarios are written for (the file: an hour each,
+    10 WATT per kW on top)."""
+    return local_config({"settlement.max_settlement_delay": "3d",
+                         "settlement.max_session_duration": "1d",
+                         "credits.redemption_delay": "5d",
+                         "staking.unbonding_delay": "7d", "staking.stake_per_kw": 0})
 PASSPHRASE_ENV = "WATTNET_TEST_ORACLE_PASSPHRASE"
 
 

@@ -11,11 +11,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import ape
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from wattnet.chain.deploy import DAY, WAD
+from wattnet.chain.deploy import DAY, WAD, DeployConfig, local_config
+
+
+@pytest.fixture(scope="module")
+def config() -> DeployConfig:
+    """params/local.yaml with the week-long unbonding and flat stake per station the ghost
+    model keeps (the file: one hour, and 10 WATT per kW on top)."""
+    return local_config({"staking.unbonding_delay": "7d", "staking.stake_per_kw": 0})
+
 
 FUNDS = 50_000 * WAD
 amounts = st.one_of(st.integers(1, 3_000 * WAD), st.sampled_from([1, WAD, 1_000 * WAD]))

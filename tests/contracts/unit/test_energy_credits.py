@@ -11,7 +11,16 @@ import ape
 import pytest
 
 from wattnet.chain import roles
-from wattnet.chain.deploy import DAY
+from wattnet.chain.deploy import DAY, DeployConfig, local_config
+
+
+@pytest.fixture(scope="module")
+def config() -> DeployConfig:
+    """params/local.yaml with the day-long sessions and settlement windows these tests'
+    clocks are written for (the file's are an hour each)."""
+    return local_config({"settlement.max_settlement_delay": "3d",
+                         "settlement.max_session_duration": "1d",
+                         "credits.redemption_delay": "5d"})
 
 USDC = 10**6
 ZERO = "0x" + "00" * 20

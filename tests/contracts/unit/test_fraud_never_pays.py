@@ -120,6 +120,8 @@ def test_forfeit__getting_a_competitor_forfeited_lifts_nobodys_share(
         sign: Any, make_receipt: Any, chain: Any, rewards: Any, governor: Any) -> None:
     """An operator who gets a competitor's epoch forfeited (a finding it pushed through) gains
     nothing: the forfeited weight stays in the epoch's total and is simply never minted."""
+    rewards.setFeeMultipleBps(10_000, sender=governor)  # the fee bound out of the way: shares
+    rewards.setPriceFloor(10**6, sender=governor)  # by weight alone
     mine = create_station(operator2)
     epoch = enter_next_epoch(chain, rewards)
     settle_signed(credits, oracle, sign, make_receipt(world, driver, energy_wh=10_000), world)

@@ -13,7 +13,7 @@ import ape
 import pytest
 
 from wattnet.chain import roles
-from wattnet.chain.deploy import DAY, WAD
+from wattnet.chain.deploy import DAY, WAD, DeployConfig, local_config
 from wattnet.chain.eip712 import (
     SECP256K1_N,
     Domain,
@@ -25,6 +25,13 @@ from wattnet.chain.eip712 import (
     sign_receipt,
 )
 from wattnet.chain.evidence import equivocation_id
+
+
+@pytest.fixture(scope="module")
+def config() -> DeployConfig:
+    """params/local.yaml with the week-long unbonding and the flat stake per station these
+    tests' arithmetic is written for (the file: one hour, and 10 WATT per kW on top)."""
+    return local_config({"staking.unbonding_delay": "7d", "staking.stake_per_kw": 0})
 
 REASON = b"FRAUD".ljust(32, b"\x00")
 

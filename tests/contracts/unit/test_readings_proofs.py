@@ -237,6 +237,9 @@ def test_challenge__unanswered_slashes_forfeits_and_pays_the_challenger(
                                  sender=challenger)
     before = stake_of(staking, operator)
     amount = min(int(staking.equivocationSlash()), before)
+    # past the answer period (as well as the unbonding delay, which may be the shorter)
+    chain.pending_timestamp = max(chain.pending_timestamp,
+                                  int(chain.blocks.head.timestamp) + int(proofs.ANSWER_PERIOD()))
     proofs.finalizeChallenge(h, sender=operator)  # anyone may finalize; the challenger is paid
     assert stake_of(staking, operator) == before - amount
     bounty = amount * int(staking.equivocationBountyBps()) // 10_000

@@ -17,9 +17,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wattnet.chain import roles
-from wattnet.chain.deploy import DAY, geohash_bytes8
+from wattnet.chain.deploy import DAY, DeployConfig, geohash_bytes8, local_config
 from wattnet.chain.eip712 import SECP256K1_N, Domain, receipt_digest, receipt_tuple
 from wattnet.domain import RejectReason, SessionReceipt, station_id_for
+
+
+@pytest.fixture(scope="module")
+def config() -> DeployConfig:
+    """params/local.yaml with the day-long sessions and settlement windows these tests'
+    clocks are written for (the file's are an hour each)."""
+    return local_config({"settlement.max_settlement_delay": "3d",
+                         "settlement.max_session_duration": "1d",
+                         "credits.redemption_delay": "5d"})
 
 USDC = 10**6
 HOUR = 3_600
@@ -644,7 +653,7 @@ def test_settle_batch__station_reward_energy_capped_per_epoch(
         create_station: Any, create_driver: Any, operator: Any, driver: Any, chain: Any,
         make_receipt: Any, sign: Any, credits: Any, oracle: Any, rewards: Any,
         governor: Any) -> None:
-    station = create_station(operator, rated_power_w=1_000, tariff=1_000)
+    station = create_station(operator, rated_power_w=1_000, tariff=50_000)  # the lowest allowed
     create_driver(driver)
     cap_bps = int(credits.stationEpochCapBps())
     cap_wh = 1_000 * WEEK // HOUR * cap_bps // BPS  # 84_000 Wh at 50 %

@@ -9,9 +9,18 @@ import ape
 import pytest
 
 from wattnet.chain import roles
-from wattnet.chain.deploy import DAY, WAD, geohash_bytes8
+from wattnet.chain.deploy import DAY, WAD, DeployConfig, geohash_bytes8, local_config
 from wattnet.chain.eip712 import address_of_private_key
 from wattnet.domain import station_id_for
+
+
+@pytest.fixture(scope="module")
+def config() -> DeployConfig:
+    """params/local.yaml with tariffs of any size, a flat stake per station and no region
+    table: these tests set the bounds, stakes and multipliers they check."""
+    return local_config({"registry.min_tariff_per_kwh": 1,
+                         "registry.max_tariff_per_kwh": 10**24,
+                         "staking.stake_per_kw": 0, "registry.region_multipliers": {}})
 
 ZERO = "0x" + "00" * 20
 UINT88_MAX = 2**88 - 1

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wattnet.errors import ConfigError
-from wattnet.params import Params, apply_overrides, emission_schedule_wei, load_params
+from wattnet.params import Params, apply_overrides, emission_schedule_wei
 from wattnet.sim.model.dynamics import simulate
 from wattnet.sim.model.metrics import Summary, conservation_ok, pct, summarize
 from wattnet.sim.model.montecarlo import ModelRun, run_model
@@ -23,44 +23,33 @@ from wattnet.sim.model.scenarios import SCENARIOS, apply_scenario, get_scenario
 from wattnet.sim.model.state import UWATT, WEI_PER_UWATT, build_inputs
 from wattnet.sim.model.sweeps import grid, parse_axis, random_points, validate_points
 
-REPO = Path(__file__).resolve().parents[3]
-SMALL = {"days": 1_092, "stations": 600}  # three years: every default shock day falls inside
+SMALL = {"days": 1_092}  # three years: every default shock day falls inside (600 stations)
 
 
-@cache
-def base_params() -> Params:
-    """local.yaml with demand and emission scaled to the small station count (the file sizes
-    them for 10,000): with the fee bound, an unscaled emission would be mostly withheld."""
-    scale = SMALL["stations"] / 10_000
-    regions = [dict(r, drivers=int(r["drivers"] * scale)) for r in _regions()]
-    local = load_params(REPO / "params" / "local.yaml")
-    phases = [
-        {
-            "name": p.name,
-            "epochs": p.epochs,
-            "emission_per_epoch": int(p.emission_per_epoch * SMALL["stations"] // 10_000),
-            "decay_bps": p.decay_bps,
-        }
-        for p in local.rewards.phases
-    ]
-    return apply_overrides(local, {"model.regions": regions, "rewards.phases": phases})
+@pytest.fixture(scope="module")
+def scenario_run(small_local: Params) -> Callable[..., ModelRun]:
+    """A scenario on the small network, run once per module and argument set."""
+
+    @cache
+    def run(name: str, runs: int = 4, seed: int = 11) -> ModelRun:
+        return run_model(small_local, name, runs=runs, seed=seed, workers=1, **SMALL)
+
+    return run
 
 
-@cache
-def scenario_run(name: str, runs: int = 4, seed: int = 11) -> ModelRun:
-    return run_model(base_params(), name, runs=runs, seed=seed, workers=1, **SMALL)
-
-
-@cache
-def summary(name: str) -> Summary:
-    return summarize(scenario_run(name))
+@pytest.fixture(scope="module")
+def summary(scenario_run: Callable[..., ModelRun]) -> Callable[[str], Summary]:
+    return cache(lambda name: summarize(scenario_run(name)))
 
 
 # ---- conservation ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", ["baseline", "fraud-wave", "token-crash"])
-def test_tokens__held_equals_genesis_plus_minted_to_the_micro_watt(name: str) -> None:
+def test_tokens__held_equals_genesis_plus_minted_to_the_micro_watt(
+    name: str,
+    scenario_run: Callable[..., ModelRun],
+) -> None:
     run = scenario_run(name)
     led = run.batch.ledger
     held = sum(led[k] for k in LEDGER if k not in ("minted", "emitted"))
@@ -69,7 +58,10 @@ def test_tokens__held_equals_genesis_plus_minted_to_the_micro_watt(name: str) ->
     assert conservation_ok(run)
 
 
-def test_tokens__minted_is_what_was_claimed_the_schedule_less_withheld_forfeited_escrowed() -> None:
+def test_tokens__minted_is_what_was_claimed_the_schedule_less_withheld_forfeited_escrowed(
+    scenario_run: Callable[..., ModelRun],
+    small_local: Params,
+) -> None:
     # Under the fee bound (RewardsEngine._share) only rewards paid are minted, like the contract,
     # and only when claimed after the escrow (RewardsEngine.claimableAt): the last epochs' rewards
     # are still escrowed at the horizon; findings forfeit what they reach in escrow.
@@ -77,7 +69,7 @@ def test_tokens__minted_is_what_was_claimed_the_schedule_less_withheld_forfeited
     epochs = run.inputs.epochs
     expected = sum(
         wei // WEI_PER_UWATT
-        for i, wei in enumerate(emission_schedule_wei(base_params().rewards))
+        for i, wei in enumerate(emission_schedule_wei(small_local.rewards))
         if i < epochs
     )
     assert (run.batch.ledger["emitted"] == expected).all()
@@ -97,32 +89,55 @@ def test_tokens__minted_is_what_was_claimed_the_schedule_less_withheld_forfeited
     assert np.array_equal(f["escrowed"], last)
 
 
-def test_fees__split_exactly_between_operator_treasury_and_referrer() -> None:
-    f = scenario_run("baseline").batch.fees
-    s = scenario_run("baseline").batch.series
-    split = base_params().settlement
+def test_fees__split_exactly_the_treasury_takes_the_remainder_and_unearned_referrer_share(
+    scenario_run: Callable[..., ModelRun],
+    small_local: Params,
+) -> None:
+    run = scenario_run("baseline")
+    f, s = run.batch.fees, run.batch.series
+    split = small_local.settlement
     assert np.array_equal(f["fees"], f["operator_fees"] + f["treasury_fees"] + f["referrer_fees"])
-    # each station-epoch rounds its treasury cut down, by less than one credit unit
-    exact = f["fees"] * split.treasury_share_bps / 10_000
-    assert (f["treasury_fees"] <= exact).all()
-    assert (exact - f["treasury_fees"] < 600 * scenario_run("baseline").inputs.epochs).all()
+    # nobody chose a referrer (model.demand.referred_share_bps = 0, as the gateways send
+    # receipts): the referrer share is the treasury's, like every rounding remainder
+    assert run.inputs.referred_bps == 0 and (f["referrer_fees"] == 0).all()
+    exact = f["fees"] * split.operator_share_bps / 10_000
+    assert (f["operator_fees"] <= exact).all()
+    assert (exact - f["operator_fees"] < 600 * run.inputs.epochs).all()  # < 1 unit a station-epoch
+    assert (f["treasury_fees"] >= f["fees"] * (10_000 - split.operator_share_bps) // 10_000).all()
     assert np.array_equal(s["treasury_income"].sum(axis=1).astype(np.int64), f["treasury_fees"])
+
+
+def test_fees__a_referred_share_pays_the_referrer_and_lowers_the_treasury(
+    small_local: Params,
+) -> None:
+    def fees(referred: int) -> dict[str, np.ndarray]:
+        p = apply_overrides(small_local, {"model.demand.referred_share_bps": referred})
+        return run_model(p, runs=1, seed=4, workers=1, days=91, stations=200).batch.fees
+
+    none, half, every = fees(0), fees(5_000), fees(10_000)
+    assert (none["referrer_fees"] == 0).all()
+    ratio = half["referrer_fees"] / every["referrer_fees"]
+    assert np.allclose(ratio, 0.5, atol=0.01)
+    # the referrer's 5 % comes out of the treasury's 20 %, the operator's 80 % is unchanged
+    assert (every["treasury_fees"] < half["treasury_fees"]).all()
+    assert np.allclose(every["referrer_fees"] / every["fees"], 0.05, atol=1e-4)
+    assert np.allclose(none["operator_fees"] / none["fees"], every["operator_fees"] / every["fees"])
 
 
 # ---- determinism -----------------------------------------------------------------------------
 
 
-def test_run__same_seed_same_result_other_seed_differs() -> None:
-    a = run_model(base_params(), runs=2, seed=5, workers=1, days=182, stations=300)
-    b = run_model(base_params(), runs=2, seed=5, workers=1, days=182, stations=300)
-    c = run_model(base_params(), runs=2, seed=6, workers=1, days=182, stations=300)
+def test_run__same_seed_same_result_other_seed_differs(small_local: Params) -> None:
+    a = run_model(small_local, runs=2, seed=5, workers=1, days=182, stations=300)
+    b = run_model(small_local, runs=2, seed=5, workers=1, days=182, stations=300)
+    c = run_model(small_local, runs=2, seed=6, workers=1, days=182, stations=300)
     for key in a.batch.series:
         assert np.array_equal(a.batch.series[key], b.batch.series[key]), key
     assert not np.array_equal(a.batch.series["price"], c.batch.series["price"])
 
 
-def test_run__result_of_a_run_independent_of_batching() -> None:
-    inp = build_inputs(base_params(), days=182, stations=300)
+def test_run__result_of_a_run_independent_of_batching(small_local: Params) -> None:
+    inp = build_inputs(small_local, days=182, stations=300)
     together = simulate(inp, [0, 1, 2], seed=3)
     alone = simulate(inp, [2], seed=3)
     for key in together.series:
@@ -130,9 +145,9 @@ def test_run__result_of_a_run_independent_of_batching() -> None:
     assert np.array_equal(together.ledger["pool"][2:], alone.ledger["pool"])
 
 
-def test_run__two_processes_match_one() -> None:
-    one = run_model(base_params(), runs=3, seed=9, workers=1, days=91, stations=200)
-    two = run_model(base_params(), runs=3, seed=9, workers=2, days=91, stations=200)
+def test_run__two_processes_match_one(small_local: Params) -> None:
+    one = run_model(small_local, runs=3, seed=9, workers=1, days=91, stations=200)
+    two = run_model(small_local, runs=3, seed=9, workers=2, days=91, stations=200)
     assert one.batch.run_ids == two.batch.run_ids == [0, 1, 2]
     for key in one.batch.series:
         assert np.array_equal(one.batch.series[key], two.batch.series[key]), key
@@ -141,7 +156,7 @@ def test_run__two_processes_match_one() -> None:
 # ---- scenarios -------------------------------------------------------------------------------
 
 
-def test_scenarios__the_issue_names_are_all_there() -> None:
+def test_scenarios__the_issue_names_are_all_there(small_local: Params) -> None:
     assert {
         "baseline",
         "demand-shock",
@@ -153,22 +168,29 @@ def test_scenarios__the_issue_names_are_all_there() -> None:
     with pytest.raises(ConfigError, match=r"unknown scenario 'nope' .*wattnet sim scenarios"):
         get_scenario("nope")
     for name in SCENARIOS:
-        apply_scenario(base_params(), name)  # every scenario's overrides validate
+        apply_scenario(small_local, name)  # every scenario's overrides validate
 
 
-def _p50(name: str, key: str) -> float:
+def _p50(summary: Callable[[str], Summary], name: str, key: str) -> float:
     return summary(name).metric(key).p50
 
 
-def test_demand_shock__cuts_fees_in_the_shock_quarter() -> None:
-    assert _p50("demand-shock", "fees_shock_window") < 0.6 * _p50("baseline", "fees_shock_window")
+def test_demand_shock__cuts_fees_in_the_shock_quarter(
+    scenario_run: Callable[..., ModelRun],
+    summary: Callable[[str], Summary],
+) -> None:
+    key = "fees_shock_window"
+    assert _p50(summary, "demand-shock", key) < 0.6 * _p50(summary, "baseline", key)
     base = scenario_run("baseline").batch.series["fees"][:, :100]
     assert np.array_equal(scenario_run("demand-shock").batch.series["fees"][:, :100], base)
 
 
-def test_token_crash__price_falls_after_the_crash_day() -> None:
+def test_token_crash__price_falls_after_the_crash_day(
+    scenario_run: Callable[..., ModelRun],
+    summary: Callable[[str], Summary],
+) -> None:
     key = "price_after_crash_day"
-    assert _p50("token-crash", key) < 0.5 * _p50("baseline", key)
+    assert _p50(summary, "token-crash", key) < 0.5 * _p50(summary, "baseline", key)
     before = slice(0, 730 // 7)
     assert np.array_equal(
         scenario_run("token-crash").batch.series["price"][:, before],
@@ -176,7 +198,9 @@ def test_token_crash__price_falls_after_the_crash_day() -> None:
     )
 
 
-def test_emission_transitions__reward_per_kwh_drops_at_each_phase_boundary() -> None:
+def test_emission_transitions__reward_per_kwh_drops_at_each_phase_boundary(
+    scenario_run: Callable[..., ModelRun],
+) -> None:
     rr = np.median(scenario_run("emission-transitions").batch.series["reward_per_kwh"], axis=0)
     be = scenario_run("emission-transitions").batch.series["breakeven_price"]
     base = np.median(scenario_run("baseline").batch.series["reward_per_kwh"], axis=0)
@@ -188,13 +212,19 @@ def test_emission_transitions__reward_per_kwh_drops_at_each_phase_boundary() -> 
     assert base[52] / base[51] > 0.9  # the baseline decays smoothly there
 
 
-def test_operator_concentration__raises_gini_and_top_share() -> None:
-    assert _p50("operator-concentration", "gini_rewards") > _p50("baseline", "gini_rewards") + 0.02
+def test_operator_concentration__raises_gini_and_top_share(
+    summary: Callable[[str], Summary],
+) -> None:
+    gini = "gini_rewards"
+    assert _p50(summary, "operator-concentration", gini) > _p50(summary, "baseline", gini) + 0.02
     key = "top_regional_operator_share"
-    assert _p50("operator-concentration", key) > max(0.6, 1.5 * _p50("baseline", key))
+    top = _p50(summary, "operator-concentration", key)
+    assert top > max(0.6, 1.5 * _p50(summary, "baseline", key))
 
 
-def test_fraud_wave__raises_share_of_fraudulent_energy_rewarded() -> None:
+def test_fraud_wave__raises_share_of_fraudulent_energy_rewarded(
+    scenario_run: Callable[..., ModelRun],
+) -> None:
     # only broken certified meters earn on inflated energy (a tenth of the inflating ones by
     # default): a handful of the 600 stations, so compare the mean over runs
     def mean(name: str) -> float:
@@ -205,11 +235,13 @@ def test_fraud_wave__raises_share_of_fraudulent_energy_rewarded() -> None:
     assert mean("baseline") > 0  # broken certified meters exist in the baseline
 
 
-def test_wash_trading__never_pays_under_the_fee_bound_even_at_a_high_price() -> None:
+def test_wash_trading__never_pays_under_the_fee_bound_even_at_a_high_price(
+    small_local: Params,
+) -> None:
     # Before the fee bound a WATT price of 50 USDC made a fifth of the stations wash; now a
     # self-charged kWh earns at most fee_multiple x its treasury fee, below its cost, and the
     # local tariffs leave honest traffic no room to fill (see test_model_fee_bound).
-    cheap = apply_overrides(base_params(), {"model.adversaries.wash_station_share_bps": 2_000})
+    cheap = apply_overrides(small_local, {"model.adversaries.wash_station_share_bps": 2_000})
     assert cheap.model["regions"][0]["drivers"] < 2_000  # spare capacity: washing adds weight
     rich = apply_overrides(cheap, {"model.market.initial_price": 5_000_000})
     for params in (cheap, rich):
@@ -218,8 +250,8 @@ def test_wash_trading__never_pays_under_the_fee_bound_even_at_a_high_price() -> 
         assert np.isinf(s["breakeven_price"]).all()
 
 
-def test_payback__higher_tariffs_pay_back_sooner() -> None:
-    cheap = base_params()
+def test_payback__higher_tariffs_pay_back_sooner(small_local: Params) -> None:
+    cheap = small_local
     regions = [
         dict(r, tariff_per_kwh=r["tariff_per_kwh"] + 300_000) for r in cheap.model["regions"]
     ]
@@ -237,14 +269,9 @@ def test_payback__higher_tariffs_pay_back_sooner() -> None:
     )
 
 
-def _regions() -> list[dict[str, Any]]:
-    from wattnet.sim.model.config import DEFAULT_REGIONS
 
-    return [{k: getattr(r, k) for k in r.__slots__} for r in DEFAULT_REGIONS]
-
-
-def test_build_inputs__genesis_must_cover_pool_and_stakes() -> None:
-    p = apply_overrides(base_params(), {"model.market.pool_watt": 199_999_000})
+def test_build_inputs__genesis_must_cover_pool_and_stakes(small_local: Params) -> None:
+    p = apply_overrides(small_local, {"model.market.pool_watt": 199_999_000})
     with pytest.raises(ConfigError, match=r"cannot seed model\.market\.pool_watt=199999000"):
         build_inputs(p, stations=10_000)
 
@@ -252,7 +279,7 @@ def test_build_inputs__genesis_must_cover_pool_and_stakes() -> None:
 # ---- sweeps, metrics, report -----------------------------------------------------------------
 
 
-def test_sweep__grid_is_the_product_and_random_stays_in_range() -> None:
+def test_sweep__grid_is_the_product_and_random_stays_in_range(small_local: Params) -> None:
     axes = [
         parse_axis("settlement.referrer_share_bps=0,500"),
         parse_axis("model.market.reward_sell_bps=1000,5000,9000"),
@@ -272,12 +299,12 @@ def test_sweep__grid_is_the_product_and_random_stays_in_range() -> None:
     assert all(isinstance(p["model.treasury.buyback_share_bps"], int) for p in pts)
     assert all(0.1 <= p["model.demand.price_elasticity"] <= 1.5 for p in pts)
     with pytest.raises(ConfigError, match="treasury_share_bps=20000 is out of range"):
-        validate_points(base_params(), grid([parse_axis("settlement.treasury_share_bps=20000")]))
+        validate_points(small_local, grid([parse_axis("settlement.treasury_share_bps=20000")]))
     with pytest.raises(ConfigError, match="must look like key=v1,v2"):
         parse_axis("settlement.treasury_share_bps")
 
 
-def test_sweep__linked_keys_move_together() -> None:
+def test_sweep__linked_keys_move_together(small_local: Params) -> None:
     axis = parse_axis(
         "settlement.operator_share_bps+settlement.treasury_share_bps=8000/1500,7500/2000"
     )
@@ -288,7 +315,7 @@ def test_sweep__linked_keys_move_together() -> None:
         "settlement.treasury_share_bps": 2000,
         "rewards.station_epoch_cap_bps": 3000,
     } in points
-    shares = [p.settlement for p in validate_points(base_params(), points)]
+    shares = [p.settlement for p in validate_points(small_local, points)]
     assert {(s.operator_share_bps, s.treasury_share_bps) for s in shares} == {
         (8000, 1500),
         (7500, 2000),
@@ -302,7 +329,10 @@ def test_pct__does_not_interpolate_across_never() -> None:
     assert all(np.isnan(pct(np.array([np.nan]))))
 
 
-def test_report__plots_embedded_and_tables(tmp_path: Path) -> None:
+def test_report__plots_embedded_and_tables(
+    tmp_path: Path,
+    scenario_run: Callable[..., ModelRun],
+) -> None:
     run = scenario_run("baseline")
     plots = plot_run(run, tmp_path)
     assert plots and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in plots)
@@ -311,11 +341,11 @@ def test_report__plots_embedded_and_tables(tmp_path: Path) -> None:
     assert "payback p50" in report and "paris" in report and "conservation holds" in report
 
 
-def test_region_multiplier__boosts_that_regions_operator_yield() -> None:
-    boosted = apply_overrides(base_params(), {"registry.region_multipliers": {"u09": 30_000}})
+def test_region_multiplier__boosts_that_regions_operator_yield(small_local: Params) -> None:
+    boosted = apply_overrides(small_local, {"registry.region_multipliers": {"u09": 30_000}})
     assert build_inputs(boosted).region_mult_bps[0] == 30_000  # paris is geohash u09t
     s_boost = summarize(run_model(boosted, runs=2, seed=2, workers=1, **SMALL))
-    s_base = summarize(run_model(base_params(), runs=2, seed=2, workers=1, **SMALL))
+    s_base = summarize(run_model(small_local, runs=2, seed=2, workers=1, **SMALL))
     assert s_boost.regions[0].yield_p50 > s_base.regions[0].yield_p50
     assert s_boost.regions[2].yield_p50 < s_base.regions[2].yield_p50  # london gets less
 
@@ -332,8 +362,7 @@ def test_region_multiplier__boosts_that_regions_operator_yield() -> None:
     window=st.sampled_from(["1d", "30d", "90d"]),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_conservation__holds_exactly_for_any_split_and_policy(
-    shares: tuple[int, int, int],
+def test_conservation__holds_exactly_for_any_split_and_policy(shares: tuple[int, int, int],
     destination: str,
     buyback: int,
     sell: int,
@@ -341,9 +370,10 @@ def test_conservation__holds_exactly_for_any_split_and_policy(
     broken: int,
     window: str,
     seed: int,
+    small_local: Params,
 ) -> None:
     p = apply_overrides(
-        base_params(),
+        small_local,
         {
             "settlement.operator_share_bps": shares[0],
             "settlement.treasury_share_bps": shares[1],
@@ -360,7 +390,7 @@ def test_conservation__holds_exactly_for_any_split_and_policy(
     run = run_model(p, runs=2, seed=seed, workers=1, days=140, stations=120)
     assert conservation_ok(run)
     f = run.batch.fees
-    assert (f["treasury_fees"] <= f["fees"] * shares[1] // 10_000).all()
+    assert (f["treasury_fees"] >= f["fees"] * shares[1] // 10_000).all()
     if destination == "burn" and fraud > 0:
-        caught = run.batch.ledger["watchers"] > 0
+        caught = run.batch.fees["slashed"] > 0
         assert (run.batch.ledger["burned"][caught] > 0).all()

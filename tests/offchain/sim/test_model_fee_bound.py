@@ -120,8 +120,10 @@ def test_inputs__floor_and_multiple_come_from_the_params_file() -> None:
     elec = np.array([r.electricity_cost_per_kwh for r in inp.cfg.regions], dtype=np.float64)
     tariff = np.array([r.tariff_per_kwh for r in inp.cfg.regions], dtype=np.float64)
     b = FeeBound.of(inp, tariff, elec)
-    assert b.share == 0.075  # 50 % of the 15 % treasury share
-    assert b.wash_cost[0] == 180_000 + 7_500 and b.honest_cap[0] == 0.075 * 450_000
+    # honest sessions nobody referred leave the treasury 20 % (its 15 % and the referrer's 5 %);
+    # self-charging referred to the wash trader's own alias leaves it 15 %
+    assert b.share == 0.1 and b.wash_share == 0.075  # 50 % of 20 %, of 15 %
+    assert b.wash_cost[0] == 180_000 + 7_500 and b.honest_cap[0] == 0.1 * 450_000
     assert (b.wash_cost > b.honest_cap).all()  # no local region has a window
 
 
@@ -132,6 +134,7 @@ def hand_bound() -> FeeBound:
         fee_multiple_bps=10_000,
         floor=100_000.0,
         share=0.3,
+        wash_share=0.3,
         min_tariff=50_000,
         wash_cost=np.array([50_000 + 15_000, 50_000 + 15_000], dtype=np.float64),
         honest_cap=np.array([300_000, 30_000], dtype=np.float64),

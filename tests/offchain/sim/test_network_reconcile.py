@@ -94,3 +94,12 @@ def test_compare__reports_every_changed_missing_or_extra_entry() -> None:
     assert diffs[("driver credits", DRIVERS[1])].delta == -1
     assert diffs[("station weight", "e0:CP-B")].actual is None
     assert diffs[("totals", "surprise")].expected is None
+
+
+def test_expect__weight_stops_at_the_station_epoch_cap_and_emission_is_the_schedule() -> None:
+    # CP-A is 22 kW: at a 0.1 % cap it counts 22,000 x 604,800 x 10 / 36,000,000 = 3,696 Wh an
+    # epoch; its sessions of 1,234 and 3,001 Wh count 1,234 (1,480 weight) and the 2,462 left
+    # (x 1.2 = 2,954.4 -> 2,954)
+    led = expect(_plan(), GENESIS, 8_000, 500, Actions(), BEFORE, {0: 10**20}, OPEN, cap_bps=10)
+    assert led["station weight"]["e0:CP-A"] == 1_480 + 2_954
+    assert led["epoch emission"] == {"e0": 10**20}

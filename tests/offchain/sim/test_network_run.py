@@ -30,6 +30,8 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> NetworkResult:
 def test_network__every_session_settles_once_and_the_ledger_reconciles(
         small: NetworkResult) -> None:
     assert small.differences == []
+    # the schedule's emission (wattnet.econ, from the params file) is the chain's emissionOf
+    assert small.expected["epoch emission"] == small.actual["epoch emission"] != {}
     sessions = small.plan.sessions
     assert len(sessions) >= 30
     settled = small.actual["settled once"]

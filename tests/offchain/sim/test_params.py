@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -11,16 +12,20 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from wattnet.econ.emission import emission_at, phase_bound
 from wattnet.errors import ConfigError
 from wattnet.params import (
     SlashDestination,
     apply_overrides,
+    contract_phases,
     emission_schedule_wei,
     load_params,
     params_to_dict,
     parse_duration,
     parse_params,
     to_chain_units,
+    to_wei,
+    total_emission_wei,
 )
 
 REPO = Path(__file__).resolve().parents[3]
@@ -169,7 +174,7 @@ def test_parse_duration__units(n: int, unit: tuple[str, int]) -> None:
     assert parse_duration(n) == n
 
 
-def test_emission_schedule__integer_decay_recurrence() -> None:
+def test_emission_schedule__is_the_contracts_fixed_point_power_not_the_recurrence() -> None:
     p = parse_params(
         {
             "rewards": {
@@ -182,13 +187,70 @@ def test_emission_schedule__integer_decay_recurrence() -> None:
         "x.yaml",
     )
     e0 = 15 * 10**17
+    # RewardsEngine.emissionOf: e0 * rpow(0.9 WAD, k) // WAD (exact for these small powers)
     assert list(emission_schedule_wei(p.rewards)) == [
-        e0,
-        e0 * 9_000 // 10_000,
-        e0 * 9_000 // 10_000 * 9_000 // 10_000,
-        7 * 10**18,
-        7 * 10**18,
+        e0, e0 * 9 // 10, e0 * 81 // 100, 7 * 10**18, 7 * 10**18,
     ]
+    # over a long phase the fixed-point power and the recurrence e * 9950 // 10000 part by up
+    # to ~1.2e7 wei an epoch; the schedule is the contract's
+    local = load_params(REPO / "params" / "local.yaml")
+    schedule = list(emission_schedule_wei(local.rewards))
+    e, worst = to_wei(local.rewards.phases[0].emission_per_epoch), 0
+    for k in range(local.rewards.phases[0].epochs):
+        assert schedule[k] == emission_at((0, 104, 50, to_wei(Decimal(1_500_000))), k)
+        worst = max(worst, abs(schedule[k] - e))
+        e = e * 9_950 // 10_000
+    assert 10**7 < worst < 2 * 10**7
+    assert len(schedule) == sum(ph.epochs for ph in local.rewards.phases)
+
+
+PHASE = {"name": "p", "epochs": 1, "emission_per_epoch": 1, "decay_bps": 0}
+
+
+@pytest.mark.parametrize(("key", "value", "ok"), [
+    # RewardsEngine: a phase may not decay by 100 %, at most 32 phases, end within uint32
+    ("rewards.phases", [dict(PHASE, decay_bps=9_999)], True),
+    ("rewards.phases", [dict(PHASE, decay_bps=10_000)], False),
+    ("rewards.phases", [dict(PHASE, name=f"p{i}") for i in range(32)], True),
+    ("rewards.phases", [dict(PHASE, name=f"p{i}") for i in range(33)], False),
+    ("rewards.phases", [dict(PHASE, epochs=2**32 - 1, emission_per_epoch=0)], True),
+    ("rewards.phases", [dict(PHASE, epochs=2**32 - 1, emission_per_epoch=0),
+                        dict(PHASE, name="q", emission_per_epoch=0)], False),
+    # StationRegistry: prefixes of up to 8 characters; 0 is "not set"; tariffs within uint88
+    ("registry.region_multipliers", {"u0bcdefg": 12_000}, True),
+    ("registry.region_multipliers", {"u0bcdefgh": 12_000}, False),
+    ("registry.region_multipliers", {"u0": 0}, True),
+    ("registry.region_multipliers", {"u0": 4_999}, False),
+    ("registry.max_tariff_per_kwh", 2**88 - 1, True),
+    ("registry.max_tariff_per_kwh", 2**88, False),
+    # EnergyCredits.listCredit: at most 20 decimals
+    ("credits.stablecoins", [{"symbol": "X", "decimals": 20, "credit_id": 1}], True),
+    ("credits.stablecoins", [{"symbol": "X", "decimals": 21, "credit_id": 1}], False),
+])
+def test_load_params__phases_prefixes_tariffs_decimals_within_the_contracts_bounds(
+    doc: dict[str, Any], key: str, value: Any, ok: bool
+) -> None:
+    section, name = key.split(".")
+    doc[section][name] = value
+    if ok:
+        parse_params(doc, "params/test.yaml")
+    else:
+        _error(doc)
+
+
+def test_load_params__the_cap_check_is_the_contracts_schedule_bound(doc: dict[str, Any]) -> None:
+    # RewardsEngine checks scheduledTotal (each phase's bound, rounded up), a little above the
+    # sum of the emissions: a schedule between the two deploys nowhere
+    phase = {"name": "p", "epochs": 100, "emission_per_epoch": 1_000_000, "decay_bps": 50}
+    doc["rewards"]["phases"] = [phase]
+    p = parse_params(doc, "params/test.yaml")
+    emitted, bound = total_emission_wei(p.rewards), phase_bound(contract_phases(p.rewards)[0])
+    assert emitted < bound
+    cap = Decimal(doc["rewards"]["genesis_supply"]) + Decimal(bound - 1) / 10**18
+    doc["token"]["cap"] = str(cap)
+    assert "exceeds token.cap - rewards.genesis_supply" in _error(doc)
+    doc["token"]["cap"] = str(cap + Decimal(1) / 10**18)
+    parse_params(doc, "params/test.yaml")
 
 
 def test_to_chain_units__watt_in_wei_exactly(doc: dict[str, Any]) -> None:

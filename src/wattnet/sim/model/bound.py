@@ -6,6 +6,12 @@ converted to WATT at ``wattPrice = max(watt_price_floor, feed price)``; what it 
 minted. In the model the feed is the pool price, prices are credit units (of credit id 1) per
 WATT, the treasury's fees are credit units and rewards are uWATT.
 
+Two treasury shares: a wash trader refers its own sessions to an address it controls (the
+contract refuses only the station's operator as a referrer), so self-charging leaves
+``tau = 1 - operator - referrer`` with the treasury, while honest sessions leave
+``tau_h = tau + referrer * (1 - referred share)`` (the referrer share of a session nobody referred
+is the treasury's: ``model.demand.referred_share_bps``).
+
 Self-charging (wash trading) in region *g* costs ``c_g + T_min * tau`` per kWh (electricity and
 the treasury's share; the operator and referrer shares come back) and earns by weight
 ``a = rho * m_g`` WATT per kWh, but only while the station's fee bound has room. Its own sessions
@@ -14,11 +20,11 @@ add ``fee_multiple * tau * T_min / wattPrice`` WATT of room per kWh, worth at mo
 treasury share it costs, so with any electricity cost self-charged energy never pays for itself
 (with the floor alone it would above ``floor * cost / (fee_multiple * tau * T_min)``; the model
 values rewards at the pool price, a feed). It can pay only by filling the room its
-*honest* traffic leaves, ``(fee_multiple * tau * T_g / wattPrice - a)`` WATT per honest kWh, and
+*honest* traffic leaves, ``(fee_multiple * tau_h * T_g / wattPrice - a)`` WATT per honest kWh, and
 only if ``a * price > c_g + T_min * tau``. Both together need
-``fee_multiple * tau * T_g > c_g + T_min * tau`` (a structural condition on the region) and
-``a * max(floor, price) < fee_multiple * tau * T_g``: the price window is
-``cost / a < price`` and ``max(floor, price) < fee_multiple * tau * T_g / a``.
+``fee_multiple * tau_h * T_g > c_g + T_min * tau`` (a structural condition on the region) and
+``a * max(floor, price) < fee_multiple * tau_h * T_g``: the price window is
+``cost / a < price`` and ``max(floor, price) < fee_multiple * tau_h * T_g / a``.
 """
 
 from __future__ import annotations
@@ -28,38 +34,37 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from wattnet.econ.rewards import fee_bound
+from wattnet.econ.rewards import watt_price as rules_price
 from wattnet.params import BPS
 from wattnet.sim.model.state import F64, I64, UWATT, Inputs
-
-# uWATT per credit unit at a price of one credit unit per WATT, per bps of the fee multiple:
-# UWATT / BPS, an exact integer, so the numerator below is an exact int64.
-_U_PER_BPS = UWATT // BPS  # 100
 
 
 def fee_bounded_reward(
     by_weight: ArrayLike, treasury_fee: ArrayLike, fee_multiple_bps: int, watt_price: ArrayLike
 ) -> I64:
-    """``RewardsEngine._share`` in model units:
-    ``min(by_weight, floor(treasury_fee * fee_multiple_bps / 10000 * UWATT / watt_price))``.
+    """``RewardsEngine._share`` in model units (:func:`wattnet.econ.rewards.fee_bound`):
+    ``min(by_weight, treasury_fee * fee_multiple_bps * (UWATT // 10000) // watt_price)``.
 
     ``by_weight``: uWATT the station's weight share gives (already floored);
     ``treasury_fee``: credit units its sessions left with the treasury in the epoch;
     ``watt_price``: credit units per WATT, already ``max(floor, market)``, broadcastable.
-    One floor of the whole quotient, like the contract (its 18-decimal USD units cancel), exact
-    while ``treasury_fee * fee_multiple_bps * 100 < 2**53``: a station-epoch treasury fee under
-    ~9,000 USDC at the largest multiple (a 150 kW station retains ~1,100 at most); beyond, off
-    by float rounding only. The price is the model's float pool price, taken as exact.
+    One floor of the whole quotient, like the contract (its 18-decimal USD units cancel for a
+    credit of 2..18 decimals), exact while ``treasury_fee * fee_multiple_bps * 100 < 2**53``: a
+    station-epoch treasury fee under ~9,000 USDC at the largest multiple (a 150 kW station
+    retains ~1,100 at most); beyond, off by float rounding only. The price is the model's float
+    pool price, taken as exact.
     """
-    num = np.asarray(treasury_fee, dtype=np.int64) * (int(fee_multiple_bps) * _U_PER_BPS)
-    by_fees = np.floor_divide(num.astype(np.float64), np.asarray(watt_price, dtype=np.float64))
+    fees = np.asarray(treasury_fee, dtype=np.int64)
+    by_fees = fee_bound(fees, fee_multiple_bps, np.asarray(watt_price, dtype=np.float64), UWATT)
     # the minimum is <= by_weight (< 2**53 uWATT), so it converts to int64 exactly
     out: I64 = np.minimum(np.asarray(by_weight, dtype=np.float64), by_fees).astype(np.int64)
     return out
 
 
 def watt_price(market: ArrayLike, floor: float) -> F64:
-    """``RewardsEngine.wattPrice()``: the feed's price, never below the floor."""
-    out: F64 = np.maximum(np.asarray(market, dtype=np.float64), floor)
+    """``RewardsEngine.wattPrice()``: the feed's price (the pool), never below the floor."""
+    out: F64 = rules_price(floor, np.asarray(market, dtype=np.float64))
     return out
 
 
@@ -69,20 +74,28 @@ class FeeBound:
 
     fee_multiple_bps: int
     floor: float  # rewards.watt_price_floor, credit units per WATT
-    share: float  # fee multiple x treasury share: the most a kWh's reward is worth, per tariff
+    # fee multiple x the treasury's share of honest traffic (all of the referrer share of the
+    # sessions nobody referred): the most an honest kWh's reward is worth, per unit of tariff
+    share: float
+    # the same for self-charging, which a wash trader refers to an address of its own (any
+    # address but the station operator's counts), so the treasury keeps only its own share
+    wash_share: float
     min_tariff: int  # credit units per kWh; self-charging uses it
     wash_cost: F64  # (G,) lost per self-charged kWh: electricity + treasury share at T_min
     honest_cap: F64  # (G,) the most an honest kWh's reward may be worth: share x tariff
 
     @classmethod
     def of(cls, inp: Inputs, tariff: F64, elec: F64) -> FeeBound:
-        share = inp.fee_multiple_bps * inp.tr_bps / BPS**2
+        honest_tr = inp.tr_bps - inp.ref_bps * inp.referred_bps / BPS
+        share = inp.fee_multiple_bps * honest_tr / BPS**2
+        wash_tr = inp.tr_bps - inp.ref_bps
         return cls(
             fee_multiple_bps=inp.fee_multiple_bps,
             floor=inp.price_floor,
             share=share,
+            wash_share=inp.fee_multiple_bps * wash_tr / BPS**2,
             min_tariff=inp.min_tariff,
-            wash_cost=elec + inp.min_tariff * inp.tr_bps / BPS,
+            wash_cost=elec + inp.min_tariff * wash_tr / BPS,
             honest_cap=share * tariff,
         )
 
@@ -118,7 +131,7 @@ class FeeBound:
         i.e. fill the room its honest traffic (``honest_wh`` at ``tariff``) leaves under the
         bound, at most ``room_wh`` (the weight cap). Arrays are per fraudulent station."""
         honest_rate = self.share * np.asarray(tariff, dtype=np.float64) / wprice  # WATT/kWh
-        wash_rate = self.share * self.min_tariff / wprice  # room a self-charged kWh adds
+        wash_rate = self.wash_share * self.min_tariff / wprice  # room a self-charged kWh adds
         slack = (honest_rate - rate) * honest_wh / 1000  # WATT of room honest traffic leaves
         gain = rate - wash_rate  # room a self-charged kWh uses up
         kwh = np.divide(slack, gain, out=np.zeros_like(slack), where=(slack > 0) & (gain > 0))

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wattnet.econ.units import MAX_RATED_POWER_W
 from wattnet.errors import ConfigError
 from wattnet.params import (
     BPS,
@@ -53,6 +54,9 @@ _GROUPS: dict[str, tuple[tuple[str, float | int, float | int, float | int], ...]
         ("reference_tariff_per_kwh", 400_000, 1, _I),
         ("noise_sigma", 0.08, 0.0, 1.0),
         ("max_utilization", 0.6, 0.01, 1.0),
+        # sessions whose driver chose a referrer (EnergyCredits.setReferrer) that is not the
+        # station's operator: only those pay the referrer share; the rest is the treasury's
+        ("referred_share_bps", 0, 0, BPS),
     ),
     "deployment": (
         ("hurdle_rate", 0.12, 0.0, 5.0),
@@ -205,7 +209,8 @@ def _classes(src: str, raw: Any) -> tuple[PowerClass, ...]:
             PowerClass(
                 name=r.text("name", None),
                 rated_power_kw=check_float(
-                    src, r.key("rated_power_kw"), r.get("rated_power_kw", 11.0), 0.1, 2000.0
+                    src, r.key("rated_power_kw"), r.get("rated_power_kw", 11.0), 0.1,
+                    MAX_RATED_POWER_W / 1000,  # StationRegistry: declared power up to 2 MW
                 ),
                 capex=r.integer("capex", 3_000_000_000, 0, _I),
                 opex_per_day=r.integer("opex_per_day", 1_000_000, 0, _I),

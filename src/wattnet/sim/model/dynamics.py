@@ -16,10 +16,15 @@ from collections.abc import Callable
 
 import numpy as np
 
+from wattnet.econ.rewards import share_by_weight
+from wattnet.econ.settlement import session_cost, split_payment
+from wattnet.econ.weight import settlement_multiplier
+from wattnet.econ.weight import weight as weight_of
 from wattnet.params import BPS
 from wattnet.sim.model.bound import FeeBound
 from wattnet.sim.model.escrow import Escrow
 from wattnet.sim.model.outcomes import FEES, LEDGER, SERIES, Batch, finish
+from wattnet.sim.model.payments import slash_caught, split_fees
 from wattnet.sim.model.state import (
     DAYS_PER_EPOCH,
     F64,
@@ -59,6 +64,7 @@ def simulate(
     mean_kw = float(cls_p @ [c.rated_power_kw for c in cfg.power_classes])
     mean_capex = float(cls_p @ [c.capex for c in cfg.power_classes])
     mean_opex = float(cls_p @ [c.opex_per_day for c in cfg.power_classes])
+    mean_stake_u = float(cls_p @ inp.stake_u)
     bound = FeeBound.of(inp, tariff, elec)  # rewards.fee_multiple_bps, watt_price_floor
     mult_g = inp.region_mult_bps / BPS
     sigma_d, sigma_m = dem["noise_sigma"], mkt["noise_sigma"]
@@ -78,6 +84,7 @@ def simulate(
     f_run, f_station = fidx // n_s, fidx % n_s
     f_wash, f_infl = st.wash.ravel()[fidx], st.inflated.ravel()[fidx]
     f_cap, f_detect = st.cap_wh.ravel()[fidx], st.detect_after.ravel()[fidx]
+    f_max_wh, f_stake = st.max_wh.ravel()[fidx], st.stake_u.ravel()[fidx]
     f_tariff, f_mult = tariff_s[f_station], mult_s[f_station]
     # the weight multiplier StationRegistry.settlementView gives: honest and wash stations have a
     # certified meter (wash traders deliver real energy, signed as it is); an inflating meter
@@ -86,7 +93,7 @@ def simulate(
     # meter's receipt claiming more than its signed readings never settles (the oracle's OCMF
     # check), so it is not an option the model gives an attacker.
     f_uncert = f_infl & ~st.broken.ravel()[fidx]
-    f_mult = np.where(f_uncert, f_mult * inp.uncertified_bps // BPS, f_mult)
+    f_mult = settlement_multiplier(f_mult, ~f_uncert, inp.uncertified_bps)
     esc = Escrow.empty(n_r, f_run, inp.escrow_epochs, inp.forfeit_epochs)
     f_elec, f_region = elec[st.region[f_station]], flat_r[fidx]
     f_epochs = np.zeros(fidx.size, dtype=np.int16)  # fraudulent epochs so far
@@ -139,7 +146,7 @@ def simulate(
             reward_kwh = np.minimum(rr_prev[:, None] * mult_g, cap_kwh)  # fee-bounded
             value_kwh = tariff * inp.op_bps / BPS - elec + reward_kwh * price[:, None]
             cash_year = mean_kw * u_prev * 8760 * value_kwh - mean_opex * 365
-            outlay = mean_capex + inp.stake_u / UWATT * price[:, None]
+            outlay = mean_capex + mean_stake_u / UWATT * price[:, None]
             roi = cash_year / outlay
             rate = (
                 dep["max_epoch_deploy_bps"]
@@ -153,8 +160,13 @@ def simulate(
             deployed += new
             hi = deployed[:, st.region]
             fresh = (st.rank >= lo) & (st.rank < hi)
-            n_new = new.sum(axis=1)
-            need = n_new * inp.stake_u
+            born = np.flatnonzero(fresh)  # few per epoch: their own work is sparse
+            born_run = born // n_s
+            # stake is pooled per operator: it covers min_stake_per_station + stake_per_kw x kW
+            # for each of its stations (OperatorStaking._required), bought with the station
+            born_stake = st.stake_u.reshape(-1)[born]
+            need = np.zeros(n_r, dtype=np.int64)
+            np.add.at(need, born_run, born_stake)
             from_pool = np.minimum(need, pool_x // 2)
             paid = np.where(from_pool > 0, pool_y * from_pool / (pool_x - from_pool), 0.0)
             pool_y += paid
@@ -163,12 +175,13 @@ def simulate(
             led["treasury"] -= rest
             t_credits += np.floor(rest / UWATT * price).astype(np.int64)
             led["staked"] += need
-            stake_cost = (paid + rest / UWATT * price) / np.maximum(n_new, 1)
+            per_u = (paid + rest / UWATT * price) / np.maximum(need, 1)  # credits per uWATT
             st.active |= fresh
             power_live[fresh] = st.power_kw[fresh]
             opex_live[fresh] = st.opex_epoch[fresh]
             st.deploy_epoch[fresh] = e
-            st.outlay += np.where(fresh, st.capex + stake_cost[:, None].astype(np.float32), 0)
+            stake_cost = (born_stake * per_u[born_run]).astype(np.float32)
+            st.outlay.reshape(-1)[born] += st.capex.reshape(-1)[born] + stake_cost
         price = pool_y / pool_x * UWATT
         # ---- days: demand and served energy per region; market noise ----
         cap_kw = np.bincount(flat_r, weights=power_live.ravel(), minlength=n_r * n_g).reshape(
@@ -201,30 +214,37 @@ def simulate(
         f_wash_wh = bound.wash_wh(f_rate, f_h, f_tariff, f_room, wprice[f_run])
         f_washing = f_wash_wh > 0
         f_inflating = f_infl & f_act
-        f_rep = np.where(f_inflating, f_h * infl_bps // BPS, f_h)  # what the meter reports
-        f_wash_bill = f_wash_wh * inp.min_tariff // 1000  # self-charging at the minimum tariff
+        # what the meter reports; no receipt claims more than rated power x its duration
+        # (EnergyImplausible), so no station-epoch more than rated power x 168 h
+        f_rep = np.where(f_inflating, np.minimum(f_h * infl_bps // BPS, f_max_wh), f_h)
+        f_wash_bill = session_cost(f_wash_wh, inp.min_tariff)  # self-charging at T_min
         claimed = honest_wh.copy()
         claimed.reshape(-1)[fidx] = f_rep + f_wash_wh
-        # fees: drivers pay what the meter says; split in integers like the contract
-        fee = honest_wh * tariff_s // 1000
-        fee.reshape(-1)[fidx] = f_rep * f_tariff // 1000 + f_wash_bill
-        tr = fee * inp.tr_bps // BPS
-        ref = fee * inp.ref_bps // BPS
-        opf = fee - tr - ref
+        # fees: drivers pay what the meter says, split as the contract splits each session
+        # (the treasury takes the rounding remainder and the referrer share nobody earned)
+        fee = session_cost(honest_wh, tariff_s)
+        fee.reshape(-1)[fidx] = session_cost(f_rep, f_tariff)
+        pay = split_fees(fee, inp)
+        opf, ref, tr = pay.operator, pay.referrer, pay.treasury
+        # wash sessions are referred to the wash trader's own alias: that share comes back
+        wash = split_payment(f_wash_bill, inp.op_bps, inp.ref_bps, True)
+        for total, part in ((fee, f_wash_bill), (opf, wash.operator), (ref, wash.referrer),
+                            (tr, wash.treasury)):
+            total.reshape(-1)[fidx] += part
         # reward weight: capped energy times the region multiplier (registry.region_multipliers),
         # times registry.uncertified_reward_bps for a station without a certified meter
-        weight = np.minimum(claimed, st.cap_wh) * mult_s // BPS
-        weight.reshape(-1)[fidx] = np.minimum(claimed.reshape(-1)[fidx], f_cap) * f_mult // BPS
+        weight = weight_of(claimed, st.cap_wh, mult_s)
+        weight.reshape(-1)[fidx] = weight_of(claimed.reshape(-1)[fidx], f_cap, f_mult)
         total_w = weight.sum(axis=1)
         emission = int(inp.emission_u[e])
-        share = np.divide(emission, total_w, out=np.zeros(n_r), where=total_w > 0)
-        by_weight = np.floor(weight * (share * (1 - 1e-12))[:, None]).astype(np.int64)
+        by_weight = share_by_weight(emission, weight, total_w[:, None])
         reward = bound.reward(by_weight, tr, wprice[:, None])
         accrued = reward.sum(axis=1)
         # rewards paid for fraudulent energy: each fraudulent station's reward minus what its
         # honest energy alone would have earned under the same rule (a statistic, not a transfer)
-        f_fair_w = np.floor(np.minimum(f_h, f_cap) * f_mult // BPS * share[f_run] * (1 - 1e-12))
-        f_fair = bound.reward(f_fair_w, f_h * f_tariff // 1000 * inp.tr_bps // BPS, wprice[f_run])
+        f_fair_w = share_by_weight(emission, weight_of(f_h, f_cap, f_mult), total_w[f_run])
+        f_fair = bound.reward(f_fair_w, split_fees(session_cost(f_h, f_tariff), inp).treasury,
+                              wprice[f_run])
         f_gain = np.maximum(reward.reshape(-1)[fidx] - f_fair, 0).astype(np.float64)
         f_reward = reward.reshape(-1)[fidx]
         esc.hold(e, accrued, f_reward, f_gain.astype(np.int64))
@@ -246,7 +266,7 @@ def simulate(
         delta -= honest_kwh * elec_s
         delta -= opex_live
         delta += reward.astype(np.float32) * (price / UWATT).astype(np.float32)[:, None]
-        f_extra = ref.reshape(-1)[fidx] * f_washing - f_wash_bill - f_wash_wh / 1000 * f_elec
+        f_extra = wash.referrer - f_wash_bill - f_wash_wh / 1000 * f_elec
         delta.reshape(-1)[fidx] += f_extra.astype(np.float32)
         st.cash += delta
         newly = st.active & (st.payback_epoch < 0) & (st.cash >= st.outlay)
@@ -261,13 +281,16 @@ def simulate(
             st.rewards_u.reshape(-1)[fidx] -= lost
             lost_value = lost * (price / UWATT)[f_run]
             st.cash.reshape(-1)[fidx] -= lost_value.astype(np.float32)
-            n_caught = np.bincount(f_run[f_caught], minlength=n_r).astype(np.int64)
-            slash = n_caught * (inp.stake_u * int(adv["fraud_slash_bps"]) // BPS)
-            bounty = slash * inp.bounty_bps // BPS
-            led["staked"] -= n_caught * inp.stake_u
-            led["operators"] += n_caught * inp.stake_u - slash
-            led["watchers"] += bounty
-            led["treasury" if inp.slash_to_treasury else "burned"] += slash - bounty
+            # no fraud proof covers these (real energy self-charged; readings a broken certified
+            # meter signed; an uncertified meter's claims): the slashing authority decides a
+            # slash of fraud_slash_bps of the station's bonded stake from the operator's pool
+            # (OperatorStaking.slash: no bounty), the rest of that stake goes back
+            bonded, slashed = slash_caught(f_stake * f_caught, int(adv["fraud_slash_bps"]),
+                                           f_run, n_r)
+            led["staked"] -= bonded
+            led["operators"] += bonded - slashed
+            led["treasury" if inp.slash_to_treasury else "burned"] += slashed
+            fees["slashed"] += slashed
             gone = fidx[f_caught]
             for arr, value in (
                 (st.active, False),

@@ -35,7 +35,7 @@ LEDGER = ("minted", "emitted", "treasury", "pool", "operators", "staked", "watch
 # the rest are uWATT: accrued at settlement (the fee-bounded shares), of which rewards were
 # claimed (= minted), forfeited by findings or are still escrowed at the horizon; fraud_rewards
 # is the part of the claimed rewards paid for fraudulent energy; withheld is the part of the
-# weight shares the fee bound withheld (never minted)
+# weight shares the fee bound withheld (never minted); slashed is the stake findings took
 FEES = (
     "fees",
     "operator_fees",
@@ -47,6 +47,7 @@ FEES = (
     "forfeited",
     "escrowed",
     "withheld",
+    "slashed",
 )
 
 

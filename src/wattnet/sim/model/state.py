@@ -15,8 +15,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from wattnet.econ import rewards as rules
+from wattnet.econ.findings import required_stake
+from wattnet.econ.weight import epoch_cap_wh, station_kw
 from wattnet.errors import ConfigError
-from wattnet.params import BPS, Params, emission_schedule_wei
+from wattnet.params import BPS, Params, emission_schedule_wei, to_wei
 from wattnet.sim.model.config import ModelConfig, parse_model
 
 UWATT = 10**6  # model token units per WATT
@@ -39,12 +42,13 @@ class Inputs:
     cfg: ModelConfig
     emission_u: I64  # (epochs,) uWATT scheduled per epoch
     op_bps: int
-    tr_bps: int
+    tr_bps: int  # what the treasury gets of a session nobody (valid) referred: 10000 - op_bps
     ref_bps: int
+    referred_bps: int  # model.demand.referred_share_bps: sessions whose driver chose a referrer
     cap_bps: int
-    stake_u: int
+    power_w: I64  # (classes,) declared rated power = certified power, W (integer, <= 2 MW)
+    stake_u: I64  # (classes,) stake an operator bonds for a station of each class, uWATT
     slash_to_treasury: bool
-    bounty_bps: int
     genesis_u: int
     min_tariff: int
     credit_decimals: int
@@ -77,7 +81,7 @@ def largest_remainder(total: int, shares_bps: list[int]) -> list[int]:
 
 def escrow_epochs(params: Params) -> int:
     """Epochs an epoch's rewards wait in escrow (``RewardsEngine.claimableAt``)."""
-    return -(-params.rewards.challenge_window // params.rewards.epoch_length)
+    return rules.escrow_epochs(params.rewards.challenge_window)
 
 
 def forfeit_epochs(params: Params, finding_lag_days: float) -> int:
@@ -85,9 +89,9 @@ def forfeit_epochs(params: Params, finding_lag_days: float) -> int:
     timelock executes it (``RewardsEngine.forfeit`` returns false once ``claimableAt`` passed;
     the rational fraudster claims at ``claimableAt``)."""
     gv = params.governance
-    delay = gv.voting_delay + gv.voting_period + gv.timelock_delay + finding_lag_days * 86_400
-    room = params.rewards.challenge_window - delay
-    return int(-(-room // params.rewards.epoch_length)) if room > 0 else 0
+    delay = gv.voting_delay + gv.voting_period + gv.timelock_delay
+    return rules.forfeit_epochs(params.rewards.challenge_window,
+                                delay + round(finding_lag_days * 86_400))
 
 
 def build_inputs(params: Params, days: int | None = None, stations: int | None = None) -> Inputs:
@@ -104,10 +108,17 @@ def build_inputs(params: Params, days: int | None = None, stations: int | None =
         if i >= epochs:
             break
         schedule[i] = wei // WEI_PER_UWATT
-    stake_u = int(params.staking.min_stake_per_station * UWATT)
+    # Power classes are the stations' declared power, certified at that power (a certificate
+    # caps it; declaring more only bonds more stake): integer W as the registry holds it.
+    power_w = np.array([round(c.rated_power_kw * 1000) for c in cfg.power_classes],
+                       dtype=np.int64)
+    st = params.staking
+    stake_u = np.array([required_stake(1, station_kw(int(w)), to_wei(st.min_stake_per_station),
+                                       to_wei(st.stake_per_kw)) // WEI_PER_UWATT
+                        for w in power_w], dtype=np.int64)
     genesis_u = int(params.rewards.genesis_supply * UWATT)
     pool_u = int(cfg.market["pool_watt"]) * UWATT
-    if genesis_u < pool_u + cfg.stations * stake_u:
+    if genesis_u < pool_u + cfg.stations * int(stake_u.max()):
         raise ConfigError(
             f"{params.source}: rewards.genesis_supply={params.rewards.genesis_supply} WATT cannot "
             f"seed model.market.pool_watt={cfg.market['pool_watt']} plus the stake of "
@@ -121,12 +132,13 @@ def build_inputs(params: Params, days: int | None = None, stations: int | None =
         cfg=cfg,
         emission_u=schedule,
         op_bps=params.settlement.operator_share_bps,
-        tr_bps=params.settlement.treasury_share_bps,
+        tr_bps=BPS - params.settlement.operator_share_bps,
         ref_bps=params.settlement.referrer_share_bps,
+        referred_bps=int(cfg.demand["referred_share_bps"]),
         cap_bps=params.rewards.station_epoch_cap_bps,
+        power_w=power_w,
         stake_u=stake_u,
         slash_to_treasury=params.staking.slash_destination.value == "treasury",
-        bounty_bps=params.staking.equivocation_bounty_bps,
         genesis_u=genesis_u,
         min_tariff=params.registry.min_tariff_per_kwh,
         credit_decimals=credit.decimals,
@@ -152,7 +164,9 @@ class Stations:
     rank: NDArray[np.int32]  # (stations,) position inside its region's deployment queue
     flat_region: NDArray[np.int32]  # (runs, stations) run * G + region, for gathers
     power_kw: F32
-    cap_wh: I64  # reward weight cap per epoch
+    cap_wh: I64  # reward weight cap per epoch (SessionSettlement: rated power x epoch x cap)
+    stake_u: I64  # stake bonded for the station (min per station + per kW), uWATT
+    max_wh: I64  # rated power x 168 h: the most its receipts can claim in an epoch
     opex_epoch: F32
     capex: F32
     operator: NDArray[np.int32]
@@ -217,10 +231,8 @@ def init_stations(inp: Inputs, run_ids: list[int], seed: int) -> tuple[Stations,
             lo = sum(counts[:g])
             take = rng.random(counts[g]) < adv["concentration_share_bps"] / BPS
             operator[i, lo : lo + counts[g]][take] = cfg.operators  # the concentrating operator
-    power = np.array([c.rated_power_kw for c in cfg.power_classes], dtype=np.float32)[classes]
-    cap_wh = np.floor(power.astype(np.float64) * 1000 * HOURS_PER_EPOCH * inp.cap_bps / BPS).astype(
-        np.int64
-    )
+    power = (inp.power_w / 1000).astype(np.float32)[classes]
+    cap_wh = epoch_cap_wh(inp.power_w, inp.cap_bps)[classes]
     zeros16 = np.zeros((n_runs, n), dtype=np.int16)
     stations = Stations(
         region=region,
@@ -228,6 +240,8 @@ def init_stations(inp: Inputs, run_ids: list[int], seed: int) -> tuple[Stations,
         flat_region=(np.arange(n_runs, dtype=np.int32)[:, None] * n_g + region[None, :]),
         power_kw=power,
         cap_wh=cap_wh,
+        stake_u=inp.stake_u[classes],
+        max_wh=(inp.power_w * HOURS_PER_EPOCH)[classes],
         opex_epoch=np.array(
             [c.opex_per_day * DAYS_PER_EPOCH for c in cfg.power_classes], dtype=np.float32
         )[classes],

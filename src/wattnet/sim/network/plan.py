@@ -18,6 +18,7 @@ from eth_utils.crypto import keccak
 from wattnet.chain.eip712 import address_of_private_key
 from wattnet.chain.meters import derived_p256_key
 from wattnet.domain import OcppVersion, station_id_for
+from wattnet.econ.settlement import session_cost
 from wattnet.params import Params
 from wattnet.sim.model.config import ModelConfig, parse_model
 
@@ -141,7 +142,8 @@ def make_plan(params: Params, *, chargers: int, drivers: int, days: int, seed: i
             operator=_weighted(rng, op_weights) if i >= n_ops else i,
             region=region.name, geohash=region.geohash,
             multiplier_bps=reg.multiplier_for(region.geohash), tariff=tariff,
-            rated_power_w=int(power.rated_power_kw * 1000), key=derive_key(seed, tag, "station", i),
+            rated_power_w=round(power.rated_power_kw * 1000),
+            key=derive_key(seed, tag, "station", i),
         ))
     used_ops = sorted({c.operator for c in stations})
     remap = {old: new for new, old in enumerate(used_ops)}
@@ -180,7 +182,7 @@ def make_plan(params: Params, *, chargers: int, drivers: int, days: int, seed: i
         d = rng.choice(ready)
         free_at[d] = end + GAP_S
         count[ci] += 1
-        cost = energy * stations[ci].tariff // 1000
+        cost = session_cost(energy, stations[ci].tariff)
         sessions.append(Session(ci, count[ci], d, start, end, energy, cost))
     people = _drivers(seed, tag, drivers, stations, sessions, cap_unit, rng)
     return Plan(seed, tag, t0, days, credit_id, cap_unit, tuple(stations), people, operators,
@@ -206,7 +208,7 @@ def _drivers(seed: int, tag: str, n: int, stations: list[Charger], sessions: lis
         for s in mine[d]:
             c = stations[s.charger]
             headroom = c.rated_power_w * HEADROOM_S // 3_600 + 10
-            worst = max(worst, (s.energy_wh + headroom) * c.tariff // 1000)
+            worst = max(worst, session_cost(s.energy_wh + headroom, c.tariff))
         per_session = _round_up(max(worst * 2, cap_unit * 100), cap_unit)
         total = sum(s.cost for s in mine[d])
         room = per_session * (len(mine[d]) + 2)

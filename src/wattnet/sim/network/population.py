@@ -13,6 +13,8 @@ from wattnet.chain.deploy import geohash_bytes8
 from wattnet.chain.meters import binding_signature, issue_certificate
 from wattnet.chain.signer_binding import signer_proof
 from wattnet.domain import ZERO_ADDRESS, id_token_hash
+from wattnet.econ.findings import required_stake
+from wattnet.econ.weight import station_kw
 from wattnet.errors import ChainError
 from wattnet.sim.network.chainview import ChainView
 from wattnet.sim.network.plan import Plan
@@ -34,7 +36,8 @@ def populate(view: ChainView, plan: Plan, treasury: str, oracle: str,
         owned.setdefault(c.operator, []).append(c.index)
 
     def stake_for(index: int) -> int:  # the registry bonds kW rounded up
-        return per_station + -(-plan.chargers[index].rated_power_w // 1000) * per_kw
+        kw = station_kw(plan.chargers[index].rated_power_w)
+        return int(required_stake(1, kw, per_station, per_kw))
 
     need = sum(stake_for(c.index) for c in plan.chargers)
     have = int(view.one("WattToken", "balanceOf", treasury))

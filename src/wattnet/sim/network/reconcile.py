@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from wattnet.econ.rewards import epoch_of as epoch_at
+from wattnet.econ.rewards import fee_bound, reward
+from wattnet.econ.settlement import retained_fees_usd, split_payment
+from wattnet.econ.weight import accrue, epoch_cap_wh
 from wattnet.sim.network.chainview import ChainView
-from wattnet.sim.network.plan import EPOCH_S, Plan
+from wattnet.sim.network.plan import Plan
 
 Ledger = dict[str, dict[str, int]]
 TOTALS = ("totalSupply", "totalPendingRedemptions", "totalOwed")
@@ -44,17 +48,18 @@ class Actions:
 @dataclass(frozen=True, slots=True)
 class FeeBound:
     """RewardsEngine's bound on a station's epoch reward: at most `multiple_bps` of the fees it
-    retained (USD wei: credit units x 1e16 / cap unit), converted at `price` (USD wei/WATT)."""
+    retained (USD wei: credit units x 1e16 / cap unit), converted at `price` (USD wei/WATT);
+    the rules are wattnet.econ's."""
 
     multiple_bps: int
     price: int
     cap_unit: int
 
     def fees(self, retained_units: int) -> int:
-        return retained_units * 10**16 // self.cap_unit
+        return int(retained_fees_usd(retained_units, self.cap_unit))
 
     def watt(self, fees: int) -> int:
-        return fees * self.multiple_bps * 10**18 // (10_000 * self.price)
+        return int(fee_bound(fees, self.multiple_bps, self.price))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,23 +73,28 @@ class Before:
 
 
 def epoch_of(plan: Plan, genesis: int, t: int) -> int:
-    return (t - genesis) // EPOCH_S
+    del plan
+    return int(epoch_at(genesis, t))
 
 
 def expect(plan: Plan, genesis: int, operator_bps: int, referrer_bps: int, actions: Actions,
-           before: Before, emission: dict[int, int], bound: FeeBound) -> Ledger:
-    """The ledger the protocol's rules give for the plan: cost = energy x tariff // 1000 burned
-    from the driver; the operator gets cost x bps // 10000, nobody refers (gateways set no
-    referrer), the treasury the rest; weight floor(energy x region bps / 10000) per session in
-    the epoch it settled (= ended) in (every station has a certified meter and an attested
-    location); rewards floor(emission x weight / epoch weight), at most the fee bound of the
-    treasury's share of the station's sessions in that epoch."""
-    del referrer_bps  # no referrer on gateway receipts: the treasury keeps that share
+           before: Before, emission: dict[int, int], bound: FeeBound,
+           cap_bps: int = 10_000) -> Ledger:
+    """The ledger the protocol's rules (:mod:`wattnet.econ`) give for the plan: cost = energy x
+    tariff // 1000 burned from the driver; the operator gets cost x bps // 10000, nobody refers
+    (gateways set no referrer), the treasury the rest; weight floor(energy x region bps / 10000)
+    per session, up to the station's epoch cap (rated power x epoch x ``cap_bps``), in the epoch
+    it settled (= ended) in (every station has a certified meter and an attested location);
+    ``emission`` per epoch as the schedule gives it (checked against the chain's
+    ``emissionOf``); rewards floor(emission x weight / epoch weight), at most the fee bound of
+    the treasury's share of the station's sessions in that epoch. (``cap_bps`` 10000: a station
+    can count all the energy its rated power allows.)"""
     led: Ledger = defaultdict(dict)
     spent = [0] * len(plan.drivers)
     owed = [0] * len(plan.operators)
     treasury = 0
     weight: dict[tuple[int, int], int] = defaultdict(int)
+    counted: dict[tuple[int, int], int] = defaultdict(int)  # energy towards the epoch cap
     retained: dict[tuple[int, int], int] = defaultdict(int)
     count = [0] * len(plan.chargers)
     for s in plan.sessions:
@@ -92,13 +102,15 @@ def expect(plan: Plan, genesis: int, operator_bps: int, referrer_bps: int, actio
         led["settled once"][_sk(c.cp_id, s.session_id)] = 1
         count[s.charger] = max(count[s.charger], s.session_id)
         spent[s.driver] += s.cost
-        to_op = s.cost * operator_bps // 10_000
-        owed[c.operator] += to_op
-        treasury += s.cost - to_op
-        retained[(epoch_of(plan, genesis, s.end), s.charger)] += s.cost - to_op
-        if s.cost:
-            weight[(epoch_of(plan, genesis, s.end), s.charger)] += (
-                s.energy_wh * c.multiplier_bps // 10_000)
+        pay = split_payment(s.cost, operator_bps, referrer_bps, False)  # no referrer named
+        owed[c.operator] += pay.operator
+        treasury += pay.treasury
+        key = (epoch_of(plan, genesis, s.end), s.charger)
+        retained[key] += pay.treasury
+        if s.cost:  # and a driver who is not the operator, and committed readings: always here
+            counted[key], added = accrue(counted[key], s.energy_wh,
+                                         epoch_cap_wh(c.rated_power_w, cap_bps), c.multiplier_bps)
+            weight[key] += added
     for c in plan.chargers:  # and nothing beyond the planned sessions
         led["settled once"][_sk(c.cp_id, count[c.index] + 1)] = 0
     total_cost = sum(spent)
@@ -114,12 +126,15 @@ def expect(plan: Plan, genesis: int, operator_bps: int, referrer_bps: int, actio
     for (e, _), w in weight.items():
         epoch_total[e] += w
     rewards = [0] * len(plan.operators)
+    for e in epoch_total:
+        led["epoch emission"][f"e{e}"] = emission.get(e, 0)
     for (e, ci), w in weight.items():
         c = plan.chargers[ci]
         led["station weight"][f"e{e}:{c.cp_id}"] = w
         total = before.epoch_weight.get(e, 0) + epoch_total[e]
-        by_weight = emission.get(e, 0) * w // total if total else 0
-        rewards[c.operator] += min(by_weight, bound.watt(bound.fees(retained[(e, ci)])))
+        rewards[c.operator] += int(reward(emission.get(e, 0), w, total,
+                                          bound.fees(retained[(e, ci)]), bound.multiple_bps,
+                                          bound.price))
     withdrawn = 0
     for k, who in enumerate(plan.operators):
         out = owed[k] if k in actions.withdrawn else 0
@@ -195,6 +210,10 @@ def observe(view: ChainView, plan: Plan, expected: Ledger, treasury: str, oracle
     for k, v in zip(epochs, view.read([("EnergyCredits", "totalEpochWeight", (int(k[1:]),))
                                        for k in epochs]), strict=True):
         led["epoch weight"][k] = int(v)
+    epochs = list(expected.get("epoch emission", {}))
+    for k, v in zip(epochs, view.read([("RewardsEngine", "emissionOf", (int(k[1:]),))
+                                       for k in epochs]), strict=True):
+        led["epoch emission"][k] = int(v)
     tot = view.read([("EnergyCredits", t, (cid,)) for t in TOTALS]
                     + [("MockStablecoin", "balanceOf", (view.address("EnergyCredits"),)),
                        ("EnergyCredits", "owed", (treasury, cid))])

@@ -28,8 +28,10 @@ from eth_utils.crypto import keccak
 from wattnet.chain.deployments import Deployment, load_deployment_file
 from wattnet.chain.localnode import free_port
 from wattnet.chain.meters import derived_p256_key, public_xy
+from wattnet.econ.emission import emission_of
+from wattnet.econ.rewards import watt_price
 from wattnet.errors import ChainError, ConfigError
-from wattnet.params import Params, load_params
+from wattnet.params import Params, contract_phases, load_params, to_wei
 from wattnet.sim.network.actions import (
     admit_meter_issuer,
     after_sessions,
@@ -228,13 +230,15 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
                               progress=report))
             progress("redemptions, epoch close, claims, withdrawals", 0, 1)
             actions, emission = after_sessions(view, plan, genesis, epochs)
-            shares = view.read([("EnergyCredits", "operatorShareBps", ()),
-                                ("EnergyCredits", "referrerShareBps", ())])
-            multiple, price = (int(v) for v in view.read([
-                ("RewardsEngine", "feeMultipleBps", ()), ("RewardsEngine", "wattPrice", ())]))
-            bound = FeeBound(multiple, price, cap_unit)
-            expected = expect(plan, genesis, int(shares[0]), int(shares[1]), actions, before,
-                              emission, bound)
+            # Expected from the params file and the rules alone (no feed is set: the price is
+            # the floor); the chain's parameters and emission are what `observe` reads.
+            rw, st = params.rewards, params.settlement
+            bound = FeeBound(rw.fee_multiple_bps, int(watt_price(to_wei(rw.watt_price_floor))),
+                             cap_unit)
+            schedule = contract_phases(rw)
+            expected = expect(plan, genesis, st.operator_share_bps, st.referrer_share_bps,
+                              actions, before, {e: emission_of(schedule, e) for e in epochs},
+                              bound, rw.station_epoch_cap_bps)
             actual = observe(view, plan, expected, treasury, oracle, from_block)
             gas = _settlement_gas(view, oracle, from_block)
             supply = int(view.one("WattToken", "totalSupply"))
