@@ -224,8 +224,8 @@ def main() -> int:
             if through_committee:
                 nonce = committee.nextNonce()
                 sigs = signatures_for(batch_digest(committee_domain(
-                    chain.chain_id, committee.address), nonce, data), keys)
-                tx = committee.settle(data, nonce, sigs, sender=oracle)
+                    chain.chain_id, committee.address), nonce, 0, data), keys)
+                tx = committee.settle(data, nonce, 0, sigs, sender=oracle)
             else:
                 tx = p.settlement.settlePacked(data, sender=oracle)
             if tx.decode_logs(p.settlement.ReceiptRejected):

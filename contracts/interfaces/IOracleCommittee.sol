@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 /// @title IOracleCommittee
 /// @notice N staked oracle nodes; a settlement batch moves money only with k of their
 ///         signatures, and anyone may relay it. A node that signs two different batches for one
-///         nonce is slashed by anyone who shows the two signatures.
+///         nonce and round is slashed by anyone who shows the two signatures.
 interface IOracleCommittee {
     /// @param operator Who staked for the node and may withdraw its stake.
     /// @param stake WATT bonded behind the node (slashable until withdrawn).
@@ -50,19 +50,24 @@ interface IOracleCommittee {
         uint256 signers, uint256 settled);
 
     /// @notice Settle `packed` (EnergyCredits.settlePacked encoding) as batch `nonce` with the
-    ///         signatures of at least `threshold` members over `batchDigest(nonce, keccak256(packed))`,
-    ///         65 bytes each, signers in strictly ascending address order. Anyone may relay.
-    function settle(bytes calldata packed, uint64 nonce, bytes calldata signatures)
+    ///         signatures of at least `threshold` members over
+    ///         `batchDigest(nonce, round, keccak256(packed))`, 65 bytes each, signers in strictly
+    ///         ascending address order. Anyone may relay. `round` is the proposer's turn at this
+    ///         nonce (a node signs one batch per nonce and round; a later round may carry another
+    ///         batch when the first stalled, and at most one batch per nonce ever settles).
+    function settle(bytes calldata packed, uint64 nonce, uint32 round, bytes calldata signatures)
         external
         returns (uint256 settled);
 
-    /// @notice The EIP-712 digest a node signs for batch `nonce` with content hash `batchHash`.
-    function batchDigest(uint64 nonce, bytes32 batchHash) external view returns (bytes32);
+    /// @notice The EIP-712 digest a node signs for batch `nonce`, proposed in `round`, with
+    ///         content hash `batchHash`.
+    function batchDigest(uint64 nonce, uint32 round, bytes32 batchHash) external view returns (bytes32);
 
-    /// @notice Slash `nodeKey`: it signed two different batch hashes for one nonce.
+    /// @notice Slash `nodeKey`: it signed two different batch hashes for one nonce and round.
     function proveEquivocation(
         address nodeKey,
         uint64 nonce,
+        uint32 round,
         bytes32 hashA,
         bytes calldata sigA,
         bytes32 hashB,

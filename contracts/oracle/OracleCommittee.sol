@@ -16,20 +16,24 @@ import {ISessionSettlement} from "../interfaces/ISessionSettlement.sol";
 /// @notice The settlement's oracle as k of n staked nodes. It holds EnergyCredits' ORACLE_ROLE
 ///         (and, once deployed for it, nothing else does): a batch settles only through
 ///         `settle`, with at least `threshold` member signatures over the EIP-712 digest of
-///         (nonce, keccak256(batch)) under this contract's domain (chain id, address). Nonces
-///         are consumed in order, one batch each, so a signed batch settles at most once; a
+///         (nonce, round, keccak256(batch)) under this contract's domain (chain id, address).
+///         Nonces are consumed in order, one batch each, so a signed batch settles at most
+///         once; `round` is the proposer's turn at the nonce (a node signs one batch per nonce
+///         and round, so a stalled round never blocks the nonce: the next proposer's round
+///         carries its own batch, and the receipts' settled bits keep any receipt from being
+///         paid twice whichever batch wins). A
 ///         batch signed but not relayed before a rotation is signed again by the new set at the
 ///         same nonce (its receipts live in every node's store), so nothing is stranded.
 /// @dev Governance (the timelock, GOVERNOR_ROLE) admits and removes nodes and sets the
 ///      threshold and bounded parameters; operators register a node key (with the key's own
 ///      signature, so nobody can squat it), stake, resign and withdraw after unbonding. Anyone
-///      may prove equivocation (two batch hashes signed for one nonce) and take the bounty,
+///      may prove equivocation (two batch hashes signed for one nonce and round) and take the bounty,
 ///      except the node's own operator and key.
 contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
-    bytes32 public constant BATCH_TYPEHASH = keccak256("SettleBatch(uint64 nonce,bytes32 batchHash)");
+    bytes32 public constant BATCH_TYPEHASH = keccak256("SettleBatch(uint64 nonce,uint32 round,bytes32 batchHash)");
     bytes32 public constant NODE_TYPEHASH = keccak256("NodeBinding(address operator)");
     /// @notice Committee size bound (the issue's 3..31: 31 keeps a batch's signatures small;
     ///         fewer than 3 is allowed only while the committee is being formed).
@@ -78,7 +82,7 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
 
     // ---------------------------------------------------------------- settlement
     /// @inheritdoc IOracleCommittee
-    function settle(bytes calldata packed, uint64 nonce, bytes calldata signatures)
+    function settle(bytes calldata packed, uint64 nonce, uint32 round, bytes calldata signatures)
         external
         nonReentrant
         returns (uint256 settled)
@@ -89,7 +93,7 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
         // The call's arguments are written once; the batch hash is taken over them in place
         // (a second copy of a 16 kB batch costs ~3,600 gas).
         (uint256 args, uint256 length, bytes32 batchHash) = _settleCall(packed);
-        uint256 signers = _countSigners(_hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, nonce, batchHash))), signatures);
+        uint256 signers = _countSigners(_batchDigest(nonce, round, batchHash), signatures);
         if (signers < k) revert CommitteeTooFewSigners(signers, k);
         // Effects before the call: the nonce is spent whatever the batch holds. What it settled
         // is in the event (kept out of storage: 22,000 gas a batch).
@@ -146,8 +150,12 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
     }
 
     /// @inheritdoc IOracleCommittee
-    function batchDigest(uint64 nonce, bytes32 batchHash) external view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, nonce, batchHash)));
+    function batchDigest(uint64 nonce, uint32 round, bytes32 batchHash) external view returns (bytes32) {
+        return _batchDigest(nonce, round, batchHash);
+    }
+
+    function _batchDigest(uint64 nonce, uint32 round, bytes32 batchHash) internal view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, nonce, round, batchHash)));
     }
 
     /// @notice The EIP-712 digest a node key signs to bind itself to `operator`.
@@ -275,15 +283,15 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
     function proveEquivocation(
         address nodeKey,
         uint64 nonce,
+        uint32 round,
         bytes32 hashA,
         bytes calldata sigA,
         bytes32 hashB,
         bytes calldata sigB
     ) external nonReentrant {
         if (hashA == hashB) revert CommitteeNotEquivocation();
-        bytes32 digestA = _hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, nonce, hashA)));
-        bytes32 digestB = _hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, nonce, hashB)));
-        if (ECDSA.recover(digestA, sigA) != nodeKey || ECDSA.recover(digestB, sigB) != nodeKey) {
+        if (ECDSA.recover(_batchDigest(nonce, round, hashA), sigA) != nodeKey
+            || ECDSA.recover(_batchDigest(nonce, round, hashB), sigB) != nodeKey) {
             revert CommitteeNotEquivocation();
         }
         Node storage node = _nodes[nodeKey];

@@ -70,15 +70,15 @@ def batch(create_station: Any, create_driver: Any, make_receipt: Any, domain: An
     return make
 
 
-def _sigs(c: Any, nonce: int, packed: bytes, keys: list[bytes]) -> bytes:
+def _sigs(c: Any, nonce: int, packed: bytes, keys: list[bytes], round_: int = 0) -> bytes:
     return signatures_for(batch_digest(committee_domain(c.provider.chain_id, c.address), nonce,
-                                       packed), keys)
+                                       round_, packed), keys)
 
 
 def test_settle__k_member_signatures_settle_a_batch_relayed_by_anyone(
         committee: Any, batch: Any, settlement: Any, attacker: Any) -> None:
     packed, nonce = batch(), committee.nextNonce()
-    tx = committee.settle(packed, nonce, _sigs(committee, nonce, packed, KEYS[:3]),
+    tx = committee.settle(packed, nonce, 0, _sigs(committee, nonce, packed, KEYS[:3]),
                           sender=attacker)
     [event] = tx.decode_logs(committee.BatchRelayed)
     assert (event.nonce, event.signers, event.settled) == (nonce, 3, 2)
@@ -91,22 +91,22 @@ def test_settle__fewer_than_k_duplicated_unsorted_or_outsiders_revert(
     packed, nonce = batch(), committee.nextNonce()
     two = _sigs(committee, nonce, packed, KEYS[:2])
     with ape.reverts(committee.CommitteeTooFewSigners, signers=2, threshold=3):
-        committee.settle(packed, nonce, two, sender=attacker)
+        committee.settle(packed, nonce, 0, two, sender=attacker)
     one = _sigs(committee, nonce, packed, KEYS[:1])
     with ape.reverts(committee.CommitteeBadSignatures):  # the same signer three times
-        committee.settle(packed, nonce, one * 3, sender=attacker)
+        committee.settle(packed, nonce, 0, one * 3, sender=attacker)
     three = _sigs(committee, nonce, packed, KEYS[:3])
     with ape.reverts(committee.CommitteeBadSignatures):  # not in ascending order
-        committee.settle(packed, nonce, three[65:130] + three[:65] + three[130:],
+        committee.settle(packed, nonce, 0, three[65:130] + three[:65] + three[130:],
                          sender=attacker)
     outsiders = _sigs(committee, nonce, packed, [KEYS[0], KEYS[1], KEYS[5]])
     with ape.reverts(committee.CommitteeBadSignatures):  # registered, never admitted
-        committee.settle(packed, nonce, outsiders, sender=attacker)
+        committee.settle(packed, nonce, 0, outsiders, sender=attacker)
     with ape.reverts(committee.CommitteeBadSignatures):  # not a multiple of 65 bytes
-        committee.settle(packed, nonce, three[:-1], sender=attacker)
+        committee.settle(packed, nonce, 0, three[:-1], sender=attacker)
     other = batch()  # signatures over another batch recover other addresses
     with ape.reverts(committee.CommitteeBadSignatures):
-        committee.settle(other, nonce, three, sender=attacker)
+        committee.settle(other, nonce, 0, three, sender=attacker)
 
 
 def test_settle__a_nonce_settles_once_and_in_order(committee: Any, batch: Any,
@@ -114,11 +114,11 @@ def test_settle__a_nonce_settles_once_and_in_order(committee: Any, batch: Any,
     packed, nonce = batch(), committee.nextNonce()
     sigs = _sigs(committee, nonce, packed, KEYS[1:4])
     with ape.reverts(committee.CommitteeWrongNonce, nonce=nonce + 1, expected=nonce):
-        committee.settle(packed, nonce + 1, _sigs(committee, nonce + 1, packed, KEYS[1:4]),
+        committee.settle(packed, nonce + 1, 0, _sigs(committee, nonce + 1, packed, KEYS[1:4]),
                          sender=attacker)
-    committee.settle(packed, nonce, sigs, sender=attacker)
+    committee.settle(packed, nonce, 0, sigs, sender=attacker)
     with ape.reverts(committee.CommitteeWrongNonce, nonce=nonce, expected=nonce + 1):
-        committee.settle(packed, nonce, sigs, sender=attacker)  # a replay
+        committee.settle(packed, nonce, 0, sigs, sender=attacker)  # a replay
 
 
 def test_settle__nobody_but_the_committee_settles(committee: Any, batch: Any, settlement: Any,
@@ -185,24 +185,48 @@ def test_prove_equivocation__two_batches_for_one_nonce_slash_the_node(
     nonce = committee.nextNonce()
     a, b = batch(), batch()
     domain = committee_domain(committee.provider.chain_id, committee.address)
-    sig_a = sign_digest(KEYS[3], batch_digest(domain, nonce, a))
-    sig_b = sign_digest(KEYS[3], batch_digest(domain, nonce, b))
+    sig_a = sign_digest(KEYS[3], batch_digest(domain, nonce, 0, a))
+    sig_b = sign_digest(KEYS[3], batch_digest(domain, nonce, 0, b))
     with ape.reverts(committee.CommitteeNotEquivocation):
-        committee.proveEquivocation(ADDR[3], nonce, keccak(a), sig_a, keccak(a), sig_a,
+        committee.proveEquivocation(ADDR[3], nonce, 0, keccak(a), sig_a, keccak(a), sig_a,
                                     sender=attacker)
     to_prover, to_treasury = watt.balanceOf(attacker), watt.balanceOf(treasury)
-    committee.proveEquivocation(ADDR[3], nonce, keccak(a), sig_a, keccak(b), sig_b,
+    committee.proveEquivocation(ADDR[3], nonce, 0, keccak(a), sig_a, keccak(b), sig_b,
                                 sender=attacker)
     assert watt.balanceOf(attacker) - to_prover == MIN_STAKE // 10
     assert watt.balanceOf(treasury) - to_treasury == MIN_STAKE - MIN_STAKE // 10
     assert ADDR[3] not in committee.members() and committee.nodeOf(ADDR[3]).stake == 0
     with ape.reverts(committee.CommitteeBadSignatures):  # its signatures no longer count
-        committee.settle(a, nonce, _sigs(committee, nonce, a, [KEYS[0], KEYS[3]]),
+        committee.settle(a, nonce, 0, _sigs(committee, nonce, a, [KEYS[0], KEYS[3]]),
                          sender=attacker)
     with ape.reverts(committee.CommitteeNothingToSlash):
-        committee.proveEquivocation(ADDR[3], nonce, keccak(a), sig_a, keccak(b), sig_b,
+        committee.proveEquivocation(ADDR[3], nonce, 0, keccak(a), sig_a, keccak(b), sig_b,
                                     sender=attacker)
     committee.setThreshold(3, sender=governor)
+
+
+def test_rounds__a_new_round_may_carry_another_batch_and_one_round_never_settles_another(
+        committee: Any, batch: Any, attacker: Any, governor: Any) -> None:
+    """A node signs one batch per (nonce, round): signing another batch in the next round (the
+    stalled round's proposer went silent) is no equivocation, and a round's signatures do not
+    settle the batch under another round."""
+    nonce = committee.nextNonce()
+    a, b = batch(), batch()
+    domain = committee_domain(committee.provider.chain_id, committee.address)
+    sig_a0 = sign_digest(KEYS[1], batch_digest(domain, nonce, 0, a))
+    sig_b1 = sign_digest(KEYS[1], batch_digest(domain, nonce, 1, b))
+    for r in (0, 1):
+        with ape.reverts(committee.CommitteeNotEquivocation):
+            committee.proveEquivocation(ADDR[1], nonce, r, keccak(a), sig_a0, keccak(b), sig_b1,
+                                        sender=attacker)
+    with ape.reverts(committee.CommitteeBadSignatures):
+        committee.settle(b, nonce, 0, _sigs(committee, nonce, b, KEYS[:3], round_=1),
+                         sender=attacker)
+    committee.settle(b, nonce, 1, _sigs(committee, nonce, b, KEYS[:3], round_=1),
+                     sender=attacker)
+    with ape.reverts(committee.CommitteeWrongNonce):  # the stalled round's batch is spent
+        committee.settle(a, nonce, 0, _sigs(committee, nonce, a, KEYS[:3]), sender=attacker)
+    assert committee.nodeOf(ADDR[1]).stake == MIN_STAKE
 
 
 def test_prove_equivocation__self_report_earns_no_bounty(committee: Any, batch: Any,
@@ -212,9 +236,9 @@ def test_prove_equivocation__self_report_earns_no_bounty(committee: Any, batch: 
     a, b = batch(), batch()
     domain = committee_domain(committee.provider.chain_id, committee.address)
     before = watt.balanceOf(operator)
-    committee.proveEquivocation(ADDR[2], nonce, keccak(a),
-                                sign_digest(KEYS[2], batch_digest(domain, nonce, a)), keccak(b),
-                                sign_digest(KEYS[2], batch_digest(domain, nonce, b)),
+    committee.proveEquivocation(ADDR[2], nonce, 0, keccak(a),
+                                sign_digest(KEYS[2], batch_digest(domain, nonce, 0, a)), keccak(b),
+                                sign_digest(KEYS[2], batch_digest(domain, nonce, 0, b)),
                                 sender=operator)
     assert watt.balanceOf(operator) == before
 
@@ -238,7 +262,7 @@ def test_settle__succeeds_exactly_with_k_distinct_current_members_in_order_at_th
     if nonce < 0:
         return
     domain = committee_domain(committee.provider.chain_id, committee.address)
-    digest = batch_digest(domain, nonce, packed)
+    digest = batch_digest(domain, nonce, 0, packed)
     pairs = sorted((int(ADDR[i], 16), sign_digest(KEYS[i], digest)) for i in chosen)
     if shuffle:
         pairs.reverse()
@@ -247,7 +271,7 @@ def test_settle__succeeds_exactly_with_k_distinct_current_members_in_order_at_th
     valid = all(a in current for a in order) and all(x < y for x, y in itertools.pairwise(order))
     ok = nonce_shift == 0 and valid and len(order) >= committee.threshold()
     try:
-        committee.settle.call(packed, nonce, sigs, sender=attacker)
+        committee.settle.call(packed, nonce, 0, sigs, sender=attacker)
         accepted = True
     except ape.exceptions.ContractLogicError:
         accepted = False
