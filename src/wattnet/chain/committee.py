@@ -2,8 +2,8 @@
 for a batch, how a relayer orders the signatures, and a node key's proof of possession.
 
 EIP-712 domain ``WattNet Oracle Committee`` / ``1`` with the chain id and the committee's
-address; ``SettleBatch(uint64 nonce,uint32 round,bytes32 batchHash)`` with ``batchHash`` the keccak256 of the
-packed batch (``wattnet.chain.batch_codec``); ``NodeBinding(address operator)``.
+address; ``SettleBatch(uint64 nonce,uint32 round,bytes32 batchHash)`` with ``batchHash`` the
+keccak256 of the packed batch (``wattnet.chain.batch_codec``); ``NodeBinding(address operator)``.
 """
 
 from __future__ import annotations

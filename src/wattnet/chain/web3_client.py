@@ -56,6 +56,11 @@ class ChainClient:
         return found
 
     @property
+    def root(self) -> Path | None:
+        """The project root whose compiled manifest gives the ABIs (None: this package's)."""
+        return self._root
+
+    @property
     def settlement(self) -> Contract:
         return self.contract(SETTLEMENT)
 

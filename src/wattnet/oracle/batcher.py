@@ -15,6 +15,10 @@ are filled with no-ops) or at the account's next nonce once that one was consume
 A reverted tx (or a refused gas estimate) is never resent as it was: the receipts go into
 corrected retry batches after a growing backoff (``retry.py``). Receipts near the end of their
 window go first (``urgency.py``); one rejected as STALE is quarantined as ``expired``.
+
+As a committee node (the chain adapter has ``may_propose``, ``committee.py``) the batcher opens
+a batch, or sends one not yet sent, only in its own round; in every round it looks up which
+of its waiting receipts other nodes' batches settled (``isSettled``) and confirms them.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ from wattnet.oracle.urgency import DeadlineClock, with_due_first
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_S = 3_600.0
+FOLLOW_EVERY_S = 2.0
+FOLLOW_MAX = 5_000
 KEEP_EXPIRED_STARTS_S = 7 * 86_400
 
 _IN_FLIGHT = (Status.BATCHED, Status.SUBMITTED)
@@ -61,7 +67,7 @@ class Pending:
         return sort_key(self.signed)
 
 
-def _pending_of(row: Row) -> Pending:
+def pending_of(row: Row) -> Pending:
     (rid, station, skey, connector, driver, credit, energy, start, end, cost, referrer, sig,
      meter) = row[:13]
     receipt = SessionReceipt(
@@ -89,21 +95,49 @@ class Batcher:
         self._reverts = Reverts(store, config, metrics)
         self._deadlines = DeadlineClock(chain)
         self._pruned = 0.0
+        self._may_propose: Callable[[], bool] | None = getattr(chain, "may_propose", None)
+        self._followed = float("-inf")
 
     def step(self) -> None:
         """One round: advance the open batch or open a new one, then settle deep confirmations."""
         now = self.clock()
         with self.store.transaction() as tx:
             open_batch = tx.one(
-                "SELECT id, nonce FROM batches WHERE status IN (?, ?) ORDER BY id LIMIT 1",
-                (BatchStatus.INTENT, BatchStatus.SUBMITTED),
+                "SELECT id, nonce, status FROM batches WHERE status IN (?, ?) ORDER BY id "
+                "LIMIT 1", (BatchStatus.INTENT, BatchStatus.SUBMITTED),
             )
+        turn = self._may_propose is None or self._may_propose()
         if open_batch is not None:
-            nonce = None if open_batch[1] is None else int(open_batch[1])
-            self._advance(int(open_batch[0]), nonce, now)
-        elif now >= self._not_before:
+            if turn or open_batch[2] == BatchStatus.SUBMITTED:
+                nonce = None if open_batch[1] is None else int(open_batch[1])
+                self._advance(int(open_batch[0]), nonce, now)
+        elif turn and now >= self._not_before:
+            if self._may_propose is not None:
+                self._follow(now, every_s=0.0)  # never propose what another batch settled
             self._open_batch(now)
+        if self._may_propose is not None:
+            self._follow(now)
         self._confirm_observed(now)
+
+    def _follow(self, now: float, every_s: float = FOLLOW_EVERY_S) -> None:
+        """Committee node: receipts waiting here that another node's batch settled go to
+        ``confirming`` (then ``settled`` once deep, by ``_confirm_observed``)."""
+        if now - self._followed < every_s:
+            return
+        self._followed = now
+        with self.store.transaction() as tx:
+            rows = tx.query(f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE status IN (?, ?) "
+                            "ORDER BY id LIMIT ?", (Status.PENDING, Status.BATCHED, FOLLOW_MAX))
+        if not rows:
+            return
+        waiting = [pending_of(r) for r in rows]
+        done = [p.id for p, on_chain in zip(waiting, self._settled([p.key for p in waiting]),
+                                            strict=True) if on_chain]
+        if done:
+            head = self.chain.head_block()
+            with self.store.transaction() as tx:
+                tx.set_status(done, Status.CONFIRMING, int(now), block=head)
+            log.info("%d receipts settled by other nodes' batches", len(done))
 
     # ---- new batch ----
     def _open_batch(self, now: float) -> None:
@@ -125,7 +159,7 @@ class Batcher:
             if not rows:  # all wait behind earlier sessions: look again next round
                 return
         crashpoint("after_store_before_batch")
-        batch = sorted((_pending_of(r) for r in rows), key=lambda p: p.key)
+        batch = sorted((pending_of(r) for r in rows), key=lambda p: p.key)
         nonce = self.chain.next_nonce()
         with self.store.transaction() as tx:
             tx.execute("INSERT INTO batches (status, nonce, created_at, updated_at) "
@@ -191,7 +225,7 @@ class Batcher:
             )
             txs = tx.query("SELECT tx_hash, submitted_at FROM txs WHERE batch_id = ? ORDER BY id",
                            (batch_id,))
-        live = sorted((_pending_of(r) for r in rows), key=lambda p: p.key)
+        live = sorted((pending_of(r) for r in rows), key=lambda p: p.key)
         if not live:
             self._close(batch_id, now)
             return
@@ -313,7 +347,7 @@ class Batcher:
         head = self.chain.head_block()
         settled: list[int] = []
         lost: list[int] = []
-        deep = [_pending_of(row) for row in rows
+        deep = [pending_of(row) for row in rows
                 if head - int(row[15]) + 1 >= self.config.confirmations]
         for p, on_chain in zip(deep, self._settled([p.key for p in deep]), strict=True):
             (settled if on_chain else lost).append(p.id)

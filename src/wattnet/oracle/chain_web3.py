@@ -119,24 +119,29 @@ class Web3SettlementChain:
         if sorted(batch, key=sort_key) != batch:
             raise SettlementError("settleBatch needs receipts sorted by (stationId, sessionId)")
         # The packed encoding: ~1,200 gas a receipt less than the ABI settleBatch.
-        data = self.contract.encode_abi("settlePacked", [pack_batch((s.receipt, s.signature)
-                                                                   for s in batch)])
-        gas = max(BASE_GAS + GAS_PER_RECEIPT * len(batch), min_gas)
+        to, data = self._settle_call(pack_batch((s.receipt, s.signature) for s in batch))
+        gas = max(BASE_GAS + self.extra_gas + GAS_PER_RECEIPT * len(batch), min_gas)
         if self._estimate or estimate:
             # The estimate follows the path the state takes now; a receipt judged cheaply (say,
             # rejected) at estimate time may take the full path when mined: keep the bound.
-            gas = max(gas, self._estimate_gas(data, len(batch)) * (100 + GAS_MARGIN_PCT) // 100)
-        to = str(self.contract.address)
+            gas = max(gas, self._estimate_gas(to, data, len(batch))
+                      * (100 + GAS_MARGIN_PCT) // 100)
 
         def build(params: dict[str, Any]) -> dict[str, Any]:
             return {**params, "to": to, "data": data, "value": 0, "gas": gas}
 
         return self._send(build, nonce, f"settlePacked({len(batch)})")
 
-    def _estimate_gas(self, data: str, n: int) -> int:
+    extra_gas = 0  # on top of the no-estimate bound (the committee's signature checks)
+
+    def _settle_call(self, packed: bytes) -> tuple[str, str]:
+        """(to, calldata) of the transaction that settles ``packed``."""
+        return str(self.contract.address), self.contract.encode_abi("settlePacked", [packed])
+
+    def _estimate_gas(self, to: str, data: str, n: int) -> int:
         """eth_estimateGas against the pending block (receipts ending now are judged as when
         mined); a revert raises SettlementWouldRevert with its decoded cause."""
-        call = {"from": self.account.address, "to": str(self.contract.address), "data": data}
+        call = {"from": self.account.address, "to": to, "data": data}
         answer = self._rpc_answer("eth_estimateGas", [call, "pending"])
         if "error" in answer:
             error = answer["error"]
@@ -275,7 +280,7 @@ def load_account(config: OracleConfig) -> LocalAccount:
         raise OracleConfigError(f"oracle key: {exc}") from exc
 
 
-def _client(config: OracleConfig) -> ChainClient:
+def client_for(config: OracleConfig) -> ChainClient:
     client = ChainClient.from_env()
     client.check(config.chain_id, config.settlement_contract)
     return client
@@ -283,10 +288,10 @@ def _client(config: OracleConfig) -> ChainClient:
 
 def oracle_chain(config: OracleConfig) -> Web3SettlementChain:
     """Factory for ``chain``: the deployment's EnergyCredits, signed with the oracle key."""
-    return Web3SettlementChain(_client(config), load_account(config),
+    return Web3SettlementChain(client_for(config), load_account(config),
                                estimate_gas=config.estimate_gas)
 
 
 def station_directory(config: OracleConfig) -> RegistryStationDirectory:
     """Factory for ``directory``: the deployment's StationRegistry."""
-    return RegistryStationDirectory(_client(config))
+    return RegistryStationDirectory(client_for(config))

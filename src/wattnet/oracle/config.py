@@ -63,6 +63,30 @@ class BatcherConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class CommitteeConfig:
+    """This oracle as one node of the committee (``OracleCommittee`` at ``contract``): its key is
+    the oracle's ``keystore`` (it signs votes and relays); ``peers`` are the other nodes' base
+    URLs; a proposer that stays silent for ``round_s`` hands the nonce to the next member."""
+
+    contract: str
+    peers: tuple[str, ...] = ()
+    round_s: float = 10.0
+    request_timeout_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not is_address(self.contract):
+            raise OracleConfigError(f"committee.contract {self.contract!r} is not an address")
+        object.__setattr__(self, "contract", to_checksum_address(self.contract))
+        peers = self.peers
+        if isinstance(peers, str) or not all(isinstance(p, str) and p.startswith(
+                ("http://", "https://")) for p in peers):
+            raise OracleConfigError("committee.peers must be a list of http(s):// base URLs")
+        object.__setattr__(self, "peers", tuple(p.rstrip("/") for p in peers))
+        if self.round_s <= 0 or self.request_timeout_s <= 0:
+            raise OracleConfigError("committee round_s and request_timeout_s must be positive")
+
+
+@dataclass(frozen=True, slots=True)
 class OracleConfig:
     """Everything ``wattnet oracle run`` needs.
 
@@ -92,6 +116,7 @@ class OracleConfig:
     estimate_gas: bool = True
     plausibility: PlausibilityLimits = field(default_factory=PlausibilityLimits)
     batcher: BatcherConfig = field(default_factory=BatcherConfig)
+    committee: CommitteeConfig | None = None
 
     def __post_init__(self) -> None:
         if not is_address(self.settlement_contract):
@@ -122,14 +147,18 @@ def load_config(path: Path | None, **overrides: Any) -> OracleConfig:
         except (OSError, json.JSONDecodeError) as exc:
             raise OracleConfigError(f"cannot read oracle config {path}: {exc}") from exc
     raw.update({k: v for k, v in overrides.items() if v is not None})
-    nested: dict[str, type[Any]] = {"plausibility": PlausibilityLimits, "batcher": BatcherConfig}
+    nested: dict[str, type[Any]] = {"plausibility": PlausibilityLimits, "batcher": BatcherConfig,
+                                    "committee": CommitteeConfig}
     for key, cls in nested.items():
         if isinstance(raw.get(key), dict):
             known = {f.name for f in fields(cls)}
             unknown = set(raw[key]) - known
             if unknown:
                 raise OracleConfigError(f"unknown {key} settings: {sorted(unknown)}")
-            raw[key] = cls(**raw[key])
+            try:
+                raw[key] = cls(**raw[key])
+            except TypeError as exc:
+                raise OracleConfigError(f"bad {key} settings: {exc}") from exc
     known = {f.name for f in fields(OracleConfig)}
     unknown = set(raw) - known
     if unknown:

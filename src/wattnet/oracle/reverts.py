@@ -33,15 +33,21 @@ class RevertKind(StrEnum):
     OUT_OF_GAS = "out_of_gas"
     PAUSED = "paused"  # SettlementPaused / EnforcedPause: no batch settles until unpaused
     UNAUTHORIZED = "unauthorized"  # the oracle's account lacks ORACLE_ROLE
+    # the committee did not carry the batch: too few votes came together, or another node's
+    # batch took the nonce first (its receipts are found settled; the rest wait for a turn)
+    COMMITTEE = "committee"
     REASON = "reason"  # any other decoded revert: the batch, or a receipt in it, is at fault
     UNKNOWN = "unknown"  # no data and not out of gas
 
 
-SYSTEMIC = frozenset({RevertKind.PAUSED, RevertKind.UNAUTHORIZED})
+SYSTEMIC = frozenset({RevertKind.PAUSED, RevertKind.UNAUTHORIZED, RevertKind.COMMITTEE})
 _KIND_OF_ERROR = {
     "SettlementPaused": RevertKind.PAUSED,
     "EnforcedPause": RevertKind.PAUSED,
     "AccessControlUnauthorizedAccount": RevertKind.UNAUTHORIZED,
+    "CommitteeWrongNonce": RevertKind.COMMITTEE,
+    "CommitteeBadSignatures": RevertKind.COMMITTEE,  # a signer left between vote and relay
+    "CommitteeTooFewSigners": RevertKind.COMMITTEE,
 }
 
 

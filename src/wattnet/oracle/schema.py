@@ -11,7 +11,8 @@ reverted one into a corrected retry batch (``retry.py``). The batcher quarantine
 that reverted alone ``max_reverts`` times and one whose settlement window closed (STALE on
 chain): reasons starting ``reverted:`` and ``expired:`` (``losses.py``).
 Rejected payloads live in ``rejected`` (a ring of bounded size), equivocating receipts in
-``conflicts`` next to the receipt they contradict, start notices in ``starts`` (``held``: what
+``conflicts`` next to the receipt they contradict, the committee node's signatures in
+``votes`` (one per nonce and round), start notices in ``starts`` (``held``: what
 it holds of the driver's credits until its receipt arrives or ``expires_at``, at most its signed
 ``amount``; 0: refused).
 """
@@ -149,6 +150,32 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE batches ADD COLUMN retry_of {int}",
         "ALTER TABLE batches ADD COLUMN min_gas {int} NOT NULL DEFAULT 0",
         "ALTER TABLE txs ADD COLUMN cause TEXT",
+    ),
+    (  # 5: the oracle committee (issue 13): this node's signature for each (nonce, round) it
+       # voted in, with the proposer's (NULL: its own proposal). Written before the signature
+       # leaves the node, so it never signs two batches in one round (that is equivocation,
+       # slashable), whatever crashes in between. A proposer seen signing two batches in one
+       # round: the proof anyone may send to OracleCommittee.proveEquivocation.
+        """CREATE TABLE votes (
+            nonce {int} NOT NULL,
+            round {int} NOT NULL,
+            batch_hash {blob} NOT NULL,
+            signature {blob} NOT NULL,
+            proposer_sig {blob},
+            voted_at {int} NOT NULL,
+            PRIMARY KEY (nonce, round)
+        )""",
+        """CREATE TABLE equivocations (
+            node {blob} NOT NULL,
+            nonce {int} NOT NULL,
+            round {int} NOT NULL,
+            hash_a {blob} NOT NULL,
+            sig_a {blob} NOT NULL,
+            hash_b {blob} NOT NULL,
+            sig_b {blob} NOT NULL,
+            seen_at {int} NOT NULL,
+            PRIMARY KEY (node, nonce, round)
+        )""",
     ),
 )
 

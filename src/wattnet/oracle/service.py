@@ -19,6 +19,8 @@ from wattnet.errors import WattNetError
 from wattnet.oracle.api import build_app
 from wattnet.oracle.batcher import Batcher
 from wattnet.oracle.chain import SettlementChain
+from wattnet.oracle.committee import CommitteeView, Proposer, Turns, Voter
+from wattnet.oracle.committee_api import add_committee_routes
 from wattnet.oracle.config import OracleConfig
 from wattnet.oracle.directory import (
     CachedStationDirectory,
@@ -89,9 +91,22 @@ class OracleService:
         self.notices = None if self.ledger is None else NoticeDesk(
             self.store, self.directory, self.ledger, separator, self.metrics, clock,
             future_skew_s=config.plausibility.future_skew_s)
+        self.voter = self._committee_node(config)
         self._stop = threading.Event()
         self._batcher_thread: threading.Thread | None = None
         self.committer: GroupCommitter | None = None
+
+    def _committee_node(self, config: OracleConfig) -> Voter | None:
+        """As a committee node: this node's voter, and its proposer on the chain adapter."""
+        if config.committee is None:
+            return None
+        if not isinstance(self.chain, CommitteeView) or not hasattr(self.chain, "proposer"):
+            raise OracleConfigError("a `committee` section needs the committee chain adapter "
+                                    "(chain: wattnet.oracle.committee_web3:committee_chain)")
+        voter = Voter(self.store, self.chain, self.clock)
+        self.chain.proposer = Proposer(voter, Turns(config.committee.round_s),
+                                       config.committee.peers, config.committee.request_timeout_s)
+        return voter
 
     def start_batcher(self) -> None:
         self._batcher_thread = threading.Thread(target=self._batch_loop, name="oracle-batcher",
@@ -114,9 +129,12 @@ class OracleService:
 
     def app(self) -> web.Application:
         self.committer = GroupCommitter(self.ingestor, self.config.group_commit_max)
-        return build_app(self.committer, self.metrics, self.store, self.config.max_body_bytes,
-                         self.config.max_batch_items, on_cleanup=self.close,
-                         notices=self.notices)
+        app = build_app(self.committer, self.metrics, self.store, self.config.max_body_bytes,
+                        self.config.max_batch_items, on_cleanup=self.close,
+                        notices=self.notices)
+        if self.voter is not None and self.config.committee is not None:
+            add_committee_routes(app, self.voter, self.committer, self.config.committee.peers)
+        return app
 
     def close(self) -> None:
         self._stop.set()

@@ -1,0 +1,174 @@
+"""The committee's HTTP routes on each node (aiohttp), next to the receipt API.
+
+POST /v1/committee/check   {"batch"} -> 200 {"refused": [{"station", "session", "reason"}]}:
+                           the receipts this node would not vote for (after fetching those it
+                           lacked), so that a proposer offers only what k nodes accept.
+POST /v1/committee/votes   a ``Proposal`` (nonce, round, packed batch, the proposer's signature)
+                           -> 200 {"signer", "signature"}: this node's vote; 409 {"error"} when
+                           it refuses (the reason names the receipt or the rule). Receipts the
+                           node lacks are fetched from its peers and ingested through its own
+                           pipeline first, so a node that missed a receipt can still vote.
+GET  /v1/committee/evidence
+                           proofs of equivocation this node saw (a member that proposed two
+                           batches in one round): each the arguments of proveEquivocation,
+                           which anyone may send for the bounty.
+GET  /v1/receipts/{stationId}/{sessionId}
+                           the stored signed receipt (``signed_to_json``, meter data included)
+                           for a peer that missed it; 404 when unknown here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from wattnet.chain.receipt_codec import signed_to_json
+from wattnet.oracle.batcher import pending_of
+from wattnet.oracle.committee import Proposal, Refused, Voter
+from wattnet.oracle.errors import DirectoryUnavailable, SettlementError, StorageUnavailable
+from wattnet.oracle.ingest import GroupCommitter
+from wattnet.oracle.store_base import SETTLE_COLUMNS, session_key
+
+log = logging.getLogger(__name__)
+
+VOTER: web.AppKey[Voter] = web.AppKey("voter", Voter)
+PEERS: web.AppKey[tuple[str, ...]] = web.AppKey("peers", tuple)
+FETCH_TIMEOUT_S = 5.0
+_Unavailable = (StorageUnavailable, DirectoryUnavailable, SettlementError)
+
+
+def _key(request: web.Request) -> tuple[bytes, int] | None:
+    try:
+        station = bytes.fromhex(request.match_info["station"].removeprefix("0x"))
+        session = int(request.match_info["session"])
+    except ValueError:
+        return None
+    return (station, session) if len(station) == 32 and 0 <= session < 2**64 else None
+
+
+async def get_receipt(request: web.Request) -> web.Response:
+    key = _key(request)
+    if key is None:
+        return web.json_response(
+            {"error": "use /v1/receipts/<0x + 64 hex station id>/<session id 0..2**64-1>"},
+            status=400)
+    store = request.app[VOTER].store
+
+    def read() -> Any:
+        with store.transaction() as tx:
+            return tx.one(f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE station_id = ? AND "
+                          "session_key = ?", (key[0], session_key(key[1])))
+
+    try:
+        row = await asyncio.to_thread(read)
+    except StorageUnavailable as exc:
+        return web.json_response({"error": str(exc)}, status=503)
+    if row is None:
+        return web.json_response({"error": "no receipt stored for this station and session"},
+                                 status=404)
+    return web.json_response(signed_to_json(pending_of(row).signed))
+
+
+async def post_vote(request: web.Request) -> web.Response:
+    voter = request.app[VOTER]
+    try:
+        proposal = Proposal.from_json(json.loads(await request.read()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return web.json_response({"error": f"body is not JSON: {exc}"}, status=400)
+    except Refused as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    args = (proposal.nonce, proposal.round, proposal.batch, proposal.signature)
+    try:
+        try:
+            signature = await asyncio.to_thread(voter.vote, *args)
+        except Refused as exc:
+            if not exc.missing:
+                raise
+            await _fetch_into(request, exc.missing)
+            signature = await asyncio.to_thread(voter.vote, *args)
+    except Refused as exc:
+        log.warning("vote refused for nonce %d round %d: %s", proposal.nonce, proposal.round,
+                    exc)
+        return web.json_response({"error": str(exc)}, status=409)
+    except _Unavailable as exc:
+        return web.json_response({"error": str(exc)}, status=503)
+    return web.json_response({"signer": voter.view.address,
+                              "signature": "0x" + signature.hex()})
+
+
+async def post_check(request: web.Request) -> web.Response:
+    voter = request.app[VOTER]
+    try:
+        body = json.loads(await request.read())
+        batch = bytes.fromhex(str(body["batch"]).removeprefix("0x"))
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        return web.json_response({"error": f"want {{\"batch\": \"0x...\"}}: {exc!r}"},
+                                 status=400)
+    try:
+        missing, _ = await asyncio.to_thread(voter.verdicts, batch)
+        if missing:
+            await _fetch_into(request, missing)
+        missing, refused = await asyncio.to_thread(voter.verdicts, batch)
+    except Refused as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    except _Unavailable as exc:
+        return web.json_response({"error": str(exc)}, status=503)
+    unknown = dict.fromkeys(missing, "is unknown here (no peer has it)")
+    return web.json_response({"refused": [
+        {"station": "0x" + k[0].hex(), "session": k[1], "reason": why}
+        for k, why in {**unknown, **refused}.items()]})
+
+
+async def _fetch_into(request: web.Request, keys: Sequence[tuple[bytes, int]]) -> None:
+    """Fetch ``keys`` from the peers and ingest them through this node's own pipeline."""
+    peers: tuple[str, ...] = request.app[PEERS]
+    found = await _fetch(peers, keys)
+    if found:
+        await request.app[_COMMITTER].submit(found)
+
+
+async def get_evidence(request: web.Request) -> web.Response:
+    try:
+        found = await asyncio.to_thread(request.app[VOTER].evidence)
+    except StorageUnavailable as exc:
+        return web.json_response({"error": str(exc)}, status=503)
+    return web.json_response({"equivocations": found})
+
+
+async def _fetch(peers: Sequence[str], keys: Sequence[tuple[bytes, int]]) -> list[Any]:
+    """The receipts ``keys`` as peers hold them (the first peer that has each), unverified:
+    they go through this node's own ingest pipeline."""
+    found: list[Any] = []
+    timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT_S)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        for station, session in keys:
+            for peer in peers:
+                try:
+                    async with http.get(f"{peer}/v1/receipts/0x{station.hex()}/{session}") as r:
+                        if r.status == 200:
+                            found.append(await r.json())
+                            break
+                except (aiohttp.ClientError, TimeoutError, ValueError):
+                    continue
+    log.info("fetched %d of %d missing receipts from peers", len(found), len(keys))
+    return found
+
+
+_COMMITTER: web.AppKey[GroupCommitter] = web.AppKey("committee_committer", GroupCommitter)
+
+
+def add_committee_routes(app: web.Application, voter: Voter, committer: GroupCommitter,
+                         peers: Sequence[str]) -> None:
+    app[VOTER] = voter
+    app[PEERS] = tuple(p.rstrip("/") for p in peers)
+    app[_COMMITTER] = committer
+    app.router.add_post("/v1/committee/check", post_check)
+    app.router.add_post("/v1/committee/votes", post_vote)
+    app.router.add_get("/v1/committee/evidence", get_evidence)
+    app.router.add_get("/v1/receipts/{station}/{session}", get_receipt)

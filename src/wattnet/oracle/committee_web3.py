@@ -1,0 +1,88 @@
+"""The oracle as a committee node over web3: batches settle through ``OracleCommittee.settle``
+with the members' votes, and the node reads the committee (``CommitteeView``).
+
+Config factory (``chain`` in oracle.json, with a ``committee`` section):
+``wattnet.oracle.committee_web3:committee_chain``. The oracle's keystore is the node key: it
+signs votes and pays for the relays it sends (anyone may relay; the node relays its own).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from wattnet.chain.committee import committee_domain
+from wattnet.chain.deployments import load_abi
+from wattnet.chain.eip712 import sign_digest
+from wattnet.chain.web3_client import ChainClient
+from wattnet.oracle.chain_web3 import Web3SettlementChain, client_for, load_account
+from wattnet.oracle.committee import CommitteeShort, Proposer
+from wattnet.oracle.config import OracleConfig
+from wattnet.oracle.errors import OracleConfigError, SettlementWouldRevert
+from wattnet.oracle.reverts import RevertCause, RevertKind, error_table
+
+MEMBERS_TTL_S = 5.0  # admissions and removals are governance votes: minutes apart at least
+VOTE_GAS = 8_000  # ecrecover and the member lookup, per signature, in the no-estimate bound
+MAX_VOTES_GAS = 31 * VOTE_GAS
+
+
+class CommitteeSettlementChain(Web3SettlementChain):
+    """``SettlementChain`` whose settlements are committee relays; also a ``CommitteeView``."""
+
+    extra_gas = MAX_VOTES_GAS
+
+    def __init__(self, client: ChainClient, account: LocalAccount, committee: str, *,
+                 estimate_gas: bool = True) -> None:
+        super().__init__(client, account, estimate_gas=estimate_gas)
+        self.committee = client.w3.eth.contract(address=client.w3.to_checksum_address(committee),
+                                                abi=load_abi("OracleCommittee", client.root))
+        self.address = account.address
+        self.domain = committee_domain(client.deployment.chain_id, str(self.committee.address))
+        self._errors = error_table([*self.contract.abi, *self.committee.abi])
+        self._members: tuple[float, list[str], int] | None = None
+        self.proposer: Proposer | None = None
+
+    # ---- CommitteeView ----
+    def committee_nonce(self) -> int:
+        return int(self.committee.functions.nextNonce().call())
+
+    def _membership(self) -> tuple[list[str], int]:
+        now = time.monotonic()
+        if self._members is None or now - self._members[0] >= MEMBERS_TTL_S:
+            members = sorted(self.committee.functions.members().call(), key=lambda a: int(a, 16))
+            self._members = (now, members, int(self.committee.functions.threshold().call()))
+        return self._members[1], self._members[2]
+
+    def committee_members(self) -> list[str]:
+        return self._membership()[0]
+
+    def committee_threshold(self) -> int:
+        return self._membership()[1]
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        return sign_digest(bytes(self.account.key), digest)
+
+    # ---- settlement through the committee ----
+    def may_propose(self) -> bool:
+        return self.proposer is not None and self.proposer.may_propose()
+
+    def _settle_call(self, packed: bytes) -> tuple[str, str]:
+        if self.proposer is None:
+            raise OracleConfigError("committee chain used before the node was wired")
+        try:
+            agreed, nonce, round_, votes = self.proposer.collect(packed)
+        except CommitteeShort as exc:
+            cause = RevertCause(RevertKind.COMMITTEE, str(exc))
+            raise SettlementWouldRevert(f"committee: {exc}", cause) from exc
+        data: Any = self.committee.encode_abi("settle", [agreed, nonce, round_, votes])
+        return str(self.committee.address), str(data)
+
+
+def committee_chain(config: OracleConfig) -> CommitteeSettlementChain:
+    """Factory for ``chain``: the deployment's EnergyCredits through ``committee.contract``."""
+    if config.committee is None:
+        raise OracleConfigError("committee_chain needs a `committee` section in the config")
+    return CommitteeSettlementChain(client_for(config), load_account(config),
+                                    config.committee.contract, estimate_gas=config.estimate_gas)
