@@ -1,0 +1,138 @@
+"""The committee node's rules without a chain (issue 13): whose round it is, when a node votes,
+that it never signs two batches in one round (not across restarts either), and the proof it
+keeps of a proposer that did. The same rules against the contract and real processes:
+tests/contracts/e2e/test_committee_nodes.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from eth_utils.crypto import keccak
+
+from wattnet.chain.batch_codec import pack_batch
+from wattnet.chain.committee import batch_digest, committee_domain
+from wattnet.chain.eip712 import address_of_private_key, recover_digest, sign_digest
+from wattnet.chain.receipt_codec import signed_from_json
+from wattnet.oracle.committee import Proposal, Refused, Turns, Voter, proposer_of
+from wattnet.oracle.ingest import Ingestor
+from wattnet.oracle.schema import Status
+from wattnet.oracle.store_base import Store
+
+from .oracle_helpers import T0, Clock, Station, make_receipt, sign
+
+KEYS = sorted((keccak(text=f"node-{i}") for i in range(3)),
+              key=lambda k: int(address_of_private_key(k), 16))
+NODES = [address_of_private_key(k) for k in KEYS]
+DOMAIN = committee_domain(31337, "0x" + "c0" * 20)
+
+
+@dataclass
+class View:
+    """The committee as node ``me`` reads it."""
+
+    me: int
+    nonce: int = 7
+    members: list[str] = field(default_factory=lambda: list(NODES))
+    domain: Any = DOMAIN
+
+    @property
+    def address(self) -> str:
+        return NODES[self.me]
+
+    def committee_nonce(self) -> int:
+        return self.nonce
+
+    def committee_members(self) -> list[str]:
+        return self.members
+
+    def committee_threshold(self) -> int:
+        return 2
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        return sign_digest(KEYS[self.me], digest)
+
+
+def _batch(ingestor: Ingestor, station: Station, *sessions: int) -> bytes:
+    signed = [signed_from_json(sign(station, make_receipt(
+        station, s, start_time=T0 - 40_000 + 4_000 * s, end_time=T0 - 37_000 + 4_000 * s)))
+        for s in sessions]
+    outcomes = ingestor.process([sign(station, s.receipt) for s in signed])
+    assert all(o.status == "accepted" for o in outcomes), outcomes
+    return pack_batch((s.receipt, s.signature) for s in signed)
+
+
+def _proposal(nonce: int, round_: int, batch: bytes) -> bytes:
+    """The signature of the member whose round it is."""
+    who = NODES.index(proposer_of(NODES, nonce, round_))
+    return sign_digest(KEYS[who], batch_digest(DOMAIN, nonce, round_, batch))
+
+
+def test_turns__rounds_rotate_over_the_members_and_restart_with_each_nonce() -> None:
+    clock = Clock(0.0)
+    turns = Turns(10.0, clock)
+    order = []
+    for _ in range(4):
+        order.append(next(n for n in NODES if turns.is_mine(7, NODES, n)))
+        clock.now += 10
+    assert order == [NODES[7 % 3], NODES[8 % 3], NODES[9 % 3], NODES[7 % 3]]
+    assert turns.round_now(8) == 0  # a new nonce: round 0 again, from when it was first seen
+    assert [turns.my_round(8, NODES, n) for n in NODES] == [1, 2, 0]
+    assert turns.my_round(8, NODES, "0x" + "11" * 20) is None
+
+
+def test_vote__only_for_the_next_nonce_and_the_round_owner_and_known_good_receipts(
+        store: Store, ingestor: Ingestor, station: Station) -> None:
+    voter = Voter(store, View(me=0))
+    batch = _batch(ingestor, station, 1, 2)
+    with pytest.raises(Refused, match="not the committee's next"):
+        voter.vote(8, 0, batch, _proposal(8, 0, batch))
+    intruder = sign_digest(KEYS[0], batch_digest(DOMAIN, 7, 0, batch))  # round 0 is not node 0's
+    assert proposer_of(NODES, 7, 0) != NODES[0]
+    with pytest.raises(Refused, match="is 0x"):
+        voter.vote(7, 0, batch, intruder)
+    with pytest.raises(Refused, match="does not decode"):
+        voter.vote(7, 1, batch[:-3], _proposal(7, 1, batch[:-3]))
+    with store.transaction() as tx:
+        tx.execute("UPDATE receipts SET status = ?, reason = ? WHERE session_key = ?",
+                   (Status.QUARANTINED, "implausible energy", (2).to_bytes(8, "big")))
+    with pytest.raises(Refused, match="quarantined here: implausible energy"):
+        voter.vote(7, 1, batch, _proposal(7, 1, batch))
+    unknown = _batch(ingestor, station, 3)
+    with store.transaction() as tx:
+        tx.execute("DELETE FROM receipts WHERE session_key = ?", ((3).to_bytes(8, "big"),))
+    with pytest.raises(Refused, match="unknown here") as missing:
+        voter.vote(7, 1, unknown, _proposal(7, 1, unknown))
+    assert missing.value.missing == ((station.info.station_id, 3),)
+
+
+def test_vote__one_batch_per_round_across_restarts_and_the_proof_of_a_double_proposal(
+        make_store: Any, ingestor_for: Any, station: Station) -> None:
+    store = make_store()
+    ingestor = ingestor_for(store)
+    a, b = _batch(ingestor, station, 1), _batch(ingestor, station, 2)
+    voter = Voter(store, View(me=0))
+    sig = voter.vote(7, 1, a, _proposal(7, 1, a))
+    assert recover_digest(batch_digest(DOMAIN, 7, 1, a), sig) == NODES[0]
+    assert voter.vote(7, 1, a, _proposal(7, 1, a)) == sig  # asked again: the same vote
+    restarted = Voter(make_store(), View(me=0))  # the same database after a restart
+    with pytest.raises(Refused, match="already signed another batch"):
+        restarted.vote(7, 1, b, _proposal(7, 1, b))
+    [proof] = restarted.evidence()
+    assert proof["node"] == proposer_of(NODES, 7, 1)
+    assert (proof["hashA"], proof["hashB"]) == ("0x" + keccak(a).hex(), "0x" + keccak(b).hex())
+    for h, s in ((a, proof["sigA"]), (b, proof["sigB"])):
+        assert recover_digest(batch_digest(DOMAIN, 7, 1, h), bytes.fromhex(s[2:])) == \
+            proof["node"]
+    assert restarted.vote(7, 2, b, _proposal(7, 2, b))  # the next round may carry it
+
+
+def test_proposal__malformed_bodies_are_refused_with_what_is_wanted() -> None:
+    good = Proposal(7, 1, b"\x01" * 10, b"\x02" * 65).to_json()
+    assert Proposal.from_json(good) == Proposal(7, 1, b"\x01" * 10, b"\x02" * 65)
+    for bad in ({}, {**good, "nonce": -1}, {**good, "round": 2**32},
+                {**good, "signature": "0x1234"}, {**good, "batch": "0x"},
+                {**good, "batch": "zz"}, []):
+        with pytest.raises(Refused, match="malformed proposal"):
+            Proposal.from_json(bad)
