@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from wattnet.chain import roles
 from wattnet.chain.deploy import geohash_bytes8
 from wattnet.chain.deploy_plan import (
+    COMMITTEE_ROLES,
     GOVERNED_ROLES,
     TIMELOCK_ROLES,
     ZERO_ADDRESS,
@@ -79,7 +80,30 @@ def run_checks(gp: GovernedProtocol, params: Params) -> list[Check]:
     _roles(c, gp)
     _params(c, gp, params)
     _links(c, gp)
+    _committee(c, gp, params)
     return c.results
+
+
+def _committee(c: _Checks, gp: GovernedProtocol, params: Params) -> None:
+    """The oracle committee, when the params deploy one: governed by the timelock alone, its
+    bounded parameters as in the file, linked to WATT, EnergyCredits and the treasury."""
+    c.eq("links", "OracleCommittee deployed", params.committee is not None,
+         lambda: gp.committee is not None)
+    if gp.committee is None or params.committee is None:
+        return
+    cm, name = gp.committee, "OracleCommittee"
+    people = (("deployer", gp.deployer), ("guardian", gp.guardian), ("oracle", gp.oracle))
+    for role in COMMITTEE_ROLES:
+        c.role(name, cm, role, role_id(role), gp.timelock.address, "timelock", True)
+        for label, who in people:
+            c.role(name, cm, role, role_id(role), who, label, False)
+    u = to_chain_units(params)["committee"]
+    c.eq("params", "OracleCommittee.minStake", u["min_stake"], cm.minStake)
+    c.eq("params", "OracleCommittee.unbondingDelay", u["unbonding_delay"], cm.unbondingDelay)
+    c.eq("params", "OracleCommittee.bountyBps", u["bounty_bps"], cm.bountyBps)
+    c.eq("links", "OracleCommittee.watt", gp.watt.address, cm.watt)
+    c.eq("links", "OracleCommittee.settlement", gp.credits.address, cm.settlement)
+    c.eq("links", "OracleCommittee.treasury", gp.treasury, cm.treasury)
 
 
 def _roles(c: _Checks, gp: GovernedProtocol) -> None:

@@ -17,7 +17,9 @@ kwargs (``required_confirmations``). :func:`deploy_local_governed` is the one-ca
 
 Order: WATT -> staking -> rewards -> registry -> credits -> (mock stablecoins) -> timelock ->
 governor; links; parameters not set by constructors (slash destination, region multipliers,
-credit listings); ORACLE_ROLE to the oracle, PAUSER_ROLE to the guardian; the governor becomes
+credit listings); the oracle committee when the params have a ``committee`` section (governed by
+the timelock; ORACLE_ROLE stays with the oracle key until governance admits nodes and hands it
+over); ORACLE_ROLE to the oracle, PAUSER_ROLE to the guardian; the governor becomes
 the timelock's proposer and canceller (the guardian is none: no veto), anyone may execute; every
 admin and parameter role goes to the timelock; the deployer renounces every role it holds,
 the timelock admin included. Afterwards :func:`wattnet.chain.deploy_checks.run_checks` verifies
@@ -62,6 +64,10 @@ GOVERNED_ROLES: dict[str, tuple[str, ...]] = {
                         "ATTESTER_ROLE"),
     "EnergyCredits": ("DEFAULT_ADMIN_ROLE", "PARAMS_ROLE"),
 }
+# The oracle committee's, when params have a ``committee`` section: deployed beside the
+# protocol, governed by the timelock, holding no ORACLE_ROLE until governance hands it over
+# (docs/runbooks/oracle-committee.md).
+COMMITTEE_ROLES = ("DEFAULT_ADMIN_ROLE", "GOVERNOR_ROLE")
 
 
 def role_id(name: str) -> bytes:
@@ -92,6 +98,7 @@ class GovernedProtocol:
     guardian: str
     oracle: str
     treasury: str
+    committee: Any = None  # OracleCommittee, when the params deploy one
 
     @property
     def protocol(self) -> Protocol:
@@ -102,8 +109,9 @@ class GovernedProtocol:
         return self.credits
 
     def as_dict(self) -> dict[str, Any]:
+        committee = {} if self.committee is None else {"OracleCommittee": self.committee}
         return {**self.protocol.as_dict(), "WattTimelock": self.timelock,
-                "WattGovernor": self.governor}
+                "WattGovernor": self.governor, **committee}
 
     @property
     def addresses(self) -> dict[str, str]:
@@ -255,6 +263,12 @@ def deploy_governed(
                                  f"{coin.credit_id}); set it (see docs/runbooks/deploy.md)")
             coins[coin.symbol] = project.MockStablecoin.at(stablecoins[coin.symbol])
             rec.contracts[f"stablecoin.{coin.symbol}"] = coins[coin.symbol].address
+    committee = None
+    if params.committee is not None:
+        cm = u["committee"]
+        committee = run.create("OracleCommittee", "OracleCommittee", [
+            watt.address, credits.address, treasury, me, cm["min_stake"], cm["unbonding_delay"],
+            cm["bounty_bps"]])
     timelock = run.create("WattTimelock", "WattTimelock",
                           [gv["timelock_delay"], [], [ZERO_ADDRESS], me])
     governor = run.create("WattGovernor", "WattGovernor", [
@@ -325,15 +339,21 @@ def deploy_governed(
     for cname, governed in GOVERNED_ROLES.items():
         for role in governed:
             _grant(run, contracts[cname], cname, role, timelock.address)
+    if committee is not None:
+        for role in COMMITTEE_ROLES:
+            _grant(run, committee, "OracleCommittee", role, timelock.address)
     # ---- the deployer lets go: parameter roles first, admin last, timelock admin at the end
     for cname, governed in GOVERNED_ROLES.items():
         for role in sorted(governed, key=lambda r: r == "DEFAULT_ADMIN_ROLE"):
             _renounce(run, contracts[cname], cname, role)
+    if committee is not None:
+        for role in sorted(COMMITTEE_ROLES, key=lambda r: r == "DEFAULT_ADMIN_ROLE"):
+            _renounce(run, committee, "OracleCommittee", role)
     _renounce(run, timelock, "WattTimelock", "DEFAULT_ADMIN_ROLE")
     rec.finish()
     return GovernedProtocol(watt, staking, rewards, registry, credits, timelock, governor, coins,
                             rec.deployment(), record_path, rec.deployer or me, guardian, oracle,
-                            treasury)
+                            treasury, committee)
 
 
 def deploy_local_governed(project: Any, accounts: Any, params: Params | str = "local", *,

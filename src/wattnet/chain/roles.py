@@ -24,6 +24,7 @@ REGISTRY_ADMIN_ROLE = _role("REGISTRY_ADMIN_ROLE")
 ORACLE_ROLE = _role("ORACLE_ROLE")
 ATTESTER_ROLE = _role("ATTESTER_ROLE")
 FINDINGS_ROLE = _role("FINDINGS_ROLE")
+GOVERNOR_ROLE = _role("GOVERNOR_ROLE")  # OracleCommittee: admit/remove nodes, threshold, bounds
 # OpenZeppelin TimelockController (WattTimelock)
 PROPOSER_ROLE = _role("PROPOSER_ROLE")
 EXECUTOR_ROLE = _role("EXECUTOR_ROLE")

@@ -291,6 +291,9 @@ def _print_sweep(rows: list[tuple[dict[str, Any], Any]]) -> None:
               help="Oracle store: SQLite path or postgresql:// DSN [default: in the work dir].")
 @click.option("--gateways", type=click.IntRange(1, 64), default=None,
               help="Gateway processes (sites) [default: one per 2,000 chargers].")
+@click.option("--oracle-nodes", type=click.IntRange(1, 31), default=1, show_default=True,
+              help="Oracle processes: more than 1 runs that many oracle committee nodes, each "
+              "with its own database and key, k from the params file's committee.threshold.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep keys, databases and service logs here [default: a temporary folder, "
               "removed after a successful run].")
@@ -298,7 +301,8 @@ def _print_sweep(rows: list[tuple[dict[str, Any], Any]]) -> None:
 def network(chargers: int, drivers: int, days: int, seed: int, params_name: str,
             out_dir: Path | None, rpc_url: str | None, from_state: Path | None,
             deployment: Path | None, save_state: Path | None, db: str | None,
-            gateways: int | None, workdir: Path | None, as_json: bool) -> None:
+            gateways: int | None, oracle_nodes: int, workdir: Path | None,
+            as_json: bool) -> None:
     """Run a whole network through the real stack on a local chain and reconcile it."""
     import signal
     import sys
@@ -318,7 +322,7 @@ def network(chargers: int, drivers: int, days: int, seed: int, params_name: str,
     opts = NetworkOptions(chargers=chargers, drivers=drivers, days=days, seed=seed,
                           params=params_name, rpc_url=rpc_url, from_state=from_state,
                           deployment=deployment, save_state=save_state, db=db,
-                          gateways=gateways, workdir=workdir)
+                          gateways=gateways, workdir=workdir, oracle_nodes=oracle_nodes)
     opts.validate()
     load_params(params_name)
     with _progress() as bar:

@@ -39,6 +39,18 @@ METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 STORE: web.AppKey[Store] = web.AppKey("store", Store)
 MAX_ITEMS: web.AppKey[int] = web.AppKey("max_items", int)
 NOTICES: web.AppKey[NoticeDesk | None] = web.AppKey("notices")
+GOSSIP: web.AppKey[Callable[[list[Any]], None] | None] = web.AppKey("gossip")
+GOSSIP_HEADER = "X-WattNet-Gossip"  # a receipt a committee peer passed on: not passed on again
+
+
+def _pass_on(request: web.Request, items: list[Any], statuses: list[str]) -> None:
+    """A committee node passes receipts it accepted to its peers (``committee_api.Gossip``)."""
+    gossip = request.app[GOSSIP]
+    if gossip is None or request.headers.get(GOSSIP_HEADER):
+        return
+    accepted = [obj for obj, status in zip(items, statuses, strict=True) if status == "accepted"]
+    if accepted:
+        gossip(accepted)
 
 
 async def _decode(request: web.Request) -> Any:
@@ -64,6 +76,7 @@ async def post_receipt(request: web.Request) -> web.Response:
     except Unavailable as exc:
         return _unavailable(exc)
     request.app[METRICS].observe_ack(time.perf_counter() - started)
+    _pass_on(request, [obj], [outcome.status])
     return web.json_response(outcome.to_json(), status=400 if outcome.status == REJECTED else 200)
 
 
@@ -89,6 +102,7 @@ async def post_batch(request: web.Request) -> web.Response:
     except Unavailable as exc:
         return _unavailable(exc)
     request.app[METRICS].observe_ack(time.perf_counter() - started)
+    _pass_on(request, obj, [o.status for o in outcomes])
     return web.json_response({"results": [o.to_json() for o in outcomes]})
 
 
@@ -147,7 +161,7 @@ async def get_health(request: web.Request) -> web.Response:
 def build_app(
     committer: GroupCommitter, metrics: Metrics, store: Store, max_body_bytes: int,
     max_items: int, on_cleanup: Callable[[], None] | None = None,
-    notices: NoticeDesk | None = None,
+    notices: NoticeDesk | None = None, gossip: Callable[[list[Any]], None] | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=max_body_bytes)
     app[COMMITTER] = committer
@@ -155,6 +169,7 @@ def build_app(
     app[STORE] = store
     app[MAX_ITEMS] = max_items
     app[NOTICES] = notices
+    app[GOSSIP] = gossip
     app.router.add_post("/v1/starts", post_start)
     app.router.add_post("/v1/receipts", post_receipt)
     app.router.add_post("/v1/receipts:batch", post_batch)

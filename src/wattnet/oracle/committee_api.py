@@ -29,6 +29,7 @@ import aiohttp
 from aiohttp import web
 
 from wattnet.chain.receipt_codec import signed_to_json
+from wattnet.oracle.api import GOSSIP_HEADER
 from wattnet.oracle.batcher import pending_of
 from wattnet.oracle.committee import Proposal, Refused, Voter
 from wattnet.oracle.errors import DirectoryUnavailable, SettlementError, StorageUnavailable
@@ -161,6 +162,40 @@ async def _fetch(peers: Sequence[str], keys: Sequence[tuple[bytes, int]]) -> lis
 
 
 _COMMITTER: web.AppKey[GroupCommitter] = web.AppKey("committee_committer", GroupCommitter)
+
+
+class Gossip:
+    """Passes receipts this node accepted on to its peers (``POST /v1/receipts:batch`` with
+    ``X-WattNet-Gossip``), in the background and best effort: a peer that misses one fetches it
+    when it votes. With every node holding every receipt, whoever's round it is can propose."""
+
+    def __init__(self, peers: Sequence[str]) -> None:
+        self.peers = tuple(p.rstrip("/") for p in peers)
+        self._session: aiohttp.ClientSession | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def __call__(self, items: list[Any]) -> None:
+        body = json.dumps(items).encode()
+        for peer in self.peers:
+            task = asyncio.get_running_loop().create_task(self._send(peer, body))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, peer: str, body: bytes) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        try:
+            async with self._session.post(f"{peer}/v1/receipts:batch", data=body, headers={
+                    "Content-Type": "application/json", GOSSIP_HEADER: "1"}) as resp:
+                await resp.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.debug("gossip to %s failed: %s", peer, exc)
+
+    async def close(self, _: web.Application | None = None) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._session is not None:
+            await self._session.close()
 
 
 def add_committee_routes(app: web.Application, voter: Voter, committer: GroupCommitter,

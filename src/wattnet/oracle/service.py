@@ -20,7 +20,7 @@ from wattnet.oracle.api import build_app
 from wattnet.oracle.batcher import Batcher
 from wattnet.oracle.chain import SettlementChain
 from wattnet.oracle.committee import CommitteeView, Proposer, Turns, Voter
-from wattnet.oracle.committee_api import add_committee_routes
+from wattnet.oracle.committee_api import Gossip, add_committee_routes
 from wattnet.oracle.config import OracleConfig
 from wattnet.oracle.directory import (
     CachedStationDirectory,
@@ -129,11 +129,14 @@ class OracleService:
 
     def app(self) -> web.Application:
         self.committer = GroupCommitter(self.ingestor, self.config.group_commit_max)
+        peers = self.config.committee.peers if self.config.committee is not None else ()
+        gossip = Gossip(peers) if self.voter is not None else None
         app = build_app(self.committer, self.metrics, self.store, self.config.max_body_bytes,
                         self.config.max_batch_items, on_cleanup=self.close,
-                        notices=self.notices)
-        if self.voter is not None and self.config.committee is not None:
-            add_committee_routes(app, self.voter, self.committer, self.config.committee.peers)
+                        notices=self.notices, gossip=gossip)
+        if self.voter is not None and gossip is not None:
+            add_committee_routes(app, self.voter, self.committer, peers)
+            app.on_cleanup.insert(0, gossip.close)
         return app
 
     def close(self) -> None:

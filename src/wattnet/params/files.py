@@ -128,6 +128,12 @@ def params_to_dict(params: Params) -> dict[str, Any]:
             "timelock_delay": gv.timelock_delay,
             "late_quorum_extension": gv.late_quorum_extension,
         },
+        **({} if params.committee is None else {"committee": {
+            "min_stake": _plain(params.committee.min_stake),
+            "unbonding_delay": params.committee.unbonding_delay,
+            "bounty_bps": params.committee.bounty_bps,
+            "threshold": params.committee.threshold,
+        }}),
         "model": copy.deepcopy(dict(params.model)),
     }
 
@@ -192,5 +198,7 @@ def to_chain_units(params: Params) -> dict[str, Any]:
     for phase, raw in zip(rw.phases, d["rewards"]["phases"], strict=True):
         raw["emission_per_epoch"] = to_wei(phase.emission_per_epoch)
     d["governance"]["proposal_threshold"] = to_wei(gv.proposal_threshold)
+    if params.committee is not None:
+        d["committee"]["min_stake"] = to_wei(params.committee.min_stake)
     del d["model"]
     return d

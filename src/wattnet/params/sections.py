@@ -14,6 +14,10 @@ from wattnet.params.schedule import check_schedule
 from wattnet.params.values import (
     BPS,
     CHALLENGE_WINDOW_S,
+    COMMITTEE_BOUNTY_BPS,
+    COMMITTEE_MEMBERS,
+    COMMITTEE_STAKE_WATT,
+    COMMITTEE_UNBONDING_S,
     CREDIT_DECIMALS,
     EPOCH_LENGTH,
     FEE_MULTIPLE_BPS,
@@ -41,6 +45,7 @@ from wattnet.params.values import (
     UNCERTIFIED_REWARD_BPS,
     VOTING_DELAY_S,
     VOTING_PERIOD_S,
+    CommitteeParams,
     CreditsParams,
     GovernanceParams,
     Params,
@@ -65,6 +70,7 @@ _TOP = (
     "settlement",
     "rewards",
     "governance",
+    "committee",
     "model",
 )
 
@@ -283,6 +289,19 @@ def _governance(src: str, raw: Any) -> GovernanceParams:
     )
 
 
+def _committee(src: str, raw: Any) -> CommitteeParams | None:
+    if raw is None:
+        return None
+    r = Reader(src, "committee", raw, ("min_stake", "unbonding_delay", "bounty_bps",
+                                       "threshold"))
+    return CommitteeParams(
+        min_stake=r.watt("min_stake", 10_000, *COMMITTEE_STAKE_WATT),
+        unbonding_delay=r.duration("unbonding_delay", 21 * 86_400, *COMMITTEE_UNBONDING_S),
+        bounty_bps=r.integer("bounty_bps", 1_000, 0, COMMITTEE_BOUNTY_BPS),
+        threshold=r.integer("threshold", 2, *COMMITTEE_MEMBERS),
+    )
+
+
 def parse_params(raw: Any, source: str, network: str | None = None) -> Params:
     """Validate a parsed YAML document; ``source`` names it in every error."""
     top = Reader(source, "", raw, _TOP)
@@ -333,6 +352,7 @@ def parse_params(raw: Any, source: str, network: str | None = None) -> Params:
         rewards=rewards,
         governance=governance,
         model=copy.deepcopy(dict(model)),
+        committee=_committee(source, top.get("committee", None)),
     )
     if params.model:
         # The model section is validated the same way, by the model's own schema (imported

@@ -56,6 +56,11 @@ TARIFF_PER_KWH = (1, MAX_TARIFF_PER_KWH)  # StationRegistry: min >= 1, max fits 
 CREDIT_DECIMALS = (0, MAX_CREDIT_DECIMALS)  # EnergyCredits.listCredit
 GEOHASH_PREFIX_CHARS = (1, 8)  # StationRegistry: a bytes8 geohash prefix
 REGION_MULTIPLIER_BPS = (5_000, 30_000)  # StationRegistry.MIN/MAX_MULTIPLIER_BPS; 0 = not set
+# OracleCommittee.MIN_STAKE_FLOOR/MAX_STAKE_CEILING, MIN/MAX_UNBONDING, MAX_BOUNTY_BPS, MAX_MEMBERS.
+COMMITTEE_STAKE_WATT = (Decimal(1_000), Decimal(10_000_000))
+COMMITTEE_UNBONDING_S = (7 * _DAY, 90 * _DAY)
+COMMITTEE_BOUNTY_BPS = 5_000
+COMMITTEE_MEMBERS = (1, 31)
 
 
 class SlashDestination(StrEnum):
@@ -148,6 +153,17 @@ class GovernanceParams:
 
 
 @dataclass(frozen=True, slots=True)
+class CommitteeParams:
+    """The oracle committee (OracleCommittee): deployed beside the protocol; it takes over
+    ``ORACLE_ROLE`` once ``threshold`` staked nodes are admitted (a governance change)."""
+
+    min_stake: Decimal  # WATT a node must bond to be admitted
+    unbonding_delay: int  # s before a node that left may withdraw (still slashable)
+    bounty_bps: int  # share of a slashed node's stake paid to whoever proved it
+    threshold: int  # k: votes a batch needs once the committee settles
+
+
+@dataclass(frozen=True, slots=True)
 class Params:
     """Every protocol parameter of one network, validated; ``model`` is the raw model section
     (validated by :func:`wattnet.sim.model.config.parse_model` when the model needs it)."""
@@ -162,3 +178,4 @@ class Params:
     rewards: RewardsParams
     governance: GovernanceParams
     model: Mapping[str, Any]
+    committee: CommitteeParams | None = None

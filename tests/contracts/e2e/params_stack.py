@@ -19,7 +19,7 @@ from wattnet.chain.deployments import (
     manifest_path,
     save_deployment,
 )
-from wattnet.params import WEI_PER_WATT
+from wattnet.params import WEI_PER_WATT, apply_overrides, load_params
 
 REPO = Path(__file__).resolve().parents[3]
 VOTER_WATT = 10_000_000  # quorum is 4 % of 200 M genesis supply = 8 M
@@ -40,7 +40,10 @@ def governed_stack(project: Any, accounts: Any, chain: Any, tmp: Path) -> Iterat
     from wattnet.chain.deploy_plan import deploy_local_governed
 
     manifest = manifest_path()
-    g = deploy_local_governed(project, accounts)
+    # The file's 2-minute timelock delay with the chain clock following the wall clock: on a
+    # loaded machine two CLI runs between queue and execute can outlast it (seen in CI).
+    g = deploy_local_governed(project, accounts, apply_overrides(
+        load_params("local"), {"governance.timelock_delay": "30m"}))
     save_deployment(g.deployment, tmp)
     voter, voter2, poor = accounts[1], accounts[5], accounts[7]  # voter: the treasury
     g.watt.transfer(voter2, VOTER_WATT * WEI_PER_WATT, sender=voter)

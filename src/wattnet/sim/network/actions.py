@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 DEV_ACCOUNTS = 10  # anvil's unlocked accounts (the deployer of a local deployment is one)
 
 
-def _holder(view: ChainView, contract: str, role: bytes) -> str:
+def holder(view: ChainView, contract: str, role: bytes) -> str:
     """An account holding `role` on `contract` that anvil can send from (the timelock of a
     governed deployment, or a dev account), funded and impersonated."""
     view.rpc.impersonate_all()
@@ -43,7 +43,7 @@ def ensure_oracle_role(view: ChainView, oracle: str) -> None:
     credits = "EnergyCredits"
     if view.one(credits, "hasRole", roles.ORACLE_ROLE, oracle):
         return
-    admin = _holder(view, credits, roles.DEFAULT_ADMIN_ROLE)
+    admin = holder(view, credits, roles.DEFAULT_ADMIN_ROLE)
     view.rpc.send([view.tx(admin, credits, "grantRole", roles.ORACLE_ROLE, oracle)],
                   "granting the simulator's oracle ORACLE_ROLE")
 
@@ -53,7 +53,7 @@ def admit_meter_issuer(view: ChainView, issuer_x: bytes, issuer_y: bytes) -> Non
     registry = "StationRegistry"
     if view.one(registry, "meterIssuers", keccak(issuer_x + issuer_y)):
         return
-    gov = _holder(view, registry, roles.PARAMS_ROLE)
+    gov = holder(view, registry, roles.PARAMS_ROLE)
     view.rpc.send([view.tx(gov, registry, "setMeterIssuer", issuer_x, issuer_y, True)],
                   "admitting the simulated meter maker")
 
@@ -61,7 +61,7 @@ def admit_meter_issuer(view: ChainView, issuer_x: bytes, issuer_y: bytes) -> Non
 def attest_locations(view: ChainView, station_ids: list[bytes]) -> None:
     """The slashing authority attests the simulated stations' locations (they are honest)."""
     registry = "StationRegistry"
-    who = _holder(view, registry, roles.ATTESTER_ROLE)
+    who = holder(view, registry, roles.ATTESTER_ROLE)
     txs = [view.tx(who, registry, "attestLocation", sid, True) for sid in station_ids]
     for lo in range(0, len(txs), 500):
         view.rpc.send(txs[lo:lo + 500], "attesting station locations")

@@ -36,6 +36,13 @@ class ChainView:
         self.contracts["MockStablecoin"] = self.w3.eth.contract(
             address=Web3.to_checksum_address(coin), abi=load_abi("MockStablecoin"))
 
+    def add_contract(self, name: str) -> None:
+        """Also read and write contract ``name`` of the deployment (one outside CONTRACTS)."""
+        if name not in self.contracts:
+            self.contracts[name] = self.w3.eth.contract(
+                address=Web3.to_checksum_address(self.deployment.address(name)),
+                abi=load_abi(name))
+
     def address(self, name: str) -> str:
         return str(self.contracts[name].address)
 

@@ -39,6 +39,7 @@ from wattnet.sim.network.actions import (
     ensure_oracle_role,
 )
 from wattnet.sim.network.chainview import ChainView
+from wattnet.sim.network.committee import form_committee
 from wattnet.sim.network.drive import DriveStats, drive
 from wattnet.sim.network.node import Anvil, Rpc
 from wattnet.sim.network.plan import Plan, derive_address, derive_key, make_plan
@@ -55,6 +56,7 @@ from wattnet.sim.network.reconcile import (
 )
 from wattnet.sim.network.stack import (
     Service,
+    committee_configs,
     oracle_config,
     service_env,
     start_gateway,
@@ -79,10 +81,11 @@ class NetworkOptions:
     db: str | None = None
     gateways: int | None = None
     workdir: Path | None = None
+    oracle_nodes: int = 1  # > 1: that many committee nodes, threshold from the params file
 
     def validate(self) -> None:
         for name, lo, hi in (("chargers", 1, 20_000), ("drivers", 1, 200_000),
-                             ("days", 1, 365)):
+                             ("days", 1, 365), ("oracle_nodes", 1, 31)):
             value = getattr(self, name)
             if not lo <= value <= hi:
                 raise ConfigError(f"--{name} {value} is out of range {lo}..{hi}")
@@ -182,8 +185,18 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
                     rpc.dump_state(opts.save_state)
                     _sidecar(opts.save_state).write_text(dep_file.read_text())
             view = ChainView(rpc, deployment)
-            ensure_oracle_role(view, oracle)
             treasury = to_checksum_address(str(view.one("EnergyCredits", "treasury")))
+            node_keys = [derive_key(opts.seed, tag, "oracle", i)
+                         for i in range(opts.oracle_nodes)]
+            settler = oracle
+            if opts.oracle_nodes == 1:
+                ensure_oracle_role(view, oracle)
+            else:
+                if params.committee is None:
+                    raise ChainError(f"--oracle-nodes {opts.oracle_nodes} needs a `committee` "
+                                     f"section in the params file ({params.source})")
+                progress("forming the oracle committee", 0, 1)
+                settler = form_committee(view, node_keys, params.committee.threshold, treasury)
             genesis = int(view.one("RewardsEngine", "genesis"))
             cap_unit = int(view.one("EnergyCredits", "capUnitOf", 1))
             if cap_unit == 0:
@@ -207,10 +220,17 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
             lead = plan.end - int(time.time()) + 3_600
             db = opts.db or str(work / "oracle.db")
             progress("starting the oracle and gateways", 0, 1)
-            oracle_svc = start_oracle(work, env, oracle_key, oracle_config(
-                work, deployment.chain_id, deployment.address("EnergyCredits"), db,
-                max(lead, 120), port=free_port()))
-            services.append(oracle_svc)
+            base = oracle_config(work, deployment.chain_id, deployment.address("EnergyCredits"),
+                                 db, max(lead, 120), port=free_port())
+            if opts.oracle_nodes == 1:
+                oracle_svc = start_oracle(work, env, oracle_key, base)
+                services.append(oracle_svc)
+            else:
+                dirs = [work / f"oracle-node-{i}" for i in range(opts.oracle_nodes)]
+                for i, (d, cfg) in enumerate(zip(dirs, committee_configs(base, dirs, settler),
+                                                 strict=True)):
+                    services.append(start_oracle(d, env, node_keys[i], cfg, f"oracle-node-{i}"))
+                oracle_svc = services[0]
             n_gw = opts.gateways or math.ceil(opts.chargers / CHARGERS_PER_GATEWAY)
             sites = []
             for g in range(n_gw):
@@ -239,10 +259,13 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
             expected = expect(plan, genesis, st.operator_share_bps, st.referrer_share_bps,
                               actions, before, {e: emission_of(schedule, e) for e in epochs},
                               bound, rw.station_epoch_cap_bps)
-            actual = observe(view, plan, expected, treasury, oracle, from_block)
-            gas = _settlement_gas(view, oracle, from_block)
+            actual = observe(view, plan, expected, treasury, settler, from_block)
+            gas = _settlement_gas(view, settler, from_block)
             supply = int(view.one("WattToken", "totalSupply"))
-            sent, reverted = _settlement_txs(view, oracle, from_block)
+            senders = [oracle] if opts.oracle_nodes == 1 else \
+                [derive_address(opts.seed, tag, "oracle", i) for i in range(opts.oracle_nodes)]
+            target = "EnergyCredits" if opts.oracle_nodes == 1 else "OracleCommittee"
+            sent, reverted = _settlement_txs(view, senders, target, from_block)
             return NetworkResult(params, plan, stats, expected, actual,
                                  compare(expected, actual), deployment, genesis, emission, gas,
                                  supply, work, settlement_txs=sent,
@@ -278,7 +301,9 @@ def _settlement_gas(view: ChainView, oracle: str, from_block: int) -> int:
     return sum(int(r["gasUsed"], 16) for r in view.rpc.receipts(hashes))
 
 
-def _settlement_txs(view: ChainView, oracle: str, from_block: int) -> tuple[int, int]:
-    """(mined, reverted) transactions of the oracle to the settlement contract."""
-    receipts = view.rpc.receipts(view.txs_to(oracle, "EnergyCredits", from_block))
+def _settlement_txs(view: ChainView, senders: list[str], target: str,
+                    from_block: int) -> tuple[int, int]:
+    """(mined, reverted) transactions of the oracle (or the committee's nodes) to the
+    settlement contract (or the committee)."""
+    receipts = view.rpc.receipts([h for s in senders for h in view.txs_to(s, target, from_block)])
     return len(receipts), sum(1 for r in receipts if r is None or int(r["status"], 16) != 1)

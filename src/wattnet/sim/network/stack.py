@@ -134,10 +134,27 @@ def oracle_config(workdir: Path, chain_id: int, settlement: str, database: str,
     }
 
 
+def committee_configs(base: dict[str, Any], workdirs: list[Path], committee: str,
+                      round_s: float = 1.0) -> list[dict[str, Any]]:
+    """One oracle config per committee node: its own database, key and port; the others as
+    peers. Batches wait for fewer receipts: each is a vote among the nodes too."""
+    ports = [free_port() for _ in workdirs]
+    out = []
+    for i, work in enumerate(workdirs):
+        peers = [f"http://127.0.0.1:{p}" for j, p in enumerate(ports) if j != i]
+        out.append({**base, "port": ports[i], "database": str(work / "oracle.db"),
+                    "keystore": str(work / "oracle-key.json"),
+                    "chain": "wattnet.oracle.committee_web3:committee_chain",
+                    "committee": {"contract": committee, "peers": peers, "round_s": round_s,
+                                  "request_timeout_s": 10.0}})
+    return out
+
+
 def start_oracle(workdir: Path, env: dict[str, str], oracle_key: bytes,
-                 config: dict[str, Any]) -> Service:
+                 config: dict[str, Any], name: str = "oracle") -> Service:
+    workdir.mkdir(parents=True, exist_ok=True)
     write_keystore(workdir / "oracle-key.json", oracle_key)
-    svc = Service("oracle", workdir, env, port=int(config["port"]))
+    svc = Service(name, workdir, env, port=int(config["port"]))
     path = workdir / "oracle.json"
     path.write_text(json.dumps(config, indent=2))
     svc.spawn([sys.executable, "-m", "wattnet.oracle", "run", "--config", str(path)])
