@@ -30,8 +30,9 @@ def main() -> None:
     # more than the local demo's 30 minutes, so the stack's throughput, not a lock step, shows.
     parser.add_argument("--params", default="arbitrum")
     parser.add_argument("--gateways", type=int, default=2)  # measured: 2 > 1 on 2 cores
-    parser.add_argument("--oracle-nodes", type=int, default=1,
-                        help="1: one oracle key; more: that many committee nodes (issue 13)")
+    parser.add_argument("--oracle-nodes", type=int, default=3,
+                        help="committee nodes (issue 13: k of them sign each batch); 1: one "
+                        "oracle key holding ORACLE_ROLE, as before the committee")
     args = parser.parse_args()
     console = Console()
     t0 = time.monotonic()

@@ -78,6 +78,10 @@ class CommitteeView(Protocol):
 
     def sign_digest(self, digest: bytes) -> bytes: ...
 
+    def settled_many(self, keys: list[Key]) -> list[bool]:
+        """``isSettled`` of each (station id, session id), as of the latest block."""
+        ...
+
 
 class Refused(WattNetError):
     """This node does not sign the proposal (``missing``: it lacks receipts it may fetch)."""
@@ -296,7 +300,9 @@ class Proposer:
         round_ = self.turns.my_round(nonce, members, self.view.address)
         if round_ is None:
             raise CommitteeShort(f"{self.view.address} is not a committee member")
-        batch = self._agreed(batch, k, len(members))
+        # Read after the nonce: every batch before it is mined, so what it settled shows here
+        # (a batch at this nonce by another node would make this one's relay revert instead).
+        batch = self._agreed(self._unsettled(batch), k, len(members))
         try:
             mine = self.voter.vote(nonce, round_, batch, None)
         except Refused as exc:
@@ -326,6 +332,15 @@ class Proposer:
         log.info("nonce %d round %d: %d signatures of %d members", nonce, round_, len(votes),
                  len(members))
         return batch, nonce, round_, b"".join(votes[a] for a in sorted(votes))
+
+    def _unsettled(self, batch: bytes) -> bytes:
+        """``batch`` without the receipts another node's batch settled meanwhile."""
+        items = unpack_batch(batch)
+        flags = self.view.settled_many([(r.station_id, r.session_id) for r, _, _ in items])
+        left = [item for item, settled in zip(items, flags, strict=True) if not settled]
+        if not left:
+            raise CommitteeShort("every receipt of the batch is settled already")
+        return batch if len(left) == len(items) else pack_compact(left)
 
     def _agreed(self, batch: bytes, k: int, members: int) -> bytes:
         """The receipts of ``batch`` that at least ``k`` nodes (this one included) accept."""

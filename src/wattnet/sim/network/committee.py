@@ -36,6 +36,7 @@ def form_committee(view: ChainView, keys: Sequence[bytes], threshold: int, treas
     members = {str(m).lower() for m in view.one(COMMITTEE, "members")}
     new = [(k, n) for k, n in zip(keys, nodes, strict=True) if n.lower() not in members]
     if new:
+        view.rpc.impersonate_all()
         view.rpc.fund([n for _, n in new])
         view.rpc.send([view.tx(treasury, "WattToken", "transfer", n, stake) for _, n in new],
                       "paying the oracle nodes' stakes")
