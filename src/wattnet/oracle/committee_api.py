@@ -12,6 +12,8 @@ GET  /v1/committee/evidence
                            proofs of equivocation this node saw (a member that proposed two
                            batches in one round): each the arguments of proveEquivocation,
                            which anyone may send for the bounty.
+POST /v1/committee/receipts {"keys": [[stationId, sessionId], ...]} -> {"receipts": [...]}:
+                           the stored signed receipts among them, for a peer that missed them.
 GET  /v1/receipts/{stationId}/{sessionId}
                            the stored signed receipt (``signed_to_json``, meter data included)
                            for a peer that missed it; 404 when unknown here.
@@ -31,16 +33,17 @@ from aiohttp import web
 from wattnet.chain.receipt_codec import signed_to_json
 from wattnet.oracle.api import GOSSIP_HEADER
 from wattnet.oracle.batcher import pending_of
-from wattnet.oracle.committee import Proposal, Refused, Voter
+from wattnet.oracle.committee import Key, Proposal, Refused, Voter
 from wattnet.oracle.errors import DirectoryUnavailable, SettlementError, StorageUnavailable
 from wattnet.oracle.ingest import GroupCommitter
-from wattnet.oracle.store_base import SETTLE_COLUMNS, session_key
+from wattnet.oracle.store_base import SETTLE_COLUMNS, Store, session_key
 
 log = logging.getLogger(__name__)
 
 VOTER: web.AppKey[Voter] = web.AppKey("voter", Voter)
 PEERS: web.AppKey[tuple[str, ...]] = web.AppKey("peers", tuple)
-FETCH_TIMEOUT_S = 5.0
+FETCH_TIMEOUT_S = 10.0
+MAX_FETCH = 5_000
 _Unavailable = (StorageUnavailable, DirectoryUnavailable, SettlementError)
 
 
@@ -53,27 +56,47 @@ def _key(request: web.Request) -> tuple[bytes, int] | None:
     return (station, session) if len(station) == 32 and 0 <= session < 2**64 else None
 
 
+def _read(store: Store, keys: Sequence[Key]) -> list[dict[str, Any]]:
+    """The stored signed receipts among ``keys`` (``signed_to_json``), one transaction."""
+    with store.transaction() as tx:
+        rows = [tx.one(f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE station_id = ? AND "
+                       "session_key = ?", (station, session_key(session)))
+                for station, session in keys]
+    return [signed_to_json(pending_of(row).signed) for row in rows if row is not None]
+
+
 async def get_receipt(request: web.Request) -> web.Response:
     key = _key(request)
     if key is None:
         return web.json_response(
             {"error": "use /v1/receipts/<0x + 64 hex station id>/<session id 0..2**64-1>"},
             status=400)
-    store = request.app[VOTER].store
-
-    def read() -> Any:
-        with store.transaction() as tx:
-            return tx.one(f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE station_id = ? AND "
-                          "session_key = ?", (key[0], session_key(key[1])))
-
     try:
-        row = await asyncio.to_thread(read)
+        found = await asyncio.to_thread(_read, request.app[VOTER].store, [key])
     except StorageUnavailable as exc:
         return web.json_response({"error": str(exc)}, status=503)
-    if row is None:
+    if not found:
         return web.json_response({"error": "no receipt stored for this station and session"},
                                  status=404)
-    return web.json_response(signed_to_json(pending_of(row).signed))
+    return web.json_response(found[0])
+
+
+async def post_receipts(request: web.Request) -> web.Response:
+    """Many receipts at once for a peer: {"keys": [["0x<station id>", session id], ...]}."""
+    try:
+        raw = json.loads(await request.read())["keys"]
+        keys = [(bytes.fromhex(str(s).removeprefix("0x")), int(n)) for s, n in raw]
+        if len(keys) > MAX_FETCH or any(len(s) != 32 or not 0 <= n < 2**64 for s, n in keys):
+            raise ValueError(f"at most {MAX_FETCH} keys of 32-byte station ids and uint64 "
+                             "session ids")
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        return web.json_response({"error": f"want {{\"keys\": [[\"0x...\", n], ...]}}: "
+                                           f"{exc}"}, status=400)
+    try:
+        found = await asyncio.to_thread(_read, request.app[VOTER].store, keys)
+    except StorageUnavailable as exc:
+        return web.json_response({"error": str(exc)}, status=503)
+    return web.json_response({"receipts": found})
 
 
 async def post_vote(request: web.Request) -> web.Response:
@@ -142,23 +165,35 @@ async def get_evidence(request: web.Request) -> web.Response:
     return web.json_response({"equivocations": found})
 
 
-async def _fetch(peers: Sequence[str], keys: Sequence[tuple[bytes, int]]) -> list[Any]:
-    """The receipts ``keys`` as peers hold them (the first peer that has each), unverified:
-    they go through this node's own ingest pipeline."""
+async def _fetch(peers: Sequence[str], keys: Sequence[Key]) -> list[Any]:
+    """The receipts ``keys`` as peers hold them (each from the first peer that has it, one
+    request per peer), unverified: they go through this node's own ingest pipeline."""
     found: list[Any] = []
+    left = list(keys)[:MAX_FETCH]
     timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT_S)
     async with aiohttp.ClientSession(timeout=timeout) as http:
-        for station, session in keys:
-            for peer in peers:
-                try:
-                    async with http.get(f"{peer}/v1/receipts/0x{station.hex()}/{session}") as r:
-                        if r.status == 200:
-                            found.append(await r.json())
-                            break
-                except (aiohttp.ClientError, TimeoutError, ValueError):
-                    continue
+        for peer in peers:
+            if not left:
+                break
+            body = {"keys": [["0x" + s.hex(), n] for s, n in left]}
+            try:
+                async with http.post(f"{peer}/v1/committee/receipts", json=body) as r:
+                    got = (await r.json())["receipts"] if r.status == 200 else []
+            except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError):
+                continue
+            have = {_wire_key(obj) for obj in got if isinstance(obj, dict)}
+            found += [obj for obj in got if isinstance(obj, dict)]
+            left = [k for k in left if k not in have]
     log.info("fetched %d of %d missing receipts from peers", len(found), len(keys))
     return found
+
+
+def _wire_key(obj: dict[str, Any]) -> Key | None:
+    try:
+        r = obj["receipt"]
+        return bytes.fromhex(str(r["stationId"]).removeprefix("0x")), int(r["sessionId"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 _COMMITTER: web.AppKey[GroupCommitter] = web.AppKey("committee_committer", GroupCommitter)
@@ -206,4 +241,5 @@ def add_committee_routes(app: web.Application, voter: Voter, committer: GroupCom
     app.router.add_post("/v1/committee/check", post_check)
     app.router.add_post("/v1/committee/votes", post_vote)
     app.router.add_get("/v1/committee/evidence", get_evidence)
+    app.router.add_post("/v1/committee/receipts", post_receipts)
     app.router.add_get("/v1/receipts/{station}/{session}", get_receipt)

@@ -6,6 +6,8 @@ transaction again.
   twice the gas too (a sub-call may have run short).
 - Settlement paused, the oracle without ORACLE_ROLE (systemic): the same receipts after the
   backoff, re-estimated, so that nothing is sent while the cause lasts; no receipt is blamed.
+- The oracle committee did not carry the batch (too few votes, or another node's batch took the
+  nonce): the same receipts a second later, without backing off (``committee.py``).
 - Any other revert: the batch is halved, each half re-estimated, until the receipt that makes
   it fail is alone; alone, it is resent only if the re-estimate passes (the state moved on).
 - A receipt that fails alone ``max_reverts`` times is quarantined with the cause (``reverted:``).
@@ -29,6 +31,7 @@ from wattnet.oracle.schema import BatchStatus, Status
 from wattnet.oracle.store_base import Store, Tx
 
 log = logging.getLogger(__name__)
+COMMITTEE_RETRY_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +153,12 @@ class Reverts:
         """Close batch ``batch_id`` and queue its retry; returns when to try again."""
         with self.store.transaction() as tx:
             retry = after_revert(tx, batch_id, ids, cause, tx_hash, int(now), self.cfg)
-        self.in_row += 1
-        wait = backoff(self.cfg, self.in_row)
+        if cause.kind == RevertKind.COMMITTEE:
+            # Another node's round or batch: nothing to back off from; look again shortly.
+            wait = min(COMMITTEE_RETRY_S, self.cfg.max_revert_backoff_s)
+        else:
+            self.in_row += 1
+            wait = backoff(self.cfg, self.in_row)
         self.metrics.inc("txs_reverted" if tx_hash is not None else "settle_refused")
         self.metrics.inc("revert_quarantined", len(retry.quarantine))
         what = f"tx 0x{tx_hash.hex()} reverted" if tx_hash else "gas estimate refused it"

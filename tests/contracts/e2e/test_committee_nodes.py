@@ -254,6 +254,15 @@ class _Rogue(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self) -> None:  # the batch form: {"keys": [[station, session], ...]}
+        asked = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["keys"]
+        found = [r for s, n in asked if (r := self.receipts.get(f"/v1/receipts/{s}/{n}"))]
+        body = json.dumps({"receipts": found}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, *args: Any) -> None:
         return
 
