@@ -30,7 +30,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol, runtime_checkable
@@ -118,12 +118,12 @@ class Turns:
         return int((now - self._seen[1]) // self.round_s)
 
     def my_round(self, nonce: int, members: Sequence[str], me: str) -> int | None:
-        """The first round from now on that is ``me``'s; None when ``me`` is no member."""
-        index = next((i for i, m in enumerate(members) if _same(m, me)), None)
-        if index is None:
+        """The current round when it is ``me``'s, else None: a node proposes only in its own
+        round (proposing ahead for a later round would race the current round's owner)."""
+        if not members:
             return None
-        now = self.round_now(nonce)
-        return now + (index - nonce - now) % len(members)
+        round_ = self.round_now(nonce)
+        return round_ if _same(proposer_of(members, nonce, round_), me) else None
 
     def is_mine(self, nonce: int, members: Sequence[str], me: str) -> bool:
         return bool(members) and _same(proposer_of(members, nonce, self.round_now(nonce)), me)
@@ -299,7 +299,7 @@ class Proposer:
         k = self.view.committee_threshold()
         round_ = self.turns.my_round(nonce, members, self.view.address)
         if round_ is None:
-            raise CommitteeShort(f"{self.view.address} is not a committee member")
+            raise CommitteeShort(f"not this node's round at nonce {nonce}")
         # Read after the nonce: every batch before it is mined, so what it settled shows here
         # (a batch at this nonce by another node would make this one's relay revert instead).
         batch = self._agreed(self._unsettled(batch), k, len(members))
@@ -311,8 +311,10 @@ class Proposer:
         digest = self.voter.digest(nonce, round_, batch)
         votes = {int(self.view.address, 16): mine}
         refusals: list[str] = []
-        answers = self._pool.map(partial(self._ask, "votes", proposal.to_json()), self.peers)
-        for peer, answer in zip(self.peers, answers, strict=True):
+        asked = {self._pool.submit(self._ask, "votes", proposal.to_json(), peer): peer
+                 for peer in self.peers}
+        for done in as_completed(asked):
+            peer, answer = asked[done], done.result()
             sig = _signature(answer)
             if sig is None:
                 refusals.append(f"{peer}: {_why(answer)}")
@@ -326,6 +328,8 @@ class Proposer:
                 votes[int(signer, 16)] = sig
             else:
                 refusals.append(f"{peer}: signed by {signer}, no member")
+            if len(votes) >= k:
+                break  # enough: the slower peers' votes are not needed
         if len(votes) < k:
             raise CommitteeShort(f"{len(votes)} of {k} signatures for nonce {nonce} round "
                                  f"{round_}: " + "; ".join(refusals))

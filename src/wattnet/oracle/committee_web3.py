@@ -73,6 +73,8 @@ class CommitteeSettlementChain(Web3SettlementChain):
             raise OracleConfigError("committee chain used before the node was wired")
         try:
             agreed, nonce, round_, votes = self.proposer.collect(packed)
+            if self.committee_nonce() != nonce:  # another node's batch took it meanwhile
+                raise CommitteeShort(f"nonce {nonce} was taken while the votes came in")
         except CommitteeShort as exc:
             cause = RevertCause(RevertKind.COMMITTEE, str(exc))
             raise SettlementWouldRevert(f"committee: {exc}", cause) from exc

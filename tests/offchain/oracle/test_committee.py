@@ -81,7 +81,8 @@ def test_turns__rounds_rotate_over_the_members_and_restart_with_each_nonce() -> 
         clock.now += 10
     assert order == [NODES[7 % 3], NODES[8 % 3], NODES[9 % 3], NODES[7 % 3]]
     assert turns.round_now(8) == 0  # a new nonce: round 0 again, from when it was first seen
-    assert [turns.my_round(8, NODES, n) for n in NODES] == [1, 2, 0]
+    # only the current round's owner may propose (8 % 3 = 2), nobody ahead of its turn
+    assert [turns.my_round(8, NODES, n) for n in NODES] == [None, None, 0]
     assert turns.my_round(8, NODES, "0x" + "11" * 20) is None
 
 

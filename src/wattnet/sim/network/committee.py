@@ -2,8 +2,9 @@
 hand-over of ``ORACLE_ROLE`` from the single oracle key to the committee, as governance would do
 it on a live network (docs/oracle-committee.md): each node's operator stakes WATT and
 registers its key with the key's own signature, the timelock admits the nodes, sets the
-threshold and grants the committee ``ORACLE_ROLE``. anvil impersonates the timelock and the
-treasury (which pays the nodes' stakes, as an operator's own WATT would).
+threshold, grants the committee ``ORACLE_ROLE`` and takes it from every other holder. anvil
+impersonates the timelock and the treasury (which pays the nodes' stakes, as an operator's own
+WATT would).
 """
 
 from __future__ import annotations
@@ -51,8 +52,19 @@ def form_committee(view: ChainView, keys: Sequence[bytes], threshold: int, treas
     gov = holder(view, COMMITTEE, roles.GOVERNOR_ROLE)
     view.rpc.send([view.tx(gov, COMMITTEE, "setThreshold", threshold)],
                   "setting the committee's threshold")
+    admin = holder(view, "EnergyCredits", roles.DEFAULT_ADMIN_ROLE)
     if not view.one("EnergyCredits", "hasRole", roles.ORACLE_ROLE, committee):
-        admin = holder(view, "EnergyCredits", roles.DEFAULT_ADMIN_ROLE)
         view.rpc.send([view.tx(admin, "EnergyCredits", "grantRole", roles.ORACLE_ROLE,
                                committee)], "handing ORACLE_ROLE to the committee")
+    others = [h for h in oracle_role_holders(view) if h.lower() != committee.lower()]
+    if others:
+        view.rpc.send([view.tx(admin, "EnergyCredits", "revokeRole", roles.ORACLE_ROLE, h)
+                       for h in others], "taking ORACLE_ROLE from the single oracle key")
     return committee
+
+
+def oracle_role_holders(view: ChainView) -> list[str]:
+    """Every account that holds ORACLE_ROLE now (from the grants on record)."""
+    granted = {str(e["args"]["account"]) for e in view.logs("EnergyCredits", "RoleGranted", 0)
+               if bytes(e["args"]["role"]) == roles.ORACLE_ROLE}
+    return sorted(a for a in granted if view.one("EnergyCredits", "hasRole", roles.ORACLE_ROLE, a))

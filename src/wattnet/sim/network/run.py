@@ -39,7 +39,7 @@ from wattnet.sim.network.actions import (
     ensure_oracle_role,
 )
 from wattnet.sim.network.chainview import ChainView
-from wattnet.sim.network.committee import form_committee
+from wattnet.sim.network.committee import form_committee, oracle_role_holders
 from wattnet.sim.network.drive import DriveStats, drive
 from wattnet.sim.network.node import Anvil, Rpc
 from wattnet.sim.network.plan import Plan, derive_address, derive_key, make_plan
@@ -119,6 +119,7 @@ class NetworkResult:
     extra: dict[str, int] = field(default_factory=dict)
     settlement_txs: int = 0  # the oracle's txs to EnergyCredits, mined
     reverted_settlements: int = 0  # ... of which reverted (issue 18)
+    oracle_role_holders: list[str] = field(default_factory=list)  # who may settle, at the end
 
     @property
     def ok(self) -> bool:
@@ -269,7 +270,8 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
             return NetworkResult(params, plan, stats, expected, actual,
                                  compare(expected, actual), deployment, genesis, emission, gas,
                                  supply, work, settlement_txs=sent,
-                                 reverted_settlements=reverted)
+                                 reverted_settlements=reverted,
+                                 oracle_role_holders=oracle_role_holders(view))
         finally:
             for svc in reversed(services):
                 svc.stop()

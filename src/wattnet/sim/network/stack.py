@@ -135,7 +135,7 @@ def oracle_config(workdir: Path, chain_id: int, settlement: str, database: str,
 
 
 def committee_configs(base: dict[str, Any], workdirs: list[Path], committee: str,
-                      round_s: float = 1.0) -> list[dict[str, Any]]:
+                      round_s: float = 5.0) -> list[dict[str, Any]]:
     """One oracle config per committee node: its own database, key and port; the others as
     peers. Batches wait for fewer receipts: each is a vote among the nodes too."""
     ports = [free_port() for _ in workdirs]
