@@ -62,6 +62,13 @@ def uses(steps: Mapping[str, Mapping[str, Any]], contracts: Mapping[str, str],
                 yield Use(ROLE_INPUTS[(cname, role)], who, cname, step)
 
 
+def inputs_of(treasury: str, guardian: str, oracle: str,
+              stablecoins: Mapping[str, str] | None) -> dict[str, str]:
+    """The external inputs of a deploy by name (``stablecoin.<SYMBOL>`` for each token)."""
+    return {"treasury": treasury, "guardian": guardian, "oracle": oracle,
+            **{f"stablecoin.{s}": a for s, a in (stablecoins or {}).items()}}
+
+
 def check_unchanged(source: str, steps: Mapping[str, Mapping[str, Any]],
                     contracts: Mapping[str, str], constructor_args: Mapping[str, list[Any]],
                     inputs: Mapping[str, str]) -> None:

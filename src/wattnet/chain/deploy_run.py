@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wattnet.chain.deploy_checks import Check, checks_table, run_checks
+from wattnet.chain.deploy_inputs import check_unchanged, inputs_of
 from wattnet.chain.deploy_plan import GovernedProtocol, deploy_governed
 from wattnet.chain.deploy_preflight import check_external
+from wattnet.chain.deploy_record import Recorder
 from wattnet.chain.deploy_target import (
     Holders,
     Target,
@@ -96,6 +98,21 @@ def _client_version(chain: Any) -> str:
 
 def _complete(record: Path) -> bool:
     return record.is_file() and load_deployment_file(record).status == "complete"
+
+
+def _check_record(record: Path, target: Target, chain: Any, deployer: Any,
+                  holders: Holders) -> None:
+    """Before preflight and the prompt: the record to resume belongs to this chain and deployer,
+    and no input a recorded step used has changed (deploy_governed checks both again)."""
+    if not record.is_file():
+        return
+    rec = Recorder.resume(record, int(chain.chain_id),
+                          lambda a: bytes(chain.provider.get_code(a)),
+                          fresh_if_gone=target.local or target.fork, ecosystem=target.ecosystem,
+                          network=target.network, deployer=deployer.address)
+    check_unchanged(str(record), rec.steps, rec.contracts, rec.constructor_args,
+                    inputs_of(holders.treasury, holders.guardian, holders.oracle,
+                              holders.stablecoins))
 
 
 def _preflight(chain: Any, deployer: Any, holders: Holders, params: Any) -> None:
@@ -227,6 +244,7 @@ def run_deploy(
         deployer = deployer_account(target, env, accounts)
         holders = holders_from_env(target, env, accounts, symbols)
         tx_options = confirmations(env, _client_version(chain))
+        _check_record(record, target, chain, deployer, holders)
         if not _complete(record):  # a complete record re-checks and sends nothing
             _preflight(chain, deployer, holders, params)
         if target.live:
