@@ -4,7 +4,7 @@ simulated outcomes and a proposal's status."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.table import Table
@@ -123,4 +123,20 @@ def status_table(s: Mapping[str, Any]) -> Table:
     table.add_row("quorum (for + abstain)", watt(int(s["quorum"])))
     for i, call in enumerate(s["calls"]):
         table.add_row(f"call {i + 1}", call)
+    return table
+
+
+def proposals_table(rows: Sequence[Mapping[str, Any]], now: int) -> Table:
+    """``params list``: short id, state, title, and the next date that matters."""
+    table = Table(title="Proposals (oldest first)", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("state", no_wrap=True)
+    table.add_column("change")
+    table.add_column("next", no_wrap=False)
+    for r in rows:
+        state = str(r["state"])
+        nxt = {"Pending": "voting starts soon", "Active": f"voting ends {when(r['vote_end'], now)}",
+               "Succeeded": "queue it", "Queued": f"executable from {when(r['eta'], now)}"
+               }.get(state, "-")
+        table.add_row(str(r["short_id"]), state, str(r["title"]), nxt)
     return table
