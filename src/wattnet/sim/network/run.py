@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
+from wattnet.chain import roles
 from wattnet.chain.deployments import Deployment, load_deployment_file
 from wattnet.chain.localnode import free_port
 from wattnet.chain.meters import derived_p256_key, public_xy
@@ -41,7 +41,14 @@ from wattnet.sim.network.actions import (
 from wattnet.sim.network.chainview import ChainView
 from wattnet.sim.network.drive import DriveStats, drive
 from wattnet.sim.network.node import Anvil, Rpc
-from wattnet.sim.network.plan import Plan, derive_address, derive_key, make_plan
+from wattnet.sim.network.plan import (
+    Plan,
+    aligned_start,
+    derive_address,
+    derive_key,
+    make_plan,
+    run_tag,
+)
 from wattnet.sim.network.population import populate
 from wattnet.sim.network.reconcile import (
     Difference,
@@ -165,10 +172,6 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
             if "anvil" not in version.lower():
                 raise ChainError(f"the node at {url} is {version!r}; the simulator needs anvil "
                                  "(it moves chain time and impersonates participants)")
-            head = rpc.call("eth_getBlockByNumber", "latest", False)
-            tag = keccak(f"{opts.seed}:{head['hash']}".encode()).hex()[:6]
-            oracle_key = derive_key(opts.seed, tag, "oracle", 0)
-            oracle = derive_address(opts.seed, tag, "oracle")
             dep_file = work / "deployment.json"
             existing = opts.deployment or (_sidecar(opts.from_state) if opts.from_state else None)
             if existing is not None:
@@ -182,13 +185,18 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
                     rpc.dump_state(opts.save_state)
                     _sidecar(opts.save_state).write_text(dep_file.read_text())
             view = ChainView(rpc, deployment)
+            # the plan's randomness comes from the seed only (never the node's block hashes)
+            tag = run_tag(opts.seed, lambda a: bool(
+                view.one("EnergyCredits", "hasRole", roles.ORACLE_ROLE, a)))
+            oracle_key = derive_key(opts.seed, tag, "oracle", 0)
+            oracle = derive_address(opts.seed, tag, "oracle")
             ensure_oracle_role(view, oracle)
             treasury = to_checksum_address(str(view.one("EnergyCredits", "treasury")))
             genesis = int(view.one("RewardsEngine", "genesis"))
             cap_unit = int(view.one("EnergyCredits", "capUnitOf", 1))
             if cap_unit == 0:
                 raise ChainError("credit id 1 is not listed in this deployment")
-            t0 = rpc.head_timestamp() + 600 + opts.drivers // 20
+            t0 = aligned_start(genesis, rpc.head_timestamp(), 600 + opts.drivers // 20)
             plan = make_plan(params, chargers=opts.chargers, drivers=opts.drivers,
                              days=opts.days, seed=opts.seed, tag=tag, t0=t0, genesis=genesis,
                              cap_unit=cap_unit)
