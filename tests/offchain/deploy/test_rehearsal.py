@@ -4,6 +4,7 @@ and the one-line errors a user sees."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -223,8 +224,14 @@ def test_resume__changed_inputs_taken_until_used_then_refused(
     env = live_env(anvil, "WATTNET_RPC_ARBITRUM_SEPOLIA",
                    {"USDC": first, "EURC": deploy_mock_stablecoin(anvil, "EURC")})
     args = ["--network", "arbitrum:sepolia:node", "--yes", "--record", str(path)]
-    r = ape_deploy(args, env | {"WATTNET_DEPLOY_CRASH": "deploy:RewardsEngine"})
+    r = ape_deploy(args, env | {"WATTNET_DEPLOY_CRASH": "deploy:WattTimelock"})
     _one_line_refusal(r, "crash injected")
+    # what an earlier run with a wrong address (no code) left in the record: not a reason to
+    # refuse ("wrong RPC URL"), it was never used
+    data = record(path)
+    assert data["contracts"]["stablecoin.USDC"] == first
+    data["contracts"]["stablecoin.USDC"] = "0x" + "12" * 20
+    path.write_text(json.dumps(data))
     # USDC not listed yet: the corrected address is taken, the run goes on until it is listed
     r = ape_deploy(args, env | {"WATTNET_STABLECOIN_USDC": second,
                                 "WATTNET_DEPLOY_CRASH": "param:credits.list:USDC"})
