@@ -87,10 +87,10 @@ def _simulate_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--simulate", is_flag=True, help="Run the economic model, current vs "
                      "proposed, and show the change in key outcomes."),
         click.option("--sim-runs", type=click.IntRange(1, 1_000), default=4, show_default=True),
-        click.option("--sim-days", type=click.IntRange(7, 36_500), default=730,
-                     show_default=True),
-        click.option("--sim-stations", type=click.IntRange(1, 1_000_000), default=1_000,
-                     show_default=True),
+        click.option("--sim-days", type=click.IntRange(7, 36_500), default=None,
+                     help="[default: the params file's model.horizon_days]"),
+        click.option("--sim-stations", type=click.IntRange(1, 1_000_000), default=None,
+                     help="[default: the params file's model.stations]"),
         click.option("--sim-seed", type=int, default=0, show_default=True),
     ):
         fn = opt(fn)
@@ -177,14 +177,14 @@ def _plan_json(plan: Any, view: Any, rows: list[Any]) -> dict[str, Any]:
         "notes": plan.notes, "simulation": [r.to_dict() for r in rows]}
 
 
-def _show_plan(plan: Any, sim: tuple[bool, int, int, int, int], as_json: bool,
+def _show_plan(plan: Any, sim: tuple[bool, int, int | None, int | None, int], as_json: bool,
                view: Any = None) -> None:
     from wattnet.cli.params_view import calls_lines, diff_table, outcomes_table
     from wattnet.governance.simulate import SimSettings, compare
 
     simulate, runs, days, stations, seed = sim
     rows = []
-    settings = SimSettings(runs, days, stations, seed)
+    settings = SimSettings(runs, days, stations, seed).sized_for(plan.before)
     if simulate:
         rows = compare(plan.before, plan.after, settings)
     if as_json:
@@ -242,7 +242,7 @@ def check_cmd(change_set: str, params_name: str) -> None:
 @_simulate_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def diff_cmd(change_set: str, network: str, params_name: str | None, simulate: bool,
-             sim_runs: int, sim_days: int, sim_stations: int, sim_seed: int,
+             sim_runs: int, sim_days: int | None, sim_stations: int | None, sim_seed: int,
              as_json: bool) -> None:
     """Current on-chain values next to the proposed ones (nothing is sent)."""
     cs = load_change_set(change_set)
@@ -258,8 +258,8 @@ def diff_cmd(change_set: str, network: str, params_name: str | None, simulate: b
 @_simulate_options
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (live networks).")
 def propose_cmd(change_set: str, network: str, params_name: str | None, account: str | None,
-                simulate: bool, sim_runs: int, sim_days: int, sim_stations: int, sim_seed: int,
-                yes: bool) -> None:
+                simulate: bool, sim_runs: int, sim_days: int | None,
+                sim_stations: int | None, sim_seed: int, yes: bool) -> None:
     """Submit the change set to the Governor; prints the proposal id."""
     from wattnet.governance.client import pick_sender
     from wattnet.governance.proposals import preflight, propose
