@@ -178,7 +178,7 @@ def _plan_json(plan: Any, view: Any, rows: list[Any]) -> dict[str, Any]:
 
 
 def _show_plan(plan: Any, sim: tuple[bool, int, int | None, int | None, int], as_json: bool,
-               view: Any = None) -> None:
+               view: Any = None, markdown: bool = False) -> None:
     from wattnet.cli.params_view import calls_lines, diff_table, outcomes_table
     from wattnet.governance.simulate import SimSettings, compare
 
@@ -190,6 +190,15 @@ def _show_plan(plan: Any, sim: tuple[bool, int, int | None, int | None, int], as
     if as_json:
         console.out(json.dumps(_plan_json(plan, view, rows), indent=2, default=str),
                     highlight=False)
+        return
+    if markdown:
+        from wattnet.governance.forum import plan_markdown
+        from wattnet.governance.proposals import proposal_id
+
+        d = view.deployment
+        click.echo(plan_markdown(plan, network=f"{d.ecosystem}:{d.network}",
+                                 proposal_id=proposal_id(view, plan), rows=rows,
+                                 settings=settings), nl=False)
         return
     show(console, diff_table(plan.current, plan.proposed, {}, plan.change_set.source))
     click.echo("calls (through the timelock):")
@@ -241,14 +250,21 @@ def check_cmd(change_set: str, params_name: str) -> None:
 @_common
 @_simulate_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--markdown", is_flag=True,
+              help="Print a governance forum post: the change, its bounds, the simulated impact "
+              "(with --simulate) and the calls.")
 def diff_cmd(change_set: str, network: str, params_name: str | None, simulate: bool,
              sim_runs: int, sim_days: int | None, sim_stations: int | None, sim_seed: int,
-             as_json: bool) -> None:
+             as_json: bool, markdown: bool) -> None:
     """Current on-chain values next to the proposed ones (nothing is sent)."""
+    if as_json and markdown:
+        raise ConfigError("give --json or --markdown, not both")
     cs = load_change_set(change_set)
     with _view(network) as view:
-        plan = _plan(view, cs, _params_for(view, params_name), show_rejected=not as_json)
-        _show_plan(plan, (simulate, sim_runs, sim_days, sim_stations, sim_seed), as_json, view)
+        plan = _plan(view, cs, _params_for(view, params_name),
+                     show_rejected=not (as_json or markdown))
+        _show_plan(plan, (simulate, sim_runs, sim_days, sim_stations, sim_seed), as_json, view,
+                   markdown)
 
 
 @params.command("propose")

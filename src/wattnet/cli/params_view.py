@@ -3,7 +3,6 @@ simulated outcomes and a proposal's status."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,6 +10,7 @@ from rich.table import Table
 
 from wattnet.governance.client import watt, when
 from wattnet.governance.schedule import describe
+from wattnet.governance.simulate import fmt_outcome
 from wattnet.governance.table import (
     PARAMS,
     SCHEDULE_KEY,
@@ -84,13 +84,7 @@ def calls_lines(calls: list[Call]) -> list[str]:
     return out
 
 
-def _num(value: float) -> str:
-    if math.isnan(value):
-        return "n/a"
-    if math.isinf(value):
-        return "never" if value > 0 else "-inf"
-    return f"{value:,.4g}" if abs(value) < 1_000 else f"{value:,.0f}"
-
+_num = fmt_outcome
 
 def outcomes_table(rows: list[Any], settings: Any) -> Table:
     table = Table(title=f"Economic model, current vs proposed: {settings.runs} runs x "

@@ -66,6 +66,15 @@ class OutcomeRow:
         return {**asdict(self), "delta": self.delta}
 
 
+def fmt_outcome(value: float) -> str:
+    """An outcome for a table: 4 significant digits, "never" for an infinite day count."""
+    if math.isnan(value):
+        return "n/a"
+    if math.isinf(value):
+        return "never" if value > 0 else "-inf"
+    return f"{value:,.4g}" if abs(value) < 1_000 else f"{value:,.0f}"
+
+
 def compare(before: Params, after: Params, settings: SimSettings) -> list[OutcomeRow]:
     """Run the model on both parameter sets (same seed) and pair the key outcomes' medians,
     operator payback by region included."""

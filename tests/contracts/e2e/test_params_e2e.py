@@ -297,3 +297,24 @@ def test_diff_json__calls_and_safe_batch_a_multisig_can_submit(stack: GovStack, 
     other = next(c for c in "0123456789abcdef"
                  if not any(f"{int(r['id']):064x}".startswith(c) for r in listed))
     assert "no proposal with a short id starting" in refused("params", "status", other * 8)
+
+
+def test_diff_markdown__forum_post_with_bounds_impact_and_calls(stack: GovStack,
+                                                                tmp_path: Path) -> None:
+    g = stack.gov
+    change = _change_set(tmp_path, "forum post: trim the referrer share",
+                         {"settlement.referrer_share_bps": 300})
+    post = ok("params", "diff", change, "--markdown", "--simulate", "--sim-runs", "1",
+              "--sim-stations", "200", "--sim-days", "371")
+    assert post.startswith("# ") and "forum post: trim the referrer share" in post
+    assert "| `settlement.referrer_share_bps` | 500 | 300 | bps | 0..2000 bps |" in post
+    assert "## Simulated impact" in post and "1 runs x 200 stations x 371 days" in post
+    assert "| operator payback, " in post
+    assert f"`EnergyCredits.setShares(uint16,uint16)` at `{g.credits.address}`" in post
+    calldata = re.findall(r"^   (0x[0-9a-f]+)$", post, re.M)
+    assert len(calldata) == 1
+    pid = re.findall(r"Proposal id once proposed: `(\d+)`", post)[0]
+    out = ok("params", "propose", change, env={"WATTNET_ACCOUNT": "test:1"})
+    assert f"proposal id: {pid}" in out  # the post names the id the proposal gets
+    assert "give --json or --markdown, not both" in refused("params", "diff", change, "--json",
+                                                            "--markdown")
