@@ -157,28 +157,9 @@ def _plan(view: Any, change_set: ChangeSet, params: Any, show_rejected: bool = F
         raise
 
 
-def _plan_json(plan: Any, view: Any, rows: list[Any]) -> dict[str, Any]:
-    from wattnet.governance.export import calls_json, propose_calldata, safe_batch
-
-    d = view.deployment
-    return {
-        "change_set": plan.change_set.source, "description": plan.description,
-        "network": f"{d.ecosystem}:{d.network}", "chain_id": d.chain_id,
-        "current": {k: plan.current.get(k) for k in plan.proposed},
-        "proposed": plan.proposed, "calls": calls_json(plan.calls, plan.targets),
-        "propose": {"target": view.governor_address,
-                    "function": "propose(address[],uint256[],bytes[],string)", "value": "0",
-                    "calldata": "0x" + propose_calldata(plan.targets, plan.calldatas,
-                                                        plan.description).hex()},
-        "safe_transaction_builder": safe_batch(
-            chain_id=d.chain_id, governor=view.governor_address, targets=plan.targets,
-            calldatas=plan.calldatas, description=plan.description,
-            name=plan.change_set.name, created_at_ms=view.now() * 1000),
-        "notes": plan.notes, "simulation": [r.to_dict() for r in rows]}
-
-
 def _show_plan(plan: Any, sim: tuple[bool, int, int | None, int | None, int], as_json: bool,
                view: Any = None, markdown: bool = False) -> None:
+    from wattnet.cli.params_output import plan_json
     from wattnet.cli.params_view import calls_lines, diff_table, outcomes_table
     from wattnet.governance.simulate import SimSettings, compare
 
@@ -188,7 +169,7 @@ def _show_plan(plan: Any, sim: tuple[bool, int, int | None, int | None, int], as
     if simulate:
         rows = compare(plan.before, plan.after, settings)
     if as_json:
-        console.out(json.dumps(_plan_json(plan, view, rows), indent=2, default=str),
+        console.out(json.dumps(plan_json(plan, view, rows), indent=2, default=str),
                     highlight=False)
         return
     if markdown:
@@ -250,21 +231,30 @@ def check_cmd(change_set: str, params_name: str) -> None:
 @_common
 @_simulate_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--dry-run", "dry", is_flag=True,
+              help="Also execute the calls as the timelock on a fork of the network (anvil "
+              "--fork-url) and read the values back; exit status 1 if a call reverts or a "
+              "value is not the proposed one.")
 @click.option("--markdown", is_flag=True,
               help="Print a governance forum post: the change, its bounds, the simulated impact "
               "(with --simulate) and the calls.")
 def diff_cmd(change_set: str, network: str, params_name: str | None, simulate: bool,
              sim_runs: int, sim_days: int | None, sim_stations: int | None, sim_seed: int,
-             as_json: bool, markdown: bool) -> None:
-    """Current on-chain values next to the proposed ones (nothing is sent)."""
+             as_json: bool, dry: bool, markdown: bool) -> None:
+    """Current on-chain values next to the proposed ones (nothing is sent to the network)."""
     if as_json and markdown:
         raise ConfigError("give --json or --markdown, not both")
+    from wattnet.cli.params_output import print_dry_run
+
     cs = load_change_set(change_set)
     with _view(network) as view:
         plan = _plan(view, cs, _params_for(view, params_name),
                      show_rejected=not (as_json or markdown))
         _show_plan(plan, (simulate, sim_runs, sim_days, sim_stations, sim_seed), as_json, view,
                    markdown)
+        if dry:
+            print_dry_run(console, view, plan)
+
 
 
 @params.command("propose")

@@ -134,3 +134,26 @@ def proposals_table(rows: Sequence[Mapping[str, Any]], now: int) -> Table:
                }.get(state, "-")
         table.add_row(str(r["short_id"]), state, str(r["title"]), nxt)
     return table
+
+
+def dry_run_tables(run: Any, proposed: Mapping[str, Any], current: Mapping[str, Any]
+                   ) -> tuple[Table, Table]:
+    """``diff --dry-run``: each call's result on the fork, then each value read back."""
+    from wattnet.governance.dryrun import matches
+
+    calls = Table(title=f"Dry run: the calls as the timelock on a fork (block {run.fork_block})",
+                  title_justify="left")
+    for col in ("call", "target", "result", "gas"):
+        calls.add_column(col, no_wrap=col in ("call", "gas"))
+    for c in run.calls:
+        calls.add_row(c.call, c.target, f"[red]reverted[/]: {c.error}" if c.error else
+                      "[green]executed[/]", f"{c.gas:,}" if c.gas else "-")
+    values = Table(title="Dry run: read back on the fork", title_justify="left")
+    for col in ("parameter", "now", "proposed", "after execution", "as proposed"):
+        values.add_column(col, no_wrap=col == "parameter")
+    for key, value in proposed.items():
+        ok = matches(key, value, run.after.get(key))
+        verdict = "-" if ok is None else ("[green]yes[/]" if ok else "[red]no[/]")
+        values.add_row(key, _show(current.get(key, "-")), _show(value),
+                       _show(run.after.get(key, "-")), verdict)
+    return calls, values

@@ -318,3 +318,31 @@ def test_diff_markdown__forum_post_with_bounds_impact_and_calls(stack: GovStack,
     assert f"proposal id: {pid}" in out  # the post names the id the proposal gets
     assert "give --json or --markdown, not both" in refused("params", "diff", change, "--json",
                                                             "--markdown")
+
+
+def test_diff_dry_run__executes_on_a_fork_and_decodes_a_revert(stack: GovStack, accounts: Any,
+                                                               tmp_path: Path) -> None:
+    """--dry-run: the calls run as the timelock on a fork and the values are read back there;
+    the real chain is untouched. A call the contract refuses shows its decoded custom error
+    and the exit status is 1."""
+    from wattnet.chain import roles
+
+    g = stack.gov
+    before = (int(g.credits.operatorShareBps()), int(g.credits.referrerShareBps()))
+    change = _change_set(tmp_path, "dry run: referrer 450", {"settlement.referrer_share_bps": 450})
+    res = run("params", "diff", change, "--dry-run")
+    assert res.exit_code == 0, res.output
+    assert "EnergyCredits.setShares\t" in res.output and "\texecuted\t" in res.output
+    assert "settlement.referrer_share_bps\t" in res.output and "\t450\tyes" in res.output
+    assert "every value as proposed" in res.output
+    assert (int(g.credits.operatorShareBps()), int(g.credits.referrerShareBps())) == before
+    timelock = accounts[g.timelock.address]  # impersonated: take its PARAMS_ROLE away
+    accounts[0].transfer(timelock, 10**18)
+    g.credits.revokeRole(roles.PARAMS_ROLE, g.timelock.address, sender=timelock)
+    try:
+        res = run("params", "diff", change, "--dry-run")
+        assert res.exit_code == 1, res.output
+        assert "reverted: AccessControlUnauthorizedAccount(account=" in res.output
+        assert "1 call(s) reverted, 2 value(s) not as proposed" in res.output  # + treasury
+    finally:
+        g.credits.grantRole(roles.PARAMS_ROLE, g.timelock.address, sender=timelock)
