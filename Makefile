@@ -48,12 +48,17 @@ $(SOLC): tools/solc.js $(STAMPS)/npm
 	ln -sf ../tools/solc.js $@
 	@$@ --version | grep -q 0.8.30
 
-# --force: Ape's incremental compile misses changes to inherited contracts. Then remove the copy
-# of OpenZeppelin that installing the dependency leaves in contracts/.cache: Ape finds sources by
-# scanning at most 500 files under contracts/, and those 500+ files can hide ours.
+# Compiles only when a source or a compiler setting changed (tools/compile_if_changed.py hashes
+# contracts/**/*.sol, ape-config.yaml, package-lock.json and tools/solc.js into
+# .build/sources.sha256); `make compile FORCE=1` compiles regardless.
+# --force when it does compile: Ape's incremental compile misses changes to inherited contracts.
+# Then remove the copy of OpenZeppelin that installing the dependency leaves in contracts/.cache:
+# Ape finds sources by scanning at most 500 files under contracts/, and those 500+ files can
+# hide ours.
 compile: setup
-	$(BIN)/ape compile --force
-	rm -rf contracts/.cache
+	@if [ -n "$${FORCE:-}" ]; then rm -f .build/sources.sha256; fi
+	$(BIN)/python tools/compile_if_changed.py -- \
+		bash -c '$(BIN)/ape compile --force && rm -rf contracts/.cache'
 
 ## ---- tests ----
 test: setup compile lint test-unit test-anvil test-offchain slither

@@ -12,6 +12,7 @@ post-deploy check passed, 1 when a check failed, 2 on a user error (one line, no
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from rich.console import Console
 from rich.text import Text
 
 from wattnet.chain.localnode import ensure_foundry_host
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 
 @click.command(short_help="Deploy WattNet with governance, then check it")
@@ -61,6 +64,7 @@ def cli(network_choice: str, params_path: str | None, record_path: Path | None, 
 
 
 def _fail(errors: Console, message: str, status: int = 2) -> None:
-    """One line on stderr (no markup, no emoji codes, no wrapping), then exit."""
-    errors.print(Text.assemble(("error: ", "red"), message))
+    """One line on stderr (no markup, no emoji codes, no terminal escapes from Ape's own
+    messages, no wrapping), then exit."""
+    errors.print(Text.assemble(("error: ", "red"), ANSI.sub("", message)))
     sys.exit(status)

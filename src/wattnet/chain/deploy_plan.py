@@ -37,6 +37,7 @@ from typing import Any
 
 from wattnet.chain import roles
 from wattnet.chain.deploy import Protocol, geohash_bytes8
+from wattnet.chain.deploy_inputs import check_unchanged, inputs_of
 from wattnet.chain.deploy_record import Recorder, crash_point, create_address
 from wattnet.chain.deployments import Deployment, compiler_version, git_commit
 from wattnet.errors import ChainError
@@ -230,6 +231,8 @@ def deploy_governed(
                               fresh_if_gone=fresh_if_gone, **kw)
     else:
         rec = Recorder(chain_id=chain_id, path=None, **kw)
+    check_unchanged(str(record_path), rec.steps, rec.contracts, rec.constructor_args,
+                    inputs_of(treasury, guardian, oracle, stablecoins))
     run = _Run(project, chain, deployer, rec, tx_options or {})
     u = to_chain_units(params)
     st, rg, se, rw, gv = (u["staking"], u["registry"], u["settlement"], u["rewards"],

@@ -80,8 +80,11 @@ class Recorder:
                 f"{path} records chain id {old.chain_id} but the connected chain is {chain_id}; "
                 "connect to the right network or move the record away"
             )
-        gone = [n for n, a in old.contracts.items() if not code_at(a)]
-        if gone and len(gone) == len(old.contracts) and fresh_if_gone:
+        # only what this deploy created: an external address (a stablecoin) not yet used may
+        # be wrong and be replaced on this run (wattnet.chain.deploy_inputs)
+        ours = {n: a for n, a in old.contracts.items() if f"deploy:{n}" in old.steps}
+        gone = [n for n, a in ours.items() if not code_at(a)]
+        if gone and len(gone) == len(ours) and fresh_if_gone:
             log.info("no recorded contract exists on this chain any more: starting afresh")
             return rec
         if old.status != "complete" and old.deployer and rec.deployer \
@@ -92,7 +95,7 @@ class Recorder:
             )
         if gone:
             raise ChainError(
-                f"{path}: recorded {', '.join(sorted(gone))} at {old.contracts[gone[0]]} has no "
+                f"{path}: recorded {', '.join(sorted(gone))} at {ours[gone[0]]} has no "
                 f"code on chain {chain_id}; the record does not match this chain (wrong RPC URL, "
                 "or a reset node): fix the RPC URL or move the record away"
             )

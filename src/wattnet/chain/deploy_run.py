@@ -14,9 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wattnet.chain.deploy_checks import Check, checks_table, run_checks
+from wattnet.chain.deploy_inputs import check_unchanged, inputs_of
 from wattnet.chain.deploy_plan import GovernedProtocol, deploy_governed
+from wattnet.chain.deploy_preflight import check_external
+from wattnet.chain.deploy_record import Recorder
 from wattnet.chain.deploy_target import (
+    Holders,
     Target,
+    check_env,
     confirmations,
     deployer_account,
     holders_from_env,
@@ -84,8 +89,73 @@ def _fork_record(target: Target, path: Path, root: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def _client_version(chain: Any) -> str:
+    try:
+        return str(chain.provider.web3.client_version)
+    except Exception:  # a node without web3_clientVersion: the network's own confirmations
+        return ""
+
+
+def _complete(record: Path) -> bool:
+    return record.is_file() and load_deployment_file(record).status == "complete"
+
+
+def _check_record(record: Path, target: Target, chain: Any, deployer: Any,
+                  holders: Holders) -> None:
+    """Before preflight and the prompt: the record to resume belongs to this chain and deployer,
+    and no input a recorded step used has changed (deploy_governed checks both again)."""
+    if not record.is_file():
+        return
+    rec = Recorder.resume(record, int(chain.chain_id),
+                          lambda a: bytes(chain.provider.get_code(a)),
+                          fresh_if_gone=target.local or target.fork, ecosystem=target.ecosystem,
+                          network=target.network, deployer=deployer.address)
+    check_unchanged(str(record), rec.steps, rec.contracts, rec.constructor_args,
+                    inputs_of(holders.treasury, holders.guardian, holders.oracle,
+                              holders.stablecoins))
+
+
+def _preflight(chain: Any, deployer: Any, holders: Holders, params: Any) -> None:
+    """Every external address read on chain before the first transaction (one line, all
+    problems)."""
+    w3 = chain.provider.web3
+
+    def call(address: str, data: bytes) -> bytes | None:
+        try:
+            return bytes(w3.eth.call({"to": address, "data": "0x" + data.hex()}))
+        except Exception:  # a revert, or no such function: "no answer"
+            return None
+
+    problems = check_external(
+        call, lambda a: bytes(w3.eth.get_code(a)), deployer=deployer.address,
+        guardian=holders.guardian, oracle=holders.oracle, treasury=holders.treasury,
+        stablecoins=holders.stablecoins, coins=params.credits.stablecoins)
+    if problems:
+        raise ConfigError(f"preflight: {'; '.join(problems)}; nothing was sent")
+
+
+def _ask(question: str) -> bool:
+    """The confirmation prompt; with no terminal and nothing typed, a clear one-line refusal
+    (click's own answer to end of input is an abort, shown as "interrupted")."""
+    import sys
+
+    import click
+
+    try:
+        return bool(click.confirm(question))
+    except click.Abort:
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise ConfigError("no terminal to confirm the deploy on: pass --yes (or "
+                              "WATTNET_DEPLOY_YES=1) to deploy without the prompt; nothing was "
+                              "sent") from None
+        raise
+
+
 def _confirm(console: Console, target: Target, chain: Any, deployer: Any, record: Path,
              project: Any, yes: bool, ask: Callable[[str], bool]) -> None:
+    if _complete(record):
+        console.print(f"record    {record} is complete: nothing to send; re-checking")
+        return
     price = int(chain.provider.gas_price)
     gas = estimate_gas(project)
     balance = int(deployer.balance)
@@ -149,6 +219,8 @@ def run_deploy(
         env = dict(os.environ)
     target = resolve_target(network_choice)
     params = load_params(params_path or target.params_name)
+    symbols = [c.symbol for c in params.credits.stablecoins]
+    check_env(target, env, accounts, symbols)  # every missing variable at once, before dialing
     settings: dict[str, Any] = {}
     if target.fork:
         rpc_url(target, env)  # the fork's upstream node reads it from ape-config.yaml
@@ -170,17 +242,19 @@ def run_deploy(
             raise ChainError(f"{target.choice} should have chain id {target.chain_id} but the "
                              f"node at {target.rpc_env} reports {chain_id}; fix the RPC URL")
         deployer = deployer_account(target, env, accounts)
-        holders = holders_from_env(target, env, accounts,
-                                   [c.symbol for c in params.credits.stablecoins])
+        holders = holders_from_env(target, env, accounts, symbols)
+        tx_options = confirmations(env, _client_version(chain))
+        _check_record(record, target, chain, deployer, holders)
+        if not _complete(record):  # a complete record re-checks and sends nothing
+            _preflight(chain, deployer, holders, params)
         if target.live:
-            _confirm(console, target, chain, deployer, record, project, yes,
-                     ask or (lambda q: bool(__import__("click").confirm(q))))
+            _confirm(console, target, chain, deployer, record, project, yes, ask or _ask)
         gp = deploy_governed(
             project, deployer, params, guardian=holders.guardian, oracle=holders.oracle,
             treasury=holders.treasury, stablecoins=holders.stablecoins, record_path=record,
             ecosystem=target.ecosystem, network=target.network,
             fresh_if_gone=target.local or target.fork,
-            tx_options=confirmations(env),
+            tx_options=tx_options,
         )
         checks = run_checks(gp, params)
         console.print(checks_table(checks))

@@ -12,7 +12,8 @@ committed). Variables, all ``WATTNET_*``:
 ``TREASURY``                     treasury payee of fees, slashes and the genesis supply
 ``STABLECOIN_<SYMBOL>``          address of each stablecoin in ``params/<network>.yaml``
 ``DEPLOY_YES=1``                 skip the confirmation prompt (automation)
-``DEPLOY_CONFIRMATIONS``         confirmations per transaction (default: the network's)
+``DEPLOY_CONFIRMATIONS``         confirmations per transaction (default: the network's; 0 when
+                                 the node is anvil, Hardhat or Ganache, which mine on demand)
 ==============================  ===============================================================
 
 On ``ethereum:local`` every one of these is optional: Ape's test accounts stand in (deployer #0,
@@ -39,6 +40,7 @@ KNOWN: dict[tuple[str, str], tuple[int | None, str]] = {
     ("arbitrum", "mainnet"): (42_161, "arbitrum"),
 }
 DEFAULT_PROVIDER = {"local": "foundry"}
+DEV_NODES = ("anvil/", "hardhatnetwork/", "ganache/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,31 +154,71 @@ class Holders:
 
 
 def holders_from_env(target: Target, env: Mapping[str, str], accounts: Any,
-                     symbols: list[str]) -> Holders:
+                     symbols: list[str], collect: list[str] | None = None) -> Holders:
+    """The addresses of the deploy; ``collect``: append every problem there (and return
+    placeholders) instead of raising at the first."""
     test = accounts.test_accounts if target.local else None
 
-    def pick(name: str, what: str, index: int) -> str:
-        return _address(env, f"WATTNET_{name}", what, test[index] if test is not None else None)
+    def pick(name: str, what: str, default: Any) -> str:
+        try:
+            return _address(env, f"WATTNET_{name}", what, default)
+        except ConfigError as exc:
+            if collect is None:
+                raise
+            collect.append(str(exc).removesuffix(" (set it in the environment or .env)"))
+            return ""
 
-    guardian = pick("GUARDIAN", "the guardian multisig (pause only)", 8)
-    oracle = pick("ORACLE_ADDRESS", "the oracle's key (ORACLE_ROLE)", 6)
-    treasury = pick("TREASURY", "the treasury payee", 1)
+    def holder(name: str, what: str, index: int) -> str:
+        return pick(name, what, test[index] if test is not None else None)
+
+    guardian = holder("GUARDIAN", "the guardian multisig (pause only)", 8)
+    oracle = holder("ORACLE_ADDRESS", "the oracle's key (ORACLE_ROLE)", 6)
+    treasury = holder("TREASURY", "the treasury payee", 1)
     coins: dict[str, str] | None = None
     given = {s: env.get(f"WATTNET_STABLECOIN_{s.upper()}", "").strip() for s in symbols}
     if not target.local or any(given.values()):
-        coins = {s: _address(env, f"WATTNET_STABLECOIN_{s.upper()}",
-                             f"the {s} token listed as a credit") for s in symbols}
+        coins = {s: pick(f"STABLECOIN_{s.upper()}", f"the {s} token listed as a credit", None)
+                 for s in symbols}
     return Holders(guardian, oracle, treasury, coins)
 
 
-def confirmations(env: Mapping[str, str]) -> dict[str, int]:
-    """Extra transaction kwargs: ``required_confirmations`` when set in the environment."""
+def check_env(target: Target, env: Mapping[str, str], accounts: Any,
+              symbols: list[str]) -> None:
+    """Every missing or malformed variable at once, as one line (not one per run)."""
+    problems: list[str] = []
+    checks: list[Any] = [lambda: deployer_account(target, env, accounts),
+                         lambda: holders_from_env(target, env, accounts, symbols, collect=problems),
+                         lambda: confirmations(env)]
+    if not target.local:
+        checks.insert(0, lambda: rpc_url(target, env))
+    for check in checks:
+        try:
+            check()
+        except ConfigError as exc:
+            problems.append(str(exc).removesuffix(" (set it in the environment or .env)"))
+    if len(problems) == 1:
+        raise ConfigError(problems[0] + (" (set it in the environment or .env)"
+                                         if "is not set" in problems[0] else ""))
+    if problems:
+        raise ConfigError(f"{len(problems)} problems with the environment: "
+                          + "; ".join(problems) + " (set them in the environment or .env)")
+
+
+def confirmations(env: Mapping[str, str], client_version: str = "") -> dict[str, int]:
+    """Extra transaction kwargs: ``required_confirmations`` when set in the environment; else 0
+    on a local development node (anvil, Hardhat, Ganache mine one block per transaction and
+    none after it, so waiting for one confirmation would wait forever)."""
     raw = env.get("WATTNET_DEPLOY_CONFIRMATIONS", "").strip()
     if not raw:
-        return {}
+        return {"required_confirmations": 0} if is_dev_node(client_version) else {}
     if not raw.isdigit():
         raise ConfigError(f"$WATTNET_DEPLOY_CONFIRMATIONS={raw!r} must be a whole number")
     return {"required_confirmations": int(raw)}
+
+
+def is_dev_node(client_version: str) -> bool:
+    """A local development node (``web3_clientVersion``), which mines only on demand."""
+    return client_version.lower().startswith(DEV_NODES)
 
 
 def environ() -> dict[str, str]:

@@ -19,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from wattnet.chain.deployments import load_abi
+from wattnet.chain.deployments import Deployment, load_abi
 from wattnet.chain.web3_client import ChainClient
 from wattnet.errors import ChainError, ConfigError
 
@@ -51,10 +51,10 @@ def keystore_address(path: Path) -> str:
         raise ConfigError(f"{path} is not a keystore file with an address: {exc}") from exc
 
 
-def _error_signatures(client: ChainClient) -> dict[bytes, tuple[str, list[str], list[str]]]:
+def error_signatures(deployment: Deployment) -> dict[bytes, tuple[str, list[str], list[str]]]:
     """4-byte selector -> (error name, argument names, argument types) over every deployed ABI."""
     out: dict[bytes, tuple[str, list[str], list[str]]] = {}
-    for name in client.deployment.contracts:
+    for name in deployment.contracts:
         try:
             abi = load_abi(name)
         except ChainError:
@@ -68,7 +68,7 @@ def _error_signatures(client: ChainClient) -> dict[bytes, tuple[str, list[str], 
     return out
 
 
-def _revert_data(exc: BaseException) -> bytes | None:
+def revert_data(exc: BaseException) -> bytes | None:
     args: tuple[Any, ...] = getattr(exc, "args", ())
     for candidate in (getattr(exc, "data", None), *args):
         if isinstance(candidate, dict):
@@ -102,10 +102,10 @@ class Transactor:
 
     def explain(self, exc: BaseException) -> str:
         """One line for a failed call: the decoded custom error, else the node's message."""
-        data = _revert_data(exc)
+        data = revert_data(exc)
         if data is not None:
             if self._errors is None:
-                self._errors = _error_signatures(self.client)
+                self._errors = error_signatures(self.client.deployment)
             found = self._errors.get(data[:4])
             if found:
                 name, names, types = found

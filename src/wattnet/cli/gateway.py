@@ -16,6 +16,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from wattnet.cli.output import show
 from wattnet.errors import ConfigError
 
 console = Console()
@@ -145,4 +146,4 @@ def outbox(config_path: Path, as_json: bool) -> None:
         table.add_row(str(it["stationId"])[:12] + "…", str(it["sessionId"]), str(it["state"]),
                       str(receipt.get("energyWh", "")), str(receipt.get("cost", "")),
                       str(it["attempts"]), str(it["reason"] or ""))
-    console.print(table)
+    show(console, table)

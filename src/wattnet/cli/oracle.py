@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from wattnet.cli.output import show
 from wattnet.errors import WattNetError
 
 console = Console()
@@ -115,7 +116,7 @@ def status(database: str | None, pg_schema: str | None, metrics_url: str | None,
     table.add_column("value", justify="right")
     for name, value in values.items():
         table.add_row(name, f"{value:g}" if isinstance(value, float) else str(value))
-    console.print(table)
+    show(console, table)
     for line in warned:
         console.print(f"[yellow]warning:[/yellow] {line}", highlight=False)
 
@@ -142,4 +143,4 @@ def quarantine(database: str | None, pg_schema: str | None, limit: int, as_json:
         table.add_row(e.kind, e.station_id[:18] + ("…" if e.station_id else ""),
                       "" if e.session_id is None else str(e.session_id), str(e.received_at),
                       e.reason)
-    console.print(table)
+    show(console, table)

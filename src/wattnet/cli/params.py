@@ -21,6 +21,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from wattnet.cli.output import show
 from wattnet.errors import ConfigError, WattNetError
 from wattnet.governance.changeset import ChangeSet, load_change_set
 from wattnet.governance.table import REGION_PREFIX
@@ -86,10 +87,10 @@ def _simulate_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--simulate", is_flag=True, help="Run the economic model, current vs "
                      "proposed, and show the change in key outcomes."),
         click.option("--sim-runs", type=click.IntRange(1, 1_000), default=4, show_default=True),
-        click.option("--sim-days", type=click.IntRange(7, 36_500), default=730,
-                     show_default=True),
-        click.option("--sim-stations", type=click.IntRange(1, 1_000_000), default=1_000,
-                     show_default=True),
+        click.option("--sim-days", type=click.IntRange(7, 36_500), default=None,
+                     help="[default: the params file's model.horizon_days]"),
+        click.option("--sim-stations", type=click.IntRange(1, 1_000_000), default=None,
+                     help="[default: the params file's model.stations]"),
         click.option("--sim-seed", type=int, default=0, show_default=True),
     ):
         fn = opt(fn)
@@ -151,37 +152,43 @@ def _plan(view: Any, change_set: ChangeSet, params: Any, show_rejected: bool = F
         base = overlay(params, current, f"{params.network} on chain")
         problems = _problems(change_set, base)
         if problems:
-            console.print(diff_table(current, change_set.changes, problems,
+            show(console, diff_table(current, change_set.changes, problems,
                                      f"{change_set.source}: REJECTED"))
         raise
 
 
-def _show_plan(plan: Any, sim: tuple[bool, int, int, int, int], as_json: bool) -> None:
+def _show_plan(plan: Any, sim: tuple[bool, int, int | None, int | None, int], as_json: bool,
+               view: Any = None, markdown: bool = False) -> None:
+    from wattnet.cli.params_output import plan_json
     from wattnet.cli.params_view import calls_lines, diff_table, outcomes_table
     from wattnet.governance.simulate import SimSettings, compare
 
     simulate, runs, days, stations, seed = sim
     rows = []
-    settings = SimSettings(runs, days, stations, seed)
+    settings = SimSettings(runs, days, stations, seed).sized_for(plan.before)
     if simulate:
         rows = compare(plan.before, plan.after, settings)
     if as_json:
-        calls = [{"contract": c.contract, "signature": c.signature, "args": c.args,
-                  "calldata": "0x" + c.calldata.hex()} for c in plan.calls]
-        data = {"change_set": plan.change_set.source, "description": plan.description,
-                "current": {k: plan.current.get(k) for k in plan.proposed},
-                "proposed": plan.proposed, "calls": calls, "notes": plan.notes,
-                "simulation": [r.to_dict() for r in rows]}
-        console.out(json.dumps(data, indent=2, default=str), highlight=False)
+        console.out(json.dumps(plan_json(plan, view, rows), indent=2, default=str),
+                    highlight=False)
         return
-    console.print(diff_table(plan.current, plan.proposed, {}, plan.change_set.source))
+    if markdown:
+        from wattnet.governance.forum import plan_markdown
+        from wattnet.governance.proposals import proposal_id
+
+        d = view.deployment
+        click.echo(plan_markdown(plan, network=f"{d.ecosystem}:{d.network}",
+                                 proposal_id=proposal_id(view, plan), rows=rows,
+                                 settings=settings), nl=False)
+        return
+    show(console, diff_table(plan.current, plan.proposed, {}, plan.change_set.source))
     click.echo("calls (through the timelock):")
     for line in calls_lines(plan.calls):
         click.echo(line)
     for note in plan.notes:
         click.echo(f"note: {note}")
     if simulate:
-        console.print(outcomes_table(rows, settings))
+        show(console, outcomes_table(rows, settings))
 
 
 @click.group("params", cls=ParamsGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -202,7 +209,7 @@ def table_cmd(as_json: bool) -> None:
                  "note": p.note} for p in (*PARAMS, region_param("<prefix>"))]
         console.out(json.dumps(rows, indent=2), highlight=False)
         return
-    console.print(governed_table())
+    show(console, governed_table())
 
 
 @params.command("check")
@@ -224,14 +231,30 @@ def check_cmd(change_set: str, params_name: str) -> None:
 @_common
 @_simulate_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--dry-run", "dry", is_flag=True,
+              help="Also execute the calls as the timelock on a fork of the network (anvil "
+              "--fork-url) and read the values back; exit status 1 if a call reverts or a "
+              "value is not the proposed one.")
+@click.option("--markdown", is_flag=True,
+              help="Print a governance forum post: the change, its bounds, the simulated impact "
+              "(with --simulate) and the calls.")
 def diff_cmd(change_set: str, network: str, params_name: str | None, simulate: bool,
-             sim_runs: int, sim_days: int, sim_stations: int, sim_seed: int,
-             as_json: bool) -> None:
-    """Current on-chain values next to the proposed ones (nothing is sent)."""
+             sim_runs: int, sim_days: int | None, sim_stations: int | None, sim_seed: int,
+             as_json: bool, dry: bool, markdown: bool) -> None:
+    """Current on-chain values next to the proposed ones (nothing is sent to the network)."""
+    if as_json and markdown:
+        raise ConfigError("give --json or --markdown, not both")
+    from wattnet.cli.params_output import print_dry_run
+
     cs = load_change_set(change_set)
     with _view(network) as view:
-        plan = _plan(view, cs, _params_for(view, params_name), show_rejected=not as_json)
-        _show_plan(plan, (simulate, sim_runs, sim_days, sim_stations, sim_seed), as_json)
+        plan = _plan(view, cs, _params_for(view, params_name),
+                     show_rejected=not (as_json or markdown))
+        _show_plan(plan, (simulate, sim_runs, sim_days, sim_stations, sim_seed), as_json, view,
+                   markdown)
+        if dry:
+            print_dry_run(console, view, plan)
+
 
 
 @params.command("propose")
@@ -241,11 +264,12 @@ def diff_cmd(change_set: str, network: str, params_name: str | None, simulate: b
 @_simulate_options
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (live networks).")
 def propose_cmd(change_set: str, network: str, params_name: str | None, account: str | None,
-                simulate: bool, sim_runs: int, sim_days: int, sim_stations: int, sim_seed: int,
-                yes: bool) -> None:
+                simulate: bool, sim_runs: int, sim_days: int | None,
+                sim_stations: int | None, sim_seed: int, yes: bool) -> None:
     """Submit the change set to the Governor; prints the proposal id."""
     from wattnet.governance.client import pick_sender
     from wattnet.governance.proposals import preflight, propose
+    from wattnet.governance.records import short_id
 
     cs = load_change_set(change_set)
     with _view(network) as view:
@@ -256,25 +280,28 @@ def propose_cmd(change_set: str, network: str, params_name: str | None, account:
         if view.deployment.network != "local" and not yes:
             click.confirm(f"propose from {sender.address} on {network}?", abort=True)
         pid = propose(view, sender, plan)
-    click.echo(f"proposal id: {pid}")
+    click.echo(f"proposal id: {pid} (short id {short_id(pid)})")
 
 
 @params.command("vote")
-@click.argument("proposal_id", type=int)
+@click.argument("proposal_id")
 @click.argument("support", type=click.Choice(["for", "against", "abstain"]))
 @click.option("--reason", default=None, help="Reason recorded with the vote.")
 @_common
 @_sender_option
-def vote_cmd(proposal_id: int, support: str, reason: str | None, network: str,
+def vote_cmd(proposal_id: str, support: str, reason: str | None, network: str,
              params_name: str | None, account: str | None) -> None:
-    """Vote for, against or abstain with the sender's delegated WATT."""
+    """Vote for, against or abstain with the sender's delegated WATT (PROPOSAL_ID: the full
+    id or the short one of `params list`)."""
     from wattnet.governance.client import pick_sender, watt
     from wattnet.governance.proposals import vote
+    from wattnet.governance.records import resolve_id, short_id
 
     with _view(network) as view:
+        pid = resolve_id(view, proposal_id)
         sender = pick_sender(account, view.deployment.network)
-        weight = vote(view, sender, proposal_id, support, reason)
-    click.echo(f"voted {support} on proposal {proposal_id} with {watt(weight)}")
+        weight = vote(view, sender, pid, support, reason)
+    click.echo(f"voted {support} on proposal {short_id(pid)} with {watt(weight)}")
 
 
 @params.command("delegate")
@@ -295,25 +322,28 @@ def delegate_cmd(to: str | None, network: str, params_name: str | None,
 
 
 def _step(name: str, doc: str) -> None:
-    @params.command(name, help=doc)
-    @click.argument("proposal_id", type=int)
+    @params.command(name, help=doc + " PROPOSAL_ID: the full id or the short one of "
+                    "`params list`.")
+    @click.argument("proposal_id")
     @_common
     @_sender_option
-    def cmd(proposal_id: int, network: str, params_name: str | None,
+    def cmd(proposal_id: str, network: str, params_name: str | None,
             account: str | None) -> None:
         from wattnet.governance import proposals
         from wattnet.governance.client import pick_sender, when
+        from wattnet.governance.records import resolve_id, short_id
 
         with _view(network) as view:
+            pid = resolve_id(view, proposal_id)
             sender = pick_sender(account, view.deployment.network)
-            result = getattr(proposals, name)(view, sender, proposal_id)
+            result = getattr(proposals, name)(view, sender, pid)
             now = view.now()
         if name == "queue":
-            click.echo(f"queued proposal {proposal_id}; executable from {when(result, now)}")
+            click.echo(f"queued proposal {short_id(pid)}; executable from {when(result, now)}")
         elif name == "execute":
-            click.echo(f"executed proposal {proposal_id}")
+            click.echo(f"executed proposal {short_id(pid)}")
         else:
-            click.echo(f"proposal {proposal_id}: {result}")
+            click.echo(f"proposal {short_id(pid)}: {result}")
 
 
 _step("queue", "Queue a succeeded proposal in the timelock.")
@@ -323,17 +353,24 @@ _step("cancel", "Cancel: the proposer while Pending (once queued a proposal runs
 
 
 @params.command("status")
-@click.argument("proposal_id", type=int)
+@click.argument("proposal_id")
 @_common
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def status_cmd(proposal_id: int, network: str, params_name: str | None, as_json: bool) -> None:
-    """State, votes, quorum, deadlines, eta and the calls of a proposal."""
+def status_cmd(proposal_id: str, network: str, params_name: str | None, as_json: bool) -> None:
+    """State, votes, quorum, deadlines, eta and the calls of a proposal (PROPOSAL_ID: the full
+    id or the short one of `params list`)."""
     from wattnet.cli.params_view import status_table
     from wattnet.governance.proposals import status
+    from wattnet.governance.records import resolve_id
 
     with _view(network) as view:
-        s = status(view, proposal_id)
+        s = status(view, resolve_id(view, proposal_id))
     if as_json:
         console.out(json.dumps(s, indent=2, default=str), highlight=False)
         return
-    console.print(status_table(s))
+    show(console, status_table(s))
+
+
+from wattnet.cli.params_list import list_cmd  # noqa: E402  (a command of this group)
+
+params.add_command(list_cmd)

@@ -3,14 +3,14 @@ simulated outcomes and a proposal's status."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.table import Table
 
 from wattnet.governance.client import watt, when
 from wattnet.governance.schedule import describe
+from wattnet.governance.simulate import fmt_outcome
 from wattnet.governance.table import (
     PARAMS,
     SCHEDULE_KEY,
@@ -84,13 +84,7 @@ def calls_lines(calls: list[Call]) -> list[str]:
     return out
 
 
-def _num(value: float) -> str:
-    if math.isnan(value):
-        return "n/a"
-    if math.isinf(value):
-        return "never" if value > 0 else "-inf"
-    return f"{value:,.4g}" if abs(value) < 1_000 else f"{value:,.0f}"
-
+_num = fmt_outcome
 
 def outcomes_table(rows: list[Any], settings: Any) -> Table:
     table = Table(title=f"Economic model, current vs proposed: {settings.runs} runs x "
@@ -124,3 +118,42 @@ def status_table(s: Mapping[str, Any]) -> Table:
     for i, call in enumerate(s["calls"]):
         table.add_row(f"call {i + 1}", call)
     return table
+
+
+def proposals_table(rows: Sequence[Mapping[str, Any]], now: int) -> Table:
+    """``params list``: short id, state, title, and the next date that matters."""
+    table = Table(title="Proposals (oldest first)", title_justify="left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("state", no_wrap=True)
+    table.add_column("change")
+    table.add_column("next", no_wrap=False)
+    for r in rows:
+        state = str(r["state"])
+        nxt = {"Pending": "voting starts soon", "Active": f"voting ends {when(r['vote_end'], now)}",
+               "Succeeded": "queue it", "Queued": f"executable from {when(r['eta'], now)}"
+               }.get(state, "-")
+        table.add_row(str(r["short_id"]), state, str(r["title"]), nxt)
+    return table
+
+
+def dry_run_tables(run: Any, proposed: Mapping[str, Any], current: Mapping[str, Any]
+                   ) -> tuple[Table, Table]:
+    """``diff --dry-run``: each call's result on the fork, then each value read back."""
+    from wattnet.governance.dryrun import matches
+
+    calls = Table(title=f"Dry run: the calls as the timelock on a fork (block {run.fork_block})",
+                  title_justify="left")
+    for col in ("call", "target", "result", "gas"):
+        calls.add_column(col, no_wrap=col in ("call", "gas"))
+    for c in run.calls:
+        calls.add_row(c.call, c.target, f"[red]reverted[/]: {c.error}" if c.error else
+                      "[green]executed[/]", f"{c.gas:,}" if c.gas else "-")
+    values = Table(title="Dry run: read back on the fork", title_justify="left")
+    for col in ("parameter", "now", "proposed", "after execution", "as proposed"):
+        values.add_column(col, no_wrap=col == "parameter")
+    for key, value in proposed.items():
+        ok = matches(key, value, run.after.get(key))
+        verdict = "-" if ok is None else ("[green]yes[/]" if ok else "[red]no[/]")
+        values.add_row(key, _show(current.get(key, "-")), _show(value),
+                       _show(run.after.get(key, "-")), verdict)
+    return calls, values

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from wattnet.cli.output import show
 from wattnet.errors import ConfigError
 from wattnet.params import load_params
 
@@ -48,7 +49,7 @@ def scenarios(as_json: bool) -> None:
         table.add_column(col)
     for s in SCENARIOS.values():
         table.add_row(s.name, s.description, s.moves)
-    console.print(table)
+    show(console, table)
 
 
 def _progress() -> Progress:
@@ -236,8 +237,8 @@ def model(
         console.out(json.dumps(data, indent=2, default=str), highlight=False)
         return
     for s in summaries:
-        console.print(_metrics_table(s))
-        console.print(_region_table(s))
+        show(console, _metrics_table(s))
+        show(console, _region_table(s))
         if not s.conservation_ok:
             err_console.print(f"warning: {s.scenario}: token or fee conservation broken")
     if sweep_rows:
@@ -265,7 +266,7 @@ def _print_sweep(rows: list[tuple[dict[str, Any], Any]]) -> None:
         table.add_column(col, justify="right")
     for point, summary in rows:
         table.add_row(*(str(point[k]) for k in keys), *(fmt(summary.metric(c).p50) for c in shown))
-    console.print(table)
+    show(console, table)
 
 
 @sim.command("network")
@@ -361,7 +362,7 @@ def _print_network(result: Any, out_dir: Path | None, as_json: bool) -> None:
         table.add_column(col, justify="right" if col == "value" else "left")
     for m in summary.metrics:
         table.add_row(m.label, m.unit, fmt(m.p50))
-    console.print(table)
+    show(console, table)
     checked = sum(len(v) for v in result.expected.values())
     if not diffs:
         console.print(f"[green]reconciliation: all {checked:,} on-chain entries equal the "
@@ -372,7 +373,7 @@ def _print_network(result: Any, out_dir: Path | None, as_json: bool) -> None:
             table.add_column(col, justify="left" if col in ("item", "party") else "right")
         for d in diffs[:100]:
             table.add_row(d.item, d.party, _num(d.expected), _num(d.actual), _num(d.delta))
-        console.print(table)
+        show(console, table)
         if len(diffs) > 100:
             console.print(f"... and {len(diffs) - 100} more")
     if report is not None:

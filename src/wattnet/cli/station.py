@@ -30,6 +30,7 @@ from wattnet.chain.deploy import WAD, geohash_bytes8
 from wattnet.chain.signer_binding import signer_proof
 from wattnet.chain.tx import Transactor, load_keystore
 from wattnet.chain.web3_client import ChainClient
+from wattnet.cli.output import show as show_table
 from wattnet.domain import station_id_for
 from wattnet.errors import ConfigError
 
@@ -206,4 +207,4 @@ def show(ctx: click.Context, charge_point_id: str, credit_id: int, as_json: bool
     table = Table(title=f"station {charge_point_id}", show_header=False)
     for key, value in info.items():
         table.add_row(key, str(value))
-    console.print(table)
+    show_table(console, table)

@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from wattnet.errors import ConfigError
 from wattnet.governance.table import (
     NOT_GOVERNED,
@@ -34,6 +32,7 @@ from wattnet.governance.table import (
     to_chain,
 )
 from wattnet.params import BPS, Params, params_to_dict, parse_params, set_path
+from wattnet.params.yamlfile import read_yaml
 
 _TOP = ("description", "network", "changes")
 CHANGES_DIR = "changes"
@@ -114,14 +113,7 @@ def load_change_set(name_or_path: str | Path) -> ChangeSet:
     source = str(path)
     if not path.is_file():
         raise ConfigError(f"{source}: no such change set (write changes/<name>.yaml first)")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{source}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})"
-                          ) from exc
-    return parse_change_set(raw, source, path.stem)
+    return parse_change_set(read_yaml(path, source), source, path.stem)
 
 
 # ---- values -----------------------------------------------------------------------------------
@@ -171,9 +163,11 @@ def proposed(change_set: ChangeSet, base: Params) -> tuple[Params, dict[str, Any
             set_path(doc, key, copy.deepcopy(value), src)
     shares = ("settlement.operator_share_bps", "settlement.referrer_share_bps")
     st = doc["settlement"]
-    if TREASURY_SHARE not in change_set.changes and any(k in change_set.changes for k in shares):
-        rest = BPS - st["operator_share_bps"] - st["referrer_share_bps"]
-        if isinstance(rest, int) and 0 <= rest <= BPS:
+    given = [st[k.split(".")[1]] for k in shares]
+    if TREASURY_SHARE not in change_set.changes and any(k in change_set.changes for k in shares) \
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in given):
+        rest = BPS - given[0] - given[1]  # any other type: parse_params names key and value
+        if 0 <= rest <= BPS:
             st["treasury_share_bps"] = rest  # the treasury gets the rest, as on chain
     after = parse_params(doc, src, base.network)
     new_doc = params_to_dict(after)

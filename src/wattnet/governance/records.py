@@ -72,6 +72,44 @@ def find(view: ChainView, pid: int, chunk: int = 5_000) -> Proposal:
                           f"after block {first}")
 
 
+def short_id(pid: int) -> str:
+    """The first 8 hex digits of a proposal id (ids are keccak hashes: as unique as git's)."""
+    return f"{pid:064x}"[:8]
+
+
+def all_proposals(view: ChainView, chunk: int = 5_000) -> list[Proposal]:
+    """Every proposal made on the governor since the deployment, oldest first."""
+    from ape import chain
+
+    gov, head = view.governor, int(chain.blocks.head.number)
+    out: list[Proposal] = []
+    for start in range(view.deployment.block, head + 1, chunk):
+        for log in gov.ProposalCreated.range(start, min(start + chunk, head + 1)):
+            a = log.event_arguments
+            out.append(Proposal(int(a["proposalId"]), str(a["proposer"]),
+                                tuple(str(t) for t in a["targets"]),
+                                tuple(int(v) for v in a["values"]),
+                                tuple(bytes(c) for c in a["calldatas"]), str(a["description"])))
+    return out
+
+
+def resolve_id(view: ChainView, text: str) -> int:
+    """A proposal id as typed: the full decimal id, or the start of its hex form (``params
+    list`` shows 8 digits; ``0x`` or ``#`` in front allowed)."""
+    raw = text.strip().lower().removeprefix("#").removeprefix("0x")
+    if raw.isdigit() and len(raw) > 16:
+        return int(raw)
+    if not raw or len(raw) > 16 or any(c not in "0123456789abcdef" for c in raw):
+        raise GovernanceError(f"{text!r} is not a proposal id (the full decimal id, or the short "
+                              "id `wattnet params list` shows)")
+    found = [p.id for p in all_proposals(view) if f"{p.id:064x}".startswith(raw)]
+    if len(found) != 1:
+        why = "no proposal" if not found else f"{len(found)} proposals"
+        raise GovernanceError(f"{why} with a short id starting {raw!r} on the governor at "
+                              f"{view.governor_address}; see `wattnet params list`")
+    return found[0]
+
+
 def describe_call(view: ChainView, target: str, data: bytes) -> str:
     """``Contract.setter(args)`` for a call of a proposal."""
     names = {a.lower(): n for n, a in view.deployment.contracts.items()}
@@ -95,7 +133,7 @@ def status(view: ChainView, pid: int) -> dict[str, Any]:
     snapshot = int(gov.proposalSnapshot(pid))
     quorum = int(gov.quorum(min(snapshot, int(gov.clock()) - 1)))
     return {
-        "id": pid, "state": state_of(view, pid), "proposer": p.proposer,
+        "id": pid, "short_id": short_id(pid), "state": state_of(view, pid), "proposer": p.proposer,
         "description": p.description, "now": now,
         "vote_start": snapshot, "vote_end": int(gov.proposalDeadline(pid)),
         "eta": int(gov.proposalEta(pid)),

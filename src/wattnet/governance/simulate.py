@@ -1,14 +1,17 @@
 """``--simulate``: the economic model (``wattnet sim model``) with the current parameters and
 with the proposed ones, same seeds, and the change in the key outcomes (medians over runs).
 
-A small, fast run by default (few seeds, two years, a thousand stations): enough to see the
-direction and rough size of a change before anything is sent, not a forecast.
+By default the model runs at the size the params file describes (``model.stations`` stations
+over ``model.horizon_days`` days): drivers per region are fixed, so a smaller network is not a
+lower resolution of the same economy but another economy (a payback of 112 days at 1,000
+stations is 1,078 at the file's 10,000). ``--sim-stations`` / ``--sim-days`` choose another
+size; the size used is printed with the results.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from wattnet.params import Params
@@ -31,10 +34,18 @@ KEY_METRICS = (
 @dataclass(frozen=True, slots=True)
 class SimSettings:
     runs: int = 4
-    days: int = 730
-    stations: int = 1_000
+    days: int | None = None  # None: the params file's model.horizon_days
+    stations: int | None = None  # None: the params file's model.stations
     seed: int = 0
     scenario: str = "baseline"
+
+    def sized_for(self, params: Params) -> SimSettings:
+        """These settings with the params file's size where none was chosen."""
+        from wattnet.sim.model.config import parse_model
+
+        model = parse_model(params)
+        return replace(self, days=self.days or model.horizon_days,
+                       stations=self.stations or model.stations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +66,22 @@ class OutcomeRow:
         return {**asdict(self), "delta": self.delta}
 
 
+def fmt_outcome(value: float) -> str:
+    """An outcome for a table: 4 significant digits, "never" for an infinite day count."""
+    if math.isnan(value):
+        return "n/a"
+    if math.isinf(value):
+        return "never" if value > 0 else "-inf"
+    return f"{value:,.4g}" if abs(value) < 1_000 else f"{value:,.0f}"
+
+
 def compare(before: Params, after: Params, settings: SimSettings) -> list[OutcomeRow]:
     """Run the model on both parameter sets (same seed) and pair the key outcomes' medians,
     operator payback by region included."""
     from wattnet.sim.model.metrics import summarize
     from wattnet.sim.model.montecarlo import run_model
+
+    settings = settings.sized_for(before)
 
     def run(params: Params) -> Any:
         return summarize(run_model(params, settings.scenario, runs=settings.runs,

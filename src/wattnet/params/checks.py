@@ -68,10 +68,30 @@ def check_int(source: str, key: str, value: Any, lo: int, hi: int) -> int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise ConfigError(f"{source}: {key}={value!r} must be an integer in {lo}..{hi}")
+            raise ConfigError(f"{source}: {key}={value!r} must be an integer in {lo}..{hi}"
+                              + _hint(value, key))
     if not lo <= value <= hi:
         raise ConfigError(f"{source}: {key}={value} is out of range {lo}..{hi}")
     return int(value)
+
+
+def _hint(value: Any, key: str) -> str:
+    """What to write instead of a number written as text (``"8,200"``, ``"8100"``, ``"82%"``)."""
+    if not isinstance(value, str):
+        return f" (got {type(value).__name__})"
+    text = value.strip().replace(",", "").replace("_", "")
+    try:
+        number = Decimal(text.removesuffix("%").strip())
+    except InvalidOperation:
+        return " (got text)"
+    if text.endswith("%") and key.endswith("_bps"):
+        number *= 100
+        if number == number.to_integral_value():
+            return (f" (got text; write {int(number)}: shares are basis points, "
+                    "10000 = 100 %)")
+    if number.is_finite() and number == number.to_integral_value():
+        return f" (got text; write {int(number)} without quotes, commas or %)"
+    return " (got text)"
 
 
 def check_float(source: str, key: str, value: Any, lo: float, hi: float) -> float:

@@ -8,8 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from wattnet.errors import ConfigError
 from wattnet.params.checks import to_wei
 from wattnet.params.sections import parse_params
@@ -17,6 +15,7 @@ from wattnet.params.values import (
     PARAMS_DIR_ENV,
     Params,
 )
+from wattnet.params.yamlfile import read_yaml
 
 
 def params_dir() -> Path:
@@ -42,15 +41,7 @@ def load_params(path_or_network: str | Path) -> Params:
     if not path.is_file():
         known = sorted(p.stem for p in params_dir().glob("*.yaml"))
         raise ConfigError(f"{source}: no such params file (known networks: {', '.join(known)})")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(
-            f"{source}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})"
-        ) from exc
-    return parse_params(raw, source, None if is_path else text_path)
+    return parse_params(read_yaml(path, source), source, None if is_path else text_path)
 
 
 # ---- back to raw, overrides, chain units ------------------------------------------------------

@@ -96,7 +96,7 @@ def _staking(src: str, raw: Any) -> StakingParams:
         ),
     )
     dest = r.get("slash_destination", "treasury")
-    if dest not in {d.value for d in SlashDestination}:
+    if not isinstance(dest, str) or dest not in {d.value for d in SlashDestination}:
         raise r.error(r.key("slash_destination"), f"={dest!r} must be one of: treasury, burn")
     stake = r.watt("min_stake_per_station", 1_000, *STAKE_WATT)
     slash = r.watt("equivocation_slash", 500, *STAKE_WATT)
@@ -221,7 +221,8 @@ def _rewards(src: str, raw: Any) -> RewardsParams:
     phases_raw = r.get("phases", [])
     if not isinstance(phases_raw, list):
         raise r.error(
-            r.key("phases"), "must be a list of {name, epochs, emission_per_epoch, decay_bps}"
+            r.key("phases"),
+            f"={phases_raw!r} must be a list of {{name, epochs, emission_per_epoch, decay_bps}}"
         )
     if len(phases_raw) > MAX_PHASES:
         raise r.error(r.key("phases"), f"has {len(phases_raw)} phases; RewardsEngine allows "

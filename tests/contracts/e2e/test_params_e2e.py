@@ -59,7 +59,8 @@ def runbook_lines() -> list[str]:
             if ln.strip() and not ln.startswith("```")]
 
 
-def test_runbook__changes_the_parameters_on_chain(stack: GovStack, chain: Any) -> None:
+def test_runbook__changes_the_parameters_on_chain(stack: GovStack, chain: Any,
+                                                  tmp_path: Path) -> None:
     g = stack.gov
     u0 = geohash_bytes8("u0")
     assert g.registry.multiplierOfPrefix(u0) == 12000
@@ -69,7 +70,7 @@ def test_runbook__changes_the_parameters_on_chain(stack: GovStack, chain: Any) -
     outputs: list[str] = []
     for line in runbook_lines():
         if line.startswith("# wait:"):
-            pid = int(variables["PROPOSAL_ID"])
+            pid = int(variables["_FULL_ID"])
             what = line.split(":", 1)[1].strip()
             gov = g.governor
             ts = {"voting delay": int(gov.proposalSnapshot(pid)) + 1,
@@ -85,20 +86,29 @@ def test_runbook__changes_the_parameters_on_chain(stack: GovStack, chain: Any) -
         if re.match(r"^[A-Z_]+=", command):
             name, value = command.split("=", 1)
             if name == "PROPOSAL_ID":
-                value = re.findall(r"proposal id: (\d+)", outputs[-1])[0]
+                value = re.findall(r"\(short id ([0-9a-f]{8})\)", outputs[-1])[0]
+                variables["_FULL_ID"] = re.findall(r"proposal id: (\d+)", outputs[-1])[0]
             variables[name] = value
             continue
         for name, value in variables.items():
             command = command.replace(f"${name}", value)
         argv = shlex.split(command)
         assert argv[:2] == ["wattnet", "params"], line
+        if ">" in argv:  # `... > file`: the output goes to the file
+            target = tmp_path / argv[-1]
+            target.write_text(ok(*argv[1:argv.index(">")], env=env))
+            continue
         outputs.append(ok(*argv[1:], env=env))
     assert sum("proposal id:" in o for o in outputs) == 1
     assert "now has 190,000,000 WATT of votes" in outputs[1]  # wattnet params delegate
-    diff, after = outputs[2], outputs[-1]
+    diff, after = outputs[2], outputs[-1]  # (the --json diff went to calls.json)
     assert "registry.region_multipliers.u0" in diff and "13000" in diff and "12000" in diff
     assert "operator payback" in diff and "treasury" in diff  # --simulate's outcome table
     assert "Executed" in outputs[-2]
+    listed = next(o for o in outputs if "Proposals (oldest first)" in o)
+    assert variables["PROPOSAL_ID"] in listed and "Pending" in listed
+    exported = json.loads((tmp_path / "calls.json").read_text())
+    assert {c["target"] for c in exported["calls"]} == {g.registry.address, g.credits.address}
     assert g.registry.multiplierOfPrefix(u0) == 13000
     assert g.credits.operatorShareBps() == 7800
     assert g.credits.referrerShareBps() == 500  # the combined setter kept the other field
@@ -234,3 +244,105 @@ def test_schedule_change__executes_a_week_after_its_earliest_time(stack: GovStac
     assert g.rewards.emissionOf(104) == 700_000 * 10**18
     assert [int(g.rewards.emissionOf(e)) for e in range(int(g.rewards.currentEpoch()) + 1)] \
         == before[:int(g.rewards.currentEpoch()) + 1]
+
+
+def test_diff_json__calls_and_safe_batch_a_multisig_can_submit(stack: GovStack, chain: Any,
+                                                              tmp_path: Path) -> None:
+    """`params diff --json`: every call with its target, hex bytes, value and calldata; the
+    Safe batch's one transaction is Governor.propose of exactly those calls, and sending its
+    calldata as is creates the proposal `params propose` would (same id); `params list` and
+    the short id then find it."""
+    from eth_abi.abi import decode
+    from eth_utils.crypto import keccak
+
+    g = stack.gov
+    change = _change_set(tmp_path, "boost u1 and lower the referrer share",
+                         {"registry.region_multipliers.u1": 15000,
+                          "settlement.referrer_share_bps": 400})
+    out = json.loads(ok("params", "diff", change, "--json"))
+    calls = out["calls"]
+    assert [c["target"] for c in calls] == [g.credits.address, g.registry.address]
+    region = calls[1]
+    assert region["function"] == "setRegionMultiplier(bytes8,uint32)"
+    assert region["args"] == ["0x" + b"u1".ljust(8, b"\0").hex(), "15000"]  # hex, not b'u1..'
+    for c in calls:
+        assert c["value"] == "0" and c["calldata"].startswith("0x")
+        types = c["function"][c["function"].index("(") + 1:-1].split(",")
+        assert list(decode(types, bytes.fromhex(c["calldata"][10:]))) \
+            != [] and c["calldata"][2:10] == keccak(text=c["function"])[:4].hex()
+    batch = out["safe_transaction_builder"]
+    assert batch["version"] == "1.0" and batch["chainId"] == str(chain.chain_id)
+    assert isinstance(batch["createdAt"], int) and batch["meta"]["name"]
+    (tx,) = batch["transactions"]
+    assert tx["to"] == g.governor.address and tx["value"] == "0"
+    assert tx["data"] == out["propose"]["calldata"]
+    targets, values, datas, description = decode(
+        ["address[]", "uint256[]", "bytes[]", "string"], bytes.fromhex(tx["data"][10:]))
+    assert [t.lower() for t in targets] == [c["target"].lower() for c in calls]
+    assert list(values) == [0, 0]
+    assert ["0x" + d.hex() for d in datas] == [c["calldata"] for c in calls]
+    # the proposer sends the batch's data as is (what the Safe will do)
+    voter = stack.voter
+    voter.transfer(g.governor.address, 0, data=tx["data"])
+    pid = int(g.governor.hashProposal(targets, values, datas, keccak(text=description)))
+    assert int(g.governor.proposalSnapshot(pid)) > 0
+    listed = json.loads(ok("params", "list", "--json"))
+    mine = [r for r in listed if r["id"] == str(pid)]
+    assert len(mine) == 1 and mine[0]["state"] == "Pending"
+    short = mine[0]["short_id"]
+    assert len(short) == 8 and f"{pid:064x}".startswith(short)
+    assert "Pending" in ok("params", "status", short)
+    line = refused("params", "status", "zzzz")
+    assert "is not a proposal id" in line
+    other = next(c for c in "0123456789abcdef"
+                 if not any(f"{int(r['id']):064x}".startswith(c) for r in listed))
+    assert "no proposal with a short id starting" in refused("params", "status", other * 8)
+
+
+def test_diff_markdown__forum_post_with_bounds_impact_and_calls(stack: GovStack,
+                                                                tmp_path: Path) -> None:
+    g = stack.gov
+    change = _change_set(tmp_path, "forum post: trim the referrer share",
+                         {"settlement.referrer_share_bps": 300})
+    post = ok("params", "diff", change, "--markdown", "--simulate", "--sim-runs", "1",
+              "--sim-stations", "200", "--sim-days", "371")
+    assert post.startswith("# ") and "forum post: trim the referrer share" in post
+    assert "| `settlement.referrer_share_bps` | 500 | 300 | bps | 0..2000 bps |" in post
+    assert "## Simulated impact" in post and "1 runs x 200 stations x 371 days" in post
+    assert "| operator payback, " in post
+    assert f"`EnergyCredits.setShares(uint16,uint16)` at `{g.credits.address}`" in post
+    calldata = re.findall(r"^   (0x[0-9a-f]+)$", post, re.M)
+    assert len(calldata) == 1
+    pid = re.findall(r"Proposal id once proposed: `(\d+)`", post)[0]
+    out = ok("params", "propose", change, env={"WATTNET_ACCOUNT": "test:1"})
+    assert f"proposal id: {pid}" in out  # the post names the id the proposal gets
+    assert "give --json or --markdown, not both" in refused("params", "diff", change, "--json",
+                                                            "--markdown")
+
+
+def test_diff_dry_run__executes_on_a_fork_and_decodes_a_revert(stack: GovStack, accounts: Any,
+                                                               tmp_path: Path) -> None:
+    """--dry-run: the calls run as the timelock on a fork and the values are read back there;
+    the real chain is untouched. A call the contract refuses shows its decoded custom error
+    and the exit status is 1."""
+    from wattnet.chain import roles
+
+    g = stack.gov
+    before = (int(g.credits.operatorShareBps()), int(g.credits.referrerShareBps()))
+    change = _change_set(tmp_path, "dry run: referrer 450", {"settlement.referrer_share_bps": 450})
+    res = run("params", "diff", change, "--dry-run")
+    assert res.exit_code == 0, res.output
+    assert "EnergyCredits.setShares\t" in res.output and "\texecuted\t" in res.output
+    assert "settlement.referrer_share_bps\t" in res.output and "\t450\tyes" in res.output
+    assert "every value as proposed" in res.output
+    assert (int(g.credits.operatorShareBps()), int(g.credits.referrerShareBps())) == before
+    timelock = accounts[g.timelock.address]  # impersonated: take its PARAMS_ROLE away
+    accounts[0].transfer(timelock, 10**18)
+    g.credits.revokeRole(roles.PARAMS_ROLE, g.timelock.address, sender=timelock)
+    try:
+        res = run("params", "diff", change, "--dry-run")
+        assert res.exit_code == 1, res.output
+        assert "reverted: AccessControlUnauthorizedAccount(account=" in res.output
+        assert "1 call(s) reverted, 2 value(s) not as proposed" in res.output  # + treasury
+    finally:
+        g.credits.grantRole(roles.PARAMS_ROLE, g.timelock.address, sender=timelock)

@@ -355,3 +355,17 @@ def test_schedule__chain_phases_are_named_after_the_params_phase_they_start_in()
     restarted = [(0, 10, 50, chain[0][3]), (10, 104, 50, 1), *chain[1:]]
     names = [p["name"] for p in from_abs(restarted, LOCAL.rewards.phases)]
     assert names == ["bootstrap", "bootstrap-from-10", "growth", "mature"]
+
+
+def test_simulate__defaults_to_the_params_files_own_size() -> None:
+    """Drivers per region are fixed, so the simulated network must be the file's: 10,000
+    stations over 3,650 days for params/local.yaml, unless chosen otherwise."""
+    from wattnet.governance.simulate import SimSettings
+
+    sized = SimSettings().sized_for(LOCAL)
+    assert (sized.stations, sized.days) == (10_000, 3_650)
+    other = apply_overrides(LOCAL, {"model.stations": 2_000, "model.horizon_days": 400})
+    assert (SimSettings().sized_for(other).stations,
+            SimSettings().sized_for(other).days) == (2_000, 400)
+    chosen = SimSettings(days=371, stations=200).sized_for(LOCAL)
+    assert (chosen.stations, chosen.days) == (200, 371)

@@ -87,15 +87,27 @@ def deploy_mock_stablecoin(anvil: Anvil, symbol: str, decimals: int = 6) -> str:
     return str(address)
 
 
+# Init code returning the one-byte runtime STOP: a contract that accepts any call, the
+# rehearsal's stand-in for the guardian multisig (preflight wants code at the guardian).
+STAND_IN_MULTISIG = "0x6001600c60003960016000f300"
+
+
+def deploy_stand_in_multisig(anvil: Anvil) -> str:
+    w3 = anvil.w3
+    tx = w3.eth.send_transaction({"from": ADDR["treasury"], "data": STAND_IN_MULTISIG})
+    return str(w3.eth.wait_for_transaction_receipt(tx)["contractAddress"])
+
+
 def live_env(anvil: Anvil, rpc_var: str, coins: dict[str, str], **extra: str) -> dict[str, str]:
+    """What an operator exports for a live deploy (no WATTNET_DEPLOY_CONFIRMATIONS: on anvil
+    the deploy needs none)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WATTNET_")}
     env.update({
         rpc_var: anvil.url,
         "WATTNET_DEPLOYER_KEY": KEYS[0],
-        "WATTNET_GUARDIAN": ADDR["guardian"],
+        "WATTNET_GUARDIAN": deploy_stand_in_multisig(anvil),
         "WATTNET_ORACLE_ADDRESS": ADDR["oracle"],
         "WATTNET_TREASURY": ADDR["treasury"],
-        "WATTNET_DEPLOY_CONFIRMATIONS": "0",
         "APE_DATA_FOLDER": str(ROOT / ".ape-data"),
         "SOLCX_BINARY_PATH": str(ROOT / ".solcx"),
         "PATH": f"{ANVIL.parent}:{Path(sys.executable).parent}:{env.get('PATH', '')}",

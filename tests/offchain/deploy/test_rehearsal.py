@@ -4,8 +4,10 @@ and the one-line errors a user sees."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from .rehearsal_helpers import (
     Anvil,
     ape_deploy,
     deploy_mock_stablecoin,
+    deploy_stand_in_multisig,
     live_env,
     record,
     runbook_block,
@@ -124,11 +127,21 @@ def test_rehearsal__fork_of_a_deployment(anvil_factory: Callable[[int], Anvil],
     assert upstream.w3.eth.get_transaction_count(ADDR["deployer"]) == sent  # fork only
 
 
+def _one_line_refusal(r: subprocess.CompletedProcess[str], *words: str) -> str:
+    assert r.returncode == 2, (r.stdout[-500:], r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr  # one line, no traceback
+    assert "\x1b" not in r.stderr  # no terminal escapes
+    for w in words:
+        assert w in lines[0], (w, r.stderr)
+    return lines[0]
+
+
 def test_errors__one_line_for_user_mistakes(anvil_factory: Callable[[int], Anvil],
                                             tmp_path: Path) -> None:
     anvil = anvil_factory(11_155_111)
     path = tmp_path / "record.json"
-    env = live_env(anvil, "WATTNET_RPC_ARBITRUM_SEPOLIA", {})
+    env = live_env(anvil, "WATTNET_RPC_ARBITRUM_SEPOLIA", coins(anvil))
     cases = [
         # (args, env changes, expected words)
         (["--network", "arbitrum:sepolia:node"], {"WATTNET_RPC_ARBITRUM_SEPOLIA": ""},
@@ -143,16 +156,100 @@ def test_errors__one_line_for_user_mistakes(anvil_factory: Callable[[int], Anvil
           "WATTNET_STABLECOIN_EURC": "0x1"}, "is not an address"),
         (["--network", "ethereum:sepolia:node"],
          {"WATTNET_RPC_ETHEREUM_SEPOLIA": anvil.url,
-          "WATTNET_DEPLOYER_KEY": "0x" + "11" * 32,
-          "WATTNET_STABLECOIN_USDC": ADDR["treasury"], "WATTNET_STABLECOIN_EURC": ADDR["treasury"]},
-         "fund it first"),
+          "WATTNET_DEPLOYER_KEY": "0x" + "11" * 32}, "fund it first"),
     ]
     for args, changes, words in cases:
         r = ape_deploy([*args, "--yes", "--record", str(path)], env | changes)
-        assert r.returncode == 2, (args, r.stdout[-500:], r.stderr)
-        lines = r.stderr.strip().splitlines()
-        assert len(lines) == 1 and words in lines[0], (words, r.stderr)
+        _one_line_refusal(r, words)
         assert not path.exists()  # nothing was sent, nothing recorded
+
+
+def test_errors__every_missing_variable_in_one_line(anvil_factory: Callable[[int], Anvil],
+                                                    tmp_path: Path) -> None:
+    anvil = anvil_factory(11_155_111)
+    env = {k: v for k, v in live_env(anvil, "UNUSED", {}).items()
+           if not k.startswith("WATTNET_")}
+    r = ape_deploy(["--network", "ethereum:sepolia:node", "--yes", "--record",
+                    str(tmp_path / "r.json")], env)
+    line = _one_line_refusal(r, "7 problems with the environment")
+    for var in ("RPC_ETHEREUM_SEPOLIA", "GUARDIAN", "ORACLE_ADDRESS", "TREASURY",
+                "STABLECOIN_USDC", "STABLECOIN_EURC"):
+        assert f"$WATTNET_{var} is not set" in line
+    assert "no deployer: set $WATTNET_DEPLOYER_KEY" in line
+
+
+def test_errors__no_terminal_and_no_yes_says_so(anvil_factory: Callable[[int], Anvil],
+                                                tmp_path: Path) -> None:
+    anvil = anvil_factory(11_155_111)
+    env = live_env(anvil, "WATTNET_RPC_ETHEREUM_SEPOLIA", coins(anvil))
+    r = ape_deploy(["--network", "ethereum:sepolia:node", "--record", str(tmp_path / "r.json")],
+                   env, answer="")  # stdin is an empty pipe: no terminal, nothing typed
+    line = _one_line_refusal(r, "no terminal to confirm the deploy on: pass --yes")
+    assert "interrupted" not in line
+    assert anvil.w3.eth.get_transaction_count(ADDR["deployer"]) == 0
+
+
+def test_preflight__every_bad_external_address_before_any_transaction(
+        anvil_factory: Callable[[int], Anvil], tmp_path: Path) -> None:
+    """No code, wrong code, wrong decimals or symbol, a key where a multisig belongs and the
+    reverse: all reported in one line, and nothing is sent."""
+    anvil = anvil_factory(421_614)
+    path = tmp_path / "record.json"
+    eurc18 = deploy_mock_stablecoin(anvil, "EURC", decimals=18)
+    usdt = deploy_mock_stablecoin(anvil, "USDT")
+    multisig = deploy_stand_in_multisig(anvil)
+    env = live_env(anvil, "WATTNET_RPC_ARBITRUM_SEPOLIA", {"USDC": ADDR["oracle"],
+                                                          "EURC": eurc18})
+    args = ["--network", "arbitrum:sepolia:node", "--yes", "--record", str(path)]
+    line = _one_line_refusal(
+        ape_deploy(args, env | {"WATTNET_GUARDIAN": "0x" + "12" * 20,
+                                "WATTNET_ORACLE_ADDRESS": multisig, "WATTNET_TREASURY": usdt}),
+        "preflight:", f"$WATTNET_STABLECOIN_USDC={ADDR['oracle']} has no code",
+        "has 18 decimals, the params file says 6", "the guardian is a multisig",
+        "$WATTNET_ORACLE_ADDRESS=", "must be a key", "is the ERC-20 token 'USDT'",
+        "nothing was sent")
+    assert "explorer" not in line
+    not_a_token = _one_line_refusal(ape_deploy(args, env | {"WATTNET_STABLECOIN_USDC": multisig,
+                                                            "WATTNET_STABLECOIN_EURC": usdt}))
+    assert "USDC" in not_a_token and "is not an ERC-20 token (no answer to decimals()" in \
+        not_a_token and "is 'USDT', not EURC" in not_a_token
+    assert anvil.w3.eth.get_transaction_count(ADDR["deployer"]) == 0 and not path.exists()
+
+
+def test_resume__changed_inputs_taken_until_used_then_refused(
+        anvil_factory: Callable[[int], Anvil], tmp_path: Path) -> None:
+    anvil = anvil_factory(421_614)
+    path = tmp_path / "record.json"
+    first, second, third = (deploy_mock_stablecoin(anvil, "USDC") for _ in range(3))
+    env = live_env(anvil, "WATTNET_RPC_ARBITRUM_SEPOLIA",
+                   {"USDC": first, "EURC": deploy_mock_stablecoin(anvil, "EURC")})
+    args = ["--network", "arbitrum:sepolia:node", "--yes", "--record", str(path)]
+    r = ape_deploy(args, env | {"WATTNET_DEPLOY_CRASH": "deploy:WattTimelock"})
+    _one_line_refusal(r, "crash injected")
+    # what an earlier run with a wrong address (no code) left in the record: not a reason to
+    # refuse ("wrong RPC URL"), it was never used
+    data = record(path)
+    assert data["contracts"]["stablecoin.USDC"] == first
+    data["contracts"]["stablecoin.USDC"] = "0x" + "12" * 20
+    path.write_text(json.dumps(data))
+    # USDC not listed yet: the corrected address is taken, the run goes on until it is listed
+    r = ape_deploy(args, env | {"WATTNET_STABLECOIN_USDC": second,
+                                "WATTNET_DEPLOY_CRASH": "param:credits.list:USDC"})
+    _one_line_refusal(r, "crash injected")
+    assert record(path)["contracts"]["stablecoin.USDC"] == second
+    # listed now: another change is refused, naming the variable and the contract
+    _one_line_refusal(ape_deploy(args, env | {"WATTNET_STABLECOIN_USDC": third}),
+                      f"$WATTNET_STABLECOIN_USDC is now {third} but EnergyCredits already uses "
+                      f"{second}", "move the record away")
+    # the treasury is in WattToken's constructor since the first run
+    _one_line_refusal(ape_deploy(args, env | {"WATTNET_STABLECOIN_USDC": second,
+                                              "WATTNET_TREASURY": ADDR["oracle"]}),
+                      "$WATTNET_TREASURY is now", "but WattToken already uses")
+    sent = anvil.w3.eth.get_transaction_count(ADDR["deployer"])
+    r = ape_deploy(args, env | {"WATTNET_STABLECOIN_USDC": second})
+    assert r.returncode == 0, r.stderr
+    assert "FAIL" not in r.stdout and record(path)["status"] == "complete"
+    assert anvil.w3.eth.get_transaction_count(ADDR["deployer"]) > sent
 
 
 def test_errors__record_of_another_chain_is_refused(anvil_factory: Callable[[int], Anvil],
@@ -176,11 +273,12 @@ def test_runbook__deploy_block(anvil_factory: Callable[[int], Anvil], tmp_path: 
     anvil = anvil_factory(421_614)
     placeholders = {
         "WATTNET_RPC_ARBITRUM_SEPOLIA": anvil.url, "WATTNET_DEPLOYER_KEY": KEYS[0],
-        "WATTNET_GUARDIAN": ADDR["guardian"], "WATTNET_ORACLE_ADDRESS": ADDR["oracle"],
+        "WATTNET_GUARDIAN": deploy_stand_in_multisig(anvil),
+        "WATTNET_ORACLE_ADDRESS": ADDR["oracle"],
         "WATTNET_TREASURY": ADDR["treasury"], **{f"WATTNET_STABLECOIN_{s}": a
                                                  for s, a in coins(anvil).items()}}
     env = {k: v for k, v in live_env(anvil, "UNUSED", {}).items()
-           if not k.startswith("WATTNET_") or k == "WATTNET_DEPLOY_CONFIRMATIONS"}
+           if not k.startswith("WATTNET_")}  # nothing but what the runbook exports
     runs = []
     for line in runbook_block(ROOT / "docs/runbooks/deploy.md"):
         if line.startswith(("source ", "make ")):
@@ -198,6 +296,8 @@ def test_runbook__deploy_block(anvil_factory: Callable[[int], Anvil], tmp_path: 
         runs.append((r, anvil.w3.eth.get_transaction_count(ADDR["deployer"])))
     (fork, _), (live, sent), (again, sent_again) = runs
     assert "(chain id 421614)" in live.stdout and "Deploy WattNet to this network?" in live.stdout
+    # the re-run has nothing to send, so nothing to confirm
+    assert "Deploy WattNet" not in again.stdout and "nothing to send" in again.stdout
     assert sent > 0 and sent_again == sent  # the fork spent nothing; the re-run sent nothing
     assert "deployed and checked" in fork.stdout + live.stdout + again.stdout
     assert record(tmp_path / "sepolia.json")["status"] == "complete"

@@ -89,3 +89,25 @@ def test_create_address__matches_a_known_deployment() -> None:
     # anvil account 0's first contract (the address every local deploy shows for WattToken)
     assert create_address("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", 0) == \
         "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+
+
+def test_fail__one_line_without_terminal_escapes(capsys: pytest.CaptureFixture[str]) -> None:
+    """Ape's own messages carry colour codes (its explorer hints); the deploy's error line
+    does not."""
+    import importlib.util
+    from pathlib import Path
+
+    from rich.console import Console
+
+    path = Path(__file__).resolve().parents[3] / "scripts" / "deploy.py"
+    spec = importlib.util.spec_from_file_location("deploy_script", path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    with pytest.raises(SystemExit) as done:
+        script._fail(Console(stderr=True, soft_wrap=True),
+                     "\x1b[1;31mContractNotFoundError\x1b[0m: no code at 0x12 "
+                     "\x1b[33m(hint)\x1b[0m")
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert err == "error: ContractNotFoundError: no code at 0x12 (hint)\n"

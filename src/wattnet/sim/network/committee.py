@@ -68,3 +68,14 @@ def oracle_role_holders(view: ChainView) -> list[str]:
     granted = {str(e["args"]["account"]) for e in view.logs("EnergyCredits", "RoleGranted", 0)
                if bytes(e["args"]["role"]) == roles.ORACLE_ROLE}
     return sorted(a for a in granted if view.one("EnergyCredits", "hasRole", roles.ORACLE_ROLE, a))
+
+
+def oracle_used(view: ChainView, address: str) -> bool:
+    """Whether an earlier run on this chain used ``address`` as its oracle: it holds
+    ORACLE_ROLE, or it is (or was) an oracle committee node."""
+    if view.one("EnergyCredits", "hasRole", roles.ORACLE_ROLE, address):
+        return True
+    if COMMITTEE not in view.deployment.contracts:
+        return False
+    view.add_contract(COMMITTEE)
+    return int(str(view.one(COMMITTEE, "nodeOf", address)[0]), 16) != 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -118,6 +118,30 @@ def _round_up(x: int, unit: int) -> int:
 
 def _weighted(rng: random.Random, weights: Sequence[float]) -> int:
     return rng.choices(range(len(weights)), weights=weights)[0]
+
+
+SETUP_SLACK_S = 3_600  # after genesis, room for deploying before the first session
+
+
+def run_tag(seed: int, used: Callable[[str], bool], tries: int = 1_000) -> str:
+    """The tag of a run's keys, from the seed alone: the first ``keccak(seed:n)`` whose oracle
+    ``used`` (already on this chain) says is not. A fresh anvil or a snapshot has seen no run,
+    so the same seed gives the same tag, keys, stations and sessions every time; a chain that
+    already ran the seed (``--rpc-url``) gets the next tag, so ids and keys never collide."""
+    for n in range(tries):
+        tag = keccak(f"{seed}:{n}".encode()).hex()[:6]
+        if not used(derive_address(seed, tag, "oracle")):
+            return tag
+    raise ValueError(f"seed {seed} has run {tries} times on this chain; pick another --seed")
+
+
+def aligned_start(genesis: int, now: int, lead: int) -> int:
+    """When the first session may start: at least ``lead`` seconds after ``now``, and always at
+    the same offset into a rewards epoch (``lead`` + one hour after an epoch boundary), so that
+    the plan's sessions fall the same way around epoch boundaries whenever the chain started."""
+    offset = lead + SETUP_SLACK_S
+    k = max(0, -(-(now + lead - genesis - offset) // EPOCH_S))
+    return genesis + k * EPOCH_S + offset
 
 
 def make_plan(params: Params, *, chargers: int, drivers: int, days: int, seed: int, tag: str,

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
 from wattnet.chain.deployments import Deployment, load_deployment_file
 from wattnet.chain.localnode import free_port
@@ -39,10 +38,17 @@ from wattnet.sim.network.actions import (
     ensure_oracle_role,
 )
 from wattnet.sim.network.chainview import ChainView
-from wattnet.sim.network.committee import form_committee, oracle_role_holders
+from wattnet.sim.network.committee import form_committee, oracle_role_holders, oracle_used
 from wattnet.sim.network.drive import DriveStats, drive
 from wattnet.sim.network.node import Anvil, Rpc
-from wattnet.sim.network.plan import Plan, derive_address, derive_key, make_plan
+from wattnet.sim.network.plan import (
+    Plan,
+    aligned_start,
+    derive_address,
+    derive_key,
+    make_plan,
+    run_tag,
+)
 from wattnet.sim.network.population import populate
 from wattnet.sim.network.reconcile import (
     Difference,
@@ -169,10 +175,6 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
             if "anvil" not in version.lower():
                 raise ChainError(f"the node at {url} is {version!r}; the simulator needs anvil "
                                  "(it moves chain time and impersonates participants)")
-            head = rpc.call("eth_getBlockByNumber", "latest", False)
-            tag = keccak(f"{opts.seed}:{head['hash']}".encode()).hex()[:6]
-            oracle_key = derive_key(opts.seed, tag, "oracle", 0)
-            oracle = derive_address(opts.seed, tag, "oracle")
             dep_file = work / "deployment.json"
             existing = opts.deployment or (_sidecar(opts.from_state) if opts.from_state else None)
             if existing is not None:
@@ -186,6 +188,10 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
                     rpc.dump_state(opts.save_state)
                     _sidecar(opts.save_state).write_text(dep_file.read_text())
             view = ChainView(rpc, deployment)
+            # the plan's randomness comes from the seed only (never the node's block hashes)
+            tag = run_tag(opts.seed, lambda a: oracle_used(view, a))
+            oracle_key = derive_key(opts.seed, tag, "oracle", 0)
+            oracle = derive_address(opts.seed, tag, "oracle")
             treasury = to_checksum_address(str(view.one("EnergyCredits", "treasury")))
             node_keys = [derive_key(opts.seed, tag, "oracle", i)
                          for i in range(opts.oracle_nodes)]
@@ -202,7 +208,7 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
             cap_unit = int(view.one("EnergyCredits", "capUnitOf", 1))
             if cap_unit == 0:
                 raise ChainError("credit id 1 is not listed in this deployment")
-            t0 = rpc.head_timestamp() + 600 + opts.drivers // 20
+            t0 = aligned_start(genesis, rpc.head_timestamp(), 600 + opts.drivers // 20)
             plan = make_plan(params, chargers=opts.chargers, drivers=opts.drivers,
                              days=opts.days, seed=opts.seed, tag=tag, t0=t0, genesis=genesis,
                              cap_unit=cap_unit)
