@@ -75,6 +75,27 @@ def _sigs(c: Any, nonce: int, packed: bytes, keys: list[bytes], round_: int = 0)
                                        round_, packed), keys)
 
 
+def test_role_matrix__with_the_committee_nothing_settles_without_k_votes(
+        committee: Any, batch: Any, settlement: Any, oracle: Any, governor: Any,
+        attacker: Any, operator: Any, treasury: Any) -> None:
+    """Once the committee holds ORACLE_ROLE alone, the settlement entry points (the only calls
+    that burn drivers' credits, credit payees and add the reward weight WATT is minted for)
+    refuse everyone else, the old oracle key and the governance admin included; through the
+    committee, k - 1 votes are not enough."""
+    packed = batch()
+    for who in (oracle, governor, attacker, operator, treasury):
+        assert not settlement.hasRole(roles.ORACLE_ROLE, who)
+        with ape.reverts(settlement.AccessControlUnauthorizedAccount):
+            settlement.settlePacked(packed, sender=who)
+        with ape.reverts(settlement.AccessControlUnauthorizedAccount):
+            settlement.settleBatch([], sender=who)
+    assert settlement.hasRole(roles.ORACLE_ROLE, committee)
+    k, nonce = committee.threshold(), committee.nextNonce()
+    with ape.reverts(committee.CommitteeTooFewSigners):
+        committee.settle(packed, nonce, 0, _sigs(committee, nonce, packed, KEYS[:k - 1]),
+                         sender=attacker)
+
+
 def test_settle__k_member_signatures_settle_a_batch_relayed_by_anyone(
         committee: Any, batch: Any, settlement: Any, attacker: Any) -> None:
     packed, nonce = batch(), committee.nextNonce()
