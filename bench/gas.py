@@ -171,7 +171,9 @@ def main() -> int:
                 tx = p.credits.setConsent(cid, ZERO_ADDRESS, True, sender=d)
                 costs.setdefault("set consent", tx.gas_used)
 
-        stations = [add_station(op, i, 1_000 * WAD) for i, op in enumerate(ops)]
+        # The bond params/local.yaml asks of one 22 kW station: per station plus per kW.
+        bond = int(p.staking.minStakePerStation()) + 22 * int(p.staking.stakePerKw())
+        stations = [add_station(op, i, bond) for i, op in enumerate(ops)]
         for d in drivers:
             add_driver(d)
 
@@ -240,7 +242,7 @@ def main() -> int:
         for acct in mix_ops + mix_drivers:
             gov.transfer(acct, 10 * WAD)
         per_op = MIX_STATIONS // MIX_OPERATORS
-        mix = [add_station(op, 100 + i, 2_000 * WAD if i % per_op == 0 else 0)
+        mix = [add_station(op, 100 + i, per_op * bond if i % per_op == 0 else 0)
                for i, op in enumerate(o for o in mix_ops for _ in range(per_op))]
         for d in mix_drivers:
             add_driver(d)
