@@ -4,6 +4,7 @@ the local run's results bit for bit; without Dask, ``--engine dask`` says which 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from distributed import LocalCluster
 from wattnet.cli.sim import sim
 from wattnet.errors import ConfigError
 from wattnet.params import Params
-from wattnet.sim.model.engines import DaskEngine, LocalEngine, open_engine
+from wattnet.sim.model.engines import DaskEngine, LocalEngine, open_engine, worker_env
 from wattnet.sim.model.montecarlo import run_model
 from wattnet.sim.model.outcomes import Batch
 from wattnet.sim.model.sweeps import grid, parse_axis, validate_points
@@ -30,12 +31,20 @@ SWEEP = "model.market.reward_sell_bps=1000,9000"
 
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
-    """A small Dask cluster on this machine: two single-threaded worker processes."""
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, memory_limit="1GiB",
-        dashboard_address=None,
-    ) as cluster:
-        yield str(cluster.scheduler_address)
+    """A small Dask cluster on this machine: two single-threaded worker processes, with Dask's
+    default settings (its nanny writes MALLOC_TRIM_THRESHOLD_ and others into this process's
+    environment: put back afterwards, so later tests' process pools do not inherit them)."""
+    saved = dict(os.environ)
+    try:
+        with LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, memory_limit="1GiB",
+            dashboard_address=":0",
+        ) as cluster:
+            assert os.environ.get("MALLOC_TRIM_THRESHOLD_") == "65536"  # Dask's default
+            yield str(cluster.scheduler_address)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def assert_identical(a: Batch, b: Batch) -> None:
@@ -53,10 +62,12 @@ def assert_identical(a: Batch, b: Batch) -> None:
 
 
 def test_dask__monte_carlo_equals_the_local_run_bit_for_bit(
-    small_local: Params, scheduler: str
+    small_local: Params, scheduler: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     local = run_model(small_local, "fraud-wave", runs=5, seed=3, workers=1, **TINY)
     with DaskEngine(scheduler) as engine:
+        # The fixture's workers keep Dask's default malloc setting: the engine says what it costs.
+        assert "2 Dask workers run with MALLOC_TRIM_THRESHOLD_ set" in caplog.text
         assert engine.slots == 2  # so the five runs go out in batches unlike the local one's
         on_dask = run_model(small_local, "fraud-wave", runs=5, seed=3, engine=engine, **TINY)
         other_seed = run_model(small_local, "fraud-wave", runs=5, seed=4, engine=engine, **TINY)
@@ -100,6 +111,12 @@ def test_cli__engine_dask_without_the_extra_is_one_line_naming_it() -> None:
         "error: --engine dask needs the optional Dask extra: pip install 'wattnet[dask]'"
     ]
     assert done.stdout == ""
+
+
+def test_dask__workers_it_starts_itself_run_without_malloc_trim() -> None:
+    with DaskEngine(None, workers=1) as engine:
+        assert engine.slots == 1
+        assert list(engine._client.run(worker_env, "MALLOC_TRIM_THRESHOLD_").values()) == [None]
 
 
 def test_open_engine__scheduler_address_needs_engine_dask() -> None:

@@ -12,9 +12,9 @@ import importlib
 import logging
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from multiprocessing import get_context
 from types import TracebackType
 from typing import Any
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 ENGINES = ("local", "dask")
 DASK_EXTRA = "pip install 'wattnet[dask]'"
+TRIM = "MALLOC_TRIM_THRESHOLD_"
 
 # (batch index, share of its epochs done) -> None
 Report = Callable[[int, float], None]
@@ -42,6 +43,12 @@ def _work(inp: Inputs, chunk: list[int], seed: int, k: int, queue: Any) -> Batch
             queue.put((k, (e + 1) / inp.epochs))
 
     return simulate(inp, chunk, seed, on_epoch=tick if queue is not None else None)
+
+
+def worker_env(name: str) -> str | None:
+    """An environment variable of the process this runs in (a module function, so that Dask
+    sends it by reference; ``os.environ.get`` would carry the caller's environment along)."""
+    return os.environ.get(name)
 
 
 class Engine(ABC):
@@ -89,9 +96,10 @@ class LocalEngine(Engine):
     ) -> list[Batch]:
         if self._workers == 1 or len(chunks) == 1:
             return [self._inline(inp, k, chunk, seed, report) for k, chunk in enumerate(chunks)]
+        ctx = get_context("spawn")
         if self._pool is None:
-            ctx = get_context("spawn")
             self._pool = self._stack.enter_context(ProcessPoolExecutor(self._workers, ctx))
+        if report and self._queue is None:
             self._queue = self._stack.enter_context(ctx.Manager()).Queue()
         queue = self._queue if report else None
         futures = [
@@ -124,7 +132,7 @@ class LocalEngine(Engine):
 
     def close(self) -> None:
         self._stack.close()
-        self._pool = None
+        self._pool = self._queue = None
 
 
 class DaskEngine(Engine):
@@ -146,9 +154,10 @@ class DaskEngine(Engine):
                 self._client: Any = dd.Client(address, timeout="10s")
             else:
                 n = max(1, workers or os.cpu_count() or 1)
-                self._cluster = dd.LocalCluster(
-                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
-                )
+                with _without_malloc_trim():
+                    self._cluster = dd.LocalCluster(
+                        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
+                    )
                 self._client = dd.Client(self._cluster)
         except (OSError, TimeoutError) as exc:
             self.close()
@@ -158,6 +167,14 @@ class DaskEngine(Engine):
                 "`dask scheduler` or check --dask-scheduler"
             ) from None
         log.info("dask: %s, %d worker threads", self._client.scheduler.address, self.slots)
+        trimmed = [w for w, v in self._client.run(worker_env, TRIM).items() if v]
+        if trimmed:
+            log.warning(
+                "%d Dask workers run with %s set (Dask's default): the model runs about 2x "
+                "slower there; start them as docs/economics.md says",
+                len(trimmed),
+                TRIM,
+            )
 
     @property
     def slots(self) -> int:
@@ -186,6 +203,27 @@ class DaskEngine(Engine):
             client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+@contextmanager
+def _without_malloc_trim() -> Iterator[None]:
+    """Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also fixes
+    glibc's mmap threshold: every large numpy array is then a fresh mmap, and the model runs
+    about 2.3x slower in a worker than in a plain process (measured). Workers started here go
+    without it (neither from Dask's config nor from this process's environment, where an earlier
+    nanny may have left it), and this process's environment is left as it was; docs/economics.md
+    says how to start remote workers the same way."""
+    dask = importlib.import_module("dask")
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    environ.pop(TRIM, None)
+    saved = dict(os.environ)  # the nanny also writes its variables into this process's
+    os.environ.pop(TRIM, None)
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def open_engine(name: str, address: str | None = None, workers: int | None = None) -> Engine:
