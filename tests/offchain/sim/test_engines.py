@@ -24,6 +24,7 @@ from wattnet.sim.model.montecarlo import run_model
 from wattnet.sim.model.outcomes import Batch
 from wattnet.sim.model.sweeps import grid, parse_axis, validate_points
 
+pytestmark = pytest.mark.timeout(180)  # a stuck cluster fails the test instead of the suite
 REPO = Path(__file__).resolve().parents[3]
 TINY: dict[str, Any] = {"days": 91, "stations": 200}
 SWEEP = "model.market.reward_sell_bps=1000,9000"

@@ -184,7 +184,7 @@ class DaskEngine(Engine):
     def run(
         self, inp: Inputs, chunks: list[list[int]], seed: int, report: Report | None
     ) -> list[Batch]:
-        shared = self._client.scatter(inp, broadcast=True)
+        shared = self._client.scatter(inp, broadcast=True, hash=False)  # a key per run
         futures = [
             self._client.submit(_work, shared, chunk, seed, k, None, pure=False)
             for k, chunk in enumerate(chunks)
