@@ -34,25 +34,27 @@ _INSERT_AND_OVERLAP = (
 )
 
 # Many receipts that are not each other's neighbours (ingest_groups.py) in one statement: the
-# insert and, for each, another live session on its connector overlapping it. As above, the
-# outer SELECT does not see the rows the CTE inserts, and none of them is another's neighbour.
-_ROW = f"({', '.join('%s' for _ in RECEIPT_COLUMNS)})"
-_KEYS = "(%s::int, %s::bytea, %s::bytea, %s::int, %s::bigint, %s::bigint)"
-_BULK_ROWS = 1_000  # 31 parameters a row; PostgreSQL takes at most 65,535 a statement
-
-
-def _bulk_sql(n: int) -> str:
-    return (
-        f"WITH ins AS (INSERT INTO receipts ({', '.join(RECEIPT_COLUMNS)}) "
-        f"VALUES {', '.join([_ROW] * n)} "
-        "ON CONFLICT (station_id, session_key) DO NOTHING RETURNING station_id, session_key), "
-        f"v (ord, sid, skey, conn, st, en) AS (VALUES {', '.join([_KEYS] * n)}) "
-        "SELECT ins.session_key IS NOT NULL, (SELECT r.session_key FROM receipts r "
-        "WHERE r.station_id = v.sid AND r.connector_id = v.conn AND r.end_time > v.st "
-        "AND r.start_time < v.en AND r.status <> %s LIMIT 1) "
-        "FROM v LEFT JOIN ins ON ins.station_id = v.sid AND ins.session_key = v.skey "
-        "ORDER BY v.ord"
-    )
+# insert (in the order given, so row ids follow it) and, for each, another live session on its
+# connector overlapping it. As above, the outer SELECT does not see the rows the CTE inserts, and
+# none of them is another's neighbour. One array per column keeps the statement text fixed.
+_PG_TYPES = {"connector_id": "int"} | {
+    c: "bigint" for c in ("energy_wh", "start_time", "end_time", "received_at", "updated_at",
+                          "meter_start_wh", "meter_end_wh")
+} | {c: "text" for c in ("credit_id", "cost", "meter_data", "status", "reason", "flags",
+                         "meter_serial")}
+_COLS = ", ".join(RECEIPT_COLUMNS)
+_INSERT_MANY_AND_OVERLAP = (
+    "WITH v AS (SELECT * FROM unnest("
+    + ", ".join(f"%s::{_PG_TYPES.get(c, 'bytea')}[]" for c in RECEIPT_COLUMNS)
+    + f") WITH ORDINALITY AS v ({_COLS}, ord)), "
+    f"ins AS (INSERT INTO receipts ({_COLS}) SELECT {_COLS} FROM v ORDER BY ord "
+    "ON CONFLICT (station_id, session_key) DO NOTHING RETURNING station_id, session_key) "
+    "SELECT ins.session_key IS NOT NULL, (SELECT r.session_key FROM receipts r "
+    "WHERE r.station_id = v.station_id AND r.connector_id = v.connector_id "
+    "AND r.end_time > v.start_time AND r.start_time < v.end_time AND r.status <> %s LIMIT 1) "
+    "FROM v LEFT JOIN ins ON ins.station_id = v.station_id AND ins.session_key = v.session_key "
+    "ORDER BY v.ord"
+)
 
 
 class PostgresStore(Store):
@@ -132,17 +134,14 @@ class PostgresStore(Store):
     def _insert_many_and_overlap(
         self, tx: Tx, rows: Sequence[InsertRow]
     ) -> list[tuple[bool, bytes | None]]:
-        answers: list[tuple[bool, bytes | None]] = []  # no rows, no statement
-        for at in range(0, len(rows), _BULK_ROWS):
-            part = rows[at:at + _BULK_ROWS]
-            params: list[Any] = [v for row in part for v in row[0]]
-            for i, (_, station_id, skey, connector_id, start, end) in enumerate(part):
-                params += (i, station_id, skey, connector_id, start, end)
-            params.append(Status.QUARANTINED)
-            got = self._c().execute(_bulk_sql(len(part)), params).fetchall()
-            answers += [(bool(ins), None if not ins or clash is None else bytes(clash))
-                        for ins, clash in got]
-        return answers
+        if not rows:
+            return []
+        columns = [list(col) for col in zip(*(row[0] for row in rows), strict=True)]
+        got = self._c().execute(
+            _INSERT_MANY_AND_OVERLAP, [*columns, Status.QUARANTINED], binary=True
+        ).fetchall()
+        return [(bool(ins), None if not ins or clash is None else bytes(clash))
+                for ins, clash in got]
 
     def close(self) -> None:
         if self._conn is not None:
