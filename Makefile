@@ -35,7 +35,7 @@ setup: $(STAMPS)/python $(STAMPS)/npm $(SOLC)
 $(STAMPS)/python: pyproject.toml requirements.lock
 	@mkdir -p $(STAMPS)
 	@test -x $(BIN)/python || python3 -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev,dask]'
 	@touch $@
 
 $(STAMPS)/npm: package.json package-lock.json

@@ -7,13 +7,15 @@ bodies of POST /v1/receipts:batch (1,000 per request). Timed stages, each over t
   verify       ... + station lookup (cached) + secp256k1 recovery
   pipeline     ... + plausibility + dedupe + INSERT + COMMIT (SQLite, WAL, synchronous=FULL):
                the oracle's ingest path without the HTTP layer (Ingestor.process)
-  pipeline (PostgreSQL)  the same on PostgreSQL, with --pg DSN or WATTNET_BENCH_PG_DSN
+  pipeline (PostgreSQL)  the same on PostgreSQL: --pg DSN, WATTNET_BENCH_PG_DSN, or else the
+               local server of tools/ci_postgres.sh (started if need be; --no-pg skips it)
   http         the full service over loopback: aiohttp server on this core, the client
                (pre-encoded bodies, 4 connections) in a child process on another core
 
 Each stage runs ``--repeat`` times (fresh database each time) and the best run counts, as
 timeit does: the machine is shared, and the best run is the one least disturbed by others.
-The last line is ``oracle_receipts_per_s=<pipeline figure>``.
+The last two lines are ``oracle_receipts_per_s=<SQLite pipeline>`` and
+``oracle_receipts_per_s_postgres=<PostgreSQL pipeline>`` (or why it was skipped).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -190,9 +193,14 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=20_000, help="receipts per stage")
     parser.add_argument("--repeat", type=int, default=3, help="runs per stage (best counts)")
     parser.add_argument("--pg", metavar="DSN", default=os.environ.get("WATTNET_BENCH_PG_DSN"),
-                        help="also time the pipeline on PostgreSQL (server on the other core)")
+                        help="PostgreSQL to time the pipeline on (server on the other core) "
+                        "[default: tools/ci_postgres.sh's]")
+    parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL stage")
     parser.add_argument("--no-http", action="store_true", help="skip the loopback HTTP stage")
     args = parser.parse_args()
+    pg_skipped = "--no-pg" if args.no_pg else None
+    if not args.pg and not args.no_pg:
+        args.pg, pg_skipped = local_postgres()
     pin(0)
     console = Console()
     console.print(f"signing {args.n} receipts from {STATIONS} stations ...")
@@ -229,6 +237,28 @@ def main() -> None:
     console.print(table)
     sys.stdout.flush()
     print(f"oracle_receipts_per_s={int(results['pipeline (SQLite, fsync)'])}")
+    if "pipeline (PostgreSQL)" in results:
+        print(f"oracle_receipts_per_s_postgres={int(results['pipeline (PostgreSQL)'])}")
+    else:
+        print(f"oracle_receipts_per_s_postgres=skipped ({pg_skipped})")
+
+
+def local_postgres() -> tuple[str | None, str | None]:
+    """(DSN, None) of the server tools/ci_postgres.sh starts (or finds running), or
+    (None, why not)."""
+    tool = Path(__file__).resolve().parents[1] / "tools" / "ci_postgres.sh"
+    try:
+        done = subprocess.run([str(tool)], capture_output=True, text=True, timeout=300,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, f"{tool.name} failed: {exc}"
+    line = done.stdout.strip().splitlines()[-1:] or [""]
+    if done.returncode != 0 or "=" not in line[0]:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, f"{tool.name} exited {done.returncode}: {last}"
+    print(f"PostgreSQL: the server of {tool.name} (stop it with `{tool.name} stop`)",
+          file=sys.stderr)
+    return line[0].split("=", 1)[1], None
 
 
 if __name__ == "__main__":

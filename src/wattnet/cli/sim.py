@@ -157,6 +157,23 @@ def _region_table(summary: Any) -> Table:
     metavar="N",
     help="Sample N random points from the --sweep values or LO:HI ranges.",
 )
+@click.option(
+    "--engine",
+    "engine_name",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where the runs go: this machine's process pool, or a Dask cluster "
+    "(extra: pip install 'wattnet[dask]').",
+)
+@click.option(
+    "--dask-scheduler",
+    default=None,
+    envvar="WATTNET_DASK_SCHEDULER",
+    metavar="ADDRESS",
+    help="Dask scheduler, e.g. tcp://10.0.0.5:8786 [default: a local Dask cluster of "
+    "--workers processes].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def model(
     params_name: str,
@@ -169,9 +186,12 @@ def model(
     out_dir: Path | None,
     sweeps: tuple[str, ...],
     sweep_random: int | None,
+    engine_name: str,
+    dask_scheduler: str | None,
     as_json: bool,
 ) -> None:
     """Run the token-economy model: Monte Carlo over seeds, scenarios, parameter sweeps."""
+    from wattnet.sim.model.engines import open_engine
     from wattnet.sim.model.metrics import Summary, summarize
     from wattnet.sim.model.montecarlo import run_model
     from wattnet.sim.model.plots import plot_run
@@ -201,7 +221,7 @@ def model(
         if not points
         else [(names[0], p, pt) for p, pt in zip(point_params, points, strict=True)]
     )
-    with _progress() as bar:
+    with open_engine(engine_name, dask_scheduler, workers) as engine, _progress() as bar:
         task = bar.add_task("model", total=runs * len(jobs))
         for i, (name, job_params, point) in enumerate(jobs):
             label = name if point is None else ", ".join(f"{k}={v}" for k, v in point.items())
@@ -217,8 +237,8 @@ def model(
                 seed=seed,
                 days=days,
                 stations=stations,
-                workers=workers,
                 progress=advance,
+                engine=engine,
             )
             summary = summarize(run)
             if point is None:

@@ -23,11 +23,12 @@ from wattnet.oracle.config import OracleConfig
 from wattnet.oracle.crash import crashpoint
 from wattnet.oracle.directory import StationFacts
 from wattnet.oracle.errors import DirectoryUnavailable, StorageUnavailable
+from wattnet.oracle.ingest_groups import Keys, independent
 from wattnet.oracle.meter import MeterDataInvalid, MeterReading, check_meter_data
 from wattnet.oracle.metrics import Metrics
 from wattnet.oracle.plausibility import FleetTracker, context_reasons, static_reasons
 from wattnet.oracle.schema import Status
-from wattnet.oracle.store_base import Store, Tx, session_key
+from wattnet.oracle.store_base import InsertRow, Store, Tx, session_key
 from wattnet.oracle.verify import RejectedReceipt, Verifier, WireReceipt, parse_wire
 
 log = logging.getLogger(__name__)
@@ -128,8 +129,18 @@ class Ingestor:
             checked.append(_Checked(i, wire, facts, reasons, flags, meter, obj))
         crashpoint("after_receive_before_store")
         with self.store.transaction() as tx:
-            for c in checked:
-                outcomes[c.index] = self._store_one(tx, c, now)
+            # In the order received (row ids follow it): runs of receipts without neighbours
+            # in the group go in together; a receipt with one goes alone, in its place.
+            runs: list[list[_Checked]] = [[]]
+            for c, alone in zip(checked, independent([_keys(c) for c in checked]), strict=True):
+                if alone:
+                    runs[-1].append(c)
+                else:
+                    runs += [[c], []]
+            for run in runs:
+                answers = tx.insert_receipts_and_overlaps([self._row(c, now) for c in run])
+                for c, (inserted, clash) in zip(run, answers, strict=True):
+                    outcomes[c.index] = self._stored(tx, c, now, inserted, clash)
             if rejects:
                 tx.insert_rejects(rejects, self.max_rejected)
         crashpoint("after_store_before_ack")
@@ -141,21 +152,32 @@ class Ingestor:
             m.inc(counter, sum(1 for o in done if o.status == status))
         return done
 
-    def _store_one(self, tx: Tx, c: _Checked, now: int) -> Outcome:
-        """Insert first (one statement for the common case), then look at the neighbours."""
+    @staticmethod
+    def _row(c: _Checked, now: int) -> InsertRow:
         w = c.wire
         skey = session_key(w.session_id)
         static = "; ".join(c.reasons) if c.reasons else None
         m = c.meter
-        inserted, clash = tx.insert_receipt_and_overlap((
-            w.station_id, skey, w.connector_id, w.driver, str(w.credit_id), w.energy_wh,
-            w.start_time, w.end_time, str(w.cost), w.referrer, w.signature, w.meter_data,
-            w.struct_hash, c.facts.signer, c.facts.operator,
-            Status.QUARANTINED if static else Status.PENDING, static,
-            ",".join(c.flags) or None, now, now,
-            m.serial if m else None, m.start_wh if m else None, m.end_wh if m else None,
-            m.payload_hash if m else None, w.readings if w.readings != bytes(32) else None,
-        ), w.station_id, skey, w.connector_id, w.start_time, w.end_time)
+        return (
+            (
+                w.station_id, skey, w.connector_id, w.driver, str(w.credit_id), w.energy_wh,
+                w.start_time, w.end_time, str(w.cost), w.referrer, w.signature, w.meter_data,
+                w.struct_hash, c.facts.signer, c.facts.operator,
+                Status.QUARANTINED if static else Status.PENDING, static,
+                ",".join(c.flags) or None, now, now,
+                m.serial if m else None, m.start_wh if m else None, m.end_wh if m else None,
+                m.payload_hash if m else None, w.readings if w.readings != bytes(32) else None,
+            ),
+            w.station_id, skey, w.connector_id, w.start_time, w.end_time,
+        )
+
+    def _stored(
+        self, tx: Tx, c: _Checked, now: int, inserted: bool, clash: bytes | None
+    ) -> Outcome:
+        """The outcome once the insert was tried: then look at the neighbours."""
+        w = c.wire
+        skey = session_key(w.session_id)
+        m = c.meter
         if inserted:
             reasons = c.reasons + context_reasons(tx, w, skey, m, clash)
             if not reasons:
@@ -184,6 +206,12 @@ class Ingestor:
             f"{self.store.description}: receipt ({w.station_id.hex()}, {w.session_id}) "
             f"neither inserted nor found; check the database"
         )
+
+
+def _keys(c: _Checked) -> Keys:
+    w, m = c.wire, c.meter
+    return Keys(w.station_id, session_key(w.session_id), w.connector_id, w.start_time,
+                w.end_time, m.serial if m else None, m.payload_hash if m else None)
 
 
 def _body(obj: Any) -> str:

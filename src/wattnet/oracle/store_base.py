@@ -30,6 +30,8 @@ from wattnet.oracle.schema import (
 log = logging.getLogger(__name__)
 
 Row = tuple[Any, ...]
+# (receipt column values, station_id, session_key, connector_id, start_time, end_time)
+InsertRow = tuple[Sequence[Any], bytes, bytes, int, int, int]
 
 _INSERT_RECEIPT = (
     f"INSERT INTO receipts ({', '.join(RECEIPT_COLUMNS)}) "
@@ -145,6 +147,14 @@ class Tx:
         return self._s._insert_and_overlap(self, values, station_id, skey, connector_id, start,
                                            end)
 
+    def insert_receipts_and_overlaps(
+        self, rows: Sequence[InsertRow]
+    ) -> list[tuple[bool, bytes | None]]:
+        """``insert_receipt_and_overlap`` for receipts that are not each other's neighbours
+        (ingest_groups.py), so their order does not matter: one answer per row, in order.
+        Backends where a round trip is costly do them all in a few statements."""
+        return self._s._insert_many_and_overlap(self, rows)
+
     def quarantine_receipt(self, station_id: bytes, skey: bytes, reason: str) -> None:
         self.execute(
             "UPDATE receipts SET status = ?, reason = ? WHERE station_id = ? AND session_key = ?",
@@ -227,6 +237,11 @@ class Store(ABC):
             return False, None
         clash = tx.overlapping(station_id, skey, connector_id, start, end)
         return True, None if clash is None else bytes(clash[0])
+
+    def _insert_many_and_overlap(
+        self, tx: Tx, rows: Sequence[InsertRow]
+    ) -> list[tuple[bool, bytes | None]]:
+        return [self._insert_and_overlap(tx, *row) for row in rows]
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

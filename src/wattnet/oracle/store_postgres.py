@@ -16,7 +16,7 @@ from psycopg import errors as pg_errors
 
 from wattnet.oracle.errors import StorageUnavailable
 from wattnet.oracle.schema import POSTGRES, RECEIPT_COLUMNS, Status
-from wattnet.oracle.store_base import Row, Store, Tx
+from wattnet.oracle.store_base import InsertRow, Row, Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,29 @@ _INSERT_AND_OVERLAP = (
     "SELECT (SELECT COUNT(*) FROM ins), (SELECT session_key FROM receipts "
     "WHERE station_id = %s AND connector_id = %s AND end_time > %s AND start_time < %s "
     "AND status <> %s LIMIT 1)"
+)
+
+# Many receipts that are not each other's neighbours (ingest_groups.py) in one statement: the
+# insert (in the order given, so row ids follow it) and, for each, another live session on its
+# connector overlapping it. As above, the outer SELECT does not see the rows the CTE inserts, and
+# none of them is another's neighbour. One array per column keeps the statement text fixed.
+_PG_TYPES = {"connector_id": "int"} | {
+    c: "bigint" for c in ("energy_wh", "start_time", "end_time", "received_at", "updated_at",
+                          "meter_start_wh", "meter_end_wh")
+} | {c: "text" for c in ("credit_id", "cost", "meter_data", "status", "reason", "flags",
+                         "meter_serial")}
+_COLS = ", ".join(RECEIPT_COLUMNS)
+_INSERT_MANY_AND_OVERLAP = (
+    "WITH v AS (SELECT * FROM unnest("
+    + ", ".join(f"%s::{_PG_TYPES.get(c, 'bytea')}[]" for c in RECEIPT_COLUMNS)
+    + f") WITH ORDINALITY AS v ({_COLS}, ord)), "
+    f"ins AS (INSERT INTO receipts ({_COLS}) SELECT {_COLS} FROM v ORDER BY ord "
+    "ON CONFLICT (station_id, session_key) DO NOTHING RETURNING station_id, session_key) "
+    "SELECT ins.session_key IS NOT NULL, (SELECT r.session_key FROM receipts r "
+    "WHERE r.station_id = v.station_id AND r.connector_id = v.connector_id "
+    "AND r.end_time > v.start_time AND r.start_time < v.end_time AND r.status <> %s LIMIT 1) "
+    "FROM v LEFT JOIN ins ON ins.station_id = v.station_id AND ins.session_key = v.session_key "
+    "ORDER BY v.ord"
 )
 
 
@@ -107,6 +130,18 @@ class PostgresStore(Store):
         assert row is not None
         inserted = int(row[0]) == 1
         return inserted, None if not inserted or row[1] is None else bytes(row[1])
+
+    def _insert_many_and_overlap(
+        self, tx: Tx, rows: Sequence[InsertRow]
+    ) -> list[tuple[bool, bytes | None]]:
+        if not rows:
+            return []
+        columns = [list(col) for col in zip(*(row[0] for row in rows), strict=True)]
+        got = self._c().execute(
+            _INSERT_MANY_AND_OVERLAP, [*columns, Status.QUARANTINED], binary=True
+        ).fetchall()
+        return [(bool(ins), None if not ins or clash is None else bytes(clash))
+                for ins, clash in got]
 
     def close(self) -> None:
         if self._conn is not None:

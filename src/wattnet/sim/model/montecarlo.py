@@ -1,4 +1,5 @@
-"""Monte Carlo: runs split into batches, batches spread over all cores, results merged.
+"""Monte Carlo: runs split into batches, batches spread over an engine's workers (all local
+cores by default, or a Dask cluster: engines.py), results merged.
 
 Each run draws from its own stream ``SeedSequence(seed, spawn_key=(run,))``, so a run's result
 depends only on (params, seed, run index): not on the number of workers or the batch size.
@@ -11,16 +12,13 @@ import math
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass
-from multiprocessing import get_context
-from typing import Any
 
 import numpy as np
 
 from wattnet.params import Params
-from wattnet.sim.model.dynamics import simulate
+from wattnet.sim.model.engines import Engine, LocalEngine
 from wattnet.sim.model.outcomes import Batch
 from wattnet.sim.model.scenarios import apply_scenario
 from wattnet.sim.model.state import Inputs, build_inputs
@@ -73,17 +71,6 @@ def _chunks(runs: int, workers: int, stations: int) -> list[list[int]]:
     return [list(range(i, min(i + size, runs))) for i in range(0, runs, size)]
 
 
-def _work(inp: Inputs, chunk: list[int], seed: int, k: int, queue: Any) -> Batch:
-    """One batch in a worker process; reports its progress (batch, share done) on ``queue``."""
-    step = max(1, inp.epochs // 20)
-
-    def tick(e: int) -> None:
-        if queue is not None and ((e + 1) % step == 0):
-            queue.put((k, (e + 1) / inp.epochs))
-
-    return simulate(inp, chunk, seed, on_epoch=tick)
-
-
 def run_model(
     params: Params,
     scenario: str = "baseline",
@@ -93,50 +80,29 @@ def run_model(
     stations: int | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
+    engine: Engine | None = None,
 ) -> ModelRun:
-    """Run ``runs`` Monte Carlo runs of ``scenario`` and merge them (in run order)."""
+    """Run ``runs`` Monte Carlo runs of ``scenario`` and merge them (in run order).
+
+    ``engine`` runs the batches (see engines.py); without one, a local pool of ``workers``
+    processes is started for this call and stopped after it (its start-up counts in elapsed_s).
+    """
     scenario_params = apply_scenario(params, scenario)
     inp = build_inputs(scenario_params, days=days, stations=stations)
-    workers = max(1, min(workers or os.cpu_count() or 1, runs))
-    chunks = _chunks(runs, workers, inp.stations)
     started = time.perf_counter()
-    frac = dict.fromkeys(range(len(chunks)), 0.0)  # share of each batch's epochs done
+    with ExitStack() as stack:
+        if engine is None:
+            pool = max(1, min(workers or os.cpu_count() or 1, runs))
+            engine = stack.enter_context(LocalEngine(pool))
+        chunks = _chunks(runs, max(1, min(engine.slots, runs)), inp.stations)
+        frac = dict.fromkeys(range(len(chunks)), 0.0)  # share of each batch's epochs done
 
-    def report() -> None:
-        if progress:
-            progress(sum(frac[k] * len(chunks[k]) for k in frac), runs)
+        def report(k: int, share: float) -> None:
+            frac[k] = max(frac[k], share)
+            if progress:
+                progress(sum(frac[j] * len(chunks[j]) for j in frac), runs)
 
-    batches: list[Batch] = []
-    if workers == 1:
-        for k, chunk in enumerate(chunks):
-
-            def tick(e: int, k: int = k) -> None:
-                frac[k] = (e + 1) / inp.epochs
-                if (e + 1) % 26 == 0:
-                    report()
-
-            batches.append(simulate(inp, chunk, seed, on_epoch=tick if progress else None))
-            frac[k] = 1.0
-            report()
-    else:
-        ctx = get_context("spawn")
-        with ExitStack() as stack:
-            pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=ctx))
-            queue = stack.enter_context(ctx.Manager()).Queue() if progress else None
-            futures = [
-                pool.submit(_work, inp, chunk, seed, k, queue) for k, chunk in enumerate(chunks)
-            ]
-            pending = set(futures)
-            while pending:
-                finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    batches.append(fut.result())
-                while queue is not None and not queue.empty():
-                    k, share = queue.get_nowait()
-                    frac[k] = max(frac[k], share)
-                for fut in finished:
-                    frac[futures.index(fut)] = 1.0
-                report()
+        batches = engine.run(inp, chunks, seed, report if progress else None)
     elapsed = time.perf_counter() - started
     log.info(
         "scenario %s: %d runs x %d stations x %d days in %.1f s",
