@@ -72,8 +72,8 @@ def receipts(domain: Domain, stations: list[tuple[bytes, bytes, Any]], drivers: 
             drivers[j % len(drivers)].address,
             1,
             energy,
-            now - 7_200,
-            now - 3_600,
+            now - 3_720,  # an hour's session that ended two minutes ago: inside the params
+            now - 120,  # file's settlement window (1 h on the local chain)
             energy * TARIFF // 1000,
             # 32 bytes committing to the signed readings: settlement hashes them, never opens
             # them, so any commitment costs what a real one costs.
@@ -193,6 +193,7 @@ def main() -> int:
             p.credits.setConsent(cid, ops[j * OPERATORS // DRIVERS], True, sender=d)
         for size, packed, scoped in BATCHES:
             who = scoped_drivers if scoped else drivers
+            now = chain.pending_timestamp
             items = receipts(domain, stations, who, next_session, size, now)
             if packed:
                 data = pack_batch((t[2], t[3]) for t in items)
@@ -221,6 +222,7 @@ def main() -> int:
         committee, keys = deploy_committee(project, chain, p, gov, treasury, oracle, nodes=3)
         committee_gas = []
         for through_committee in (False, True):
+            now = chain.pending_timestamp
             items = receipts(domain, stations, drivers, next_session, 100, now)
             data = pack_batch((t[2], t[3]) for t in items)
             if through_committee:
