@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wattnet.econ.findings import authority_slash
+from wattnet.econ.findings import authority_slash, proof_penalty
 from wattnet.econ.settlement import Split, split_payment
 from wattnet.params import BPS
 from wattnet.sim.model.state import I64, Inputs
@@ -34,3 +34,15 @@ def slash_caught(bonded: I64, slash_bps: int, f_run: I64, n_runs: int) -> tuple[
     np.add.at(stake, f_run, bonded)
     np.add.at(slashed, f_run, penalty.to_destination)
     return stake, slashed
+
+
+def slash_proven(bonded: I64, inp: Inputs, f_run: I64, n_runs: int) -> tuple[I64, I64, I64]:
+    """Fraud proofs against caught stations (``bonded`` as above): ``OperatorStaking._punish``
+    takes ``equivocation_slash`` (at most what is there) and pays the prover
+    ``equivocation_bounty_bps`` of it. Returns, per run, the stake bonded, what went to the
+    slash destination and the bounties (uWATT)."""
+    penalty = proof_penalty(bonded, inp.proof_slash_u, inp.bounty_bps, bonded > 0)
+    out = [np.zeros(n_runs, dtype=np.int64) for _ in range(3)]
+    for acc, v in zip(out, (bonded, penalty.to_destination, penalty.bounty), strict=True):
+        np.add.at(acc, f_run, v)
+    return out[0], out[1], out[2]
