@@ -99,6 +99,7 @@ def simulate(
     cl_keep = 1.0 if adv["cluster_holds_rewards"] else 1 - mkt["reward_sell_bps"] / BPS
     cl_votes = np.zeros(n_r)
     kwh_g = np.zeros((n_r, n_g))  # energy served per region, kWh
+    cap_kwh_g = np.zeros((n_r, n_g))  # what the region's active capacity could serve, kWh
     infl_bps = int(adv["inflation_bps"])
     power_live = np.zeros((n_r, n_s), dtype=np.float32)  # rated power of active stations, else 0
     opex_live = np.zeros((n_r, n_s), dtype=np.float32)
@@ -208,6 +209,7 @@ def simulate(
         honest_wh = (honest_kwh * 1000).astype(np.int64)
         wprice = bound.price(price)  # the contract's wattPrice, the pool as its price feed
         kwh_g += cap_kw * hours
+        cap_kwh_g += cap_kw * HOURS_PER_EPOCH
         # attackers: inflated meters always; self-dealers (wash, fake sessions, declared power)
         # when it pays at last epoch's reward rate, and only the Wh that fill the fee-bound room
         # of their honest traffic
@@ -397,4 +399,4 @@ def simulate(
     led["pool"] = pool_x.copy()
     led["emitted"][:] = int(inp.emission_u.sum())
     fees["escrowed"] = esc.held()
-    return finish(inp, st, run_ids, ser, led, fees, rows, kwh_g)
+    return finish(inp, st, run_ids, ser, led, fees, rows, kwh_g, cap_kwh_g)

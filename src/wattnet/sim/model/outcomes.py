@@ -97,6 +97,7 @@ def finish(
     fees: dict[str, I64],
     rows: NDArray[np.int64],
     kwh_g: F64,
+    cap_kwh_g: F64,
 ) -> Batch:
     n_r, n_g = len(run_ids), len(inp.cfg.regions)
     counts = region_counts(inp)
@@ -141,6 +142,7 @@ def finish(
         "cluster_pnl": np.where(cluster & deployed, st.cash - st.outlay, 0).sum(axis=1)
         .astype(np.float64),
         "region_kwh": kwh_g,
+        "region_cap_kwh": cap_kwh_g,
         "region_rewards": region_rewards,
     }
     gini = np.zeros(n_r)
