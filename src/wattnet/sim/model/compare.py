@@ -44,7 +44,7 @@ class Delta:
         return abs(self.value - self.base) / abs(self.base)
 
 
-def deltas(base: Summary, scen: Summary, tol: float = 1e-6) -> list[Delta]:
+def deltas(base: Summary, scen: Summary, tol: float = 1e-3) -> list[Delta]:
     """Metrics whose median (a single run's value) moved by more than ``tol`` (relative),
     largest first, then the required ones that did not move."""
     known = {b.key for b in base.metrics}
