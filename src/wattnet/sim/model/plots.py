@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 def _band(ax: Axes, x: NDArray[np.float64], series: NDArray[np.float64], label: str,
           color: str) -> None:
     if not np.isfinite(series).any():
+        ax.plot([], [], color=color, label=label)  # in the legend: e.g. "(never pays)"
         return
     if series.shape[0] == 1:  # one run: its values, no band
         ax.plot(x, series[0], color=color, label=label)
@@ -153,12 +154,12 @@ def plot_run(run: ModelRun, out: Path, baseline: ModelRun | None = None) -> list
         ax.set_title(f"{title} - {run.scenario}", fontsize=9)
         ax.set_xlabel("years")
         if name == "breakeven":
-            ax.text(0.01, 0.01, ZERO_COST, transform=ax.transAxes, fontsize=6, va="bottom")
+            fig.text(0.01, 0.005, ZERO_COST, fontsize=6, va="bottom")
         if log_y:
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
+        ax.legend(fontsize=6, loc="best")
+        fig.tight_layout(rect=(0, 0.03, 1, 1))
         path = out / f"{run.scenario}-{name}.png"
         fig.savefig(path)
         plt.close(fig)
