@@ -5,7 +5,8 @@ Files (in the ``--out`` directory): ``series.csv`` (scenario, point, run, epoch,
 column per series of :data:`outcomes.SERIES` in model units: money in credit units, tokens in
 WATT), ``summary.csv`` (scenario, point, key, label, unit, p5, p50, p95) and ``regions.csv``.
 ``point`` is the sweep point (``key=value;...``), empty outside a sweep. Numbers are written
-with ``repr`` (round-trip exact); ``inf`` and ``nan`` as Python spells them, which pandas reads.
+with ``repr`` (round-trip exact: ``pandas.read_csv(..., float_precision="round_trip")`` reads
+them back bit for bit); ``inf`` and ``nan`` as Python spells them, which pandas reads.
 Parquet is not written: pyarrow is not a dependency.
 """
 
