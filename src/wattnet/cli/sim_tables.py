@@ -51,9 +51,12 @@ def delta_table(base: Summary, scen: Summary) -> Table:
 
 def region_table(summary: Summary) -> Table:
     rows = [[r.region, r.stations, r.payback_days_p50, r.yield_p50, r.multiplier_bps,
-             r.utilization_p50, r.reward_per_kwh_p50] for r in summary.regions]
-    return _table(f"{summary.scenario}: by region (p50)",
-                  ["region", "slots", "payback d", "yield/yr", "mult", "util", "WATT/kWh"], rows)
+             r.utilization_p50, r.reward_per_kwh_p50, r.relative_reward_p50]
+            for r in summary.regions]
+    return _table(f"{summary.scenario}: by region (p50; rel: WATT per kWh over the network's "
+                  "in the same epochs)",
+                  ["region", "slots", "payback d", "yield/yr", "mult", "util", "WATT/kWh",
+                   "rel"], rows)
 
 
 def sweep_table(rows: Sequence[tuple[dict[str, Any], Summary]], moving: Sequence[str],

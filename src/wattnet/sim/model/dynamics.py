@@ -98,8 +98,11 @@ def simulate(
     cl_run = cl_flat // n_s
     cl_keep = 1.0 if adv["cluster_holds_rewards"] else 1 - mkt["reward_sell_bps"] / BPS
     cl_votes = np.zeros(n_r)
-    kwh_g = np.zeros((n_r, n_g))  # energy served per region, kWh
-    cap_kwh_g = np.zeros((n_r, n_g))  # what the region's active capacity could serve, kWh
+    # per region and epoch: energy served (kWh), rewards accrued (WATT), capacity (kWh)
+    kwh_g = np.zeros((n_r, n_e, n_g))
+    rew_g = np.zeros((n_r, n_e, n_g))
+    cap_kwh_g = np.zeros((n_r, n_g))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])  # regions are contiguous slots
     infl_bps = int(adv["inflation_bps"])
     power_live = np.zeros((n_r, n_s), dtype=np.float32)  # rated power of active stations, else 0
     opex_live = np.zeros((n_r, n_s), dtype=np.float32)
@@ -208,7 +211,7 @@ def simulate(
         honest_kwh = power_live * hours.astype(np.float32).ravel()[st.flat_region]
         honest_wh = (honest_kwh * 1000).astype(np.int64)
         wprice = bound.price(price)  # the contract's wattPrice, the pool as its price feed
-        kwh_g += cap_kw * hours
+        kwh_g[:, e] = cap_kw * hours
         cap_kwh_g += cap_kw * HOURS_PER_EPOCH
         # attackers: inflated meters always; self-dealers (wash, fake sessions, declared power)
         # when it pays at last epoch's reward rate, and only the Wh that fill the fee-bound room
@@ -250,6 +253,7 @@ def simulate(
         emission = int(inp.emission_u[e])
         by_weight = share_by_weight(emission, weight, total_w[:, None])
         reward = bound.reward(by_weight, tr, wprice[:, None])
+        rew_g[:, e] = np.add.reduceat(reward, starts, axis=1) / UWATT
         accrued = reward.sum(axis=1)
         # rewards paid for fraudulent energy: each fraudulent station's reward minus what its
         # honest energy alone would have earned under the same rule (a statistic, not a transfer)
@@ -399,4 +403,4 @@ def simulate(
     led["pool"] = pool_x.copy()
     led["emitted"][:] = int(inp.emission_u.sum())
     fees["escrowed"] = esc.held()
-    return finish(inp, st, run_ids, ser, led, fees, rows, kwh_g, cap_kwh_g)
+    return finish(inp, st, run_ids, ser, led, fees, rows, kwh_g, rew_g, cap_kwh_g)

@@ -41,6 +41,8 @@ class RegionRow:
     multiplier_bps: int = 10_000  # registry.region_multipliers for its geohash
     utilization_p50: float = float("nan")  # energy served / (capacity x horizon)
     reward_per_kwh_p50: float = float("nan")  # WATT accrued per kWh served (fee-bounded)
+    # its WATT per kWh over the network's in the same epochs (kWh-weighted): 1 = average
+    relative_reward_p50: float = float("nan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,13 +242,20 @@ def summarize(run: ModelRun) -> Summary:
     add("staking_excess", "staking yield over the risk-free rate", "ratio/yr",
         staking - run.inputs.cfg.market["risk_free_rate"])
     counts = _region_counts(run)
-    kwh, rew = b.extra["region_kwh"], b.extra["region_rewards"]
-    per_kwh = np.divide(rew, kwh, out=np.full(kwh.shape, np.nan), where=kwh > 0)
-    cap_h = np.maximum(b.extra["region_cap_kwh"], 1e-9)
+    kwh, rew = b.extra["region_kwh"], b.extra["region_rewards"]  # (runs, epochs, G)
+    tot_kwh, tot_rew = kwh.sum(axis=1), rew.sum(axis=1)
+    per_kwh = np.divide(tot_rew, tot_kwh, out=np.full(tot_kwh.shape, np.nan), where=tot_kwh > 0)
+    # against the network's WATT per kWh in the same epochs: timing (the early epochs pay far
+    # more per kWh) cancels, what is left is the multiplier and the fee bound
+    net = kwh.sum(axis=2)
+    net_rate = np.divide(rew.sum(axis=2), net, out=np.zeros_like(net), where=net > 0)
+    expected = (kwh * net_rate[:, :, None]).sum(axis=1)
+    rel = np.divide(tot_rew, expected, out=np.full(expected.shape, np.nan), where=expected > 0)
+    util = tot_kwh / np.maximum(b.extra["region_cap_kwh"], 1e-9)
     regions = tuple(
         RegionRow(r.name, counts[g], *_pb(b.payback_days[:, g]), pct(b.yield_[:, g])[1],
-                  int(run.inputs.region_mult_bps[g]), pct(kwh[:, g] / cap_h[:, g])[1],
-                  pct(per_kwh[:, g])[1])
+                  int(run.inputs.region_mult_bps[g]), pct(util[:, g])[1], pct(per_kwh[:, g])[1],
+                  pct(rel[:, g])[1])
         for g, r in enumerate(run.inputs.cfg.regions)
     )
     return Summary(

@@ -75,8 +75,8 @@ class Batch:
     top_regional_share: F64 = field(default_factory=lambda: np.zeros(0))  # max over regions
     # per run (runs,) or per run and region (runs, G): honest_payback_days (median over the
     # stations that attack nobody and are not the cluster's), attackers (stations),
-    # cluster_pnl (cash - outlay of the cluster's stations, credit units), region_kwh,
-    # region_rewards (WATT accrued, less forfeits), region_weight_bps (multiplier)
+    # cluster_pnl (cash - outlay of the cluster's stations, credit units), region_kwh and
+    # region_rewards (runs, epochs, G: kWh served, WATT accrued), region_cap_kwh (runs, G)
     extra: dict[str, F64] = field(default_factory=dict)
 
 
@@ -97,6 +97,7 @@ def finish(
     fees: dict[str, I64],
     rows: NDArray[np.int64],
     kwh_g: F64,
+    rew_g: F64,
     cap_kwh_g: F64,
 ) -> Batch:
     n_r, n_g = len(run_ids), len(inp.cfg.regions)
@@ -129,11 +130,6 @@ def finish(
     attackers = st.wash | st.inflated | st.fake | st.power | st.spoof | st.selfref
     cluster = st.operator == inp.cfg.operators
     honest = cohort & ~attackers & ~cluster
-    region_rewards = np.zeros((n_r, n_g))
-    lo = 0
-    for g, c in enumerate(counts):
-        region_rewards[:, g] = st.rewards_u[:, lo : lo + c].sum(axis=1) / 1e6
-        lo += c
     extra = {
         "honest_payback_days": np.array(
             [float(np.median(pb_days[r][honest[r]])) if honest[r].any() else np.nan
@@ -141,9 +137,9 @@ def finish(
         "attackers": attackers.sum(axis=1).astype(np.float64),
         "cluster_pnl": np.where(cluster & deployed, st.cash - st.outlay, 0).sum(axis=1)
         .astype(np.float64),
-        "region_kwh": kwh_g,
+        "region_kwh": kwh_g,  # (runs, epochs, G)
+        "region_rewards": rew_g,  # (runs, epochs, G) WATT accrued at settlement
         "region_cap_kwh": cap_kwh_g,
-        "region_rewards": region_rewards,
     }
     gini = np.zeros(n_r)
     top = np.zeros(n_r)

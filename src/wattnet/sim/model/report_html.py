@@ -70,6 +70,7 @@ def region_rows(summary: Summary) -> list[list[Any]]:
             r.multiplier_bps,
             r.utilization_p50,
             r.reward_per_kwh_p50,
+            r.relative_reward_p50,
         ]
         for r in summary.regions
     ]
@@ -117,6 +118,7 @@ def write_report(
                     "multiplier (bps)",
                     "utilization p50",
                     "WATT per kWh p50",
+                    "vs network, same epochs",
                 ],
                 region_rows(s),
             )
