@@ -104,7 +104,8 @@ def _progress() -> Progress:
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Write PNG plots, report.html and CSV (series, summary, regions) into this directory.",
+    help="Write PNG plots, report.html and CSV (series, region_series, summary, regions) "
+    "into this directory.",
 )
 @click.option(
     "--sweep",
@@ -235,7 +236,7 @@ def model(
     if sweep_rows:
         console.print(sweep_table(sweep_rows, moving_metrics(sweep_rows)))
     if report is not None:
-        console.print(f"report: {report} (CSV: series.csv, summary.csv, regions.csv)")
+        console.print(f"report: {report} (CSV: series, region_series, summary, regions)")
 
 
 @sim.command("network")

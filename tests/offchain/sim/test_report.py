@@ -111,6 +111,11 @@ def test_csv__round_trips_every_series_and_summary_through_pandas(
         for m in s.metrics:
             assert part.loc[m.key, "p50"] == m.p50 or (math.isnan(m.p50)
                                                       and math.isnan(part.loc[m.key, "p50"]))
+    per_region = pd.read_csv(tmp_path / "region_series.csv", **exact)
+    r0 = runs[0]
+    part = per_region[per_region.scenario == r0.scenario]
+    got = part.kwh.to_numpy().reshape(r0.runs, r0.inputs.epochs, -1)
+    assert np.array_equal(got, r0.batch.extra["region_kwh"])
     regions = pd.read_csv(tmp_path / "regions.csv")
     assert set(regions.region) == {r.region for r in summaries[0].regions}
     assert {"reward_per_kwh_p50", "multiplier_bps", "utilization_p50"} <= set(regions.columns)

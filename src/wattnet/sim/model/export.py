@@ -3,7 +3,8 @@ so an analyst loads them with ``pandas.read_csv`` (or any CSV reader) in a noteb
 
 Files (in the ``--out`` directory): ``series.csv`` (scenario, point, run, epoch, day, then one
 column per series of :data:`outcomes.SERIES` in model units: money in credit units, tokens in
-WATT), ``summary.csv`` (scenario, point, key, label, unit, p5, p50, p95) and ``regions.csv``.
+WATT), ``region_series.csv`` (scenario, point, run, epoch, region, kwh served, WATT accrued),
+``summary.csv`` (scenario, point, key, label, unit, p5, p50, p95) and ``regions.csv``.
 ``point`` is the sweep point (``key=value;...``), empty outside a sweep. Numbers are written
 with ``repr`` (round-trip exact: ``pandas.read_csv(..., float_precision="round_trip")`` reads
 them back bit for bit); ``inf`` and ``nan`` as Python spells them, which pandas reads.
@@ -43,7 +44,7 @@ def write_csv(
     summaries: Sequence[tuple[Summary, dict[str, Any] | None]],
     out: Path,
 ) -> list[Path]:
-    """Write series.csv, summary.csv and regions.csv into ``out``; returns their paths."""
+    """Write the CSV files above into ``out``; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
 
     def series_rows() -> Iterable[list[Any]]:
@@ -55,6 +56,17 @@ def write_csv(
                 for e in range(run.inputs.epochs):
                     yield [run.scenario, label, run_id, e, (e + 1) * DAYS_PER_EPOCH,
                            *(repr(float(x)) for x in stacked[i, e])]
+
+    def region_series_rows() -> Iterable[list[Any]]:
+        for run, point in runs:
+            label = point_label(point)
+            kwh, rew = run.batch.extra["region_kwh"], run.batch.extra["region_rewards"]
+            names = [r.name for r in run.inputs.cfg.regions]
+            for i, run_id in enumerate(run.batch.run_ids):
+                for e in range(run.inputs.epochs):
+                    for g, name in enumerate(names):
+                        yield [run.scenario, label, run_id, e, name, repr(float(kwh[i, e, g])),
+                               repr(float(rew[i, e, g]))]
 
     def summary_rows() -> Iterable[list[Any]]:
         for summary, point in summaries:
@@ -72,6 +84,9 @@ def write_csv(
     return [
         _write(out / "series.csv", ["scenario", "point", "run", "epoch", "day", *SERIES],
                series_rows()),
+        _write(out / "region_series.csv",
+               ["scenario", "point", "run", "epoch", "region", "kwh", "rewards_watt"],
+               region_series_rows()),
         _write(out / "summary.csv",
                ["scenario", "point", "key", "label", "unit", "p5", "p50", "p95"],
                summary_rows()),
