@@ -41,6 +41,8 @@ DEMAND_SHOCK: dict[str, Any] = {
     "model.shocks.demand_shock_factor_bps": 5_000,
 }
 
+THIN_POOL: dict[str, Any] = {"model.market.pool_watt": 20_000_000}
+
 # an attack scenario has only its own attackers, so its P&L and fraudulent share are the
 # attack's alone (the baseline keeps the params file's background wash traders and inflaters)
 ALONE: dict[str, Any] = {
@@ -192,17 +194,17 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "buyback-off-thin-pool",
-            "No buy-back (buyback_share_bps 0) and a pool of 5 M WATT (a tenth of local.yaml's): "
-            "operators' reward sales meet finite liquidity alone.",
-            "WATT price, burned",
-            {"model.treasury.buyback_share_bps": 0, "model.market.pool_watt": 5_000_000},
+            "No buy-back (buyback_share_bps 0) and a pool of 20 M WATT (40 % of local.yaml's): "
+            "operators' reward sales meet finite liquidity with no buyer.",
+            "WATT price (down), burned (none)",
+            {"model.treasury.buyback_share_bps": 0, **THIN_POOL},
         ),
         Scenario(
-            "buyback-max-thin-pool",
-            "Buy-back with 80 % of treasury fee income and a pool of 5 M WATT: the same finite "
-            "liquidity, the treasury as the buyer.",
-            "WATT price, burned, treasury credits",
-            {"model.treasury.buyback_share_bps": 8_000, "model.market.pool_watt": 5_000_000},
+            "buyback-on-thin-pool",
+            "Buy-back with 30 % of treasury fee income into the same 20 M WATT pool: the "
+            "treasury as the buyer of last resort against the operators' sales.",
+            "WATT price (up against buyback-off-thin-pool), burned",
+            {"model.treasury.buyback_share_bps": 3_000, **THIN_POOL},
         ),
         Scenario(
             "staking-vs-risk-free",
