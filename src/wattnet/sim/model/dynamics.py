@@ -24,7 +24,7 @@ from wattnet.sim.model.attacks import Attackers, breakevens, variant_costs
 from wattnet.sim.model.bound import FeeBound
 from wattnet.sim.model.escrow import Escrow
 from wattnet.sim.model.outcomes import FEES, LEDGER, SERIES, Batch, finish
-from wattnet.sim.model.payments import slash_caught, slash_proven, split_fees
+from wattnet.sim.model.payments import churn, punish, split_fees
 from wattnet.sim.model.state import (
     DAYS_PER_EPOCH,
     F64,
@@ -310,16 +310,8 @@ def simulate(
             # (OperatorStaking.slash: no bounty), the rest of that stake goes back
             # a declared-power abuser's readings commitment is refuted by a fraud proof
             # (ReadingsProofs.proveBadReadings): equivocation_slash, with the prover's bounty
-            found, proven = f_caught & ~atk.proven, f_caught & atk.proven
-            bonded, slashed = slash_caught(f_stake * found, int(adv["fraud_slash_bps"]),
-                                           f_run, n_r)
-            p_bonded, p_slashed, bounty = slash_proven(f_stake * proven, inp, f_run, n_r)
-            led["staked"] -= bonded + p_bonded
-            led["operators"] += bonded - slashed + p_bonded - p_slashed - bounty
-            led["watchers"] += bounty
-            led["treasury" if inp.slash_to_treasury else "burned"] += slashed + p_slashed
-            fees["slashed"] += slashed + p_slashed + bounty
-            taken = slashed + p_slashed + bounty
+            taken = punish(f_stake * f_caught, atk.proven, int(adv["fraud_slash_bps"]), inp,
+                           f_run, led, fees)
             ser["attack_loss"][:, e] = (
                 np.bincount(f_run, weights=lost_value, minlength=n_r) + taken * price / UWATT
             )
@@ -332,15 +324,9 @@ def simulate(
             ):
                 arr.reshape(-1)[gone] = value
         if st.life is not None:  # churn: operators leave, unbond, their slots stay empty
-            leaving = st.active & ~st.caught & (e - st.deploy_epoch >= st.life)
-            if leaving.any():
-                back = np.bincount(np.nonzero(leaving)[0], weights=st.stake_u[leaving],
-                                   minlength=n_r).astype(np.int64)
-                led["staked"] -= back
-                led["operators"] += back
-                st.active[leaving] = False
-                power_live[leaving] = 0
-                opex_live[leaving] = 0
+            leaving = churn(st, e, led)
+            power_live[leaving] = 0
+            opex_live[leaving] = 0
         # ---- claims: the epoch whose challenge window ended is minted ----
         paid_u, fraud_u = esc.release(e)
         led["minted"] += paid_u
