@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -147,7 +148,7 @@ def model(
     from wattnet.sim.model.montecarlo import ModelRun, run_model
     from wattnet.sim.model.plots import moving_metrics, plot_run, plot_sweep
     from wattnet.sim.model.report_html import write_report
-    from wattnet.sim.model.scenarios import SCENARIOS, get_scenario
+    from wattnet.sim.model.scenarios import SCENARIOS, apply_scenario, get_scenario
     from wattnet.sim.model.sweeps import grid, parse_axis, random_points, validate_points
 
     params = load_params(params_name)
@@ -160,9 +161,10 @@ def model(
     points = (
         (random_points(axes, sweep_random, seed) if sweep_random else grid(axes)) if axes else []
     )
-    point_params = validate_points(params, points)
     if points and len(names) > 1:
         raise ConfigError("--sweep runs one scenario; give a single --scenario")
+    # a sweep's values win over its scenario's: the point is applied on top of the scenario
+    point_params = validate_points(apply_scenario(params, names[0]), points) if points else []
 
     if not points and "baseline" not in names:
         names.insert(0, "baseline")  # every scenario is reported against it
@@ -185,7 +187,7 @@ def model(
 
             run = run_model(
                 job_params,
-                name,
+                name if point is None else "baseline",  # the scenario is in job_params
                 runs=runs,
                 seed=seed,
                 days=days,
@@ -193,6 +195,8 @@ def model(
                 workers=workers,
                 progress=advance,
             )
+            if point is not None:
+                run = dataclasses.replace(run, scenario=name)
             summary = summarize(run)
             if point is None:
                 summaries.append(summary)
