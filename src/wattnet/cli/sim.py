@@ -44,10 +44,13 @@ def scenarios(as_json: bool) -> None:
         ]
         console.out(json.dumps(data, indent=2), highlight=False)
         return
+    from rich.padding import Padding
+    from rich.text import Text
+
     for s in SCENARIOS.values():
-        console.print(f"[bold]{s.name}[/bold]")
-        console.print(f"  {s.description}", highlight=False)
-        console.print(f"  [dim]moves: {s.moves}[/dim]", highlight=False)
+        console.print(Text(s.name, style="bold"))
+        console.print(Padding(Text(s.description), (0, 0, 0, 2)))
+        console.print(Padding(Text(f"moves: {s.moves}", style="dim"), (0, 0, 1, 2)))
 
 
 def _progress() -> Progress:
