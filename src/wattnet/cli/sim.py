@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -44,12 +45,13 @@ def scenarios(as_json: bool) -> None:
         ]
         console.out(json.dumps(data, indent=2), highlight=False)
         return
-    table = Table(title="Scenarios of `wattnet sim model --scenario NAME`")
-    for col in ("name", "what happens", "what it should move"):
-        table.add_column(col)
+    from rich.padding import Padding
+    from rich.text import Text
+
     for s in SCENARIOS.values():
-        table.add_row(s.name, s.description, s.moves)
-    show(console, table)
+        console.print(Text(s.name, style="bold"))
+        console.print(Padding(Text(s.description), (0, 0, 0, 2)))
+        console.print(Padding(Text(f"moves: {s.moves}", style="dim"), (0, 0, 1, 2)))
 
 
 def _progress() -> Progress:
@@ -61,38 +63,6 @@ def _progress() -> Progress:
         console=err_console,
         transient=True,
     )
-
-
-def _metrics_table(summary: Any) -> Table:
-    from wattnet.sim.model.report_html import fmt
-
-    table = Table(
-        title=f"{summary.scenario}: {summary.runs} runs x {summary.stations:,} stations "
-        f"x {summary.days:,} days (seed {summary.seed})"
-    )
-    for col in ("metric", "unit", "p5", "p50", "p95"):
-        table.add_column(col, justify="right" if col.startswith("p") else "left")
-    for m in summary.metrics:
-        table.add_row(m.label, m.unit, fmt(m.p5), fmt(m.p50), fmt(m.p95))
-    return table
-
-
-def _region_table(summary: Any) -> Table:
-    from wattnet.sim.model.report_html import fmt, region_rows
-
-    table = Table(title=f"{summary.scenario}: operator payback and yield by region")
-    for col in (
-        "region",
-        "slots",
-        "payback p5 (d)",
-        "payback p50 (d)",
-        "payback p95 (d)",
-        "yield p50 (/yr)",
-    ):
-        table.add_column(col, justify="left" if col == "region" else "right")
-    for row in region_rows(summary):
-        table.add_row(row[0], *(fmt(float(c)) for c in row[1:]))
-    return table
 
 
 @sim.command("model")
@@ -139,7 +109,8 @@ def _region_table(summary: Any) -> Table:
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Write PNG plots and report.html into this directory.",
+    help="Write PNG plots, report.html and CSV (series, region_series, summary, regions) "
+    "into this directory.",
 )
 @click.option(
     "--sweep",
@@ -190,13 +161,18 @@ def model(
     dask_scheduler: str | None,
     as_json: bool,
 ) -> None:
-    """Run the token-economy model: Monte Carlo over seeds, scenarios, parameter sweeps."""
+    """Run the token-economy model: Monte Carlo over seeds, scenarios, parameter sweeps.
+
+    Every scenario runs with the baseline (same seed) and is reported as its deltas."""
+    from wattnet.cli.sim_tables import delta_table, metrics_table, region_table, sweep_table
+    from wattnet.sim.model.compare import explain
     from wattnet.sim.model.engines import open_engine
+    from wattnet.sim.model.export import write_csv
     from wattnet.sim.model.metrics import Summary, summarize
-    from wattnet.sim.model.montecarlo import run_model
-    from wattnet.sim.model.plots import plot_run
+    from wattnet.sim.model.montecarlo import ModelRun, run_model
+    from wattnet.sim.model.plots import moving_metrics, plot_run, plot_sweep
     from wattnet.sim.model.report_html import write_report
-    from wattnet.sim.model.scenarios import SCENARIOS, get_scenario
+    from wattnet.sim.model.scenarios import SCENARIOS, apply_scenario, get_scenario
     from wattnet.sim.model.sweeps import grid, parse_axis, random_points, validate_points
 
     params = load_params(params_name)
@@ -209,13 +185,16 @@ def model(
     points = (
         (random_points(axes, sweep_random, seed) if sweep_random else grid(axes)) if axes else []
     )
-    point_params = validate_points(params, points)
     if points and len(names) > 1:
         raise ConfigError("--sweep runs one scenario; give a single --scenario")
+    # a sweep's values win over its scenario's: the point is applied on top of the scenario
+    point_params = validate_points(apply_scenario(params, names[0]), points) if points else []
 
+    if not points and "baseline" not in names:
+        names.insert(0, "baseline")  # every scenario is reported against it
     summaries: list[Summary] = []
     sweep_rows: list[tuple[dict[str, Any], Summary]] = []
-    plots: list[Path] = []
+    model_runs: list[tuple[ModelRun, dict[str, Any] | None]] = []
     jobs = (
         [(n, params, None) for n in names]
         if not points
@@ -232,7 +211,7 @@ def model(
 
             run = run_model(
                 job_params,
-                name,
+                name if point is None else "baseline",  # the scenario is in job_params
                 runs=runs,
                 seed=seed,
                 days=days,
@@ -240,53 +219,52 @@ def model(
                 progress=advance,
                 engine=engine,
             )
+            if point is not None:
+                run = dataclasses.replace(run, scenario=name)
             summary = summarize(run)
             if point is None:
                 summaries.append(summary)
-                if out_dir is not None:
-                    plots += plot_run(run, out_dir)
             else:
                 sweep_rows.append((point, summary))
-    report = write_report(summaries, plots, out_dir, sweep_rows) if out_dir is not None else None
+            if out_dir is not None:
+                model_runs.append((run, point))
+    report = None
+    if out_dir is not None:
+        base_run = next((r for r, p in model_runs if r.scenario == "baseline" and p is None), None)
+        plots = [path for r, p in model_runs if p is None
+                 for path in plot_run(r, out_dir, base_run)]
+        if sweep_rows:
+            plots += plot_sweep(sweep_rows, out_dir)
+        tagged: list[tuple[Summary, dict[str, Any] | None]] = [(x, None) for x in summaries]
+        write_csv(model_runs, tagged + [(x, p) for p, x in sweep_rows], out_dir)
+        report = write_report(summaries, plots, out_dir, sweep_rows)
     if as_json:
+        base = next((s for s in summaries if s.scenario == "baseline"), None)
         data = {
-            "scenarios": [s.to_dict() for s in summaries],
+            "scenarios": [
+                {**s.to_dict(), "explanation": explain(base, s) if base and s is not base else None}
+                for s in summaries
+            ],
             "sweep": [{"point": p, "summary": s.to_dict()} for p, s in sweep_rows],
             "report": str(report) if report else None,
         }
         console.out(json.dumps(data, indent=2, default=str), highlight=False)
         return
+    base = next((s for s in summaries if s.scenario == "baseline"), None)
     for s in summaries:
-        show(console, _metrics_table(s))
-        show(console, _region_table(s))
+        if base is not None and s is not base:
+            show(console, delta_table(base, s))
+            console.print(explain(base, s), highlight=False)
+            console.print()
+        else:
+            show(console, metrics_table(s))
+        show(console, region_table(s))
         if not s.conservation_ok:
             err_console.print(f"warning: {s.scenario}: token or fee conservation broken")
     if sweep_rows:
-        _print_sweep(sweep_rows)
+        show(console, sweep_table(sweep_rows, moving_metrics(sweep_rows)))
     if report is not None:
-        console.print(f"report: {report}")
-
-
-def _print_sweep(rows: list[tuple[dict[str, Any], Any]]) -> None:
-    from wattnet.sim.model.report_html import fmt
-
-    keys = list(rows[0][0])
-    cols = (
-        "crossover_day",
-        "breakeven_y1",
-        "treasury_final",
-        "fraud_reward_share",
-        "gini_rewards",
-        "stations_final",
-    )
-    present = {m.key for m in rows[0][1].metrics}
-    shown = [c for c in cols if c in present]
-    table = Table(title="Sweep (p50 over runs)")
-    for col in (*keys, *shown):
-        table.add_column(col, justify="right")
-    for point, summary in rows:
-        table.add_row(*(str(point[k]) for k in keys), *(fmt(summary.metric(c).p50) for c in shown))
-    show(console, table)
+        console.print(f"report: {report} (CSV: series, region_series, summary, regions)")
 
 
 @sim.command("network")

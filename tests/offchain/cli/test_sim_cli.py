@@ -116,6 +116,17 @@ def test_model__grid_sweep_runs_every_point() -> None:
     assert burned[5000] > burned[0]
 
 
+def test_model__a_sweep_point_wins_over_its_scenario() -> None:
+    # demand-shock sets the factor to 5000; the sweep's 0 and 10000 must be what runs
+    args = [a for a in SMALL if a not in ("--days", "70")]
+    data = as_json(invoke("model", *args, "--days", "770", "--json", "--scenario", "demand-shock",
+                          "--sweep", "model.shocks.demand_shock_factor_bps=0,10000"))
+    window = [next(m["p50"] for m in row["summary"]["metrics"] if m["key"] == "fees_shock_window")
+              for row in data["sweep"]]
+    assert window[0] < 0.05 * window[1]  # the window starts two days before the shock
+    assert {row["summary"]["scenario"] for row in data["sweep"]} == {"demand-shock"}
+
+
 def test_model__random_sweep_samples_n_points() -> None:
     data = as_json(
         invoke(

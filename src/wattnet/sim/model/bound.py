@@ -115,11 +115,13 @@ class FeeBound:
         )
         return out
 
-    def breakeven(self, rate: F64) -> F64:
+    def breakeven(self, rate: F64, cost: F64 | None = None) -> F64:
         """(runs,): the lowest WATT price at which self-charging pays in some region, inf if at
-        none (see the module docstring; above the window's top the bound binds again)."""
-        lo = np.divide(self.wash_cost, rate, out=np.full(rate.shape, np.inf), where=rate > 0)
-        room = (self.wash_cost < self.honest_cap) & (rate * self.floor < self.honest_cap)
+        none (see the module docstring; above the window's top the bound binds again).
+        ``cost``: per region, what an attacking kWh costs (default: self-charging's)."""
+        cost = self.wash_cost if cost is None else cost
+        lo = np.divide(cost, rate, out=np.full(rate.shape, np.inf), where=rate > 0)
+        room = (cost < self.honest_cap) & (rate * self.floor < self.honest_cap)
         window = (rate > 0) & room
         out: F64 = np.where(window, lo, np.inf).min(axis=1)
         return out

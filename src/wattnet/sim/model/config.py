@@ -57,18 +57,24 @@ _GROUPS: dict[str, tuple[tuple[str, float | int, float | int, float | int], ...]
         # sessions whose driver chose a referrer (EnergyCredits.setReferrer) that is not the
         # station's operator: only those pay the referrer share; the rest is the treasury's
         ("referred_share_bps", 0, 0, BPS),
+        # multiplies every region's driver_growth_per_year (low-growth scenario)
+        ("growth_scale", 1.0, 0.0, 5.0),
     ),
     "deployment": (
         ("hurdle_rate", 0.12, 0.0, 5.0),
         ("sensitivity", 10.0, 0.0, 1000.0),
         ("max_epoch_deploy_bps", 150, 0, BPS),
         ("initial_station_share_bps", 1_000, 0, BPS),
+        # chance an active station's operator leaves in an epoch (unbonds, its slot stays empty)
+        ("churn_bps_per_epoch", 0, 0, BPS),
     ),
     "market": (
         ("initial_price", 100_000.0, 1e-6, 1e15),
         ("pool_watt", 20_000_000, 1, 10**12),
         ("reward_sell_bps", 6_000, 0, BPS),
         ("noise_sigma", 0.02, 0.0, 1.0),
+        # annual return of a risk-free alternative: operators deploy only above it plus hurdle
+        ("risk_free_rate", 0.0, 0.0, 1.0),
     ),
     "treasury": (
         ("initial_credits", 5_000_000_000_000, 0, _I),
@@ -84,13 +90,27 @@ _GROUPS: dict[str, tuple[tuple[str, float | int, float | int, float | int], ...]
         ("finding_lag_days", 0, 0, 365),
         ("fraud_slash_bps", BPS, 0, BPS),
         ("concentration_share_bps", 0, 0, BPS),
+        # the concentrating operator keeps its rewards (votes) instead of selling them
+        ("cluster_holds_rewards", 0, 0, 1),
+        # certified meters whose key is extracted, signing sessions that delivered no energy
+        ("fake_session_share_bps", 0, 0, BPS),
+        # uncertified stations declaring declared_power_kw and claiming sessions up to it
+        ("declared_power_share_bps", 0, 0, BPS),
+        ("declared_power_kw", 2_000.0, 0.1, MAX_RATED_POWER_W / 1000),
+        # chance per epoch that a provable fraud (a readings proof) is proven by someone
+        ("proof_bps_per_epoch", 5_000, 0, BPS),
+        # stations claiming the location of the model's most boosted region
+        ("spoof_share_bps", 0, 0, BPS),
+        ("spoof_attested_bps", 5_000, 0, BPS),  # of them, the attester is fooled
+        # stations naming their operator (or an alias) as referrer on every receipt
+        ("self_referral_share_bps", 0, 0, BPS),
     ),
     "shocks": (
         ("demand_shock_start_day", 730, 0, 100_000),
         ("demand_shock_days", 0, 0, 100_000),
         ("demand_shock_factor_bps", 5_000, 0, 5 * BPS),
         ("price_crash_day", 730, 0, 100_000),
-        ("price_crash_factor_bps", BPS, 1, BPS),
+        ("price_crash_factor_bps", BPS, 1, 10 * BPS),  # above 10000: an up-shock
     ),
 }
 _TOP = (

@@ -18,13 +18,13 @@ import numpy as np
 
 from wattnet.econ.rewards import share_by_weight
 from wattnet.econ.settlement import session_cost, split_payment
-from wattnet.econ.weight import settlement_multiplier
 from wattnet.econ.weight import weight as weight_of
 from wattnet.params import BPS
+from wattnet.sim.model.attacks import Attackers, breakevens, variant_costs
 from wattnet.sim.model.bound import FeeBound
 from wattnet.sim.model.escrow import Escrow
 from wattnet.sim.model.outcomes import FEES, LEDGER, SERIES, Batch, finish
-from wattnet.sim.model.payments import slash_caught, split_fees
+from wattnet.sim.model.payments import churn, punish, split_fees
 from wattnet.sim.model.state import (
     DAYS_PER_EPOCH,
     F64,
@@ -57,7 +57,8 @@ def simulate(
     tariff = np.array([r.tariff_per_kwh for r in cfg.regions], dtype=np.float64)
     tariff_i = tariff.astype(np.int64)
     elec = np.array([r.electricity_cost_per_kwh for r in cfg.regions], dtype=np.float64)
-    growth = np.array([(1 + r.driver_growth_per_year) ** (1 / 365) for r in cfg.regions])
+    growth = np.array([(1 + r.driver_growth_per_year * dem["growth_scale"]) ** (1 / 365)
+                       for r in cfg.regions])
     base = np.array([r.drivers * r.kwh_per_driver_per_day for r in cfg.regions])
     base = base * (tariff / dem["reference_tariff_per_kwh"]) ** -dem["price_elasticity"]
     cls_p = np.array([c.share_bps for c in cfg.power_classes]) / BPS
@@ -80,23 +81,28 @@ def simulate(
     mult_s = inp.region_mult_bps[st.region]
     elec_s = elec.astype(np.float32)[st.region]
     flat_r = st.flat_region.ravel()
-    fidx = np.flatnonzero((st.wash | st.inflated).ravel())
-    f_run, f_station = fidx // n_s, fidx % n_s
-    f_wash, f_infl = st.wash.ravel()[fidx], st.inflated.ravel()[fidx]
-    f_cap, f_detect = st.cap_wh.ravel()[fidx], st.detect_after.ravel()[fidx]
-    f_max_wh, f_stake = st.max_wh.ravel()[fidx], st.stake_u.ravel()[fidx]
-    f_tariff, f_mult = tariff_s[f_station], mult_s[f_station]
-    # the weight multiplier StationRegistry.settlementView gives: honest and wash stations have a
-    # certified meter (wash traders deliver real energy, signed as it is); an inflating meter
-    # earns weight on what it signs only if it is a broken certified one, otherwise it is
-    # uncertified and its multiplier is scaled by registry.uncertified_reward_bps. A certified
-    # meter's receipt claiming more than its signed readings never settles (the oracle's OCMF
-    # check), so it is not an option the model gives an attacker.
-    f_uncert = f_infl & ~st.broken.ravel()[fidx]
-    f_mult = settlement_multiplier(f_mult, ~f_uncert, inp.uncertified_bps)
+    # the attackers (attacks.py): the weight multiplier StationRegistry.settlementView gives
+    # them (uncertified meters scaled by registry.uncertified_reward_bps, an attested spoofer
+    # boosted). A certified meter's receipt claiming more than its signed readings never
+    # settles (the oracle's OCMF check), so it is not an option the model gives an attacker.
+    atk = Attackers.of(inp, st, tariff_s, elec)
+    fidx, f_run, f_infl = atk.idx, atk.run, atk.infl
+    f_cap, f_detect, f_max_wh, f_stake = atk.cap, atk.detect, atk.max_wh, atk.stake
+    f_tariff, f_mult = atk.tariff, atk.mult
     esc = Escrow.empty(n_r, f_run, inp.escrow_epochs, inp.forfeit_epochs)
-    f_elec, f_region = elec[st.region[f_station]], flat_r[fidx]
-    f_epochs = np.zeros(fidx.size, dtype=np.int16)  # fraudulent epochs so far
+    f_epochs = atk.epochs  # attacking epochs so far
+    f_sr = atk.idx[atk.selfref] if inp.referred_bps else atk.idx[:0]
+    costs = variant_costs(inp, elec)
+    # the concentrating operator's stations (a cluster): its rewards, and votes if it holds them
+    cl_flat = np.flatnonzero(st.operator.ravel() == cfg.operators)
+    cl_run = cl_flat // n_s
+    cl_keep = 1.0 if adv["cluster_holds_rewards"] else 1 - mkt["reward_sell_bps"] / BPS
+    cl_votes = np.zeros(n_r)
+    # per region and epoch: energy served (kWh), rewards accrued (WATT), capacity (kWh)
+    kwh_g = np.zeros((n_r, n_e, n_g))
+    rew_g = np.zeros((n_r, n_e, n_g))
+    cap_kwh_g = np.zeros((n_r, n_g))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])  # regions are contiguous slots
     infl_bps = int(adv["inflation_bps"])
     power_live = np.zeros((n_r, n_s), dtype=np.float32)  # rated power of active stations, else 0
     opex_live = np.zeros((n_r, n_s), dtype=np.float32)
@@ -151,7 +157,8 @@ def simulate(
             rate = (
                 dep["max_epoch_deploy_bps"]
                 / BPS
-                / (1 + np.exp(-dep["sensitivity"] * (roi - dep["hurdle_rate"])))
+                / (1 + np.exp(-dep["sensitivity"]
+                              * (roi - dep["hurdle_rate"] - mkt["risk_free_rate"])))
             )
             new = np.floor(remaining * rate + noise.deploy[:, e, :]).astype(np.int64)
         new = np.minimum(new, remaining)
@@ -204,12 +211,15 @@ def simulate(
         honest_kwh = power_live * hours.astype(np.float32).ravel()[st.flat_region]
         honest_wh = (honest_kwh * 1000).astype(np.int64)
         wprice = bound.price(price)  # the contract's wattPrice, the pool as its price feed
-        # fraudulent stations: inflated meters always; wash traders when it pays at last epoch's
-        # reward rate, and only the Wh that fill the fee-bound room of their honest traffic
-        profitable = bound.pays(price, rr_prev[:, None] * mult_g)  # (R, G)
+        kwh_g[:, e] = cap_kw * hours
+        cap_kwh_g += cap_kw * HOURS_PER_EPOCH
+        # attackers: inflated meters always; self-dealers (wash, fake sessions, declared power)
+        # when it pays at last epoch's reward rate, and only the Wh that fill the fee-bound room
+        # of their honest traffic
         f_act = st.active.ravel()[fidx]
         f_h = honest_wh.ravel()[fidx]
-        f_room = np.where(f_wash & f_act & profitable.ravel()[f_region], f_cap - f_h, 0)
+        f_room = np.where(atk.self_dealing & f_act & atk.pays(bound, price, rr_prev),
+                          f_cap - f_h, 0)
         f_rate = rr_prev[f_run] * f_mult / BPS
         f_wash_wh = bound.wash_wh(f_rate, f_h, f_tariff, f_room, wprice[f_run])
         f_washing = f_wash_wh > 0
@@ -226,6 +236,10 @@ def simulate(
         fee.reshape(-1)[fidx] = session_cost(f_rep, f_tariff)
         pay = split_fees(fee, inp)
         opf, ref, tr = pay.operator, pay.referrer, pay.treasury
+        if f_sr.size:  # the operator named as referrer: _settleOne pays the treasury instead
+            sr = split_payment(fee.reshape(-1)[f_sr], inp.op_bps, inp.ref_bps, False)
+            for total, part in ((opf, sr.operator), (ref, sr.referrer), (tr, sr.treasury)):
+                total.reshape(-1)[f_sr] = part
         # wash sessions are referred to the wash trader's own alias: that share comes back
         wash = split_payment(f_wash_bill, inp.op_bps, inp.ref_bps, True)
         for total, part in ((fee, f_wash_bill), (opf, wash.operator), (ref, wash.referrer),
@@ -239,10 +253,12 @@ def simulate(
         emission = int(inp.emission_u[e])
         by_weight = share_by_weight(emission, weight, total_w[:, None])
         reward = bound.reward(by_weight, tr, wprice[:, None])
+        rew_g[:, e] = np.add.reduceat(reward, starts, axis=1) / UWATT
         accrued = reward.sum(axis=1)
         # rewards paid for fraudulent energy: each fraudulent station's reward minus what its
         # honest energy alone would have earned under the same rule (a statistic, not a transfer)
-        f_fair_w = share_by_weight(emission, weight_of(f_h, f_cap, f_mult), total_w[f_run])
+        f_fair_w = share_by_weight(emission, weight_of(f_h, f_cap, atk.fair_mult),
+                                   total_w[f_run])
         f_fair = bound.reward(f_fair_w, split_fees(session_cost(f_h, f_tariff), inp).treasury,
                               wprice[f_run])
         f_gain = np.maximum(reward.reshape(-1)[fidx] - f_fair, 0).astype(np.float64)
@@ -266,15 +282,22 @@ def simulate(
         delta -= honest_kwh * elec_s
         delta -= opex_live
         delta += reward.astype(np.float32) * (price / UWATT).astype(np.float32)[:, None]
-        f_extra = wash.referrer - f_wash_bill - f_wash_wh / 1000 * f_elec
+        f_cost = wash.treasury + f_wash_wh / 1000 * atk.elec  # the attack's cash cost
+        f_extra = wash.referrer - f_wash_bill - f_wash_wh / 1000 * atk.elec
         delta.reshape(-1)[fidx] += f_extra.astype(np.float32)
         st.cash += delta
         newly = st.active & (st.payback_epoch < 0) & (st.cash >= st.outlay)
         st.payback_epoch[newly] = e
         # ---- fraud detection: findings forfeit what is still in escrow, and slash ----
-        f_now = f_washing | f_inflating
+        f_now = f_washing | f_inflating | (atk.spoof_ok & f_act)
         f_epochs += f_now
         f_caught = f_now & (f_epochs >= f_detect) & f_act
+        # the attack's value: rewards for fraudulent energy or a false boost, fees its drivers
+        # paid for inflated energy (the operator's share), less its cash cost
+        drivers = (f_rep - f_h) * f_tariff / 1000 * inp.op_bps / BPS
+        f_value = f_gain * (price / UWATT)[f_run] + drivers
+        ser["attack_gain"][:, e] = np.bincount(f_run, weights=f_value, minlength=n_r)
+        ser["attack_cost"][:, e] = np.bincount(f_run, weights=f_cost, minlength=n_r)
         if f_caught.any():
             lost = esc.forfeit(e, f_caught)
             fees["forfeited"] += np.bincount(f_run, weights=lost, minlength=n_r).astype(np.int64)
@@ -285,12 +308,13 @@ def simulate(
             # meter signed; an uncertified meter's claims): the slashing authority decides a
             # slash of fraud_slash_bps of the station's bonded stake from the operator's pool
             # (OperatorStaking.slash: no bounty), the rest of that stake goes back
-            bonded, slashed = slash_caught(f_stake * f_caught, int(adv["fraud_slash_bps"]),
-                                           f_run, n_r)
-            led["staked"] -= bonded
-            led["operators"] += bonded - slashed
-            led["treasury" if inp.slash_to_treasury else "burned"] += slashed
-            fees["slashed"] += slashed
+            # a declared-power abuser's readings commitment is refuted by a fraud proof
+            # (ReadingsProofs.proveBadReadings): equivocation_slash, with the prover's bounty
+            taken = punish(f_stake * f_caught, atk.proven, int(adv["fraud_slash_bps"]), inp,
+                           f_run, led, fees)
+            ser["attack_loss"][:, e] = (
+                np.bincount(f_run, weights=lost_value, minlength=n_r) + taken * price / UWATT
+            )
             gone = fidx[f_caught]
             for arr, value in (
                 (st.active, False),
@@ -299,13 +323,24 @@ def simulate(
                 (opex_live, 0),
             ):
                 arr.reshape(-1)[gone] = value
+        if st.life is not None:  # churn: operators leave, unbond, their slots stay empty
+            leaving = churn(st, e, led)
+            power_live[leaving] = 0
+            opex_live[leaving] = 0
         # ---- claims: the epoch whose challenge window ended is minted ----
         paid_u, fraud_u = esc.release(e)
         led["minted"] += paid_u
         fees["rewards"] += paid_u
         fees["fraud_rewards"] += fraud_u
         # ---- market and treasury ----
-        sold = paid_u * int(mkt["reward_sell_bps"]) // BPS
+        cl_reward = np.bincount(cl_run, weights=reward.ravel()[cl_flat], minlength=n_r)
+        cl_votes += cl_reward * cl_keep / UWATT
+        # a cluster that holds its rewards sells none of its part of the claim
+        held = np.zeros(n_r, dtype=np.int64)
+        if adv["cluster_holds_rewards"]:  # its share of this epoch's accrual stands for its claim
+            share = np.divide(cl_reward, accrued, out=np.zeros(n_r), where=accrued > 0)
+            held = (paid_u * share).astype(np.int64)
+        sold = (paid_u - held) * int(mkt["reward_sell_bps"]) // BPS
         led["operators"] += paid_u - sold
         sell(sold)
         income = tr.sum(axis=1)
@@ -326,6 +361,7 @@ def simulate(
         ser["treasury_income"][:, e] = income
         ser["treasury_credits"][:, e] = t_credits
         ser["stations"][:, e] = st.active.sum(axis=1)
+        ser["kwh"][:, e] = (cap_kw * hours).sum(axis=1)
         ser["capacity_kw"][:, e] = cap_total
         ser["utilization"][:, e] = np.divide(
             (cap_kw * hours).sum(axis=1),
@@ -334,7 +370,11 @@ def simulate(
             where=cap_total > 0,
         )
         ser["reward_per_kwh"][:, e] = rr
-        ser["breakeven_price"][:, e] = bound.breakeven(rr[:, None] * mult_g)
+        for k, v in breakevens(bound, costs, rr[:, None] * mult_g).items():
+            ser[f"breakeven_{k}"][:, e] = v
+        ser["breakeven_price"][:, e] = ser["breakeven_wash"][:, e]
+        ser["cluster_votes"][:, e] = cl_votes
+        ser["quorum"][:, e] = ser["supply"][:, e] * inp.quorum_bps / BPS
         ser["wash_pays"][:, e] = bound.pays(price, rr[:, None] * mult_g).any(axis=1)
         ser["fraud_reward_share"][:, e] = np.divide(
             fraud_u, paid_u, out=np.zeros(n_r), where=paid_u > 0
@@ -349,4 +389,4 @@ def simulate(
     led["pool"] = pool_x.copy()
     led["emitted"][:] = int(inp.emission_u.sum())
     fees["escrowed"] = esc.held()
-    return finish(inp, st, run_ids, ser, led, fees, rows)
+    return finish(inp, st, run_ids, ser, led, fees, rows, kwh_g, rew_g, cap_kwh_g)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from wattnet.sim.model.attacks import VARIANTS
 from wattnet.sim.model.montecarlo import ModelRun
 from wattnet.sim.model.outcomes import Batch
 from wattnet.sim.model.state import DAYS_PER_EPOCH
@@ -37,6 +38,11 @@ class RegionRow:
     payback_days_p5: float
     payback_days_p95: float
     yield_p50: float  # annual operator cash / outlay
+    multiplier_bps: int = 10_000  # registry.region_multipliers for its geohash
+    utilization_p50: float = float("nan")  # energy served / (capacity x horizon)
+    reward_per_kwh_p50: float = float("nan")  # WATT accrued per kWh served (fee-bounded)
+    # its WATT per kWh over the network's in the same epochs (kWh-weighted): 1 = average
+    relative_reward_p50: float = float("nan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,9 +214,48 @@ def summarize(run: ModelRun) -> Summary:
     add("burned_total", "WATT burned (buy-back and slashing)", "WATT", s["burned"][:, -1])
     add("fees_total", "fees paid by drivers", cur, b.fees["fees"] / unit)
     add("utilization_final", "network utilization, last epoch", "ratio", s["utilization"][:, -1])
+    x = b.extra
+    add("honest_payback_days", "median payback of honest stations", "day",
+        x["honest_payback_days"])
+    pnl = s["attack_gain"] - s["attack_cost"] - s["attack_loss"]
+    add("attackers", "attacking stations", "stations", x["attackers"])
+    add("attack_pnl", "attackers' P&L over the horizon", cur, pnl.sum(axis=1) / unit)
+    add("attack_gain", "attackers' gain (rewards, drivers' fees)", cur,
+        s["attack_gain"].sum(axis=1) / unit)
+    add("attack_cost", "attackers' cash cost", cur, s["attack_cost"].sum(axis=1) / unit)
+    add("attack_loss", "attackers' forfeits and slashes", cur,
+        s["attack_loss"].sum(axis=1) / unit)
+    for k in VARIANTS:
+        add(f"breakeven_{k}_min", f"lowest break-even price, {k}", per_watt,
+            s[f"breakeven_{k}"].min(axis=1) / unit)
+    add("cluster_pnl", "cluster's cash less outlay", cur, x["cluster_pnl"] / unit)
+    add("cluster_votes_final", "cluster's votes at the end", "WATT", s["cluster_votes"][:, -1])
+    add("cluster_quorum_share", "cluster's votes / quorum at the end", "ratio",
+        s["cluster_votes"][:, -1] / np.maximum(s["quorum"][:, -1], 1e-9))
+    add("capture_day", "cluster's votes reach the quorum", "day",
+        first_epoch((s["cluster_votes"] >= s["quorum"]) & (s["cluster_votes"] > 0)))
+    last_year = slice(max(0, n_e - 52), n_e)
+    staking = np.divide(s["rewarded"][:, last_year].sum(axis=1) * 52 / (last_year.stop
+                        - last_year.start), s["staked"][:, -1], out=np.zeros(len(b.run_ids)),
+                        where=s["staked"][:, -1] > 0)
+    add("staking_yield", "WATT rewards / WATT staked, last year", "ratio/yr", staking)
+    add("staking_excess", "staking yield over the risk-free rate", "ratio/yr",
+        staking - run.inputs.cfg.market["risk_free_rate"])
     counts = _region_counts(run)
+    kwh, rew = b.extra["region_kwh"], b.extra["region_rewards"]  # (runs, epochs, G)
+    tot_kwh, tot_rew = kwh.sum(axis=1), rew.sum(axis=1)
+    per_kwh = np.divide(tot_rew, tot_kwh, out=np.full(tot_kwh.shape, np.nan), where=tot_kwh > 0)
+    # against the network's WATT per kWh in the same epochs: timing (the early epochs pay far
+    # more per kWh) cancels, what is left is the multiplier and the fee bound
+    net = kwh.sum(axis=2)
+    net_rate = np.divide(rew.sum(axis=2), net, out=np.zeros_like(net), where=net > 0)
+    expected = (kwh * net_rate[:, :, None]).sum(axis=1)
+    rel = np.divide(tot_rew, expected, out=np.full(expected.shape, np.nan), where=expected > 0)
+    util = tot_kwh / np.maximum(b.extra["region_cap_kwh"], 1e-9)
     regions = tuple(
-        RegionRow(r.name, counts[g], *_pb(b.payback_days[:, g]), pct(b.yield_[:, g])[1])
+        RegionRow(r.name, counts[g], *_pb(b.payback_days[:, g]), pct(b.yield_[:, g])[1],
+                  int(run.inputs.region_mult_bps[g]), pct(util[:, g])[1], pct(per_kwh[:, g])[1],
+                  pct(rel[:, g])[1])
         for g, r in enumerate(run.inputs.cfg.regions)
     )
     return Summary(

@@ -59,6 +59,7 @@ def merge(batches: list[Batch]) -> Batch:
         gini=np.concatenate([b.gini for b in batches]),
         top_operator_share=np.concatenate([b.top_operator_share for b in batches]),
         top_regional_share=np.concatenate([b.top_regional_share for b in batches]),
+        extra={k: np.concatenate([b.extra[k] for b in batches]) for k in first.extra},
     )
 
 

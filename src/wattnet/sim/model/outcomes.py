@@ -30,6 +30,15 @@ SERIES = (
     "staked",
     "wash_active",
     "wash_pays",
+    "breakeven_wash",  # per attack variant (attacks.VARIANTS), credit units per WATT
+    "breakeven_fake",
+    "breakeven_power",
+    "attack_gain",  # credit units per epoch: the attackers' gain, cash cost, forfeits + slashes
+    "attack_cost",
+    "attack_loss",
+    "cluster_votes",  # WATT the concentrating operator holds (votes), cumulative
+    "quorum",  # WATT: governance.quorum_percent of the supply
+    "kwh",  # energy served, kWh per epoch
 )
 LEDGER = ("minted", "emitted", "treasury", "pool", "operators", "staked", "watchers", "burned")
 # the rest are uWATT: accrued at settlement (the fee-bounded shares), of which rewards were
@@ -64,6 +73,11 @@ class Batch:
     gini: F64 = field(default_factory=lambda: np.zeros(0))  # (runs,)
     top_operator_share: F64 = field(default_factory=lambda: np.zeros(0))
     top_regional_share: F64 = field(default_factory=lambda: np.zeros(0))  # max over regions
+    # per run (runs,) or per run and region (runs, G): honest_payback_days (median over the
+    # stations that attack nobody and are not the cluster's), attackers (stations),
+    # cluster_pnl (cash - outlay of the cluster's stations, credit units), region_kwh and
+    # region_rewards (runs, epochs, G: kWh served, WATT accrued), region_cap_kwh (runs, G)
+    extra: dict[str, F64] = field(default_factory=dict)
 
 
 def gini_coefficient(x: NDArray[Any]) -> float:
@@ -82,6 +96,9 @@ def finish(
     led: dict[str, I64],
     fees: dict[str, I64],
     rows: NDArray[np.int64],
+    kwh_g: F64,
+    rew_g: F64,
+    cap_kwh_g: F64,
 ) -> Batch:
     n_r, n_g = len(run_ids), len(inp.cfg.regions)
     counts = region_counts(inp)
@@ -110,6 +127,20 @@ def finish(
                     payback[r, g] = float(np.median(pb_days[r, sl][cohort[r, sl]]))
                 denom = float((st.outlay[r, sl][m] * life_years[r, sl][m]).sum())
                 yld[r, g] = float(st.cash[r, sl][m].sum()) / denom if denom > 0 else np.nan
+    attackers = st.wash | st.inflated | st.fake | st.power | st.spoof | st.selfref
+    cluster = st.operator == inp.cfg.operators
+    honest = cohort & ~attackers & ~cluster
+    extra = {
+        "honest_payback_days": np.array(
+            [float(np.median(pb_days[r][honest[r]])) if honest[r].any() else np.nan
+             for r in range(n_r)]),
+        "attackers": attackers.sum(axis=1).astype(np.float64),
+        "cluster_pnl": np.where(cluster & deployed, st.cash - st.outlay, 0).sum(axis=1)
+        .astype(np.float64),
+        "region_kwh": kwh_g,  # (runs, epochs, G)
+        "region_rewards": rew_g,  # (runs, epochs, G) WATT accrued at settlement
+        "region_cap_kwh": cap_kwh_g,
+    }
     gini = np.zeros(n_r)
     top = np.zeros(n_r)
     for r in rows:
@@ -128,4 +159,5 @@ def finish(
         gini=gini,
         top_operator_share=top,
         top_regional_share=regional,
+        extra=extra,
     )

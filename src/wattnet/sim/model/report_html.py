@@ -48,7 +48,14 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def metrics_rows(summary: Summary) -> list[list[Any]]:
+    """One run: label, unit, value; several: label, unit, p5, p50, p95."""
+    if summary.runs == 1:
+        return [[m.label, m.unit, m.p50] for m in summary.metrics]
     return [[m.label, m.unit, m.p5, m.p50, m.p95] for m in summary.metrics]
+
+
+def metrics_headers(summary: Summary) -> list[str]:
+    return ["metric", "unit", *(("value",) if summary.runs == 1 else ("p5", "p50", "p95"))]
 
 
 def region_rows(summary: Summary) -> list[list[Any]]:
@@ -60,6 +67,10 @@ def region_rows(summary: Summary) -> list[list[Any]]:
             r.payback_days_p50,
             r.payback_days_p95,
             r.yield_p50,
+            r.multiplier_bps,
+            r.utilization_p50,
+            r.reward_per_kwh_p50,
+            r.relative_reward_p50,
         ]
         for r in summary.regions
     ]
@@ -76,13 +87,25 @@ def write_report(
         f"<!doctype html><html><head><meta charset='utf-8'><title>WattNet model</title>"
         f"<style>{_CSS}</style></head><body><h1>WattNet token-economy model</h1>"
     ]
+    from wattnet.sim.model.compare import deltas, explain
+    from wattnet.sim.model.plots import moving_metrics
+
+    base = next((x for x in summaries if x.scenario == "baseline"), None)
     for s in summaries:
         parts.append(
             f"<h2>Scenario {html.escape(s.scenario)}</h2><p>network {html.escape(s.network)}, "
             f"{s.runs} runs x {s.stations:,} stations x {s.days:,} days, seed {s.seed}; "
             f"conservation {'holds' if s.conservation_ok else 'BROKEN'}</p>"
         )
-        parts.append(_table(["metric", "unit", "p5", "p50", "p95"], metrics_rows(s)))
+        if base is not None and s is not base:
+            parts.append(f"<p><b>{html.escape(explain(base, s))}</b></p>")
+            parts.append(
+                "<p>Against the baseline (p50 over runs; the metrics that moved):</p>"
+                + _table(["metric", "unit", "baseline", s.scenario, "change"],
+                         [[d.label, d.unit, d.base, d.value, d.change] for d in deltas(base, s)])
+            )
+        else:
+            parts.append(_table(metrics_headers(s), metrics_rows(s)))
         parts.append(
             _table(
                 [
@@ -92,15 +115,21 @@ def write_report(
                     "payback p50 (d)",
                     "payback p95 (d)",
                     "yield p50 (/yr)",
+                    "multiplier (bps)",
+                    "utilization p50",
+                    "WATT per kWh p50",
+                    "vs network, same epochs",
                 ],
                 region_rows(s),
             )
         )
     if sweep:
         keys = list(sweep[0][0])
-        cols = [m.key for m in sweep[0][1].metrics][:8]
-        rows = [[*(str(p[k]) for k in keys), *(s.metric(c).p50 for c in cols)] for p, s in sweep]
-        parts.append("<h2>Sweep (p50)</h2>" + _table([*keys, *cols], rows))
+        moving = moving_metrics(sweep)
+        rows = [[*(str(p[k]) for k in keys), *(s.metric(c).p50 for c in moving)]
+                for p, s in sweep]
+        parts.append("<h2>Sweep (p50): every metric that moves</h2>"
+                     + _table([*keys, *moving], rows))
     for path in plots:
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         parts.append(

@@ -67,6 +67,13 @@ class Inputs:
     # model.adversaries.finding_lag_days) and forfeits the epochs still unclaimable then, the
     # last forfeit_epochs = ceil((window - delay) / epoch) of them (0 if the delay >= the window)
     forfeit_epochs: int
+    # a fraud proof (OperatorStaking._punish): staking.equivocation_slash, bounty_bps of it paid
+    # to the prover (watchers), the rest to the slash destination
+    proof_slash_u: int
+    stake_declared_u: int  # stake bonded for a station declaring adversaries.declared_power_kw
+    bounty_bps: int
+    quorum_bps: int  # governance.quorum_percent: votes needed, share of the WATT supply
+    proposal_threshold_u: int  # governance.proposal_threshold, uWATT
 
 
 def largest_remainder(total: int, shares_bps: list[int]) -> list[int]:
@@ -153,6 +160,13 @@ def build_inputs(params: Params, days: int | None = None, stations: int | None =
         uncertified_bps=params.registry.uncertified_reward_bps,
         escrow_epochs=escrow_epochs(params),
         forfeit_epochs=forfeit_epochs(params, cfg.adversaries["finding_lag_days"]),
+        stake_declared_u=int(required_stake(
+            1, station_kw(round(cfg.adversaries["declared_power_kw"] * 1000)),
+            to_wei(st.min_stake_per_station), to_wei(st.stake_per_kw)) // WEI_PER_UWATT),
+        proof_slash_u=int(to_wei(st.equivocation_slash) // WEI_PER_UWATT),
+        bounty_bps=st.equivocation_bounty_bps,
+        quorum_bps=int(params.governance.quorum_percent * 100),
+        proposal_threshold_u=int(to_wei(params.governance.proposal_threshold) // WEI_PER_UWATT),
     )
 
 
@@ -176,6 +190,17 @@ class Stations:
     # its metrology tampered under the seal): the oracle accepts them and they earn weight; any
     # other inflating meter is uncertified (weight x registry.uncertified_reward_bps)
     broken: NDArray[np.bool_]
+    # the other attacks (docs/economics.md "Attack scenarios"): a certified meter whose key is
+    # extracted, signing sessions that delivered nothing; an uncertified station declaring
+    # model.adversaries.declared_power_kw; a claimed location in the most boosted region (spoof:
+    # attempted, spoof_ok: the attester was fooled, so the boost applies); the operator named
+    # as referrer on every receipt
+    fake: NDArray[np.bool_]
+    power: NDArray[np.bool_]
+    spoof: NDArray[np.bool_]
+    spoof_ok: NDArray[np.bool_]
+    selfref: NDArray[np.bool_]
+    life: NDArray[np.int16] | None  # epochs an operator stays (churn), None without churn
     detect_after: NDArray[np.int16]  # epochs of fraud before the station is caught
     # evolving
     active: NDArray[np.bool_]
@@ -207,6 +232,12 @@ def init_stations(inp: Inputs, run_ids: list[int], seed: int) -> tuple[Stations,
     wash_p, infl_p = adv["wash_station_share_bps"] / BPS, adv["inflated_meter_share_bps"] / BPS
     broken_p = infl_p * adv["broken_meter_share_bps"] / BPS
     p_detect = adv["detection_bps_per_epoch"] / BPS
+    fake_p, power_p = adv["fake_session_share_bps"] / BPS, adv["declared_power_share_bps"] / BPS
+    spoof_p, ref_p = adv["spoof_share_bps"] / BPS, adv["self_referral_share_bps"] / BPS
+    proof_p = adv["proof_bps_per_epoch"] / BPS
+    churn_p = cfg.deployment["churn_bps_per_epoch"] / BPS
+    detect_proof = np.full((n_runs, n), 30_000, dtype=np.int16)
+    life = np.empty((n_runs, n), dtype=np.int16) if churn_p > 0 else None
     classes = np.empty((n_runs, n), dtype=np.int16)
     operator = np.empty((n_runs, n), dtype=np.int32)
     u_fraud = np.empty((n_runs, n), dtype=np.float32)
@@ -231,8 +262,36 @@ def init_stations(inp: Inputs, run_ids: list[int], seed: int) -> tuple[Stations,
             lo = sum(counts[:g])
             take = rng.random(counts[g]) < adv["concentration_share_bps"] / BPS
             operator[i, lo : lo + counts[g]][take] = cfg.operators  # the concentrating operator
+        # draws the later features add come last, so the streams above stay as they were
+        if proof_p > 0 and power_p > 0:
+            detect_proof[i] = np.minimum(rng.geometric(proof_p, size=n), 30_000)
+        if life is not None:
+            life[i] = np.minimum(rng.geometric(churn_p, size=n), 30_000)
     power = (inp.power_w / 1000).astype(np.float32)[classes]
     cap_wh = epoch_cap_wh(inp.power_w, inp.cap_bps)[classes]
+    stake_u = inp.stake_u[classes]
+    max_wh = (inp.power_w * HOURS_PER_EPOCH)[classes]
+    # one uniform draw places a station in at most one attack, in this order
+    edges = np.cumsum([wash_p, infl_p, fake_p, power_p, spoof_p, ref_p])
+    kind = np.searchsorted(edges, u_fraud, side="right")  # 6: honest
+
+    def between(k: int) -> NDArray[np.bool_]:
+        out: NDArray[np.bool_] = kind == k
+        return out
+
+    abuse = between(3)
+    if abuse.any():  # uncertified: the declared power sets its cap, plausibility and stake
+        declared_w = round(adv["declared_power_kw"] * 1000)
+        st_p = inp.stake_declared_u
+        cap_wh[abuse] = int(epoch_cap_wh(np.int64(declared_w), inp.cap_bps))
+        max_wh[abuse] = declared_w * HOURS_PER_EPOCH
+        stake_u[abuse] = st_p
+        detect = np.where(abuse, detect_proof, detect).astype(np.int16)
+    # a spoofer claims the most boosted region; one already there gains nothing: not a spoofer
+    mult = inp.region_mult_bps
+    spoof = between(4) & (mult[region] < mult.max())[None, :]
+    spoof_ok = spoof & (u_fraud < edges[3] + spoof_p * adv["spoof_attested_bps"] / BPS)
+    selfref = between(5)
     zeros16 = np.zeros((n_runs, n), dtype=np.int16)
     stations = Stations(
         region=region,
@@ -240,8 +299,8 @@ def init_stations(inp: Inputs, run_ids: list[int], seed: int) -> tuple[Stations,
         flat_region=(np.arange(n_runs, dtype=np.int32)[:, None] * n_g + region[None, :]),
         power_kw=power,
         cap_wh=cap_wh,
-        stake_u=inp.stake_u[classes],
-        max_wh=(inp.power_w * HOURS_PER_EPOCH)[classes],
+        stake_u=stake_u,
+        max_wh=max_wh,
         opex_epoch=np.array(
             [c.opex_per_day * DAYS_PER_EPOCH for c in cfg.power_classes], dtype=np.float32
         )[classes],
@@ -250,6 +309,12 @@ def init_stations(inp: Inputs, run_ids: list[int], seed: int) -> tuple[Stations,
         wash=u_fraud < wash_p,
         inflated=(u_fraud >= wash_p) & (u_fraud < wash_p + infl_p),
         broken=(u_fraud >= wash_p) & (u_fraud < wash_p + broken_p),
+        fake=between(2),
+        power=abuse,
+        spoof=spoof,
+        spoof_ok=spoof_ok,
+        selfref=selfref,
+        life=life,
         detect_after=detect,
         active=np.zeros((n_runs, n), dtype=bool),
         caught=np.zeros((n_runs, n), dtype=bool),
