@@ -61,6 +61,7 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
         bool stationEpochChanged;
         uint256 operatorOwed;
         uint256 treasuryOwed;
+        uint256 retainedInRun;
         uint256 costInRun;
         uint256 burnedInRun;
         uint256 totalCost;
@@ -358,13 +359,18 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
             // products fit and the treasury's remainder is never negative. The run's sums stay
             // below the total credits ever bought (< 2**96 per driver, times drivers).
             uint256 toOperator = (cost * ctx.operatorBps) / BPS;
+            uint256 referrerPart = (cost * ctx.referrerBps) / BPS;
             uint256 toReferrer = 0;
             if (referrer != address(0)) {
-                toReferrer = (cost * ctx.referrerBps) / BPS;
+                toReferrer = referrerPart;
                 if (toReferrer != 0) owed[referrer][ctx.creditId] += toReferrer;
             }
             ctx.operatorOwed += toOperator;
             ctx.treasuryOwed += cost - toOperator - toReferrer;
+            // The station's fee record counts the treasury's own share only: a referrer share
+            // that went to the treasury (none named, or one the driver did not choose) lifts no
+            // station's reward bound, so dropping a driver's referrer earns a station nothing.
+            ctx.retainedInRun += cost - toOperator - referrerPart;
             ctx.costInRun += cost;
         }
     }
@@ -409,13 +415,14 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
             owed[ctx.treasury][id] += ctx.treasuryOwed;
             // Retained fees in USD wei: capUnit = 10**(decimals - 2), so x 1e16 / capUnit scales
             // to 18 decimals. Bounded by the credits a station's drivers ever bought (< 2**96).
-            ctx.stationEpoch.fees += uint96((ctx.treasuryOwed * 1e16) / ctx.capUnit);
+            ctx.stationEpoch.fees += uint96((ctx.retainedInRun * 1e16) / ctx.capUnit);
             ctx.stationEpochChanged = true;
             totalOwed[id] += ctx.costInRun;
             totalSupply[id] -= ctx.burnedInRun;
             ctx.totalCost += ctx.costInRun;
             ctx.operatorOwed = 0;
             ctx.treasuryOwed = 0;
+            ctx.retainedInRun = 0;
             ctx.costInRun = 0;
             ctx.burnedInRun = 0;
         }

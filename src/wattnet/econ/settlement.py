@@ -8,11 +8,13 @@ the three sum to the cost exactly and every rounding remainder is the treasury's
 counts only if it is the driver's own choice (``EnergyCredits.referrerOf(driver)``) and not the
 station's operator: a receipt naming anyone else, or nobody, pays that share to the treasury.
 
-The treasury's part is also the station's retained fee, which bounds its WATT reward: recorded in
-USD wei as ``units * 1e16 // capUnit``, ``capUnit = 10**(decimals - 2)`` (1 below 3 decimals).
-Settlement accumulates the treasury's part over a run of consecutive receipts of one station and
-credit id before converting, so the record is exact whenever ``capUnit`` divides ``1e16``
-(decimals 2..18).
+The treasury's own share, ``cost - operator part - cost * referrer_bps // 10000`` whether or not
+a referrer is paid, is the station's retained fee, which bounds its WATT reward: a referrer share
+that went to the treasury lifts no station's bound (else a station would gain by dropping its
+drivers' referrers). Recorded in USD wei as ``units * 1e16 // capUnit``, ``capUnit =
+10**(decimals - 2)`` (1 below 3 decimals). Settlement accumulates it over a run of consecutive
+receipts of one station and credit id before converting, so the record is exact whenever
+``capUnit`` divides ``1e16`` (decimals 2..18).
 """
 
 from __future__ import annotations
@@ -32,24 +34,28 @@ def session_cost(energy_wh: Any, tariff_per_kwh: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Split:
-    """One payment's three parts (ints, or arrays of them); they sum to the cost exactly."""
+    """One payment's three parts (ints, or arrays of them); they sum to the cost exactly.
+    ``retained``: the treasury's own share, the station's fee record (referrer paid or not)."""
 
     operator: Any
     referrer: Any
     treasury: Any
+    retained: Any
 
 
 def split_payment(cost: Any, operator_bps: int, referrer_bps: int, referred: Any) -> Split:
     """``_splitPayment``: ``referred`` (a bool, or an array of them) says whether the receipt's
     referrer counts (see :func:`referrer_counts`)."""
     to_operator = cost * operator_bps // BPS
+    part = cost * referrer_bps // BPS
     if referred is True:
-        to_referrer = cost * referrer_bps // BPS
+        to_referrer = part
     elif referred is False:
         to_referrer = cost * 0  # 0, or zeros shaped like the cost
     else:
-        to_referrer = (cost * referrer_bps // BPS) * referred
-    return Split(to_operator, to_referrer, cost - to_operator - to_referrer)
+        to_referrer = part * referred
+    return Split(to_operator, to_referrer, cost - to_operator - to_referrer,
+                 cost - to_operator - part)
 
 
 def referrer_counts(referrer: str, chosen_by_driver: str, station_operator: str) -> bool:

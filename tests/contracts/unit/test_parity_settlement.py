@@ -126,7 +126,7 @@ def test_parity_settlement__payouts_station_record_and_weight_to_the_wei(
             if cost:  # paid; the drivers are not the operator; make_receipt commits readings
                 rewarded, w = accrue(rewarded, energy, cap, mult)
                 added += w
-            retained += pay.treasury
+            retained += pay.retained
         payees = {"operator": operator, "treasury": treasury, "referrer": referrer,
                   "stranger": attacker}
         before = {k: int(credits.owed(a, credit_id)) for k, a in payees.items()}

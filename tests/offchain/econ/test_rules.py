@@ -41,8 +41,12 @@ def test_split__sums_to_the_cost_and_arrays_match_ints(cost: int, op: int, ref: 
     small = cost % 2**48  # the model's int64 arrays: cost x bps stays below 2**63
     arr = split_payment(np.array([small]), op, ref, np.array([referred]))
     one = split_payment(small, op, ref, referred)
-    assert (arr.operator[0], arr.referrer[0], arr.treasury[0]) == (
-        one.operator, one.referrer, one.treasury)
+    assert (arr.operator[0], arr.referrer[0], arr.treasury[0], arr.retained[0]) == (
+        one.operator, one.referrer, one.treasury, one.retained)
+    # the station's fee record is the treasury's own share whether or not a referrer is paid:
+    # dropping a driver's referrer lifts no reward bound
+    assert s.retained == split_payment(cost, op, ref, not referred).retained
+    assert s.retained == cost - s.operator - cost * ref // 10_000 <= s.treasury
 
 
 def test_referrer__only_the_drivers_choice_and_never_the_operator() -> None:

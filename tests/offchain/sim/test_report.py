@@ -64,6 +64,9 @@ def test_explain__states_the_attackers_figures_and_follows_them(
     free = explain(base, _with(scen, attack_pnl=10.0, attack_gain=10.0, attack_cost=0.0,
                                attack_loss=0.0))
     assert "nothing was ever found" in free
+    idle = explain(base, _with(scen, attack_pnl=0.0, attack_gain=0.0, attack_cost=0.0,
+                               attack_loss=0.0))
+    assert "earns nothing under the contracts' rules" in idle and "exceeded" not in idle
 
 
 def test_explain__names_the_largest_moves_with_their_figures(run: Callable[..., ModelRun]) -> None:

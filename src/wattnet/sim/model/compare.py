@@ -74,7 +74,8 @@ def explain(base: Summary, scen: Summary, cur: str = "USDC") -> str:
                                                 "attack_loss"))
         verdict = "gained" if pnl > 0 else "lost"
         why = (
-            "nothing was ever found" if pnl > 0 and loss == 0
+            "the attack earns nothing under the contracts' rules" if gain == 0 and pnl == 0
+            else "nothing was ever found" if pnl > 0 and loss == 0
             else "its gain exceeded its cost and what findings took" if pnl > 0
             else "forfeits and slashes exceeded what it gained" if loss >= cost
             else "its cash cost exceeded what it gained"

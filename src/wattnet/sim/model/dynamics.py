@@ -235,15 +235,16 @@ def simulate(
         fee = session_cost(honest_wh, tariff_s)
         fee.reshape(-1)[fidx] = session_cost(f_rep, f_tariff)
         pay = split_fees(fee, inp)
-        opf, ref, tr = pay.operator, pay.referrer, pay.treasury
+        opf, ref, tr, ret = pay.operator, pay.referrer, pay.treasury, pay.retained
         if f_sr.size:  # the operator named as referrer: _settleOne pays the treasury instead
             sr = split_payment(fee.reshape(-1)[f_sr], inp.op_bps, inp.ref_bps, False)
-            for total, part in ((opf, sr.operator), (ref, sr.referrer), (tr, sr.treasury)):
+            for total, part in ((opf, sr.operator), (ref, sr.referrer), (tr, sr.treasury),
+                                (ret, sr.retained)):
                 total.reshape(-1)[f_sr] = part
         # wash sessions are referred to the wash trader's own alias: that share comes back
         wash = split_payment(f_wash_bill, inp.op_bps, inp.ref_bps, True)
         for total, part in ((fee, f_wash_bill), (opf, wash.operator), (ref, wash.referrer),
-                            (tr, wash.treasury)):
+                            (tr, wash.treasury), (ret, wash.retained)):
             total.reshape(-1)[fidx] += part
         # reward weight: capped energy times the region multiplier (registry.region_multipliers),
         # times registry.uncertified_reward_bps for a station without a certified meter
@@ -252,14 +253,14 @@ def simulate(
         total_w = weight.sum(axis=1)
         emission = int(inp.emission_u[e])
         by_weight = share_by_weight(emission, weight, total_w[:, None])
-        reward = bound.reward(by_weight, tr, wprice[:, None])
+        reward = bound.reward(by_weight, ret, wprice[:, None])  # the treasury's own share
         rew_g[:, e] = np.add.reduceat(reward, starts, axis=1) / UWATT
         accrued = reward.sum(axis=1)
         # rewards paid for fraudulent energy: each fraudulent station's reward minus what its
         # honest energy alone would have earned under the same rule (a statistic, not a transfer)
         f_fair_w = share_by_weight(emission, weight_of(f_h, f_cap, atk.fair_mult),
                                    total_w[f_run])
-        f_fair = bound.reward(f_fair_w, split_fees(session_cost(f_h, f_tariff), inp).treasury,
+        f_fair = bound.reward(f_fair_w, split_fees(session_cost(f_h, f_tariff), inp).retained,
                               wprice[f_run])
         f_gain = np.maximum(reward.reshape(-1)[fidx] - f_fair, 0).astype(np.float64)
         f_reward = reward.reshape(-1)[fidx]

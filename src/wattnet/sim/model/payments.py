@@ -21,7 +21,8 @@ def split_fees(fee: I64, inp: Inputs) -> Split:
     referred = fee * inp.referred_bps // BPS
     a = split_payment(referred, inp.op_bps, inp.ref_bps, True)
     b = split_payment(fee - referred, inp.op_bps, inp.ref_bps, False)
-    return Split(a.operator + b.operator, a.referrer + b.referrer, a.treasury + b.treasury)
+    return Split(a.operator + b.operator, a.referrer + b.referrer, a.treasury + b.treasury,
+                 a.retained + b.retained)
 
 
 def slash_caught(bonded: I64, slash_bps: int, f_run: I64, n_runs: int) -> tuple[I64, I64]:

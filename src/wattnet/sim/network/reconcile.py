@@ -106,7 +106,7 @@ def expect(plan: Plan, genesis: int, operator_bps: int, referrer_bps: int, actio
         owed[c.operator] += pay.operator
         treasury += pay.treasury
         key = (epoch_of(plan, genesis, s.end), s.charger)
-        retained[key] += pay.treasury
+        retained[key] += pay.retained
         if s.cost:  # and a driver who is not the operator, and committed readings: always here
             counted[key], added = accrue(counted[key], s.energy_wh,
                                          epoch_cap_wh(c.rated_power_w, cap_bps), c.multiplier_bps)
