@@ -115,7 +115,7 @@ def test_fee_bounded_reward__equals_the_contracts_integer_formula(
 
 def test_inputs__floor_and_multiple_come_from_the_params_file() -> None:
     inp = build_inputs(local(), days=7, stations=10)
-    assert inp.fee_multiple_bps == 5_000
+    assert inp.fee_multiple_bps == 8_500
     assert inp.price_floor == 100_000.0  # 0.10 USD per WATT in USDC units (6 decimals)
     elec = np.array([r.electricity_cost_per_kwh for r in inp.cfg.regions], dtype=np.float64)
     tariff = np.array([r.tariff_per_kwh for r in inp.cfg.regions], dtype=np.float64)
