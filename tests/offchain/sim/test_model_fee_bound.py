@@ -120,10 +120,10 @@ def test_inputs__floor_and_multiple_come_from_the_params_file() -> None:
     elec = np.array([r.electricity_cost_per_kwh for r in inp.cfg.regions], dtype=np.float64)
     tariff = np.array([r.tariff_per_kwh for r in inp.cfg.regions], dtype=np.float64)
     b = FeeBound.of(inp, tariff, elec)
-    # honest sessions nobody referred leave the treasury 20 % (its 15 % and the referrer's 5 %);
-    # self-charging referred to the wash trader's own alias leaves it 15 %
-    assert b.share == 0.1 and b.wash_share == 0.075  # 50 % of 20 %, of 15 %
-    assert b.wash_cost[0] == 180_000 + 7_500 and b.honest_cap[0] == 0.1 * 450_000
+    # the fee record counts the treasury's own 15 %, referred or not (an unreferred session's
+    # 5 % goes to the treasury too but lifts no bound); self-charging loses those 15 % too
+    assert b.share == b.wash_share == 8_500 * 1_500 / 10_000**2  # 85 % of 15 %
+    assert b.wash_cost[0] == 180_000 + 7_500 and b.honest_cap[0] == b.share * 450_000
     assert (b.wash_cost > b.honest_cap).all()  # no local region has a window
 
 
@@ -243,6 +243,7 @@ def test_window__self_charging_pays_only_where_honest_traffic_leaves_room() -> N
     assert np.isinf(t["breakeven_price"]).all()
     assert (t["wash_active"] == 0).all() and (t["wash_pays"] == 0).all()
     assert conservation_ok(open_) and conservation_ok(shut)
-    # halving the emission halves the weight rate and doubles the break-even price
+    # halving the emission halves the weight rate and raises the break-even price (doubles it
+    # in each region inside the window; the minimum may move to a region whose window opens)
     be = np.median(s["breakeven_price"], axis=0)
-    assert be[52] / be[51] > 1.6
+    assert be[52] / be[51] > 1.15

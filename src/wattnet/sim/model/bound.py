@@ -86,9 +86,10 @@ class FeeBound:
 
     @classmethod
     def of(cls, inp: Inputs, tariff: F64, elec: F64) -> FeeBound:
-        honest_tr = inp.tr_bps - inp.ref_bps * inp.referred_bps / BPS
-        share = inp.fee_multiple_bps * honest_tr / BPS**2
-        wash_tr = inp.tr_bps - inp.ref_bps
+        # the fee record is the treasury's own share, referrer paid or not (_splitPayment)
+        own_tr = inp.tr_bps - inp.ref_bps
+        share = inp.fee_multiple_bps * own_tr / BPS**2
+        wash_tr = own_tr
         return cls(
             fee_multiple_bps=inp.fee_multiple_bps,
             floor=inp.price_floor,
