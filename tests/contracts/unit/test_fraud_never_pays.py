@@ -161,11 +161,13 @@ def test_set_challenge_window__out_of_bounds_reverts(rewards: Any, governor: Any
 def test_reward__worth_at_most_the_fee_multiple_of_retained_fees(
         realistic: None, earned: int, world: Any, rewards: Any, credits: Any, chain: Any) -> None:
     fees = int(credits.stationEpoch(earned, world.station_id).fees)
-    cost = 10_000 * world.tariff // 1000  # 10 kWh; no referrer: the treasury keeps 20 %
-    assert fees == (cost - cost * 8_000 // 10_000) * 10**12  # 6-decimal units -> USD wei
+    cost = 10_000 * world.tariff // 1000  # 10 kWh; no referrer: the treasury keeps 20 %, but
+    # the fee record counts its own 15 % only (the unpaid referrer share lifts no bound)
+    assert fees == (cost - cost * 8_000 // 10_000 - cost * 500 // 10_000) * 10**12  # USD wei
     chain.pending_timestamp = int(rewards.claimableAt(earned))
     chain.mine()
-    assert rewards.claimable(world.station_id, earned) == fees * 5_000 * WAD // (10_000 * FLOOR)
+    multiple = int(rewards.feeMultipleBps())
+    assert rewards.claimable(world.station_id, earned) == fees * multiple * WAD // (10_000 * FLOOR)
 
 
 def test_price_feed__stale_or_jumping_answers_stop_claims(
