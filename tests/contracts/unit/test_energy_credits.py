@@ -11,16 +11,12 @@ import ape
 import pytest
 
 from wattnet.chain import roles
-from wattnet.chain.deploy import DAY, DeployConfig, local_config
+from wattnet.chain.deploy import DAY, DeployConfig
 
 
 @pytest.fixture(scope="module")
-def config() -> DeployConfig:
-    """params/local.yaml with the day-long sessions and settlement windows these tests'
-    clocks are written for (the file's are an hour each)."""
-    return local_config({"settlement.max_settlement_delay": "3d",
-                         "settlement.max_session_duration": "1d",
-                         "credits.redemption_delay": "5d"})
+def config(day_long_config: DeployConfig) -> DeployConfig:
+    return day_long_config
 
 USDC = 10**6
 ZERO = "0x" + "00" * 20

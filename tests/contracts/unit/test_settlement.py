@@ -17,18 +17,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wattnet.chain import roles
-from wattnet.chain.deploy import DAY, DeployConfig, geohash_bytes8, local_config
+from wattnet.chain.deploy import DAY, DeployConfig, geohash_bytes8
 from wattnet.chain.eip712 import SECP256K1_N, Domain, receipt_digest, receipt_tuple
 from wattnet.domain import RejectReason, SessionReceipt, station_id_for
 
 
 @pytest.fixture(scope="module")
-def config() -> DeployConfig:
-    """params/local.yaml with the day-long sessions and settlement windows these tests'
-    clocks are written for (the file's are an hour each)."""
-    return local_config({"settlement.max_settlement_delay": "3d",
-                         "settlement.max_session_duration": "1d",
-                         "credits.redemption_delay": "5d"})
+def config(day_long_config: DeployConfig) -> DeployConfig:
+    return day_long_config
 
 USDC = 10**6
 HOUR = 3_600
