@@ -40,9 +40,10 @@ log = logging.getLogger(__name__)
 
 CONTRACTS = ("WattToken", "OperatorStaking", "RewardsEngine", "StationRegistry",
              "EnergyCredits", "WattTimelock", "WattGovernor")
+COMMITTEE = "OracleCommittee"  # deployed when the params have a `committee` section
 # Contracts constructors create (staking its ReadingsProofs, the registry its P256Verifier).
 CREATED_INSIDE = ("ReadingsProofs", "P256Verifier")
-TRANSACTIONS = 45  # wiring, parameters, roles and renouncing, about
+TRANSACTIONS = 49  # wiring, parameters, roles and renouncing (the committee's 4), about
 GAS_PER_TX = 60_000
 
 
@@ -61,7 +62,7 @@ def estimate_gas(project: Any) -> int:
     """An upper estimate of the whole deploy's gas from the bytecode sizes: creation (32k +
     200 per runtime byte + 16 per init code byte + constructor storage) plus the transactions."""
     total = 0
-    for name in CONTRACTS:
+    for name in (*CONTRACTS, COMMITTEE):  # an upper bound: the committee counts if deployed
         ctype = getattr(project, name).contract_type
         runtime = _code_len(ctype.runtime_bytecode)
         init = _code_len(ctype.deployment_bytecode)
@@ -189,8 +190,10 @@ def _verify(console: Console, target: Target, gp: GovernedProtocol, env: Mapping
                       "(pip install -e '.[verify]')")
         return
     explorer = networks.provider.network.explorer
-    for name in CONTRACTS:
-        address = gp.deployment.contracts[name]
+    for name in (*CONTRACTS, COMMITTEE):
+        address = gp.deployment.contracts.get(name)
+        if address is None:
+            continue
         try:
             explorer.publish_contract(address)
             console.print(f"verified {name} {address}")
