@@ -67,13 +67,15 @@ def test_expect__costs_split_exactly_and_weights_follow_region_multipliers() -> 
 
 
 def test_expect__rewards_capped_by_the_fee_bound_of_each_station() -> None:
-    """50 % of the treasury's share at $0.10/WATT, worked by hand: CP-A retained
-    (354,568 - 283,654) + (862,286 - 689,828) = 243,372 units of a 6-decimal coin = $0.243372,
-    worth 1.21686 WATT at the bound; CP-B retained 69,930 units, 0.34965 WATT."""
+    """50 % of the treasury's own share at $0.10/WATT, worked by hand (the cost less the operator's
+    80 % and the referrer's 5 %, paid or not): CP-A retained (354,568 - 283,654 - 17,728) +
+    (862,286 - 689,828 - 43,114) = 182,530 units of a 6-decimal coin = $0.18253, worth
+    0.91265 WATT at the bound; CP-B retained 349,650 - 279,720 - 17,482 = 52,448 units,
+    0.26224 WATT."""
     led = expect(_plan(), GENESIS, 8_000, 500, Actions(), BEFORE, {0: 10**24},
                  FeeBound(5_000, 10**17, 10**4))
-    assert led["operator WATT (rewards)"][OPS[0]] == 1_216_860_000_000_000_000
-    assert led["operator WATT (rewards)"][OPS[1]] == 349_650_000_000_000_000
+    assert led["operator WATT (rewards)"][OPS[0]] == 912_650_000_000_000_000
+    assert led["operator WATT (rewards)"][OPS[1]] == 262_240_000_000_000_000
 
 
 def test_compare__a_clean_ledger_has_no_difference() -> None:
