@@ -123,17 +123,23 @@ async def post_start(request: web.Request) -> web.Response:
     return web.json_response(answer.to_json())
 
 
-async def get_readings(request: web.Request) -> web.Response:
-    station, session = request.match_info["station"], request.match_info["session"]
+def path_key(request: web.Request) -> tuple[bytes, int] | None:
+    """(station id, session id) of a ``/{station}/{session}`` path, None when malformed."""
     try:
-        station_id = bytes.fromhex(station.removeprefix("0x"))
-        session_id = int(session)
-        if len(station_id) != 32 or not 0 <= session_id < 2**64:
-            raise ValueError
+        station = bytes.fromhex(request.match_info["station"].removeprefix("0x"))
+        session = int(request.match_info["session"])
     except ValueError:
+        return None
+    return (station, session) if len(station) == 32 and 0 <= session < 2**64 else None
+
+
+async def get_readings(request: web.Request) -> web.Response:
+    key = path_key(request)
+    if key is None:
         return web.json_response(
             {"error": "use /v1/readings/<0x + 64 hex station id>/<session id 0..2**64-1>"},
             status=400)
+    station_id, session_id = key
     try:
         found = request.app[STORE].readings(station_id, session_id)
     except StorageUnavailable as exc:

@@ -126,7 +126,7 @@ class Turns:
         return round_ if _same(proposer_of(members, nonce, round_), me) else None
 
     def is_mine(self, nonce: int, members: Sequence[str], me: str) -> bool:
-        return bool(members) and _same(proposer_of(members, nonce, self.round_now(nonce)), me)
+        return self.my_round(nonce, members, me) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ import aiohttp
 from aiohttp import web
 
 from wattnet.chain.receipt_codec import signed_to_json
-from wattnet.oracle.api import GOSSIP_HEADER
+from wattnet.oracle.api import GOSSIP_HEADER, path_key
 from wattnet.oracle.batcher import pending_of
 from wattnet.oracle.committee import Key, Proposal, Refused, Voter
 from wattnet.oracle.errors import DirectoryUnavailable, SettlementError, StorageUnavailable
@@ -47,15 +47,6 @@ MAX_FETCH = 5_000
 _Unavailable = (StorageUnavailable, DirectoryUnavailable, SettlementError)
 
 
-def _key(request: web.Request) -> tuple[bytes, int] | None:
-    try:
-        station = bytes.fromhex(request.match_info["station"].removeprefix("0x"))
-        session = int(request.match_info["session"])
-    except ValueError:
-        return None
-    return (station, session) if len(station) == 32 and 0 <= session < 2**64 else None
-
-
 def _read(store: Store, keys: Sequence[Key]) -> list[dict[str, Any]]:
     """The stored signed receipts among ``keys`` (``signed_to_json``), one transaction."""
     with store.transaction() as tx:
@@ -66,7 +57,7 @@ def _read(store: Store, keys: Sequence[Key]) -> list[dict[str, Any]]:
 
 
 async def get_receipt(request: web.Request) -> web.Response:
-    key = _key(request)
+    key = path_key(request)
     if key is None:
         return web.json_response(
             {"error": "use /v1/receipts/<0x + 64 hex station id>/<session id 0..2**64-1>"},

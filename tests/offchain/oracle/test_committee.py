@@ -5,7 +5,7 @@ tests/contracts/e2e/test_committee_nodes.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -13,13 +13,19 @@ from eth_utils.crypto import keccak
 
 from wattnet.chain.batch_codec import pack_batch
 from wattnet.chain.committee import batch_digest, committee_domain
-from wattnet.chain.eip712 import address_of_private_key, recover_digest, sign_digest
+from wattnet.chain.eip712 import (
+    address_of_private_key,
+    recover_digest,
+    sign_digest,
+    sign_receipt,
+)
 from wattnet.chain.receipt_codec import signed_from_json
 from wattnet.oracle.committee import Proposal, Refused, Turns, Voter, proposer_of
 from wattnet.oracle.ingest import Ingestor
 from wattnet.oracle.schema import Status
 from wattnet.oracle.store_base import Store
 
+from .oracle_helpers import DOMAIN as DOMAIN_R
 from .oracle_helpers import T0, Clock, Station, make_receipt, sign
 
 KEYS = sorted((keccak(text=f"node-{i}") for i in range(3)),
@@ -109,6 +115,30 @@ def test_vote__only_for_the_next_nonce_and_the_round_owner_and_known_good_receip
     with pytest.raises(Refused, match="unknown here") as missing:
         voter.vote(7, 1, unknown, _proposal(7, 1, unknown))
     assert missing.value.missing == ((station.info.station_id, 3),)
+
+
+def test_vote__a_proposer_that_alters_a_receipt_the_node_holds_gets_no_vote(
+        store: Store, ingestor: Ingestor, station: Station) -> None:
+    """A rogue proposer keeps the key of a receipt every node accepted but raises its energy
+    and cost (signing it with a key of its own), or keeps the content and swaps in another
+    valid-looking signature: the node compares with what it stored and refuses."""
+    voter = Voter(store, View(me=0))
+    good = signed_from_json(sign(station, make_receipt(
+        station, 1, start_time=T0 - 40_000, end_time=T0 - 37_000)))
+    assert ingestor.process([sign(station, good.receipt)])[0].status == "accepted"
+    inflated = replace(good.receipt, energy_wh=good.receipt.energy_wh * 2,
+                       cost=good.receipt.cost * 2)
+    forged = pack_batch([(inflated, sign_receipt(keccak(b"rogue"), DOMAIN_R, inflated))])
+    with pytest.raises(Refused, match="differs from the one this node holds"):
+        voter.vote(7, 1, forged, _proposal(7, 1, forged))
+    other_sig = sign_receipt(keccak(b"rogue"), DOMAIN_R, good.receipt)
+    swapped = pack_batch([(good.receipt, other_sig)])
+    with pytest.raises(Refused, match="another signature than the station's"):
+        voter.vote(7, 2, swapped, _proposal(7, 2, swapped))
+    with store.transaction() as tx:  # nothing voted: the honest batch still gets its vote
+        assert tx.one("SELECT COUNT(*) FROM votes")[0] == 0
+    honest = pack_batch([(good.receipt, good.signature)])
+    assert voter.vote(7, 3, honest, _proposal(7, 3, honest))
 
 
 def test_vote__one_batch_per_round_across_restarts_and_the_proof_of_a_double_proposal(
