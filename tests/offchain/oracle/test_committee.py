@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from eth_utils.crypto import keccak
 
-from wattnet.chain.batch_codec import pack_batch
+from wattnet.chain.batch_codec import pack_batch, unpack_batch
 from wattnet.chain.committee import batch_digest, committee_domain
 from wattnet.chain.eip712 import (
     address_of_private_key,
@@ -20,7 +20,7 @@ from wattnet.chain.eip712 import (
     sign_receipt,
 )
 from wattnet.chain.receipt_codec import signed_from_json
-from wattnet.oracle.committee import Proposal, Refused, Turns, Voter, proposer_of
+from wattnet.oracle.committee import Proposal, Proposer, Refused, Turns, Voter, proposer_of
 from wattnet.oracle.ingest import Ingestor
 from wattnet.oracle.schema import Status
 from wattnet.oracle.store_base import Store
@@ -170,3 +170,45 @@ def test_proposal__malformed_bodies_are_refused_with_what_is_wanted() -> None:
                 {**good, "batch": "zz"}, []):
         with pytest.raises(Refused, match="malformed proposal"):
             Proposal.from_json(bad)
+
+
+def test_proposer__one_rogue_refusal_drops_nothing_and_only_a_quorum_quarantines(
+        store: Store, ingestor: Ingestor, station: Station,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A node of 3 (k = 2) proposes two receipts. A rogue peer that refuses an honest receipt
+    cannot get it left out or quarantined: the other peer's acceptance and the proposer's make
+    the quorum. When both peers refuse it, that is the committee's verdict: quarantined here,
+    and the rest of the batch goes on."""
+    me = NODES.index(proposer_of(NODES, 7, 0))
+    batch = _batch(ingestor, station, 1, 2)
+    r1 = (station.info.station_id, 1)
+
+    def run(refusers: set[str]) -> bytes:
+        def ask(self: Proposer, what: str, body: dict[str, Any], peer: str) -> Any:
+            if what == "check":
+                bad = [{"station": "0x" + r1[0].hex(), "session": r1[1], "reason": "rogue"}]
+                return {"refused": bad if peer in refusers else []}
+            other = NODES.index(proposer_of(NODES, 7, 1 if peer == "http://a" else 2))
+            digest = batch_digest(DOMAIN, body["nonce"], body["round"],
+                                  bytes.fromhex(body["batch"][2:]))
+            return {"signature": "0x" + sign_digest(KEYS[other], digest).hex()}
+
+        monkeypatch.setattr(Proposer, "_ask", ask)
+        proposer = Proposer(Voter(store, View(me=me)), Turns(10.0, Clock(0.0)),
+                            ["http://a", "http://b"])
+        sent, nonce, round_, votes = proposer.collect(batch)
+        assert (nonce, round_, len(votes)) == (7, 0, 2 * 65)
+        return sent
+
+    assert run({"http://a"}) == batch  # one refusal: both receipts go
+    with store.transaction() as tx:
+        assert tx.one("SELECT status FROM receipts WHERE session_key = ?",
+                      ((1).to_bytes(8, "big"),))[0] == Status.PENDING
+    with store.transaction() as tx:  # the round's vote is spent: a new nonce for the next try
+        tx.execute("DELETE FROM votes")
+    rest = run({"http://a", "http://b"})  # both refuse: the committee's verdict
+    assert [r.session_id for r, _, _ in unpack_batch(rest)] == [2]
+    with store.transaction() as tx:
+        status, reason = tx.one("SELECT status, reason FROM receipts WHERE session_key = ?",
+                                ((1).to_bytes(8, "big"),))
+    assert status == Status.QUARANTINED and reason.startswith("committee refused:")
