@@ -17,6 +17,34 @@ interface IOracleCommittee {
         bool member;
     }
 
+    /// @notice What a judged finding does once k members signed it.
+    /// @dev AttestLocation: `registry.attestLocation(subject, value != 0)` (a site visit or
+    ///      location evidence). Forfeit: `rewards.forfeit(subject, value, evidence)` (the station's
+    ///      escrowed rewards of epoch `value`, after a fraud verdict). Freeze: `staking.freeze(
+    ///      address(uint160(uint256(subject))), evidence)` (the operator's stake held while
+    ///      governance votes on a slash).
+    enum FindingKind {
+        AttestLocation,
+        Forfeit,
+        Freeze
+    }
+
+    /// @param kind What it does.
+    /// @param subject A station id (AttestLocation, Forfeit) or an operator address (Freeze).
+    /// @param value 0/1 (AttestLocation) or an epoch (Forfeit); 0 for Freeze.
+    /// @param evidence keccak256 of the evidence document the signers judged (kept off chain
+    ///        by every node; the hash is in the event and, for Forfeit and Freeze, the reason).
+    /// @param id Distinguishes findings of equal content (each executes once).
+    /// @param deadline Unix seconds after which the signatures are stale.
+    struct Finding {
+        FindingKind kind;
+        bytes32 subject;
+        uint256 value;
+        bytes32 evidence;
+        uint64 id;
+        uint40 deadline;
+    }
+
     error CommitteeZeroAddress();
     error CommitteeParamOutOfBounds(bytes32 param, uint256 value);
     error CommitteeUnknownNode(address nodeKey);
@@ -35,6 +63,11 @@ interface IOracleCommittee {
     error CommitteeTooFewSigners(uint256 signers, uint256 threshold);
     error CommitteeNotEquivocation();
     error CommitteeNothingToSlash(address nodeKey);
+    error CommitteeReceiptNotBad(uint256 index);
+    error CommitteeNotSigned(address nodeKey);
+    error CommitteeFindingExpired(uint256 deadline);
+    error CommitteeFindingUsed(bytes32 findingHash);
+    error CommitteeBadFindingValue(uint256 value);
 
     event NodeRegistered(address indexed nodeKey, address indexed operator, uint256 stake);
     event NodeStaked(address indexed nodeKey, uint256 amount);
@@ -44,6 +77,8 @@ interface IOracleCommittee {
     event NodeWithdrawn(address indexed nodeKey, address indexed operator, uint256 amount);
     event NodeSlashed(address indexed nodeKey, uint64 indexed nonce, address indexed prover,
         uint256 amount, uint256 bounty);
+    event FindingActed(bytes32 indexed findingHash, FindingKind indexed kind, bytes32 indexed subject,
+        uint256 value, bytes32 evidence, uint256 signers, bool effective);
     event ThresholdSet(uint256 threshold);
     event ParamsSet(uint256 minStake, uint256 unbondingDelay, uint256 bountyBps);
     event BatchRelayed(uint64 indexed nonce, bytes32 indexed batchHash, address relayer,
@@ -73,6 +108,28 @@ interface IOracleCommittee {
         bytes32 hashB,
         bytes calldata sigB
     ) external;
+
+    /// @notice Slash `nodeKey`: it signed batch `nonce`/`round` (signature `sig` over
+    ///         `batchDigest(nonce, round, keccak256(packed))`) although receipt `index` of
+    ///         `packed` was never signed by a key of its station (or the batch does not decode
+    ///         up to it), which every node checks before it signs.
+    function proveBadReceipt(
+        address nodeKey,
+        uint64 nonce,
+        uint32 round,
+        bytes calldata packed,
+        bytes calldata sig,
+        uint256 index
+    ) external;
+
+    /// @notice Execute a judged finding with at least `threshold` member signatures over
+    ///         `findingDigest(f)` (65 bytes each, signers ascending). Anyone may relay; each
+    ///         finding executes once, before its deadline. Returns whether it took effect
+    ///         (a forfeit of an epoch already claimed or out of its window does not).
+    function act(Finding calldata f, bytes calldata signatures) external returns (bool effective);
+
+    /// @notice The EIP-712 digest members sign for finding `f`.
+    function findingDigest(Finding calldata f) external view returns (bytes32);
 
     function threshold() external view returns (uint8);
     function nextNonce() external view returns (uint64);

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ReceiptLib} from "../libraries/ReceiptLib.sol";
+import {IRewardsEngine} from "./IRewardsEngine.sol";
 import {IStationRegistry} from "./IStationRegistry.sol";
 
 /// @title ISessionSettlement
@@ -76,4 +77,7 @@ interface ISessionSettlement {
 
     /// @notice The station registry settlement reads.
     function registry() external view returns (IStationRegistry);
+
+    /// @notice The rewards engine settlement credits weight to.
+    function rewards() external view returns (IRewardsEngine);
 }

@@ -248,6 +248,9 @@ interface IStationRegistry {
     ///         registration; zero when never bound, or when that station was released since.
     function stationOfSigner(address signer) external view returns (bytes32);
 
+    /// @notice Whether `signer` was ever bound to `stationId` (in any registration).
+    function everSigner(bytes32 stationId, address signer) external view returns (bool);
+
     /// @notice When the inactive station can be released; 0 while it is active or unknown.
     function releasableAt(bytes32 stationId) external view returns (uint256);
 

@@ -9,8 +9,16 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
+import {IOperatorStaking} from "../interfaces/IOperatorStaking.sol";
 import {IOracleCommittee} from "../interfaces/IOracleCommittee.sol";
 import {ISessionSettlement} from "../interfaces/ISessionSettlement.sol";
+import {IStationRegistry} from "../interfaces/IStationRegistry.sol";
+import {ReceiptLib} from "../libraries/ReceiptLib.sol";
+
+/// @dev The registry's staking getter (a public immutable, not in IStationRegistry).
+interface IRegistryStaking {
+    function staking() external view returns (IOperatorStaking);
+}
 
 /// @title OracleCommittee
 /// @notice The settlement's oracle as k of n staked nodes. It holds EnergyCredits' ORACLE_ROLE
@@ -27,13 +35,19 @@ import {ISessionSettlement} from "../interfaces/ISessionSettlement.sol";
 /// @dev Governance (the timelock, GOVERNOR_ROLE) admits and removes nodes and sets the
 ///      threshold and bounded parameters; operators register a node key (with the key's own
 ///      signature, so nobody can squat it), stake, resign and withdraw after unbonding. Anyone
-///      may prove equivocation (two batch hashes signed for one nonce and round) and take the bounty,
-///      except the node's own operator and key.
+///      may prove equivocation (two batch hashes signed for one nonce and round) or a bad receipt
+///      (a signed batch holding a receipt no key of its station ever signed) and take the
+///      bounty, except the node's own operator and key. Judged findings (location attestation,
+///      forfeit, freeze) execute through `act` with k signatures: the committee holds
+///      ATTESTER_ROLE, FINDINGS_ROLE and FREEZER_ROLE next to governance.
 contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
     bytes32 public constant BATCH_TYPEHASH = keccak256("SettleBatch(uint64 nonce,uint32 round,bytes32 batchHash)");
+    bytes32 public constant FINDING_TYPEHASH = keccak256(
+        "Finding(uint8 kind,bytes32 subject,uint256 value,bytes32 evidence,uint64 id,uint40 deadline)"
+    );
     bytes32 public constant NODE_TYPEHASH = keccak256("NodeBinding(address operator)");
     /// @notice Committee size bound (the issue's 3..31: 31 keeps a batch's signatures small;
     ///         fewer than 3 is allowed only while the committee is being formed).
@@ -58,6 +72,8 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
     uint256 public minStake;
     uint256 public unbondingDelay;
     uint256 public bountyBps;
+    /// @notice Findings already executed, by EIP-712 struct hash.
+    mapping(bytes32 findingHash => bool) public findingUsed;
 
     constructor(
         IERC20 watt_,
@@ -156,6 +172,41 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
 
     function _batchDigest(uint64 nonce, uint32 round, bytes32 batchHash) internal view returns (bytes32) {
         return _hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, nonce, round, batchHash)));
+    }
+
+    // ---------------------------------------------------------------- findings
+    /// @inheritdoc IOracleCommittee
+    function act(Finding calldata f, bytes calldata signatures) external nonReentrant returns (bool effective) {
+        if (block.timestamp > f.deadline) revert CommitteeFindingExpired(f.deadline);
+        bytes32 h = _findingHash(f);
+        if (findingUsed[h]) revert CommitteeFindingUsed(h);
+        uint256 signers = _countSigners(_hashTypedDataV4(h), signatures);
+        uint256 k = threshold;
+        if (signers < k) revert CommitteeTooFewSigners(signers, k);
+        findingUsed[h] = true;
+        // Interactions with the protocol's own contracts, after the effects.
+        IStationRegistry registry = settlement.registry();
+        if (f.kind == FindingKind.AttestLocation) {
+            if (f.value > 1) revert CommitteeBadFindingValue(f.value);
+            registry.attestLocation(f.subject, f.value == 1);
+            effective = true;
+        } else if (f.kind == FindingKind.Forfeit) {
+            effective = settlement.rewards().forfeit(f.subject, f.value, f.evidence);
+        } else {
+            if (f.value != 0 || uint256(f.subject) >> 160 != 0) revert CommitteeBadFindingValue(f.value);
+            IRegistryStaking(address(registry)).staking().freeze(address(uint160(uint256(f.subject))), f.evidence);
+            effective = true;
+        }
+        emit FindingActed(h, f.kind, f.subject, f.value, f.evidence, signers, effective);
+    }
+
+    /// @inheritdoc IOracleCommittee
+    function findingDigest(Finding calldata f) external view returns (bytes32) {
+        return _hashTypedDataV4(_findingHash(f));
+    }
+
+    function _findingHash(Finding calldata f) internal pure returns (bytes32) {
+        return keccak256(abi.encode(FINDING_TYPEHASH, f.kind, f.subject, f.value, f.evidence, f.id, f.deadline));
     }
 
     /// @notice The EIP-712 digest a node key signs to bind itself to `operator`.
@@ -294,6 +345,64 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
             || ECDSA.recover(_batchDigest(nonce, round, hashB), sigB) != nodeKey) {
             revert CommitteeNotEquivocation();
         }
+        _slashNode(nodeKey, nonce);
+    }
+
+    /// @inheritdoc IOracleCommittee
+    function proveBadReceipt(
+        address nodeKey,
+        uint64 nonce,
+        uint32 round,
+        bytes calldata packed,
+        bytes calldata sig,
+        uint256 index
+    ) external nonReentrant {
+        if (ECDSA.recover(_batchDigest(nonce, round, keccak256(packed)), sig) != nodeKey) {
+            revert CommitteeNotSigned(nodeKey);
+        }
+        if (!_badReceipt(packed, index)) revert CommitteeReceiptNotBad(index);
+        _slashNode(nodeKey, nonce);
+    }
+
+    /// @dev True when the batch does not decode up to receipt `index`, or that receipt's
+    ///      signature does not recover to a key ever bound to its station. Both are facts of
+    ///      the bytes and of append-only registry history, so an honest node (which checks the
+    ///      station's signature before it signs) can never be proven bad later.
+    function _badReceipt(bytes calldata packed, uint256 index) internal view returns (bool) {
+        uint256 buf = ReceiptLib.newBuffer();
+        uint256 p;
+        uint256 end;
+        assembly ("memory-safe") {
+            p := packed.offset
+            end := add(p, packed.length)
+        }
+        uint256 i;
+        while (p < end) {
+            (bool ok, uint256 next, uint256 count) = ReceiptLib.unpackGroup(buf, p, end);
+            if (!ok) return true;
+            p = next;
+            for (; count != 0; --count) {
+                bytes32 r;
+                bytes32 vs;
+                (ok, p, r, vs) = ReceiptLib.unpackReceipt(buf, p, end);
+                if (!ok) return true;
+                if (i == index) return !_stationSigned(buf, r, vs);
+                ++i;
+            }
+        }
+        return false;
+    }
+
+    function _stationSigned(uint256 buf, bytes32 r, bytes32 vs) internal view returns (bool) {
+        bytes32 digest = ReceiptLib.digest(settlement.domainSeparator(), ReceiptLib.structHashOf(buf));
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, r, vs);
+        bytes32 stationId = bytes32(ReceiptLib.fieldOf(buf, ReceiptLib.BUF_STATION_ID));
+        return err == ECDSA.RecoverError.NoError && settlement.registry().everSigner(stationId, signer);
+    }
+
+    /// @dev Take the node's whole stake (bounty to the prover unless it is the node's own
+    ///      operator or key, the rest to the treasury) and drop it from the committee.
+    function _slashNode(address nodeKey, uint64 nonce) internal {
         Node storage node = _nodes[nodeKey];
         uint256 amount = node.stake;
         if (amount == 0) revert CommitteeNothingToSlash(nodeKey);

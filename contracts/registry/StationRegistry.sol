@@ -98,6 +98,11 @@ contract StationRegistry is IStationRegistry, AccessControl {
     ///      certified for it: the readings fraud proofs accept a past meter's readings for the
     ///      station's sessions of the same registration (`meterEverBound`).
     mapping(bytes32 meterKeyHash => mapping(bytes32 stationId => uint256)) internal _meterBound;
+    /// @notice Every signer key ever bound to the station id, across rotations and releases:
+    ///         a receipt signed by one of them was valid once. The committee's bad-receipt proof
+    ///         reads it (a node that signed a receipt no such key signed is slashable; one that
+    ///         signed an honest receipt never is, whatever rotates or releases later).
+    mapping(bytes32 stationId => mapping(address signer => bool)) public everSigner;
     /// @notice Stations whose location the slashing authority attested.
     mapping(bytes32 stationId => bool) public locationAttested;
     /// @notice Reward weight of a station without a certified meter, in bps of a certified one.
@@ -514,6 +519,7 @@ contract StationRegistry is IStationRegistry, AccessControl {
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, proofR, proofVs);
         if (err != ECDSA.RecoverError.NoError || recovered != signer) revert RegistryBadSignerProof(stationId, signer);
         _signerStation[signer] = stationId;
+        everSigner[stationId][signer] = true;
         uint256 releases = _releases[stationId];
         // Reset a stale count from the key's binding in a released registration.
         if (releases != 0 || bound != bytes32(0)) _signerRelease[signer] = releases;

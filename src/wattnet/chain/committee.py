@@ -3,12 +3,16 @@ for a batch, how a relayer orders the signatures, and a node key's proof of poss
 
 EIP-712 domain ``WattNet Oracle Committee`` / ``1`` with the chain id and the committee's
 address; ``SettleBatch(uint64 nonce,uint32 round,bytes32 batchHash)`` with ``batchHash`` the
-keccak256 of the packed batch (``wattnet.chain.batch_codec``); ``NodeBinding(address operator)``.
+keccak256 of the packed batch (``wattnet.chain.batch_codec``); ``NodeBinding(address operator)``;
+``Finding(uint8 kind,bytes32 subject,uint256 value,bytes32 evidence,uint64 id,uint40 deadline)``
+for a judged finding (``OracleCommittee.act``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import IntEnum
 
 from eth_utils.crypto import keccak
 
@@ -17,6 +21,42 @@ from wattnet.chain.eip712 import Domain, address_of_private_key, sign_digest, ty
 NAME, VERSION = "WattNet Oracle Committee", "1"
 BATCH_TYPEHASH = keccak(b"SettleBatch(uint64 nonce,uint32 round,bytes32 batchHash)")
 NODE_TYPEHASH = keccak(b"NodeBinding(address operator)")
+FINDING_TYPEHASH = keccak(
+    b"Finding(uint8 kind,bytes32 subject,uint256 value,bytes32 evidence,uint64 id,uint40 deadline)")
+
+
+class FindingKind(IntEnum):
+    """``IOracleCommittee.FindingKind``: what a judged finding does once k members signed it."""
+
+    ATTEST_LOCATION = 0  # registry.attestLocation(subject, value == 1)
+    FORFEIT = 1  # rewards.forfeit(subject, epoch=value, reason=evidence)
+    FREEZE = 2  # staking.freeze(operator=subject, reason=evidence)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """``IOracleCommittee.Finding``: ``subject`` is a station id, or an operator address
+    left-padded to 32 bytes (FREEZE); ``evidence`` the keccak256 of the judged document."""
+
+    kind: FindingKind
+    subject: bytes
+    value: int
+    evidence: bytes
+    id: int
+    deadline: int
+
+    def as_tuple(self) -> tuple[int, bytes, int, bytes, int, int]:
+        return (int(self.kind), self.subject, self.value, self.evidence, self.id, self.deadline)
+
+    def struct_hash(self) -> bytes:
+        return keccak(FINDING_TYPEHASH + int(self.kind).to_bytes(32, "big") + self.subject
+                      + self.value.to_bytes(32, "big") + self.evidence
+                      + self.id.to_bytes(32, "big") + self.deadline.to_bytes(32, "big"))
+
+
+def operator_subject(operator: str) -> bytes:
+    """A FREEZE finding's subject: the operator's address as a left-padded word."""
+    return bytes(12) + bytes.fromhex(operator[2:])
 
 
 def committee_domain(chain_id: int, committee: str) -> Domain:
@@ -27,6 +67,11 @@ def batch_digest(domain: Domain, nonce: int, round_: int, packed: bytes) -> byte
     """What a node signs for ``packed`` as batch ``nonce``, proposed in turn ``round_``."""
     return typed_digest(domain.separator, keccak(
         BATCH_TYPEHASH + nonce.to_bytes(32, "big") + round_.to_bytes(32, "big") + keccak(packed)))
+
+
+def finding_digest(domain: Domain, finding: Finding) -> bytes:
+    """What a member signs for ``finding``."""
+    return typed_digest(domain.separator, finding.struct_hash())
 
 
 def node_digest(domain: Domain, operator: str) -> bytes:
