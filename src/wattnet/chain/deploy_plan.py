@@ -69,6 +69,11 @@ GOVERNED_ROLES: dict[str, tuple[str, ...]] = {
 # protocol, governed by the timelock, holding no ORACLE_ROLE until governance hands it over
 # (docs/runbooks/oracle-committee.md).
 COMMITTEE_ROLES = ("DEFAULT_ADMIN_ROLE", "GOVERNOR_ROLE")
+# What the committee's judged findings (OracleCommittee.act, k signatures) may do, granted at
+# deployment beside governance's: with no members yet it can do nothing until governance admits
+# nodes (the hand-over).
+COMMITTEE_FINDING_ROLES = (("StationRegistry", "ATTESTER_ROLE"), ("RewardsEngine", "FINDINGS_ROLE"),
+                           ("OperatorStaking", "FREEZER_ROLE"))
 
 
 def role_id(name: str) -> bytes:
@@ -345,6 +350,8 @@ def deploy_governed(
     if committee is not None:
         for role in COMMITTEE_ROLES:
             _grant(run, committee, "OracleCommittee", role, timelock.address)
+        for cname, role in COMMITTEE_FINDING_ROLES:
+            _grant(run, contracts[cname], cname, role, committee.address)
     # ---- the deployer lets go: parameter roles first, admin last, timelock admin at the end
     for cname, governed in GOVERNED_ROLES.items():
         for role in sorted(governed, key=lambda r: r == "DEFAULT_ADMIN_ROLE"):

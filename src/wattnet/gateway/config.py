@@ -103,6 +103,16 @@ class GatewayConfig:
     auth_failures_per_id: int = 5
     auth_failures_per_source: int = 20
     auth_window_s: float = 60.0
+    # More oracle committee nodes: each receipt is posted to oracle_url and every one of these
+    # at once, and is delivered once oracle_acks of them acknowledged it (start notices go to
+    # the first that answers). In the file, oracle_url may be a list: its first entry is
+    # oracle_url, the rest are these.
+    oracle_peers: tuple[str, ...] = ()
+    oracle_acks: int = 1
+
+    @property
+    def oracle_urls(self) -> tuple[str, ...]:
+        return (self.oracle_url, *self.oracle_peers)
 
     def __post_init__(self) -> None:
         if not is_address(self.settlement):
@@ -115,6 +125,9 @@ class GatewayConfig:
             raise GatewayConfigError("stations with security profile 2 or 3 need a tls section")
         if not 64 * 1024 <= self.max_frame_bytes <= 64 * 1024 * 1024:
             raise GatewayConfigError("max_frame_bytes must be between 64 KiB and 64 MiB")
+        if not 1 <= self.oracle_acks <= len(self.oracle_urls):
+            raise GatewayConfigError(
+                f"oracle_acks must be 1..{len(self.oracle_urls)} (one per oracle URL)")
         if self.auth_workers < 1 or self.auth_queue < 1:
             raise GatewayConfigError("auth_workers and auth_queue must be at least 1")
         if any(s.security_profile == 3 for s in self.stations.values()) and (
@@ -173,9 +186,12 @@ def config_from_dict(raw: Mapping[str, Any], base: Path) -> GatewayConfig:
             for cp, s in dict(raw.get("stations", {})).items()
         }
         port = raw.get("port", 9000)
+        urls = _oracle_urls(raw["oracle_url"])
         return GatewayConfig(
             data_dir=_path(base, raw["data_dir"]),
-            oracle_url=str(raw["oracle_url"]).rstrip("/"),
+            oracle_url=urls[0],
+            oracle_peers=urls[1:],
+            oracle_acks=int(raw.get("oracle_acks", 1)),
             chain_id=int(raw["chain_id"]),
             settlement=str(raw["settlement"]),
             stations=stations,
@@ -196,6 +212,16 @@ def config_from_dict(raw: Mapping[str, Any], base: Path) -> GatewayConfig:
         raise
     except (KeyError, TypeError, ValueError) as exc:
         raise GatewayConfigError(f"gateway config: missing or bad value {exc!r}") from exc
+
+
+def _oracle_urls(value: object) -> tuple[str, ...]:
+    """``oracle_url``: one URL, or a list of the committee nodes' URLs."""
+    urls = [value] if isinstance(value, str) else value
+    if not isinstance(urls, list) or not urls or not all(isinstance(u, str) and u for u in urls):
+        raise GatewayConfigError("oracle_url must be a URL or a non-empty list of URLs")
+    if len(set(urls)) != len(urls):
+        raise GatewayConfigError("oracle_url lists a node twice")
+    return tuple(u.rstrip("/") for u in urls)
 
 
 # Optional tuning keys and their types (defaults: the GatewayConfig fields).

@@ -3,6 +3,11 @@
 200 with status accepted/duplicate/quarantined: durably stored there, stop. 4xx: the oracle
 refuses the payload; kept locally as rejected with the reason, logged loudly. 5xx, timeouts and
 connection errors: retried with exponential backoff and jitter. Nothing is ever deleted.
+
+With an oracle committee the gateway names several nodes: each receipt goes to all of them at
+once, and it is delivered when ``required_acks`` of them (default 1) acknowledged it; the
+nodes pass on what they accept, so one node being down delays nothing. Rejected only when no
+node acknowledged and every node that answered refused it.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -27,16 +32,21 @@ class Forwarder:
     def __init__(
         self,
         store: GatewayStore,
-        oracle_url: str,
+        oracle_url: str | Sequence[str],
         clock: Callable[[], float],
         *,
+        required_acks: int = 1,
         rng: random.Random | None = None,
         base_delay_s: float = 1.0,
         max_delay_s: float = 300.0,
         timeout_s: float = 10.0,
     ) -> None:
         self._store = store
-        self._url = oracle_url.rstrip("/") + "/v1/receipts"
+        urls = (oracle_url,) if isinstance(oracle_url, str) else tuple(oracle_url)
+        if not urls or not 1 <= required_acks <= len(urls):
+            raise ValueError(f"required_acks must be 1..{len(urls)} (one per oracle URL)")
+        self._urls = tuple(u.rstrip("/") + "/v1/receipts" for u in urls)
+        self._required = required_acks
         self._clock = clock
         self._rng = rng or random.Random()
         self._base = base_delay_s
@@ -96,11 +106,26 @@ class Forwarder:
         return sum(state == ACKED for state, _ in outcomes)
 
     async def _send(self, item: OutboxItem) -> tuple[str, str | None]:
+        """The receipt's state after posting it to every node at once."""
+        if len(self._urls) == 1:
+            return await self._post(self._urls[0], item)
+        outcomes = await asyncio.gather(*(self._post(url, item) for url in self._urls))
+        acked = [reason for state, reason in outcomes if state == ACKED]
+        if len(acked) >= self._required:
+            return ACKED, acked[0]
+        if not acked and all(state == REJECTED for state, _ in outcomes):
+            return REJECTED, "; ".join(str(reason) for _, reason in outcomes)[:1000]
+        return PENDING, f"{len(acked)} of {self._required} oracle acknowledgements: " + "; ".join(
+            str(reason) for state, reason in outcomes if state != ACKED)[:500]
+
+    async def _post(self, url: str, item: OutboxItem) -> tuple[str, str | None]:
         assert self._session is not None
         tag = f"receipt {item.station_id.hex()[:10]}/{item.session_id}"
+        if len(self._urls) > 1:
+            tag += f" at {url.removesuffix('/v1/receipts')}"
         try:
             async with self._session.post(
-                self._url, data=item.body, headers={"Content-Type": "application/json"}
+                url, data=item.body, headers={"Content-Type": "application/json"}
             ) as resp:
                 text = await resp.text()
                 if resp.status == 200:

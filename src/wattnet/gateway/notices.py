@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -34,11 +34,13 @@ Held = Callable[[str, str, int], Awaitable[None]]  # (cp id, tx key, credits hel
 
 
 class NoticeSender:
-    def __init__(self, oracle_url: str, signers: Mapping[str, Signer], separator: bytes,
+    def __init__(self, oracle_url: str | Sequence[str], signers: Mapping[str, Signer],
+                 separator: bytes,
                  on_held: Held, still_open: Callable[[str, str], bool], *,
                  base_delay_s: float = 1.0, max_delay_s: float = 60.0,
                  timeout_s: float = 10.0, rng: random.Random | None = None) -> None:
-        self._url = oracle_url.rstrip("/") + "/v1/starts"
+        urls = (oracle_url,) if isinstance(oracle_url, str) else tuple(oracle_url)
+        self._urls = tuple(u.rstrip("/") + "/v1/starts" for u in urls)
         self._signers = signers
         self._separator = separator
         self._on_held = on_held
@@ -84,12 +86,21 @@ class NoticeSender:
     async def _post(self, cp_id: str, tx_key: str, body: dict[str, Any]
                     ) -> tuple[bool, int | None]:
         """(answered, what the oracle held): not answered is tried again later; answered
-        without a figure (the oracle does not take notices, or not this one) changes nothing."""
+        without a figure (the oracle does not take notices, or not this one) changes nothing.
+        With several committee nodes, the first that answers decides (failover in order)."""
+        for url in self._urls:
+            finished, held = await self._post_to(url, cp_id, tx_key, body)
+            if finished:
+                return finished, held
+        return False, None
+
+    async def _post_to(self, url: str, cp_id: str, tx_key: str, body: dict[str, Any]
+                       ) -> tuple[bool, int | None]:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         tag = f"{cp_id} tx {tx_key}: start notice"
         try:
-            async with self._session.post(self._url, json=body) as resp:
+            async with self._session.post(url, json=body) as resp:
                 text = await resp.text()
                 if resp.status == 200:
                     answer = await resp.json(content_type=None)

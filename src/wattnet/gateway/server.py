@@ -77,9 +77,9 @@ class Gateway:
         self.store = GatewayStore(config.data_dir / "gateway.sqlite3")
         self.cache = CreditCache(source, clock, refresh_s=config.credit_refresh_s,
                                  pending_ttl_s=config.pending_cost_ttl_s)
-        self.forwarder = Forwarder(self.store, config.oracle_url, clock,
-                                   base_delay_s=retry_base_s)
-        self.notices = NoticeSender(config.oracle_url, signers,
+        self.forwarder = Forwarder(self.store, config.oracle_urls, clock,
+                                   required_acks=config.oracle_acks, base_delay_s=retry_base_s)
+        self.notices = NoticeSender(config.oracle_urls, signers,
                                     Domain(config.chain_id, config.settlement).separator,
                                     self._on_held, lambda cp, tx: self.service.is_open(cp, tx),
                                     base_delay_s=retry_base_s)

@@ -222,7 +222,7 @@ def test_prove_bad_receipt__a_node_that_signed_a_forged_receipt_loses_its_stake(
 
 def test_prove_bad_receipt__a_batch_that_does_not_decode_is_bad(
         committee: Any, forged: Any, attacker: Any, governor: Any) -> None:
-    _, packed, bad = forged
+    _, packed, _ = forged
     committee.admit(ADDR[5], sender=governor)
     truncated = packed[:-5]
     nonce = committee.nextNonce()

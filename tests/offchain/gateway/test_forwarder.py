@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import random
+from typing import Any
 
-from conftest import RFID, Harness
+import pytest
+from aiohttp import web
+
+from conftest import RFID, FakeOracle, Harness, free_port
 from wattnet.chain.receipt_codec import signed_from_json
+from wattnet.domain import OcppVersion
+from wattnet.gateway.config import GatewayConfigError, config_from_dict
 from wattnet.gateway.forwarder import Forwarder
 from wattnet.gateway.store import ACKED, PENDING, REJECTED
 
@@ -72,3 +78,120 @@ def test_backoff__grows_and_is_capped() -> None:
     delays = [f._backoff(n) for n in range(12)]
     assert delays[0] <= 1.0 and delays[3] >= 4.0
     assert max(delays) <= 300.0
+
+
+# ---- several oracle committee nodes ----
+async def _second_oracle(port: int, oracle: FakeOracle) -> web.AppRunner:
+    app = web.Application()
+    app.router.add_post("/v1/receipts", oracle.handle)
+    app.router.add_post("/v1/starts", oracle.handle_start)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+def test_committee_nodes__each_receipt_goes_to_every_node(create_harness: Any) -> None:
+    port = free_port()
+    harness = create_harness(oracle_peers=(f"http://127.0.0.1:{port}",))
+    other = FakeOracle()
+
+    async def scenario(h: Harness) -> None:
+        runner = await _second_oracle(port, other)
+        try:
+            cp = await h.connected("CP16")
+            await cp.charge(RFID, 1_000, steps=1)
+            await h.settle(1)
+            while not other.received:
+                await asyncio.sleep(0.02)
+        finally:
+            await runner.cleanup()
+
+    harness.run(scenario)
+    assert harness.oracle.received == other.received  # the same signed body at both
+    assert [row[3] for row in harness.outbox()] == [ACKED]
+
+
+def test_committee_nodes__one_node_down_delays_nothing(create_harness: Any) -> None:
+    """The first node listed is down: the receipt is delivered by the other at once, and the
+    start notice fails over to it."""
+    harness = create_harness()
+    live = harness.config.oracle_url
+    object.__setattr__(harness.config, "oracle_url", "http://127.0.0.1:9")  # nothing listens
+    object.__setattr__(harness.config, "oracle_peers", (live,))
+
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP201", OcppVersion.V201)
+        await cp.charge(RFID, 2_000, steps=2)
+        await h.settle(1)
+
+    harness.run(scenario)
+    assert [row[3] for row in harness.outbox()] == [ACKED]
+    assert harness.oracle.starts  # the notice reached the live node
+
+
+def test_committee_nodes__required_acks_wait_for_enough_nodes(create_harness: Any) -> None:
+    port = free_port()
+    harness = create_harness(oracle_peers=(f"http://127.0.0.1:{port}",), oracle_acks=2)
+
+    async def down(h: Harness) -> None:
+        cp = await h.connected("CP16")
+        await cp.charge(RFID, 1_000, steps=1)
+        await h.settle(1)
+        await asyncio.sleep(0.3)
+
+    harness.run(down)
+    [row] = harness.outbox()
+    assert row[3] == PENDING and "1 of 2" in (row[5] or "")
+    other = FakeOracle()
+
+    async def up(h: Harness) -> None:
+        runner = await _second_oracle(port, other)
+        try:
+            while not other.received:
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.1)
+        finally:
+            await runner.cleanup()
+
+    harness.run(up)
+    assert [row[3] for row in harness.outbox()] == [ACKED]
+
+
+def test_committee_nodes__refused_only_when_every_node_refuses(create_harness: Any) -> None:
+    port = free_port()
+    harness = create_harness(oracle_peers=(f"http://127.0.0.1:{port}",))
+    harness.oracle.script = [422]
+    other = FakeOracle(script=[422])
+
+    async def scenario(h: Harness) -> None:
+        runner = await _second_oracle(port, other)
+        try:
+            cp = await h.connected("CP16")
+            await cp.charge(RFID, 1_000, steps=1)
+            await h.settle(1)
+            await asyncio.sleep(0.3)
+        finally:
+            await runner.cleanup()
+
+    harness.run(scenario)
+    [row] = harness.outbox()
+    assert row[3] == REJECTED and (row[5] or "").count("422") == 2
+
+
+@pytest.mark.parametrize(("value", "acks", "error"), [
+    ([], 1, "non-empty list"), (["http://a", "http://a"], 1, "twice"),
+    (["http://a", "http://b"], 3, "oracle_acks must be 1..2"), (7, 1, "non-empty list")])
+def test_committee_nodes__bad_oracle_lists_are_refused_in_one_line(
+        value: Any, acks: int, error: str, tmp_path: Any) -> None:
+    raw = {"data_dir": "d", "oracle_url": value, "oracle_acks": acks, "chain_id": 1,
+           "settlement": "0x" + "11" * 20, "stations": {}}
+    with pytest.raises(GatewayConfigError, match=error):
+        config_from_dict(raw, tmp_path)
+
+
+def test_committee_nodes__a_list_names_the_first_and_its_peers(tmp_path: Any) -> None:
+    raw = {"data_dir": "d", "oracle_url": ["http://a/", "http://b"], "oracle_acks": 2,
+           "chain_id": 1, "settlement": "0x" + "11" * 20, "stations": {}}
+    cfg = config_from_dict(raw, tmp_path)
+    assert cfg.oracle_urls == ("http://a", "http://b") and cfg.oracle_acks == 2

@@ -230,19 +230,20 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
             base = oracle_config(work, deployment.chain_id, deployment.address("EnergyCredits"),
                                  db, max(lead, 120), port=free_port())
             if opts.oracle_nodes == 1:
-                oracle_svc = start_oracle(work, env, oracle_key, base)
-                services.append(oracle_svc)
+                nodes = [start_oracle(work, env, oracle_key, base)]
             else:
                 dirs = [work / f"oracle-node-{i}" for i in range(opts.oracle_nodes)]
-                for i, (d, cfg) in enumerate(zip(dirs, committee_configs(base, dirs, settler),
-                                                 strict=True)):
-                    services.append(start_oracle(d, env, node_keys[i], cfg, f"oracle-node-{i}"))
-                oracle_svc = services[0]
+                configs = committee_configs(base, dirs, settler)
+                nodes = [start_oracle(d, env, node_keys[i], cfg, f"oracle-node-{i}")
+                         for i, (d, cfg) in enumerate(zip(dirs, configs, strict=True))]
+            services.extend(nodes)
+            # Each gateway posts every receipt to every node (a node that is down delays nothing).
+            urls = [f"http://127.0.0.1:{svc.port}" for svc in nodes]
             n_gw = opts.gateways or math.ceil(opts.chargers / CHARGERS_PER_GATEWAY)
             sites = []
             for g in range(n_gw):
                 mine = [c for c in plan.chargers if c.index % n_gw == g]
-                svc = start_gateway(work, env, g, mine, f"http://127.0.0.1:{oracle_svc.port}",
+                svc = start_gateway(work, env, g, mine, urls if len(urls) > 1 else urls[0],
                                     deployment.chain_id, deployment.address("EnergyCredits"),
                                     plan.credit_id, future_skew_s=max(lead, 300))
                 services.append(svc)

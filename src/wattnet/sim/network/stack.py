@@ -163,9 +163,10 @@ def start_oracle(workdir: Path, env: dict[str, str], oracle_key: bytes,
 
 
 def start_gateway(workdir: Path, env: dict[str, str], index: int, chargers: list[Charger],
-                  oracle_url: str, chain_id: int, settlement: str, credit_id: int,
+                  oracle_url: str | list[str], chain_id: int, settlement: str, credit_id: int,
                   future_skew_s: int = 300) -> Service:
     """One site: its stations' keystores and config, then ``wattnet gateway run``.
+    ``oracle_url``: the oracle, or every committee node (each receipt is posted to all).
     ``future_skew_s``: how far ahead of wall time (chain time runs ahead) readings may be."""
     site = workdir / f"gateway-{index}"
     (site / "keys").mkdir(parents=True, exist_ok=True)
