@@ -311,7 +311,7 @@ class Proposer:
         digest = self.voter.digest(nonce, round_, batch)
         votes = {int(self.view.address, 16): mine}
         refusals: list[str] = []
-        asked = {self._pool.submit(self._ask, "votes", proposal.to_json(), peer): peer
+        asked = {self._pool.submit(self.ask, "votes", proposal.to_json(), peer): peer
                  for peer in self.peers}
         for done in as_completed(asked):
             peer, answer = asked[done], done.result()
@@ -350,7 +350,7 @@ class Proposer:
         """The receipts of ``batch`` that at least ``k`` nodes (this one included) accept."""
         _, mine = self.voter.verdicts(batch)
         body = {"batch": "0x" + batch.hex()}
-        answers = list(self._pool.map(partial(self._ask, "check", body), self.peers))
+        answers = list(self._pool.map(partial(self.ask, "check", body), self.peers))
         refused: dict[Key, list[str]] = {}
         for key, why in mine.items():
             refused.setdefault(key, []).append(f"here: {why}")
@@ -390,7 +390,7 @@ class Proposer:
         log.warning("%d receipts quarantined: the committee refuses them (%s)", len(keys),
                     "; ".join(refused[keys[0]])[:300])
 
-    def _ask(self, what: str, body: dict[str, Any], peer: str) -> dict[str, Any] | str:
+    def ask(self, what: str, body: dict[str, Any], peer: str) -> dict[str, Any] | str:
         try:
             resp = self._http.post(f"{peer}/v1/committee/{what}", json=body,
                                    timeout=self.timeout_s)

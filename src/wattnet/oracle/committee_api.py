@@ -8,6 +8,12 @@ POST /v1/committee/votes   a ``Proposal`` (nonce, round, packed batch, the propo
                            it refuses (the reason names the receipt or the rule). Receipts the
                            node lacks are fetched from its peers and ingested through its own
                            pipeline first, so a node that missed a receipt can still vote.
+POST /v1/committee/findings {"finding", "evidence"} -> 200 {"signer", "signature"}: this
+                           node's signature on a judged forfeit or freeze (oracle/findings.py),
+                           409 {"error"} when its own database does not support it.
+GET  /v1/committee/findings
+                           the findings this node gathered k signatures for: each with the
+                           arguments of OracleCommittee.act and its evidence document.
 GET  /v1/committee/evidence
                            proofs of equivocation this node saw (a member that proposed two
                            batches in one round): each the arguments of proveEquivocation,
@@ -35,6 +41,7 @@ from wattnet.oracle.api import GOSSIP_HEADER, path_key
 from wattnet.oracle.batcher import pending_of
 from wattnet.oracle.committee import Key, Proposal, Refused, Voter
 from wattnet.oracle.errors import DirectoryUnavailable, SettlementError, StorageUnavailable
+from wattnet.oracle.findings import FindingJudge, finding_from_json, signed_findings
 from wattnet.oracle.ingest import GroupCommitter
 from wattnet.oracle.store_base import SETTLE_COLUMNS, Store, session_key
 
@@ -42,6 +49,7 @@ log = logging.getLogger(__name__)
 
 VOTER: web.AppKey[Voter] = web.AppKey("voter", Voter)
 PEERS: web.AppKey[tuple[str, ...]] = web.AppKey("peers", tuple)
+JUDGE: web.AppKey[FindingJudge] = web.AppKey("finding_judge", FindingJudge)
 FETCH_TIMEOUT_S = 10.0
 MAX_FETCH = 5_000
 _Unavailable = (StorageUnavailable, DirectoryUnavailable, SettlementError)
@@ -148,6 +156,34 @@ async def _fetch_into(request: web.Request, keys: Sequence[tuple[bytes, int]]) -
         await request.app[_COMMITTER].submit(found)
 
 
+async def post_finding(request: web.Request) -> web.Response:
+    judge = request.app[JUDGE]
+    try:
+        body = json.loads(await request.read())
+        finding, document = finding_from_json(body["finding"]), body["evidence"]
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        return web.json_response({"error": f"want {{\"finding\", \"evidence\"}}: {exc!r}"},
+                                 status=400)
+    except Refused as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    try:
+        signature = await asyncio.to_thread(judge.sign, finding, document)
+    except Refused as exc:
+        log.info("finding %s refused: %s", finding.kind.name, exc)
+        return web.json_response({"error": str(exc)}, status=409)
+    except _Unavailable as exc:
+        return web.json_response({"error": str(exc)}, status=503)
+    return web.json_response({"signer": judge.view.address, "signature": "0x" + signature.hex()})
+
+
+async def get_findings(request: web.Request) -> web.Response:
+    try:
+        found = await asyncio.to_thread(signed_findings, request.app[VOTER].store)
+    except StorageUnavailable as exc:
+        return web.json_response({"error": str(exc)}, status=503)
+    return web.json_response({"findings": found})
+
+
 async def get_evidence(request: web.Request) -> web.Response:
     try:
         found = await asyncio.to_thread(request.app[VOTER].evidence)
@@ -225,12 +261,15 @@ class Gossip:
 
 
 def add_committee_routes(app: web.Application, voter: Voter, committer: GroupCommitter,
-                         peers: Sequence[str]) -> None:
+                         peers: Sequence[str], judge: FindingJudge) -> None:
     app[VOTER] = voter
+    app[JUDGE] = judge
     app[PEERS] = tuple(p.rstrip("/") for p in peers)
     app[_COMMITTER] = committer
     app.router.add_post("/v1/committee/check", post_check)
     app.router.add_post("/v1/committee/votes", post_vote)
     app.router.add_get("/v1/committee/evidence", get_evidence)
+    app.router.add_post("/v1/committee/findings", post_finding)
+    app.router.add_get("/v1/committee/findings", get_findings)
     app.router.add_post("/v1/committee/receipts", post_receipts)
     app.router.add_get("/v1/receipts/{station}/{session}", get_receipt)

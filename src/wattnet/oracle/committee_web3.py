@@ -42,6 +42,7 @@ class CommitteeSettlementChain(Web3SettlementChain):
         self.domain = committee_domain(client.deployment.chain_id, str(self.committee.address))
         self._errors = error_table([*self.contract.abi, *self.committee.abi])
         self._members: tuple[float, list[str], int] | None = None
+        self._genesis: int | None = None
         self.proposer: Proposer | None = None
 
     # ---- CommitteeView ----
@@ -63,6 +64,14 @@ class CommitteeSettlementChain(Web3SettlementChain):
 
     def sign_digest(self, digest: bytes) -> bytes:
         return sign_digest(bytes(self.account.key), digest)
+
+    def rewards_genesis(self) -> int:
+        """RewardsEngine.genesis (immutable): where epochs are counted from."""
+        if self._genesis is None:
+            rewards = self.w3.eth.contract(address=self.contract.functions.rewards().call(),
+                                           abi=load_abi("RewardsEngine", self.client.root))
+            self._genesis = int(rewards.functions.genesis().call())
+        return self._genesis
 
     # ---- settlement through the committee ----
     def may_propose(self) -> bool:

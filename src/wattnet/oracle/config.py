@@ -72,6 +72,18 @@ class CommitteeConfig:
     peers: tuple[str, ...] = ()
     round_s: float = 10.0
     request_timeout_s: float = 5.0
+    # Pass accepted receipts on to the peers. Off when every gateway posts each receipt to
+    # every node (gateway ``oracle_url`` lists them): a node that missed one fetches it from a
+    # peer before it votes, and nobody verifies each receipt three times.
+    gossip: bool = True
+    # Judged findings (docs/oracle-committee.md): the quarantine reasons (substrings) for which
+    # this node signs a forfeit of the station's epoch rewards and a freeze of its operator;
+    # empty: it signs none. How long its signature on a finding stays valid.
+    forfeit_reasons: tuple[str, ...] = ("exceeds rated power", "signed meter data replayed",
+                                        "meter register goes backwards",
+                                        "meter register range")
+    finding_ttl_s: int = 86_400
+    finding_sweep_s: float = 60.0  # how often this node looks for findings to propose
 
     def __post_init__(self) -> None:
         if not is_address(self.contract):
@@ -84,6 +96,17 @@ class CommitteeConfig:
         object.__setattr__(self, "peers", tuple(p.rstrip("/") for p in peers))
         if self.round_s <= 0 or self.request_timeout_s <= 0:
             raise OracleConfigError("committee round_s and request_timeout_s must be positive")
+        if not isinstance(self.gossip, bool):
+            raise OracleConfigError("committee.gossip must be true or false")
+        reasons = self.forfeit_reasons
+        if isinstance(reasons, str) or not all(isinstance(r, str) and r for r in reasons):
+            raise OracleConfigError("committee.forfeit_reasons must be a list of non-empty "
+                                    "strings")
+        object.__setattr__(self, "forfeit_reasons", tuple(reasons))
+        if self.finding_sweep_s <= 0:
+            raise OracleConfigError("committee.finding_sweep_s must be positive")
+        if not 60 <= self.finding_ttl_s <= 7 * 86_400:
+            raise OracleConfigError("committee.finding_ttl_s must be 60..604800 seconds")
 
 
 @dataclass(frozen=True, slots=True)

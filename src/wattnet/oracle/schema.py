@@ -12,7 +12,8 @@ that reverted alone ``max_reverts`` times and one whose settlement window closed
 chain): reasons starting ``reverted:`` and ``expired:`` (``losses.py``).
 Rejected payloads live in ``rejected`` (a ring of bounded size), equivocating receipts in
 ``conflicts`` next to the receipt they contradict, the committee node's signatures in
-``votes`` (one per nonce and round), start notices in ``starts`` (``held``: what
+``votes`` (one per nonce and round), the findings it gathered k signatures for in
+``findings``, start notices in ``starts`` (``held``: what
 it holds of the driver's credits until its receipt arrives or ``expires_at``, at most its signed
 ``amount``; 0: refused).
 """
@@ -175,6 +176,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             sig_b {blob} NOT NULL,
             seen_at {int} NOT NULL,
             PRIMARY KEY (node, nonce, round)
+        )""",
+    ),
+    (  # 6: judged findings this node gathered k signatures for (oracle/findings.py): the
+       # arguments of OracleCommittee.act and the evidence document its hash names.
+        """CREATE TABLE findings (
+            finding_hash {blob} PRIMARY KEY,
+            kind {int} NOT NULL,
+            subject {blob} NOT NULL,
+            value TEXT NOT NULL,
+            evidence {blob} NOT NULL,
+            finding_id {int} NOT NULL,
+            deadline {int} NOT NULL,
+            document TEXT NOT NULL,
+            signatures {blob} NOT NULL,
+            created_at {int} NOT NULL
         )""",
     ),
 )

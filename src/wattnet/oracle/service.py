@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
@@ -29,6 +29,7 @@ from wattnet.oracle.directory import (
 )
 from wattnet.oracle.errors import OracleConfigError
 from wattnet.oracle.fakechain import FakeSettlementChain
+from wattnet.oracle.findings import FindingJudge, FindingProposer, FindingView
 from wattnet.oracle.ingest import GroupCommitter, Ingestor
 from wattnet.oracle.ledger import CreditLedger
 from wattnet.oracle.metrics import Metrics
@@ -38,6 +39,7 @@ from wattnet.oracle.store_base import Store
 from wattnet.oracle.verify import Verifier
 
 log = logging.getLogger(__name__)
+FINDINGS_LOOKBACK_S = 7 * 86_400  # quarantines older than this are not swept for findings
 
 GAUGE_REFRESH_S = 10.0
 
@@ -91,6 +93,8 @@ class OracleService:
         self.notices = None if self.ledger is None else NoticeDesk(
             self.store, self.directory, self.ledger, separator, self.metrics, clock,
             future_skew_s=config.plausibility.future_skew_s)
+        self.judge: FindingJudge | None = None
+        self.findings: FindingProposer | None = None
         self.voter = self._committee_node(config)
         self._stop = threading.Event()
         self._batcher_thread: threading.Thread | None = None
@@ -103,15 +107,34 @@ class OracleService:
         if not isinstance(self.chain, CommitteeView) or not hasattr(self.chain, "proposer"):
             raise OracleConfigError("a `committee` section needs the committee chain adapter "
                                     "(chain: wattnet.oracle.committee_web3:committee_chain)")
+        cc = config.committee
         voter = Voter(self.store, self.chain, self.clock)
-        self.chain.proposer = Proposer(voter, Turns(config.committee.round_s),
-                                       config.committee.peers, config.committee.request_timeout_s)
+        proposer = Proposer(voter, Turns(cc.round_s), cc.peers, cc.request_timeout_s)
+        self.chain.proposer = proposer
+        self.judge = FindingJudge(self.store, cast(FindingView, self.chain), cc.forfeit_reasons,
+                                  cc.finding_ttl_s)
+        self.findings = FindingProposer(self.judge, cc.peers, proposer.ask)
         return voter
 
     def start_batcher(self) -> None:
         self._batcher_thread = threading.Thread(target=self._batch_loop, name="oracle-batcher",
                                                 daemon=True)
         self._batcher_thread.start()
+        if self.findings is not None:
+            threading.Thread(target=self._findings_loop, name="committee-findings",
+                             daemon=True).start()
+
+    def _findings_loop(self) -> None:
+        """Sweep the last week's quarantines for forfeits and freezes to propose."""
+        assert self.config.committee is not None and self.findings is not None
+        every = self.config.committee.finding_sweep_s
+        while not self._stop.wait(every):
+            try:
+                self.findings.sweep(int(self.clock()) - FINDINGS_LOOKBACK_S)
+            except WattNetError as exc:
+                log.error("findings: %s; retrying", exc)
+            except Exception:
+                log.exception("findings sweep failed; retrying")
 
     def _batch_loop(self) -> None:
         refreshed = float("-inf")
@@ -130,12 +153,14 @@ class OracleService:
     def app(self) -> web.Application:
         self.committer = GroupCommitter(self.ingestor, self.config.group_commit_max)
         peers = self.config.committee.peers if self.config.committee is not None else ()
-        gossip = Gossip(peers) if self.voter is not None else None
+        committee = self.config.committee
+        gossip = Gossip(peers) if committee is not None and committee.gossip else None
         app = build_app(self.committer, self.metrics, self.store, self.config.max_body_bytes,
                         self.config.max_batch_items, on_cleanup=self.close,
                         notices=self.notices, gossip=gossip)
-        if self.voter is not None and gossip is not None:
-            add_committee_routes(app, self.voter, self.committer, peers)
+        if self.voter is not None and self.judge is not None:
+            add_committee_routes(app, self.voter, self.committer, peers, self.judge)
+        if gossip is not None:
             app.on_cleanup.insert(0, gossip.close)
         return app
 
@@ -166,3 +191,4 @@ class OracleService:
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         await runner.cleanup()
+

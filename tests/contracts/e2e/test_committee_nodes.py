@@ -6,8 +6,12 @@ k = 2; the oracle's own account has lost ORACLE_ROLE, so every payment passes th
   fetches what it missed from a peer, judging it with its own pipeline before it votes;
 - ``kill -9`` of a node in the middle of a run: every session settles exactly once (each
   driver is charged exactly the cost of its sessions) and the node catches up when restarted;
-- a member that signs garbage gets no votes for it, and one that proposes two batches in one
-  round is reported by an honest node and slashed by anyone with the node's evidence.
+- a member that signs garbage gets no votes for it (and its signature proves it bad), and one
+  that proposes two batches in one round is reported by an honest node and slashed by anyone
+  with the node's evidence;
+- a physically impossible receipt every node quarantines becomes a forfeit of the station's
+  epoch rewards and a freeze of its operator, each signed by k nodes with the evidence's hash
+  and relayed by anyone.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from wattnet.chain.deployments import Deployment
 from wattnet.chain.eip712 import sign_digest, sign_receipt
 from wattnet.chain.receipt_codec import signed_to_json
 from wattnet.domain import SignedReceipt
+from wattnet.econ.units import EPOCH_LENGTH
 from wattnet.oracle.committee import Proposal
 
 K = 2
@@ -104,7 +109,7 @@ def _nodes(root: Path, deployment: Deployment, committee: Any, accounts: list[An
                         "poll_interval_s": 0.2, "revert_backoff_s": 0.5,
                         "max_revert_backoff_s": 2, "resubmit_after_s": 10, **batcher},
             "committee": {"contract": committee.address, "round_s": 1.0,
-                          "request_timeout_s": 3.0,
+                          "request_timeout_s": 3.0, "finding_sweep_s": 0.5,
                           "peers": [p.url for p in procs if p is not proc] + list(extra_peers)},
         }
     return procs
@@ -156,14 +161,15 @@ def fresh_account(accounts: Any, governor: Any) -> Callable[[], Any]:
     return make
 
 
-def post(node: OracleProcess, receipts: list[SignedReceipt]) -> None:
+def post(node: OracleProcess, receipts: list[SignedReceipt],
+         want: tuple[str, ...] = ("accepted", "duplicate")) -> None:
     body = json.dumps([signed_to_json(s) for s in receipts]).encode()
     req = urllib.request.Request(node.url + "/v1/receipts:batch", data=body,
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=30) as resp:
         results = json.loads(resp.read())["results"]
     # accepted, or duplicate: another node's gossip brought it first
-    assert all(r.get("status") in ("accepted", "duplicate") for r in results), results
+    assert all(r.get("status") in want for r in results), results
 
 
 def settled(settlement: Any, receipts: list[SignedReceipt]) -> int:
@@ -268,6 +274,47 @@ class _Rogue(BaseHTTPRequestHandler):
         return
 
 
+def test_committee__an_impossible_session_becomes_a_k_signed_forfeit_and_freeze(
+        net: list[OracleProcess], create_station: Any, make_receipt: Any, domain: Any,
+        chain: Any, committee: Any, rewards: Any, staking: Any, registry: Any, governor: Any,
+        fresh_account: Callable[[], Any], attacker: Any) -> None:
+    for contract, role in ((registry, roles.ATTESTER_ROLE), (rewards, roles.FINDINGS_ROLE),
+                           (staking, roles.FREEZER_ROLE)):
+        contract.grantRole(role, committee, sender=governor)  # as the governed deploy does
+    operator, driver = fresh_account(), fresh_account()
+    station = create_station(operator, certified=False)
+    chain.pending_timestamp += 7_200
+    # 50 kWh in 15 minutes from a 22 kW station: every node quarantines it at ingest
+    r = make_receipt(station, driver, readings=bytes(32), energy_wh=50_000, duration=900,
+                     end=chain.pending_timestamp - 60)
+    fraud = SignedReceipt(r, sign_receipt(station.key, domain, r))
+    for p in net:
+        post(p, [fraud], ("quarantined",))
+
+    def signed() -> list[dict[str, Any]]:
+        found = []
+        for p in net:
+            with urllib.request.urlopen(p.url + "/v1/committee/findings", timeout=10) as resp:
+                found += json.loads(resp.read())["findings"]
+        return found
+
+    wait(lambda: {f["finding"]["kind"] for f in signed()} == {"forfeit", "freeze"},
+         "a k-signed forfeit and freeze", net)
+    relayer = fresh_account()  # anyone: no role, no stake
+    epoch = (r.end_time - rewards.genesis()) // EPOCH_LENGTH
+    for item in signed():
+        f = item["tuple"]
+        committee.act((f[0], f[1], int(f[2]), f[3], f[4], f[5]), item["signatures"],
+                      sender=relayer)
+    assert rewards.forfeited(epoch, station.station_id)
+    assert staking.frozenUntil(operator) > chain.pending_timestamp
+    with ape.reverts(committee.CommitteeFindingUsed):  # each executes once
+        item = signed()[0]
+        f = item["tuple"]
+        committee.act((f[0], f[1], int(f[2]), f[3], f[4], f[5]), item["signatures"],
+                      sender=attacker)
+
+
 def test_committee__garbage_gets_no_votes_and_a_double_proposal_is_slashed(
         net: list[OracleProcess], sessions: Any, settlement: Any, committee: Any,
         node_accounts: list[Any], deployment: Deployment, attacker: Any, watt: Any,
@@ -313,9 +360,13 @@ def test_committee__garbage_gets_no_votes_and_a_double_proposal_is_slashed(
         for p in honest:
             status, answer = propose(garbage, p)
             assert status == 409 and "unknown here" in answer["error"], answer
+        rogue_sig = sign_digest(key, batch_digest(cdomain, nonce, round_, garbage))
         with ape.reverts(committee.CommitteeTooFewSigners):
-            committee.settle(garbage, nonce, round_, sign_digest(key, batch_digest(
-                cdomain, nonce, round_, garbage)), sender=attacker)
+            committee.settle(garbage, nonce, round_, rogue_sig, sender=attacker)
+        # its signature on a receipt its station never signed is proof enough to slash it
+        # (sent below for its equivocation instead: a stake is slashed once)
+        committee.proveBadReceipt.call(rogue_account.address, nonce, round_, garbage,
+                                       rogue_sig, 0, sender=attacker)
         assert not settlement.isSettled(forged.receipt.station_id, forged.receipt.session_id)
 
         # Two batches in one round: the first is voted for, the second refused and reported.

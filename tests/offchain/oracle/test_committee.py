@@ -193,7 +193,7 @@ def test_proposer__one_rogue_refusal_drops_nothing_and_only_a_quorum_quarantines
                                   bytes.fromhex(body["batch"][2:]))
             return {"signature": "0x" + sign_digest(KEYS[other], digest).hex()}
 
-        monkeypatch.setattr(Proposer, "_ask", ask)
+        monkeypatch.setattr(Proposer, "ask", ask)
         proposer = Proposer(Voter(store, View(me=me)), Turns(10.0, Clock(0.0)),
                             ["http://a", "http://b"])
         sent, nonce, round_, votes = proposer.collect(batch)

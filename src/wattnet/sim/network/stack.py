@@ -135,9 +135,10 @@ def oracle_config(workdir: Path, chain_id: int, settlement: str, database: str,
 
 
 def committee_configs(base: dict[str, Any], workdirs: list[Path], committee: str,
-                      round_s: float = 5.0) -> list[dict[str, Any]]:
+                      round_s: float = 5.0, gossip: bool = False) -> list[dict[str, Any]]:
     """One oracle config per committee node: its own database, key and port; the others as
-    peers. Batches wait for fewer receipts: each is a vote among the nodes too."""
+    peers. Batches wait for fewer receipts: each is a vote among the nodes too. No gossip by
+    default: the gateways post every receipt to every node."""
     ports = [free_port() for _ in workdirs]
     out = []
     for i, work in enumerate(workdirs):
@@ -146,7 +147,7 @@ def committee_configs(base: dict[str, Any], workdirs: list[Path], committee: str
                     "keystore": str(work / "oracle-key.json"),
                     "chain": "wattnet.oracle.committee_web3:committee_chain",
                     "committee": {"contract": committee, "peers": peers, "round_s": round_s,
-                                  "request_timeout_s": 10.0}})
+                                  "request_timeout_s": 10.0, "gossip": gossip}})
     return out
 
 
