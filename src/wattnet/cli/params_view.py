@@ -9,7 +9,7 @@ from typing import Any
 from rich.table import Table
 
 from wattnet.governance.client import watt, when
-from wattnet.governance.schedule import describe
+from wattnet.governance.schedule import show
 from wattnet.governance.simulate import fmt_outcome
 from wattnet.governance.table import (
     PARAMS,
@@ -65,8 +65,7 @@ def diff_table(current: Mapping[str, Any], proposed: Mapping[str, Any],
     return table
 
 
-def _show(value: Any) -> str:
-    return describe(value) if isinstance(value, list) else str(value)
+_show = show
 
 
 def calls_lines(calls: list[Call]) -> list[str]:

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from wattnet.errors import ConfigError
+from wattnet.governance.members import KEY as MEMBERS_KEY
+from wattnet.governance.members import parse_members
 from wattnet.governance.table import (
     NOT_GOVERNED,
     REGION_PREFIX,
@@ -66,7 +68,7 @@ def _check_key(key: str, source: str) -> None:
     for fixed, why in NOT_GOVERNED.items():
         if key == fixed or key.startswith(fixed + "."):
             raise ConfigError(f"{source}: changes.{key} cannot be changed by a vote ({why})")
-    if key in (TREASURY_SHARE, SCHEDULE_KEY) or key.startswith(SCHEDULE_KEY + "."):
+    if key in (TREASURY_SHARE, SCHEDULE_KEY, MEMBERS_KEY) or key.startswith(SCHEDULE_KEY + "."):
         return
     if lookup(key) is not None:
         return
@@ -138,7 +140,7 @@ def overlay(params: Params, values: Mapping[str, Any], source: str) -> Params:
                 regions[prefix] = value
             else:
                 regions.pop(prefix, None)
-        elif key != TREASURY_SHARE:
+        elif key not in (TREASURY_SHARE, MEMBERS_KEY):
             set_path(doc, key, copy.deepcopy(value), source)
     st = doc["settlement"]
     if "settlement.operator_share_bps" in values or "settlement.referrer_share_bps" in values:
@@ -157,6 +159,8 @@ def proposed(change_set: ChangeSet, base: Params) -> tuple[Params, dict[str, Any
         )
     doc = params_to_dict(base)
     for key, value in change_set.changes.items():
+        if key == MEMBERS_KEY:  # chain state, not a params-file key
+            continue
         if key.startswith(REGION_PREFIX):
             doc["registry"]["region_multipliers"][key[len(REGION_PREFIX):]] = value
         else:
@@ -175,6 +179,8 @@ def proposed(change_set: ChangeSet, base: Params) -> tuple[Params, dict[str, Any
     for key in change_set.changes:
         if key.startswith(SCHEDULE_KEY):  # a phase's field, by name or index: the whole list
             values[SCHEDULE_KEY] = new_doc["rewards"]["phases"]
+        elif key == MEMBERS_KEY:
+            values[key] = parse_members(change_set.changes[key], src)
         else:
             values[key] = get_path(new_doc, key)
     if any(k in change_set.changes for k in shares):

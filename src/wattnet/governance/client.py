@@ -18,8 +18,10 @@ from eth_utils.crypto import keccak
 
 from wattnet.chain.deployments import Deployment, load_abi, load_deployment
 from wattnet.errors import ChainError, ConfigError, WattNetError
+from wattnet.governance.members import KEY as MEMBERS_KEY
 from wattnet.governance.schedule import AbsPhase, decode_phases, from_abs
 from wattnet.governance.table import (
+    COMMITTEE,
     GOVERNOR,
     PARAMS,
     REGION_PREFIX,
@@ -156,10 +158,19 @@ class ChainView:
         """Every governed value on chain: the table's keys, the treasury share, and the region
         multipliers the params file lists plus any in ``extra``."""
         regions = [REGION_PREFIX + p for p, _ in params.registry.region_multipliers]
-        keys = [p.key for p in PARAMS] + [TREASURY_SHARE] + regions + list(extra)
+        deployed = self.deployment.contracts
+        keys = [p.key for p in PARAMS if p.contract in deployed] + [TREASURY_SHARE] + regions \
+            + list(extra)
         out = {k: self.read(k) for k in dict.fromkeys(keys)}
         out[SCHEDULE_KEY] = from_abs(self.chain_phases(), params.rewards.phases)
+        if COMMITTEE in deployed:
+            out[MEMBERS_KEY] = self.committee_members()
         return out
+
+    def committee_members(self) -> list[str]:
+        """OracleCommittee.members(), sorted by address."""
+        return sorted((str(a) for a in self.contract(COMMITTEE).members()),
+                      key=lambda a: int(a, 16))
 
     def chain_phases(self) -> list[AbsPhase]:
         """RewardsEngine's schedule: (start epoch, end epoch, decay bps, emission wei)."""

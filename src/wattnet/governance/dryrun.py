@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi.abi import decode
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractLogicError
@@ -26,8 +27,10 @@ from wattnet.chain.deployments import Deployment
 from wattnet.chain.localnode import free_port
 from wattnet.chain.tx import error_signatures, revert_data
 from wattnet.errors import ChainError
+from wattnet.governance.members import KEY as MEMBERS_KEY
 from wattnet.governance.schedule import decode_phases, from_abs
 from wattnet.governance.table import (
+    COMMITTEE,
     SCHEDULE_KEY,
     TIMELOCK,
     TREASURY_SHARE,
@@ -112,6 +115,10 @@ def _read(w3: Web3, deployment: Deployment, key: str, plan: Any) -> Any:
     if key == TREASURY_SHARE:
         return BPS - _read(w3, deployment, "settlement.operator_share_bps", plan) - _read(
             w3, deployment, "settlement.referrer_share_bps", plan)
+    if key == MEMBERS_KEY:
+        (members,) = decode(["address[]"], bytes(w3.eth.call(
+            {"to": deployment.address(COMMITTEE), "data": encode_call("members()", ())})))
+        return sorted((to_checksum_address(a) for a in members), key=lambda a: int(a, 16))
     if key == SCHEDULE_KEY:
         raw = w3.eth.call({"to": deployment.address("RewardsEngine"),
                            "data": encode_call("phases()", ())})

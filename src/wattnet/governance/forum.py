@@ -9,13 +9,13 @@ from typing import Any
 
 from wattnet.governance.export import calls_json
 from wattnet.governance.records import short_id
-from wattnet.governance.schedule import describe
+from wattnet.governance.schedule import show
 from wattnet.governance.simulate import fmt_outcome
 from wattnet.governance.table import lookup
 
 
 def _cell(value: Any) -> str:
-    text = describe(value) if isinstance(value, list) else str(value)
+    text = show(value)
     return text.replace("|", "\\|").replace("\n", " ")
 
 

@@ -30,10 +30,13 @@ from wattnet.governance.client import (
     watt,
     when,
 )
+from wattnet.governance.members import KEY as MEMBERS_KEY
+from wattnet.governance.members import THRESHOLD, member_calls
 from wattnet.governance.records import Proposal, describe_call, find, state_of, status
 from wattnet.governance.schedule import SETTER as SCHEDULE_SETTER
-from wattnet.governance.schedule import SchedulePlan, describe, plan_schedule
+from wattnet.governance.schedule import SchedulePlan, plan_schedule, show
 from wattnet.governance.table import (
+    COMMITTEE,
     REGION_PREFIX,
     SCHEDULE_KEY,
     TIMELOCK,
@@ -71,6 +74,8 @@ def make_plan(view: ChainView, change_set: ChangeSet, params: Params) -> Plan:
     before = overlay(params, current, f"{params.network} on chain (over {params.source})")
     after, values = proposed(change_set, before)
     calls = build_calls(values, current)
+    if MEMBERS_KEY in values or THRESHOLD in values:
+        calls = _committee_calls(view, values, current, calls, change_set.source)
     notes: list[str] = []
     if SCHEDULE_KEY in values and values[SCHEDULE_KEY] != current[SCHEDULE_KEY]:
         sched = _schedule_plan(view, values[SCHEDULE_KEY], change_set.source)
@@ -85,8 +90,26 @@ def make_plan(view: ChainView, change_set: ChangeSet, params: Params) -> Plan:
                 [c.calldata for c in calls], notes)
 
 
+def _committee_calls(view: ChainView, values: dict[str, Any], current: dict[str, Any],
+                     calls: list[Call], source: str) -> list[Call]:
+    """Admissions first, then the parameter calls (the threshold among them), removals last."""
+    members = values.get(MEMBERS_KEY, current.get(MEMBERS_KEY))
+    if members is None:
+        raise GovernanceError(f"{source}: this deployment has no OracleCommittee")
+    committee = view.contract(COMMITTEE)
+
+    def node_of(node: str) -> tuple[str, int, int, bool]:
+        operator, stake, unbonding_at, member = committee.nodeOf(node)
+        return str(operator), int(stake), int(unbonding_at), bool(member)
+
+    admits, removes = member_calls(members, current[MEMBERS_KEY],
+                                   int(values.get(THRESHOLD, current[THRESHOLD])),
+                                   int(committee.minStake()), node_of, source)
+    return admits + calls + removes
+
+
 def _short(value: Any) -> Any:
-    return describe(value) if isinstance(value, list) else value
+    return show(value) if isinstance(value, list) else value
 
 
 def _schedule_plan(view: ChainView, phases: list[Any], source: str) -> SchedulePlan:

@@ -10,6 +10,7 @@ from eth_abi.abi import decode
 from eth_utils.crypto import keccak
 
 from wattnet.governance.client import STATES, ChainView, GovernanceError
+from wattnet.governance.members import ADMIT, REMOVE
 from wattnet.governance.schedule import SETTER as SCHEDULE_SETTER
 from wattnet.governance.table import SETTERS, arg_types, region_param, selector
 
@@ -114,7 +115,8 @@ def describe_call(view: ChainView, target: str, data: bytes) -> str:
     """``Contract.setter(args)`` for a call of a proposal."""
     names = {a.lower(): n for n, a in view.deployment.contracts.items()}
     name = names.get(target.lower(), target)
-    sigs = [s.signature for s in SETTERS] + [region_param("u").setter, SCHEDULE_SETTER]
+    sigs = [s.signature for s in SETTERS] + [region_param("u").setter, SCHEDULE_SETTER, ADMIT,
+                                             REMOVE]
     for sig in sigs:
         if data[:4] == selector(sig):
             args = decode(arg_types(sig), data[4:])

@@ -140,6 +140,14 @@ def plan_schedule(new: Sequence[Any], chain: Sequence[AbsPhase], from_epoch: int
     return SchedulePlan(from_epoch, nxt, genesis + from_epoch * EPOCH_LENGTH - 1, total)
 
 
+def show(value: Any) -> str:
+    """A governed value on one line: the emission schedule by phase, the committee's members
+    by address, anything else as it prints."""
+    if isinstance(value, list):
+        return ", ".join(value) if all(isinstance(v, str) for v in value) else describe(value)
+    return str(value)
+
+
 def describe(phases: Sequence[Any]) -> str:
     """One line: ``bootstrap 104 x 1500000 -50bps; growth ...``."""
     parts = []

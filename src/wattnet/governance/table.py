@@ -9,8 +9,8 @@ a value is :mod:`wattnet.params`'s job (``parse_params``), whose bounds are the 
 constants).
 
 Some setters take several parameters at once (``setShares``, ``setEquivocationPenalty``,
-``setTariffBounds``, ``setTiming``): changing one field sends the combined call with the other
-fields as they are on chain (:func:`build_calls`).
+``setTariffBounds``, ``setTiming``, the committee's ``setParams``): changing one field sends the
+combined call with the other fields as they are on chain (:func:`build_calls`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ from eth_utils.crypto import keccak
 from wattnet.params import (
     BPS,
     CHALLENGE_WINDOW_S,
+    COMMITTEE_BOUNTY_BPS,
+    COMMITTEE_MEMBERS,
+    COMMITTEE_STAKE_WATT,
+    COMMITTEE_UNBONDING_S,
     FEE_MULTIPLE_BPS,
     LATE_QUORUM_S,
     MAX_BOUNTY_BPS,
@@ -58,6 +62,7 @@ from wattnet.params import (
 STAKING, REGISTRY, CREDITS = "OperatorStaking", "StationRegistry", "EnergyCredits"
 REWARDS = "RewardsEngine"
 GOVERNOR, TIMELOCK = "WattGovernor", "WattTimelock"
+COMMITTEE = "OracleCommittee"  # only in deployments whose params have a committee section
 REGION_PREFIX = "registry.region_multipliers."
 SCHEDULE_KEY = "rewards.phases"  # RewardsEngine.setSchedule: see wattnet.governance.schedule
 TREASURY_SHARE = "settlement.treasury_share_bps"  # derived: the treasury gets the rest
@@ -74,6 +79,7 @@ class Unit(StrEnum):
     TARIFF = "credit units/kWh"
     CHOICE = "treasury|burn"
     PERCENT = "% of supply"
+    NODES = "nodes"
     USD = "USD/WATT"
 
 
@@ -145,6 +151,7 @@ _TIMING = "setTiming((uint40,uint40,uint40))"
 _SHARES = "setShares(uint16,uint16)"
 _PENALTY = "setEquivocationPenalty(uint256,uint256)"
 _TARIFFS = "setTariffBounds(uint256,uint256)"
+_COMMITTEE = "setParams(uint256,uint256,uint256)"
 
 def _b(lo_hi: tuple[Any, Any], watt: bool = False) -> tuple[Any, Any, int, int]:
     """(params lo, params hi, chain lo, chain hi): wattnet.params enforces the contracts' bounds,
@@ -219,6 +226,16 @@ PARAMS: tuple[Param, ...] = (
        "updateDelay(uint256)", Unit.SECONDS, *_b(TIMELOCK_DELAY_S)),
     _p("governance.late_quorum_extension", GOVERNOR, "lateQuorumVoteExtension()", "uint48",
        "setLateQuorumVoteExtension(uint48)", Unit.SECONDS, *_b(LATE_QUORUM_S)),
+    # OracleCommittee (CommitteeParamOutOfBounds)
+    _p("committee.min_stake", COMMITTEE, "minStake()", "uint256", _COMMITTEE, Unit.WATT,
+       *_b(COMMITTEE_STAKE_WATT, watt=True), note="a node below it is not admitted"),
+    _p("committee.unbonding_delay", COMMITTEE, "unbondingDelay()", "uint256", _COMMITTEE,
+       Unit.SECONDS, *_b(COMMITTEE_UNBONDING_S), note="a node that left stays slashable so long"),
+    _p("committee.bounty_bps", COMMITTEE, "bountyBps()", "uint256", _COMMITTEE, Unit.BPS,
+       *_b((0, COMMITTEE_BOUNTY_BPS)), note="of a slashed node's stake, to its prover"),
+    _p("committee.threshold", COMMITTEE, "threshold()", "uint8", "setThreshold(uint256)",
+       Unit.NODES, *_b(COMMITTEE_MEMBERS),
+       note="k of the members; <= the members when the proposal executes"),
 )
 
 _BY_KEY = {p.key: p for p in PARAMS}
@@ -229,8 +246,10 @@ SETTERS: tuple[Setter, ...] = (
     Setter(CREDITS, _TIMING, ("credits.redemption_delay", "settlement.max_settlement_delay",
                               "settlement.max_session_duration"), tuple_arg=True),
     Setter(CREDITS, _SHARES, ("settlement.operator_share_bps", "settlement.referrer_share_bps")),
+    Setter(COMMITTEE, _COMMITTEE, ("committee.min_stake", "committee.unbonding_delay",
+                                   "committee.bounty_bps")),
     *(Setter(p.contract, p.setter, (p.key,)) for p in PARAMS
-      if p.setter not in (_PENALTY, _TARIFFS, _TIMING, _SHARES)),
+      if p.setter not in (_PENALTY, _TARIFFS, _TIMING, _SHARES, _COMMITTEE)),
 )
 
 # Keys of the params file that no vote can change, with the reason.

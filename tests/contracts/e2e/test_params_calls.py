@@ -9,11 +9,17 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from eth_utils.crypto import keccak
 from params_stack import GovStack, governed_stack, pass_proposal
 
+from wattnet.chain.committee import committee_domain, node_digest
+from wattnet.chain.eip712 import address_of_private_key, sign_digest
+from wattnet.errors import ConfigError
 from wattnet.governance import schedule
 from wattnet.governance.changeset import parse_change_set
 from wattnet.governance.client import ChainView
+from wattnet.governance.members import KEY as MEMBERS_KEY
+from wattnet.governance.members import THRESHOLD
 from wattnet.governance.proposals import make_plan
 from wattnet.governance.table import (
     GOVERNOR,
@@ -57,7 +63,11 @@ STEPS: list[tuple[str, Any]] = [
     ("governance.proposal_threshold", 120_000),
     ("governance.quorum_percent", 5),
     ("governance.late_quorum_extension", "90s"),
+    ("committee.min_stake", 2_000),
+    ("committee.unbonding_delay", "10d"),
+    ("committee.bounty_bps", 2_000),
 ]
+# committee.threshold needs members: test_committee_members_and_threshold_by_vote
 REGIONS = ["registry.region_multipliers.sp3e"]
 
 
@@ -75,7 +85,7 @@ def view(stack: GovStack, networks: Any) -> ChainView:
 
 def test_table_covers_every_governed_step() -> None:
     keys = {k for k, _ in STEPS if not k.startswith((REGION_PREFIX, SCHEDULE_KEY))}
-    assert keys == {p.key for p in PARAMS}
+    assert keys | {THRESHOLD} == {p.key for p in PARAMS}
 
 
 def test_each_call_through_the_timelock_changes_exactly_its_parameter(
@@ -157,7 +167,52 @@ def test_contract_bounds_mirror_the_deployed_constants(stack: GovStack) -> None:
     assert bounds("governance.late_quorum_extension") == (gov.MIN_LATE_QUORUM_EXTENSION(),
                                                           gov.MAX_LATE_QUORUM_EXTENSION())
     assert bounds("governance.timelock_delay") == (tl.MIN_DELAY(), tl.MAX_DELAY())
+    cm = g.committee
+    assert bounds("committee.min_stake") == (cm.MIN_STAKE_FLOOR(), cm.MAX_STAKE_CEILING())
+    assert bounds("committee.unbonding_delay") == (cm.MIN_UNBONDING(), cm.MAX_UNBONDING())
+    assert bounds("committee.bounty_bps")[1] == cm.MAX_BOUNTY_BPS()
+    assert bounds("committee.threshold")[1] == cm.MAX_MEMBERS()
     region = lookup(REGION_PREFIX + "u0")
     assert region is not None
     assert (region.chain_lo, region.chain_hi) == (g.registry.MIN_MULTIPLIER_BPS(),
                                                   g.registry.MAX_MULTIPLIER_BPS())
+
+
+def test_committee_members_and_threshold_by_vote(stack: GovStack, view: ChainView,
+                                                 chain: Any, accounts: Any) -> None:
+    """Admission, k and removal as change sets, through the governor: admissions come before
+    the threshold, removals after it; what admit would refuse is refused before proposing."""
+    params = load_params("local")
+    committee, watt = stack.gov.committee, stack.gov.watt
+    operator = stack.voter  # holds WATT
+    keys = [keccak_key(i) for i in range(4)]
+    nodes = sorted((address_of_private_key(k) for k in keys), key=lambda a: int(a, 16))
+    by_addr = {address_of_private_key(k): k for k in keys}
+    domain = committee_domain(chain.chain_id, committee.address)
+    stake = int(committee.minStake())
+    watt.approve(committee, 4 * stake, sender=operator)
+    for node in nodes[:3]:
+        committee.register(node, stake, sign_digest(by_addr[node], node_digest(
+            domain, operator.address)), sender=operator)
+
+    def change(values: dict[str, Any]) -> Any:
+        return make_plan(view, parse_change_set({"description": "committee", "changes": values},
+                                                "changes/committee.yaml"), params)
+
+    with pytest.raises(ConfigError, match="is not registered"):
+        change({MEMBERS_KEY: nodes, THRESHOLD: 2})  # the fourth never registered
+    with pytest.raises(ConfigError, match="exceeds the 3 members"):
+        change({MEMBERS_KEY: nodes[:3], THRESHOLD: 4})
+    plan = change({MEMBERS_KEY: list(reversed(nodes[:3])), THRESHOLD: 2})
+    assert [c.signature.split("(")[0] for c in plan.calls] == ["admit"] * 3 + ["setThreshold"]
+    pass_proposal(view, chain, plan, stack.voter, [stack.voter, stack.voter2])
+    assert view.current(params)[MEMBERS_KEY] == nodes[:3] and committee.threshold() == 2
+    plan = change({MEMBERS_KEY: nodes[:1], THRESHOLD: 1})  # lower k first, then remove two
+    assert [c.signature.split("(")[0] for c in plan.calls] == ["setThreshold", "remove",
+                                                               "remove"]
+    pass_proposal(view, chain, plan, stack.voter, [stack.voter, stack.voter2])
+    assert committee.members() == nodes[:1] and committee.threshold() == 1
+
+
+def keccak_key(i: int) -> bytes:
+    return keccak(text=f"params-committee-node-{i}")

@@ -25,7 +25,7 @@ BAD = ["8,200", "82%", [1], {"x": 1}, None, True, "abc"]
 # written as text, a WATT amount or a price is still a number (the params files allow "0.10")
 TEXT_NUMBERS_OK = {"staking.min_stake_per_station", "staking.stake_per_kw",
                    "staking.equivocation_slash", "rewards.watt_price_floor",
-                   "governance.proposal_threshold"}
+                   "governance.proposal_threshold", "committee.min_stake"}
 
 
 def _error(key: str, value: Any) -> str:
