@@ -49,6 +49,7 @@ def uses(steps: Mapping[str, Mapping[str, Any]], contracts: Mapping[str, str],
         args = constructor_args.get(cname) or []
         if f"deploy:{cname}" in steps and len(args) > index:
             yield Use("treasury", str(args[index]), cname, f"deploy:{cname}")
+    own = {a.lower() for a in contracts.values()}  # grants to the deployment's own contracts
     for step, info in steps.items():
         if info.get("status") != "done":
             continue
@@ -58,7 +59,7 @@ def uses(steps: Mapping[str, Mapping[str, Any]], contracts: Mapping[str, str],
                 yield Use(name, contracts[name], "EnergyCredits", step)
         elif step.startswith("grant:"):
             _, cname, role, who = step.split(":", 3)
-            if (cname, role) in ROLE_INPUTS:
+            if (cname, role) in ROLE_INPUTS and who.lower() not in own:
                 yield Use(ROLE_INPUTS[(cname, role)], who, cname, step)
 
 
