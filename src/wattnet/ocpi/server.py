@@ -70,12 +70,13 @@ class Cpo:
 
 
 CPO: web.AppKey[Cpo] = web.AppKey("cpo", Cpo)
-PARTNER = "ocpi.partner"  # request key: the Partner, or None for token A
+PARTNER: web.RequestKey[Partner | None] = web.RequestKey("partner", Partner)  # None: token A
+TOKEN_A: web.RequestKey[str] = web.RequestKey("token_a", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def partner_of(request: web.Request) -> Partner:
-    partner: Partner | None = request.get(PARTNER)
+    partner = request.get(PARTNER)
     if partner is None:
         raise OcpiError(StatusCode.CLIENT_ERROR, "register first (credentials)", http=405)
     return partner
@@ -132,7 +133,7 @@ async def _authenticate(request: web.Request, cpo: Cpo) -> None:
         return
     if request.path.rstrip("/") in OPEN_PATHS and cpo.partners.is_token_a(token):
         request[PARTNER] = None
-        request["ocpi.token_a"] = token
+        request[TOKEN_A] = token
         return
     raise OcpiError(StatusCode.CLIENT_ERROR, "unknown credentials token", http=401)
 
@@ -170,7 +171,7 @@ async def post_credentials(request: web.Request) -> web.Response:
                         http=405)
     creds, endpoints, token_c = await _exchange(request)
     roles = [r.dump() for r in creds.roles]
-    partner = cpo.partners.register(request["ocpi.token_a"], token_c, creds.token, creds.url,
+    partner = cpo.partners.register(request[TOKEN_A], token_c, creds.token, creds.url,
                                     VERSION, endpoints, roles)
     if partner is None:
         raise OcpiError(StatusCode.CLIENT_ERROR, "registration token already used", http=401)
