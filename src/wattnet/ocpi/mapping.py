@@ -197,6 +197,26 @@ class Mapper:
         return cdr
 
 
+def session(mapper: Mapper, station_id: bytes, session_id: int, connector: int,
+            token: dict[str, object], credit_id: int, *, start: int, now: int, energy_wh: int,
+            cost: int, ended: bool = False) -> dict[str, object]:
+    """An OCPI Session for a gateway's open (or just finished) session; ``cost`` in the
+    credit's smallest units. The eMSP's token is the one the session was started with."""
+    cur = mapper.cfg.currencies[credit_id]
+    out: dict[str, object] = {
+        **mapper._party(), "id": session_ocpi_id(station_id, session_id),
+        "start_date_time": format_datetime(start), "kwh": energy_wh / 1000,
+        "cdr_token": mapper.cdr_token(b"", token), "auth_method": "COMMAND",
+        "location_id": location_id(station_id), "evse_uid": evse_uid(station_id, connector),
+        "connector_id": "1", "currency": cur.code,
+        "total_cost": {"excl_vat": money(cost, cur.decimals)},
+        "status": "COMPLETED" if ended else "ACTIVE", "last_updated": format_datetime(now),
+    }
+    if ended:
+        out["end_date_time"] = format_datetime(now)
+    return out
+
+
 def signed_data(meter_data: str | None) -> dict[str, object] | None:
     """OCMF records (``OCMF|<payload>|<signature>``, one a line) as OCPI SignedData; None when
     there are none or one does not fit the SignedValue limits (plain_data is string(512))."""

@@ -76,7 +76,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def partner_of(request: web.Request) -> Partner:
-    partner = request.get(PARTNER)
+    partner: Partner | None = request.get(PARTNER)
     if partner is None:
         raise OcpiError(StatusCode.CLIENT_ERROR, "register first (credentials)", http=405)
     return partner

@@ -19,6 +19,7 @@ from wattnet.ocpi.client import PartnerClient
 from wattnet.ocpi.config import OcpiConfig, config_from_dict
 from wattnet.ocpi.live import ChargerControl, LiveState
 from wattnet.ocpi.partners import PartnerStore
+from wattnet.ocpi.push import Pusher
 from wattnet.ocpi.server import Cpo, build_app
 from wattnet.ocpi.sources import JsonStations, SettledReceipts
 from wattnet.oracle.schema import RECEIPT_COLUMNS
@@ -118,11 +119,13 @@ def run(store: Store, make_config: Callable[..., OcpiConfig]) -> Callable[..., N
                           JsonStations(Path(cfg.stations[5:])),
                           SettledReceipts(store, tuple(cfg.currencies)),
                           live or LiveState(clock), clock, control)
+                Pusher(cpo)
                 port = int(cfg.base_url.rsplit(":", 1)[1])
                 async with TestServer(build_app(cpo), port=port), \
                         TestServer(emsp.app(), port=emsp_port):
                     await scenario(Harness(cpo, emsp, http, partners.issue_token_a()))
-                    await asyncio.sleep(0)
+                    if cpo.tasks:
+                        await asyncio.wait(cpo.tasks, timeout=5)
 
         asyncio.run(main())
 
