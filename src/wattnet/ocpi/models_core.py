@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from wattnet.ocpi.models_locations import BusinessDetails
+from wattnet.ocpi.models_sessions import CdrToken
 from wattnet.ocpi.types import (
     URL,
     CiString2,
@@ -23,7 +24,6 @@ from wattnet.ocpi.types import (
     Role,
     String2,
     String64,
-    TokenType,
     VersionNumber,
 )
 
@@ -77,12 +77,7 @@ class EnergyContract(OcpiModel):
     contract_id: String64 | None = None
 
 
-class Token(OcpiModel):
-    country_code: CiString2
-    party_id: CiString3
-    uid: CiString36
-    type: TokenType
-    contract_id: CiString36
+class Token(CdrToken):
     visual_number: String64 | None = None
     issuer: String64
     group_id: CiString36 | None = None

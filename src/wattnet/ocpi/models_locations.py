@@ -54,6 +54,18 @@ class AdditionalGeoLocation(GeoLocation):
     name: DisplayText | None = None
 
 
+class Address(OcpiModel):
+    """The address fields a Location and a CdrLocation share."""
+
+    name: String255 | None = None
+    address: String45
+    city: String45
+    postal_code: String10 | None = None
+    state: String20 | None = None
+    country: String3
+    coordinates: GeoLocation
+
+
 class Image(OcpiModel):
     url: URL
     thumbnail: URL | None = None
@@ -148,19 +160,12 @@ class EVSE(OcpiModel):
     last_updated: DateTime
 
 
-class Location(OcpiModel):
+class Location(Address):
     country_code: CiString2
     party_id: CiString3
     id: CiString36
     publish: bool
     publish_allowed_to: list[PublishTokenType] | None = None
-    name: String255 | None = None
-    address: String45
-    city: String45
-    postal_code: String10 | None = None
-    state: String20 | None = None
-    country: String3
-    coordinates: GeoLocation
     related_locations: list[AdditionalGeoLocation] | None = None
     parking_type: ParkingType | None = None
     evses: list[EVSE] | None = None

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from wattnet.ocpi.enums_locations import ConnectorFormat, ConnectorType, PowerType
-from wattnet.ocpi.models_locations import GeoLocation
+from wattnet.ocpi.models_locations import Address
 from wattnet.ocpi.models_tariffs import Tariff
 from wattnet.ocpi.types import (
     AuthMethod,
@@ -22,9 +22,6 @@ from wattnet.ocpi.types import (
     OcpiModel,
     Price,
     String3,
-    String10,
-    String20,
-    String45,
     String255,
     String512,
     String5000,
@@ -89,15 +86,8 @@ class SignedData(OcpiModel):
     url: String512 | None = None
 
 
-class CdrLocation(OcpiModel):
+class CdrLocation(Address):
     id: CiString36
-    name: String255 | None = None
-    address: String45
-    city: String45
-    postal_code: String10 | None = None
-    state: String20 | None = None
-    country: String3
-    coordinates: GeoLocation
     evse_uid: CiString36
     evse_id: CiString48
     connector_id: CiString36

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from wattnet.oracle.errors import StorageUnavailable
 from wattnet.oracle.store_base import Store
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,6 @@ OCPI_MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
     ),
 )
-OCPI_SCHEMA_VERSION = len(OCPI_MIGRATIONS)
 
 
 def token_hash(token: str) -> bytes:
@@ -92,21 +90,7 @@ class PartnerStore:
         self._clock = clock
 
     def migrate(self) -> None:
-        with self._s.transaction() as tx:
-            tx.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            row = tx.one("SELECT value FROM meta WHERE key = 'ocpi_schema_version'")
-            found = int(row[0]) if row else 0
-            if found > OCPI_SCHEMA_VERSION:
-                raise StorageUnavailable(
-                    f"{self._s.description} has OCPI schema version {found}, newer than this "
-                    f"wattnet ({OCPI_SCHEMA_VERSION}); upgrade wattnet")
-            for version in range(found, OCPI_SCHEMA_VERSION):
-                for statement in OCPI_MIGRATIONS[version]:
-                    tx.execute(self._s.dialect.ddl(statement))
-            if found != OCPI_SCHEMA_VERSION:
-                tx.execute("DELETE FROM meta WHERE key = 'ocpi_schema_version'")
-                tx.execute("INSERT INTO meta (key, value) VALUES ('ocpi_schema_version', ?)",
-                           (str(OCPI_SCHEMA_VERSION),))
+        self._s.apply_migrations("ocpi_schema_version", OCPI_MIGRATIONS, "this wattnet's OCPI")
 
     # ---- credentials tokens ----
     def issue_token_a(self) -> str:

@@ -95,6 +95,7 @@ def test_commands__start_stop_unlock_go_to_the_chargers_and_results_come_back(ru
                  "evse_uid": evse_uid(STATION, 2), "connector_id": "1"}
         status, body, _ = await h.emsp.call(h.http, "POST", h.url("commands/START_SESSION"),
                                             json=start, data_schema=schemas.COMMAND_RESPONSE)
+        assert status == 200
         assert body["data"] == {"result": "ACCEPTED", "timeout": 30}
         await asyncio.wait(h.cpo.tasks, timeout=5)
         assert control.calls == [("start", STATION, 2, "100012")]
@@ -174,6 +175,7 @@ def test_push__evse_status_patch_and_session_put_reach_the_emsp(run: Run) -> Non
         # the pulled Location shows the pushed status; sessions pull shows only its own
         status, body, _ = await h.emsp.call(h.http, "GET", h.url(f"locations/{LOC}"),
                                             data_schema=schemas.LOCATION)
+        assert status == 200
         assert [e["status"] for e in body["data"]["evses"]] == ["UNKNOWN", "CHARGING"]
         sessions, totals = await h.emsp.pull_all(h.http, "sessions", schemas.SESSION)
         assert [s["id"] for s in sessions] == [f"{LOC[:15]}-7"] and totals == [1]
