@@ -21,6 +21,7 @@ from wattnet.oracle.errors import StorageUnavailable
 from wattnet.oracle.schema import (
     MIGRATIONS,
     RECEIPT_COLUMNS,
+    SCHEMA_VERSION,
     BatchStatus,
     Dialect,
     Status,
@@ -261,7 +262,8 @@ class Store(ABC):
 
     def migrate(self) -> int:
         """Bring the schema to SCHEMA_VERSION; returns the version found before."""
-        return self.apply_migrations("schema_version", MIGRATIONS, "this oracle")
+        return self.apply_migrations("schema_version", MIGRATIONS[:SCHEMA_VERSION],
+                                     "this oracle")
 
     def apply_migrations(self, key: str, migrations: Sequence[Sequence[str]], who: str) -> int:
         """Apply the migrations past the version ``meta.<key>`` records, in one transaction
