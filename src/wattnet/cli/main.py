@@ -24,6 +24,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "gateway",
         "Edge gateway: OCPP 1.6/2.0.1 central system for one site.",
     ),
+    "ocpi": ("wattnet.cli.ocpi", "ocpi", "OCPI 2.2.1 CPO: run, token-a, partners."),
     "oracle": ("wattnet.cli.oracle", "oracle", "Settlement oracle: run, status, quarantine."),
     "params": (
         "wattnet.cli.params",

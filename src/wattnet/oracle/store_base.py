@@ -262,25 +262,30 @@ class Store(ABC):
 
     def migrate(self) -> int:
         """Bring the schema to SCHEMA_VERSION; returns the version found before."""
+        return self.apply_migrations("schema_version", MIGRATIONS[:SCHEMA_VERSION],
+                                     "this oracle")
+
+    def apply_migrations(self, key: str, migrations: Sequence[Sequence[str]], who: str) -> int:
+        """Apply the migrations past the version ``meta.<key>`` records, in one transaction
+        (a component with tables of its own, such as OCPI's, keeps its own key); returns the
+        version found before."""
+        target = len(migrations)
         with self.transaction() as tx:
             tx.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            row = tx.one("SELECT value FROM meta WHERE key = 'schema_version'")
+            row = tx.one("SELECT value FROM meta WHERE key = ?", (key,))
             found = int(row[0]) if row else 0
-            if found > SCHEMA_VERSION:
+            if found > target:
                 raise StorageUnavailable(
-                    f"{self.description} has schema version {found}, newer than this oracle "
-                    f"({SCHEMA_VERSION}); upgrade wattnet before running it on this database"
+                    f"{self.description} has {key} {found}, newer than {who} ({target}); "
+                    "upgrade wattnet before running it on this database"
                 )
-            for version in range(found, SCHEMA_VERSION):
-                for statement in MIGRATIONS[version]:
+            for version in range(found, target):
+                for statement in migrations[version]:
                     tx.execute(self.dialect.ddl(statement))
-                log.info("%s: migrated schema to version %d", self.description, version + 1)
-            if found != SCHEMA_VERSION:
-                tx.execute("DELETE FROM meta WHERE key = 'schema_version'")
-                tx.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
+                log.info("%s: migrated %s to %d", self.description, key, version + 1)
+            if found != target:
+                tx.execute("DELETE FROM meta WHERE key = ?", (key,))
+                tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, str(target)))
         return found
 
     def readings(self, station_id: bytes, session_id: int) -> dict[str, Any] | None:
