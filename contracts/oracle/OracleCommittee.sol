@@ -370,6 +370,23 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
     ///      station's signature before it signs) can never be proven bad later.
     function _badReceipt(bytes calldata packed, uint256 index) internal view returns (bool) {
         uint256 buf = ReceiptLib.newBuffer();
+        (bool decodes, bool found, bytes32 r, bytes32 vs) = _receiptAt(buf, packed, index);
+        if (!decodes) return true;
+        if (!found) return false;
+        // The receipt is in the buffer: is its signature one of its station's keys, ever?
+        bytes32 digest = ReceiptLib.digest(settlement.domainSeparator(), ReceiptLib.structHashOf(buf));
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, r, vs);
+        bytes32 stationId = bytes32(ReceiptLib.fieldOf(buf, ReceiptLib.BUF_STATION_ID));
+        return err != ECDSA.RecoverError.NoError || !settlement.registry().everSigner(stationId, signer);
+    }
+
+    /// @dev Decode `packed` up to receipt `index` into `buf`: whether the bytes decode that far,
+    ///      whether the receipt exists, and its signature.
+    function _receiptAt(uint256 buf, bytes calldata packed, uint256 index)
+        internal
+        pure
+        returns (bool decodes, bool found, bytes32 r, bytes32 vs)
+    {
         uint256 p;
         uint256 end;
         assembly ("memory-safe") {
@@ -379,25 +396,16 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
         uint256 i;
         while (p < end) {
             (bool ok, uint256 next, uint256 count) = ReceiptLib.unpackGroup(buf, p, end);
-            if (!ok) return true;
+            if (!ok) return (false, false, 0, 0);
             p = next;
             for (; count != 0; --count) {
-                bytes32 r;
-                bytes32 vs;
                 (ok, p, r, vs) = ReceiptLib.unpackReceipt(buf, p, end);
-                if (!ok) return true;
-                if (i == index) return !_stationSigned(buf, r, vs);
+                if (!ok) return (false, false, 0, 0);
+                if (i == index) return (true, true, r, vs);
                 ++i;
             }
         }
-        return false;
-    }
-
-    function _stationSigned(uint256 buf, bytes32 r, bytes32 vs) internal view returns (bool) {
-        bytes32 digest = ReceiptLib.digest(settlement.domainSeparator(), ReceiptLib.structHashOf(buf));
-        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, r, vs);
-        bytes32 stationId = bytes32(ReceiptLib.fieldOf(buf, ReceiptLib.BUF_STATION_ID));
-        return err == ECDSA.RecoverError.NoError && settlement.registry().everSigner(stationId, signer);
+        return (true, false, 0, 0);
     }
 
     /// @dev Take the node's whole stake (bounty to the prover unless it is the node's own
