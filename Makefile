@@ -91,7 +91,8 @@ lint: setup
 # A small network through the real stack on a local anvil: 20 chargers (OCPP 1.6 and 2.0.1),
 # 100 drivers, one simulated day; reconciled on chain; the report goes to out/demo/.
 demo: setup compile
-	$(BIN)/wattnet sim network --chargers 20 --drivers 100 --days 1 --oracle-nodes 3 --out out/demo
+	$(BIN)/wattnet sim network --chargers 20 --drivers 100 --days 1 --oracle-nodes 3 --out out/demo \
+		$(if $(OCPI),--ocpi)
 
 ## ---- benchmarks (print tables; figures go to README's performance table) ----
 bench: bench-gas bench-oracle bench-gateway bench-sim bench-network

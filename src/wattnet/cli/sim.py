@@ -296,11 +296,14 @@ def model(
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep keys, databases and service logs here [default: a temporary folder, "
               "removed after a successful run].")
+@click.option("--ocpi", is_flag=True,
+              help="Publish the network as an OCPI 2.2.1 CPO while it runs (wattnet ocpi run on "
+              "the oracle's database); prints the versions URL and a registration token A.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def network(chargers: int, drivers: int, days: int, seed: int, params_name: str,
             out_dir: Path | None, rpc_url: str | None, from_state: Path | None,
             deployment: Path | None, save_state: Path | None, db: str | None,
-            gateways: int | None, oracle_nodes: int, workdir: Path | None,
+            gateways: int | None, oracle_nodes: int, workdir: Path | None, ocpi: bool,
             as_json: bool) -> None:
     """Run a whole network through the real stack on a local chain and reconcile it."""
     import signal
@@ -321,13 +324,16 @@ def network(chargers: int, drivers: int, days: int, seed: int, params_name: str,
     opts = NetworkOptions(chargers=chargers, drivers=drivers, days=days, seed=seed,
                           params=params_name, rpc_url=rpc_url, from_state=from_state,
                           deployment=deployment, save_state=save_state, db=db,
-                          gateways=gateways, workdir=workdir, oracle_nodes=oracle_nodes)
+                          gateways=gateways, workdir=workdir, oracle_nodes=oracle_nodes,
+                          ocpi=ocpi)
     opts.validate()
     load_params(params_name)
     with _progress() as bar:
         task = bar.add_task("starting", total=1)
 
         def progress(what: str, done: float, total: float) -> None:
+            if what.startswith("OCPI "):  # the endpoint a partner registers with: keep it
+                bar.console.print(what + " (served while the run lasts)", markup=False)
             bar.update(task, description=what, completed=done, total=max(total, 1))
 
         result = run_network(opts, progress)

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from eth_utils.address import to_checksum_address
 
@@ -41,6 +42,7 @@ from wattnet.sim.network.chainview import ChainView
 from wattnet.sim.network.committee import form_committee, oracle_role_holders, oracle_used
 from wattnet.sim.network.drive import DriveStats, drive
 from wattnet.sim.network.node import Anvil, Rpc
+from wattnet.sim.network.ocpi import Published, start_ocpi
 from wattnet.sim.network.plan import (
     Plan,
     aligned_start,
@@ -88,6 +90,7 @@ class NetworkOptions:
     gateways: int | None = None
     workdir: Path | None = None
     oracle_nodes: int = 1  # > 1: that many committee nodes, threshold from the params file
+    ocpi: bool = False  # publish the network over OCPI 2.2.1 (wattnet ocpi run beside the oracle)
 
     def validate(self) -> None:
         for name, lo, hi in (("chargers", 1, 20_000), ("drivers", 1, 200_000),
@@ -126,6 +129,7 @@ class NetworkResult:
     settlement_txs: int = 0  # the oracle's txs to EnergyCredits, mined
     reverted_settlements: int = 0  # ... of which reverted (issue 18)
     oracle_role_holders: list[str] = field(default_factory=list)  # who may settle, at the end
+    published: Any = None  # what the ``publish`` hook returned (with --ocpi)
 
     @property
     def ok(self) -> bool:
@@ -155,8 +159,10 @@ def _sidecar(state: Path) -> Path:
     return state.with_name(state.name + ".deployment.json")
 
 
-def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
-                ) -> NetworkResult:
+def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
+                publish: Callable[[Published], Any] | None = None) -> NetworkResult:
+    """Run the network; with ``opts.ocpi``, ``publish`` is called with the OCPI endpoint once
+    every session settled and reconciled, while the services still run."""
     opts.validate()
     params = load_params(opts.params)
     services: list[Service] = []
@@ -237,6 +243,13 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
                 nodes = [start_oracle(d, env, node_keys[i], cfg, f"oracle-node-{i}")
                          for i, (d, cfg) in enumerate(zip(dirs, configs, strict=True))]
             services.extend(nodes)
+            ocpi: Published | None = None
+            if opts.ocpi:  # on the first node's database: the receipts it settled are CDRs
+                first_db = db if opts.oracle_nodes == 1 else str(work / "oracle-node-0" /
+                                                                 "oracle.db")
+                ocpi_svc, ocpi = start_ocpi(work, env, first_db, params)
+                services.append(ocpi_svc)
+                progress(f"OCPI versions at {ocpi.versions_url}, token A {ocpi.token_a}", 0, 1)
             # Each gateway posts every receipt to every node (a node that is down delays nothing).
             urls = [f"http://127.0.0.1:{svc.port}" for svc in nodes]
             n_gw = opts.gateways or math.ceil(opts.chargers / CHARGERS_PER_GATEWAY)
@@ -274,11 +287,13 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None
                 [derive_address(opts.seed, tag, "oracle", i) for i in range(opts.oracle_nodes)]
             target = "EnergyCredits" if opts.oracle_nodes == 1 else "OracleCommittee"
             sent, reverted = _settlement_txs(view, senders, target, from_block)
+            published = publish(ocpi) if publish is not None and ocpi is not None else None
             return NetworkResult(params, plan, stats, expected, actual,
                                  compare(expected, actual), deployment, genesis, emission, gas,
                                  supply, work, settlement_txs=sent,
                                  reverted_settlements=reverted,
-                                 oracle_role_holders=oracle_role_holders(view))
+                                 oracle_role_holders=oracle_role_holders(view),
+                                 published=published)
         finally:
             for svc in reversed(services):
                 svc.stop()

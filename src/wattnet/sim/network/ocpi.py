@@ -1,0 +1,63 @@
+"""The simulated network published over OCPI 2.2.1 (``wattnet sim network --ocpi``): a
+``wattnet ocpi run`` process beside the oracle, on the oracle's database and the deployment's
+StationRegistry, and a registration token for one roaming partner (docs/ocpi.md).
+
+Stations and tariffs come from the chain, CDRs from the receipts the oracle settled; a partner
+registers with the token, then pulls. ``run_network`` hands a :class:`Published` to its
+``publish`` hook once every session settled and reconciled, before the services stop (the
+tests' eMSP checks what it sees against the chain there).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from wattnet.errors import ChainError
+from wattnet.params import Params
+from wattnet.sim.network.stack import Service, _port_open
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    versions_url: str
+    token_a: str
+    config: Path
+
+
+def ocpi_config(work: Path, database: str, params: Params, port: int) -> Path:
+    """ocpi.yaml for the run: every listed stablecoin's credit id, in its own currency."""
+    currencies = {c.credit_id: {"currency": "EUR" if c.symbol.startswith("EUR") else "USD",
+                                "decimals": c.decimals} for c in params.credits.stablecoins}
+    cfg = {"country_code": "DE", "party_id": "WAT", "name": "WattNet demo",
+           "base_url": f"http://127.0.0.1:{port}", "port": port, "database": database,
+           "stations": "web3", "currencies": currencies}
+    path = work / "ocpi.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return path
+
+
+def start_ocpi(work: Path, env: dict[str, str], database: str, params: Params
+               ) -> tuple[Service, Published]:
+    """The CPO server, ready, and a token A for one partner."""
+    svc = Service("ocpi", work, env)
+    config = ocpi_config(work, database, params, svc.port)
+    svc.spawn([sys.executable, "-m", "wattnet.cli.main", "ocpi", "run", "--config", str(config)])
+    versions = f"http://127.0.0.1:{svc.port}/ocpi/versions"
+    svc.wait_ready(lambda: _port_open(svc.port))
+    return svc, Published(versions, _token_a(config, env), config)
+
+
+def _token_a(config: Path, env: dict[str, str]) -> str:
+    out = subprocess.run([sys.executable, "-m", "wattnet.cli.main", "ocpi", "token-a",
+                          "--config", str(config)], env=env, capture_output=True, text=True,
+                         timeout=60, check=False)
+    found = re.search(r"token A: (\S+)", out.stdout)
+    if out.returncode != 0 or found is None:
+        raise ChainError(f"wattnet ocpi token-a failed: {(out.stderr or out.stdout)[-500:]}")
+    return found.group(1)
