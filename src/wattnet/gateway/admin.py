@@ -31,8 +31,8 @@ from wattnet.gateway.smart_charging import ChargingSchedule
 log = logging.getLogger(__name__)
 
 
-def _error(status: int, message: str, **extra: Any) -> web.Response:
-    return web.json_response({"error": message, **extra}, status=status)
+def _error(http_status: int, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=http_status)
 
 
 class AdminApi:
@@ -54,7 +54,13 @@ class AdminApi:
             response = _error(401, "missing or wrong admin token (Authorization: Bearer …)")
             response.headers["WWW-Authenticate"] = "Bearer"
             return response
-        result: web.StreamResponse = await handler(request)
+        try:
+            result: web.StreamResponse = await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception:  # a bug of ours: logged in full, answered in one line
+            log.exception("admin API: %s %s failed", request.method, request.path)
+            return _error(500, "the gateway failed to carry out this request; see its log")
         return result
 
     async def stations(self, request: web.Request) -> web.Response:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ocpp.messages
+from jsonschema.exceptions import ValidationError as SchemaError
 from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.exceptions import OCPPError
 from ocpp.v16 import call as c16
@@ -149,7 +150,7 @@ def _get_config(p: Params, c: Context) -> Any:
 
 
 def _set_config(p: Params, c: Context) -> Any:
-    key, value = p.get("key", str), p.get("value", str)
+    key, value = p.get("key", str), str(p.get("value", (str, int, float)))
     if c.version == V16:
         return c16.ChangeConfiguration(key=key, value=value)
     return c201.SetVariables(set_variable_data=[{"attributeValue": value,
@@ -209,9 +210,11 @@ def build(op: str, raw: Mapping[str, Any], station: StationConfig, ctx: Context)
     msg = ocpp.messages.Call("check", type(payload).__name__, body)
     try:
         ocpp.messages._validate_payload(msg, "1.6" if ctx.version == V16 else "2.0.1")
-    except OCPPError as exc:  # carries the schema's message
-        raise AdminInputError(
-            f"{op}: {type(payload).__name__} would be invalid: {exc.description}") from exc
+    except OCPPError as exc:  # raised while handling the schema's own error: say that one
+        schema_error = exc.__cause__ or exc.__context__
+        cause = schema_error.message if isinstance(schema_error, SchemaError) else exc.description
+        raise AdminInputError(f"{op}: {type(payload).__name__} would be invalid: {cause}") \
+            from exc
     return payload
 
 

@@ -59,12 +59,13 @@ _CONFIG_ANSWERS: dict[str, Callable[[MutableMapping[str, str], dict[str, Any]], 
     "GetConfiguration": _get_configuration, "ChangeConfiguration": _change_configuration,
     "GetVariables": _get_variables, "SetVariables": _set_variables,
 }
-_FIXED: dict[str, Answer] = {
+_FIXED: dict[str, Answer] = {"UnlockConnector": {"status": "Unlocked"}}
+_FIXED |= {
     action: _ACCEPTED for action in (
         "RemoteStartTransaction", "RequestStartTransaction", "RemoteStopTransaction",
         "RequestStopTransaction", "Reset", "ChangeAvailability", "TriggerMessage",
         "SetChargingProfile", "ClearChargingProfile")
-} | {"UnlockConnector": {"status": "Unlocked"}}
+}
 
 
 def default_answer(action: str, payload: dict[str, Any],
