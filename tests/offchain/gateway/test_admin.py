@@ -4,6 +4,7 @@ line while the gateway keeps serving."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -262,3 +263,48 @@ def test_admin__no_token_in_the_environment_refuses_to_start(
 
 async def _nothing() -> None:
     return None
+
+
+async def wattnet(h: Harness, *args: str, token: str = TOKEN) -> tuple[int, str, str]:
+    """``wattnet gateway admin ...`` as a real process against the running gateway."""
+    import asyncio
+    import os
+    import sys
+
+    assert h.gateway is not None
+    env = os.environ | {"WATTNET_GATEWAY_ADMIN_TOKEN": token,
+                        "WATTNET_GATEWAY_ADMIN_URL": f"http://127.0.0.1:{h.gateway.ports['admin']}"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wattnet.cli.main", "gateway", "admin", *args, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def test_admin_cli__runs_operations_and_fails_in_one_line(admin_harness: Harness) -> None:
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP201", V201)
+        code, out, err = await wattnet(h, "reset", "CP201", "hard:=true")
+        assert (code, err) == (0, "")
+        assert out.strip() == "CP201 Reset (ocpp2.0.1): Accepted"
+        assert last_call(cp) == ("Reset", {"type": "Immediate"})
+        code, out, _ = await wattnet(h, "set-config", "CP201", "value:=90", "--json",
+                                     "key=OCPPCommCtrlr.HeartbeatInterval")
+        assert code == 0 and json.loads(out)["status"] == "Accepted"
+        assert cp.config["OCPPCommCtrlr.HeartbeatInterval"] == "90"
+        code, out, _ = await wattnet(h, "stations", "--json")
+        assert {r["chargePointId"]: r["connected"] for r in json.loads(out)}["CP201"] is True
+        for args, token, text in [
+            (("reset", "CP201"), "wrong-token-0123456789", "gateway answered 401: missing"),
+            (("unlock", "CP201", "connector:=9"), TOKEN, "gateway answered 400: station CP201 has"),
+            (("reset", "CPX"), TOKEN, "gateway answered 409: charge point CPX is not connected"),
+            (("reset", "CP201", "hard:=yes"), TOKEN, "hard:=yes: the value after := must be JSON"),
+        ]:
+            code, out, err = await wattnet(h, *args, token=token)
+            assert code == 2, (args, out, err)
+            assert err.startswith("error: " + text) and err.count("\n") == 1, (args, err)
+            assert "Traceback" not in err
+        assert [m[2] for m in cp.received_calls] == ["Reset", "SetVariables"]
+
+    admin_harness.run(scenario)
