@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from conformance import checked
 
 from conftest import Harness
 from wattnet.domain import OcppVersion
@@ -78,7 +79,7 @@ def test_admin__each_operation_reaches_the_charger_as_its_versions_message(
     admin_harness: Harness, cp_id: str, version: OcppVersion
 ) -> None:
     async def scenario(h: Harness) -> None:
-        cp = await h.connected(cp_id, version)
+        cp = await checked(h, cp_id, version)  # each call checked against the official schema
         for op, params, expected in OPS:
             status, body = await api(h, "POST", f"/v1/stations/{cp_id}/{op}", params)
             action, fields = expected[version]
@@ -88,6 +89,7 @@ def test_admin__each_operation_reaches_the_charger_as_its_versions_message(
             got_action, payload = last_call(cp)
             assert got_action == action, op
             assert payload.items() >= fields.items(), (op, payload)
+        assert cp.violations == []
 
     admin_harness.run(scenario)
 
@@ -130,7 +132,7 @@ def test_admin__set_profile_sends_the_configured_schedule_or_one_given_per_call(
     admin_harness: Harness, cp_id: str, version: OcppVersion
 ) -> None:
     async def scenario(h: Harness) -> None:
-        cp = await h.connected(cp_id, version)
+        cp = await checked(h, cp_id, version)
         status, body = await api(h, "POST", f"/v1/stations/{cp_id}/set-profile",
                                  {"schedule": "night", "connector": 1})
         assert (status, body["status"], body["action"]) == (200, "Accepted",
@@ -161,6 +163,7 @@ def test_admin__set_profile_sends_the_configured_schedule_or_one_given_per_call(
         assert schedule["chargingRateUnit"] == "A"
         assert [(p["startPeriod"], p["limit"]) for p in schedule["chargingSchedulePeriod"]] == [
             (0, 16), (1800, 8)]
+        assert cp.violations == []
 
     admin_harness.run(scenario)
 
