@@ -18,7 +18,7 @@ from typing import Any
 
 from jsonschema import validators
 
-from conftest import RFID, Harness
+from conftest import RFID, TARIFF, Harness
 from wattnet.domain import OcppVersion
 from wattnet.sim.chargepoint import SimChargePoint
 from wattnet.sim.chargepoint.client import iso
@@ -95,6 +95,33 @@ async def checked(h: Harness, cp_id: str, version: OcppVersion) -> CheckedCharge
     cp = await h.connected(cp_id, version, cls=CheckedCharger)
     assert isinstance(cp, CheckedCharger)
     return cp
+
+
+async def retry_start_after_reconnect(cp: SimChargePoint) -> dict[str, Any]:
+    """The charger never saw StartTransaction's reply: after a reconnect it retries with a new
+    message id and the same content. The retry's CallResult payload."""
+    frame = json.loads(next(f for f in reversed(cp.sent) if '"StartTransaction"' in f))
+    await cp.reconnect()
+    frame[1] = "retry-after-reconnect"
+    reply = await cp.exchange_raw(json.dumps(frame), frame[1])
+    assert reply is not None and reply[0] == 3, reply
+    result: dict[str, Any] = reply[2]
+    return result
+
+
+def assert_billed(h: Harness, energy: int | None, unbilled_reason: str) -> None:
+    """One receipt: ``energy`` Wh at the tariff, forwarded; or (None) kept unbilled at 0 Wh,
+    rejected with a reason containing ``unbilled_reason``, and never forwarded."""
+    [row] = h.receipts()
+    receipt = row["receipt"]
+    if energy is None:  # never a silent 0 Wh
+        assert (receipt["energyWh"], receipt["cost"], row["_state"]) == (0, 0, "rejected")
+        assert unbilled_reason in row["_reason"]
+        assert h.oracle.received == []
+    else:
+        assert (receipt["energyWh"], receipt["cost"]) == (energy, energy * TARIFF // 1000)
+        assert row["_state"] != "rejected"
+        assert [r["receipt"]["energyWh"] for r in h.oracle.received] == [energy]
 
 
 # Every message a station may send, per the specifications' lists of charger-initiated messages.
