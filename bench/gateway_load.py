@@ -121,9 +121,12 @@ def serve(n: int, port: int, data: Path) -> None:
         loop.add_signal_handler(signal.SIGUSR2, report)
         gc.callbacks.append(on_gc)
         lag_task = asyncio.create_task(watch_lag())
+        done = asyncio.Event()
+        loop.add_signal_handler(signal.SIGTERM, done.set)
         print("READY", flush=True)
-        await asyncio.Event().wait()
+        await done.wait()
         lag_task.cancel()
+        gw.auth.close()  # the hashing process ends with us (it outlived SIGTERM before)
 
     asyncio.run(main())
 

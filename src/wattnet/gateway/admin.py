@@ -14,7 +14,6 @@ answer in time.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -107,7 +106,7 @@ class AdminApi:
                 "version": cp.version.value, "status": status, "result": result}
         if status is not None and status not in DONE:
             return _error(409, f"charge point {cp_id} answered {action} with {status}", **body)
-        return web.json_response(body, dumps=json.dumps)
+        return web.json_response(body)
 
     def application(self) -> web.Application:
         app = web.Application(middlewares=[self._auth], client_max_size=64 * 1024)

@@ -192,6 +192,24 @@ def test_admin__charger_refusal_and_call_error_come_back_as_clear_json_errors(
     admin_harness.run(scenario)
 
 
+def test_admin__a_charger_that_does_not_answer_is_a_504_and_the_next_call_works(
+    create_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WATTNET_GATEWAY_ADMIN_TOKEN", TOKEN)
+    h = create_harness(admin_port=0, response_timeout_s=0.3)
+
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP16")
+        cp.answers["Reset"] = None
+        status, body = await api(h, "POST", "/v1/stations/CP16/reset", {})
+        assert (status, body) == (504, {"error": "charge point CP16 did not answer Reset in time"})
+        status, body = await api(h, "POST", "/v1/stations/CP16/unlock", {"connector": 1})
+        assert (status, body["status"]) == (200, "Unlocked")
+        assert [m[2] for m in cp.received_calls] == ["Reset", "UnlockConnector"]
+
+    h.run(scenario)
+
+
 def test_admin__bad_calls_are_refused_with_one_line_and_the_gateway_keeps_serving(
     admin_harness: Harness
 ) -> None:

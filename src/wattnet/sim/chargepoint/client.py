@@ -84,10 +84,10 @@ class SimChargePoint:
         self.tx_key: str | None = None
         self._seq = 0
         # Configuration keys (1.6 names; 2.0.1 Component.Variable) and scripted answers per
-        # action (a payload, or (errorCode, description) for a CallError): see answers.py.
+        # action (a payload, (errorCode, description) for a CallError, None for no answer).
         self.config: dict[str, str] = {"HeartbeatInterval": "300",
                                        "OCPPCommCtrlr.HeartbeatInterval": "300"}
-        self.answers: dict[str, Answer] = {}
+        self.answers: dict[str, Answer | None] = {}
 
     # ---- connection ----
     async def connect(self) -> None:
@@ -142,7 +142,10 @@ class SimChargePoint:
             self.remote_start.put_nowait(payload)
         elif action in ("RemoteStopTransaction", "RequestStopTransaction"):
             self.stop_requested.set()
-        answer = self.answers.get(action) or default_answer(action, payload, self.config)
+        scripted = action in self.answers
+        answer = self.answers[action] if scripted else default_answer(action, payload, self.config)
+        if answer is None:  # scripted silence: the central system's call times out
+            return
         if isinstance(answer, tuple):
             await self.send_raw(json.dumps([4, msg[1], answer[0], answer[1], {}]))
             return
