@@ -100,6 +100,8 @@ def serve(n: int, port: int, data: Path) -> None:
             gc_pauses.append((time.time(), info["generation"],
                               time.perf_counter() - gc_started[0]))
 
+    cpu_marks: list[tuple[float, float]] = []  # (when, CPU seconds of the loop's thread)
+
     async def watch_lag() -> None:
         loop = asyncio.get_running_loop()
         while True:
@@ -108,10 +110,13 @@ def serve(n: int, port: int, data: Path) -> None:
             lag = loop.time() - t - 0.01
             if lag > 0.05:
                 stalls.append((time.time(), lag))
+            if not cpu_marks or time.time() - cpu_marks[-1][0] >= 0.5:
+                cpu_marks.append((time.time(), time.thread_time()))
 
     def report(*_: object) -> None:
         big_gc = [p for p in gc_pauses if p[2] > 0.02]
-        print(json.dumps({"loop_stalls_over_50ms": stalls[-10:], "gc_over_20ms": big_gc[-10:]}),
+        print(json.dumps({"loop_stalls_over_50ms": stalls[-10:], "gc_over_20ms": big_gc[-10:],
+                          "loop_cpu_marks": cpu_marks[-200:]}),
               file=sys.stderr, flush=True)
 
     async def main() -> None:
