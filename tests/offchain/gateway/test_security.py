@@ -336,11 +336,7 @@ def test_costly_hashes__checked_in_a_separate_process(tmp_path: Any) -> None:
         assert asyncio.run(check(PASSWORD)) is None
         assert guard.verifier.remembered(station, PASSWORD)
         assert guard.hashes_run == 2
-        # The hashing process never delays the loop: idle scheduling policy where Linux has it.
         [pid] = guard._procs._processes  # type: ignore[attr-defined]
-        if hasattr(os, "SCHED_IDLE"):
-            assert os.sched_getscheduler(pid) == os.SCHED_IDLE
-        else:
-            assert os.getpriority(os.PRIO_PROCESS, pid) == 19
+        assert os.getpriority(os.PRIO_PROCESS, pid) == 19  # yields the CPU to the loop
     finally:
         guard.close()
