@@ -97,6 +97,16 @@ async def checked(h: Harness, cp_id: str, version: OcppVersion) -> CheckedCharge
     return cp
 
 
+async def walk_without_session(cp: CheckedCharger) -> None:
+    """Heartbeat, Authorize and every message of :data:`UNSOLICITED` for the charger's version,
+    each answered as expected."""
+    assert "currentTime" in await cp.heartbeat()
+    assert await cp.authorize(RFID) == "Accepted"
+    for version, action, payload, expected in UNSOLICITED:
+        if version == cp.version:
+            assert await cp.send(action, payload) == expected, action
+
+
 async def retry_start_after_reconnect(cp: SimChargePoint) -> dict[str, Any]:
     """The charger never saw StartTransaction's reply: after a reconnect it retries with a new
     message id and the same content. The retry's CallResult payload."""

@@ -9,11 +9,11 @@ import pytest
 from conformance import (
     BILLING_16,
     CHARGER_INITIATED,
-    UNSOLICITED,
     V16,
     assert_billed,
     checked,
     retry_start_after_reconnect,
+    walk_without_session,
 )
 
 from conftest import RFID, TARIFF, Harness
@@ -25,11 +25,7 @@ def test_conformance16__every_charger_initiated_message_and_a_retried_session(
     async def scenario(h: Harness) -> None:
         assert h.gateway is not None
         cp = await checked(h, "CP16", V16)  # BootNotification
-        assert "currentTime" in await cp.heartbeat()
-        assert await cp.authorize(RFID) == "Accepted"
-        for version, action, payload, expected in UNSOLICITED:
-            if version == V16:
-                assert await cp.send(action, payload) == expected, action
+        await walk_without_session(cp)
         cp.meter.register_wh = 10_000
         assert await cp.start(RFID) == "Accepted"
         first = cp.tx_key

@@ -10,11 +10,11 @@ import pytest
 from conformance import (
     BILLING_201,
     CHARGER_INITIATED,
-    UNSOLICITED,
     V201,
     assert_billed,
     checked,
     session_201,
+    walk_without_session,
 )
 
 from conftest import RFID, TARIFF, Harness
@@ -26,11 +26,7 @@ def test_conformance201__every_charger_initiated_message_and_a_retried_session(
     async def scenario(h: Harness) -> None:
         assert h.gateway is not None
         cp = await checked(h, "CP201", V201)  # BootNotification
-        assert "currentTime" in await cp.heartbeat()
-        assert await cp.authorize(RFID) == "Accepted"
-        for version, action, payload, expected in UNSOLICITED:
-            if version == V201:
-                assert await cp.send(action, payload) == expected, action
+        await walk_without_session(cp)
         cp.meter.register_wh = 10_000
         assert await cp.start(RFID) == "Accepted"  # TransactionEvent Started
         await cp.meter_values(2_000)  # Updated
