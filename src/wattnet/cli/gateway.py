@@ -16,6 +16,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from wattnet.cli.gateway_admin import admin
 from wattnet.cli.output import show
 from wattnet.errors import ConfigError
 
@@ -25,6 +26,9 @@ console = Console()
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def gateway() -> None:
     """Edge gateway: OCPP 1.6-J / 2.0.1 central system for one site; signs session receipts."""
+
+
+gateway.add_command(admin)
 
 
 def _credit_source(spec: str | None, credits_file: Path | None, config: Any) -> Any:
@@ -147,3 +151,4 @@ def outbox(config_path: Path, as_json: bool) -> None:
                       str(receipt.get("energyWh", "")), str(receipt.get("cost", "")),
                       str(it["attempts"]), str(it["reason"] or ""))
     show(console, table)
+

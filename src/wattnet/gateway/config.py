@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 from eth_utils.address import is_address, to_checksum_address
 
-from wattnet.gateway.errors import GatewayConfigError
+from wattnet.gateway.errors import GatewayConfigError, ScheduleError
+from wattnet.gateway.smart_charging import ChargingSchedule, schedule_from_dict
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,12 @@ class GatewayConfig:
     auth_failures_per_id: int = 5
     auth_failures_per_source: int = 20
     auth_window_s: float = 60.0
+    # The operator's admin HTTP API (remote operations); None: off. Its bearer token is read
+    # from the environment variable admin_token_env (never from the file).
+    admin_port: int | None = None
+    admin_token_env: str = "WATTNET_GATEWAY_ADMIN_TOKEN"
+    # Named smart-charging schedules the admin API's set-profile sends (docs/gateway.md).
+    charging_schedules: Mapping[str, ChargingSchedule] = field(default_factory=dict)
     # More oracle committee nodes: each receipt is posted to oracle_url and every one of these
     # at once, and is delivered once oracle_acks of them acknowledged it (start notices go to
     # the first that answers). In the file, oracle_url may be a list: its first entry is
@@ -134,6 +141,14 @@ class GatewayConfig:
             self.tls is None or self.tls.client_ca_file is None
         ):
             raise GatewayConfigError("profile 3 stations need tls.client_ca_file")
+
+    def admin_token(self) -> str:
+        value = os.environ.get(self.admin_token_env, "")
+        if len(value) < 16:
+            raise GatewayConfigError(
+                f"admin_port is set: put an admin token of at least 16 characters in the "
+                f"environment variable {self.admin_token_env}")
+        return value
 
     def passphrase(self) -> str:
         value = os.environ.get(self.passphrase_env)
@@ -206,6 +221,9 @@ def config_from_dict(raw: Mapping[str, Any], base: Path) -> GatewayConfig:
             pending_cost_ttl_s=float(raw.get("pending_cost_ttl_s", 3_600.0)),
             ws_ping_interval=raw.get("ws_ping_interval"),
             app_port=None if raw.get("app_port") is None else int(raw["app_port"]),
+            admin_port=None if raw.get("admin_port") is None else int(raw["admin_port"]),
+            admin_token_env=str(raw.get("admin_token_env", "WATTNET_GATEWAY_ADMIN_TOKEN")),
+            charging_schedules=_schedules(raw.get("charging_schedules") or {}),
             **_tunables(raw),
         )
     except GatewayConfigError:
@@ -233,6 +251,15 @@ _TUNABLES: Mapping[str, type[int] | type[float]] = {
 
 def _tunables(raw: Mapping[str, Any]) -> dict[str, Any]:
     return {k: kind(raw[k]) for k, kind in _TUNABLES.items() if k in raw}
+
+
+def _schedules(raw: Any) -> dict[str, ChargingSchedule]:
+    if not isinstance(raw, dict):
+        raise GatewayConfigError("charging_schedules must map names to schedules")
+    try:
+        return {str(name): schedule_from_dict(s) for name, s in raw.items()}
+    except ScheduleError as exc:
+        raise GatewayConfigError(f"charging_schedules: {exc}") from exc
 
 
 def load_config(path: Path) -> GatewayConfig:

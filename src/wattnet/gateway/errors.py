@@ -23,3 +23,15 @@ class MeterDataError(WattNetError, ValueError):
 
 class StationOfflineError(WattNetError, RuntimeError):
     """The charge point is not connected; a remote command cannot be sent."""
+
+
+class ScheduleError(WattNetError, ValueError):
+    """A charging schedule (config or admin call) is malformed."""
+
+
+class AdminInputError(WattNetError, ValueError):
+    """An admin API call names an unknown operation or gives bad parameters."""
+
+
+class ChargerRefusedError(WattNetError, RuntimeError):
+    """The charger answered a remote operation with a CallError, a refusal or garbage."""

@@ -150,7 +150,12 @@ PROCESS_COST = 2**12  # scrypt n from which a check runs in a separate process
 
 
 def _lowest_priority() -> None:
-    """Hashing processes yield the CPU to the gateway's event loop (no GIL is shared)."""
+    """Hashing processes yield the CPU to the gateway's event loop (no GIL is shared).
+
+    nice 19, not SCHED_IDLE: on a loaded machine an idle-policy process gets next to no CPU, so
+    password checks of a reconnect storm would outlast the handshake timeout and never finish
+    (measured: 4 of 30 checks within 10 s under the bench machine's other load; 26 at nice 19).
+    """
     with contextlib.suppress(OSError):
         os.nice(19)
 
@@ -242,8 +247,8 @@ class AuthGuard:
             self._procs = ProcessPoolExecutor(
                 self._workers, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_lowest_priority)
-            for _ in range(self._workers):
-                self._procs.submit(int)
+            for _ in range(self._workers):  # one full-cost hash each: memory faulted in now
+                self._procs.submit(verify_password, "warm-up", self._decoy.password_hash or "")
         return self._procs
 
     def close(self) -> None:

@@ -25,6 +25,7 @@ from websockets.http11 import Request, Response
 
 from wattnet.chain.eip712 import Domain
 from wattnet.domain import OcppVersion
+from wattnet.gateway.admin import AdminApi
 from wattnet.gateway.app import AppFrontDoor, app_domain, new_app_token
 from wattnet.gateway.config import GatewayConfig
 from wattnet.gateway.credits import CreditCache, CreditSource
@@ -33,7 +34,6 @@ from wattnet.gateway.forwarder import Forwarder
 from wattnet.gateway.handlers16 import ChargePoint16
 from wattnet.gateway.handlers201 import ChargePoint201
 from wattnet.gateway.notices import NoticeSender
-from wattnet.gateway.protocol import GatewayChargePoint
 from wattnet.gateway.security import (
     REFUSAL_STATUS,
     AuthGuard,
@@ -42,7 +42,7 @@ from wattnet.gateway.security import (
 )
 from wattnet.gateway.sessions import SessionService
 from wattnet.gateway.signer import Signer
-from wattnet.gateway.site_chargepoint import VendorHandler
+from wattnet.gateway.site_chargepoint import SiteChargePoint, VendorHandler
 from wattnet.gateway.store import GatewayStore
 from wattnet.gateway.transactions import Transaction
 
@@ -86,7 +86,7 @@ class Gateway:
         self.service = SessionService(config, self.store, self.cache, signers, clock,
                                       on_receipt=self.forwarder.wake,
                                       on_start=self.notices.announce if forward else _no_notice)
-        self.stations: dict[str, GatewayChargePoint] = {}
+        self.stations: dict[str, SiteChargePoint] = {}
         self.auth = AuthGuard(config.stations, workers=config.auth_workers,
                               queue=config.auth_queue,
                               failures_per_id=config.auth_failures_per_id,
@@ -98,7 +98,7 @@ class Gateway:
         self._servers: list[Server] = []
         self._forward = forward
         self.ports: dict[str, int] = {}
-        self._app_runner: web.AppRunner | None = None
+        self._http_runners: list[web.AppRunner] = []
         self._gc_task: asyncio.Task[None] | None = None
 
     # ---- lifecycle ----
@@ -132,17 +132,26 @@ class Gateway:
             door = AppFrontDoor(app_domain(self.config.chain_id, self.config.settlement),
                                 self.config.stations, self._claim_nonce,
                                 self.start_for_app_driver, self.clock)
-            self._app_runner = web.AppRunner(door.application(), access_log=None)
-            await self._app_runner.setup()
-            site = web.TCPSite(self._app_runner, self.config.host, self.config.app_port)
-            await site.start()
-            self.ports["app"] = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self.ports["app"] = await self._serve_http(door.application(), self.config.app_port)
+        if self.config.admin_port is not None:
+            admin = AdminApi(self.config.admin_token(), self.config.stations, self.stations.get,
+                             self.config.charging_schedules, self.clock)
+            self.ports["admin"] = await self._serve_http(admin.application(),
+                                                         self.config.admin_port)
         if self._forward:
             self.forwarder.start()
         if self.config.gc_freeze_interval_s:
             self._gc_task = asyncio.create_task(self._gc_loop(
                 self.config.gc_freeze_interval_s, self.config.gc_full_interval_s))
         log.info("gateway listening on %s", self.ports)
+
+    async def _serve_http(self, app: web.Application, port: int) -> int:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        self._http_runners.append(runner)
+        site = web.TCPSite(runner, self.config.host, port)
+        await site.start()
+        return int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
 
     async def stop(self) -> None:
         if self._gc_task is not None:
@@ -151,8 +160,8 @@ class Gateway:
             srv.close()
         for srv in self._servers:
             await srv.wait_closed()
-        if self._app_runner is not None:
-            await self._app_runner.cleanup()
+        for runner in self._http_runners:
+            await runner.cleanup()
         await self.forwarder.stop()
         await self.notices.stop()
         self.service.close()

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from wattnet.gateway.protocol import GatewayChargePoint
+from ocpp.charge_point import remove_nones, serialize_as_dict
+from ocpp.exceptions import OCPPError, UnknownCallErrorCodeError
+
+from wattnet.gateway.errors import ChargerRefusedError
+from wattnet.gateway.protocol import GatewayChargePoint, to_camel
 from wattnet.gateway.sessions import SessionService
 from wattnet.gateway.unsolicited import VendorHandler, data_transfer
 
@@ -36,3 +40,21 @@ class SiteChargePoint(GatewayChargePoint):
     def data_transfer(self, vendor_id: str, message_id: str | None, data: Any
                       ) -> tuple[str, Any]:
         return data_transfer(self.vendors, self.id, vendor_id, message_id, data)
+
+    async def request(self, payload: Any) -> dict[str, Any]:
+        """Send a call to the charger and return its answer as camelCase JSON.
+
+        A CallError or a schema-invalid answer raises :class:`ChargerRefusedError`; no answer
+        within the response timeout raises ``TimeoutError``."""
+        action = type(payload).__name__
+        try:
+            result = await self.call(payload, suppress=False)
+        except OCPPError as exc:
+            raise ChargerRefusedError(
+                f"charge point {self.id} answered {action} with {exc.code}: "
+                f"{exc.description or 'no description'}") from exc
+        except UnknownCallErrorCodeError as exc:
+            raise ChargerRefusedError(f"charge point {self.id} answered {action} with a "
+                                      f"CallError of no OCPP code ({exc})") from exc
+        out: dict[str, Any] = to_camel(remove_nones(serialize_as_dict(result)))
+        return out

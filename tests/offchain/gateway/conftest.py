@@ -182,7 +182,8 @@ class Harness:
         else:
             url = self.ws_url()
         kw.setdefault("meter", self.meters.get(cp_id))
-        return SimChargePoint(url, cp_id, version, **kw)
+        cls: type[SimChargePoint] = kw.pop("cls", SimChargePoint)  # e.g. a schema-checked one
+        return cls(url, cp_id, version, **kw)
 
     async def connected(self, cp_id: str, version: OcppVersion = OcppVersion.V16,
                         **kw: Any) -> SimChargePoint:

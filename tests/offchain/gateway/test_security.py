@@ -5,6 +5,7 @@ message. Passwords are stored hashed."""
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
 from typing import Any
 
@@ -335,5 +336,7 @@ def test_costly_hashes__checked_in_a_separate_process(tmp_path: Any) -> None:
         assert asyncio.run(check(PASSWORD)) is None
         assert guard.verifier.remembered(station, PASSWORD)
         assert guard.hashes_run == 2
+        [pid] = guard._procs._processes  # type: ignore[attr-defined]
+        assert os.getpriority(os.PRIO_PROCESS, pid) == 19  # yields the CPU to the loop
     finally:
         guard.close()

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+from conformance import retry_start_after_reconnect
 
 from conftest import CHAIN_ID, DRIVER, RFID, SETTLEMENT, TARIFF, Harness
 from wattnet.chain.eip712 import Domain, recover_receipt_signer
@@ -321,12 +322,9 @@ def test_start_transaction__retry_with_a_new_message_id_is_the_same_transaction(
         cp = await h.connected("CP16")
         assert await cp.start(RFID) == "Accepted"
         first = cp.tx_key
-        frame = json.loads(next(f for f in reversed(cp.sent) if '"StartTransaction"' in f))
-        await cp.reconnect()
-        frame[1] = "retry-after-reconnect"
-        reply = await cp.exchange_raw(json.dumps(frame), frame[1])
-        assert reply is not None and reply[2]["transactionId"] == int(first or "0")
-        assert reply[2]["idTagInfo"] == {"status": "Accepted"}
+        reply = await retry_start_after_reconnect(cp)
+        assert reply["transactionId"] == int(first or "0")
+        assert reply["idTagInfo"] == {"status": "Accepted"}
         await cp.meter_values(4_000)
         await cp.stop()
         await h.settle(1)

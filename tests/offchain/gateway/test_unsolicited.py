@@ -1,6 +1,8 @@
 """Charger-initiated messages get their proper responses (OCPP 1.6 core + security extension,
 2.0.1 core/advanced security and the other station-initiated notifications); DataTransfer is
-answered with a DataTransfer response (1.6 section 4.3, 2.0.1 use case P02), both versions."""
+answered with a DataTransfer response (1.6 section 4.3, 2.0.1 use case P02), both versions.
+Each message's exchange, schema-checked both ways, is in the conformance walks
+(test_conformance16.py, test_conformance201.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+from conformance import CHARGER_INITIATED
 from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.messages import get_validator
 
@@ -18,24 +21,6 @@ from wattnet.gateway.handlers201 import ChargePoint201
 from wattnet.gateway.unsolicited import ACKS_16, ACKS_201
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201
-NOW = "2026-01-01T00:00:00Z"
-
-# Every message a station may send, per the specifications' lists of charger-initiated messages.
-CHARGER_INITIATED = {
-    V16: {"Authorize", "BootNotification", "DataTransfer", "DiagnosticsStatusNotification",
-          "FirmwareStatusNotification", "Heartbeat", "MeterValues", "StartTransaction",
-          "StatusNotification", "StopTransaction",  # core profile
-          "SecurityEventNotification", "SignCertificate", "LogStatusNotification",
-          "SignedFirmwareStatusNotification"},  # security whitepaper
-    V201: {"Authorize", "BootNotification", "ClearedChargingLimit", "DataTransfer",
-           "FirmwareStatusNotification", "Get15118EVCertificate", "GetCertificateStatus",
-           "Heartbeat", "LogStatusNotification", "MeterValues", "NotifyChargingLimit",
-           "NotifyCustomerInformation", "NotifyDisplayMessages", "NotifyEVChargingNeeds",
-           "NotifyEVChargingSchedule", "NotifyEvent", "NotifyMonitoringReport", "NotifyReport",
-           "PublishFirmwareStatusNotification", "ReportChargingProfiles",
-           "ReservationStatusUpdate", "SecurityEventNotification", "SignCertificate",
-           "StatusNotification", "TransactionEvent"},
-}
 
 
 @pytest.mark.parametrize(("version", "cls"), [(V16, ChargePoint16), (V201, ChargePoint201)])
@@ -53,49 +38,6 @@ def test_acknowledgements__are_schema_valid_responses(
     out = snake_to_camel_case(remove_nones(serialize_as_dict(make())))
     validator = get_validator(3, action, "1.6" if version == V16 else "2.0.1")
     assert list(validator.iter_errors(out)) == []
-
-
-REQUESTS: list[tuple[OcppVersion, str, dict[str, Any], dict[str, Any]]] = [
-    (V16, "DataTransfer", {"vendorId": "com.example", "messageId": "x", "data": "1"},
-     {"status": "UnknownVendorId"}),
-    (V201, "DataTransfer", {"vendorId": "com.example", "messageId": "x", "data": {"a": 1}},
-     {"status": "UnknownVendorId"}),
-    (V16, "SecurityEventNotification", {"type": "InvalidCentralSystemCertificate",
-                                        "timestamp": NOW}, {}),
-    (V201, "SecurityEventNotification", {"type": "FirmwareUpdated", "timestamp": NOW}, {}),
-    (V16, "FirmwareStatusNotification", {"status": "Idle"}, {}),
-    (V201, "FirmwareStatusNotification", {"status": "Installed"}, {}),
-    (V16, "DiagnosticsStatusNotification", {"status": "Idle"}, {}),
-    (V16, "LogStatusNotification", {"status": "Idle"}, {}),
-    (V201, "LogStatusNotification", {"status": "Idle"}, {}),
-    (V201, "NotifyEvent", {"generatedAt": NOW, "seqNo": 0, "eventData": [{
-        "eventId": 1, "timestamp": NOW, "trigger": "Delta", "actualValue": "Occupied",
-        "eventNotificationType": "HardWiredNotification",
-        "component": {"name": "Connector"}, "variable": {"name": "AvailabilityState"}}]}, {}),
-    (V201, "NotifyReport", {"requestId": 1, "generatedAt": NOW, "seqNo": 0}, {}),
-    (V16, "SignCertificate", {"csr": "-----BEGIN CERTIFICATE REQUEST-----"},
-     {"status": "Rejected"}),
-    (V201, "SignCertificate", {"csr": "-----BEGIN CERTIFICATE REQUEST-----"},
-     {"status": "Rejected"}),
-]
-
-
-@pytest.mark.parametrize(("version", "action", "payload", "expected"), REQUESTS)
-def test_unsolicited_message__gets_its_proper_response(
-    harness: Harness, version: OcppVersion, action: str, payload: dict[str, Any],
-    expected: dict[str, Any],
-) -> None:
-    schema_version = "1.6" if version == V16 else "2.0.1"
-    assert list(get_validator(2, action, schema_version).iter_errors(payload)) == []
-
-    async def scenario(h: Harness) -> None:
-        cp = await h.connected("CP16" if version == V16 else "CP201", version)
-        reply = await cp.exchange_raw(json.dumps([2, "u1", action, payload]), "u1")
-        assert reply is not None and reply[:2] == [3, "u1"], reply
-        assert reply[2] == expected
-        assert list(get_validator(3, action, schema_version).iter_errors(reply[2])) == []
-
-    harness.run(scenario)
 
 
 @pytest.mark.parametrize("version", [V16, V201])

@@ -24,6 +24,7 @@ from ocpp.v201 import datatypes as dt201
 from websockets.asyncio.client import ClientConnection, connect
 
 from wattnet.domain import OcppVersion
+from wattnet.sim.chargepoint.answers import Answer, default_answer
 from wattnet.sim.chargepoint.meter import SimMeter
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,11 @@ class SimChargePoint:
         self.stop_requested = asyncio.Event()
         self.tx_key: str | None = None
         self._seq = 0
+        # Configuration keys (1.6 names; 2.0.1 Component.Variable) and scripted answers per
+        # action (a payload, (errorCode, description) for a CallError, None for no answer).
+        self.config: dict[str, str] = {"HeartbeatInterval": "300",
+                                       "OCPPCommCtrlr.HeartbeatInterval": "300"}
+        self.answers: dict[str, Answer | None] = {}
 
     # ---- connection ----
     async def connect(self) -> None:
@@ -134,16 +140,16 @@ class SimChargePoint:
         action, payload = msg[2], msg[3]
         if action in ("RemoteStartTransaction", "RequestStartTransaction"):
             self.remote_start.put_nowait(payload)
-            reply: dict[str, Any] = {"status": "Accepted"}
         elif action in ("RemoteStopTransaction", "RequestStopTransaction"):
             self.stop_requested.set()
-            reply = {"status": "Accepted"}
-        elif action == "Reset":
-            reply = {"status": "Accepted"}
-        else:
-            await self.send_raw(json.dumps([4, msg[1], "NotImplemented", "", {}]))
+        scripted = action in self.answers
+        answer = self.answers[action] if scripted else default_answer(action, payload, self.config)
+        if answer is None:  # scripted silence: the central system's call times out
             return
-        await self.send_raw(json.dumps([3, msg[1], reply]))
+        if isinstance(answer, tuple):
+            await self.send_raw(json.dumps([4, msg[1], answer[0], answer[1], {}]))
+            return
+        await self.send_raw(json.dumps([3, msg[1], answer]))
 
     # ---- frames ----
     async def send_raw(self, text: str | bytes) -> None:
