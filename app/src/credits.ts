@@ -1,8 +1,11 @@
 // Buying credits with a stablecoin (approve + buy) and reading a driver's balances.
 import type { Address, Hash } from "viem";
-import { energyCreditsAbi, erc20Abi } from "./abi/contracts";
+import { energyCreditsAbi, erc20Abi, tokenErrorsAbi } from "./abi/contracts";
 import type { Credit } from "./api";
 import type { Wallet } from "./wallet";
+
+// The ledger's ABI plus the stablecoin errors a buy can bubble up, so both decode by name.
+const ledgerAbi = [...energyCreditsAbi, ...tokenErrorsAbi] as const;
 
 export interface Balances {
   stablecoin: bigint;
@@ -42,7 +45,7 @@ export async function buyCredits(
     await waitOk(w, hash, "approve");
   }
   const { request } = await w.reader.simulateContract({
-    account: w.account, address: ledger, abi: energyCreditsAbi, functionName: "buy", args: [BigInt(credit.id), amount, w.account],
+    account: w.account, address: ledger, abi: ledgerAbi, functionName: "buy", args: [BigInt(credit.id), amount, w.account],
   });
   onStep("buying");
   const hash = await w.wallet.writeContract({ ...request, chain });

@@ -8,6 +8,8 @@ list shows the current state (rotations, deactivation, tariff changes), not the 
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -55,6 +57,8 @@ class ChainReads:
 
     def __init__(self, client: ChainClient) -> None:
         self.client = client
+        self._lock = threading.Lock()
+        self._memo: dict[str, tuple[int, Any]] = {}
 
     def _call(self, what: str, fn: Any) -> Any:
         try:
@@ -63,6 +67,9 @@ class ChainReads:
             raise ChainError(f"reading {what} from {self.client.rpc_url} failed: {exc}") from exc
 
     def credits(self) -> list[Credit]:
+        return list(self._at_head("credits", self._credits))
+
+    def _credits(self) -> list[Credit]:
         ledger = self.client.credits
         out = []
         for cid in range(1, MAX_CREDIT_IDS + 1):
@@ -80,22 +87,30 @@ class ChainReads:
                 "contracts": {n: dep.contracts[n] for n in APP_CONTRACTS if n in dep.contracts},
                 "credits": [asdict(c) for c in self.credits()]}
 
-    def station_ids(self) -> list[bytes]:
-        event = self.client.registry.events.StationRegistered
+    def _logs(self, event: Any) -> list[Any]:
         try:
-            logs = event.get_logs(from_block=self.client.deployment.block)
+            return list(event.get_logs(from_block=self.client.deployment.block))
         except (Web3Exception, OSError, ValueError) as exc:
-            raise ChainError(f"reading station registrations failed: {exc}") from exc
-        seen: dict[bytes, None] = {}
-        for log in logs:
-            seen[bytes(log["args"]["stationId"])] = None
-        return list(seen)
+            raise ChainError(f"reading {event.event_name} logs failed: {exc}") from exc
+
+    def station_uris(self) -> dict[bytes, str]:
+        """Every registered station id with its current metadata URI, in registration order."""
+        registry = self.client.registry
+        uris: dict[bytes, str] = {}
+        for log in self._logs(registry.events.StationRegistered):
+            uris[bytes(log["args"]["stationId"])] = str(log["args"]["metadataURI"])
+        for log in self._logs(registry.events.MetadataChanged):
+            uris[bytes(log["args"]["stationId"])] = str(log["args"]["metadataURI"])
+        return uris
 
     def stations(self) -> list[StationRow]:
+        return list(self._at_head("stations", self._stations))
+
+    def _stations(self) -> list[StationRow]:
         registry = self.client.registry
         credit_ids = [c.id for c in self.credits()]
         rows = []
-        for sid in self.station_ids():
+        for sid, uri in self.station_uris().items():
             st = self._call("getStation", registry.functions.getStation(sid))
             tariffs: dict[str, int] = {}
             usable = False
@@ -104,7 +119,6 @@ class ChainReads:
                 usable = usable or bool(view[3])
                 if int(view[5][0]):
                     tariffs[str(cid)] = int(view[5][0])
-            uri = self._metadata_uri(sid)
             rows.append(StationRow(
                 id="0x" + sid.hex(), operator=st[0], signer=st[6], rated_power_w=int(st[1]),
                 connectors=int(st[2]), active=bool(st[3]), certified=bool(st[5]), usable=usable,
@@ -112,15 +126,24 @@ class ChainReads:
                 metadata_uri=uri, tariffs=tariffs))
         return rows
 
-    def _metadata_uri(self, sid: bytes) -> str:
-        registry = self.client.registry
-        latest = ""
-        for ev in (registry.events.StationRegistered, registry.events.MetadataChanged):
-            logs = ev.get_logs(from_block=self.client.deployment.block,
-                               argument_filters={"stationId": sid})
-            if logs:
-                latest = str(logs[-1]["args"]["metadataURI"])
-        return latest
+    def _at_head(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` as of the chain's head, computed once per block: what the chain said
+        at a block does not change, and the page asks for stations and figures at once."""
+        head = self.head()
+        with self._lock:
+            hit = self._memo.get(key)
+            if hit is not None and hit[0] == head:
+                return hit[1]
+        value = compute()
+        with self._lock:
+            self._memo[key] = (head, value)
+        return value
+
+    def head(self) -> int:
+        try:
+            return int(self.client.w3.eth.block_number)
+        except (Web3Exception, OSError, ValueError) as exc:
+            raise ChainError(f"the node at {self.client.rpc_url} did not answer: {exc}") from exc
 
     def network(self, stations: list[StationRow]) -> dict[str, Any]:
         ledger = self.client.credits
@@ -133,7 +156,7 @@ class ChainReads:
                 "pending_redemptions": str(self._call(
                     "totalPendingRedemptions", ledger.functions.totalPendingRedemptions(c.id))),
             })
-        return {"block": int(self.client.w3.eth.block_number),
+        return {"block": self.head(),
                 "stations": len(stations),
                 "stations_active": sum(1 for s in stations if s.active),
                 "rated_power_w": sum(s.rated_power_w for s in stations if s.active),

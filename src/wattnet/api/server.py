@@ -1,7 +1,7 @@
 """``wattnet app``'s HTTP server (aiohttp): the built web app and its read API.
 
 GET /                      app/dist/index.html (the single-page app) and its assets
-GET /api/config            chain id, contract addresses, the listed credits (token, symbol, decimals)
+GET /api/config            chain id, contract addresses, the credits (token, symbol, decimals)
 GET /api/stations          the registry's stations (current state, tariffs per credit id)
 GET /api/network           network figures: stations, rated power, credits outstanding, owed
 GET /api/sessions/{driver} the driver's sessions from the oracle store; 501 without a store
@@ -77,9 +77,9 @@ async def get_sessions(request: web.Request) -> web.Response:
 async def healthz(request: web.Request) -> web.Response:
     reads = request.app[READS]
     try:
-        block = await _off_loop(lambda: int(reads.client.w3.eth.block_number))
-    except Exception as exc:  # noqa: BLE001 - any failure of the node is "unhealthy"
-        return _error(503, f"node unreachable: {exc}")
+        block = await _off_loop(reads.head)
+    except ChainError as exc:
+        return _error(503, str(exc))
     return web.json_response({"ok": True, "block": block})
 
 
