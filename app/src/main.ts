@@ -81,7 +81,7 @@ function renderStations(): void {
     }),
   );
   const labels = shown.map((s) => ({ id: s.id, geohash: s.geohash, label: `${s.metadata_uri || s.id} · ${formatPower(s.rated_power_w)}` }));
-  drawMap($<HTMLElement>("map") as unknown as SVGSVGElement, stationPoints(labels));
+  drawMap(document.getElementById("map") as unknown as SVGSVGElement, stationPoints(labels));
 }
 
 async function loadNetwork(): Promise<void> {
@@ -140,8 +140,8 @@ async function onBuy(event: Event): Promise<void> {
       const what = step === "approving" ? "Approving the stablecoin" : step === "buying" ? "Buying credits" : "Credits bought";
       setStatus(tx ? `${what}: ${tx}` : `${what}: confirm in your wallet…`);
     });
-    setStatus(`Credits bought in ${hash}.`);
     await Promise.all([refreshBalances(), loadNetwork()]);
+    setStatus(`Credits bought in ${hash}.`);
   } catch (err) {
     setStatus("");
     showError(err);

@@ -15,20 +15,31 @@ export interface Box {
   east: number;
 }
 
-/** The box around `points` with `padDeg` of margin (a 2-degree box around one point). */
-export function boundingBox(points: LatLon[], padDeg = 0.5): Box {
+/** The box around `points`, with a margin of a fifth of their spread (at least 0.01 degrees),
+ * widened to the drawing's aspect (`width`/`height`, longitude scaled by the cosine of the
+ * latitude) so the stations are not distorted. No points: Europe. */
+export function boundingBox(points: LatLon[], width = 640, height = 360): Box {
   if (points.length === 0) return { south: 35, north: 60, west: -10, east: 30 };
   const lats = points.map((p) => p.lat);
   const lons = points.map((p) => p.lon);
-  // a box of no width (one station, or stations on one meridian) gets a 0.01-degree margin
-  const latPad = Math.max(padDeg, Math.min(...lats) === Math.max(...lats) ? 0.01 : 0);
-  const lonPad = Math.max(padDeg, Math.min(...lons) === Math.max(...lons) ? 0.01 : 0);
-  return {
-    south: Math.max(-90, Math.min(...lats) - latPad),
-    north: Math.min(90, Math.max(...lats) + latPad),
-    west: Math.max(-180, Math.min(...lons) - lonPad),
-    east: Math.min(180, Math.max(...lons) + lonPad),
-  };
+  let south = Math.min(...lats);
+  let north = Math.max(...lats);
+  let west = Math.min(...lons);
+  let east = Math.max(...lons);
+  const pad = Math.max(0.01, (north - south) / 5, (east - west) / 5);
+  south -= pad; north += pad; west -= pad; east += pad;
+  const cos = Math.max(0.1, Math.cos((((south + north) / 2) * Math.PI) / 180));
+  const latSpan = north - south;
+  const lonSpan = east - west;
+  const want = width / height; // drawn width per drawn height
+  if ((lonSpan * cos) / latSpan < want) {
+    const grow = (want * latSpan) / cos - lonSpan;
+    west -= grow / 2; east += grow / 2;
+  } else {
+    const grow = (lonSpan * cos) / want - latSpan;
+    south -= grow / 2; north += grow / 2;
+  }
+  return { south: Math.max(-90, south), north: Math.min(90, north), west: Math.max(-180, west), east: Math.min(180, east) };
 }
 
 /** Where `p` falls in a `width` x `height` drawing of `box` (y grows southwards). */
@@ -68,7 +79,7 @@ export function stationPoints(stations: { id: string; geohash: string; label: st
 export function drawMap(svg: SVGSVGElement, points: MapPoint[], width = 640, height = 360): void {
   svg.replaceChildren();
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  const box = boundingBox(points.map((p) => p.at));
+  const box = boundingBox(points.map((p) => p.at), width, height);
   svg.append(el("rect", { x: 0, y: 0, width, height, class: "map-sea" }));
   const latStep = gridStep(box.north - box.south);
   const lonStep = gridStep(box.east - box.west);

@@ -73,6 +73,9 @@ def test_driver__connects_and_buys_credits_with_approve_then_buy(
     page.click("#buy-button")
     page.wait_for_selector("#status:has-text('Credits bought in')", timeout=30_000)
     assert credits_on_chain(network, DRIVER) == before + 25 * 10**6
+    # the network figures were read again after the purchase (this session's buys only)
+    outstanding = page.locator("#figures div", has_text="Credits outstanding (USDC)")
+    assert outstanding.locator("dd").inner_text() == str((before + 25 * 10**6) // 10**6)
     assert wallet.calls.count("eth_sendTransaction") == 2  # approve, then buy
     balances = page.locator("#balances").inner_text()
     assert f"{(before + 25 * 10**6) // 10**6}" in balances
