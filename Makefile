@@ -26,7 +26,7 @@ PYTEST_OFFCHAIN := $(BIN)/pytest -p no:ape_test tests/offchain
 
 .PHONY: help setup compile test test-unit test-anvil test-offchain test-app test-web app chromium \
         app-abi-check slither lint demo bench \
-        bench-gas bench-oracle bench-gateway bench-sim bench-network clean
+        bench-gas bench-oracle bench-gateway bench-sim bench-network bench-app clean
 
 help:
 	@echo "make demo | test | setup | compile | app | bench | bench-gas | bench-oracle | bench-gateway | bench-sim | bench-network | lint | clean"
@@ -146,6 +146,9 @@ bench-sim: setup
 
 bench-network: setup compile
 	$(BIN)/python bench/network.py
+
+bench-app: app compile
+	$(BIN)/python bench/app_page_load.py
 
 clean:
 	rm -rf .build contracts/.cache .pytest_cache .mypy_cache .ruff_cache crytic-export
