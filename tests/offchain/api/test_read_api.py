@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,9 @@ def _get(app: Any, path: str) -> tuple[int, Any]:
         async with TestClient(TestServer(app)) as client:
             res = await client.get(path)
             return res.status, await res.json()
-    return asyncio.run(go())
+    # its own thread: a session that also ran Playwright's sync API has a loop on this one
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, go()).result()
 
 
 def test_sessions_endpoint__reads_the_store_and_refuses_bad_input(
