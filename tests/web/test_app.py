@@ -28,6 +28,13 @@ def open_app(page: Any, url: str) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
+def connect(page: Any, url: str) -> None:
+    """Open the app and connect the injected wallet (on the right chain)."""
+    open_app(page, url)
+    page.click("#connect")
+    page.wait_for_selector("#buy:not([hidden])")
+
+
 def serious_axe_violations(page: Any) -> list[str]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document)")
@@ -64,9 +71,7 @@ def test_stations_page__lists_and_maps_the_registered_stations(page: Any, app_ur
 def test_driver__connects_and_buys_credits_with_approve_then_buy(
         page: Any, app_url: str, network: Network, wallet: InjectedWallet) -> None:
     before = credits_on_chain(network, DRIVER)
-    open_app(page, app_url)
-    page.click("#connect")
-    page.wait_for_selector("#buy:not([hidden])")
+    connect(page, app_url)
     assert DRIVER in page.locator("#account").inner_text()
     assert f"{(DRIVER_USD - before) // 10**6}" in page.locator("#balances").inner_text()
     page.fill("#buy-amount", "25")
@@ -87,9 +92,7 @@ def test_driver__connects_and_buys_credits_with_approve_then_buy(
 def test_driver__cancelling_in_the_wallet_buys_nothing(
         page: Any, app_url: str, network: Network, wallet: InjectedWallet) -> None:
     before = credits_on_chain(network, DRIVER)
-    open_app(page, app_url)
-    page.click("#connect")
-    page.wait_for_selector("#buy:not([hidden])")
+    connect(page, app_url)
     wallet.reject_signing = True
     page.fill("#buy-amount", "5")
     page.click("#buy-button")
@@ -101,9 +104,7 @@ def test_driver__cancelling_in_the_wallet_buys_nothing(
 def test_driver__a_revert_is_shown_decoded_before_signing(
         page: Any, app_url: str, network: Network, wallet: InjectedWallet) -> None:
     before = credits_on_chain(network, DRIVER)
-    open_app(page, app_url)
-    page.click("#connect")
-    page.wait_for_selector("#buy:not([hidden])")
+    connect(page, app_url)
     page.fill("#buy-amount", "1000000")  # more USD than the driver holds
     page.click("#buy-button")
     error = page.locator("#error")
