@@ -52,7 +52,9 @@ def start_network(work: Path) -> tuple[Anvil, Network]:
                        text=True, timeout=600)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         anvil.stop()
-        tail = (exc.stderr or "").strip().splitlines()[-1:] or ["no output"]
+        err = exc.stderr or ""
+        text = err.decode(errors="replace") if isinstance(err, bytes) else err
+        tail = text.strip().splitlines()[-1:] or ["no output"]
         raise ChainError(f"deploying the protocol on {anvil.url} failed: {tail[0]}") from exc
     net = Network(anvil.url, load_deployment_file(dep_file), dep_file)
     seed(net)
