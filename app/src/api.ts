@@ -37,9 +37,28 @@ export interface NetworkFigures {
   credits: { id: number; symbol: string; decimals: number; outstanding: string; owed: string; pending_redemptions: string }[];
 }
 
+export interface Session {
+  station_id: Hex;
+  session_id: number;
+  connector_id: number;
+  credit_id: number;
+  energy_wh: number;
+  start_time: number;
+  end_time: number;
+  cost: string; // smallest credit units
+  status: string;
+  reason: string | null;
+  tx_hash: Hex | null;
+  block: number | null;
+  has_readings: boolean;
+}
+
+export class NoSessionStore extends Error {}
+
 async function getJson<T>(path: string): Promise<T> {
   const res = await fetch(path, { headers: { Accept: "application/json" } });
   const body = await res.json().catch(() => ({ error: `${path}: HTTP ${res.status}` }));
+  if (res.status === 501) throw new NoSessionStore((body as { error?: string }).error ?? "no session store");
   if (!res.ok) throw new Error((body as { error?: string }).error ?? `${path}: HTTP ${res.status}`);
   return body as T;
 }
@@ -47,3 +66,4 @@ async function getJson<T>(path: string): Promise<T> {
 export const fetchConfig = () => getJson<AppConfig>("api/config");
 export const fetchStations = () => getJson<Station[]>("api/stations");
 export const fetchNetwork = () => getJson<NetworkFigures>("api/network");
+export const fetchSessions = (driver: Address) => getJson<Session[]>(`api/sessions/${driver}`);

@@ -1,6 +1,7 @@
 // The page: network figures, stations (list + map, filters), wallet (connect, balances, buy).
 import "./style.css";
 import { fetchConfig, fetchNetwork, fetchStations, type AppConfig, type Credit, type Station } from "./api";
+import { renderSessions } from "./sessions";
 import { buyCredits, readBalances } from "./credits";
 import { explainError } from "./errors";
 import { formatPower, formatUnits, parseAmount, shortAddress } from "./format";
@@ -120,7 +121,7 @@ async function onConnect(): Promise<void> {
     $("account").textContent = `Connected: ${wallet.account}`;
     button.textContent = shortAddress(wallet.account);
     $("buy").hidden = false;
-    await refreshBalances();
+    await Promise.all([refreshBalances(), renderSessions(wallet.account, config, stations)]);
   } catch (err) {
     showError(err);
     button.disabled = false;

@@ -13,7 +13,7 @@ import pytest
 from wattnet.sim.network.node import stop_process
 
 from .pages import VIEWPORTS
-from .stack import DIST, DRIVER, Network, start_app, start_network
+from .stack import DIST, DRIVER, Network, seed_sessions, start_app, start_network
 from .wallet import INIT_SCRIPT, InjectedWallet
 
 
@@ -31,7 +31,9 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
 
 @pytest.fixture(scope="session")
 def app_url(network: Network, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    proc, url = start_app(network, tmp_path_factory.mktemp("app"))
+    work = tmp_path_factory.mktemp("app")
+    seed_sessions(work / "oracle.sqlite")
+    proc, url = start_app(network, work, oracle_db=work / "oracle.sqlite")
     try:
         yield url
     finally:

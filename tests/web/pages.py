@@ -10,9 +10,12 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, 
 
 
 def screenshot(page: Any, name: str) -> None:
-    """The page at desktop and phone widths, into out/web/ (the test output)."""
+    """The page at desktop and phone widths, into out/web/ (the test output); at each width
+    nothing may stick out sideways (no horizontal scrolling on a phone)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     for label, size in VIEWPORTS.items():
         page.set_viewport_size(size)
         page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= size["width"], f"{name} at {label} width is {wide} px wide"
     page.set_viewport_size(VIEWPORTS["desktop"])

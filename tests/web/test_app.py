@@ -4,7 +4,6 @@ on another chain. Each page is screenshotted (desktop and phone) and checked wit
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -138,5 +137,19 @@ def test_read_api__answers_json_a_script_can_use(app_url: str, network: Network)
     assert config["credits"][0]["symbol"] and config["credits"][0]["decimals"] == 6
     stations = requests.get(app_url + "api/stations", timeout=10).json()
     assert sorted(s["rated_power_w"] for s in stations) == sorted(p for _, _, p, _ in STATIONS)
-    sessions = requests.get(app_url + f"api/sessions/{DRIVER}", timeout=10)
-    assert sessions.status_code == 501 and "--oracle-db" in json.loads(sessions.text)["error"]
+    sessions = requests.get(app_url + f"api/sessions/{DRIVER}", timeout=10).json()
+    assert [(s["session_id"], s["status"]) for s in sessions] == [(2, "pending"), (1, "settled")]
+    assert requests.get(app_url + "api/sessions/0x12", timeout=10).status_code == 400
+
+
+def test_driver__sees_their_sessions_from_the_oracle_store(page: Any, app_url: str) -> None:
+    connect(page, app_url)
+    rows = page.locator("#sessions tbody tr")
+    rows.first.wait_for()
+    assert rows.count() == 2
+    newest, settled = rows.nth(0).inner_text(), rows.nth(1).inner_text()
+    assert "WEB-CP-1" in newest and "waiting for settlement" in newest
+    assert "18.50 kWh" in settled and "6.475 USDC" in settled
+    assert "settled" in settled and "(block 42)" in settled and "0x5e5e" in settled
+    screenshot(page, "sessions")
+    assert serious_axe_violations(page) == []

@@ -35,7 +35,7 @@ def _receipt(driver: str, session_id: int, end: int) -> list[Any]:
                driver=bytes.fromhex(driver[2:]), credit_id="1", energy_wh=12_345,
                start_time=end - 3600, end_time=end, cost=str(4_321_000),
                referrer=bytes(20), signature=b"\x01" * 65, struct_hash=b"\x02" * 32,
-               signer=b"\x03" * 20, operator=b"\x04" * 20, status="accepted",
+               signer=b"\x03" * 20, operator=b"\x04" * 20, status="pending",
                received_at=end, updated_at=end, readings=b"\x05" * 32)
     return [row[c] for c in RECEIPT_COLUMNS]
 
@@ -57,7 +57,7 @@ def test_driver_sessions__only_that_drivers_newest_first_with_the_settlement_tx(
     rows = driver_sessions(store, ALICE.lower())
     assert [r.session_id for r in rows] == [3, 1]
     newest, settled = rows
-    assert (newest.status, newest.tx_hash, newest.block) == ("accepted", None, None)
+    assert (newest.status, newest.tx_hash, newest.block) == ("pending", None, None)
     assert (settled.status, settled.tx_hash, settled.block) == ("settled", "0x" + TX.hex(), 7)
     assert settled.station_id == "0x" + STATION.hex() and settled.cost == "4321000"
     assert settled.has_readings and settled.energy_wh == 12_345
