@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
+from wattnet.aio import stop_on_signals
 from wattnet.api.chain_reads import ChainReads
 from wattnet.api.sessions import driver_sessions
 from wattnet.errors import ChainError, ConfigError, WattNetError
@@ -118,9 +118,5 @@ async def serve(app: web.Application, host: str, port: int,
         await runner.cleanup()
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
     ready(f"http://{host}:{port}/")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    await stop_on_signals().wait()
     await runner.cleanup()
