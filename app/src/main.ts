@@ -7,7 +7,7 @@ import { explainError } from "./errors";
 import { formatPower, formatUnits, parseAmount, shortAddress } from "./format";
 import { drawMap, stationPoints } from "./map";
 import { filterStations, tariffOf } from "./stations";
-import { connectWallet, type Wallet } from "./wallet";
+import { connectWallet, switchChain, WrongChainError, type Wallet } from "./wallet";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -124,7 +124,20 @@ async function onConnect(): Promise<void> {
     await Promise.all([refreshBalances(), renderSessions(wallet.account, config, stations)]);
   } catch (err) {
     showError(err);
+    $("switch-chain").hidden = !(err instanceof WrongChainError);
     button.disabled = false;
+  }
+}
+
+async function onSwitchChain(): Promise<void> {
+  if (!config) return;
+  showError(null);
+  try {
+    await switchChain(config.chain_id);
+    $("switch-chain").hidden = true;
+    await onConnect();
+  } catch (err) {
+    showError(err);
   }
 }
 
@@ -163,6 +176,7 @@ async function start(): Promise<void> {
 }
 
 $("connect").addEventListener("click", () => void onConnect());
+$("switch-chain").addEventListener("click", () => void onSwitchChain());
 $("buy").addEventListener("submit", (e) => void onBuy(e));
 $("filter").addEventListener("input", renderStations);
 void start();

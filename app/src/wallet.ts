@@ -17,8 +17,29 @@ export interface Wallet {
 
 export class WalletError extends Error {}
 
+/** The wallet is on another chain than the network's; `switchChain` may fix it. */
+export class WrongChainError extends WalletError {
+  constructor(readonly walletChain: number, readonly networkChain: number) {
+    super(wrongChainMessage(walletChain, networkChain));
+  }
+}
+
 export function wrongChainMessage(walletChain: number, networkChain: number): string {
   return `Your wallet is on chain ${walletChain}; this WattNet network is chain ${networkChain}. Switch networks in your wallet.`;
+}
+
+/** Ask the wallet to move to `chainId` (EIP-3326). A wallet that does not know the chain
+ * answers 4902: the person adds it first (its RPC URL is theirs to choose). */
+export async function switchChain(chainId: number, provider = window.ethereum): Promise<void> {
+  if (!provider) throw new WalletError("No wallet found.");
+  try {
+    await provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId: `0x${chainId.toString(16)}` }] });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 4902) {
+      throw new WalletError(`Your wallet does not know chain ${chainId}: add this network to it (its RPC URL and chain id ${chainId}), then connect again.`);
+    }
+    throw err;
+  }
 }
 
 export async function connectWallet(expectedChainId: number, provider = window.ethereum): Promise<Wallet> {
@@ -28,7 +49,7 @@ export async function connectWallet(expectedChainId: number, provider = window.e
   const [account] = await wallet.requestAddresses();
   if (!account) throw new WalletError("The wallet shared no account.");
   const chainId = await wallet.getChainId();
-  if (chainId !== expectedChainId) throw new WalletError(wrongChainMessage(chainId, expectedChainId));
+  if (chainId !== expectedChainId) throw new WrongChainError(chainId, expectedChainId);
   const reader = createPublicClient({ transport });
   return { account, chainId, wallet, reader };
 }

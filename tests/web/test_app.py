@@ -116,7 +116,7 @@ def test_driver__a_revert_is_shown_decoded_before_signing(
     assert wallet.calls.count("eth_sendTransaction") == 1  # the approve; buy never signed
 
 
-def test_wallet_on_another_chain__is_told_to_switch(
+def test_wallet_on_another_chain__is_told_and_can_switch(
         page: Any, app_url: str, network: Network, wallet: InjectedWallet) -> None:
     wallet.chain_id = 1
     open_app(page, app_url)
@@ -127,6 +127,10 @@ def test_wallet_on_another_chain__is_told_to_switch(
         " Switch networks in your wallet.")
     assert page.locator("#buy").is_hidden()
     assert "eth_sendTransaction" not in wallet.calls
+    page.click("#switch-chain")  # the wallet is asked to move; the person accepts
+    page.wait_for_selector("#buy:not([hidden])")
+    assert "wallet_switchEthereumChain" in wallet.calls
+    assert page.locator("#error").inner_text() == "" and page.locator("#switch-chain").is_hidden()
 
 
 def test_read_api__answers_json_a_script_can_use(app_url: str, network: Network) -> None:

@@ -51,11 +51,21 @@ class InjectedWallet:
             return json.dumps({"result": [self.account]})
         if method == "eth_chainId" and self.chain_id is not None:
             return json.dumps({"result": hex(self.chain_id)})
+        if method == "wallet_switchEthereumChain":  # the person accepts: the wallet moves
+            wanted = int(params[0]["chainId"], 16)
+            node = int(self.forward("eth_chainId", [])["result"], 16)
+            if wanted != node:
+                return json.dumps({"error": {"code": 4902, "message": "Unrecognized chain"}})
+            self.chain_id = None
+            return json.dumps({"result": None})
         if method in SIGNING and self.reject_signing:
             return json.dumps({"error": {"code": 4001, "message": "User rejected the request."}})
         if method == "eth_sendTransaction" and params and \
                 str(params[0].get("from", "")).lower() != self.account.lower():
             return json.dumps({"error": {"code": 4100, "message": "unknown account"}})
+        return json.dumps(self.forward(method, params))
+
+    def forward(self, method: str, params: list[Any]) -> dict[str, Any]:
         reply = requests.post(self.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method,
                                                   "params": params}, timeout=30).json()
-        return json.dumps({k: reply[k] for k in ("result", "error") if k in reply})
+        return {k: reply[k] for k in ("result", "error") if k in reply}
