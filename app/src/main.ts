@@ -1,7 +1,7 @@
 // The page: network figures, stations (list + map, filters), wallet (connect, balances, buy).
 import "./style.css";
 import { fetchConfig, fetchNetwork, fetchStations, type AppConfig, type Credit, type Station } from "./api";
-import { renderSessions } from "./sessions";
+import { energyKwh, renderSessions } from "./sessions";
 import { buyCredits, readBalances } from "./credits";
 import { explainError } from "./errors";
 import { formatPower, formatUnits, parseAmount, shortAddress } from "./format";
@@ -95,6 +95,10 @@ async function loadNetwork(): Promise<void> {
   for (const c of net.credits) {
     rows.push([`Credits outstanding (${c.symbol})`, formatUnits(BigInt(c.outstanding), c.decimals)]);
     rows.push([`Owed to payees (${c.symbol})`, formatUnits(BigInt(c.owed), c.decimals)]);
+  }
+  if (net.sessions_settled !== undefined && net.energy_settled_wh !== undefined) {
+    rows.push(["Sessions settled", String(net.sessions_settled)]);
+    rows.push(["Energy settled", energyKwh(net.energy_settled_wh)]);
   }
   rows.push(["Block", String(net.block)]);
   figures($("figures"), rows);

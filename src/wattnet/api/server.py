@@ -3,7 +3,8 @@
 GET /                      app/dist/index.html (the single-page app) and its assets
 GET /api/config            chain id, contract addresses, the credits (token, symbol, decimals)
 GET /api/stations          the registry's stations (current state, tariffs per credit id)
-GET /api/network           network figures: stations, rated power, credits outstanding, owed
+GET /api/network           network figures: stations, rated power, credits outstanding, owed;
+                           with a store, sessions settled and their energy
 GET /api/sessions/{driver} the driver's sessions from the oracle store; 501 without a store
 GET /healthz               200 when the node answers
 
@@ -24,7 +25,7 @@ from aiohttp import web
 
 from wattnet.aio import stop_on_signals
 from wattnet.api.chain_reads import ChainReads
-from wattnet.api.sessions import driver_sessions
+from wattnet.api.sessions import driver_sessions, settled_totals
 from wattnet.errors import ChainError, ConfigError, WattNetError
 from wattnet.oracle.store_base import Store
 
@@ -62,8 +63,14 @@ async def get_stations(request: web.Request) -> web.Response:
 
 
 async def get_network(request: web.Request) -> web.Response:
-    reads = request.app[READS]
-    return await _json(lambda: reads.network(reads.stations()))
+    reads, store = request.app[READS], request.app[STORE]
+
+    def figures() -> dict[str, Any]:
+        out: dict[str, Any] = reads.network(reads.stations())
+        if store is not None:
+            out.update(settled_totals(store))
+        return out
+    return await _json(figures)
 
 
 async def get_sessions(request: web.Request) -> web.Response:

@@ -1,5 +1,5 @@
-"""A driver's sessions as the oracle stored them (its SQLite or PostgreSQL store, read only):
-the receipt's fields, its status, and the settlement transaction once settled."""
+"""Sessions as the oracle stored them (its SQLite or PostgreSQL store, read only): a driver's,
+with each receipt's fields, status and settlement transaction; and the network's settled totals."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from eth_utils.address import is_address, to_canonical_address, to_checksum_address
 
 from wattnet.errors import ConfigError
+from wattnet.oracle.schema import Status
 from wattnet.oracle.store_base import Store
 
 MAX_SESSIONS = 200
@@ -57,3 +58,12 @@ def driver_sessions(store: Store, driver: str, limit: int = MAX_SESSIONS) -> lis
         reason=r[9], tx_hash=_hex(r[10]), block=None if r[11] is None else int(r[11]),
         has_readings=r[12] is not None and any(bytes(r[12])),
     ) for r in rows]
+
+
+def settled_totals(store: Store) -> dict[str, int]:
+    """Sessions the oracle saw settled on chain, and their energy (Wh)."""
+    with store.transaction() as tx:
+        row = tx.one("SELECT COUNT(*), COALESCE(SUM(energy_wh), 0) FROM receipts "
+                     "WHERE status = ?", (Status.SETTLED,))
+    count, energy = row if row is not None else (0, 0)
+    return {"sessions_settled": int(count), "energy_settled_wh": int(energy)}

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from wattnet.api.chain_reads import ChainReads
 from wattnet.api.server import make_app
-from wattnet.api.sessions import driver_sessions
+from wattnet.api.sessions import driver_sessions, settled_totals
 from wattnet.chain.deployments import Deployment
 from wattnet.chain.web3_client import ChainClient
 from wattnet.errors import ConfigError
@@ -61,6 +61,10 @@ def test_driver_sessions__only_that_drivers_newest_first_with_the_settlement_tx(
     assert (settled.status, settled.tx_hash, settled.block) == ("settled", "0x" + TX.hex(), 7)
     assert settled.station_id == "0x" + STATION.hex() and settled.cost == "4321000"
     assert settled.has_readings and settled.energy_wh == 12_345
+
+
+def test_settled_totals__count_and_energy_of_settled_sessions_only(store: Store) -> None:
+    assert settled_totals(store) == {"sessions_settled": 1, "energy_settled_wh": 12_345}
 
 
 def test_driver_sessions__a_bad_address_is_refused(store: Store) -> None:
