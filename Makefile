@@ -1,6 +1,7 @@
 # WattNet: every target installs what is missing first (idempotent), then does its job.
 #   make demo   the main job: a local network end to end (anvil + SQLite)
-#   make test   every test: contracts (Ape test network and anvil), off-chain, slither
+#   make test   every test: contracts (Ape test network and anvil), off-chain, web app, slither
+#   make app    build the web app (app/dist), served by `wattnet app`
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -23,14 +24,18 @@ export APE_FOUNDRY_HOST ?= http://127.0.0.1:$(shell python3 -c 'import socket; s
 
 PYTEST_OFFCHAIN := $(BIN)/pytest -p no:ape_test tests/offchain
 
-.PHONY: help setup compile test test-unit test-anvil test-offchain slither lint demo bench \
-        bench-gas bench-oracle bench-gateway bench-sim bench-network clean
+.PHONY: help setup compile test test-unit test-anvil test-offchain test-app test-web app chromium \
+        app-abi-check slither lint demo bench \
+        bench-gas bench-oracle bench-gateway bench-sim bench-network bench-app clean
 
 help:
-	@echo "make demo | test | setup | compile | bench | bench-gas | bench-oracle | bench-gateway | bench-sim | bench-network | lint | clean"
+	@echo "make demo | test | setup | compile | app | bench | bench-gas | bench-oracle | bench-gateway | bench-sim | bench-network | lint | clean"
 
 ## ---- setup (idempotent: stamps are redone only when their inputs change) ----
-setup: $(STAMPS)/python $(STAMPS)/npm $(SOLC)
+# The web app is its own npm project (app/package.json, app/node_modules); its stamp lives in the
+# node_modules it describes, so a fresh or deleted app/node_modules is always reinstalled.
+APP_NPM := app/node_modules/.wattnet-installed
+setup: $(STAMPS)/python $(STAMPS)/npm $(SOLC) $(APP_NPM) chromium
 
 $(STAMPS)/python: pyproject.toml requirements.lock
 	@mkdir -p $(STAMPS)
@@ -42,6 +47,17 @@ $(STAMPS)/npm: package.json package-lock.json
 	@mkdir -p $(STAMPS)
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+$(APP_NPM): app/package.json app/package-lock.json
+	cd app && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Debian's chromium for the browser tests (Playwright's own browser download cannot work here);
+# installed only where missing.
+chromium:
+	@command -v chromium >/dev/null || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
 $(SOLC): tools/solc.js $(STAMPS)/npm
 	@mkdir -p $(dir $@)
@@ -60,8 +76,20 @@ compile: setup
 	$(BIN)/python tools/compile_if_changed.py -- \
 		bash -c '$(BIN)/ape compile --force && rm -rf contracts/.cache'
 
+## ---- the web app ----
+APP_SOURCES := $(shell find app/src -type f 2>/dev/null) app/index.html app/vite.config.ts \
+	app/tsconfig.json
+app/dist/index.html: $(APP_NPM) $(APP_SOURCES)
+	cd app && npm run build --silent
+
+app: setup app/dist/index.html
+
+# The app's ABIs (app/src/abi/contracts.ts) are generated from the compiled contracts: fail on drift.
+app-abi-check: compile
+	$(BIN)/python tools/app_abis.py --check
+
 ## ---- tests ----
-test: setup compile lint test-unit test-anvil test-offchain slither
+test: setup compile lint app-abi-check test-app test-unit test-anvil test-offchain test-web slither
 	@echo "make test: all green"
 
 test-unit: compile
@@ -79,6 +107,14 @@ test-offchain: setup
 	@if [ -z "$${WATTNET_TEST_PG_DSN:-}" ] && [ "$${WATTNET_TEST_PG:-}" != off ]; then \
 		eval "$$(tools/ci_postgres.sh)"; fi; \
 	$(PYTEST_OFFCHAIN)
+
+# TypeScript: type check and unit tests (vitest).
+test-app: $(APP_NPM)
+	cd app && npx tsc --noEmit && npx vitest run
+
+# The app in headless chromium against anvil with the protocol deployed (tests/web).
+test-web: app compile
+	$(BIN)/pytest -p no:ape_test tests/web
 
 slither: setup compile
 	$(BIN)/python tools/slither_check.py
@@ -111,6 +147,9 @@ bench-sim: setup
 
 bench-network: setup compile
 	$(BIN)/python bench/network.py
+
+bench-app: app compile
+	$(BIN)/python bench/app_page_load.py
 
 clean:
 	rm -rf .build contracts/.cache .pytest_cache .mypy_cache .ruff_cache crytic-export

@@ -18,6 +18,7 @@ from wattnet.errors import WattNetError
 
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     # name: (module, attribute, one-line help)
+    "app": ("wattnet.cli.app", "app", "Serve the web app and its read API; prints the URL."),
     "demo": ("wattnet.cli.demo", "demo", "Run the main job: a local network end to end."),
     "gateway": (
         "wattnet.cli.gateway",

@@ -23,6 +23,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
+from wattnet.aio import stop_on_signals
 from wattnet.chain.eip712 import Domain
 from wattnet.domain import OcppVersion
 from wattnet.gateway.admin import AdminApi
@@ -293,12 +294,7 @@ class Gateway:
 
 async def wait_forever(gateway: Gateway) -> None:
     """Run until SIGTERM or SIGINT, then close listeners, the forwarder and the database."""
-    import signal
-
-    done = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, done.set)
+    done = stop_on_signals()
     await gateway.start()
     try:
         await done.wait()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from typing import Any, cast
 
 from aiohttp import web
 
+from wattnet.aio import stop_on_signals
 from wattnet.chain.eip712 import Domain
 from wattnet.errors import WattNetError
 from wattnet.oracle.api import build_app
@@ -185,10 +185,6 @@ class OracleService:
         log.info("oracle listening on %s (%s)", url, self.store.description)
         if ready is not None:
             ready(url)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await stop_on_signals().wait()
         await runner.cleanup()
 

@@ -1,0 +1,71 @@
+// The read API served by `wattnet app` (src/wattnet/api/server.py).
+import type { Address, Hex } from "viem";
+
+export interface Credit {
+  id: number;
+  token: Address;
+  symbol: string;
+  decimals: number;
+}
+
+export interface AppConfig {
+  chain_id: number;
+  network: string;
+  contracts: Record<string, Address>;
+  credits: Credit[];
+}
+
+export interface Station {
+  id: Hex;
+  operator: Address;
+  signer: Address;
+  rated_power_w: number;
+  connectors: number;
+  active: boolean;
+  certified: boolean;
+  usable: boolean;
+  geohash: string;
+  metadata_uri: string;
+  tariffs: Record<string, number>; // credit id -> smallest units of the credit per kWh
+}
+
+export interface NetworkFigures {
+  block: number;
+  stations: number;
+  stations_active: number;
+  rated_power_w: number;
+  sessions_settled?: number; // from the oracle store, when the server has one
+  energy_settled_wh?: number;
+  credits: { id: number; symbol: string; decimals: number; outstanding: string; owed: string; pending_redemptions: string }[];
+}
+
+export interface Session {
+  station_id: Hex;
+  session_id: number;
+  connector_id: number;
+  credit_id: number;
+  energy_wh: number;
+  start_time: number;
+  end_time: number;
+  cost: string; // smallest credit units
+  status: string;
+  reason: string | null;
+  tx_hash: Hex | null;
+  block: number | null;
+  has_readings: boolean;
+}
+
+export class NoSessionStore extends Error {}
+
+async function getJson<T>(path: string): Promise<T> {
+  const res = await fetch(path, { headers: { Accept: "application/json" } });
+  const body = await res.json().catch(() => ({ error: `${path}: HTTP ${res.status}` }));
+  if (res.status === 501) throw new NoSessionStore((body as { error?: string }).error ?? "no session store");
+  if (!res.ok) throw new Error((body as { error?: string }).error ?? `${path}: HTTP ${res.status}`);
+  return body as T;
+}
+
+export const fetchConfig = () => getJson<AppConfig>("api/config");
+export const fetchStations = () => getJson<Station[]>("api/stations");
+export const fetchNetwork = () => getJson<NetworkFigures>("api/network");
+export const fetchSessions = (driver: Address) => getJson<Session[]>(`api/sessions/${driver}`);

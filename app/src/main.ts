@@ -1,0 +1,186 @@
+// The page: network figures, stations (list + map, filters), wallet (connect, balances, buy).
+import "./style.css";
+import { fetchConfig, fetchNetwork, fetchStations, type AppConfig, type Credit, type Station } from "./api";
+import { energyKwh, renderSessions } from "./sessions";
+import { buyCredits, readBalances } from "./credits";
+import { explainError } from "./errors";
+import { formatPower, formatUnits, parseAmount, shortAddress } from "./format";
+import { drawMap, stationPoints } from "./map";
+import { filterStations, tariffOf } from "./stations";
+import { connectWallet, switchChain, WrongChainError, type Wallet } from "./wallet";
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+let config: AppConfig | null = null;
+let stations: Station[] = [];
+let wallet: Wallet | null = null;
+
+function setStatus(text: string): void {
+  $("status").textContent = text;
+}
+
+function showError(err: unknown): void {
+  $("error").textContent = err ? explainError(err) : "";
+}
+
+function figures(target: HTMLElement, rows: [string, string][]): void {
+  target.replaceChildren(
+    ...rows.map(([k, v]) => {
+      const div = document.createElement("div");
+      const dt = document.createElement("dt");
+      const dd = document.createElement("dd");
+      dt.textContent = k;
+      dd.textContent = v;
+      div.append(dt, dd);
+      return div;
+    }),
+  );
+}
+
+function mainCredit(): Credit {
+  const credit = config?.credits[0];
+  if (!credit) throw new Error("This network lists no credit yet.");
+  return credit;
+}
+
+function renderStations(): void {
+  if (!config) return;
+  const credit = mainCredit();
+  const maxText = $<HTMLInputElement>("max-price").value.trim();
+  let maxTariff: bigint | null = null;
+  try {
+    maxTariff = maxText ? parseAmount(maxText, credit.decimals) : null;
+    showError(null);
+  } catch (err) {
+    showError(err);
+  }
+  const shown = filterStations(stations, {
+    minPowerW: Number($<HTMLInputElement>("min-power").value || 0) * 1000,
+    maxTariff,
+    creditId: credit.id,
+    onlyUsable: $<HTMLInputElement>("only-usable").checked,
+  });
+  const body = $("stations").querySelector("tbody")!;
+  body.replaceChildren(
+    ...shown.map((s) => {
+      const tr = document.createElement("tr");
+      tr.dataset.station = s.id;
+      const t = tariffOf(s, credit.id);
+      for (const text of [
+        s.metadata_uri.split("/").pop() || shortAddress(s.id),
+        s.geohash,
+        formatPower(s.rated_power_w),
+        String(s.connectors),
+        t === null ? "—" : `${formatUnits(t, credit.decimals, 4)} ${credit.symbol}`,
+        s.usable ? "available" : s.active ? "active, not usable" : "inactive",
+      ]) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
+  const labels = shown.map((s) => ({ id: s.id, geohash: s.geohash, label: `${s.metadata_uri || s.id} · ${formatPower(s.rated_power_w)}` }));
+  drawMap(document.getElementById("map") as unknown as SVGSVGElement, stationPoints(labels));
+}
+
+async function loadNetwork(): Promise<void> {
+  const [net, list] = await Promise.all([fetchNetwork(), fetchStations()]);
+  stations = list;
+  const rows: [string, string][] = [
+    ["Stations", `${net.stations_active} active / ${net.stations}`],
+    ["Rated power", formatPower(net.rated_power_w)],
+  ];
+  for (const c of net.credits) {
+    rows.push([`Credits outstanding (${c.symbol})`, formatUnits(BigInt(c.outstanding), c.decimals)]);
+    rows.push([`Owed to payees (${c.symbol})`, formatUnits(BigInt(c.owed), c.decimals)]);
+  }
+  if (net.sessions_settled !== undefined && net.energy_settled_wh !== undefined) {
+    rows.push(["Sessions settled", String(net.sessions_settled)]);
+    rows.push(["Energy settled", energyKwh(net.energy_settled_wh)]);
+  }
+  rows.push(["Block", String(net.block)]);
+  figures($("figures"), rows);
+  renderStations();
+}
+
+async function refreshBalances(): Promise<void> {
+  if (!wallet || !config) return;
+  const credit = mainCredit();
+  const b = await readBalances(wallet, config.contracts.EnergyCredits, credit);
+  figures($("balances"), [
+    [`${credit.symbol} in wallet`, formatUnits(b.stablecoin, credit.decimals)],
+    [`Credits (${credit.symbol})`, formatUnits(b.credits, credit.decimals)],
+  ]);
+}
+
+async function onConnect(): Promise<void> {
+  if (!config) return;
+  showError(null);
+  const button = $<HTMLButtonElement>("connect");
+  button.disabled = true;
+  try {
+    wallet = await connectWallet(config.chain_id);
+    $("account").textContent = `Connected: ${wallet.account}`;
+    button.textContent = shortAddress(wallet.account);
+    $("buy").hidden = false;
+    await Promise.all([refreshBalances(), renderSessions(wallet.account, config, stations)]);
+  } catch (err) {
+    showError(err);
+    $("switch-chain").hidden = !(err instanceof WrongChainError);
+    button.disabled = false;
+  }
+}
+
+async function onSwitchChain(): Promise<void> {
+  if (!config) return;
+  showError(null);
+  try {
+    await switchChain(config.chain_id);
+    $("switch-chain").hidden = true;
+    await onConnect();
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function onBuy(event: Event): Promise<void> {
+  event.preventDefault();
+  if (!wallet || !config) return;
+  showError(null);
+  const button = $<HTMLButtonElement>("buy-button");
+  button.disabled = true;
+  try {
+    const credit = mainCredit();
+    const amount = parseAmount($<HTMLInputElement>("buy-amount").value, credit.decimals);
+    const hash = await buyCredits(wallet, config.contracts.EnergyCredits, credit, amount, (step, tx) => {
+      const what = step === "approving" ? "Approving the stablecoin" : step === "buying" ? "Buying credits" : "Credits bought";
+      setStatus(tx ? `${what}: ${tx}` : `${what}: confirm in your wallet…`);
+    });
+    await Promise.all([refreshBalances(), loadNetwork()]);
+    setStatus(`Credits bought in ${hash}.`);
+  } catch (err) {
+    setStatus("");
+    showError(err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function start(): Promise<void> {
+  try {
+    config = await fetchConfig();
+    $("network-name").textContent = `${config.network} · chain ${config.chain_id}`;
+    await loadNetwork();
+    document.body.dataset.ready = "1";
+  } catch (err) {
+    showError(err);
+  }
+}
+
+$("connect").addEventListener("click", () => void onConnect());
+$("switch-chain").addEventListener("click", () => void onSwitchChain());
+$("buy").addEventListener("submit", (e) => void onBuy(e));
+$("filter").addEventListener("input", renderStations);
+void start();

@@ -1,0 +1,129 @@
+"""``wattnet app``'s HTTP server (aiohttp): the built web app and its read API.
+
+GET /                      app/dist/index.html (the single-page app) and its assets
+GET /api/config            chain id, contract addresses, the credits (token, symbol, decimals)
+GET /api/stations          the registry's stations (current state, tariffs per credit id)
+GET /api/network           network figures: stations, rated power, credits outstanding, owed;
+                           with a store, sessions settled and their energy
+GET /api/sessions/{driver} the driver's sessions from the oracle store; 501 without a store
+GET /healthz               200 when the node answers
+
+Chain reads are blocking web3 calls: they run in the default executor so the server never
+stalls. The server holds no key: every write is signed by the user's own wallet in the browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from wattnet.aio import stop_on_signals
+from wattnet.api.chain_reads import ChainReads
+from wattnet.api.sessions import driver_sessions, settled_totals
+from wattnet.errors import ChainError, ConfigError, WattNetError
+from wattnet.oracle.store_base import Store
+
+log = logging.getLogger(__name__)
+
+READS: web.AppKey[ChainReads] = web.AppKey("reads", ChainReads)
+STORE: web.AppKey[Store | None] = web.AppKey("store")
+DIST: web.AppKey[Path] = web.AppKey("dist", Path)
+
+
+async def _off_loop(fn: Callable[[], Any]) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(None, fn)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def _json(fn: Callable[[], Any]) -> web.Response:
+    try:
+        return web.json_response(await _off_loop(fn))
+    except ChainError as exc:
+        return _error(502, str(exc))
+    except WattNetError as exc:
+        return _error(400, str(exc))
+
+
+async def get_config(request: web.Request) -> web.Response:
+    return await _json(request.app[READS].config)
+
+
+async def get_stations(request: web.Request) -> web.Response:
+    reads = request.app[READS]
+    return await _json(lambda: [asdict(s) for s in reads.stations()])
+
+
+async def get_network(request: web.Request) -> web.Response:
+    reads, store = request.app[READS], request.app[STORE]
+
+    def figures() -> dict[str, Any]:
+        out: dict[str, Any] = reads.network(reads.stations())
+        if store is not None:
+            out.update(settled_totals(store))
+        return out
+    return await _json(figures)
+
+
+async def get_sessions(request: web.Request) -> web.Response:
+    store = request.app[STORE]
+    if store is None:
+        return _error(501, "this app server has no oracle store (start it with --oracle-db)")
+    driver = request.match_info["driver"]
+    return await _json(lambda: [asdict(s) for s in driver_sessions(store, driver)])
+
+
+async def healthz(request: web.Request) -> web.Response:
+    reads = request.app[READS]
+    try:
+        block = await _off_loop(reads.head)
+    except ChainError as exc:
+        return _error(503, str(exc))
+    return web.json_response({"ok": True, "block": block})
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(request.app[DIST] / "index.html",
+                            headers={"Cache-Control": "no-cache"})
+
+
+def make_app(reads: ChainReads, dist: Path, store: Store | None = None) -> web.Application:
+    if not (dist / "index.html").is_file():
+        raise ConfigError(f"no built app in {dist}: run `npm ci && npm run build` in app/ "
+                          "(make app does both)")
+    app = web.Application()
+    app[READS] = reads
+    app[STORE] = store
+    app[DIST] = dist
+    app.router.add_get("/api/config", get_config)
+    app.router.add_get("/api/stations", get_stations)
+    app.router.add_get("/api/network", get_network)
+    app.router.add_get("/api/sessions/{driver}", get_sessions)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/", index)
+    if (dist / "assets").is_dir():
+        app.router.add_static("/assets", dist / "assets")
+    return app
+
+
+async def serve(app: web.Application, host: str, port: int,
+                ready: Callable[[str], None]) -> None:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    ready(f"http://{host}:{port}/")
+    await stop_on_signals().wait()
+    await runner.cleanup()

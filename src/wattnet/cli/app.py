@@ -1,0 +1,78 @@
+"""``wattnet app``: serve the web app (app/dist, built by `make app`) and its read API.
+
+    wattnet app --deployment deployments/ethereum/local.json --rpc-url http://127.0.0.1:8545
+    wattnet app --oracle-db oracle.sqlite      also serve drivers' sessions from the oracle store
+    wattnet app --local                        try it: our own anvil, the protocol deployed, two
+                                               stations, a driver holding test USDC
+
+Prints the URL to open. The server holds no key: users sign with their own wallet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from wattnet.api.chain_reads import ChainReads
+from wattnet.api.server import make_app, serve
+from wattnet.chain.deployments import load_deployment, load_deployment_file, project_root
+from wattnet.chain.web3_client import ChainClient
+
+console = Console()
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--deployment", "deployment_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Deployment record (default: $WATTNET_DEPLOYMENT).")
+@click.option("--rpc-url", help="The chain's JSON-RPC URL (default: $WATTNET_RPC_URL or "
+              "http://127.0.0.1:8545).")
+@click.option("--oracle-db", help="The oracle's store (SQLite path or postgresql:// DSN) for "
+              "drivers' sessions.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Listen address.")
+@click.option("--port", default=8680, show_default=True, type=int, help="Listen port.")
+@click.option("--local", is_flag=True, help="Start a local network to try the app on (anvil, "
+              "the deployed protocol, two stations, a funded driver; stopped on exit).")
+@click.option("--dist", type=click.Path(path_type=Path, file_okay=False),
+              help="The built app (default: app/dist in the project).")
+def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None, host: str,
+        port: int, local: bool, dist: Path | None) -> None:
+    """Serve the WattNet web app and its read API; prints the URL to open."""
+    logging.basicConfig(level=logging.WARNING)
+    dist = dist or project_root() / "app" / "dist"
+    with ExitStack() as stack:
+        if local:
+            if deployment_path or rpc_url:
+                raise click.UsageError("--local starts its own chain: drop --deployment/--rpc-url")
+            rpc_url, deployment_path = _local_network(stack)
+        deployment = (load_deployment_file(deployment_path) if deployment_path
+                      else load_deployment())
+        client = ChainClient.from_env(rpc_url, deployment)
+        client.check()
+        store = None
+        if oracle_db:
+            from wattnet.oracle.store import open_store
+
+            store = open_store(oracle_db)
+            stack.callback(store.close)
+        web_app = make_app(ChainReads(client), dist, store)
+        asyncio.run(serve(web_app, host, port,
+                          lambda url: console.print(f"WattNet app: {url}", highlight=False)))
+
+
+def _local_network(stack: ExitStack) -> tuple[str, Path]:
+    from wattnet.api.devnet import DRIVER, start_network
+
+    work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="wattnet-app-")))
+    with console.status("starting anvil and deploying the protocol (about a minute)"):
+        anvil, net = start_network(work)
+    stack.callback(anvil.stop)
+    console.print(f"local network: {net.rpc_url} (chain id {net.deployment.chain_id}); the "
+                  f"driver {DRIVER} is anvil's dev account 4 (its key is in `anvil`'s "
+                  "start-up list): import it into your wallet to buy credits", highlight=False)
+    return net.rpc_url, net.deployment_file
