@@ -1,6 +1,7 @@
 """The operator's admin HTTP API: remote operations on connected charge points.
 
-``GET /v1/stations`` lists the site's charge points (connected or not, OCPP version);
+``GET /v1/stations`` lists the site's charge points (connected or not, OCPP version, the last
+status each connector or EVSE reported, as ``{"<id>": {"status", "at"}}``);
 ``POST /v1/stations/{cp}/{op}`` with a JSON object of parameters runs one operation of
 :mod:`wattnet.gateway.remote_ops` on that charger and answers what the charger said.
 
@@ -37,12 +38,15 @@ def _error(http_status: int, message: str, **extra: Any) -> web.Response:
 class AdminApi:
     def __init__(self, token: str, stations: Mapping[str, StationConfig],
                  connected: Callable[[str], SiteChargePoint | None],
-                 schedules: Mapping[str, ChargingSchedule], clock: Callable[[], float]) -> None:
+                 schedules: Mapping[str, ChargingSchedule], clock: Callable[[], float],
+                 statuses: Callable[[str], Mapping[int, tuple[str, float]]] = lambda cp: {},
+                 ) -> None:
         self._token = token.encode()
         self._stations = stations
         self._connected = connected
         self._schedules = schedules
         self._clock = clock
+        self._statuses = statuses
 
     @web.middleware
     async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -68,7 +72,9 @@ class AdminApi:
             cp = self._connected(cp_id)
             rows.append({"chargePointId": cp_id, "connected": cp is not None,
                          "version": None if cp is None else cp.version.value,
-                         "connectors": self._stations[cp_id].connectors})
+                         "connectors": self._stations[cp_id].connectors,
+                         "status": {str(n): {"status": s, "at": at} for n, (s, at)
+                                    in sorted(self._statuses(cp_id).items())}})
         return web.json_response(rows)
 
     async def operate(self, request: web.Request) -> web.Response:

@@ -52,6 +52,7 @@ class ChargePoint16(SiteChargePoint):
     @on(Action.status_notification)
     def on_status_notification(self, connector_id: int, error_code: str, status: str,
                                **kwargs: Any) -> call_result.StatusNotification:
+        self._service.set_status(self.id, connector_id, status)
         return call_result.StatusNotification()
 
     @on(Action.data_transfer)

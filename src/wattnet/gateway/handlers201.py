@@ -52,6 +52,7 @@ class ChargePoint201(SiteChargePoint):
     def on_status_notification(self, timestamp: str, connector_status: str, evse_id: int,
                                connector_id: int, **kwargs: Any
                                ) -> call_result.StatusNotification:
+        self._service.set_status(self.id, evse_id, connector_status)
         return call_result.StatusNotification()
 
     @on(Action.data_transfer)

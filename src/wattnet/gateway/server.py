@@ -136,7 +136,7 @@ class Gateway:
             self.ports["app"] = await self._serve_http(door.application(), self.config.app_port)
         if self.config.admin_port is not None:
             admin = AdminApi(self.config.admin_token(), self.config.stations, self.stations.get,
-                             self.config.charging_schedules, self.clock)
+                             self.config.charging_schedules, self.clock, self.service.statuses)
             self.ports["admin"] = await self._serve_http(admin.application(),
                                                          self.config.admin_port)
         if self._forward:

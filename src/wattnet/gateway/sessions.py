@@ -70,6 +70,7 @@ class SessionService:
         self._domain = Domain(config.chain_id, config.settlement).separator
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-db")
         self._live: dict[tuple[str, str], LiveMeter] = {}
+        self._statuses: dict[str, dict[int, tuple[str, float]]] = {}
         # Charge points whose BootNotification was ever accepted (persisted: a charger that
         # reconnects after a gateway restart does not boot again).
         self._booted: set[str] = set()
@@ -102,6 +103,15 @@ class SessionService:
 
     def is_booted(self, cp_id: str) -> bool:
         return cp_id in self._booted
+
+    # ---- connector status (StatusNotification; read by the admin API, OCPI polls it) ----
+    def set_status(self, cp_id: str, connector: int, status: str) -> None:
+        """The last status a charger reported for a connector (0: the whole station)."""
+        self._statuses.setdefault(cp_id, {})[connector] = (status, self._clock())
+
+    def statuses(self, cp_id: str) -> dict[int, tuple[str, float]]:
+        """(status, when reported) per connector, as last reported; empty before any."""
+        return dict(self._statuses.get(cp_id, {}))
 
     def station(self, cp_id: str) -> StationConfig:
         return self._config.stations[cp_id]

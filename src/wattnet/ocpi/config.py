@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from wattnet.errors import ConfigError
+from wattnet.ocpi.gateways import GatewayEndpoint
 
 
 class OcpiConfigError(ConfigError):
@@ -64,6 +65,9 @@ class OcpiConfig:
     sites: Mapping[bytes, Site] = field(default_factory=dict)
     page_limit: int = 100
     push_timeout_s: float = 10.0
+    # The site gateways' admin APIs: commands go through them, EVSE status comes from them.
+    gateways: tuple[GatewayEndpoint, ...] = ()
+    gateway_poll_s: float = 5.0
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Z]{2}", self.country_code):
@@ -76,6 +80,11 @@ class OcpiConfig:
             raise OcpiConfigError("currencies: give at least one credit id")
         if not 1 <= self.page_limit <= 1000:
             raise OcpiConfigError("page_limit: 1 to 1000")
+        if not self.gateway_poll_s > 0:
+            raise OcpiConfigError("gateway_poll_s: seconds between status reads, above 0")
+        for g in self.gateways:
+            if not g.url.startswith(("http://", "https://")):
+                raise OcpiConfigError(f"gateways: {g.url!r} is not an http(s) URL of an admin API")
 
     @property
     def versions_url(self) -> str:
@@ -94,6 +103,7 @@ def config_from_dict(raw: Mapping[str, Any], base: Path = Path()) -> OcpiConfig:
         data["sites"] = {bytes.fromhex(str(k).removeprefix("0x")): _site(v)
                          for k, v in dict(data.get("sites", {})).items()}
         data["connector"] = ConnectorSpec(**dict(data.get("connector", {})))
+        data["gateways"] = tuple(GatewayEndpoint(**dict(g)) for g in data.get("gateways") or ())
         stations = str(data.get("stations", ""))
         if stations.startswith("json:") and not Path(stations[5:]).is_absolute():
             data["stations"] = "json:" + str(base / stations[5:])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,8 +11,10 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from wattnet.aio import stop_on_signals
 from wattnet.ocpi.client import PartnerClient
 from wattnet.ocpi.config import OcpiConfig, OcpiConfigError
+from wattnet.ocpi.gateways import GatewayLink
 from wattnet.ocpi.live import ChargerControl, LiveState
 from wattnet.ocpi.partners import PartnerStore
 from wattnet.ocpi.push import Pusher
@@ -52,12 +53,19 @@ async def serve(cfg: OcpiConfig, ready: Callable[[str], None] | None = None,
                 control: ChargerControl | None = None, live: LiveState | None = None,
                 stop: asyncio.Event | None = None) -> None:
     store, partners = open_partners(cfg)
+    live = live or LiveState(time.time)
     try:
+        stop = stop or stop_on_signals()
         async with aiohttp.ClientSession() as http:
+            polling = None
+            if control is None and cfg.gateways:
+                link = GatewayLink(http, cfg.gateways, live)
+                control = link
+                polling = asyncio.create_task(link.poll(cfg.gateway_poll_s, stop))
             cpo = Cpo(cfg, partners, PartnerClient(http, (cfg.country_code, cfg.party_id),
                                                    cfg.push_timeout_s),
                       station_source(cfg), SettledReceipts(store, tuple(cfg.currencies)),
-                      live or LiveState(time.time), time.time, control)
+                      live, time.time, control)
             Pusher(cpo)
             runner = web.AppRunner(build_app(cpo), access_log=None)
             await runner.setup()
@@ -66,12 +74,9 @@ async def serve(cfg: OcpiConfig, ready: Callable[[str], None] | None = None,
                      cfg.host, cfg.port)
             if ready is not None:
                 ready(cfg.versions_url)
-            if stop is None:
-                stop = asyncio.Event()
-                loop = asyncio.get_running_loop()
-                for sig in (signal.SIGTERM, signal.SIGINT):
-                    loop.add_signal_handler(sig, stop.set)
             await stop.wait()
+            if polling is not None:
+                await polling
             await runner.cleanup()
     finally:
         store.close()

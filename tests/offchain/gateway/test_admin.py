@@ -249,7 +249,7 @@ def test_admin__bad_calls_are_refused_with_one_line_and_the_gateway_keeps_servin
         assert status == 200
         rows = {r["chargePointId"]: r for r in body}
         assert rows["CP16"] == {"chargePointId": "CP16", "connected": True,
-                                "version": "ocpp1.6", "connectors": 2}
+                                "version": "ocpp1.6", "connectors": 2, "status": {}}
         assert rows["CPX"]["connected"] is False
         assert (await api(h, "POST", path, {"hard": True}))[0] == 200
         assert last_call(cp) == ("Reset", {"type": "Hard"})
