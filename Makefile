@@ -126,9 +126,9 @@ lint: setup
 ## ---- main job ----
 # A small network through the real stack on a local anvil: 20 chargers (OCPP 1.6 and 2.0.1),
 # 100 drivers, one simulated day; reconciled on chain; the report goes to out/demo/.
-demo: setup compile
+demo: setup compile $(if $(APP),app)
 	$(BIN)/wattnet sim network --chargers 20 --drivers 100 --days 1 --oracle-nodes 3 --out out/demo \
-		$(if $(OCPI),--ocpi)
+		$(if $(OCPI),--ocpi) $(if $(APP),--serve-app)
 
 ## ---- benchmarks (print tables; figures go to README's performance table) ----
 bench: bench-gas bench-oracle bench-gateway bench-sim bench-network

@@ -65,6 +65,24 @@ def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None
                           lambda url: console.print(f"WattNet app: {url}", highlight=False)))
 
 
+def serve_on(rpc_url: str, deployment_path: Path, oracle_db: str | None, port: int = 8680,
+             host: str = "127.0.0.1", dist: Path | None = None) -> None:
+    """Serve the app on a running network until SIGINT/SIGTERM (``wattnet sim network
+    --serve-app`` calls it once every session settled)."""
+    from wattnet.oracle.store import open_store
+
+    client = ChainClient.from_env(rpc_url, load_deployment_file(deployment_path))
+    client.check()
+    store = open_store(oracle_db) if oracle_db else None
+    try:
+        web_app = make_app(ChainReads(client), dist or project_root() / "app" / "dist", store)
+        asyncio.run(serve(web_app, host, port, lambda url: console.print(
+            f"WattNet app on the network: {url} (Ctrl-C to stop the network)", highlight=False)))
+    finally:
+        if store is not None:
+            store.close()
+
+
 def _local_network(stack: ExitStack) -> tuple[str, Path]:
     from wattnet.api.devnet import DRIVER, start_network
 

@@ -299,12 +299,17 @@ def model(
 @click.option("--ocpi", is_flag=True,
               help="Publish the network as an OCPI 2.2.1 CPO while it runs (wattnet ocpi run on "
               "the oracle's database); prints the versions URL and a registration token A.")
+@click.option("--serve-app", is_flag=True,
+              help="Once every session settled, serve the web app on the live network (chain, "
+              "oracle store) until Ctrl-C; prints its URL (make demo APP=1).")
+@click.option("--app-port", default=8680, show_default=True, type=int,
+              help="Port of the web app with --serve-app.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def network(chargers: int, drivers: int, days: int, seed: int, params_name: str,
             out_dir: Path | None, rpc_url: str | None, from_state: Path | None,
             deployment: Path | None, save_state: Path | None, db: str | None,
             gateways: int | None, oracle_nodes: int, workdir: Path | None, ocpi: bool,
-            as_json: bool) -> None:
+            serve_app: bool, app_port: int, as_json: bool) -> None:
     """Run a whole network through the real stack on a local chain and reconcile it."""
     import signal
     import sys
@@ -336,7 +341,16 @@ def network(chargers: int, drivers: int, days: int, seed: int, params_name: str,
                 bar.console.print(what + " (served while the run lasts)", markup=False)
             bar.update(task, description=what, completed=done, total=max(total, 1))
 
-        result = run_network(opts, progress)
+        on_settled = None
+        if serve_app:
+            from wattnet.cli.app import serve_on
+
+            def on_settled(running: Any) -> None:
+                bar.stop()
+                serve_on(running.rpc_url, running.deployment_file, running.oracle_db,
+                         app_port)
+
+        result = run_network(opts, progress, on_settled)
     _print_network(result, out_dir, as_json)
     if result.differences:
         sys.exit(1)

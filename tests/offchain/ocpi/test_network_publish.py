@@ -14,7 +14,7 @@ import aiohttp
 from aiohttp import web
 
 from wattnet.ocpi.mapping import location_id
-from wattnet.sim.network.ocpi import Published
+from wattnet.sim.network.ocpi import Running
 from wattnet.sim.network.run import NetworkOptions, run_network
 
 from . import schemas
@@ -29,7 +29,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _pull(published: Published) -> dict[str, list[Any]]:
+def _pull(running: Running) -> dict[str, list[Any]]:
+    assert running.ocpi is not None
+    published = running.ocpi
+
     async def scenario() -> dict[str, list[Any]]:
         port = _free_port()
         emsp = TestEmsp(f"http://127.0.0.1:{port}")
@@ -52,7 +55,7 @@ def _pull(published: Published) -> dict[str, list[Any]]:
 def test_network__published_over_ocpi_the_emsp_sees_every_station_tariff_and_cdr(
         tmp_path: Path) -> None:
     result = run_network(NetworkOptions(chargers=4, drivers=8, days=1, seed=5, ocpi=True,
-                                        workdir=tmp_path / "work"), publish=_pull)
+                                        workdir=tmp_path / "work"), on_settled=_pull)
     assert result.differences == []
     seen = result.published
     stations = {location_id(c.station_id) for c in result.plan.chargers}

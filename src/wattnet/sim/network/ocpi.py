@@ -3,9 +3,10 @@
 StationRegistry, and a registration token for one roaming partner (docs/ocpi.md).
 
 Stations and tariffs come from the chain, CDRs from the receipts the oracle settled; a partner
-registers with the token, then pulls. ``run_network`` hands a :class:`Published` to its
-``publish`` hook once every session settled and reconciled, before the services stop (the
-tests' eMSP checks what it sees against the chain there).
+registers with the token, then pulls. ``run_network`` hands a :class:`Running` (with the
+:class:`Published` endpoint) to its ``on_settled`` hook once every session settled and
+reconciled, before the services stop (the tests' eMSP checks what it sees against the chain
+there; ``--serve-app`` serves the web app on the live network).
 """
 
 from __future__ import annotations
@@ -28,6 +29,17 @@ class Published:
     versions_url: str
     token_a: str
     config: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """The network as it runs once every session settled and reconciled (``run_network``'s
+    ``on_settled`` hook): its chain, deployment record, first oracle store and OCPI endpoint."""
+
+    rpc_url: str
+    deployment_file: Path
+    oracle_db: str
+    ocpi: Published | None
 
 
 def ocpi_config(work: Path, database: str, params: Params, port: int) -> Path:

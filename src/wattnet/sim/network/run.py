@@ -42,7 +42,7 @@ from wattnet.sim.network.chainview import ChainView
 from wattnet.sim.network.committee import form_committee, oracle_role_holders, oracle_used
 from wattnet.sim.network.drive import DriveStats, drive
 from wattnet.sim.network.node import Anvil, Rpc
-from wattnet.sim.network.ocpi import Published, start_ocpi
+from wattnet.sim.network.ocpi import Published, Running, start_ocpi
 from wattnet.sim.network.plan import (
     Plan,
     aligned_start,
@@ -129,7 +129,7 @@ class NetworkResult:
     settlement_txs: int = 0  # the oracle's txs to EnergyCredits, mined
     reverted_settlements: int = 0  # ... of which reverted (issue 18)
     oracle_role_holders: list[str] = field(default_factory=list)  # who may settle, at the end
-    published: Any = None  # what the ``publish`` hook returned (with --ocpi)
+    published: Any = None  # what the ``on_settled`` hook returned
 
     @property
     def ok(self) -> bool:
@@ -160,9 +160,9 @@ def _sidecar(state: Path) -> Path:
 
 
 def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
-                publish: Callable[[Published], Any] | None = None) -> NetworkResult:
-    """Run the network; with ``opts.ocpi``, ``publish`` is called with the OCPI endpoint once
-    every session settled and reconciled, while the services still run."""
+                on_settled: Callable[[Running], Any] | None = None) -> NetworkResult:
+    """Run the network; ``on_settled`` is called once every session settled and reconciled,
+    while the chain and the services still run (with the OCPI endpoint when ``opts.ocpi``)."""
     opts.validate()
     params = load_params(opts.params)
     services: list[Service] = []
@@ -244,9 +244,8 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
                          for i, (d, cfg) in enumerate(zip(dirs, configs, strict=True))]
             services.extend(nodes)
             ocpi: Published | None = None
+            first_db = db if opts.oracle_nodes == 1 else str(work / "oracle-node-0" / "oracle.db")
             if opts.ocpi:  # on the first node's database: the receipts it settled are CDRs
-                first_db = db if opts.oracle_nodes == 1 else str(work / "oracle-node-0" /
-                                                                 "oracle.db")
                 ocpi_svc, ocpi = start_ocpi(work, env, first_db, params)
                 services.append(ocpi_svc)
                 progress(f"OCPI versions at {ocpi.versions_url}, token A {ocpi.token_a}", 0, 1)
@@ -287,7 +286,8 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
                 [derive_address(opts.seed, tag, "oracle", i) for i in range(opts.oracle_nodes)]
             target = "EnergyCredits" if opts.oracle_nodes == 1 else "OracleCommittee"
             sent, reverted = _settlement_txs(view, senders, target, from_block)
-            published = publish(ocpi) if publish is not None and ocpi is not None else None
+            published = None if on_settled is None else on_settled(
+                Running(url, dep_file, first_db, ocpi))
             return NetworkResult(params, plan, stats, expected, actual,
                                  compare(expected, actual), deployment, genesis, emission, gas,
                                  supply, work, settlement_txs=sent,
