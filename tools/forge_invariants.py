@@ -3,11 +3,11 @@
 
     python tools/forge_invariants.py [--profile default|deep] [--runs N] [--depth N] [--seed S]
 
-`default` is CI's shallow budget (tests/foundry/foundry.toml: 32 runs x depth 64 per invariant); `deep` is the
-auditors' campaign (10,000 runs x depth 100). Forge comes from node_modules (@foundry-rs/forge,
-package.json). On a failure forge prints the shrunk call sequence; rerun it with the same
-`--seed` (printed below) to reproduce. The last line is
-`invariant_runs=<R> invariant_depth=<D> invariant_calls=<N> invariant_seconds=<S> invariant_calls_per_s=<N>`.
+`default` is CI's shallow budget (tests/foundry/foundry.toml: 32 runs x depth 64 per
+invariant); `deep` is the auditors' campaign (10,000 runs x depth 100). Forge comes from
+node_modules (@foundry-rs/forge, package.json). On a failure forge prints the shrunk call sequence; rerun it with the same
+`--seed` (printed below) to reproduce. The last line is `invariant_runs=<R> invariant_depth=<D>
+invariant_calls=<N> invariant_seconds=<S> invariant_calls_per_s=<N>`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ FORGE = ROOT / "node_modules" / "@foundry-rs" / "forge-linux-amd64" / "bin" / "f
 # Not at the root: crytic-compile (slither, tools/slither_check.py) would take the project for a
 # Foundry project and stop compiling it as ape-config.yaml says.
 CONFIG = ROOT / "tests" / "foundry" / "foundry.toml"
-RESULT = re.compile(r"\[(PASS|FAIL)[^\]]*\] (invariant_\w+)\(\) \(runs: (\d+), calls: (\d+), reverts: (\d+)\)")
+RESULT = re.compile(r"\[(PASS|FAIL)[^\]]*\] (invariant_\w+)\(\) "
+                    r"\(runs: (\d+), calls: (\d+), reverts: (\d+)\)")
 
 
 def budget(profile: str) -> tuple[int, int]:
@@ -53,8 +54,8 @@ def main() -> int:
     runs, depth = budget(args.profile)
     runs, depth = args.runs or runs, args.depth or depth
     seed = args.seed or hex(secrets.randbits(64))
-    env = dict(os.environ, FOUNDRY_CONFIG=str(CONFIG), FOUNDRY_PROFILE=args.profile, FOUNDRY_INVARIANT_RUNS=str(runs),
-               FOUNDRY_INVARIANT_DEPTH=str(depth))
+    env = dict(os.environ, FOUNDRY_CONFIG=str(CONFIG), FOUNDRY_PROFILE=args.profile,
+               FOUNDRY_INVARIANT_RUNS=str(runs), FOUNDRY_INVARIANT_DEPTH=str(depth))
     cmd = [str(FORGE), "test", "--fuzz-seed", seed]
     if args.match:
         cmd += ["--match-contract", args.match]

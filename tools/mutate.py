@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from slither_check import OZ_REMAP, ROOT, SOLC, compiler_settings, sources  # noqa: E402
+from slither_check import OZ_REMAP, ROOT, SOLC, compiler_settings, sources
 
 APE = ROOT / ".venv" / "bin" / "ape"
 DEFAULT_MUTATORS = "RR,ROR,LOR,AOR,ASOR,BOR,UOR,LIR,MIA,SBR"
@@ -87,7 +87,8 @@ def generate(contract: str, mutators: list[str]) -> list[Mutant]:
     for name in mutators:
         cls = getattr(all_mutators, name, None)
         if cls is None:
-            raise SystemExit(f"mutate: unknown mutator {name} (see `slither-mutate --list-mutators`)")
+            raise SystemExit(f"mutate: unknown mutator {name} "
+                             "(see `slither-mutate --list-mutators`)")
         m = cls(target.compilation_unit, 0, "", "", target, OZ_REMAP, False, Path(tmp), [])
         for file, patches in m._mutate().get("patches", {}).items():
             rel = Path(file).resolve().relative_to(ROOT).as_posix()

@@ -19,17 +19,23 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from solcov.build import Build, Item, Unit, compile_project  # noqa: E402
+from solcov.build import Build, Item, Unit, compile_project
 
 
 @dataclass(slots=True)
 class FileCov:
+    """Coverage of one source file: line -> executed, decision item -> directions seen."""
+
     lines: dict[int, bool] = field(default_factory=dict)
     branches: dict[int, set[bool]] = field(default_factory=dict)  # item index -> directions
     unmapped_stmts: int = 0
     unmapped_branches: int = 0
+
+
+JUMPI = 0x57
 
 
 def _pcs_to_index(code: bytes) -> dict[int, int]:
@@ -68,7 +74,7 @@ def _same_init(code: bytes, init: bytes) -> bool:
     """Init code (constructor arguments appended) equal but for the embedded metadata hashes."""
     if len(code) < len(init) or abs(len(code) - len(init)) > 4096:
         return False
-    return sum(1 for a, b in zip(code, init) if a != b) <= 2 * 53
+    return sum(1 for a, b in zip(code, init, strict=False) if a != b) <= 2 * 53
 
 
 class Attributor:
@@ -94,47 +100,64 @@ class Attributor:
         return best[2]
 
 
-def measure(build: Build, hits: dict[str, dict[str, list]]) -> dict[str, FileCov]:
+class Mapper:
+    """Instruction -> item for one bytecode, through its source map (memoised per range)."""
+
+    def __init__(self, attribute: Attributor, bytecode: bytes, srcmap: str) -> None:
+        self.attribute = attribute
+        self.bytecode = bytecode
+        self.index = _pcs_to_index(bytecode)
+        self.entries = _decode_map(srcmap)
+        self.cache: dict[tuple[int, int, int, bool], int | None] = {}
+
+    def item_at(self, pc: int, branch: bool) -> int | None:
+        i = self.index.get(pc)
+        if i is None or i >= len(self.entries):
+            return None
+        s, length, f = self.entries[i]
+        key = (s, length, f, branch)
+        if key not in self.cache:
+            self.cache[key] = self.attribute(s, length, f, branch)
+        return self.cache[key]
+
+
+def _code_of(unit: Unit, code: bytes, runtime_key: bytes) -> tuple[bytes, str] | None:
+    """The unit's runtime or init code (and source map) when `code` is it, else None."""
+    if len(code) == len(unit.runtime) and _masked(code, unit) == runtime_key:
+        return unit.runtime, unit.runtime_map
+    if _same_init(code, unit.init):
+        return unit.init, unit.init_map
+    return None
+
+
+def measure(build: Build, hits: dict[str, dict[str, list[Any]]]) -> dict[str, FileCov]:
     attribute = Attributor(build)
+    kinds = [item.kind for item in build.items]
     mapped: set[int] = set()
     executed: set[int] = set()
     directions: dict[int, set[bool]] = defaultdict(set)
-    runtime_index = {_masked(u.runtime, u): u for u in build.units}
+    records = [(bytes.fromhex(k), v) for k, v in hits.items()]
     for unit in build.units:
-        for code_hex, rec in list(hits.items()) + [("", {"pcs": [], "jumps": []})]:
-            code = bytes.fromhex(code_hex)
-            if code and len(code) == len(unit.runtime) and runtime_index.get(_masked(code, unit)) is unit:
-                bytecode, srcmap = unit.runtime, unit.runtime_map
-            elif code and _same_init(code, unit.init):
-                bytecode, srcmap = unit.init, unit.init_map
-            elif code_hex == "":  # no hits: still learn which items have code
-                bytecode, srcmap = unit.runtime, unit.runtime_map
-            else:
+        runtime_key = _masked(unit.runtime, unit)
+        # What can be observed at all, from the runtime code whether it ran or not.
+        for bytecode, srcmap in ((unit.runtime, unit.runtime_map), (unit.init, unit.init_map)):
+            m = Mapper(attribute, bytecode, srcmap)
+            for pc in m.index:
+                if (it := m.item_at(pc, False)) is not None and kinds[it] == "stmt":
+                    mapped.add(it)
+                if bytecode[pc] == JUMPI and (it := m.item_at(pc, True)) is not None \
+                        and kinds[it] == "branch":
+                    mapped.add(it)
+        for code, rec in records:
+            found = _code_of(unit, code, runtime_key)
+            if found is None:
                 continue
-            index = _pcs_to_index(bytecode)
-            entries = _decode_map(srcmap)
-            cache: dict[tuple[int, int, int, bool], int | None] = {}
-
-            def item_at(pc: int, branch: bool) -> int | None:
-                i = index.get(pc)
-                if i is None or i >= len(entries):
-                    return None
-                key = (*entries[i], branch)
-                if key not in cache:
-                    cache[key] = attribute(*entries[i], branch)
-                return cache[key]
-
-            for pc in index:  # what can be observed at all
-                for branch in (False, True):
-                    if (it := item_at(pc, branch)) is not None and (
-                            build.items[it].kind == "stmt" or bytecode[pc] == 0x57):
-                        mapped.add(it)
+            m = Mapper(attribute, *found)
             for pc in rec["pcs"]:
-                if (it := item_at(pc, False)) is not None and build.items[it].kind == "stmt":
+                if (it := m.item_at(pc, False)) is not None and kinds[it] == "stmt":
                     executed.add(it)
             for jpc, nxt in rec["jumps"]:
-                it = item_at(jpc, True)
-                if it is not None and build.items[it].kind == "branch":
+                if (it := m.item_at(jpc, True)) is not None and kinds[it] == "branch":
                     directions[it].add(nxt != jpc + 1)
     result: dict[str, FileCov] = {path: FileCov() for path in build.ours}
     for idx, item in enumerate(build.items):
