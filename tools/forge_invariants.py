@@ -5,9 +5,10 @@
 
 `default` is CI's shallow budget (tests/foundry/foundry.toml: 32 runs x depth 64 per
 invariant); `deep` is the auditors' campaign (10,000 runs x depth 100). Forge comes from
-node_modules (@foundry-rs/forge, package.json). On a failure forge prints the shrunk call sequence; rerun it with the same
-`--seed` (printed below) to reproduce. The last line is `invariant_runs=<R> invariant_depth=<D>
-invariant_calls=<N> invariant_seconds=<S> invariant_calls_per_s=<N>`.
+node_modules (@foundry-rs/forge, package.json). On a failure forge prints the shrunk call
+sequence; rerun it with the same `--seed` (printed below) to reproduce. The last line is
+`invariant_runs=<R> invariant_depth=<D> invariant_calls=<N> invariant_seconds=<S>
+invariant_calls_per_s=<N>`.
 """
 
 from __future__ import annotations
