@@ -10,7 +10,8 @@ inherited contract (SessionSettlement is compiled inside EnergyCredits). So this
 mutants from slither-mutate's own mutator classes (the same patches `slither-mutate` generates)
 and, for each: writes it, compiles the contracts that import the file with `ape compile --force`
 (a compile error makes it `invalid`, left out of the rate), runs the tests with `-x`, restores the
-file. A failing test kills the mutant; a passing run lets it survive. Survivors go to
+file. A failing test kills the mutant; a passing run lets it survive. The tests must pass on the
+unmutated code first (the baseline), or nothing is tried. Survivors go to
 OUT/survivors.md with their diff. `--max` samples that many mutants per contract (seeded), so a
 campaign fits a time box. The last line is `mutants_killed_pct=<N>`.
 """
@@ -133,6 +134,15 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "mutation")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    # The oracle must pass on the unmutated code, or every mutant would look killed.
+    print("baseline: the tests on the unmutated contracts ...", flush=True)
+    start = time.monotonic()
+    if run([str(APE), "compile", "--force"], 900) != 0 or run(
+            [str(APE), "test", *args.tests, "-q", "-p", "no:warnings"], args.timeout * 4) != 0:
+        print("mutate: the tests fail (or the compile does) without any mutant; fix that first",
+              file=sys.stderr)
+        return 2
+    print(f"baseline passed in {time.monotonic() - start:.0f} s", flush=True)
     results: list[Mutant] = []
     for contract in args.contracts:
         mutants = generate(contract, args.mutators.split(","))
