@@ -28,7 +28,7 @@ FORGE = ROOT / "node_modules" / "@foundry-rs" / "forge-linux-amd64" / "bin" / "f
 # Not at the root: crytic-compile (slither, tools/slither_check.py) would take the project for a
 # Foundry project and stop compiling it as ape-config.yaml says.
 CONFIG = ROOT / "tests" / "foundry" / "foundry.toml"
-RESULT = re.compile(r"\[(PASS|FAIL)[^\]]*\] (invariant_\w+)\(\) "
+RESULT = re.compile(r"\[(PASS|FAIL)[^\]]*\]\s*(invariant_\w+)\(\) "
                     r"\(runs: (\d+), calls: (\d+), reverts: (\d+)\)")
 
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {InvariantBase, Vm} from "./utils/Vm.sol";
+import {Vm} from "./utils/Vm.sol";
+import {IDriverGhost, LedgerChecks} from "./utils/LedgerChecks.sol";
 import {Protocol} from "./utils/Protocol.sol";
 import {EnergyCredits} from "../../contracts/tokens/EnergyCredits.sol";
 import {MockStablecoin} from "../../contracts/test/MockStablecoin.sol";
@@ -137,7 +138,7 @@ contract CreditsHandler {
     }
 }
 
-contract CreditsEscrowInvariants is InvariantBase {
+contract CreditsEscrowInvariants is LedgerChecks {
     Protocol internal p;
     CreditsHandler internal h;
 
@@ -150,31 +151,18 @@ contract CreditsEscrowInvariants is InvariantBase {
         _target(address(h));
     }
 
-    /// Escrow solvency: the stablecoin held equals unspent credits plus pending redemptions plus
-    /// owed payouts, to the smallest unit.
     function invariant_escrowEqualsLiabilities() public view {
-        EnergyCredits c = p.credits();
-        uint256 id = p.usdcId();
-        require(p.usdc().balanceOf(address(c))
-            == c.totalSupply(id) + c.totalPendingRedemptions(id) + c.totalOwed(id), "escrow != liabilities");
+        _checkEscrow(p);
     }
 
-    /// Credits supply and pending redemptions equal the ghost sums; every driver matches its ghost.
+    /// Credits supply and pending redemptions equal the ghost sums; every driver's balance,
+    /// pending redemption and wallet match its ghost; nothing is owed without settlement.
     function invariant_driversMatchGhost() public view {
-        EnergyCredits c = p.credits();
-        uint256 id = p.usdcId();
-        uint256 supply;
-        uint256 pending;
+        _checkDrivers(p, IDriverGhost(address(h)));
         for (uint256 i; i < 3; ++i) {
             address d = h.drivers(i);
-            require(c.balanceOf(d, id) == h.ghostBalance(d), "balance != ghost");
-            require(c.redemptionOf(d, id).amount == h.ghostPending(d), "pending != ghost");
             require(p.usdc().balanceOf(d) == h.ghostWallet(d), "wallet != ghost");
-            supply += h.ghostBalance(d);
-            pending += h.ghostPending(d);
         }
-        require(c.totalSupply(id) == supply, "supply != ghost sum");
-        require(c.totalPendingRedemptions(id) == pending, "pending total != ghost sum");
-        require(c.totalOwed(id) == 0, "owed without settlement");
+        require(p.credits().totalOwed(p.usdcId()) == 0, "owed without settlement");
     }
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {InvariantBase, Vm} from "./utils/Vm.sol";
+import {Vm} from "./utils/Vm.sol";
+import {IDriverGhost, LedgerChecks} from "./utils/LedgerChecks.sol";
 import {Protocol} from "./utils/Protocol.sol";
 import {EnergyCredits} from "../../contracts/tokens/EnergyCredits.sol";
 import {MockStablecoin} from "../../contracts/test/MockStablecoin.sol";
@@ -251,7 +252,7 @@ contract SettlementHandler {
     }
 }
 
-contract SettlementInvariants is InvariantBase {
+contract SettlementInvariants is LedgerChecks {
     Protocol internal p;
     SettlementHandler internal h;
 
@@ -290,27 +291,12 @@ contract SettlementInvariants is InvariantBase {
 
     /// Escrow solvency with settlement: held == unspent + pending + owed, to the smallest unit.
     function invariant_escrowEqualsLiabilities() public view {
-        EnergyCredits c = p.credits();
-        uint256 id = p.usdcId();
-        require(p.usdc().balanceOf(address(c))
-            == c.totalSupply(id) + c.totalPendingRedemptions(id) + c.totalOwed(id), "escrow != liabilities");
+        _checkEscrow(p);
     }
 
     /// Credits supply equals the drivers' ghost balances; every driver matches its ghost.
     function invariant_creditsMatchGhost() public view {
-        EnergyCredits c = p.credits();
-        uint256 id = p.usdcId();
-        uint256 supply;
-        uint256 pending;
-        for (uint256 i; i < 3; ++i) {
-            address d = h.drivers(i);
-            require(c.balanceOf(d, id) == h.ghostBalance(d), "balance != ghost");
-            require(c.redemptionOf(d, id).amount == h.ghostPending(d), "pending != ghost");
-            supply += h.ghostBalance(d);
-            pending += h.ghostPending(d);
-        }
-        require(c.totalSupply(id) == supply, "supply != ghost");
-        require(c.totalPendingRedemptions(id) == pending, "pending total != ghost");
+        _checkDrivers(p, IDriverGhost(address(h)));
     }
 
     /// Pull payments: what each payee is owed is the ghost split of the sessions it was paid
