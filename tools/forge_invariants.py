@@ -62,6 +62,12 @@ def main() -> int:
         cmd += ["--match-contract", args.match]
     print(f"forge invariant campaign: profile {args.profile}, {runs} runs x depth {depth}, "
           f"seed {seed}", flush=True)
+    # Compile first (cached in .build/forge-cache), so the rate counts the campaign only.
+    build = subprocess.run([str(FORGE), "build"], cwd=ROOT, env=env, capture_output=True,
+                           text=True, check=False)
+    if build.returncode != 0:
+        print(f"forge build failed:\n{(build.stdout + build.stderr)[-3000:]}", file=sys.stderr)
+        return 1
     start = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     seconds = time.monotonic() - start
