@@ -123,7 +123,7 @@ COVERAGE_MIN_LINES ?= 95
 COVERAGE_MIN_BRANCHES ?= 90
 coverage: compile
 	@mkdir -p out/coverage && rm -f out/coverage/hits.json
-	SOLCOV_OUT=$(ROOT)/out/coverage/hits.json PYTHONPATH=$(ROOT) \
+	SOLCOV_OUT=$(ROOT)/out/coverage/hits.json PYTHONPATH=$(ROOT)/src:$(ROOT) \
 		$(BIN)/ape test tests/contracts/unit -p tools.solcov.hits
 	$(BIN)/python tools/solcov/report.py out/coverage/hits.json --lcov out/coverage/lcov.info \
 		--min-lines $(COVERAGE_MIN_LINES) --min-branches $(COVERAGE_MIN_BRANCHES)
