@@ -2,6 +2,7 @@
 #   make demo   the main job: a local network end to end (anvil + SQLite)
 #   make test   every test: contracts (Ape test network and anvil), off-chain, web app, slither
 #   make app    build the web app (app/dist), served by `wattnet app`
+#   make coverage | audit | mutate   what auditors run (docs/auditing.md)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -25,11 +26,12 @@ export APE_FOUNDRY_HOST ?= http://127.0.0.1:$(shell python3 -c 'import socket; s
 PYTEST_OFFCHAIN := $(BIN)/pytest -p no:ape_test tests/offchain
 
 .PHONY: help setup compile test test-unit test-anvil test-offchain test-app test-web app chromium \
-        app-abi-check slither lint demo bench \
+        app-abi-check slither lint demo bench coverage test-forge audit mutate \
         bench-gas bench-oracle bench-gateway bench-sim bench-network bench-app clean
 
 help:
 	@echo "make demo | test | setup | compile | app | bench | bench-gas | bench-oracle | bench-gateway | bench-sim | bench-network | lint | clean"
+	@echo "make coverage | test-forge | audit | mutate   (auditors: docs/auditing.md)"
 
 ## ---- setup (idempotent: stamps are redone only when their inputs change) ----
 # The web app is its own npm project (app/package.json, app/node_modules); its stamp lives in the
@@ -89,7 +91,9 @@ app-abi-check: compile
 	$(BIN)/python tools/app_abis.py --check
 
 ## ---- tests ----
-test: setup compile lint app-abi-check test-app test-unit test-anvil test-offchain test-web slither
+# The unit tests run once, under the coverage hook (`coverage`), which also checks the floor.
+test: setup compile lint app-abi-check test-app coverage test-forge test-anvil test-offchain \
+      test-web slither
 	@echo "make test: all green"
 
 test-unit: compile
@@ -150,6 +154,35 @@ bench-network: setup compile
 
 bench-app: app compile
 	$(BIN)/python bench/app_page_load.py
+
+## ---- auditors (docs/auditing.md) ----
+# Solidity line and branch coverage of the unit tests. ape-solidity implements no coverage
+# support, so `ape test --coverage` finds nothing: tools/solcov records the program counters
+# py-evm executes and maps them through solc's source maps. Fails below the floor.
+COVERAGE_MIN_LINES ?= 95
+COVERAGE_MIN_BRANCHES ?= 90
+coverage: compile
+	@mkdir -p out/coverage && rm -f out/coverage/hits.json
+	SOLCOV_OUT=$(ROOT)/out/coverage/hits.json PYTHONPATH=$(ROOT)/src:$(ROOT) \
+		$(BIN)/ape test tests/contracts/unit -p tools.solcov.hits
+	$(BIN)/python tools/solcov/report.py out/coverage/hits.json --lcov out/coverage/lcov.info \
+		--min-lines $(COVERAGE_MIN_LINES) --min-branches $(COVERAGE_MIN_BRANCHES)
+
+# Foundry invariant suites (tests/foundry/): CI's shallow budget, and the deep campaign.
+# RUNS=, DEPTH=, SEED= override (a failure prints the command that reproduces it).
+FORGE_ARGS = $(if $(RUNS),--runs $(RUNS)) $(if $(DEPTH),--depth $(DEPTH)) $(if $(SEED),--seed $(SEED))
+test-forge: setup
+	$(BIN)/python tools/forge_invariants.py --profile default $(FORGE_ARGS)
+
+audit: setup
+	$(BIN)/python tools/forge_invariants.py --profile deep $(FORGE_ARGS)
+
+# Mutation testing with the unit tests as the oracle (tools/mutate.py). Each mutant costs a
+# compile and a test run (about a minute here): MUTATE_MAX samples that many per contract.
+MUTATE_CONTRACTS ?= SessionSettlement CreditLedger OperatorStaking RewardsEngine
+MUTATE_MAX ?= 0
+mutate: setup compile
+	$(BIN)/python tools/mutate.py $(MUTATE_CONTRACTS) --max $(MUTATE_MAX)
 
 clean:
 	rm -rf .build contracts/.cache .pytest_cache .mypy_cache .ruff_cache crytic-export

@@ -36,7 +36,7 @@ class Ledger:
     wallet: int = 0
 
 
-def test_credit_escrow_balances(chain: Any, credits: Any, usdc: Any, hostile: Any,
+def test_credit_escrow_balances(steps: Any, chain: Any, credits: Any, usdc: Any, hostile: Any,
                                 credit_id: int, list_credit: Any, governor: Any, guardian: Any,
                                 driver: Any, driver2: Any, referrer: Any) -> None:
     drivers = [driver, driver2, referrer]
@@ -216,4 +216,4 @@ def test_credit_escrow_balances(chain: Any, credits: Any, usdc: Any, hostile: An
             assert credits.redemptionOf(d, cid).amount == g.pending
             assert token.balanceOf(d) == g.wallet
 
-    run_state_machine_as_test(CreditsMachine, settings=settings(stateful_step_count=15))
+    run_state_machine_as_test(CreditsMachine, settings=settings(stateful_step_count=steps(15)))

@@ -39,7 +39,8 @@ MIN_TARIFF = 50_000
 FLOOR = WAD // 10  # $0.10 per WATT
 
 
-def test_farming_never_pays(chain: Any, credits: Any, rewards: Any, watt: Any, staking: Any,
+def test_farming_never_pays(steps: Any, chain: Any, credits: Any, rewards: Any, watt: Any,
+                            staking: Any,
                             registry: Any, governor: Any, operator: Any, operator2: Any,
                             driver: Any, driver2: Any, referrer: Any, attacker: Any,
                             oracle: Any, credit_id: int, create_station: Any,
@@ -155,5 +156,5 @@ def test_farming_never_pays(chain: Any, credits: Any, rewards: Any, watt: Any, s
 
     profile = settings.default
     run_state_machine_as_test(FarmingMachine, settings=settings(
-        profile, max_examples=max(5, profile.max_examples // 2), stateful_step_count=12,
+        profile, max_examples=max(5, profile.max_examples // 2), stateful_step_count=steps(12),
         phases=[Phase.explicit, Phase.reuse, Phase.generate]))

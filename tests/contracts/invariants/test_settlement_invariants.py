@@ -34,7 +34,8 @@ kinds = st.sampled_from(["valid", "valid", "valid", "replay", "bad_cost", "bad_s
 jumps = st.sampled_from([60, HOUR, DAY, 3 * DAY + HOUR, WEEK, 3 * WEEK])
 
 
-def test_settlement_books_balance(chain: Any, credits: Any, usdc: Any, rewards: Any, watt: Any,
+def test_settlement_books_balance(steps: Any, chain: Any, credits: Any, usdc: Any, rewards: Any,
+                                  watt: Any,
                                   staking: Any, registry: Any, governor: Any, treasury: Any,
                                   operator: Any, operator2: Any, driver: Any, driver2: Any,
                                   referrer: Any, oracle: Any, credit_id: int, create_station: Any,
@@ -309,5 +310,5 @@ def test_settlement_books_balance(chain: Any, credits: Any, usdc: Any, rewards: 
     # shrinking, which can take minutes here; a failure prints its full rule sequence.
     profile = settings.default
     run_state_machine_as_test(SettlementMachine, settings=settings(
-        profile, max_examples=max(5, profile.max_examples // 2), stateful_step_count=12,
+        profile, max_examples=max(5, profile.max_examples // 2), stateful_step_count=steps(12),
         phases=[Phase.explicit, Phase.reuse, Phase.generate]))

@@ -42,7 +42,7 @@ class Position:
     withdrawn: int = 0
 
 
-def test_staking_books_balance(chain: Any, watt: Any, staking: Any, governor: Any,
+def test_staking_books_balance(steps: Any, chain: Any, watt: Any, staking: Any, governor: Any,
                                treasury: Any, operator: Any, operator2: Any, driver2: Any,
                                create_station: Any) -> None:
     ops = [operator, operator2, driver2]
@@ -147,4 +147,4 @@ def test_staking_books_balance(chain: Any, watt: Any, staking: Any, governor: An
                 assert p.slashed + p.withdrawn + p.active + p.unbonding == p.staked_in
                 assert p.slashed <= p.staked_in
 
-    run_state_machine_as_test(StakingMachine, settings=settings(stateful_step_count=15))
+    run_state_machine_as_test(StakingMachine, settings=settings(stateful_step_count=steps(15)))

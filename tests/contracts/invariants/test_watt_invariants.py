@@ -14,7 +14,7 @@ from wattnet.chain import roles
 from wattnet.chain.deploy import WAD
 
 
-def test_watt_supply_within_cap(chain: Any, watt: Any, governor: Any, treasury: Any,
+def test_watt_supply_within_cap(steps: Any, chain: Any, watt: Any, governor: Any, treasury: Any,
                                 driver: Any) -> None:
     watt.grantRole(roles.MINTER_ROLE, governor, sender=governor)
     holders = [treasury, driver]
@@ -69,4 +69,4 @@ def test_watt_supply_within_cap(chain: Any, watt: Any, governor: Any, treasury: 
             for h in holders:
                 assert watt.balanceOf(h) == self.balances[h.address]
 
-    run_state_machine_as_test(WattMachine, settings=settings(stateful_step_count=15))
+    run_state_machine_as_test(WattMachine, settings=settings(stateful_step_count=steps(15)))
