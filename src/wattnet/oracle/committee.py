@@ -315,7 +315,7 @@ class Proposer:
                  for peer in self.peers}
         for done in as_completed(asked):
             peer, answer = asked[done], done.result()
-            sig = _signature(answer)
+            sig = signature_in(answer)
             if sig is None:
                 refusals.append(f"{peer}: {_why(answer)}")
                 continue
@@ -406,7 +406,8 @@ class Proposer:
     def close(self) -> None:
         self._pool.shutdown(wait=False)
 
-def _signature(answer: dict[str, Any] | str) -> bytes | None:
+def signature_in(answer: dict[str, Any] | str) -> bytes | None:
+    """The 65-byte signature a peer answered with, or None."""
     if not isinstance(answer, dict):
         return None
     try:

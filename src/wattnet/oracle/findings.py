@@ -36,7 +36,7 @@ from eth_utils.crypto import keccak
 from wattnet.chain.committee import Finding, FindingKind, finding_digest, operator_subject
 from wattnet.chain.eip712 import recover_digest
 from wattnet.econ.rewards import epoch_of
-from wattnet.oracle.committee import CommitteeView, Key, Refused, show_key
+from wattnet.oracle.committee import CommitteeView, Key, Refused, show_key, signature_in
 from wattnet.oracle.schema import Status
 from wattnet.oracle.store_base import Store, session_key
 
@@ -200,7 +200,7 @@ class FindingProposer:
         body = {"finding": finding_to_json(f), "evidence": document}
         for peer in self.peers:
             answer = self._ask("findings", body, peer)
-            sig = _sig(answer)
+            sig = signature_in(answer)
             if sig is None:
                 log.info("finding %s: %s refused: %s", f.kind.name, peer, answer)
                 continue
@@ -255,16 +255,6 @@ class FindingProposer:
             log.warning("finding %s for 0x%s signed by the committee (evidence 0x%s)",
                         f.kind.name, f.subject.hex(), f.evidence.hex())
         return kept
-
-
-def _sig(answer: dict[str, Any] | str) -> bytes | None:
-    if not isinstance(answer, dict):
-        return None
-    try:
-        sig = bytes.fromhex(str(answer["signature"]).removeprefix("0x"))
-    except (KeyError, ValueError):
-        return None
-    return sig if len(sig) == 65 else None
 
 
 def keep(store: Store, f: Finding, document: dict[str, Any], signatures: bytes,
