@@ -14,6 +14,7 @@ import hmac
 import logging
 import multiprocessing
 import os
+import random
 import ssl
 import time
 from collections import deque
@@ -47,6 +48,13 @@ def hash_password(password: str, *, n: int = _SCRYPT_N, salt: bytes | None = Non
     )
     b64 = base64.b64encode
     return f"scrypt${n}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def timed_verify(password: str, stored: str) -> tuple[bool, float]:
+    """``verify_password`` and the seconds the hash took where it ran (no queueing)."""
+    t0 = time.perf_counter()
+    ok = verify_password(password, stored)
+    return ok, time.perf_counter() - t0
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -160,6 +168,11 @@ def _lowest_priority() -> None:
         os.nice(19)
 
 
+def _params(stored: str) -> str:
+    """``scrypt$n$r$p``: hashes with the same parameters cost the same time."""
+    return stored.rsplit("$", 2)[0]
+
+
 def _hash_cost(stored: str) -> int:
     try:
         return int(stored.split("$")[1])
@@ -205,8 +218,10 @@ class AuthGuard:
     per charge point id and per source address; past the limit within the window, further
     attempts are refused without hashing, except a password this station used successfully
     before (a cheap SHA-256 compare), so guessing cannot lock a working station out.
-    An unknown id is answered like a known one with a wrong password (401, after the same
-    scrypt cost), so ids cannot be listed.
+    An unknown id is answered like a known one with a wrong password: 401, counted per id like
+    a known one, and after a wait in the same queue as long as a real check of the costliest
+    configured hash (a duration drawn from the recent real ones), so ids cannot be listed by
+    status, by rate limit or by timing, and the wait costs no CPU.
     """
 
     def __init__(
@@ -231,6 +246,8 @@ class AuthGuard:
         self._queue = queue
         self._pending = 0
         self._pending_by_id: dict[str, int] = {}
+        self._slots = asyncio.Semaphore(workers)  # real checks and decoy waits alike
+        self._decoy_durations: deque[float] = deque(maxlen=32)
         self._by_id = _Failures(failures_per_id, window_s)
         self._by_source = _Failures(failures_per_source, window_s)
         self._clock = clock
@@ -239,6 +256,7 @@ class AuthGuard:
                          key=_hash_cost, default=None) or hash_password(os.urandom(12).hex())
         self._decoy = StationConfig("\x00decoy", 1, Path(), decoy_hash, {0: 1})
         self.hashes_run = 0
+        self.decoys_run = 0
         if _hash_cost(decoy_hash) >= PROCESS_COST:
             self._process_pool()  # started with the gateway, not in the middle of a burst
 
@@ -248,8 +266,13 @@ class AuthGuard:
                 self._workers, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_lowest_priority)
             for _ in range(self._workers):  # one full-cost hash each: memory faulted in now
-                self._procs.submit(verify_password, "warm-up", self._decoy.password_hash or "")
+                warm = self._procs.submit(timed_verify, "warm-up", self._decoy.password_hash or "")
+                warm.add_done_callback(self._record_warm_up)
         return self._procs
+
+    def _record_warm_up(self, future: Any) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self._decoy_durations.append(future.result()[1])
 
     def close(self) -> None:
         self._threads.shutdown(wait=False, cancel_futures=True)
@@ -261,11 +284,22 @@ class AuthGuard:
         pool: Executor = self._threads
         if _hash_cost(stored) >= PROCESS_COST:
             pool = self._process_pool()
-        ok = await asyncio.get_running_loop().run_in_executor(
-            pool, verify_password, password, stored)
+        ok, seconds = await asyncio.get_running_loop().run_in_executor(
+            pool, timed_verify, password, stored)
+        self.hashes_run += 1
+        if _params(stored) == _params(self._decoy.password_hash or ""):
+            self._decoy_durations.append(seconds)
         if ok:
             self.verifier.remember(station, password)
         return bool(ok)
+
+    async def _decoy_wait(self, password: str) -> None:
+        """An unknown id's check: as long as a real one of the decoy's cost, without hashing."""
+        if not self._decoy_durations:  # nothing measured yet: pay for one real sample
+            await self._hash(self._decoy, password)
+            return
+        self.decoys_run += 1
+        await asyncio.sleep(random.choice(self._decoy_durations))
 
     async def check(
         self,
@@ -311,20 +345,22 @@ class AuthGuard:
         self._pending += 1
         self._pending_by_id[cp_id] = in_flight + 1
         try:
-            target = station if station is not None else self._decoy
-            ok = await self._hash(target, password)
-            self.hashes_run += 1
+            async with self._slots:
+                if station is None:
+                    await self._decoy_wait(password)
+                    ok = False
+                else:
+                    ok = await self._hash(station, password)
         finally:
             self._pending -= 1
             left = self._pending_by_id.pop(cp_id) - 1
             if left:
                 self._pending_by_id[cp_id] = left
-        if ok and station is not None:
+        if ok:
             return None
         now = self._clock()
         self._by_source.add(source, now)
-        if station is not None:  # unknown ids are counted per source only (bounded memory)
-            self._by_id.add(cp_id, now)
+        self._by_id.add(cp_id, now)  # unknown ids too: a limit must not tell known ids apart
         return Refusal.NO_STATION if station is None else Refusal.BAD_AUTH
 
 

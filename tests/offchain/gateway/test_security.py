@@ -227,9 +227,54 @@ def test_unknown_and_known_ids__get_the_same_answer(harness: Harness) -> None:
         known = await _status(h, "CP16", "wrong-password-but-long-enough")
         unknown = await _status(h, "NOBODY-HERE", "wrong-password-but-long-enough")
         assert known == unknown and known[0] == 401
-        assert h.gateway.auth.hashes_run == 2  # the unknown id paid the same scrypt cost
+        # the unknown id waited as long as a real check, in the same queue, without hashing
+        assert (h.gateway.auth.hashes_run, h.gateway.auth.decoys_run) == (1, 1)
 
     harness.run(scenario)
+
+
+def _slow_hashes(monkeypatch: pytest.MonkeyPatch, seconds: float) -> list[float]:
+    """Every scrypt check takes ``seconds`` more; returns the list the checks append to."""
+    import time
+
+    from wattnet.gateway import security
+
+    real, ran = security.verify_password, []
+
+    def slow(password: str, stored: str) -> bool:
+        ran.append(time.monotonic())
+        time.sleep(seconds)
+        return real(password, stored)
+
+    monkeypatch.setattr(security, "verify_password", slow)
+    return ran
+
+
+def test_unknown_ids__as_slow_as_known_ones_and_queued_alike(
+    create_harness: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Timing tells no id apart: an unknown id's wait is drawn from real checks' durations and
+    holds a hashing slot, so a concurrent burst of both kinds queues as one."""
+    ran = _slow_hashes(monkeypatch, 0.2)
+    h: Harness = create_harness(auth_failures_per_source=100, auth_failures_per_id=100)
+
+    async def timed(cp_id: str, password: str) -> float:
+        t0 = asyncio.get_running_loop().time()
+        assert (await _status(h, cp_id, password))[0] == 401
+        return asyncio.get_running_loop().time() - t0
+
+    async def scenario(h: Harness) -> None:
+        assert h.gateway is not None
+        known = await timed("CP16", "wrong-password-but-long-enough")
+        unknown = await timed("NOBODY-HERE", "wrong-password-but-long-enough")
+        assert known >= 0.2 and unknown >= 0.2 and abs(known - unknown) < 0.1
+        t0 = asyncio.get_running_loop().time()
+        await asyncio.gather(*(timed(cp, f"wrong-password-number-{i:02d}")
+                               for i, cp in enumerate(["NOBODY-A", "CP16", "NOBODY-B", "CPX"])))
+        assert asyncio.get_running_loop().time() - t0 >= 4 * 0.2  # one slot, four checks
+        assert (len(ran), h.gateway.auth.decoys_run) == (3, 3)  # CP16 twice, CPX once
+
+    h.run(scenario)
 
 
 def test_wrong_passwords__hashed_off_the_event_loop_with_bounded_concurrency(
@@ -285,6 +330,12 @@ def test_failed_attempts__rate_limited_per_id_without_hashing_working_password_s
         assert "currentTime" in await again.heartbeat()
         assert (await _status(h, "CPY", "guess-number-00-xxxxxxx"))[0] == 401
         assert h.gateway.auth.hashes_run == hashed + 1  # another id is counted on its own
+        # an unknown id is limited after as many failures: the limit lists no valid ids
+        for i in range(3):
+            assert (await _status(h, "NOBODY", f"guess-number-{i:02d}-xxxxxxx"))[0] == 401
+        checks = h.gateway.auth.hashes_run + h.gateway.auth.decoys_run
+        assert (await _status(h, "NOBODY", "guess-number-99-xxxxxxx"))[0] == 401
+        assert h.gateway.auth.hashes_run + h.gateway.auth.decoys_run == checks
 
     h.run(scenario)
 
@@ -296,7 +347,7 @@ def test_failed_attempts__rate_limited_per_source(create_harness: Any) -> None:
         assert h.gateway is not None
         for i, cp in enumerate(["CP16", "CPX", "CPY", "NOBODY", "CP16", "CPX"]):
             assert (await _status(h, cp, f"guess-number-{i:02d}-xxxxxxx"))[0] == 401
-        assert h.gateway.auth.hashes_run == 4
+        assert h.gateway.auth.hashes_run + h.gateway.auth.decoys_run == 4
 
     h.run(scenario)
 
