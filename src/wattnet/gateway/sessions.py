@@ -7,12 +7,11 @@ stores the receipt (with verified OCMF data) in one commit before the charger is
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, TypeVar
 
 from wattnet.chain.eip712 import Domain, receipt_digest
@@ -34,6 +33,7 @@ from wattnet.gateway.transactions import (
     session_energy,
     unbillable_reason,
 )
+from wattnet.groups import GroupWorker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,7 +68,9 @@ class SessionService:
         self._on_receipt = on_receipt
         self._on_start = on_start  # an authorized transaction opened: tell the oracle
         self._domain = Domain(config.chain_id, config.settlement).separator
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gateway-db")
+        # Every store call goes through one thread; calls made while it works share one commit.
+        self._writes: GroupWorker[Callable[[], Any], Any] = GroupWorker(
+            store.group, name="gateway-db", max_size=256)
         self._live: dict[tuple[str, str], LiveMeter] = {}
         self._statuses: dict[str, dict[int, tuple[str, float]]] = {}
         # Charge points whose BootNotification was ever accepted (persisted: a charger that
@@ -76,10 +78,11 @@ class SessionService:
         self._booted: set[str] = set()
 
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        result: T = await self._writes.submit(partial(fn, *args))
+        return result
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        self._writes.close()
 
     async def restore(self) -> int:
         """Reload open transactions after a restart: their reservations hold again."""

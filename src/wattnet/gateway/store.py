@@ -4,7 +4,9 @@ Holds the per-station session sequence (never reused, even across restarts), ope
 transactions with the answer given to the charger, and the receipt outbox. Every method is one
 SQL transaction; a receipt is committed before the charger gets the reply that ends its session.
 Methods are synchronous: :class:`wattnet.gateway.sessions.SessionService` runs them on one
-worker thread so the event loop never waits for fsync.
+worker thread so the event loop never waits for fsync, and hands the calls that queued up
+meanwhile to :meth:`GatewayStore.group`: one transaction and one fsync for all of them, each
+call's writes undone alone if it fails, every answer given only after that commit.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from wattnet.gateway.errors import OutboxError
 from wattnet.gateway.transactions import Transaction
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -76,16 +81,24 @@ class GatewayStore:
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise OutboxError(f"cannot open gateway database {path}: {exc}") from exc
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._in_group = False
         self.path = path
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
+    def _failed(self, exc: sqlite3.Error) -> OutboxError:
+        return OutboxError(
+            f"gateway database {self.path} failed ({exc}); nothing was acknowledged")
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            if self._in_group:  # part of a group's transaction: ``group`` commits
+                yield self._db
+                return
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
@@ -95,9 +108,39 @@ class GatewayStore:
                     raise
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
-                raise OutboxError(
-                    f"gateway database {self.path} failed ({exc}); nothing was acknowledged"
-                ) from exc
+                raise self._failed(exc) from exc
+
+    def group(self, ops: list[Callable[[], T]]) -> list[T | Exception]:
+        """Run ``ops`` in order in one transaction, one commit (one fsync) for all of them.
+
+        An op that raises has its own writes undone (a savepoint each) and gets its exception
+        back; the others stand. Results count only once this returns: if the commit fails, it
+        raises and nothing of the group was written."""
+        results: list[T | Exception] = []
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._in_group = True
+                try:
+                    for op in ops:
+                        self._db.execute("SAVEPOINT op")
+                        try:
+                            results.append(op())
+                        except Exception as exc:
+                            self._db.execute("ROLLBACK TO op")
+                            results.append(self._failed(exc) if isinstance(exc, sqlite3.Error)
+                                           else exc)
+                        self._db.execute("RELEASE op")
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+                finally:
+                    self._in_group = False
+            except sqlite3.Error as exc:
+                raise self._failed(exc) from exc
+        return results
 
     # ---- counters ----
     @staticmethod

@@ -8,17 +8,15 @@ one thread and merges concurrent requests into one transaction (one fsync) per r
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from wattnet.chain.readings import NO_READINGS
+from wattnet.groups import GroupWorker
 from wattnet.oracle.config import OracleConfig
 from wattnet.oracle.crash import crashpoint
 from wattnet.oracle.directory import StationFacts
@@ -222,78 +220,33 @@ def _body(obj: Any) -> str:
     return text[:_BODY_LIMIT]
 
 
-_Job = tuple[list[Any], "asyncio.Future[list[Outcome]]", asyncio.AbstractEventLoop]
-
-
 class GroupCommitter:
     """One writer thread; concurrent submissions share a transaction (and its fsync)."""
 
     def __init__(self, ingestor: Ingestor, max_items: int = 2_000) -> None:
         self._ingestor = ingestor
-        self._max = max_items
-        self._queue: queue.Queue[_Job | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="oracle-ingest", daemon=True)
-        self._thread.start()
+        self._worker: GroupWorker[list[Any], list[Outcome]] = GroupWorker(
+            self._round, name="oracle-ingest", max_size=max_items, size=len)
 
     async def submit(self, items: list[Any]) -> list[Outcome]:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[list[Outcome]] = loop.create_future()
-        self._queue.put((items, fut, loop))
-        return await fut
+        return await self._worker.submit(items)
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=10)
+        self._worker.close()
 
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            jobs = [first]
-            total = len(first[0])
-            stop = False
-            while total < self._max:
-                try:
-                    job = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    stop = True
-                    break
-                jobs.append(job)
-                total += len(job[0])
-            self._round(jobs)
-            if stop:
-                return
-
-    def _round(self, jobs: list[_Job]) -> None:
-        items = [obj for job in jobs for obj in job[0]]
+    def _round(self, jobs: list[list[Any]]) -> list[list[Outcome]]:
+        items = [obj for job in jobs for obj in job]
         try:
             outcomes = self._ingestor.process(items)
         except (StorageUnavailable, DirectoryUnavailable) as exc:
             log.error("ingest failed closed: %s", exc)
             self._ingestor.metrics.inc("storage_errors", len(items))
-            for _, fut, loop in jobs:
-                loop.call_soon_threadsafe(_set_exception, fut, exc)
-            return
-        except Exception as exc:  # a bug must not kill the writer thread; nothing was acked
+            raise
+        except Exception:  # a bug must not kill the writer thread; nothing was acked
             log.exception("ingest round failed")
-            for _, fut, loop in jobs:
-                loop.call_soon_threadsafe(_set_exception, fut, exc)
-            return
-        start = 0
-        for objs, fut, loop in jobs:
-            part = outcomes[start:start + len(objs)]
-            start += len(objs)
-            loop.call_soon_threadsafe(_set_result, fut, part)
-
-
-def _set_result(fut: asyncio.Future[list[Outcome]], value: list[Outcome]) -> None:
-    if not fut.done():
-        fut.set_result(value)
-
-
-def _set_exception(fut: asyncio.Future[list[Outcome]], exc: BaseException) -> None:
-    if not fut.done():
-        fut.set_exception(exc)
+            raise
+        parts, start = [], 0
+        for job in jobs:
+            parts.append(outcomes[start:start + len(job)])
+            start += len(job)
+        return parts
