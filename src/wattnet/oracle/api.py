@@ -16,7 +16,6 @@ GET  /metrics             Prometheus text.        GET /healthz   200 when storag
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -115,7 +114,7 @@ async def post_start(request: web.Request) -> web.Response:
     if isinstance(obj, Malformed):
         return web.json_response({"error": obj.reason}, status=400)
     try:
-        answer = await asyncio.to_thread(desk.admit, obj)
+        answer = await desk.admit_async(obj)
     except NoticeError as exc:
         return web.json_response({"error": str(exc)}, status=400)
     except (*Unavailable, SettlementError) as exc:

@@ -7,10 +7,15 @@ receipt arrives or it expires. The gateway lowers the session's reservation to w
 and stops the session when nothing is (another session of the driver was authorized first).
 Either way the notice is recorded: sent again, it gets the same answer, and its first arrival
 is the session's place.
+
+Admission runs in two steps: judging (signature, registry, the driver's standing on chain) on
+any thread, many at once, then recording on one writer thread, where the notices judged
+meanwhile are weighed against the stored claims in order and recorded in one commit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +24,7 @@ from typing import Any
 from wattnet.chain.eip712 import recover_digest
 from wattnet.chain.start_notice import NoticeError, StartNotice, notice_from_json
 from wattnet.errors import SignatureError
+from wattnet.groups import GroupWorker
 from wattnet.oracle.directory import CachedStationDirectory
 from wattnet.oracle.ledger import CreditLedger
 from wattnet.oracle.metrics import Metrics
@@ -32,7 +38,6 @@ from wattnet.oracle.store_starts import (
 )
 
 NOTICE_GRACE_S = 3_600  # after the longest session, for its receipt to arrive
-LOCK_STRIPES = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,18 @@ class Answer:
         return {"status": "refused", "reason": self.reason}
 
 
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A notice that is the station's, with what the chain says of its driver."""
+
+    notice: StartNotice
+    signature: bytes
+    reason: str  # why nothing is held, whatever is free ("" if the room decides)
+    room: Room | None
+    now: int
+    expires: int
+
+
 class NoticeDesk:
     def __init__(self, store: Store, directory: CachedStationDirectory, ledger: CreditLedger,
                  separator: bytes, metrics: Metrics, clock: Callable[[], float], *,
@@ -53,13 +70,30 @@ class NoticeDesk:
         self.store, self.directory, self.ledger = store, directory, ledger
         self.future_skew_s = future_skew_s  # as for receipts (plausibility.future_skew_s)
         self.separator, self.metrics, self.clock = separator, metrics, clock
-        # Admission reads a driver's claims, then adds one: one driver at a time (striped locks,
-        # so that notices of different drivers are judged concurrently).
-        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        # Recording reads a driver's claims, then adds one: one writer (the worker, or a
+        # caller of ``admit``) at a time.
+        self._write = threading.Lock()
+        self._recorder: GroupWorker[Judged, Answer] = GroupWorker(
+            self.record, name="oracle-notices", max_size=500)
+
+    def close(self) -> None:
+        self._recorder.close()
 
     def admit(self, obj: Any) -> Answer:
-        """Raises NoticeError (HTTP 400) for a notice that is malformed or not the station's;
-        StorageUnavailable, DirectoryUnavailable or SettlementError (503) when it cannot judge."""
+        """Judge and record one notice (synchronously). Raises NoticeError (HTTP 400) for a
+        notice that is malformed or not the station's; StorageUnavailable,
+        DirectoryUnavailable or SettlementError (503) when it cannot judge."""
+        answer = self.record([self.judge(obj)])[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def admit_async(self, obj: Any) -> Answer:
+        """``admit`` for the event loop: judged on a thread, recorded in a group."""
+        judged = await asyncio.to_thread(self.judge, obj)
+        return await self._recorder.submit(judged)
+
+    def judge(self, obj: Any) -> Judged:
         notice, signature = notice_from_json(obj)
         facts = self.directory.facts(notice.station_id)
         if facts is None:
@@ -70,43 +104,45 @@ class NoticeDesk:
             raise NoticeError(f"notice signature: {exc}") from exc
         if bytes.fromhex(signer[2:]) != facts.signer:
             raise NoticeError("the notice is not signed by the station's registered signer")
-        with self._locks[int(notice.driver[-4:], 16) % LOCK_STRIPES]:
-            answer = self._decide(notice, signature, facts.info.operator, facts.info.active)
-        self.metrics.inc("notices_reserved" if answer.held else "notices_refused")
-        return answer
-
-    def _decide(self, notice: StartNotice, signature: bytes, operator: str,
-                active: bool) -> Answer:
         now = int(self.clock())
-        with self.store.transaction() as tx:
-            known = start_of(tx, notice)
-        if known is not None:
-            if (bytes(known[0]), int(str(known[1])), int(str(known[2]))) != (
-                    bytes.fromhex(notice.driver[2:]), notice.credit_id, notice.amount):
-                raise NoticeError("a different notice for this session was recorded first")
-            return Answer(int(str(known[3])), "refused when first received")
         timing = self.ledger.timing()
         expires = notice.start_time + timing.max_session_duration + NOTICE_GRACE_S
         if notice.start_time > now + self.future_skew_s:
             raise NoticeError(f"startTime is more than {self.future_skew_s} s in the future")
-        held, reason, room = 0, "", None
-        if not active:
+        reason, room = "", None
+        if not facts.info.active:
             reason = "station inactive"
         elif expires <= now:
             reason = "the session is older than the longest session allowed"
         else:
-            consented, room = self.ledger.standing(notice.driver, notice.credit_id, operator,
-                                                   now)
+            consented, room = self.ledger.standing(notice.driver, notice.credit_id,
+                                                   facts.info.operator, now)
             if not consented:
                 reason = "the driver has not consented to this station's operator"
-        with self.store.transaction() as tx:  # the claims and the new one, in one commit
-            if room is not None and not reason:
-                held = min(notice.amount, self._free(tx, notice, room, now))
-                if not held:
-                    reason = ("the driver's credits are held by sessions authorized earlier "
-                              "(or the daily cap is reached)")
-            insert_start(tx, notice, signature, held, now, expires)
-        return Answer(held, reason)
+        return Judged(notice, signature, reason, room, now, expires)
+
+    def record(self, judged: list[Judged]) -> list[Answer | Exception]:
+        """Weigh each notice against the claims stored (and those recorded before it here)
+        and record it; one commit for all. A notice recorded before gets its first answer."""
+        answers: list[Answer | Exception] = []
+        with self._write, self.store.transaction() as tx:
+            for j in judged:
+                known = start_of(tx, j.notice)
+                if known is not None:
+                    answers.append(_recorded(j.notice, known))
+                    continue
+                held, reason = 0, j.reason
+                if j.room is not None and not reason:
+                    held = min(j.notice.amount, self._free(tx, j.notice, j.room, j.now))
+                    if not held:
+                        reason = ("the driver's credits are held by sessions authorized "
+                                  "earlier (or the daily cap is reached)")
+                insert_start(tx, j.notice, j.signature, held, j.now, j.expires)
+                answers.append(Answer(held, reason))
+        for a in answers:
+            if isinstance(a, Answer):
+                self.metrics.inc("notices_reserved" if a.held else "notices_refused")
+        return answers
 
     @staticmethod
     def _free(tx: Tx, notice: StartNotice, room: Room, now: int) -> int:
@@ -114,3 +150,10 @@ class NoticeDesk:
         claims = open_reservations(tx, [driver], now).get(
             (notice.driver, notice.credit_id), []) + unsettled_costs(tx, driver, notice.credit_id)
         return free(claims, room)
+
+
+def _recorded(notice: StartNotice, known: Any) -> Answer | NoticeError:
+    if (bytes(known[0]), int(str(known[1])), int(str(known[2]))) != (
+            bytes.fromhex(notice.driver[2:]), notice.credit_id, notice.amount):
+        return NoticeError("a different notice for this session was recorded first")
+    return Answer(int(str(known[3])), "refused when first received")

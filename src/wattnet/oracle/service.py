@@ -170,6 +170,8 @@ class OracleService:
             self._batcher_thread.join(timeout=30)
         if self.committer is not None:
             self.committer.close()
+        if self.notices is not None:
+            self.notices.close()
         self.store.close()
 
     def serve(self, ready: Callable[[str], None] | None = None) -> None:

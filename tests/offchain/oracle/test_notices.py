@@ -5,6 +5,7 @@ whose window closes while it waits is quarantined, visibly."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,46 @@ def test_notice__holds_what_is_free_first_come_first_held(
     assert metrics["wattnet_oracle_notices_reserved_total"] == 3
     assert metrics["wattnet_oracle_notices_refused_total"] == 1
     assert recorded == 3
+
+
+def test_notice__concurrent_notices_of_one_driver_recorded_in_groups_never_over_held(
+        store: Store, directory: InMemoryStationDirectory, create_station: Any,
+        tmp_path: Path) -> None:
+    """Notices judged at once share commits; each still sees the ones recorded before it."""
+    stations = [create_station(f"CP-{i}") for i in range(8)]
+    service = _service(store, directory, tmp_path, _ledger(), Clock())
+    assert service.notices is not None
+    groups: list[int] = []
+    record, judge, all_judged = service.notices.record, service.notices.judge, threading.Event()
+
+    def judged(obj: Any) -> Any:
+        j = judge(obj)
+        judged_ids.append(j)
+        if len(judged_ids) >= 8:
+            all_judged.set()
+        return j
+
+    def counted(items: list[Any]) -> list[Any]:
+        all_judged.wait(5)  # the first group holds the writer while the others are judged
+        groups.append(len(items))
+        return record(items)
+
+    judged_ids: list[Any] = []
+    service.notices.judge = judged  # type: ignore[method-assign]
+    service.notices._recorder._process = counted  # the worker calls what it was given
+
+    async def main() -> tuple[list[Any], int]:
+        async with TestClient(TestServer(service.app())) as client:
+            resps = await asyncio.gather(*(client.post("/v1/starts", json=notice(st, 3 * USDC))
+                                           for st in stations))
+            recorded = rows(service.store, "SELECT COUNT(*) FROM starts")[0][0]
+            return [await r.json() for r in resps], recorded
+
+    answers, recorded = asyncio.run(main())
+    held = sorted(a.get("held", 0) for a in answers)
+    assert sum(held) == 10 * USDC and held[-3:] == [3 * USDC] * 3  # 3+3+3+1, never more
+    assert sum(groups) == 8 and len(groups) < 8  # fewer commits than notices
+    assert recorded == 8
 
 
 def test_notice__not_the_stations_or_malformed_is_400_and_not_recorded(
