@@ -85,7 +85,8 @@ class SessionTracker:
         else:
             if o.start_wh is None and ev.get("meterStartWh") is not None:
                 o.start_wh = int(ev["meterStartWh"])
-            energy = max(0, int(ev["registerWh"]) - (o.start_wh or int(ev["registerWh"])))
+            register = int(ev["registerWh"])
+            energy = max(0, register - (register if o.start_wh is None else o.start_wh))
             if energy == o.energy_wh:
                 return
             cost = int(session_cost(energy, o.tariff))
