@@ -1,9 +1,9 @@
 """What the CPO pushes besides live state: Locations when the registry changes (PUT) and CDRs
 when receipts settle (POST). Every ``push_poll_s`` the watcher reads the station list and the
 receipts settled since its last look: a Location whose mapped object (without the EVSE
-statuses, which are PATCHed as they change) differs from the last one seen is PUT, a newly
-settled receipt is POSTed as a CDR. It starts from what exists when the server starts: older
-objects are there to pull.
+statuses, which are PATCHed as they change; a station (de)activated on chain counts) differs
+from the last one seen is PUT, a newly settled receipt is POSTed as a CDR. It starts from what
+exists when the server starts: older objects are there to pull.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class Watcher:
         current = {}
         for st in stations:
             loc = self._cpo.mapper.location(st, self._cpo.live.statuses(st.station_id))
-            current[str(loc["id"])] = (loc, _without_status(loc))
+            current[str(loc["id"])] = (loc, f"{st.active}:{_without_status(loc)}")
         if self._locations is not None:
             for lid, (loc, digest) in current.items():
                 if self._locations.get(lid) != digest:
