@@ -62,7 +62,10 @@ class TxFeed:
 
     def since(self, after: int, limit: int) -> tuple[list[dict[str, Any]], int, bool]:
         """(events after ``after``, up to ``limit``; the cursor to ask with next; whether events
-        after ``after`` were dropped from the ring)."""
+        after ``after`` were dropped from the ring). A cursor beyond the newest event is a
+        reader's from before a gateway restart: it gets everything held."""
+        if after > self._seq:
+            after = 0
         first = self._events[0]["seq"] if self._events else self._seq + 1
         gap = after + 1 < first and after < self._seq
         out = [e for e in self._events if e["seq"] > after][:limit]
@@ -70,7 +73,7 @@ class TxFeed:
 
     async def wait(self, after: int, timeout_s: float) -> None:
         """Return once there is an event after ``after``, or after ``timeout_s``."""
-        if self._seq > after or timeout_s <= 0:
+        if self._seq != after or timeout_s <= 0:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout_s)
