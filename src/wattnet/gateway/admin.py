@@ -2,8 +2,11 @@
 
 ``GET /v1/stations`` lists the site's charge points (connected or not, OCPP version, the last
 status each connector or EVSE reported, as ``{"<id>": {"status", "at"}}``);
-``POST /v1/stations/{cp}/{op}`` with a JSON object of parameters runs one operation of
-:mod:`wattnet.gateway.remote_ops` on that charger and answers what the charger said.
+``GET /v1/transactions?after=<seq>&wait=<s>&limit=<n>`` answers ``{"events", "next", "gap"}``:
+the live session events after ``after`` (:mod:`wattnet.gateway.tx_feed`), waiting up to ``wait``
+seconds (at most 30) for one when there is none; ``POST /v1/stations/{cp}/{op}`` with a JSON
+object of parameters runs one operation of :mod:`wattnet.gateway.remote_ops` on that charger and
+answers what the charger said.
 
 Every request carries ``Authorization: Bearer <token>`` (the token from the environment variable
 the config names, compared in constant time). Errors are ``{"error": "<one line>"}``: 401 missing
@@ -27,6 +30,7 @@ from wattnet.gateway.errors import AdminInputError, ChargerRefusedError
 from wattnet.gateway.remote_ops import DONE, OPS, Context, build, outcome
 from wattnet.gateway.site_chargepoint import SiteChargePoint
 from wattnet.gateway.smart_charging import ChargingSchedule
+from wattnet.gateway.tx_feed import TxFeed
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +44,14 @@ class AdminApi:
                  connected: Callable[[str], SiteChargePoint | None],
                  schedules: Mapping[str, ChargingSchedule], clock: Callable[[], float],
                  statuses: Callable[[str], Mapping[int, tuple[str, float]]] = lambda cp: {},
-                 ) -> None:
+                 feed: TxFeed | None = None) -> None:
         self._token = token.encode()
         self._stations = stations
         self._connected = connected
         self._schedules = schedules
         self._clock = clock
         self._statuses = statuses
+        self._feed = feed or TxFeed(clock)
 
     @web.middleware
     async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -76,6 +81,17 @@ class AdminApi:
                          "status": {str(n): {"status": s, "at": at} for n, (s, at)
                                     in sorted(self._statuses(cp_id).items())}})
         return web.json_response(rows)
+
+    async def transactions(self, request: web.Request) -> web.Response:
+        try:
+            after = int(request.query.get("after", "0"))
+            wait = min(float(request.query.get("wait", "0")), 30.0)
+            limit = max(1, min(int(request.query.get("limit", "500")), 5000))
+        except ValueError:
+            return _error(400, "after, limit: integers; wait: seconds")
+        await self._feed.wait(after, wait)
+        events, nxt, gap = self._feed.since(after, limit)
+        return web.json_response({"events": events, "next": nxt, "gap": gap})
 
     async def operate(self, request: web.Request) -> web.Response:
         cp_id, op = request.match_info["cp"], request.match_info["op"]
@@ -117,5 +133,6 @@ class AdminApi:
     def application(self) -> web.Application:
         app = web.Application(middlewares=[self._auth], client_max_size=64 * 1024)
         app.router.add_get("/v1/stations", self.stations)
+        app.router.add_get("/v1/transactions", self.transactions)
         app.router.add_post("/v1/stations/{cp}/{op}", self.operate)
         return app

@@ -46,6 +46,7 @@ from wattnet.gateway.signer import Signer
 from wattnet.gateway.site_chargepoint import SiteChargePoint, VendorHandler
 from wattnet.gateway.store import GatewayStore
 from wattnet.gateway.transactions import Transaction
+from wattnet.gateway.tx_feed import TxFeed
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +85,16 @@ class Gateway:
                                     Domain(config.chain_id, config.settlement).separator,
                                     self._on_held, lambda cp, tx: self.service.is_open(cp, tx),
                                     base_delay_s=retry_base_s)
+        self.feed = TxFeed(clock)  # live session events for the admin API (OCPI sessions)
+        announce = self.notices.announce if forward else _no_notice
+
+        def started(tx: Transaction) -> None:
+            announce(tx)
+            self.feed.opened(tx)
+
         self.service = SessionService(config, self.store, self.cache, signers, clock,
-                                      on_receipt=self.forwarder.wake,
-                                      on_start=self.notices.announce if forward else _no_notice)
+                                      on_receipt=self.forwarder.wake, on_start=started,
+                                      on_meter=self.feed.metered, on_end=self.feed.ended)
         self.stations: dict[str, SiteChargePoint] = {}
         self.auth = AuthGuard(config.stations, workers=config.auth_workers,
                               queue=config.auth_queue,
@@ -136,7 +144,8 @@ class Gateway:
             self.ports["app"] = await self._serve_http(door.application(), self.config.app_port)
         if self.config.admin_port is not None:
             admin = AdminApi(self.config.admin_token(), self.config.stations, self.stations.get,
-                             self.config.charging_schedules, self.clock, self.service.statuses)
+                             self.config.charging_schedules, self.clock, self.service.statuses,
+                             self.feed)
             self.ports["admin"] = await self._serve_http(admin.application(),
                                                          self.config.admin_port)
         if self._forward:

@@ -59,6 +59,8 @@ class SessionService:
         clock: Callable[[], float],
         on_receipt: Callable[[], None] = lambda: None,
         on_start: Callable[[Transaction], None] = lambda tx: None,
+        on_meter: Callable[[str, str, int | None, int, int], None] = lambda *a: None,
+        on_end: Callable[[Transaction, int | None, int, int, int], None] = lambda *a: None,
     ) -> None:
         self._config = config
         self._store = store
@@ -67,6 +69,10 @@ class SessionService:
         self._clock = clock
         self._on_receipt = on_receipt
         self._on_start = on_start  # an authorized transaction opened: tell the oracle
+        # live session events for the admin API's feed (gateway/tx_feed.py): a newer register
+        # (cp, tx, start Wh, register Wh, at); closed (tx, session id, energy, cost, end time)
+        self._on_meter = on_meter
+        self._on_end = on_end
         self._domain = Domain(config.chain_id, config.settlement).separator
         # Every store call goes through one thread; calls made while it works share one commit.
         self._writes: GroupWorker[Callable[[], Any], Any] = GroupWorker(
@@ -257,6 +263,7 @@ class SessionService:
             live.start_wh = register_wh
         if live.register_wh is None or at >= live.at:
             live.register_wh, live.at = register_wh, at
+            self._on_meter(cp_id, tx_key, live.start_wh, register_wh, at)
         r = self._cache.reservation((cp_id, tx_key))
         if r is None or live.stop_requested:
             return False
@@ -383,6 +390,7 @@ class SessionService:
             body = json.dumps(signed_to_json(SignedReceipt(receipt, signature, meter_text)),
                               separators=(",", ":"))
             costs["cost"] = receipt.cost if state == PENDING else 0
+            costs["energy"] = energy
             return receipt.station_id, body, state, reason
 
         def result(session_id: int | None) -> str:
@@ -395,4 +403,6 @@ class SessionService:
             self._cache.finish((cp_id, tx_key), costs.get("cost", 0))
             if closed.session_id is not None:
                 self._on_receipt()
+            self._on_end(tx, closed.session_id, costs.get("energy", 0), costs.get("cost", 0),
+                         end_time)
         return closed

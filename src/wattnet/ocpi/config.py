@@ -68,6 +68,11 @@ class OcpiConfig:
     # The site gateways' admin APIs: commands go through them, EVSE status comes from them.
     gateways: tuple[GatewayEndpoint, ...] = ()
     gateway_poll_s: float = 5.0
+    # Also show WattNet's own drivers' live sessions (APP_USER tokens) to every partner, as
+    # their CDRs are (the receipts are public on chain once settled); off: only eMSP tokens'.
+    share_own_sessions: bool = False
+    # How often the registry and the settled receipts are read for Location PUT / CDR POST.
+    push_poll_s: float = 5.0
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Z]{2}", self.country_code):
@@ -80,8 +85,8 @@ class OcpiConfig:
             raise OcpiConfigError("currencies: give at least one credit id")
         if not 1 <= self.page_limit <= 1000:
             raise OcpiConfigError("page_limit: 1 to 1000")
-        if not self.gateway_poll_s > 0:
-            raise OcpiConfigError("gateway_poll_s: seconds between status reads, above 0")
+        if not self.gateway_poll_s > 0 or not self.push_poll_s > 0:
+            raise OcpiConfigError("gateway_poll_s, push_poll_s: seconds between reads, above 0")
         for g in self.gateways:
             if not g.url.startswith(("http://", "https://")):
                 raise OcpiConfigError(f"gateways: {g.url!r} is not an http(s) URL of an admin API")

@@ -1,6 +1,7 @@
-"""Live state the chain does not hold: EVSE statuses and open sessions, as the gateways report
-them (OCPP StatusNotification, transaction events). Listeners are called on every change (the
-push to registered receivers subscribes here)."""
+"""Live state the chain does not hold: EVSE statuses and sessions, as the gateways report them
+(OCPP StatusNotification, the admin API's transaction events). Listeners are called on every
+change (the pushes to registered receivers subscribe here). Memory only: after a restart the
+gateways report their open sessions again; finished ones are kept up to ``keep`` sessions."""
 
 from __future__ import annotations
 
@@ -34,15 +35,17 @@ class ChargerControl(Protocol):
 
 
 StatusListener = Callable[[bytes, int, str, str], None]  # station, connector, status, when
-SessionListener = Callable[[dict[str, Any]], None]
+# the whole session, and the fields that changed (None: new or replaced, a PUT)
+SessionListener = Callable[[dict[str, Any], dict[str, Any] | None], None]
 
 
 class LiveState:
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float], keep: int = 10_000) -> None:
         self._clock = clock
+        self._keep = keep
         self._status: dict[tuple[bytes, int], tuple[str, int]] = {}
         self._sessions: dict[str, dict[str, Any]] = {}
-        self._tokens: dict[tuple[bytes, int], dict[str, Any]] = {}
+        self._tokens: dict[str, dict[str, Any]] = {}  # session id -> eMSP token
         self.on_status: list[StatusListener] = []
         self.on_session: list[SessionListener] = []
 
@@ -69,11 +72,30 @@ class LiveState:
     def put_session(self, session: dict[str, Any]) -> None:
         self._sessions[session["id"]] = session
         for listener in self.on_session:
-            listener(session)
+            listener(session, None)
+        self._forget_old()
 
-    def bind_token(self, station_id: bytes, session_id: int, token: dict[str, Any]) -> None:
+    def patch_session(self, session_id: str, fields: dict[str, Any]) -> None:
+        """Merge ``fields`` into a known session (a PATCH to the receivers)."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            return
+        session.update(fields)
+        for listener in self.on_session:
+            listener(session, fields)
+
+    def _forget_old(self) -> None:
+        if len(self._sessions) <= self._keep:
+            return
+        done = sorted((s["last_updated"], s["id"]) for s in self._sessions.values()
+                      if s["status"] != "ACTIVE")
+        for _, sid in done[:len(self._sessions) - self._keep]:
+            self._sessions.pop(sid, None)
+            self._tokens.pop(sid, None)
+
+    def bind_token(self, session_id: str, token: dict[str, Any]) -> None:
         """The eMSP token a session was started with (its CDR then names it)."""
-        self._tokens[(station_id, session_id)] = token
+        self._tokens[session_id] = token
 
-    def token_of(self, station_id: bytes, session_id: int) -> dict[str, Any] | None:
-        return self._tokens.get((station_id, session_id))
+    def token_of(self, session_id: str) -> dict[str, Any] | None:
+        return self._tokens.get(session_id)

@@ -2,9 +2,12 @@
 
 Ids: a station is a Location whose id is the first 16 bytes of its station id in hex (CiString(36)
 cannot hold all 32); each connector is an EVSE (``<location>*<n>``) with one Connector ``"1"``; a
-tariff is one (station, credit id) price; a settled session is a CDR whose id and session_id are
-``<first 15 hex of the location>-<session id>``. Prices are the credit's smallest units scaled by
-its decimals; VAT is not modelled (no ``vat``, no ``incl_vat``).
+tariff is one (station, credit id) price; a settled session is a CDR whose id is
+``<first 15 hex of the location>-<session id>``; a session (live, and the CDR's session_id) is
+``<first 15 hex of the location>-<connector>-<start time>``: the gateway numbers a session only
+when it closes, while the connector and start time are known from the start and carried by the
+receipt, so both sides derive the same id without asking the other. Prices are the credit's
+smallest units scaled by its decimals; VAT is not modelled (no ``vat``, no ``incl_vat``).
 """
 
 from __future__ import annotations
@@ -53,8 +56,14 @@ def evse_uid(station_id: bytes, connector: int) -> str:
     return f"{location_id(station_id)}*{connector}"
 
 
-def session_ocpi_id(station_id: bytes, session_id: int) -> str:
+def cdr_ocpi_id(station_id: bytes, session_id: int) -> str:
     return f"{location_id(station_id)[:15]}-{session_id}"
+
+
+def session_ocpi_id(station_id: bytes, connector: int, start_time: int) -> str:
+    """A session's id from what its start and its receipt both carry (one connector does not
+    start two transactions in the same second)."""
+    return f"{location_id(station_id)[:15]}-{connector}-{start_time}"
 
 
 def tariff_id(station_id: bytes, credit_id: int) -> str:
@@ -171,9 +180,9 @@ class Mapper:
             return None
         kwh = r.energy_wh / 1000
         hours = (r.end_time - r.start_time) / 3600
-        cid = session_ocpi_id(r.station_id, r.session_id)
         cdr: dict[str, object] = {
-            **self._party(), "id": cid, "session_id": cid,
+            **self._party(), "id": cdr_ocpi_id(r.station_id, r.session_id),
+            "session_id": session_ocpi_id(r.station_id, r.connector_id, r.start_time),
             "start_date_time": format_datetime(r.start_time),
             "end_date_time": format_datetime(r.end_time),
             "cdr_token": self.cdr_token(r.driver, token),
@@ -197,23 +206,33 @@ class Mapper:
         return cdr
 
 
-def session(mapper: Mapper, station_id: bytes, session_id: int, connector: int,
-            token: dict[str, object], credit_id: int, *, start: int, now: int, energy_wh: int,
-            cost: int, ended: bool = False) -> dict[str, object]:
-    """An OCPI Session for a gateway's open (or just finished) session; ``cost`` in the
-    credit's smallest units. The eMSP's token is the one the session was started with."""
+def session(mapper: Mapper, station_id: bytes, connector: int, start: int,
+            token: dict[str, object] | None, driver: bytes, credit_id: int, *, now: int,
+            energy_wh: int, cost: int) -> dict[str, object]:
+    """An OCPI Session (ACTIVE) for a gateway's open session; ``cost`` in the credit's smallest
+    units. ``token``: the eMSP token it was started with, else the driver's APP_USER token."""
     cur = mapper.cfg.currencies[credit_id]
-    out: dict[str, object] = {
-        **mapper._party(), "id": session_ocpi_id(station_id, session_id),
+    return {
+        **mapper._party(), "id": session_ocpi_id(station_id, connector, start),
         "start_date_time": format_datetime(start), "kwh": energy_wh / 1000,
-        "cdr_token": mapper.cdr_token(b"", token), "auth_method": "COMMAND",
+        "cdr_token": mapper.cdr_token(driver, token),
+        "auth_method": "COMMAND" if token is not None else "WHITELIST",
         "location_id": location_id(station_id), "evse_uid": evse_uid(station_id, connector),
         "connector_id": "1", "currency": cur.code,
         "total_cost": {"excl_vat": money(cost, cur.decimals)},
-        "status": "COMPLETED" if ended else "ACTIVE", "last_updated": format_datetime(now),
+        "status": "ACTIVE", "last_updated": format_datetime(now),
     }
-    if ended:
-        out["end_date_time"] = format_datetime(now)
+
+
+def session_progress(mapper: Mapper, credit_id: int, *, now: int, energy_wh: int, cost: int,
+                     end: int | None = None) -> dict[str, object]:
+    """The fields of a Session PATCH as energy grows; with ``end``, the session COMPLETED."""
+    out: dict[str, object] = {
+        "kwh": energy_wh / 1000,
+        "total_cost": {"excl_vat": money(cost, mapper.cfg.currencies[credit_id].decimals)},
+        "last_updated": format_datetime(now)}
+    if end is not None:
+        out |= {"status": "COMPLETED", "end_date_time": format_datetime(end)}
     return out
 
 

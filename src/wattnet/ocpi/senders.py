@@ -17,9 +17,9 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from wattnet.ocpi.envelope import OcpiError, StatusCode
-from wattnet.ocpi.mapping import location_id
+from wattnet.ocpi.mapping import location_id, session_ocpi_id
 from wattnet.ocpi.server import CPO, Cpo, partner_of
-from wattnet.ocpi.sources import StationView
+from wattnet.ocpi.sources import SettledReceipt, StationView
 from wattnet.ocpi.types import parse_datetime
 
 FOREVER = 2**62
@@ -122,10 +122,8 @@ async def get_sessions(request: web.Request) -> web.Response:
     cpo = request.app[CPO]
     partner = partner_of(request)
     page = page_of(request, cpo.cfg.page_limit)
-    mine = partner.parties()
     matching = [s for s in cpo.live.sessions() if _within(page, s)
-                and (s["cdr_token"]["country_code"].upper(),
-                     s["cdr_token"]["party_id"].upper()) in mine]
+                and cpo.sees_session(partner, s)]
     return paged(cpo, request, page, matching[page.offset:page.offset + page.limit],
                  len(matching))
 
@@ -141,9 +139,14 @@ async def get_cdrs(request: web.Request) -> web.Response:
         lambda: (cpo.receipts.count(since, until),
                  cpo.receipts.page(since, until, page.offset, page.limit)))
     stations = {s.station_id: s for s in await _stations(cpo)}
-    cdrs = [c for r in rows if (c := cpo.mapper.cdr(
-        r, stations.get(r.station_id), cpo.live.token_of(r.station_id, r.session_id)))]
+    cdrs = [c for r in rows if (c := cdr_of(cpo, r, stations.get(r.station_id)))]
     return paged(cpo, request, page, cdrs, total)
+
+
+def cdr_of(cpo: Cpo, r: SettledReceipt, st: StationView | None) -> dict[str, Any] | None:
+    """A settled receipt's CDR, naming the eMSP token its session was started with."""
+    token = cpo.live.token_of(session_ocpi_id(r.station_id, r.connector_id, r.start_time))
+    return cpo.mapper.cdr(r, st, token)
 
 
 def add_routes(app: web.Application, base: str) -> None:

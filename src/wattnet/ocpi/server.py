@@ -63,6 +63,14 @@ class Cpo:
     def ok(self, data: Any, status: int = 200) -> web.Response:
         return web.json_response(envelope(data, clock=self.clock), status=status)
 
+    def sees_session(self, partner: Partner, session: dict[str, Any]) -> bool:
+        """A partner sees the sessions of its own tokens; with ``share_own_sessions``, also
+        those of WattNet's own drivers (public on chain once they settle)."""
+        tok = session["cdr_token"]
+        owner = (str(tok["country_code"]).upper(), str(tok["party_id"]).upper())
+        return owner in partner.parties() or (
+            self.cfg.share_own_sessions and owner == (self.cfg.country_code, self.cfg.party_id))
+
     def our_credentials(self, token: str) -> dict[str, Any]:
         return {"token": token, "url": self.cfg.versions_url, "roles": [{
             "role": "CPO", "party_id": self.cfg.party_id, "country_code": self.cfg.country_code,

@@ -16,10 +16,13 @@ from wattnet.ocpi.client import PartnerClient
 from wattnet.ocpi.config import OcpiConfig, OcpiConfigError
 from wattnet.ocpi.gateways import GatewayLink
 from wattnet.ocpi.live import ChargerControl, LiveState
+from wattnet.ocpi.live_sessions import SessionTracker
+from wattnet.ocpi.mapping import Mapper
 from wattnet.ocpi.partners import PartnerStore
 from wattnet.ocpi.push import Pusher
 from wattnet.ocpi.server import Cpo, build_app
 from wattnet.ocpi.sources import JsonStations, SettledReceipts, StationSource
+from wattnet.ocpi.watch import Watcher
 from wattnet.oracle.store import open_store
 from wattnet.oracle.store_base import Store
 
@@ -57,16 +60,18 @@ async def serve(cfg: OcpiConfig, ready: Callable[[str], None] | None = None,
     try:
         stop = stop or stop_on_signals()
         async with aiohttp.ClientSession() as http:
-            polling = None
+            loops = []
             if control is None and cfg.gateways:
-                link = GatewayLink(http, cfg.gateways, live)
+                link = GatewayLink(http, cfg.gateways, live, SessionTracker(Mapper(cfg), live))
                 control = link
-                polling = asyncio.create_task(link.poll(cfg.gateway_poll_s, stop))
+                loops += [link.poll(cfg.gateway_poll_s, stop),
+                          link.follow(stop, cfg.gateway_poll_s)]
             cpo = Cpo(cfg, partners, PartnerClient(http, (cfg.country_code, cfg.party_id),
                                                    cfg.push_timeout_s),
                       station_source(cfg), SettledReceipts(store, tuple(cfg.currencies)),
                       live, time.time, control)
-            Pusher(cpo)
+            loops.append(Watcher(cpo, Pusher(cpo)).run(cfg.push_poll_s, stop))
+            polling = asyncio.gather(*loops)
             runner = web.AppRunner(build_app(cpo), access_log=None)
             await runner.setup()
             await web.TCPSite(runner, cfg.host, cfg.port).start()
@@ -75,8 +80,7 @@ async def serve(cfg: OcpiConfig, ready: Callable[[str], None] | None = None,
             if ready is not None:
                 ready(cfg.versions_url)
             await stop.wait()
-            if polling is not None:
-                await polling
+            await polling
             await runner.cleanup()
     finally:
         store.close()

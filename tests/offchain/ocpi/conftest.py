@@ -75,6 +75,7 @@ class Harness:
     emsp: TestEmsp
     http: aiohttp.ClientSession
     token_a: str
+    pusher: Pusher
 
     @property
     def versions_url(self) -> str:
@@ -119,11 +120,11 @@ def run(store: Store, make_config: Callable[..., OcpiConfig]) -> Callable[..., N
                           JsonStations(Path(cfg.stations[5:])),
                           SettledReceipts(store, tuple(cfg.currencies)),
                           live or LiveState(clock), clock, control)
-                Pusher(cpo)
+                pusher = Pusher(cpo)
                 port = int(cfg.base_url.rsplit(":", 1)[1])
                 async with TestServer(build_app(cpo), port=port), \
                         TestServer(emsp.app(), port=emsp_port):
-                    await scenario(Harness(cpo, emsp, http, partners.issue_token_a()))
+                    await scenario(Harness(cpo, emsp, http, partners.issue_token_a(), pusher))
                     if cpo.tasks:
                         await asyncio.wait(cpo.tasks, timeout=5)
 

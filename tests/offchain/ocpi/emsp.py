@@ -44,6 +44,7 @@ class TestEmsp:
         app.router.add_get("/versions", self._versions)
         app.router.add_get("/2.2.1", self._details)
         app.router.add_route("*", "/2.2.1/{module}/{tail:.*}", self._receive)
+        app.router.add_post("/2.2.1/cdrs", self._receive)  # CDRs are POSTed to the module URL
         return app
 
     def _authorized(self, request: web.Request) -> bool:

@@ -18,6 +18,7 @@ from .conftest import T0, Harness, station_rows
 Run = Callable[..., None]
 STATION = bytes.fromhex(station_rows(3)[1]["station_id"][2:])  # two connectors
 LOC = location_id(STATION)
+DRIVER = b"\x0d" * 20
 
 
 def a_token(uid: str = "100012", party: str = "TNM", **over: Any) -> dict[str, Any]:
@@ -125,9 +126,9 @@ def test_commands__start_stop_unlock_go_to_the_chargers_and_results_come_back(ru
         body = (await h.emsp.call(h.http, "POST", h.url("commands/RESERVE_NOW"), json={}))[1]
         assert body["data"]["result"] == "NOT_SUPPORTED"
         # a session of this eMSP's token can be stopped; unlock reaches the charger
-        live.put_session(session(Mapper(h.cpo.cfg), STATION, 7, 2, a_token(), 1, start=T0,
+        live.put_session(session(Mapper(h.cpo.cfg), STATION, 2, T0, a_token(), DRIVER, 1,
                                  now=T0 + 60, energy_wh=500, cost=175_000))
-        sid = f"{LOC[:15]}-7"
+        sid = f"{LOC[:15]}-2-{T0}"
         body = (await h.emsp.call(h.http, "POST", h.url("commands/STOP_SESSION"), json={
             "response_url": result_url, "session_id": sid}))[1]
         assert body["data"]["result"] == "ACCEPTED"
@@ -158,10 +159,12 @@ def test_push__evse_status_patch_and_session_put_reach_the_emsp(run: Run) -> Non
         assert live.set_ocpp_status(STATION, 2, "Charging") == "CHARGING"
         assert live.set_ocpp_status(STATION, 2, "SuspendedEV") == "CHARGING"  # no change
         mapper = Mapper(h.cpo.cfg)
-        live.put_session(session(mapper, STATION, 7, 2, a_token(), 1, start=T0, now=T0 + 500,
+        live.put_session(session(mapper, STATION, 2, T0, a_token(), DRIVER, 1, now=T0 + 500,
                                  energy_wh=2_500, cost=875_000))
-        live.put_session(session(mapper, STATION, 8, 1, a_token(party="XYZ"), 1, start=T0,
+        live.put_session(session(mapper, STATION, 1, T0, a_token(party="XYZ"), DRIVER, 1,
                                  now=T0 + 500, energy_wh=1, cost=1))  # another eMSP's
+        live.put_session(session(mapper, STATION, 1, T0 + 9, None, DRIVER, 1, now=T0 + 500,
+                                 energy_wh=1, cost=1))  # a WattNet driver's: not shared
         await asyncio.wait(h.cpo.tasks, timeout=5)
         patches = [r for r in h.emsp.received if r.method == "PATCH"]
         assert [(p.path, p.body) for p in patches] == [(
@@ -169,7 +172,7 @@ def test_push__evse_status_patch_and_session_put_reach_the_emsp(run: Run) -> Non
             schemas.check(schemas.EVSE_PATCH, {"status": "CHARGING",
                                                "last_updated": "2026-05-28T20:35:00Z"}))]
         puts = [r for r in h.emsp.received if r.method == "PUT"]
-        assert [p.path for p in puts] == [f"/2.2.1/sessions/DE/WNT/{LOC[:15]}-7"]
+        assert [p.path for p in puts] == [f"/2.2.1/sessions/DE/WNT/{LOC[:15]}-2-{T0}"]
         schemas.check(schemas.SESSION, puts[0].body)
         assert puts[0].body["kwh"] == 2.5 and puts[0].body["total_cost"] == {"excl_vat": 0.875}
         # the pulled Location shows the pushed status; sessions pull shows only its own
@@ -178,6 +181,6 @@ def test_push__evse_status_patch_and_session_put_reach_the_emsp(run: Run) -> Non
         assert status == 200
         assert [e["status"] for e in body["data"]["evses"]] == ["UNKNOWN", "CHARGING"]
         sessions, totals = await h.emsp.pull_all(h.http, "sessions", schemas.SESSION)
-        assert [s["id"] for s in sessions] == [f"{LOC[:15]}-7"] and totals == [1]
+        assert [s["id"] for s in sessions] == [f"{LOC[:15]}-2-{T0}"] and totals == [1]
 
     run(scenario, live=live)

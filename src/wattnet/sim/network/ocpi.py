@@ -2,11 +2,14 @@
 ``wattnet ocpi run`` process beside the oracle, on the oracle's database and the deployment's
 StationRegistry, and a registration token for one roaming partner (docs/ocpi.md).
 
-Stations and tariffs come from the chain, CDRs from the receipts the oracle settled; a partner
-registers with the token, then pulls. ``run_network`` hands a :class:`Running` (with the
-:class:`Published` endpoint) to its ``on_settled`` hook once every session settled and
-reconciled, before the services stop (the tests' eMSP checks what it sees against the chain
-there; ``--serve-app`` serves the web app on the live network).
+Stations and tariffs come from the chain, CDRs from the receipts the oracle settled, live
+sessions and EVSE status from the gateways' admin APIs (started with an admin port and a token
+for it, ``ADMIN_TOKEN_ENV``); the drivers' sessions are shared with partners
+(``share_own_sessions``). A partner registers with the token, then pulls and receives pushes.
+``run_network`` hands a :class:`Running` (with the :class:`Published` endpoint) to its
+``on_ready`` hook before the first session and to ``on_settled`` once every session settled and
+reconciled, before the services stop (the tests' eMSP registers in the first and checks what it
+saw against the chain in the second; ``--serve-app`` serves the web app on the live network).
 """
 
 from __future__ import annotations
@@ -42,23 +45,30 @@ class Running:
     ocpi: Published | None
 
 
-def ocpi_config(work: Path, database: str, params: Params, port: int) -> Path:
-    """ocpi.yaml for the run: every listed stablecoin's credit id, in its own currency."""
+ADMIN_TOKEN_ENV = "WATTNET_GATEWAY_ADMIN_TOKEN"
+
+
+def ocpi_config(work: Path, database: str, params: Params, port: int,
+                gateways: list[str]) -> Path:
+    """ocpi.yaml for the run: every listed stablecoin's credit id, in its own currency; the
+    gateways' admin APIs, followed closely (a simulated session lasts a fraction of a second)."""
     currencies = {c.credit_id: {"currency": "EUR" if c.symbol.startswith("EUR") else "USD",
                                 "decimals": c.decimals} for c in params.credits.stablecoins}
     cfg = {"country_code": "DE", "party_id": "WAT", "name": "WattNet demo",
            "base_url": f"http://127.0.0.1:{port}", "port": port, "database": database,
-           "stations": "web3", "currencies": currencies}
+           "stations": "web3", "currencies": currencies, "share_own_sessions": True,
+           "gateways": [{"url": u, "token_env": ADMIN_TOKEN_ENV} for u in gateways],
+           "gateway_poll_s": 1.0, "push_poll_s": 0.5}
     path = work / "ocpi.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     return path
 
 
-def start_ocpi(work: Path, env: dict[str, str], database: str, params: Params
-               ) -> tuple[Service, Published]:
-    """The CPO server, ready, and a token A for one partner."""
+def start_ocpi(work: Path, env: dict[str, str], database: str, params: Params,
+               gateways: list[str]) -> tuple[Service, Published]:
+    """The CPO server, ready, and a token A for one partner; ``gateways``: their admin URLs."""
     svc = Service("ocpi", work, env)
-    config = ocpi_config(work, database, params, svc.port)
+    config = ocpi_config(work, database, params, svc.port, gateways)
     svc.spawn([sys.executable, "-m", "wattnet.cli.main", "ocpi", "run", "--config", str(config)])
     versions = f"http://127.0.0.1:{svc.port}/ocpi/versions"
     svc.wait_ready(lambda: _port_open(svc.port))

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import secrets
 import shutil
 import subprocess
 import sys
@@ -42,7 +43,7 @@ from wattnet.sim.network.chainview import ChainView
 from wattnet.sim.network.committee import form_committee, oracle_role_holders, oracle_used
 from wattnet.sim.network.drive import DriveStats, drive
 from wattnet.sim.network.node import Anvil, Rpc
-from wattnet.sim.network.ocpi import Published, Running, start_ocpi
+from wattnet.sim.network.ocpi import ADMIN_TOKEN_ENV, Published, Running, start_ocpi
 from wattnet.sim.network.plan import (
     Plan,
     aligned_start,
@@ -160,9 +161,12 @@ def _sidecar(state: Path) -> Path:
 
 
 def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
-                on_settled: Callable[[Running], Any] | None = None) -> NetworkResult:
+                on_settled: Callable[[Running], Any] | None = None,
+                on_ready: Callable[[Running], None] | None = None) -> NetworkResult:
     """Run the network; ``on_settled`` is called once every session settled and reconciled,
-    while the chain and the services still run (with the OCPI endpoint when ``opts.ocpi``)."""
+    while the chain and the services still run (with the OCPI endpoint when ``opts.ocpi``);
+    ``on_ready`` once the services run, before the first session (an OCPI partner registers
+    there to receive the pushes)."""
     opts.validate()
     params = load_params(opts.params)
     services: list[Service] = []
@@ -245,21 +249,28 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
             services.extend(nodes)
             ocpi: Published | None = None
             first_db = db if opts.oracle_nodes == 1 else str(work / "oracle-node-0" / "oracle.db")
+            n_gw = opts.gateways or math.ceil(opts.chargers / CHARGERS_PER_GATEWAY)
+            admin_ports: list[int | None] = [None] * n_gw
             if opts.ocpi:  # on the first node's database: the receipts it settled are CDRs
-                ocpi_svc, ocpi = start_ocpi(work, env, first_db, params)
+                admin_ports = [free_port() for _ in range(n_gw)]
+                env = {**env, ADMIN_TOKEN_ENV: secrets.token_hex(16)}
+                ocpi_svc, ocpi = start_ocpi(work, env, first_db, params,
+                                            [f"http://127.0.0.1:{p}" for p in admin_ports])
                 services.append(ocpi_svc)
                 progress(f"OCPI versions at {ocpi.versions_url}, token A {ocpi.token_a}", 0, 1)
             # Each gateway posts every receipt to every node (a node that is down delays nothing).
             urls = [f"http://127.0.0.1:{svc.port}" for svc in nodes]
-            n_gw = opts.gateways or math.ceil(opts.chargers / CHARGERS_PER_GATEWAY)
             sites = []
             for g in range(n_gw):
                 mine = [c for c in plan.chargers if c.index % n_gw == g]
                 svc = start_gateway(work, env, g, mine, urls if len(urls) > 1 else urls[0],
                                     deployment.chain_id, deployment.address("EnergyCredits"),
-                                    plan.credit_id, future_skew_s=max(lead, 300))
+                                    plan.credit_id, future_skew_s=max(lead, 300),
+                                    admin_port=admin_ports[g])
                 services.append(svc)
                 sites.append((svc, mine))
+            if on_ready is not None:
+                on_ready(Running(url, dep_file, first_db, ocpi))
             rpc.warp_to(t0)
             stats = DriveStats(total=len(plan.sessions))
 

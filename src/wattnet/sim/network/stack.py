@@ -165,10 +165,11 @@ def start_oracle(workdir: Path, env: dict[str, str], oracle_key: bytes,
 
 def start_gateway(workdir: Path, env: dict[str, str], index: int, chargers: list[Charger],
                   oracle_url: str | list[str], chain_id: int, settlement: str, credit_id: int,
-                  future_skew_s: int = 300) -> Service:
+                  future_skew_s: int = 300, admin_port: int | None = None) -> Service:
     """One site: its stations' keystores and config, then ``wattnet gateway run``.
     ``oracle_url``: the oracle, or every committee node (each receipt is posted to all).
-    ``future_skew_s``: how far ahead of wall time (chain time runs ahead) readings may be."""
+    ``future_skew_s``: how far ahead of wall time (chain time runs ahead) readings may be.
+    ``admin_port``: serve the admin API there (its token in $WATTNET_GATEWAY_ADMIN_TOKEN)."""
     site = workdir / f"gateway-{index}"
     (site / "keys").mkdir(parents=True, exist_ok=True)
     password_hash = hash_password(PASSWORD, n=2**4)
@@ -188,6 +189,8 @@ def start_gateway(workdir: Path, env: dict[str, str], index: int, chargers: list
               "passphrase_env": PASSPHRASE_ENV, "heartbeat_interval": 3600,
               "credit_refresh_s": 300.0, "meter_future_skew_s": future_skew_s,
               "stations": stations}
+    if admin_port is not None:
+        config["admin_port"] = admin_port
     path = site / "site.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     svc.spawn([sys.executable, "-m", "wattnet.cli.main", "gateway", "run", "--config", str(path),
