@@ -1,8 +1,10 @@
 """Forwards queued receipts to the oracle over HTTP until the oracle acknowledges each.
 
-200 with status accepted/duplicate/quarantined: durably stored there, stop. 4xx: the oracle
-refuses the payload; kept locally as rejected with the reason, logged loudly. 5xx, timeouts and
-connection errors: retried with exponential backoff and jitter. Nothing is ever deleted.
+Receipts go a page at a time, as one ``POST /v1/receipts:batch`` per node; the answer holds one
+result per receipt. Status accepted/duplicate/quarantined: durably stored there, stop. An
+error result: the oracle refuses that receipt; kept locally as rejected with the reason, logged
+loudly. Any other answer (5xx, a malformed body), timeouts and connection errors: the page is
+retried with exponential backoff and jitter. Nothing is ever deleted.
 
 With an oracle committee the gateway names several nodes: each receipt goes to all of them at
 once, and it is delivered when ``required_acks`` of them (default 1) acknowledged it; the
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -40,13 +43,15 @@ class Forwarder:
         base_delay_s: float = 1.0,
         max_delay_s: float = 300.0,
         timeout_s: float = 10.0,
+        page: int = 500,
     ) -> None:
         self._store = store
         urls = (oracle_url,) if isinstance(oracle_url, str) else tuple(oracle_url)
         if not urls or not 1 <= required_acks <= len(urls):
             raise ValueError(f"required_acks must be 1..{len(urls)} (one per oracle URL)")
-        self._urls = tuple(u.rstrip("/") + "/v1/receipts" for u in urls)
+        self._urls = tuple(u.rstrip("/") + "/v1/receipts:batch" for u in urls)
         self._required = required_acks
+        self._page = page  # receipts per request (the oracle's max_batch_items is 5,000)
         self._clock = clock
         self._rng = rng or random.Random()
         self._base = base_delay_s
@@ -87,15 +92,16 @@ class Forwarder:
                 await asyncio.wait_for(self._wake.wait(), timeout=min(wait, 30.0))
 
     async def flush(self) -> int:
-        """Send every due receipt once, up to a page of them at a time, concurrently (the
-        oracle commits concurrent receipts together); record the outcomes in one transaction.
-        Returns how many the oracle acknowledged."""
+        """Send every due receipt once, a page at a time: the page goes to each node as one
+        ``/v1/receipts:batch`` request (the node commits it together), and the outcomes are
+        recorded in one transaction. Returns how many were acknowledged."""
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
-        items = await asyncio.to_thread(self._store.due, self._clock())
+        items = await asyncio.to_thread(self._store.due, self._clock(), self._page)
         if not items:
             return 0
-        outcomes = await asyncio.gather(*(self._send(item) for item in items))
+        per_node = await asyncio.gather(*(self._post(url, items) for url in self._urls))
+        outcomes = [self._combine([node[i] for node in per_node]) for i in range(len(items))]
         if any(state == ACKED for state, _ in outcomes):
             crashpoint("after_forward_before_ack_recorded")
         now = self._clock()
@@ -105,11 +111,10 @@ class Forwarder:
         await asyncio.to_thread(self._store.mark_many, marks)
         return sum(state == ACKED for state, _ in outcomes)
 
-    async def _send(self, item: OutboxItem) -> tuple[str, str | None]:
-        """The receipt's state after posting it to every node at once."""
-        if len(self._urls) == 1:
-            return await self._post(self._urls[0], item)
-        outcomes = await asyncio.gather(*(self._post(url, item) for url in self._urls))
+    def _combine(self, outcomes: list[tuple[str, str | None]]) -> tuple[str, str | None]:
+        """A receipt's state from each node's answer."""
+        if len(outcomes) == 1:
+            return outcomes[0]
         acked = [reason for state, reason in outcomes if state == ACKED]
         if len(acked) >= self._required:
             return ACKED, acked[0]
@@ -118,29 +123,48 @@ class Forwarder:
         return PENDING, f"{len(acked)} of {self._required} oracle acknowledgements: " + "; ".join(
             str(reason) for state, reason in outcomes if state != ACKED)[:500]
 
-    async def _post(self, url: str, item: OutboxItem) -> tuple[str, str | None]:
+    async def _post(self, url: str, items: list[OutboxItem]) -> list[tuple[str, str | None]]:
+        """Each item's state after posting the page to one node."""
         assert self._session is not None
-        tag = f"receipt {item.station_id.hex()[:10]}/{item.session_id}"
-        if len(self._urls) > 1:
-            tag += f" at {url.removesuffix('/v1/receipts')}"
+        where = url.removesuffix("/v1/receipts:batch")
+        body = "[" + ",".join(item.body for item in items) + "]"  # stored JSON, as signed
         try:
             async with self._session.post(
-                url, data=item.body, headers={"Content-Type": "application/json"}
+                url, data=body, headers={"Content-Type": "application/json"}
             ) as resp:
                 text = await resp.text()
-                if resp.status == 200:
-                    body: Any = await resp.json(content_type=None)
-                    status = body.get("status") if isinstance(body, dict) else None
-                    if status in ACK_STATUSES:
-                        log.info("%s acknowledged by the oracle: %s", tag, status)
-                        return ACKED, str(status)
-                    return PENDING, f"oracle answered 200 without a known status: {text[:200]}"
-                if 400 <= resp.status < 500:
-                    log.error("%s REJECTED by the oracle (%d): %s; kept locally, not retried",
-                              tag, resp.status, text[:500])
-                    return REJECTED, f"HTTP {resp.status}: {text[:500]}"
-                log.warning("%s: oracle error %d; will retry", tag, resp.status)
-                return PENDING, f"HTTP {resp.status}"
+                results = _results(text, len(items)) if resp.status == 200 else None
+                if results is None:
+                    log.warning("%d receipts: oracle %s answered %d%s; will retry", len(items),
+                                where, resp.status, f" ({text[:200]})" if text else "")
+                    return [(PENDING, f"HTTP {resp.status} from {where}")] * len(items)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            log.warning("%s: oracle unreachable (%s); will retry", tag, exc)
-            return PENDING, f"{type(exc).__name__}: {exc}"
+            log.warning("%d receipts: oracle %s unreachable (%s); will retry", len(items), where,
+                        exc)
+            return [(PENDING, f"{type(exc).__name__}: {exc}")] * len(items)
+        out: list[tuple[str, str | None]] = []
+        for item, result in zip(items, results, strict=True):
+            status = result.get("status") if isinstance(result, dict) else None
+            if status in ACK_STATUSES:
+                out.append((ACKED, str(status)))
+            elif isinstance(result, dict) and "error" in result:
+                log.error("receipt %s/%d REJECTED by the oracle %s: %s; kept locally, not "
+                          "retried", item.station_id.hex()[:10], item.session_id, where,
+                          str(result["error"])[:500])
+                out.append((REJECTED, f"{where}: {str(result['error'])[:500]}"))
+            else:
+                out.append((PENDING, f"{where} answered without a known status: "
+                                     f"{str(result)[:200]}"))
+        acked = sum(state == ACKED for state, _ in out)
+        log.info("%d of %d receipts acknowledged by the oracle %s", acked, len(items), where)
+        return out
+
+
+def _results(text: str, n: int) -> list[Any] | None:
+    """The per-item results of a ``:batch`` answer, None unless it has exactly ``n``."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return None
+    results = body.get("results") if isinstance(body, dict) else None
+    return results if isinstance(results, list) and len(results) == n else None

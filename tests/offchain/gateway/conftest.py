@@ -121,13 +121,19 @@ class FakeOracle:
     starts: list[dict[str, Any]] = field(default_factory=list)  # start notices received
     hold: int | None = None  # what a notice holds: None everything asked, 0 refuse
 
+    requests: int = 0  # batch requests received
+
     async def handle(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        """``/v1/receipts:batch``: a scripted 4xx refuses each receipt (an error result, as
+        the oracle answers a receipt it rejects); a scripted 5xx fails the whole request."""
+        bodies = await request.json()
         status = self.script.pop(0) if self.script else 200
-        self.received.append(body)
-        if status == 200:
-            return web.json_response({"status": "accepted"})
-        return web.json_response({"error": "scripted"}, status=status)
+        self.received.extend(bodies)
+        self.requests += 1
+        if status >= 500:
+            return web.json_response({"error": "scripted"}, status=status)
+        result = {"status": "accepted"} if status == 200 else {"error": f"scripted {status}"}
+        return web.json_response({"results": [result] * len(bodies)})
 
     async def handle_start(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -220,7 +226,7 @@ class Harness:
             restart_between: bool = False) -> None:
         async def main() -> None:
             app = web.Application()
-            app.router.add_post("/v1/receipts", self.oracle.handle)
+            app.router.add_post("/v1/receipts:batch", self.oracle.handle)
             app.router.add_post("/v1/starts", self.oracle.handle_start)
             runner = web.AppRunner(app)
             await runner.setup()

@@ -42,8 +42,10 @@ class RecordingOracle:
         self.conflicts: list[tuple[str, int]] = []
 
     async def handle(self, request: web.Request) -> web.Response:
-        raw = await request.text()
-        body: Any = json.loads(raw)
+        """``/v1/receipts:batch``: one result per receipt, as the oracle answers."""
+        return web.json_response({"results": [self._one(b) for b in await request.json()]})
+
+    def _one(self, body: Any) -> dict[str, str]:
         receipt = body.get("receipt", body)
         key = (str(receipt["stationId"]).lower(), int(receipt["sessionId"]))
         canonical = json.dumps(body, sort_keys=True)
@@ -51,10 +53,10 @@ class RecordingOracle:
         if key in self.acked:
             if self.acked[key] != canonical:
                 self.conflicts.append(key)
-                return web.json_response({"error": "conflict"}, status=409)
-            return web.json_response({"status": "duplicate"})
+                return {"error": "conflict"}
+            return {"status": "duplicate"}
         self.acked[key] = canonical
-        return web.json_response({"status": "accepted"})
+        return {"status": "accepted"}
 
 
 class GatewayProcess:
@@ -136,7 +138,7 @@ def test_kill9_at_crash_point(point: str, version: OcppVersion, tmp_path: Path, 
 
     async def scenario() -> None:
         app = web.Application()
-        app.router.add_post("/v1/receipts", oracle.handle)
+        app.router.add_post("/v1/receipts:batch", oracle.handle)
         runner = web.AppRunner(app)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", oracle_port).start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 from typing import Any
 
 import pytest
@@ -83,7 +84,7 @@ def test_backoff__grows_and_is_capped() -> None:
 # ---- several oracle committee nodes ----
 async def _second_oracle(port: int, oracle: FakeOracle) -> web.AppRunner:
     app = web.Application()
-    app.router.add_post("/v1/receipts", oracle.handle)
+    app.router.add_post("/v1/receipts:batch", oracle.handle)
     app.router.add_post("/v1/starts", oracle.handle_start)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -177,6 +178,51 @@ def test_committee_nodes__refused_only_when_every_node_refuses(create_harness: A
     harness.run(scenario)
     [row] = harness.outbox()
     assert row[3] == REJECTED and (row[5] or "").count("422") == 2
+
+
+def test_committee_nodes__one_node_refusing_does_not_block_delivery(create_harness: Any) -> None:
+    """One node rejects the receipt (say, a stale registry view), another stores it: the
+    receipt is delivered, not dropped as rejected."""
+    port = free_port()
+    harness = create_harness(oracle_peers=(f"http://127.0.0.1:{port}",))
+    harness.oracle.script = [422]
+    other = FakeOracle()
+
+    async def scenario(h: Harness) -> None:
+        runner = await _second_oracle(port, other)
+        try:
+            cp = await h.connected("CP16")
+            await cp.charge(RFID, 1_000, steps=1)
+            await h.settle(1)
+        finally:
+            await runner.cleanup()
+
+    harness.run(scenario)
+    assert [row[3] for row in harness.outbox()] == [ACKED]
+
+
+def test_page__one_request_per_node_for_many_receipts(harness: Harness) -> None:
+    """Receipts queued while the oracle was away go as one batch request, not one each."""
+    real_url = harness.config.oracle_url
+    object.__setattr__(harness.config, "oracle_url", "http://127.0.0.1:9")  # nothing listens
+
+    async def offline(h: Harness) -> None:
+        cp = await h.connected("CP16")
+        for _ in range(3):
+            await cp.charge(RFID, 1_000, steps=1)
+
+    harness.run(offline)
+    assert [row[3] for row in harness.outbox()] == [PENDING] * 3
+    with sqlite3.connect(harness.config.data_dir / "gateway.sqlite3") as db:
+        db.execute("UPDATE outbox SET next_attempt = 0")  # every backoff has run out
+    object.__setattr__(harness.config, "oracle_url", real_url)
+
+    async def online(h: Harness) -> None:
+        await h.settle(3)
+
+    harness.run(online)
+    assert [row[3] for row in harness.outbox()] == [ACKED] * 3
+    assert harness.oracle.requests == 1
 
 
 @pytest.mark.parametrize(("value", "acks", "error"), [
