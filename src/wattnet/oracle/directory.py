@@ -34,6 +34,13 @@ class StationDirectory(Protocol):
         ...
 
 
+@runtime_checkable
+class BatchStationDirectory(StationDirectory, Protocol):
+    """A directory that reads many stations in one round trip."""
+
+    def stations(self, station_ids: list[bytes]) -> dict[bytes, StationInfo | None]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class StationFacts:
     """A StationInfo with the byte forms the verifier compares against."""
@@ -97,19 +104,39 @@ class CachedStationDirectory:
         if hit is not None and hit[0] > now:
             self._entries.move_to_end(station_id)
             return hit[1]
+        return self._fetch([station_id], now)[station_id]
+
+    def prefetch(self, station_ids: set[bytes]) -> None:
+        """Read the stations not cached (or expired) in one call where the directory can: an
+        ingest round then costs one registry round trip, not one per new station."""
+        now = self._clock()
+        misses = [sid for sid in station_ids
+                  if (hit := self._entries.get(sid)) is None or hit[0] <= now]
+        if len(misses) > 1 and isinstance(self._inner, BatchStationDirectory):
+            self._fetch(misses, now)
+
+    def _fetch(self, station_ids: list[bytes], now: float) -> dict[bytes, StationFacts | None]:
         try:
-            info = self._inner.station(station_id)
+            if len(station_ids) > 1 and isinstance(self._inner, BatchStationDirectory):
+                infos = self._inner.stations(station_ids)
+            else:
+                infos = {sid: self._inner.station(sid) for sid in station_ids}
         except Exception as exc:  # any registry failure: fail closed, the gateway retries
             raise DirectoryUnavailable(
-                f"station registry unavailable for 0x{station_id.hex()}: {exc}; retry later"
-            ) from exc
-        value = facts_of(info) if info is not None else None
-        expires = now + (self._ttl if value is not None else self._negative_ttl)
-        self._entries[station_id] = (expires, value)
-        self._entries.move_to_end(station_id)
+                f"station registry unavailable for 0x{station_ids[0].hex()}"
+                f"{f' and {len(station_ids) - 1} more' if len(station_ids) > 1 else ''}: "
+                f"{exc}; retry later") from exc
+        out = {}
+        for sid in station_ids:
+            info = infos.get(sid)
+            value = facts_of(info) if info is not None else None
+            expires = now + (self._ttl if value is not None else self._negative_ttl)
+            self._entries[sid] = (expires, value)
+            self._entries.move_to_end(sid)
+            out[sid] = value
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
-        return value
+        return out
 
     def station(self, station_id: bytes) -> StationInfo | None:
         facts = self.facts(station_id)

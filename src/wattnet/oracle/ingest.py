@@ -97,6 +97,7 @@ class Ingestor:
         checked: list[_Checked] = []
         rejects: list[tuple[int, str, str]] = []
         limits = self.limits
+        self.verifier.prefetch(items)
         for i, obj in enumerate(items):
             if isinstance(obj, Malformed):
                 outcomes[i] = Outcome(REJECTED, obj.reason)

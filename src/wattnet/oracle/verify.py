@@ -176,6 +176,19 @@ class Verifier:
         self._prefix = b"\x19\x01" + domain_separator
         self.directory = directory
 
+    def prefetch(self, objs: list[Any]) -> None:
+        """Warm the directory with the stations ``objs`` name (receipts as posted; anything
+        malformed is skipped here and refused by ``parse_wire``)."""
+        ids = set()
+        for obj in objs:
+            try:
+                sid = bytes.fromhex(str(obj["receipt"]["stationId"]).removeprefix("0x"))
+            except (KeyError, TypeError, ValueError):
+                continue
+            if len(sid) == 32:
+                ids.add(sid)
+        self.directory.prefetch(ids)
+
     def verify(self, wire: WireReceipt) -> StationFacts:
         """The station's facts when the signature is its active signer's; else RejectedReceipt."""
         facts = self.directory.facts(wire.station_id)

@@ -123,6 +123,11 @@ def test_directory__reads_station_with_meter_key(client: ChainClient, create_sta
     assert (info.rated_power_w, info.connector_count, info.active) == (11_000, 3, True)
     assert (info.geohash, info.meter_public_key) == ("u33db", meter_key)
     assert RegistryStationDirectory(client).station(station_id_for("CP-NOWHERE")) is None
+    other = create_station(operator, cp_id="CP-ADAPT-2")
+    many = RegistryStationDirectory(client).stations(  # one JSON-RPC batch for all three
+        [station.station_id, station_id_for("CP-NOWHERE"), other.station_id])
+    assert many == {station.station_id: info, station_id_for("CP-NOWHERE"): None,
+                    other.station_id: RegistryStationDirectory(client).station(other.station_id)}
 
 
 # ---------------------------------------------------------------- credit source

@@ -20,6 +20,7 @@ from wattnet.chain.receipt_codec import signed_from_json, signed_to_json
 from wattnet.domain import SessionReceipt, SignedReceipt, StationInfo
 from wattnet.errors import ReceiptError, SignatureError
 from wattnet.oracle.directory import CachedStationDirectory, InMemoryStationDirectory
+from wattnet.oracle.errors import DirectoryUnavailable
 from wattnet.oracle.verify import RejectedReceipt, parse_wire, recover_signer
 
 from .oracle_helpers import DOMAIN, Clock
@@ -118,3 +119,40 @@ def test_directory__unknown_ids_are_cached_briefly_and_the_cache_is_bounded() ->
     for i in range(1_000):
         cache.station(i.to_bytes(32, "big"))
     assert len(cache._entries) == 100
+
+
+class _BatchDirectory(InMemoryStationDirectory):
+    """A registry that also reads many stations in one round trip (``stations``)."""
+
+    def __init__(self, stations: list[StationInfo]) -> None:
+        super().__init__(stations)
+        self.batches: list[int] = []
+
+    def stations(self, station_ids: list[bytes]) -> dict[bytes, StationInfo | None]:
+        self.batches.append(len(station_ids))
+        return {sid: self._stations.get(sid) for sid in station_ids}
+
+
+def test_directory__prefetch_reads_the_misses_in_one_round_trip() -> None:
+    known = [i.to_bytes(32, "big") for i in range(1, 5)]
+    inner = _BatchDirectory([_info(sid) for sid in known])
+    clock = Clock(0.0)
+    cache = CachedStationDirectory(inner, ttl_s=60, negative_ttl_s=5, clock=clock)
+    assert cache.station(known[0]) is not None  # cached already: not asked again
+    cache.prefetch({*known, b"\x77" * 32})
+    assert inner.batches == [4]  # three misses and an unknown id, one call
+    assert [cache.station(sid) for sid in known] == [_info(sid) for sid in known]
+    assert cache.station(b"\x77" * 32) is None and inner.calls == 1  # all from the cache
+    clock.now = 61
+    cache.prefetch(set(known))  # expired: read again, together
+    assert inner.batches == [4, 4]
+
+
+def test_directory__prefetch_failure_fails_closed() -> None:
+    class Down(_BatchDirectory):
+        def stations(self, station_ids: list[bytes]) -> dict[bytes, StationInfo | None]:
+            raise ConnectionError("node down")
+
+    cache = CachedStationDirectory(Down([]), clock=Clock(0.0))
+    with pytest.raises(DirectoryUnavailable, match="and 1 more: node down"):
+        cache.prefetch({b"\x01" * 32, b"\x02" * 32})
