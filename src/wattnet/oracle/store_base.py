@@ -95,9 +95,12 @@ class Tx:
     def overlapping(
         self, station_id: bytes, skey: bytes, connector_id: int, start: int, end: int
     ) -> Row | None:
+        # ``+start_time``: SQLite must range over end_time (receipts_connector: the few sessions
+        # ending after this start), not start_time (receipts_start: the connector's whole past,
+        # which made every insert slower as history grew).
         return self._other(
             "SELECT session_key FROM receipts WHERE station_id = ? AND connector_id = ? "
-            "AND end_time > ? AND start_time < ? AND status <> ?",
+            "AND end_time > ? AND +start_time < ? AND status <> ?",
             (station_id, connector_id, start, end, Status.QUARANTINED), skey, 0,
         )
 
@@ -111,8 +114,9 @@ class Tx:
     def meter_after(self, station_id: bytes, skey: bytes, serial: str, end: int) -> Row | None:
         return self._other(
             "SELECT meter_start_wh, session_key FROM receipts WHERE station_id = ? "
-            "AND meter_serial = ? AND start_time >= ? AND status <> ? ORDER BY start_time ASC",
-            (station_id, serial, end, Status.QUARANTINED), skey, 1,
+            "AND meter_serial = ? AND end_time >= ? AND start_time >= ? AND status <> ? "
+            "ORDER BY start_time ASC",  # end_time >= start_time: an index range, not a scan
+            (station_id, serial, end, end, Status.QUARANTINED), skey, 1,
         )
 
     def meter_range_overlap(self, station_id: bytes, skey: bytes, serial: str, start_wh: int,
