@@ -246,3 +246,23 @@ def test_prove_bad_receipt__an_honest_signature_stays_unprovable_after_the_key_r
         committee.proveBadReceipt(ADDR[0], nonce, 0, packed, sig, 1 - bad, sender=attacker)
     assert registry.everSigner(station.station_id, station.signer)
     assert ADDR[0] in committee.members()
+
+
+def test_prove_bad_receipt__an_honest_signature_stays_unprovable_after_release_and_rebind(
+        committee: Any, forged: Any, registry: Any, operator2: Any, create_station: Any,
+        attacker: Any, chain: Any) -> None:
+    """The station is released and the key that signed the honest receipt is bound to another
+    station (the key's holder may do so after a release): the receipt's station still counts
+    the key as ever bound, so the nodes that signed the receipt cannot be framed."""
+    station, packed, bad = forged
+    registry.deactivateStation(station.station_id, sender=operator2)
+    chain.pending_timestamp += registry.releaseDelay() + 1
+    registry.releaseStation(station.station_id, sender=attacker)
+    assert registry.getStation(station.station_id).operator == "0x" + "00" * 20
+    elsewhere = create_station(operator2, key=station.key, certified=False)
+    assert registry.stationOfSigner(station.signer) == elsewhere.station_id
+    nonce = committee.nextNonce()
+    sig = sign_digest(KEYS[0], batch_digest(_domain(committee), nonce, 0, packed))
+    with ape.reverts(committee.CommitteeReceiptNotBad):
+        committee.proveBadReceipt(ADDR[0], nonce, 0, packed, sig, 1 - bad, sender=attacker)
+    assert ADDR[0] in committee.members()
