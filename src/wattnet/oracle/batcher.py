@@ -125,14 +125,15 @@ class Batcher:
         if now - self._followed < every_s:
             return
         self._followed = now
-        with self.store.transaction() as tx:
-            rows = tx.query(f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE status IN (?, ?) "
-                            "ORDER BY id LIMIT ?", (Status.PENDING, Status.BATCHED, FOLLOW_MAX))
+        with self.store.transaction() as tx:  # the keys only: no receipt is rebuilt here
+            rows = tx.query("SELECT id, station_id, session_key FROM receipts WHERE status IN "
+                            "(?, ?) ORDER BY id LIMIT ?", (Status.PENDING, Status.BATCHED,
+                                                          FOLLOW_MAX))
         if not rows:
             return
-        waiting = [pending_of(r) for r in rows]
-        done = [p.id for p, on_chain in zip(waiting, self._settled([p.key for p in waiting]),
-                                            strict=True) if on_chain]
+        keys = [(bytes(sid), int.from_bytes(bytes(skey), "big")) for _, sid, skey in rows]
+        done = [int(row[0]) for row, on_chain in zip(rows, self._settled(keys), strict=True)
+                if on_chain]
         if done:
             head = self.chain.head_block()
             with self.store.transaction() as tx:

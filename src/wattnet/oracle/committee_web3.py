@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
 
 from wattnet.chain.committee import committee_domain
 from wattnet.chain.deployments import load_abi
@@ -23,6 +24,7 @@ from wattnet.oracle.config import OracleConfig
 from wattnet.oracle.errors import OracleConfigError, SettlementWouldRevert
 from wattnet.oracle.reverts import RevertCause, RevertKind, error_table
 
+_NEXT_NONCE = "0x" + keccak(b"nextNonce()")[:4].hex()
 MEMBERS_TTL_S = 5.0  # admissions and removals are governance votes: minutes apart at least
 VOTE_GAS = 8_000  # ecrecover and the member lookup, per signature, in the no-estimate bound
 MAX_VOTES_GAS = 31 * VOTE_GAS
@@ -47,7 +49,11 @@ class CommitteeSettlementChain(Web3SettlementChain):
 
     # ---- CommitteeView ----
     def committee_nonce(self) -> int:
-        return int(self.committee.functions.nextNonce().call())
+        """Read at every batcher step: a raw ``eth_call`` (web3's call path cost a node 6-13 %
+        of its CPU at the simulation's 20 steps a second)."""
+        to = str(self.committee.address)
+        return int(str(self._rpc_batch([("eth_call", [{"to": to, "data": _NEXT_NONCE},
+                                                       "latest"])])[0]), 16)
 
     def _membership(self) -> tuple[list[str], int]:
         now = time.monotonic()
