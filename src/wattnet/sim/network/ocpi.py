@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -40,6 +41,8 @@ class Running:
     deployment_file: Path
     oracle_db: str
     ocpi: Published | None
+    doors: dict[str, list[str]] = field(default_factory=dict)  # gateway app URL -> its cps
+    on_call: Callable[[], Awaitable[None]] | None = None  # the chargers, answering remote starts
 
 
 def ocpi_config(work: Path, database: str, params: Params, port: int) -> Path:

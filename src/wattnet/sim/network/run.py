@@ -70,6 +70,7 @@ from wattnet.sim.network.stack import (
     start_gateway,
     start_oracle,
 )
+from wattnet.sim.network.standby import doors, on_call_all
 
 log = logging.getLogger(__name__)
 CHARGERS_PER_GATEWAY = 2_000
@@ -287,7 +288,8 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
             target = "EnergyCredits" if opts.oracle_nodes == 1 else "OracleCommittee"
             sent, reverted = _settlement_txs(view, senders, target, from_block)
             published = None if on_settled is None else on_settled(
-                Running(url, dep_file, first_db, ocpi))
+                Running(url, dep_file, first_db, ocpi, doors(sites),
+                        on_call_all(sites, plan, url)))
             return NetworkResult(params, plan, stats, expected, actual,
                                  compare(expected, actual), deployment, genesis, emission, gas,
                                  supply, work, settlement_txs=sent,
