@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -161,7 +161,7 @@ def make_app(reads: ChainReads, dist: Path, store: Store | None = None,
 
 
 async def serve(app: web.Application, host: str, port: int, ready: Callable[[str], None],
-                alongside: Callable[[], Awaitable[None]] | None = None) -> None:
+                alongside: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
     """Serve until SIGINT/SIGTERM; ``alongside`` runs in the same loop meanwhile (a failure
     there is logged, the server stays up)."""
     runner = web.AppRunner(app, access_log=None)

@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -76,7 +77,7 @@ def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None
 def serve_on(rpc_url: str, deployment_path: Path, oracle_db: str | None, port: int = 8680,
              host: str = "127.0.0.1", dist: Path | None = None,
              doors: dict[str, list[str]] | None = None,
-             alongside: Callable[[], Awaitable[None]] | None = None) -> None:
+             alongside: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
     """Serve the app on a running network until SIGINT/SIGTERM (``wattnet sim network
     --serve-app`` calls it once every session settled, with its gateways' front doors and its
     chargers on call, ``alongside``, in the same event loop)."""

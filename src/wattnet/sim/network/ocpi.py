@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -42,7 +43,7 @@ class Running:
     oracle_db: str
     ocpi: Published | None
     doors: dict[str, list[str]] = field(default_factory=dict)  # gateway app URL -> its cps
-    on_call: Callable[[], Awaitable[None]] | None = None  # the chargers, answering remote starts
+    on_call: Callable[[], Coroutine[Any, Any, None]] | None = None  # chargers on call
 
 
 def ocpi_config(work: Path, database: str, params: Params, port: int) -> Path:

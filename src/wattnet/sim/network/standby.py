@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from wattnet.sim.chargepoint import SimChargePoint
@@ -87,7 +87,7 @@ def doors(sites: list[tuple[Service, list[Charger]]]) -> dict[str, list[str]]:
 
 
 def on_call_all(sites: list[tuple[Service, list[Charger]]], plan: Plan,
-                rpc_url: str) -> Callable[[], Awaitable[None]]:
+                rpc_url: str) -> Callable[[], Coroutine[Any, Any, None]]:
     """Every charger of the run on call (their meters continue from the planned sessions)."""
     delivered: dict[int, int] = {}
     for s in plan.sessions:
