@@ -1,6 +1,6 @@
 // Buying credits with a stablecoin (approve + buy) and reading a driver's balances.
 import type { Address, Hash } from "viem";
-import { energyCreditsAbi, erc20Abi, tokenErrorsAbi } from "./abi/contracts";
+import { energyCreditsAbi, erc20Abi, testTokenAbi, tokenErrorsAbi } from "./abi/contracts";
 import type { Credit } from "./api";
 import type { Wallet } from "./wallet";
 
@@ -58,4 +58,14 @@ export async function buyCredits(
 async function waitOk(w: Wallet, hash: Hash, what: string): Promise<void> {
   const receipt = await w.reader.waitForTransactionReceipt({ hash, pollingInterval: 250 });
   if (receipt.status !== "success") throw new Error(`The ${what} transaction ${hash} failed on chain.`);
+}
+
+/** Dev and demo networks only: the mock stablecoin's open mint, signed by the wallet. */
+export async function mintTestTokens(w: Wallet, token: Address, amount: bigint): Promise<Hash> {
+  const { request } = await w.reader.simulateContract({
+    account: w.account, address: token, abi: testTokenAbi, functionName: "mint", args: [w.account, amount],
+  });
+  const hash = await w.wallet.writeContract({ ...request, chain: null });
+  await waitOk(w, hash, "mint");
+  return hash;
 }

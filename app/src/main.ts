@@ -1,8 +1,10 @@
-// The page: network figures, stations (list + map, filters), wallet (connect, balances, buy).
+// The page: network figures, stations (list + map, filters), wallet (connect, balances, buy),
+// charging from the app and verifying receipts (chargeui.ts).
 import "./style.css";
 import { fetchConfig, fetchNetwork, fetchStations, type AppConfig, type Credit, type Station } from "./api";
 import { energyKwh, renderSessions } from "./sessions";
-import { buyCredits, readBalances } from "./credits";
+import { buyCredits, mintTestTokens, readBalances } from "./credits";
+import { onCharge, onVerify, showCharge, type Page } from "./chargeui";
 import { explainError } from "./errors";
 import { formatPower, formatUnits, parseAmount, shortAddress } from "./format";
 import { drawMap, stationPoints } from "./map";
@@ -125,11 +127,44 @@ async function onConnect(): Promise<void> {
     $("account").textContent = `Connected: ${wallet.account}`;
     button.textContent = shortAddress(wallet.account);
     $("buy").hidden = false;
-    await Promise.all([refreshBalances(), renderSessions(wallet.account, config, stations)]);
+    $("faucet").hidden = !config.test_token || config.test_token.toLowerCase() !== mainCredit().token.toLowerCase();
+    showCharge(page);
+    await Promise.all([refreshBalances(), refreshSessions()]);
   } catch (err) {
     showError(err);
     $("switch-chain").hidden = !(err instanceof WrongChainError);
     button.disabled = false;
+  }
+}
+
+async function refreshSessions(): Promise<void> {
+  if (!wallet || !config) return;
+  await renderSessions(wallet.account, config, stations, (s) => void onVerify(page, s));
+}
+
+const page: Page = {
+  wallet: () => wallet,
+  config: () => config,
+  stations: () => stations,
+  credit: mainCredit,
+  status: setStatus,
+  error: showError,
+  refresh: async () => {
+    await Promise.all([refreshBalances(), loadNetwork(), refreshSessions()]);
+  },
+};
+
+async function onFaucet(): Promise<void> {
+  if (!wallet || !config?.test_token) return;
+  showError(null);
+  try {
+    setStatus("Minting test USDC: confirm in your wallet…");
+    const hash = await mintTestTokens(wallet, config.test_token, 100n * 10n ** BigInt(mainCredit().decimals));
+    await refreshBalances();
+    setStatus(`Test USDC minted in ${hash}.`);
+  } catch (err) {
+    setStatus("");
+    showError(err);
   }
 }
 
@@ -182,5 +217,7 @@ async function start(): Promise<void> {
 $("connect").addEventListener("click", () => void onConnect());
 $("switch-chain").addEventListener("click", () => void onSwitchChain());
 $("buy").addEventListener("submit", (e) => void onBuy(e));
+$("faucet").addEventListener("click", () => void onFaucet());
+$("charge").addEventListener("submit", (e) => void onCharge(page, e));
 $("filter").addEventListener("input", renderStations);
 void start();

@@ -26,7 +26,9 @@ export function statusText(s: Pick<Session, "status" | "reason">): string {
   }
 }
 
-export async function renderSessions(driver: Address, config: AppConfig, stations: Station[]): Promise<void> {
+export async function renderSessions(
+  driver: Address, config: AppConfig, stations: Station[], onVerify?: (s: Session) => void,
+): Promise<Session[]> {
   const section = document.getElementById("sessions-section")!;
   const note = document.getElementById("sessions-note")!;
   const body = document.querySelector("#sessions tbody")!;
@@ -37,7 +39,7 @@ export async function renderSessions(driver: Address, config: AppConfig, station
   } catch (err) {
     note.textContent = err instanceof NoSessionStore ? "Session history is not served here (the server has no oracle store)." : String(err);
     body.replaceChildren();
-    return;
+    return [];
   }
   note.textContent = sessions.length ? "" : "No sessions yet.";
   const names = new Map(stations.map((s) => [s.id.toLowerCase(), s.metadata_uri.split("/").pop() || s.id]));
@@ -58,7 +60,19 @@ export async function renderSessions(driver: Address, config: AppConfig, station
         td.textContent = text;
         tr.append(td);
       }
+      const td = document.createElement("td");
+      if (onVerify) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "verify";
+        button.textContent = "Verify";
+        button.setAttribute("aria-label", `Verify session ${s.session_id}`);
+        button.addEventListener("click", () => onVerify(s));
+        td.append(button);
+      }
+      tr.append(td);
       return tr;
     }),
   );
+  return sessions;
 }

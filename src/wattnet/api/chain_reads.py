@@ -15,6 +15,7 @@ from typing import Any
 
 from web3.exceptions import Web3Exception
 
+from wattnet.chain.eip712 import Domain
 from wattnet.chain.web3_client import ChainClient
 from wattnet.errors import ChainError
 
@@ -52,6 +53,12 @@ class StationRow:
     tariffs: dict[str, int]  # credit id -> credit wei per kWh (current)
 
 
+def domain_json(d: Domain) -> dict[str, Any]:
+    """An EIP-712 domain as viem's signTypedData / recoverTypedDataAddress take it."""
+    return {"name": d.name, "version": d.version, "chainId": d.chain_id,
+            "verifyingContract": d.verifying_contract}
+
+
 class ChainReads:
     """What the app reads from the chain, on one client (one node, one deployment)."""
 
@@ -85,7 +92,11 @@ class ChainReads:
         dep = self.client.deployment
         return {"chain_id": dep.chain_id, "network": f"{dep.ecosystem}:{dep.network}",
                 "contracts": {n: dep.contracts[n] for n in APP_CONTRACTS if n in dep.contracts},
-                "credits": [asdict(c) for c in self.credits()]}
+                "credits": [asdict(c) for c in self.credits()],
+                # receipts are EIP-712 signed under this domain (the app verifies them)
+                "receipt_domain": domain_json(Domain(dep.chain_id, dep.address("EnergyCredits"))),
+                # a mock stablecoin with an open mint (dev and demo networks only)
+                "test_token": dep.contracts.get("MockStablecoin")}
 
     def _logs(self, event: Any) -> list[Any]:
         try:

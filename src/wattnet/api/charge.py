@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 
+from wattnet.api.chain_reads import domain_json
 from wattnet.chain.eip712 import GATEWAY_DOMAIN_NAME, Domain
 from wattnet.domain import station_id_for
 from wattnet.errors import ConfigError
@@ -78,6 +79,4 @@ class ChargeDoors:
 
 def charge_domain(chain_id: int, settlement: str) -> dict[str, Any]:
     """The EIP-712 domain a ChargeRequest is signed under (what the gateway recovers with)."""
-    d = Domain(chain_id, settlement, name=GATEWAY_DOMAIN_NAME)
-    return {"name": d.name, "version": d.version, "chainId": d.chain_id,
-            "verifyingContract": d.verifying_contract}
+    return domain_json(Domain(chain_id, settlement, name=GATEWAY_DOMAIN_NAME))
