@@ -21,7 +21,7 @@ export interface AppConfig {
   contracts: Record<string, Address>;
   credits: Credit[];
   receipt_domain: TypedDomain; // stations sign receipts under it
-  test_token?: Address | null; // a mock stablecoin with an open mint (dev/demo networks)
+  test_tokens?: Address[]; // mock stablecoins with an open mint (local dev/demo networks)
   charge?: { domain: TypedDomain; stations: Hex[] }; // remote starts relayed to gateways
 }
 

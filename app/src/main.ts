@@ -1,6 +1,7 @@
 // The page: network figures, stations (list + map, filters), wallet (connect, balances, buy),
 // charging from the app and verifying receipts (chargeui.ts).
 import "./style.css";
+import type { Address } from "viem";
 import { fetchConfig, fetchNetwork, fetchStations, type AppConfig, type Credit, type Station } from "./api";
 import { energyKwh, renderSessions } from "./sessions";
 import { buyCredits, mintTestTokens, readBalances } from "./credits";
@@ -127,7 +128,7 @@ async function onConnect(): Promise<void> {
     $("account").textContent = `Connected: ${wallet.account}`;
     button.textContent = shortAddress(wallet.account);
     $("buy").hidden = false;
-    $("faucet").hidden = !config.test_token || config.test_token.toLowerCase() !== mainCredit().token.toLowerCase();
+    $("faucet").hidden = !testToken();
     showCharge(page);
     await Promise.all([refreshBalances(), refreshSessions()]);
   } catch (err) {
@@ -154,12 +155,18 @@ const page: Page = {
   },
 };
 
+function testToken(): Address | undefined {
+  const token = mainCredit().token.toLowerCase();
+  return config?.test_tokens?.find((t) => t.toLowerCase() === token);
+}
+
 async function onFaucet(): Promise<void> {
-  if (!wallet || !config?.test_token) return;
+  const token = testToken();
+  if (!wallet || !token) return;
   showError(null);
   try {
     setStatus("Minting test USDC: confirm in your wallet…");
-    const hash = await mintTestTokens(wallet, config.test_token, 100n * 10n ** BigInt(mainCredit().decimals));
+    const hash = await mintTestTokens(wallet, token, 100n * 10n ** BigInt(mainCredit().decimals));
     await refreshBalances();
     setStatus(`Test USDC minted in ${hash}.`);
   } catch (err) {

@@ -28,6 +28,7 @@ ERC20_META = [  # the two views of a stablecoin the app shows; ABIs for writes a
      "outputs": [{"name": "", "type": "uint8"}]},
 ]
 ZERO = "0x0000000000000000000000000000000000000000"
+LOCAL_CHAIN_ID = 31337  # anvil's: stablecoins there are the deploy's mocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +96,10 @@ class ChainReads:
                 "credits": [asdict(c) for c in self.credits()],
                 # receipts are EIP-712 signed under this domain (the app verifies them)
                 "receipt_domain": domain_json(Domain(dep.chain_id, dep.address("EnergyCredits"))),
-                # a mock stablecoin with an open mint (dev and demo networks only)
-                "test_token": dep.contracts.get("MockStablecoin")}
+                # mock stablecoins with an open mint: the deploy creates them on local chains
+                "test_tokens": [a for n, a in dep.contracts.items()
+                                if dep.chain_id == LOCAL_CHAIN_ID
+                                and (n == "MockStablecoin" or n.startswith("stablecoin."))]}
 
     def _logs(self, event: Any) -> list[Any]:
         try:
