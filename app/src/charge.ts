@@ -34,12 +34,17 @@ export interface Permission {
   consent: boolean; // the station's operator may charge this driver
 }
 
+export const EVERY_STATION = "0x0000000000000000000000000000000000000000" as const;
+
+/** The mandate, and the consent to `operator` (EVERY_STATION: the account's any-station flag). */
 export async function readPermission(w: Wallet, ledger: Address, credit: Credit, operator: Address): Promise<Permission> {
-  const [m, consent] = await Promise.all([
+  const [m, consent, account] = await Promise.all([
     w.reader.readContract({ address: ledger, abi: energyCreditsAbi, functionName: "mandateOf", args: [w.account, BigInt(credit.id)] }),
     w.reader.readContract({ address: ledger, abi: energyCreditsAbi, functionName: "consentOf", args: [w.account, operator] }),
+    w.reader.readContract({ address: ledger, abi: energyCreditsAbi, functionName: "accountOf", args: [w.account, BigInt(credit.id)] }),
   ]);
-  return { perSessionCap: m.perSessionCap, dailyCap: m.dailyCap, open: m.dailyCap > 0n && m.validUntil === 0n, consent };
+  const open = m.dailyCap > 0n && m.validUntil === 0n;
+  return { perSessionCap: m.perSessionCap, dailyCap: m.dailyCap, open, consent: account.anyStation || (operator !== EVERY_STATION && consent) };
 }
 
 /** What must be sent before a session of up to `maxCost` may be charged. */
@@ -78,7 +83,7 @@ export async function allowStation(
       const { request } = await w.reader.simulateContract({
         account: w.account, address: ledger, abi: energyCreditsAbi, functionName: "setConsent", args: [id, operator, true],
       });
-      onStep("Allowing this station's operator to charge you");
+      onStep(operator === EVERY_STATION ? "Letting every station charge you within your mandate" : "Allowing this station's operator to charge you");
       await send(w, request);
     }
   }

@@ -2,7 +2,7 @@
 // server can reach, follow it until it settles, check a receipt's signatures in the browser.
 import type { Address } from "viem";
 import { fetchReceipt, fetchSessions, type AppConfig, type Credit, type Session, type Station } from "./api";
-import { allowStation, requestCharge } from "./charge";
+import { allowStation, EVERY_STATION, requestCharge } from "./charge";
 import { parseAmount, shortAddress } from "./format";
 import { statusText } from "./sessions";
 import { verifySession } from "./verify";
@@ -71,7 +71,8 @@ export async function onCharge(page: Page, event: Event): Promise<void> {
     const station = page.stations().find((s) => s.id === $<HTMLSelectElement>("charge-station").value);
     if (!station) throw new Error("Pick a station.");
     const maxCost = parseAmount($<HTMLInputElement>("charge-max").value, credit.decimals);
-    await allowStation(w, config.contracts.EnergyCredits!, credit, station.operator, maxCost, maxCost * 5n,
+    const scope = $<HTMLInputElement>("charge-any").checked ? EVERY_STATION : station.operator;
+    await allowStation(w, config.contracts.EnergyCredits!, credit, scope, maxCost, maxCost * 5n,
       (what) => page.status(`${what}: confirm in your wallet…`));
     const known = new Set((await fetchSessions(w.account)).filter((s) => s.station_id.toLowerCase() === station.id.toLowerCase())
       .map((s) => `${s.session_id}`));
