@@ -289,7 +289,7 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
             sent, reverted = _settlement_txs(view, senders, target, from_block)
             published = None if on_settled is None else on_settled(
                 Running(url, dep_file, first_db, ocpi, doors(sites),
-                        on_call_all(sites, plan, url)))
+                        on_call_all(sites, plan, url, max(lead, 300) - 120)))
             return NetworkResult(params, plan, stats, expected, actual,
                                  compare(expected, actual), deployment, genesis, emission, gas,
                                  supply, work, settlement_txs=sent,

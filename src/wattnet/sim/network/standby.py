@@ -5,7 +5,8 @@ charges one short session with its signed (OCMF) meter and stops, so the receipt
 way: gateway, oracle, settlement on chain, the driver's session list in the app.
 
 Sessions run in chain time, which runs days ahead of the wall clock after the planned sessions:
-a session begins at the chain's head time, lasts ``SESSION_S`` at 80 % of the rated power (what
+a session begins at the chain's head time (or as far ahead of the wall clock as the services'
+future skew allows, if the chain ran further), lasts ``SESSION_S`` at 80 % of the rated power (what
 the oracle finds plausible), and chain time is moved to its end before the charger stops, so the
 receipt may settle at once.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -43,8 +45,14 @@ def start_request(payload: dict[str, Any]) -> tuple[str, int]:
     return str(payload["idToken"]["idToken"]), int(payload.get("evseId") or 1)
 
 
+def session_start(head: float, wall: float, ahead_s: float) -> float:
+    """When an on-call session begins: at the chain's head time, but no further ahead of the
+    wall clock than the oracle and gateways accept readings (``ahead_s``: their future skew)."""
+    return min(head, wall + ahead_s - SESSION_S - 60)
+
+
 async def on_call(url: str, charger: Charger, register_wh: int, rpc_url: str,
-                  ready: asyncio.Event | None = None) -> None:
+                  ahead_s: float, ready: asyncio.Event | None = None) -> None:
     """One charger answering remote starts until cancelled."""
     rpc = Rpc(rpc_url)
     clock = VirtualClock(float(rpc.head_timestamp()))
@@ -59,8 +67,8 @@ async def on_call(url: str, charger: Charger, register_wh: int, rpc_url: str,
             ready.set()
         while True:
             token, connector = start_request(await cp.remote_start.get())
-            clock.t = float(await asyncio.to_thread(rpc.head_timestamp))
-            start = clock.t
+            head = await asyncio.to_thread(rpc.head_timestamp)
+            clock.t = start = session_start(head, time.time(), ahead_s)
             status = await cp.start(token, connector)
             if status != "Accepted":
                 log.warning("%s: remote start refused by the gateway (%s)", charger.cp_id, status)
@@ -86,8 +94,8 @@ def doors(sites: list[tuple[Service, list[Charger]]]) -> dict[str, list[str]]:
             for svc, chargers in sites if svc.app_port is not None}
 
 
-def on_call_all(sites: list[tuple[Service, list[Charger]]], plan: Plan,
-                rpc_url: str) -> Callable[[], Coroutine[Any, Any, None]]:
+def on_call_all(sites: list[tuple[Service, list[Charger]]], plan: Plan, rpc_url: str,
+                ahead_s: float) -> Callable[[], Coroutine[Any, Any, None]]:
     """Every charger of the run on call (their meters continue from the planned sessions)."""
     delivered: dict[int, int] = {}
     for s in plan.sessions:
@@ -95,6 +103,7 @@ def on_call_all(sites: list[tuple[Service, list[Charger]]], plan: Plan,
 
     async def run() -> None:
         await asyncio.gather(*(
-            on_call(f"ws://127.0.0.1:{svc.port}/ocpp", c, delivered.get(c.index, 0), rpc_url)
+            on_call(f"ws://127.0.0.1:{svc.port}/ocpp", c, delivered.get(c.index, 0), rpc_url,
+                    ahead_s)
             for svc, chargers in sites for c in chargers))
     return run
