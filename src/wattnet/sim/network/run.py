@@ -74,6 +74,7 @@ from wattnet.sim.network.standby import doors, on_call_all
 
 log = logging.getLogger(__name__)
 CHARGERS_PER_GATEWAY = 2_000
+AFTER_PLAN_S = 30 * 86_400  # chain time beyond the plan's end the services accept readings at
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +232,9 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
             from_block = int(rpc.call("eth_blockNumber"), 16) + 1
             env = service_env(url, dep_file)
             window = int(view.one("EnergyCredits", "timing")[1])
-            lead = plan.end - int(time.time()) + 3_600
+            # how far chain time may run ahead of the wall clock: the plan, then redemptions,
+            # the epoch close and claims (after_sessions), then sessions started from the app
+            lead = plan.end - int(time.time()) + AFTER_PLAN_S
             db = opts.db or str(work / "oracle.db")
             progress("starting the oracle and gateways", 0, 1)
             base = oracle_config(work, deployment.chain_id, deployment.address("EnergyCredits"),
