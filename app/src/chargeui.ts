@@ -4,7 +4,7 @@ import type { Address } from "viem";
 import { fetchReceipt, fetchSessions, type AppConfig, type Credit, type Session, type Station } from "./api";
 import { allowStation, EVERY_STATION, requestCharge } from "./charge";
 import { parseAmount, shortAddress } from "./format";
-import { statusText } from "./sessions";
+import { settlementText, statusText } from "./sessions";
 import { verifySession } from "./verify";
 import type { Wallet } from "./wallet";
 
@@ -48,7 +48,13 @@ async function follow(page: Page, driver: Address, station: Station, known: Set<
   const deadline = Date.now() + FOLLOW_MS;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, POLL_MS));
-    const mine = (await fetchSessions(driver)).find(
+    let sessions: Session[];
+    try {
+      sessions = await fetchSessions(driver);
+    } catch {
+      continue; // a busy store or a restarting server: the next poll may answer
+    }
+    const mine = sessions.find(
       (s) => s.station_id.toLowerCase() === station.id.toLowerCase() && !known.has(`${s.session_id}`));
     if (mine) {
       page.status(`Session ${mine.session_id} at ${stationName(station)}: ${statusText(mine)}.`);
@@ -81,7 +87,8 @@ export async function onCharge(page: Page, event: Event): Promise<void> {
     page.status(`The charger at ${stationName(station)} answered ${answer}: charging…`);
     const done = await follow(page, w.account, station, known);
     await page.refresh();
-    page.status(`Session ${done.session_id} at ${stationName(station)}: ${statusText(done)}${done.tx_hash ? ` in ${done.tx_hash}` : ""}.`);
+    const where = settlementText(done, false);
+    page.status(`Session ${done.session_id} at ${stationName(station)}: ${statusText(done)}${where === "—" ? "" : `, ${where}`}.`);
   } catch (err) {
     page.status("");
     page.error(err);

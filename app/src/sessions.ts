@@ -26,6 +26,14 @@ export function statusText(s: Pick<Session, "status" | "reason">): string {
   }
 }
 
+/** Where a session settled: its tx when the oracle node that serves the list relayed it; an
+ * oracle committee's other nodes only see it settled on chain (isSettled) by some block. */
+export function settlementText(s: Pick<Session, "status" | "tx_hash" | "block">, short = true): string {
+  if (s.tx_hash) return `${short ? shortAddress(s.tx_hash) : s.tx_hash} (block ${s.block})`;
+  if (s.status === "settled" && s.block !== null) return `seen on chain by block ${s.block}`;
+  return "—";
+}
+
 export async function renderSessions(
   driver: Address, config: AppConfig, stations: Station[], onVerify?: (s: Session) => void,
 ): Promise<Session[]> {
@@ -54,7 +62,7 @@ export async function renderSessions(
         energyKwh(s.energy_wh),
         credit ? `${formatUnits(BigInt(s.cost), credit.decimals, 4)} ${credit.symbol}` : s.cost,
         statusText(s),
-        s.tx_hash ? `${shortAddress(s.tx_hash)} (block ${s.block})` : "—",
+        settlementText(s),
       ]) {
         const td = document.createElement("td");
         td.textContent = text;

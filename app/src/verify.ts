@@ -2,7 +2,7 @@
 // station key the registry holds, and each signed meter record (OCMF, ECDSA P-256 over the
 // payload's exact bytes) against the meter key the registry holds, with WebCrypto.
 import { recoverTypedDataAddress, type Address, type Hex } from "viem";
-import { stationRegistryAbi } from "./abi/contracts";
+import { energyCreditsAbi, stationRegistryAbi } from "./abi/contracts";
 import type { AppConfig, Receipt } from "./api";
 import type { Wallet } from "./wallet";
 
@@ -84,9 +84,12 @@ export interface Verdict {
 /** Check a receipt against the chain's registry (read through the wallet's node). */
 export async function verifySession(w: Wallet, config: AppConfig, r: Receipt): Promise<Verdict> {
   const registry = config.contracts.StationRegistry!;
-  const [station, meterKey] = await Promise.all([
+  const [station, meterKey, settled] = await Promise.all([
     w.reader.readContract({ address: registry, abi: stationRegistryAbi, functionName: "getStation", args: [r.stationId] }),
     w.reader.readContract({ address: registry, abi: stationRegistryAbi, functionName: "meterPublicKey", args: [r.stationId] }),
+    w.reader.readContract({
+      address: config.contracts.EnergyCredits!, abi: energyCreditsAbi, functionName: "isSettled", args: [r.stationId, BigInt(r.sessionId)],
+    }),
   ]);
   const lines: string[] = [];
   let ok = true;
@@ -106,5 +109,6 @@ export async function verifySession(w: Wallet, config: AppConfig, r: Receipt): P
   } else {
     lines.push("No signed meter readings with this receipt.");
   }
+  lines.push(settled ? "On chain: settled (isSettled, read through your wallet's node)." : "On chain: not settled (yet).");
   return { ok, lines };
 }
