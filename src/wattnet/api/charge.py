@@ -46,10 +46,11 @@ class ChargeDoors:
         sites: dict[str, list[str]] = {}
         for spec in specs:
             url, sep, cps = spec.rpartition("=")
-            if not sep or not url.startswith(("http://", "https://")) or not cps.strip():
+            names = [c.strip() for c in cps.split(",") if c.strip()]
+            if not sep or not url.startswith(("http://", "https://")) or not names:
                 raise ConfigError(f"--gateway {spec!r}: give URL=CP1,CP2 (the gateway's app "
                                   "front door and the charge points it hosts)")
-            sites.setdefault(url, []).extend(c.strip() for c in cps.split(",") if c.strip())
+            sites.setdefault(url, []).extend(names)
         return cls.from_sites(sites)
 
     def stations(self) -> list[str]:
