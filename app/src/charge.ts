@@ -55,7 +55,8 @@ export function missingSteps(p: Permission, maxCost: bigint): ("mandate" | "cons
   return steps;
 }
 
-async function send(w: Wallet, request: Parameters<Wallet["wallet"]["writeContract"]>[0]): Promise<Hash> {
+/** Send a simulated request from the wallet and wait until it is mined (a revert throws). */
+export async function send(w: Wallet, request: Parameters<Wallet["wallet"]["writeContract"]>[0]): Promise<Hash> {
   const hash = await w.wallet.writeContract({ ...request, chain: null });
   const receipt = await w.reader.waitForTransactionReceipt({ hash, pollingInterval: 250 });
   if (receipt.status !== "success") throw new Error(`Transaction ${hash} failed on chain.`);

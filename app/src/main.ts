@@ -6,6 +6,7 @@ import { fetchConfig, fetchNetwork, fetchStations, type AppConfig, type Credit, 
 import { energyKwh, renderSessions } from "./sessions";
 import { buyCredits, mintTestTokens, readBalances } from "./credits";
 import { onCharge, onVerify, showCharge, type Page } from "./chargeui";
+import { showSettings, wireSettings } from "./settingsui";
 import { explainError } from "./errors";
 import { formatPower, formatUnits, parseAmount, shortAddress } from "./format";
 import { drawMap, stationPoints } from "./map";
@@ -130,7 +131,7 @@ async function onConnect(): Promise<void> {
     $("buy").hidden = false;
     $("faucet").hidden = !testToken();
     showCharge(page);
-    await Promise.all([refreshBalances(), refreshSessions()]);
+    await Promise.all([refreshBalances(), refreshSessions(), showSettings(page)]);
   } catch (err) {
     showError(err);
     $("switch-chain").hidden = !(err instanceof WrongChainError);
@@ -151,7 +152,7 @@ const page: Page = {
   status: setStatus,
   error: showError,
   refresh: async () => {
-    await Promise.all([refreshBalances(), loadNetwork(), refreshSessions()]);
+    await Promise.all([refreshBalances(), loadNetwork(), refreshSessions(), showSettings(page)]);
   },
 };
 
@@ -227,4 +228,5 @@ $("buy").addEventListener("submit", (e) => void onBuy(e));
 $("faucet").addEventListener("click", () => void onFaucet());
 $("charge").addEventListener("submit", (e) => void onCharge(page, e));
 $("filter").addEventListener("input", renderStations);
+wireSettings(page);
 void start();

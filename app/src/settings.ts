@@ -1,0 +1,66 @@
+// What a driver lets stations do, on the ledger: the mandate (caps per session and per day, in
+// whole cap units; revoked from a day after the redemption delay), the any-station consent, the
+// referrer and the RFID cards bound to the wallet. Every change is simulated first, so a refusal
+// shows decoded before the wallet is asked to sign.
+import { keccak256, toHex, zeroAddress, type Address, type Hash, type Hex } from "viem";
+import { energyCreditsAbi } from "./abi/contracts";
+import type { Credit } from "./api";
+import { EVERY_STATION, send } from "./charge";
+import type { Wallet } from "./wallet";
+
+export interface Settings {
+  perSessionCap: bigint;
+  dailyCap: bigint;
+  validUntil: bigint; // 0: open (or none); otherwise the mandate ends then (revoked)
+  anyStation: boolean;
+  referrer: Address;
+}
+
+export async function readSettings(w: Wallet, ledger: Address, credit: Credit): Promise<Settings> {
+  const id = BigInt(credit.id);
+  const [m, account, referrer] = await Promise.all([
+    w.reader.readContract({ address: ledger, abi: energyCreditsAbi, functionName: "mandateOf", args: [w.account, id] }),
+    w.reader.readContract({ address: ledger, abi: energyCreditsAbi, functionName: "accountOf", args: [w.account, id] }),
+    w.reader.readContract({ address: ledger, abi: energyCreditsAbi, functionName: "referrerOf", args: [w.account] }),
+  ]);
+  return { perSessionCap: m.perSessionCap, dailyCap: m.dailyCap, validUntil: m.validUntil, anyStation: account.anyStation, referrer };
+}
+
+/** The mandate in plain words at chain time `nowS`. */
+export function mandateText(s: Settings, nowS: bigint, amount: (v: bigint) => string): string {
+  if (s.dailyCap === 0n) return "No mandate: no station may charge you.";
+  const caps = `up to ${amount(s.perSessionCap)} a session and ${amount(s.dailyCap)} a day`;
+  if (s.validUntil === 0n) return `Stations may charge you ${caps}.`;
+  const at = new Date(Number(s.validUntil) * 1000).toISOString().slice(0, 16).replace("T", " ");
+  return s.validUntil > nowS ? `Revoked: stations may charge you ${caps} until ${at} UTC.` : `Revoked since ${at} UTC.`;
+}
+
+/** The on-chain key of an RFID card or idToken (as the gateways compute it: wattnet.domain). */
+export function idTokenHash(token: string): Hex {
+  const t = token.trim().toUpperCase();
+  if (!t) throw new Error("Enter the card's id.");
+  return keccak256(toHex(t));
+}
+
+export type Change =
+  | { kind: "mandate"; perSessionCap: bigint; dailyCap: bigint }
+  | { kind: "revoke" }
+  | { kind: "anyStation"; allowed: boolean }
+  | { kind: "referrer"; referrer: Address }
+  | { kind: "bind" | "unbind"; card: string };
+
+/** Simulate then send one change; returns its transaction. */
+export async function applyChange(w: Wallet, ledger: Address, credit: Credit, c: Change): Promise<Hash> {
+  const base = { account: w.account, address: ledger, abi: energyCreditsAbi } as const;
+  const id = BigInt(credit.id);
+  const sim =
+    c.kind === "mandate" ? w.reader.simulateContract({ ...base, functionName: "setMandate", args: [id, c.perSessionCap, c.dailyCap] })
+    : c.kind === "revoke" ? w.reader.simulateContract({ ...base, functionName: "revokeMandate", args: [id] })
+    : c.kind === "anyStation" ? w.reader.simulateContract({ ...base, functionName: "setConsent", args: [id, EVERY_STATION, c.allowed] })
+    : c.kind === "referrer" ? w.reader.simulateContract({ ...base, functionName: "setReferrer", args: [c.referrer] })
+    : w.reader.simulateContract({ ...base, functionName: c.kind === "bind" ? "bindIdToken" : "unbindIdToken", args: [idTokenHash(c.card)] });
+  const { request } = await sim;
+  return send(w, request);
+}
+
+export const NO_REFERRER = zeroAddress;

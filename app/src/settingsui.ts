@@ -1,0 +1,72 @@
+// The "What stations may do" section: the driver's mandate, any-station consent, referrer and
+// RFID cards (settings.ts), each change signed in the wallet.
+import { getAddress, isAddress } from "viem";
+import type { Page } from "./chargeui";
+import { formatUnits, parseAmount } from "./format";
+import { applyChange, mandateText, NO_REFERRER, readSettings, type Change, type Settings } from "./settings";
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+let current: Settings | null = null;
+
+export async function showSettings(page: Page): Promise<void> {
+  const w = page.wallet();
+  const config = page.config();
+  if (!w || !config) return;
+  const credit = page.credit();
+  const [s, block] = await Promise.all([readSettings(w, config.contracts.EnergyCredits!, credit), w.reader.getBlock()]);
+  current = s;
+  const amount = (v: bigint) => `${formatUnits(v, credit.decimals)} ${credit.symbol}`;
+  $("settings-section").hidden = false;
+  $("mandate-text").textContent = mandateText(s, block.timestamp, amount);
+  $<HTMLButtonElement>("revoke").hidden = s.dailyCap === 0n || s.validUntil !== 0n;
+  $("any-text").textContent = s.anyStation
+    ? "Every station may charge you within your mandate."
+    : "Only stations of operators you allowed may charge you.";
+  $("any-station").textContent = s.anyStation ? "Stop letting every station charge me" : "Let every station charge me";
+  $<HTMLInputElement>("referrer").value = s.referrer === NO_REFERRER ? "" : s.referrer;
+}
+
+async function change(page: Page, what: string, make: () => Change): Promise<void> {
+  const w = page.wallet();
+  const config = page.config();
+  if (!w || !config) return;
+  page.error(null);
+  const section = $("settings-section");
+  section.querySelectorAll("button").forEach((b) => (b.disabled = true));
+  try {
+    const c = make();
+    page.status(`${what}: confirm in your wallet…`);
+    const hash = await applyChange(w, config.contracts.EnergyCredits!, page.credit(), c);
+    await showSettings(page);
+    page.status(`${what}: done in ${hash}.`);
+  } catch (err) {
+    page.status("");
+    page.error(err);
+  } finally {
+    section.querySelectorAll("button").forEach((b) => (b.disabled = false));
+  }
+}
+
+export function wireSettings(page: Page): void {
+  const amount = (id: string) => parseAmount($<HTMLInputElement>(id).value, page.credit().decimals);
+  $("mandate").addEventListener("submit", (e) => {
+    e.preventDefault();
+    void change(page, "Setting your mandate", () => ({ kind: "mandate", perSessionCap: amount("mandate-session"), dailyCap: amount("mandate-daily") }));
+  });
+  $("revoke").addEventListener("click", () => void change(page, "Revoking your mandate", () => ({ kind: "revoke" })));
+  $("any-station").addEventListener("click", () =>
+    void change(page, current?.anyStation ? "Stopping every station" : "Letting every station charge you", () => ({ kind: "anyStation", allowed: !current?.anyStation })));
+  $("referrer-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    void change(page, "Choosing your referrer", () => {
+      const text = $<HTMLInputElement>("referrer").value.trim();
+      if (text && !isAddress(text)) throw new Error(`${text} is not an address.`);
+      return { kind: "referrer", referrer: text ? getAddress(text) : NO_REFERRER };
+    });
+  });
+  $("card-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    void change(page, "Binding your card", () => ({ kind: "bind", card: $<HTMLInputElement>("card").value }));
+  });
+  $("unbind").addEventListener("click", () => void change(page, "Unbinding your card", () => ({ kind: "unbind", card: $<HTMLInputElement>("card").value })));
+}

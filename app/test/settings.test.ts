@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import { idTokenHash, mandateText, type Settings } from "../src/settings";
+
+const amount = (v: bigint) => `${v / 1_000_000n} USDC`;
+const base: Settings = { perSessionCap: 20_000_000n, dailyCap: 100_000_000n, validUntil: 0n, anyStation: false, referrer: "0x0000000000000000000000000000000000000000" };
+
+describe("driver settings", () => {
+  it("words the mandate: none, open, revoked until a day, revoked", () => {
+    expect(mandateText({ ...base, perSessionCap: 0n, dailyCap: 0n }, 0n, amount)).toBe("No mandate: no station may charge you.");
+    expect(mandateText(base, 0n, amount)).toBe("Stations may charge you up to 20 USDC a session and 100 USDC a day.");
+    const until = { ...base, validUntil: 1_798_761_600n }; // 2027-01-01 00:00 UTC
+    expect(mandateText(until, 1_798_000_000n, amount)).toBe(
+      "Revoked: stations may charge you up to 20 USDC a session and 100 USDC a day until 2027-01-01 00:00 UTC.");
+    expect(mandateText(until, 1_799_000_000n, amount)).toBe("Revoked since 2027-01-01 00:00 UTC.");
+  });
+  it("hashes a card id as the gateways do (wattnet.domain.id_token_hash: trimmed, upper case)", () => {
+    expect(idTokenHash(" 04a2b3c4d5 ")).toBe("0xb17d791fb175971fa6b5b5084a1ddd35e0c5fe0546856544e95c23534db208e8");
+    expect(() => idTokenHash("  ")).toThrow("Enter the card's id.");
+  });
+});
