@@ -1,9 +1,9 @@
 // The "What stations may do" section: the driver's mandate, any-station consent, referrer and
-// RFID cards (settings.ts), each change signed in the wallet.
+// RFID cards, and the wallet's redemption (settings.ts), each change signed in the wallet.
 import { getAddress, isAddress } from "viem";
 import type { Page } from "./chargeui";
 import { formatUnits, parseAmount } from "./format";
-import { applyChange, mandateText, NO_REFERRER, readSettings, type Change, type Settings } from "./settings";
+import { applyChange, mandateText, NO_REFERRER, readSettings, redemptionText, type Change, type Settings } from "./settings";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 let current: Settings | null = null;
@@ -24,6 +24,10 @@ export async function showSettings(page: Page): Promise<void> {
     : "Only stations of operators you allowed may charge you.";
   $("any-station").textContent = s.anyStation ? "Stop letting every station charge me" : "Let every station charge me";
   $<HTMLInputElement>("referrer").value = s.referrer === NO_REFERRER ? "" : s.referrer;
+  $("redemption").hidden = false;
+  $("redemption-text").textContent = redemptionText(s, block.timestamp, amount);
+  $("redeem-complete").hidden = s.redeeming === 0n;
+  $("redeem-cancel").hidden = s.redeeming === 0n;
 }
 
 async function change(page: Page, what: string, make: () => Change): Promise<void> {
@@ -31,19 +35,19 @@ async function change(page: Page, what: string, make: () => Change): Promise<voi
   const config = page.config();
   if (!w || !config) return;
   page.error(null);
-  const section = $("settings-section");
-  section.querySelectorAll("button").forEach((b) => (b.disabled = true));
+  const buttons = document.querySelectorAll<HTMLButtonElement>("#settings-section button, #redemption button");
+  buttons.forEach((b) => (b.disabled = true));
   try {
     const c = make();
     page.status(`${what}: confirm in your wallet…`);
     const hash = await applyChange(w, config.contracts.EnergyCredits!, page.credit(), c);
-    await showSettings(page);
+    await page.refresh();
     page.status(`${what}: done in ${hash}.`);
   } catch (err) {
     page.status("");
     page.error(err);
   } finally {
-    section.querySelectorAll("button").forEach((b) => (b.disabled = false));
+    buttons.forEach((b) => (b.disabled = false));
   }
 }
 
@@ -69,4 +73,10 @@ export function wireSettings(page: Page): void {
     void change(page, "Binding your card", () => ({ kind: "bind", card: $<HTMLInputElement>("card").value }));
   });
   $("unbind").addEventListener("click", () => void change(page, "Unbinding your card", () => ({ kind: "unbind", card: $<HTMLInputElement>("card").value })));
+  $("redeem").addEventListener("submit", (e) => {
+    e.preventDefault();
+    void change(page, "Requesting a redemption", () => ({ kind: "redeem", amount: amount("redeem-amount") }));
+  });
+  $("redeem-complete").addEventListener("click", () => void change(page, "Paying out your redemption", () => ({ kind: "completeRedemption" })));
+  $("redeem-cancel").addEventListener("click", () => void change(page, "Cancelling your redemption", () => ({ kind: "cancelRedemption" })));
 }

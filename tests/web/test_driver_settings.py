@@ -1,7 +1,8 @@
 """What a driver lets stations do, set from the app against a real chain: the mandate (set,
 a lowering refused decoded before the wallet is asked, revoked), every-station consent, the
-referrer (and cancelling in the wallet), binding and unbinding an RFID card. Each change is read
-back from the ledger, not from the page."""
+referrer (and cancelling in the wallet), binding and unbinding an RFID card; redeeming credits
+(requested, refused while locked, cancelled, paid out after the delay). Each change is read back
+from the chain, not from the page."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from .wallet import InjectedWallet
 
 REFERRER = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # anvil dev account 5
 CARD = "04A2B3C4D5"
+BALANCE_OF = [{"name": "balanceOf", "type": "function", "stateMutability": "view",
+               "inputs": [{"name": "a", "type": "address"}],
+               "outputs": [{"name": "", "type": "uint256"}]}]
 
 
 def _ledger(net: Network) -> Any:
@@ -88,4 +92,56 @@ def test_driver_settings__mandate_consent_referrer_and_card_from_the_app(
     assert page.locator("#mandate-text").inner_text().startswith("Revoked: stations may charge")
     assert page.locator("#revoke").is_hidden()
     screenshot(page, "driver-settings")
+    assert serious_axe_violations(page) == []
+
+
+def test_driver_redemption__request_locked_cancel_then_paid_out_after_the_delay(
+        page: Any, app_url: str, network: Network, wallet: InjectedWallet) -> None:
+    ledger = _ledger(network)
+    driver = to_checksum_address(DRIVER)
+    connect(page, app_url)
+    page.fill("#buy-amount", "10")
+    page.click("#buy-button")
+    page.wait_for_function("document.getElementById('status').textContent"
+                           ".startsWith('Credits bought in')", timeout=60_000)
+    credits = int(ledger.functions.balanceOf(driver, 1).call())
+    page.wait_for_selector("#redemption:not([hidden])")
+    assert page.locator("#redemption-text").inner_text() == "No redemption pending."
+
+    page.fill("#redeem-amount", "4")
+    page.click("#redeem-button")
+    _done(page, "Requesting a redemption")
+    assert ledger.functions.redemptionOf(driver, 1).call()[0] == 4 * 10**6
+    assert ledger.functions.balanceOf(driver, 1).call() == credits - 4 * 10**6
+    assert "4 USDC being redeemed: paid out from" in page.locator("#redemption-text").inner_text()
+
+    sent = wallet.calls.count("eth_sendTransaction")
+    page.click("#redeem-complete")  # too early: refused, decoded, never signed
+    page.wait_for_function("document.getElementById('error').textContent.length > 0")
+    assert "CreditsRedemptionLocked" in page.locator("#error").inner_text()
+    assert wallet.calls.count("eth_sendTransaction") == sent
+
+    page.click("#redeem-cancel")
+    _done(page, "Cancelling your redemption")
+    assert ledger.functions.redemptionOf(driver, 1).call()[0] == 0
+    assert ledger.functions.balanceOf(driver, 1).call() == credits
+
+    page.fill("#redeem-amount", "4")
+    page.click("#redeem-button")
+    _done(page, "Requesting a redemption")
+    w3 = Web3(HTTPProvider(network.rpc_url))
+    delay = int(ledger.functions.timing().call()[0])
+    w3.provider.make_request("evm_increaseTime", [delay + 60])
+    w3.provider.make_request("evm_mine", [])
+    token = w3.eth.contract(address=to_checksum_address(ledger.functions.tokenOf(1).call()),
+                            abi=BALANCE_OF)
+    usd = int(token.functions.balanceOf(driver).call())
+    connect(page, app_url)  # a fresh look at the chain, its clock moved on
+    page.wait_for_selector("#redemption-text:has-text('ready to be paid out')")
+    page.click("#redeem-complete")
+    _done(page, "Paying out your redemption")
+    assert ledger.functions.redemptionOf(driver, 1).call()[0] == 0
+    assert int(token.functions.balanceOf(driver).call()) == usd + 4 * 10**6
+    assert page.locator("#redemption-text").inner_text() == "No redemption pending."
+    screenshot(page, "driver-redemption")
     assert serious_axe_violations(page) == []
