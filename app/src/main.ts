@@ -198,7 +198,8 @@ async function onBuy(event: Event): Promise<void> {
     const credit = mainCredit();
     const amount = parseAmount($<HTMLInputElement>("buy-amount").value, credit.decimals);
     const hash = await buyCredits(wallet, config.contracts.EnergyCredits, credit, amount, (step, tx) => {
-      const what = step === "approving" ? "Approving the stablecoin" : step === "buying" ? "Buying credits" : "Credits bought";
+      const what = step === "permit" ? "Allowing the ledger to take the stablecoin (a signature, no transaction)"
+        : step === "approving" ? "Approving the stablecoin" : step === "buying" ? "Buying credits" : "Credits bought";
       setStatus(tx ? `${what}: ${tx}` : `${what}: confirm in your wallet…`);
     });
     await Promise.all([refreshBalances(), loadNetwork()]);

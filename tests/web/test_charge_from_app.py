@@ -84,7 +84,8 @@ def test_newcomer__buys_charges_sees_it_settle_and_verifies_the_receipt(
     # settled, and where: the tx when the node serving the list relayed it, else the block by
     # which it saw it on chain (an oracle committee's other nodes)
     _status(page, "settled, ", timeout_ms=200_000)
-    assert "eth_signTypedData_v4" in wallet.calls  # the ChargeRequest, signed in the wallet
+    # signed in the wallet: the stablecoin permit of the buy, then the ChargeRequest
+    assert wallet.calls.count("eth_signTypedData_v4") == 2
     row = page.locator("#sessions tbody tr", has_text="settled").first
     row.wait_for()
     assert "waiting" not in row.inner_text()
