@@ -6,7 +6,7 @@
 import { keccak256, toHex, zeroAddress, type Address, type Hash, type Hex } from "viem";
 import { energyCreditsAbi } from "./abi/contracts";
 import type { Credit } from "./api";
-import { EVERY_STATION, send } from "./charge";
+import { send } from "./charge";
 import type { Wallet } from "./wallet";
 
 export interface Settings {
@@ -31,6 +31,13 @@ export async function readSettings(w: Wallet, ledger: Address, credit: Credit): 
     perSessionCap: m.perSessionCap, dailyCap: m.dailyCap, validUntil: m.validUntil, anyStation: account.anyStation, referrer,
     redeeming: redemption.amount, redeemableAt: BigInt(redemption.unlockAt),
   };
+}
+
+/** The operators (of `operators`) whose stations the driver lets charge it. */
+export async function consentedOperators(w: Wallet, ledger: Address, operators: Address[]): Promise<Address[]> {
+  const flags = await Promise.all(operators.map((op) =>
+    w.reader.readContract({ address: ledger, abi: energyCreditsAbi, functionName: "consentOf", args: [w.account, op] })));
+  return operators.filter((_, i) => flags[i]);
 }
 
 /** The mandate in plain words at chain time `nowS`. */
@@ -61,7 +68,7 @@ export function idTokenHash(token: string): Hex {
 export type Change =
   | { kind: "mandate"; perSessionCap: bigint; dailyCap: bigint }
   | { kind: "revoke" }
-  | { kind: "anyStation"; allowed: boolean }
+  | { kind: "consent"; operator: Address; allowed: boolean } // EVERY_STATION: any station
   | { kind: "referrer"; referrer: Address }
   | { kind: "bind" | "unbind"; card: string }
   | { kind: "redeem"; amount: bigint }
@@ -75,7 +82,7 @@ export async function applyChange(w: Wallet, ledger: Address, credit: Credit, c:
     switch (c.kind) {
       case "mandate": return w.reader.simulateContract({ ...base, functionName: "setMandate", args: [id, c.perSessionCap, c.dailyCap] });
       case "revoke": return w.reader.simulateContract({ ...base, functionName: "revokeMandate", args: [id] });
-      case "anyStation": return w.reader.simulateContract({ ...base, functionName: "setConsent", args: [id, EVERY_STATION, c.allowed] });
+      case "consent": return w.reader.simulateContract({ ...base, functionName: "setConsent", args: [id, c.operator, c.allowed] });
       case "referrer": return w.reader.simulateContract({ ...base, functionName: "setReferrer", args: [c.referrer] });
       case "bind": return w.reader.simulateContract({ ...base, functionName: "bindIdToken", args: [idTokenHash(c.card)] });
       case "unbind": return w.reader.simulateContract({ ...base, functionName: "unbindIdToken", args: [idTokenHash(c.card)] });

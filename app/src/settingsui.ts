@@ -3,7 +3,10 @@
 import { getAddress, isAddress } from "viem";
 import type { Page } from "./chargeui";
 import { formatUnits, parseAmount } from "./format";
-import { applyChange, mandateText, NO_REFERRER, readSettings, redemptionText, type Change, type Settings } from "./settings";
+import type { Address } from "viem";
+import { EVERY_STATION } from "./charge";
+import { stationName } from "./chargeui";
+import { applyChange, consentedOperators, mandateText, NO_REFERRER, readSettings, redemptionText, type Change, type Settings } from "./settings";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 let current: Settings | null = null;
@@ -13,7 +16,12 @@ export async function showSettings(page: Page): Promise<void> {
   const config = page.config();
   if (!w || !config) return;
   const credit = page.credit();
-  const [s, block] = await Promise.all([readSettings(w, config.contracts.EnergyCredits!, credit), w.reader.getBlock()]);
+  const owners = new Map<Address, string[]>();
+  for (const st of page.stations()) owners.set(st.operator, [...(owners.get(st.operator) ?? []), stationName(st)]);
+  const label = (op: Address) => `${op.slice(0, 10)}… (${owners.get(op)!.join(", ")})`;
+  const [s, block, allowed] = await Promise.all([
+    readSettings(w, config.contracts.EnergyCredits!, credit), w.reader.getBlock(), consentedOperators(w, config.contracts.EnergyCredits!, [...owners.keys()]),
+  ]);
   current = s;
   const amount = (v: bigint) => `${formatUnits(v, credit.decimals)} ${credit.symbol}`;
   $("settings-section").hidden = false;
@@ -23,6 +31,18 @@ export async function showSettings(page: Page): Promise<void> {
     ? "Every station may charge you within your mandate."
     : "Only stations of operators you allowed may charge you.";
   $("any-station").textContent = s.anyStation ? "Stop letting every station charge me" : "Let every station charge me";
+  $("consent-text").textContent = allowed.length
+    ? `You let the stations of these operators charge you: ${allowed.map(label).join("; ")}.`
+    : "You let no operator's stations charge you by name.";
+  const select = $<HTMLSelectElement>("consent-operator");
+  const chosen = select.value;
+  select.replaceChildren(...[...owners.keys()].map((op) => {
+    const o = document.createElement("option");
+    o.value = op;
+    o.textContent = label(op);
+    return o;
+  }));
+  if (owners.has(chosen as Address)) select.value = chosen;
   $<HTMLInputElement>("referrer").value = s.referrer === NO_REFERRER ? "" : s.referrer;
   $("redemption").hidden = false;
   $("redemption-text").textContent = redemptionText(s, block.timestamp, amount);
@@ -59,7 +79,14 @@ export function wireSettings(page: Page): void {
   });
   $("revoke").addEventListener("click", () => void change(page, "Revoking your mandate", () => ({ kind: "revoke" })));
   $("any-station").addEventListener("click", () =>
-    void change(page, current?.anyStation ? "Stopping every station" : "Letting every station charge you", () => ({ kind: "anyStation", allowed: !current?.anyStation })));
+    void change(page, current?.anyStation ? "Stopping every station" : "Letting every station charge you", () => ({ kind: "consent", operator: EVERY_STATION, allowed: !current?.anyStation })));
+  const operator = () => $<HTMLSelectElement>("consent-operator").value as Address;
+  $("consent-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    void change(page, "Allowing this operator's stations", () => ({ kind: "consent", operator: operator(), allowed: true }));
+  });
+  $("consent-withdraw").addEventListener("click", () =>
+    void change(page, "Withdrawing this operator's consent", () => ({ kind: "consent", operator: operator(), allowed: false })));
   $("referrer-form").addEventListener("submit", (e) => {
     e.preventDefault();
     void change(page, "Choosing your referrer", () => {

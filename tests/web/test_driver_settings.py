@@ -11,6 +11,7 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from web3 import HTTPProvider, Web3
 
+from wattnet.api.devnet import OPERATOR
 from wattnet.chain.deployments import load_abi
 from wattnet.domain import id_token_hash
 
@@ -67,6 +68,19 @@ def test_driver_settings__mandate_consent_referrer_and_card_from_the_app(
     _done(page, "Letting every station charge you")
     assert ledger.functions.accountOf(driver, 1).call()[3] is True  # Account.anyStation
     assert "Every station may charge you" in page.locator("#any-text").inner_text()
+
+    # one operator by name (the devnet's stations share one): allowed, then withdrawn
+    operator = to_checksum_address(OPERATOR)
+    assert "WEB-CP-1, WEB-CP-2" in page.locator("#consent-operator option").first.inner_text()
+    page.select_option("#consent-operator", operator)
+    page.click("#consent-form button[type=submit]")
+    _done(page, "Allowing this operator's stations")
+    assert ledger.functions.consentOf(driver, operator).call() is True
+    assert operator[:10] in page.locator("#consent-text").inner_text()
+    page.click("#consent-withdraw")
+    _done(page, "Withdrawing this operator's consent")
+    assert ledger.functions.consentOf(driver, operator).call() is False
+    assert "no operator" in page.locator("#consent-text").inner_text()
 
     wallet.reject_signing = True
     page.fill("#referrer", REFERRER)
