@@ -154,6 +154,7 @@ bench-network: setup compile
 
 bench-app: app compile
 	$(BIN)/python bench/app_page_load.py
+	$(BIN)/python bench/app_page_load.py --demo
 
 ## ---- auditors (docs/auditing.md) ----
 # Solidity line and branch coverage of the unit tests. ape-solidity implements no coverage

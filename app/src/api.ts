@@ -8,11 +8,40 @@ export interface Credit {
   decimals: number;
 }
 
+export interface TypedDomain {
+  name: string;
+  version: string;
+  chainId: number;
+  verifyingContract: Address;
+}
+
 export interface AppConfig {
   chain_id: number;
   network: string;
   contracts: Record<string, Address>;
   credits: Credit[];
+  receipt_domain: TypedDomain; // stations sign receipts under it
+  test_tokens?: Address[]; // mock stablecoins with an open mint (local dev/demo networks)
+  charge?: { domain: TypedDomain; stations: Hex[] }; // remote starts relayed to gateways
+}
+
+/** One receipt as the station signed it, and the meter's signed OCMF records (one a line). */
+export interface Receipt {
+  stationId: Hex;
+  sessionId: string;
+  connectorId: number;
+  driver: Address;
+  creditId: string;
+  energyWh: number;
+  startTime: number;
+  endTime: number;
+  cost: string;
+  referrer: Address;
+  readings: Hex;
+  signature: Hex;
+  meterData: string | null;
+  status: string;
+  txHash: Hex | null;
 }
 
 export interface Station {
@@ -69,3 +98,12 @@ export const fetchConfig = () => getJson<AppConfig>("api/config");
 export const fetchStations = () => getJson<Station[]>("api/stations");
 export const fetchNetwork = () => getJson<NetworkFigures>("api/network");
 export const fetchSessions = (driver: Address) => getJson<Session[]>(`api/sessions/${driver}`);
+export const fetchReceipt = (station: Hex, session: number) => getJson<Receipt>(`api/receipts/${station}/${session}`);
+
+/** Hand a signed ChargeRequest to the server, which relays it to the station's gateway. */
+export async function postCharge(body: unknown): Promise<string> {
+  const res = await fetch("api/charge", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const answer = (await res.json().catch(() => ({}))) as { status?: string; error?: string };
+  if (!res.ok) throw new Error(`The station refused to start: ${answer.error ?? `HTTP ${res.status}`}`);
+  return answer.status ?? "Accepted";
+}

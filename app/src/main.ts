@@ -1,8 +1,12 @@
-// The page: network figures, stations (list + map, filters), wallet (connect, balances, buy).
+// The page: network figures, stations (list + map, filters), wallet (connect, balances, buy),
+// charging from the app and verifying receipts (chargeui.ts).
 import "./style.css";
+import type { Address } from "viem";
 import { fetchConfig, fetchNetwork, fetchStations, type AppConfig, type Credit, type Station } from "./api";
 import { energyKwh, renderSessions } from "./sessions";
-import { buyCredits, readBalances } from "./credits";
+import { buyCredits, mintTestTokens, readBalances } from "./credits";
+import { onCharge, onVerify, showCharge, type Page } from "./chargeui";
+import { showSettings, wireSettings } from "./settingsui";
 import { explainError } from "./errors";
 import { formatPower, formatUnits, parseAmount, shortAddress } from "./format";
 import { drawMap, stationPoints } from "./map";
@@ -125,11 +129,50 @@ async function onConnect(): Promise<void> {
     $("account").textContent = `Connected: ${wallet.account}`;
     button.textContent = shortAddress(wallet.account);
     $("buy").hidden = false;
-    await Promise.all([refreshBalances(), renderSessions(wallet.account, config, stations)]);
+    $("faucet").hidden = !testToken();
+    showCharge(page);
+    await Promise.all([refreshBalances(), refreshSessions(), showSettings(page)]);
   } catch (err) {
     showError(err);
     $("switch-chain").hidden = !(err instanceof WrongChainError);
     button.disabled = false;
+  }
+}
+
+async function refreshSessions(): Promise<void> {
+  if (!wallet || !config) return;
+  await renderSessions(wallet.account, config, stations, (s) => void onVerify(page, s));
+}
+
+const page: Page = {
+  wallet: () => wallet,
+  config: () => config,
+  stations: () => stations,
+  credit: mainCredit,
+  status: setStatus,
+  error: showError,
+  refresh: async () => {
+    await Promise.all([refreshBalances(), loadNetwork(), refreshSessions(), showSettings(page)]);
+  },
+};
+
+function testToken(): Address | undefined {
+  const token = mainCredit().token.toLowerCase();
+  return config?.test_tokens?.find((t) => t.toLowerCase() === token);
+}
+
+async function onFaucet(): Promise<void> {
+  const token = testToken();
+  if (!wallet || !token) return;
+  showError(null);
+  try {
+    setStatus("Minting test USDC: confirm in your wallet…");
+    const hash = await mintTestTokens(wallet, token, 100n * 10n ** BigInt(mainCredit().decimals));
+    await refreshBalances();
+    setStatus(`Test USDC minted in ${hash}.`);
+  } catch (err) {
+    setStatus("");
+    showError(err);
   }
 }
 
@@ -155,7 +198,8 @@ async function onBuy(event: Event): Promise<void> {
     const credit = mainCredit();
     const amount = parseAmount($<HTMLInputElement>("buy-amount").value, credit.decimals);
     const hash = await buyCredits(wallet, config.contracts.EnergyCredits, credit, amount, (step, tx) => {
-      const what = step === "approving" ? "Approving the stablecoin" : step === "buying" ? "Buying credits" : "Credits bought";
+      const what = step === "permit" ? "Allowing the ledger to take the stablecoin (a signature, no transaction)"
+        : step === "approving" ? "Approving the stablecoin" : step === "buying" ? "Buying credits" : "Credits bought";
       setStatus(tx ? `${what}: ${tx}` : `${what}: confirm in your wallet…`);
     });
     await Promise.all([refreshBalances(), loadNetwork()]);
@@ -182,5 +226,8 @@ async function start(): Promise<void> {
 $("connect").addEventListener("click", () => void onConnect());
 $("switch-chain").addEventListener("click", () => void onSwitchChain());
 $("buy").addEventListener("submit", (e) => void onBuy(e));
+$("faucet").addEventListener("click", () => void onFaucet());
+$("charge").addEventListener("submit", (e) => void onCharge(page, e));
 $("filter").addEventListener("input", renderStations);
+wireSettings(page);
 void start();

@@ -26,7 +26,17 @@ export function statusText(s: Pick<Session, "status" | "reason">): string {
   }
 }
 
-export async function renderSessions(driver: Address, config: AppConfig, stations: Station[]): Promise<void> {
+/** Where a session settled: its tx when the oracle node that serves the list relayed it; an
+ * oracle committee's other nodes only see it settled on chain (isSettled) by some block. */
+export function settlementText(s: Pick<Session, "status" | "tx_hash" | "block">, short = true): string {
+  if (s.tx_hash) return `${short ? shortAddress(s.tx_hash) : s.tx_hash} (block ${s.block})`;
+  if (s.status === "settled" && s.block !== null) return `seen on chain by block ${s.block}`;
+  return "—";
+}
+
+export async function renderSessions(
+  driver: Address, config: AppConfig, stations: Station[], onVerify?: (s: Session) => void,
+): Promise<Session[]> {
   const section = document.getElementById("sessions-section")!;
   const note = document.getElementById("sessions-note")!;
   const body = document.querySelector("#sessions tbody")!;
@@ -37,7 +47,7 @@ export async function renderSessions(driver: Address, config: AppConfig, station
   } catch (err) {
     note.textContent = err instanceof NoSessionStore ? "Session history is not served here (the server has no oracle store)." : String(err);
     body.replaceChildren();
-    return;
+    return [];
   }
   note.textContent = sessions.length ? "" : "No sessions yet.";
   const names = new Map(stations.map((s) => [s.id.toLowerCase(), s.metadata_uri.split("/").pop() || s.id]));
@@ -52,13 +62,25 @@ export async function renderSessions(driver: Address, config: AppConfig, station
         energyKwh(s.energy_wh),
         credit ? `${formatUnits(BigInt(s.cost), credit.decimals, 4)} ${credit.symbol}` : s.cost,
         statusText(s),
-        s.tx_hash ? `${shortAddress(s.tx_hash)} (block ${s.block})` : "—",
+        settlementText(s),
       ]) {
         const td = document.createElement("td");
         td.textContent = text;
         tr.append(td);
       }
+      const td = document.createElement("td");
+      if (onVerify) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "verify";
+        button.textContent = "Verify";
+        button.setAttribute("aria-label", `Verify session ${s.session_id}`);
+        button.addEventListener("click", () => onVerify(s));
+        td.append(button);
+      }
+      tr.append(td);
       return tr;
     }),
   );
+  return sessions;
 }

@@ -3,10 +3,13 @@ built app against it, in its own process as a person would start it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +20,10 @@ from wattnet.chain.localnode import free_port
 from wattnet.domain import station_id_for
 from wattnet.oracle.schema import RECEIPT_COLUMNS
 from wattnet.oracle.store import open_store
+from wattnet.sim.network.node import Anvil, stop_process
 
-__all__ = ["DIST", "DRIVER", "DRIVER_USD", "STATIONS", "Network", "start_app", "start_network"]
+__all__ = ["DIST", "DRIVER", "DRIVER_USD", "STATIONS", "Network", "serve_demo", "start_app",
+           "start_network"]
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "app" / "dist"
@@ -71,3 +76,45 @@ def start_app(net: Network, work: Path,
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("wattnet app did not answer within 60 s")
+
+
+@contextlib.contextmanager
+def serve_demo(work: Path, chargers: int, drivers: int, seed: int, oracle_nodes: int = 3,
+               within_s: float = 400) -> Iterator[tuple[str, str]]:
+    """(app URL, RPC URL) of a demo network (``wattnet sim network --serve-app`` on its own
+    anvil, as ``make demo APP=1`` runs it) once its sessions settled and the app is served with
+    its chargers on call; stopped with Ctrl-C (SIGINT) as a person would."""
+    assert (DIST / "index.html").is_file(), "run `make app` first"
+    anvil = Anvil(work)
+    anvil.start()
+    port = free_port()
+    log = (work / "sim.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wattnet.cli.main", "sim", "network", "--chargers", str(chargers),
+         "--drivers", str(drivers), "--days", "1", "--seed", str(seed),
+         "--oracle-nodes", str(oracle_nodes), "--rpc-url", anvil.url,
+         "--out", str(work / "out"), "--serve-app", "--app-port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        cwd=ROOT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + within_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError((work / "sim.log").read_text()[-3000:])
+            try:
+                if requests.get(url + "api/config", timeout=5).json().get("charge"):
+                    break
+            except (requests.RequestException, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the demo network did not serve the app within {within_s} s")
+            time.sleep(1)
+        yield url, anvil.url
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=60)
+        stop_process(proc)
+        anvil.stop()

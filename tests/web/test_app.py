@@ -1,5 +1,6 @@
 """The web app in a real browser against a real chain: stations, figures, connect, buy credits
-(approve + buy) and the ways that fails: the person cancels, the contract reverts, the wallet is
+(a permit and one transaction; approve + buy where the stablecoin takes no permits) and the
+ways that fails: the person cancels, the contract reverts, the wallet is
 on another chain. Each page is screenshotted (desktop and phone) and checked with axe-core."""
 
 from __future__ import annotations
@@ -70,8 +71,23 @@ def test_stations_page__lists_and_maps_the_registered_stations(page: Any, app_ur
     assert serious_axe_violations(page) == []
 
 
-def test_driver__connects_and_buys_credits_with_approve_then_buy(
+def test_driver__buys_with_a_permit_in_one_transaction(
         page: Any, app_url: str, network: Network, wallet: InjectedWallet) -> None:
+    before = credits_on_chain(network, DRIVER)
+    connect(page, app_url)
+    page.fill("#buy-amount", "3")
+    page.click("#buy-button")
+    page.wait_for_selector("#status:has-text('Credits bought in')", timeout=30_000)
+    assert page.locator("#error").inner_text() == ""
+    assert credits_on_chain(network, DRIVER) == before + 3 * 10**6
+    # the permit is a signature; the buy (buyWithPermit) the only transaction
+    assert wallet.calls.count("eth_signTypedData_v4") == 1
+    assert wallet.calls.count("eth_sendTransaction") == 1
+
+
+def test_driver__connects_and_buys_credits_with_approve_then_buy_without_permits(
+        page: Any, app_url: str, network: Network, wallet: InjectedWallet) -> None:
+    wallet.no_permit = True
     before = credits_on_chain(network, DRIVER)
     connect(page, app_url)
     assert DRIVER in page.locator("#account").inner_text()
@@ -84,6 +100,7 @@ def test_driver__connects_and_buys_credits_with_approve_then_buy(
     outstanding = page.locator("#figures div", has_text="Credits outstanding (USDC)")
     assert outstanding.locator("dd").inner_text() == str((before + 25 * 10**6) // 10**6)
     assert wallet.calls.count("eth_sendTransaction") == 2  # approve, then buy
+    assert "eth_signTypedData_v4" not in wallet.calls
     balances = page.locator("#balances").inner_text()
     assert f"{(before + 25 * 10**6) // 10**6}" in balances
     assert page.locator("#error").inner_text() == ""
@@ -116,7 +133,8 @@ def test_driver__a_revert_is_shown_decoded_before_signing(
     assert "The contract refused: ERC20InsufficientBalance" in text, text
     assert f"needed={1_000_000 * 10**6}" in text
     assert credits_on_chain(network, DRIVER) == before
-    assert wallet.calls.count("eth_sendTransaction") == 1  # the approve; buy never signed
+    # the permit was signed (a signature only); the buy's simulation refused: nothing was sent
+    assert wallet.calls.count("eth_sendTransaction") == 0
 
 
 def test_wallet_on_another_chain__is_told_and_can_switch(

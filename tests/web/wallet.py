@@ -34,6 +34,7 @@ INIT_SCRIPT = """
 })();
 """
 SIGNING = {"eth_sendTransaction", "eth_signTypedData_v4", "personal_sign"}
+EIP712_DOMAIN = "0x84b0196e"  # eip712Domain(): ERC-5267, how the app finds a permit's domain
 
 
 @dataclass
@@ -42,6 +43,8 @@ class InjectedWallet:
     account: str
     chain_id: int | None = None  # None: the node's; another number: "on the wrong network"
     reject_signing: bool = False
+    # the stablecoin answers as one without EIP-2612 permits (as USDT): its eip712Domain reverts
+    no_permit: bool = False
     calls: list[str] = field(default_factory=list)
 
     def handle(self, method: str, params_json: str) -> str:
@@ -58,6 +61,10 @@ class InjectedWallet:
                 return json.dumps({"error": {"code": 4902, "message": "Unrecognized chain"}})
             self.chain_id = None
             return json.dumps({"result": None})
+        data = str(params[0].get("data") or params[0].get("input") or "") \
+            if method == "eth_call" else ""
+        if self.no_permit and data.startswith(EIP712_DOMAIN):
+            return json.dumps({"error": {"code": 3, "message": "execution reverted"}})
         if method in SIGNING and self.reject_signing:
             return json.dumps({"error": {"code": 4001, "message": "User rejected the request."}})
         if method == "eth_sendTransaction" and params and \

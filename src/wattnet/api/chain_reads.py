@@ -15,6 +15,7 @@ from typing import Any
 
 from web3.exceptions import Web3Exception
 
+from wattnet.chain.eip712 import Domain
 from wattnet.chain.web3_client import ChainClient
 from wattnet.errors import ChainError
 
@@ -27,6 +28,7 @@ ERC20_META = [  # the two views of a stablecoin the app shows; ABIs for writes a
      "outputs": [{"name": "", "type": "uint8"}]},
 ]
 ZERO = "0x0000000000000000000000000000000000000000"
+LOCAL_CHAIN_ID = 31337  # anvil's: stablecoins there are the deploy's mocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,12 @@ class StationRow:
     geohash: str
     metadata_uri: str
     tariffs: dict[str, int]  # credit id -> credit wei per kWh (current)
+
+
+def domain_json(d: Domain) -> dict[str, Any]:
+    """An EIP-712 domain as viem's signTypedData / recoverTypedDataAddress take it."""
+    return {"name": d.name, "version": d.version, "chainId": d.chain_id,
+            "verifyingContract": d.verifying_contract}
 
 
 class ChainReads:
@@ -85,7 +93,13 @@ class ChainReads:
         dep = self.client.deployment
         return {"chain_id": dep.chain_id, "network": f"{dep.ecosystem}:{dep.network}",
                 "contracts": {n: dep.contracts[n] for n in APP_CONTRACTS if n in dep.contracts},
-                "credits": [asdict(c) for c in self.credits()]}
+                "credits": [asdict(c) for c in self.credits()],
+                # receipts are EIP-712 signed under this domain (the app verifies them)
+                "receipt_domain": domain_json(Domain(dep.chain_id, dep.address("EnergyCredits"))),
+                # mock stablecoins with an open mint: the deploy creates them on local chains
+                "test_tokens": [a for n, a in dep.contracts.items()
+                                if dep.chain_id == LOCAL_CHAIN_ID
+                                and (n == "MockStablecoin" or n.startswith("stablecoin."))]}
 
     def _logs(self, event: Any) -> list[Any]:
         try:

@@ -6,6 +6,9 @@ GET /api/stations          the registry's stations (current state, tariffs per c
 GET /api/network           network figures: stations, rated power, credits outstanding, owed;
                            with a store, sessions settled and their energy
 GET /api/sessions/{driver} the driver's sessions from the oracle store; 501 without a store
+GET /api/receipts/{station}/{session}  one receipt as signed, with its OCMF meter records
+POST /api/charge           a driver's signed ChargeRequest, relayed to the station's gateway
+                           (wattnet.api.charge; the gateway checks the signature); 501 without
 GET /healthz               200 when the node answers
 
 Chain reads are blocking web3 calls: they run in the default executor so the server never
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,8 @@ from aiohttp import web
 
 from wattnet.aio import stop_on_signals
 from wattnet.api.chain_reads import ChainReads
-from wattnet.api.sessions import driver_sessions, settled_totals
+from wattnet.api.charge import ChargeDoors, charge_domain
+from wattnet.api.sessions import driver_sessions, receipt_detail, settled_totals
 from wattnet.errors import ChainError, ConfigError, WattNetError
 from wattnet.oracle.store_base import Store
 
@@ -34,6 +38,7 @@ log = logging.getLogger(__name__)
 READS: web.AppKey[ChainReads] = web.AppKey("reads", ChainReads)
 STORE: web.AppKey[Store | None] = web.AppKey("store")
 DIST: web.AppKey[Path] = web.AppKey("dist", Path)
+DOORS: web.AppKey[ChargeDoors | None] = web.AppKey("doors")
 
 
 async def _off_loop(fn: Callable[[], Any]) -> Any:
@@ -54,7 +59,16 @@ async def _json(fn: Callable[[], Any]) -> web.Response:
 
 
 async def get_config(request: web.Request) -> web.Response:
-    return await _json(request.app[READS].config)
+    reads, doors = request.app[READS], request.app[DOORS]
+
+    def config() -> dict[str, Any]:
+        out: dict[str, Any] = reads.config()
+        if doors is not None:
+            dep = reads.client.deployment
+            out["charge"] = {"domain": charge_domain(dep.chain_id, dep.address("EnergyCredits")),
+                             "stations": doors.stations()}
+        return out
+    return await _json(config)
 
 
 async def get_stations(request: web.Request) -> web.Response:
@@ -81,6 +95,34 @@ async def get_sessions(request: web.Request) -> web.Response:
     return await _json(lambda: [asdict(s) for s in driver_sessions(store, driver)])
 
 
+async def get_receipt(request: web.Request) -> web.Response:
+    store = request.app[STORE]
+    if store is None:
+        return _error(501, "this app server has no oracle store (start it with --oracle-db)")
+    station, session = request.match_info["station"], request.match_info["session"]
+    if not session.isdigit():
+        return _error(400, f"{session!r} is not a session id")
+    try:
+        found = await _off_loop(lambda: receipt_detail(store, station, int(session)))
+    except WattNetError as exc:
+        return _error(400, str(exc))
+    if found is None:
+        return _error(404, "the oracle has no such receipt")
+    return web.json_response(found)
+
+
+async def post_charge(request: web.Request) -> web.Response:
+    doors = request.app[DOORS]
+    if doors is None:
+        return _error(501, "this app server relays no remote starts (no gateway configured)")
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error(400, "the body is not JSON")
+    status, answer = await doors.relay(body)
+    return web.json_response(answer, status=status)
+
+
 async def healthz(request: web.Request) -> web.Response:
     reads = request.app[READS]
     try:
@@ -95,7 +137,8 @@ async def index(request: web.Request) -> web.FileResponse:
                             headers={"Cache-Control": "no-cache"})
 
 
-def make_app(reads: ChainReads, dist: Path, store: Store | None = None) -> web.Application:
+def make_app(reads: ChainReads, dist: Path, store: Store | None = None,
+             doors: ChargeDoors | None = None) -> web.Application:
     if not (dist / "index.html").is_file():
         raise ConfigError(f"no built app in {dist}: run `npm ci && npm run build` in app/ "
                           "(make app does both)")
@@ -103,10 +146,13 @@ def make_app(reads: ChainReads, dist: Path, store: Store | None = None) -> web.A
     app[READS] = reads
     app[STORE] = store
     app[DIST] = dist
+    app[DOORS] = doors
     app.router.add_get("/api/config", get_config)
     app.router.add_get("/api/stations", get_stations)
     app.router.add_get("/api/network", get_network)
     app.router.add_get("/api/sessions/{driver}", get_sessions)
+    app.router.add_get("/api/receipts/{station}/{session}", get_receipt)
+    app.router.add_post("/api/charge", post_charge)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
     if (dist / "assets").is_dir():
@@ -114,8 +160,10 @@ def make_app(reads: ChainReads, dist: Path, store: Store | None = None) -> web.A
     return app
 
 
-async def serve(app: web.Application, host: str, port: int,
-                ready: Callable[[str], None]) -> None:
+async def serve(app: web.Application, host: str, port: int, ready: Callable[[str], None],
+                alongside: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
+    """Serve until SIGINT/SIGTERM; ``alongside`` runs in the same loop meanwhile (a failure
+    there is logged, the server stays up)."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -124,6 +172,18 @@ async def serve(app: web.Application, host: str, port: int,
     except OSError as exc:
         await runner.cleanup()
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    stop = stop_on_signals()
+    task = asyncio.create_task(alongside()) if alongside is not None else None
+    if task is not None:
+        task.add_done_callback(_report_failure)
     ready(f"http://{host}:{port}/")
-    await stop_on_signals().wait()
+    await stop.wait()
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
     await runner.cleanup()
+
+
+def _report_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the work beside the app server failed: %r", task.exception())

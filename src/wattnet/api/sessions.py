@@ -67,3 +67,38 @@ def settled_totals(store: Store) -> dict[str, int]:
                      "WHERE status = ?", (Status.SETTLED,))
     count, energy = row if row is not None else (0, 0)
     return {"sessions_settled": int(count), "energy_settled_wh": int(energy)}
+
+
+_RECEIPT = (
+    "SELECT station_id, session_key, connector_id, driver, credit_id, energy_wh, start_time, "
+    "end_time, cost, referrer, readings, signature, meter_data, status, reason, tx_hash, block "
+    "FROM receipts WHERE station_id = ? AND session_key = ? ORDER BY id DESC LIMIT 1"
+)
+
+
+def _bytes32(text: str) -> bytes:
+    raw = bytes.fromhex(text.removeprefix("0x")) if len(text) == 66 else b""
+    if len(raw) != 32:
+        raise ConfigError(f"{text!r} is not a station id (0x and 64 hex digits)")
+    return raw
+
+
+def receipt_detail(store: Store, station: str, session_id: int) -> dict[str, Any] | None:
+    """One receipt as the station signed it (every field of the EIP-712 SessionReceipt, the
+    signature) and the signed meter records (OCMF, one per line) when it has them, so a
+    browser can check both signatures itself; None when the store has no such receipt."""
+    if not 0 <= session_id < 2**64:
+        raise ConfigError(f"session id {session_id} is out of range")
+    with store.transaction() as tx:
+        r = tx.one(_RECEIPT, (_bytes32(station), session_id.to_bytes(8, "big")))
+    if r is None:
+        return None
+    return {
+        "stationId": _hex(r[0]), "sessionId": str(int.from_bytes(bytes(r[1]), "big")),
+        "connectorId": int(r[2]), "driver": to_checksum_address(bytes(r[3])),
+        "creditId": str(r[4]), "energyWh": int(r[5]), "startTime": int(r[6]),
+        "endTime": int(r[7]), "cost": str(r[8]), "referrer": to_checksum_address(bytes(r[9])),
+        "readings": _hex(r[10]) or "0x" + "00" * 32, "signature": _hex(r[11]),
+        "meterData": r[12], "status": str(r[13]), "reason": r[14], "txHash": _hex(r[15]),
+        "block": None if r[16] is None else int(r[16]),
+    }

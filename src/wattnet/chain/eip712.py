@@ -19,6 +19,7 @@ from wattnet.errors import SignatureError
 
 DOMAIN_NAME = "WattNet Settlement"
 DOMAIN_VERSION = "1"
+GATEWAY_DOMAIN_NAME = "WattNet Gateway"  # app drivers' ChargeRequests (wattnet.gateway.app)
 
 SESSION_RECEIPT_TYPE = (
     "SessionReceipt(bytes32 stationId,uint64 sessionId,uint8 connectorId,address driver,"

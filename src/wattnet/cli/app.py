@@ -4,6 +4,8 @@
     wattnet app --oracle-db oracle.sqlite      also serve drivers' sessions from the oracle store
     wattnet app --local                        try it: our own anvil, the protocol deployed, two
                                                stations, a driver holding test USDC
+    wattnet app --gateway http://site:8690=CP-1,CP-2   relay drivers' signed remote starts for
+                                               these charge points to that gateway's app port
 
 Prints the URL to open. The server holds no key: users sign with their own wallet.
 """
@@ -13,13 +15,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+from collections.abc import Callable, Coroutine
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 
 from wattnet.api.chain_reads import ChainReads
+from wattnet.api.charge import ChargeDoors
 from wattnet.api.server import make_app, serve
 from wattnet.chain.deployments import load_deployment, load_deployment_file, project_root
 from wattnet.chain.web3_client import ChainClient
@@ -40,8 +45,11 @@ console = Console()
               "the deployed protocol, two stations, a funded driver; stopped on exit).")
 @click.option("--dist", type=click.Path(path_type=Path, file_okay=False),
               help="The built app (default: app/dist in the project).")
+@click.option("--gateway", "gateways", multiple=True, metavar="URL=CP1,CP2",
+              help="A gateway's app front door (its app_port) and the charge points it hosts: "
+              "drivers' signed remote starts for them are relayed there. Repeatable.")
 def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None, host: str,
-        port: int, local: bool, dist: Path | None) -> None:
+        port: int, local: bool, dist: Path | None, gateways: tuple[str, ...]) -> None:
     """Serve the WattNet web app and its read API; prints the URL to open."""
     logging.basicConfig(level=logging.WARNING)
     dist = dist or project_root() / "app" / "dist"
@@ -60,24 +68,30 @@ def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None
 
             store = open_store(oracle_db)
             stack.callback(store.close)
-        web_app = make_app(ChainReads(client), dist, store)
+        doors = ChargeDoors.parse(gateways) if gateways else None
+        web_app = make_app(ChainReads(client), dist, store, doors)
         asyncio.run(serve(web_app, host, port,
                           lambda url: console.print(f"WattNet app: {url}", highlight=False)))
 
 
 def serve_on(rpc_url: str, deployment_path: Path, oracle_db: str | None, port: int = 8680,
-             host: str = "127.0.0.1", dist: Path | None = None) -> None:
+             host: str = "127.0.0.1", dist: Path | None = None,
+             doors: dict[str, list[str]] | None = None,
+             alongside: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
     """Serve the app on a running network until SIGINT/SIGTERM (``wattnet sim network
-    --serve-app`` calls it once every session settled)."""
+    --serve-app`` calls it once every session settled, with its gateways' front doors and its
+    chargers on call, ``alongside``, in the same event loop)."""
     from wattnet.oracle.store import open_store
 
     client = ChainClient.from_env(rpc_url, load_deployment_file(deployment_path))
     client.check()
     store = open_store(oracle_db) if oracle_db else None
     try:
-        web_app = make_app(ChainReads(client), dist or project_root() / "app" / "dist", store)
+        web_app = make_app(ChainReads(client), dist or project_root() / "app" / "dist", store,
+                           ChargeDoors.from_sites(doors) if doors else None)
         asyncio.run(serve(web_app, host, port, lambda url: console.print(
-            f"WattNet app on the network: {url} (Ctrl-C to stop the network)", highlight=False)))
+            f"WattNet app on the network: {url} (Ctrl-C to stop the network)", highlight=False),
+            alongside))
     finally:
         if store is not None:
             store.close()

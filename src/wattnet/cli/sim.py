@@ -348,7 +348,7 @@ def network(chargers: int, drivers: int, days: int, seed: int, params_name: str,
             def on_settled(running: Any) -> None:
                 bar.stop()
                 serve_on(running.rpc_url, running.deployment_file, running.oracle_db,
-                         app_port)
+                         app_port, doors=running.doors, alongside=running.on_call)
 
         result = run_network(opts, progress, on_settled)
     _print_network(result, out_dir, as_json)

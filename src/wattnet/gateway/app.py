@@ -18,14 +18,14 @@ from typing import Any
 from aiohttp import web
 from eth_utils.crypto import keccak
 
-from wattnet.chain.eip712 import Domain, recover_digest, typed_digest
+from wattnet.chain.eip712 import GATEWAY_DOMAIN_NAME, Domain, recover_digest, typed_digest
 from wattnet.domain import UINT40_MAX, UINT64_MAX, UINT128_MAX, station_id_for
 from wattnet.errors import SignatureError, WattNetError
 from wattnet.gateway.config import StationConfig
 
 log = logging.getLogger(__name__)
 
-APP_DOMAIN_NAME = "WattNet Gateway"
+APP_DOMAIN_NAME = GATEWAY_DOMAIN_NAME
 CHARGE_REQUEST_TYPE = (
     "ChargeRequest(bytes32 stationId,uint8 connectorId,address driver,uint256 creditId,"
     "uint128 maxCost,uint64 nonce,uint40 deadline)"

@@ -17,8 +17,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -43,6 +45,8 @@ class Running:
     deployment_file: Path
     oracle_db: str
     ocpi: Published | None
+    doors: dict[str, list[str]] = field(default_factory=dict)  # gateway app URL -> its cps
+    on_call: Callable[[], Coroutine[Any, Any, None]] | None = None  # chargers on call
 
 
 ADMIN_TOKEN_ENV = "WATTNET_GATEWAY_ADMIN_TOKEN"

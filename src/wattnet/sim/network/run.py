@@ -71,9 +71,11 @@ from wattnet.sim.network.stack import (
     start_gateway,
     start_oracle,
 )
+from wattnet.sim.network.standby import doors, on_call_all
 
 log = logging.getLogger(__name__)
 CHARGERS_PER_GATEWAY = 2_000
+AFTER_PLAN_S = 30 * 86_400  # chain time beyond the plan's end the services accept readings at
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +236,9 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
             from_block = int(rpc.call("eth_blockNumber"), 16) + 1
             env = service_env(url, dep_file)
             window = int(view.one("EnergyCredits", "timing")[1])
-            lead = plan.end - int(time.time()) + 3_600
+            # how far chain time may run ahead of the wall clock: the plan, then redemptions,
+            # the epoch close and claims (after_sessions), then sessions started from the app
+            lead = plan.end - int(time.time()) + AFTER_PLAN_S
             db = opts.db or str(work / "oracle.db")
             progress("starting the oracle and gateways", 0, 1)
             base = oracle_config(work, deployment.chain_id, deployment.address("EnergyCredits"),
@@ -298,7 +302,8 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
             target = "EnergyCredits" if opts.oracle_nodes == 1 else "OracleCommittee"
             sent, reverted = _settlement_txs(view, senders, target, from_block)
             published = None if on_settled is None else on_settled(
-                Running(url, dep_file, first_db, ocpi))
+                Running(url, dep_file, first_db, ocpi, doors(sites),
+                        on_call_all(sites, plan, url, max(lead, 300) - 120)))
             return NetworkResult(params, plan, stats, expected, actual,
                                  compare(expected, actual), deployment, genesis, emission, gas,
                                  supply, work, settlement_txs=sent,

@@ -55,6 +55,7 @@ class Service:
     workdir: Path
     env: dict[str, str]
     port: int = field(default_factory=free_port)
+    app_port: int | None = None  # a gateway's front door for app drivers' ChargeRequests
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -183,9 +184,10 @@ def start_gateway(workdir: Path, env: dict[str, str], index: int, chargers: list
                              "meter_public_key": SimMeter(key=c.meter_key()).public_key_xy_hex(),
                              "meter_serial": c.meter_serial,
                              "meter_certified": True}  # populate certifies every meter
-    svc = Service(f"gateway-{index}", workdir, env)
+    svc = Service(f"gateway-{index}", workdir, env, app_port=free_port())
     config = {"data_dir": str(site / "data"), "oracle_url": oracle_url, "chain_id": chain_id,
               "settlement": settlement, "host": "127.0.0.1", "port": svc.port,
+              "app_port": svc.app_port,
               "passphrase_env": PASSPHRASE_ENV, "heartbeat_interval": 3600,
               "credit_refresh_s": 300.0, "meter_future_skew_s": future_skew_s,
               "stations": stations}
