@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 PRUNE_EVERY_S = 3_600.0
 FOLLOW_EVERY_S = 2.0
+FOLLOW_ANYWAY_S = 30.0  # committee nonce unchanged: look this often all the same
 FOLLOW_MAX = 5_000
 KEEP_EXPIRED_STARTS_S = 7 * 86_400
 
@@ -97,6 +98,8 @@ class Batcher:
         self._pruned = 0.0
         self._may_propose: Callable[[], bool] | None = getattr(chain, "may_propose", None)
         self._followed = float("-inf")
+        self._nonce: Callable[[], int] | None = getattr(chain, "committee_nonce", None)
+        self._followed_nonce: int | None = None
 
     def step(self) -> None:
         """One round: advance the open batch or open a new one, then settle deep confirmations."""
@@ -124,7 +127,14 @@ class Batcher:
         ``confirming`` (then ``settled`` once deep, by ``_confirm_observed``)."""
         if now - self._followed < every_s:
             return
-        self._followed = now
+        # Another node's batch settles only through the committee, which consumes a nonce:
+        # while it stands still there is nothing new to find (polling every waiting receipt's
+        # isSettled every 2 s cost each node thousands of calls a second).
+        nonce = None if self._nonce is None else self._nonce()
+        if (nonce is not None and nonce == self._followed_nonce
+                and now - self._followed < FOLLOW_ANYWAY_S):
+            return
+        self._followed, self._followed_nonce = now, nonce
         with self.store.transaction() as tx:  # the keys only: no receipt is rebuilt here
             rows = tx.query("SELECT id, station_id, session_key FROM receipts WHERE status IN "
                             "(?, ?) ORDER BY id LIMIT ?", (Status.PENDING, Status.BATCHED,
@@ -328,6 +338,8 @@ class Batcher:
     def _settled(self, keys: list[tuple[bytes, int]]) -> list[bool]:
         """``isSettled`` for many sessions: in one round trip per chunk when the chain adapter
         offers ``settled_many`` (one call per receipt made a batch of 1,000 take seconds)."""
+        if not keys:
+            return []
         many = getattr(self.chain, "settled_many", None)
         if many is not None:
             return list(many(keys))

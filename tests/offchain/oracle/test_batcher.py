@@ -296,3 +296,46 @@ def test_batcher__nonce_of_a_resend_is_durable_before_it_is_sent(
         chain.mine()
     assert by_status(store) == {"settled": 2} and settled_once(chain, keys)
     assert chain.already_settled_attempts() == 0
+
+
+class _NodeChain(FakeSettlementChain):
+    """A committee node's view: never its round; another node's batch settles receipts."""
+
+    nonce = 0
+    lookups = 0
+
+    def may_propose(self) -> bool:
+        return False
+
+    def committee_nonce(self) -> int:
+        return self.nonce
+
+    def settled_many(self, keys: list[tuple[bytes, int]]) -> list[bool]:
+        self.lookups += 1
+        return [self.is_settled(*k) for k in keys]
+
+    def settle_elsewhere(self, keys: list[tuple[bytes, int]]) -> None:
+        for sid, n in keys:
+            self._db.execute("INSERT INTO settled VALUES (?, ?, ?, ?)", (sid, n, b"x", 1))
+
+
+def test_committee_node__follows_other_nodes_settlements_when_the_nonce_moves(
+    store: Store, tmp_path: Path, clock: Clock, fill: Callable[[int], Any]
+) -> None:
+    chain = _NodeChain(tmp_path / "chain.db")
+    keys = fill(4)
+    b = make_batcher(store, chain, clock)
+    b.step()
+    assert (chain.lookups, by_status(store)) == (1, {"pending": 4})
+    chain.settle_elsewhere(keys[:2])  # only a committee batch settles, and it takes a nonce
+    clock.now += 5
+    b.step()
+    assert chain.lookups == 1  # nonce unchanged: nothing new can be settled, nothing asked
+    chain.nonce += 1
+    clock.now += 5
+    b.step()
+    assert (chain.lookups, by_status(store)) == (2, {"confirming": 2, "pending": 2})
+    chain.settle_elsewhere(keys[2:])
+    clock.now += 31  # the nonce stood still, but long enough: looked at all the same
+    b.step()
+    assert chain.lookups == 3 and by_status(store).get("pending") is None
