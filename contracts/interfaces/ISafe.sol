@@ -11,7 +11,8 @@ interface ISafe {
     /// @notice Executes `to.call{value: value}(data)` (operation 0) once `signatures` hold
     ///         `getThreshold()` owner signatures of the EIP-712 SafeTx hash, sorted by owner.
     /// @dev Reverts "GS013" when the inner call fails with `safeTxGas` and `gasPrice` both 0,
-    ///      "GS020"/"GS026" when signatures are too short or not by owners.
+    ///      "GS020"/"GS026" when signatures are too short or not by owners. The owners sign
+    ///      `getTransactionHash(...)` of the same fields and the nonce (EIP-712 `SafeTx`).
     function execTransaction(
         address to,
         uint256 value,
@@ -25,20 +26,6 @@ interface ISafe {
         bytes memory signatures
     ) external payable returns (bool success);
 
-    /// @notice The EIP-712 hash the owners sign for a transaction at `_nonce`.
-    function getTransactionHash(
-        address to,
-        uint256 value,
-        bytes calldata data,
-        uint8 operation,
-        uint256 safeTxGas,
-        uint256 baseGas,
-        uint256 gasPrice,
-        address gasToken,
-        address refundReceiver,
-        uint256 _nonce
-    ) external view returns (bytes32);
-
     /// @notice The nonce the next executed transaction must carry.
     function nonce() external view returns (uint256);
 
@@ -47,7 +34,4 @@ interface ISafe {
 
     /// @notice The owners.
     function getOwners() external view returns (address[] memory);
-
-    /// @notice The Safe version string, e.g. "1.4.1".
-    function VERSION() external view returns (string memory);
 }
