@@ -45,7 +45,7 @@ $(STAMPS)/python: pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev,dask]'
 	@touch $@
 
-$(STAMPS)/npm: package.json package-lock.json
+$(STAMPS)/npm: package.json package-lock.json .npmrc
 	@mkdir -p $(STAMPS)
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@

@@ -86,6 +86,7 @@ def generate(contract: str, mutators: list[str]) -> list[Mutant]:
     if target is None:
         raise SystemExit(f"mutate: no contract named {contract} in contracts/")
     out: list[Mutant] = []
+    seen: set[tuple[str, int, str]] = set()
     for name in mutators:
         cls = getattr(all_mutators, name, None)
         if cls is None:
@@ -94,10 +95,49 @@ def generate(contract: str, mutators: list[str]) -> list[Mutant]:
         m = cls(target.compilation_unit, 0, "", "", target, OZ_REMAP, False, Path(tmp), [])
         for file, patches in m._mutate().get("patches", {}).items():
             rel = Path(file).resolve().relative_to(ROOT).as_posix()
+            source = (ROOT / rel).read_bytes()
             for p in patches:
-                out.append(Mutant(contract, rel, name, p["line_number"], p["old_string"],
-                                  p["new_string"], p["start"], p["end"]))
+                m = fit(Mutant(contract, rel, name, p["line_number"], p["old_string"],
+                               p["new_string"], p["start"], p["end"]), source)
+                if m is not None and (m.file, m.start, m.new) not in seen:
+                    seen.add((m.file, m.start, m.new))
+                    out.append(m)
     return out
+
+
+OPERATOR_CHARS = set("<>=!")
+
+
+def fit(m: Mutant, source: bytes) -> Mutant | None:
+    """The patch as an edit of its own range. Slither's ROR gives the whole statement as `old`
+    and `new` (`new` sometimes cut short, and with the operator replaced at its first
+    occurrence in the statement) but the range of the one comparison it mutates: written as is,
+    the statement lands inside itself and cannot compile. Such a patch becomes that comparison
+    with the new operator; None if the operator is not exactly once in it."""
+    expr = source[m.start:m.end].decode()
+    if m.old == expr:
+        return m
+    i = 0  # the first character where the mutated statement differs
+    while i < min(len(m.old), len(m.new)) and m.old[i] == m.new[i]:
+        i += 1
+    a = i  # back to the start of the operator, then over the old and the new one
+    while a > 0 and m.old[a - 1] in OPERATOR_CHARS:
+        a -= 1
+    b, c = a, a
+    while b < len(m.old) and m.old[b] in OPERATOR_CHARS:
+        b += 1
+    while c < len(m.new) and m.new[c] in OPERATOR_CHARS:
+        c += 1
+    old_op, new_op = m.old[a:b], m.new[a:c]
+    if not old_op or not new_op:
+        return None
+    at = [j for j in range(len(expr) - len(old_op) + 1) if expr.startswith(old_op, j)
+          and (j == 0 or expr[j - 1] not in OPERATOR_CHARS)
+          and (j + len(old_op) == len(expr) or expr[j + len(old_op)] not in OPERATOR_CHARS)]
+    if len(at) != 1:
+        return None
+    new = expr[:at[0]] + new_op + expr[at[0] + len(old_op):]
+    return Mutant(m.contract, m.file, m.mutator, m.line, expr, new, m.start, m.end)
 
 
 def compile_contracts(files: list[str]) -> bool:

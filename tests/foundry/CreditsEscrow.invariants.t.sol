@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Vm} from "./utils/Vm.sol";
 import {IDriverGhost, LedgerChecks} from "./utils/LedgerChecks.sol";
 import {Protocol} from "./utils/Protocol.sol";
+import {WattToken} from "../../contracts/tokens/WattToken.sol";
 import {EnergyCredits} from "../../contracts/tokens/EnergyCredits.sol";
 import {MockStablecoin} from "../../contracts/test/MockStablecoin.sol";
 
@@ -144,7 +145,7 @@ contract CreditsEscrowInvariants is LedgerChecks {
 
     function setUp() public {
         vm.warp(1_700_000_000);
-        p = new Protocol();
+        p = new Protocol(WattToken(address(0)));
         h = new CreditsHandler(p);
         p.act(address(p.credits()), abi.encodeWithSignature(
             "grantRole(bytes32,address)", keccak256("PAUSER_ROLE"), h.GUARDIAN()));

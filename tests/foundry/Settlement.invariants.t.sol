@@ -258,7 +258,7 @@ contract SettlementInvariants is LedgerChecks {
 
     function setUp() public {
         vm.warp(1_700_000_000);
-        p = new Protocol();
+        p = new Protocol(WattToken(address(0)));
         // Uncertified stations earn rewards (at most 20 %), so the claim path mints WATT.
         (bool ok,) = p.act(address(p.registry()), abi.encodeWithSignature("setUncertifiedRewardBps(uint256)", 2000));
         require(ok, "setUncertifiedRewardBps");

@@ -367,12 +367,15 @@ def deploy_governed(
 
 
 def deploy_local_governed(project: Any, accounts: Any, params: Params | str = "local", *,
-                          record_path: Path | None = None) -> GovernedProtocol:
+                          record_path: Path | None = None,
+                          guardian: Any = None) -> GovernedProtocol:
     """Everything on a local chain from ``params/local.yaml`` with Ape's test accounts:
-    deployer #0, guardian #8, oracle #6, treasury #1 (the roles of tests/contracts/conftest.py);
-    mock stablecoins. Returns the protocol; ``.addresses`` and ``.deployment`` are the record."""
+    deployer #0, guardian #8 (or ``guardian``, e.g. a Safe), oracle #6, treasury #1 (the roles
+    of tests/contracts/conftest.py); mock stablecoins. Returns the protocol; ``.addresses`` and
+    ``.deployment`` are the record."""
     from wattnet.params import load_params
 
     p = load_params(params) if isinstance(params, str) else params
-    return deploy_governed(project, accounts[0], p, guardian=accounts[8], oracle=accounts[6],
+    return deploy_governed(project, accounts[0], p, guardian=guardian or accounts[8],
+                           oracle=accounts[6],
                            treasury=accounts[1], record_path=record_path)

@@ -77,6 +77,9 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _sender_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    from wattnet.cli.params_safe import safe_options
+
+    fn = safe_options(fn)
     return click.option("--account", envvar="WATTNET_ACCOUNT", default=None,
                         help="Ape account alias, or test:N on local networks ($WATTNET_ACCOUNT; "
                         "local default test:0).")(fn)
@@ -267,19 +270,23 @@ def propose_cmd(change_set: str, network: str, params_name: str | None, account:
                 simulate: bool, sim_runs: int, sim_days: int | None,
                 sim_stations: int | None, sim_seed: int, yes: bool) -> None:
     """Submit the change set to the Governor; prints the proposal id."""
-    from wattnet.governance.client import pick_sender
+    from wattnet.cli.params_safe import exported, sender_for
     from wattnet.governance.proposals import preflight, propose
     from wattnet.governance.records import short_id
 
     cs = load_change_set(change_set)
     with _view(network) as view:
         plan = _plan(view, cs, _params_for(view, params_name))
-        sender = pick_sender(account, view.deployment.network)
+        sender = sender_for(view, account)
         preflight(view, sender, plan)
         _show_plan(plan, (simulate, sim_runs, sim_days, sim_stations, sim_seed), False)
-        if view.deployment.network != "local" and not yes:
+        sends = getattr(sender, "executes", True)
+        if view.deployment.network != "local" and not yes and sends:
             click.confirm(f"propose from {sender.address} on {network}?", abort=True)
         pid = propose(view, sender, plan)
+        if exported(sender, view, f"propose {cs.name}"):
+            click.echo(f"proposal id once executed: {pid} (short id {short_id(pid)})", err=True)
+            return
     click.echo(f"proposal id: {pid} (short id {short_id(pid)})")
 
 
@@ -293,14 +300,17 @@ def vote_cmd(proposal_id: str, support: str, reason: str | None, network: str,
              params_name: str | None, account: str | None) -> None:
     """Vote for, against or abstain with the sender's delegated WATT (PROPOSAL_ID: the full
     id or the short one of `params list`)."""
-    from wattnet.governance.client import pick_sender, watt
+    from wattnet.cli.params_safe import exported, sender_for
+    from wattnet.governance.client import watt
     from wattnet.governance.proposals import vote
     from wattnet.governance.records import resolve_id, short_id
 
     with _view(network) as view:
         pid = resolve_id(view, proposal_id)
-        sender = pick_sender(account, view.deployment.network)
+        sender = sender_for(view, account)
         weight = vote(view, sender, pid, support, reason)
+        if exported(sender, view, f"vote {support} on proposal {short_id(pid)}"):
+            return
     click.echo(f"voted {support} on proposal {short_id(pid)} with {watt(weight)}")
 
 
@@ -312,12 +322,15 @@ def delegate_cmd(to: str | None, network: str, params_name: str | None,
                  account: str | None) -> None:
     """Delegate the sender's WATT votes (needed to propose and vote; counted from the next
     second on)."""
-    from wattnet.governance.client import pick_sender, watt
+    from wattnet.cli.params_safe import exported, sender_for
+    from wattnet.governance.client import watt
     from wattnet.governance.proposals import delegate
 
     with _view(network) as view:
-        sender = pick_sender(account, view.deployment.network)
+        sender = sender_for(view, account)
         votes = delegate(view, sender, to)
+        if exported(sender, view, f"delegate WATT votes to {to or sender.address}"):
+            return
     click.echo(f"{to or sender.address} now has {watt(votes)} of votes")
 
 
@@ -329,14 +342,17 @@ def _step(name: str, doc: str) -> None:
     @_sender_option
     def cmd(proposal_id: str, network: str, params_name: str | None,
             account: str | None) -> None:
+        from wattnet.cli.params_safe import exported, sender_for
         from wattnet.governance import proposals
-        from wattnet.governance.client import pick_sender, when
+        from wattnet.governance.client import when
         from wattnet.governance.records import resolve_id, short_id
 
         with _view(network) as view:
             pid = resolve_id(view, proposal_id)
-            sender = pick_sender(account, view.deployment.network)
+            sender = sender_for(view, account)
             result = getattr(proposals, name)(view, sender, pid)
+            if exported(sender, view, f"{name} proposal {short_id(pid)}"):
+                return
             now = view.now()
         if name == "queue":
             click.echo(f"queued proposal {short_id(pid)}; executable from {when(result, now)}")
@@ -371,6 +387,8 @@ def status_cmd(proposal_id: str, network: str, params_name: str | None, as_json:
     show(console, status_table(s))
 
 
-from wattnet.cli.params_list import list_cmd  # noqa: E402  (a command of this group)
+from wattnet.cli.params_guardian import pause_cmd, unpause_cmd  # noqa: E402
+from wattnet.cli.params_list import list_cmd  # noqa: E402  (commands of this group)
 
-params.add_command(list_cmd)
+for _cmd in (list_cmd, pause_cmd, unpause_cmd):
+    params.add_command(_cmd)

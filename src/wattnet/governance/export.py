@@ -8,7 +8,8 @@
   and its calldata, for a proposer that is a multisig.
 * ``safe_transaction_builder``: that same call as a Safe Transaction Builder batch file
   (``version`` 1.0: ``chainId``, ``createdAt``, ``meta``, ``transactions`` of ``to``, ``value``,
-  ``data``), to load with the Transaction Builder app's "drag and drop a JSON file".
+  ``data``), to load with the Transaction Builder app's "drag and drop a JSON file". Any step
+  run with ``--safe`` and no owner keys writes the same format (:func:`tx_builder_batch`).
 """
 
 from __future__ import annotations
@@ -56,13 +57,21 @@ def safe_batch(*, chain_id: int, governor: str, targets: Sequence[str],
                created_at_ms: int) -> dict[str, Any]:
     """A Safe Transaction Builder batch file with one transaction: Governor.propose."""
     data = propose_calldata(targets, calldatas, description)
+    return tx_builder_batch(chain_id=chain_id, transactions=[(governor, data)],
+                            name=f"WattNet proposal: {name}",
+                            description=description.splitlines()[0] if description else "",
+                            created_at_ms=created_at_ms)
+
+
+def tx_builder_batch(*, chain_id: int, transactions: Sequence[tuple[str, bytes]], name: str,
+                     description: str, created_at_ms: int, safe: str = "") -> dict[str, Any]:
+    """A Safe Transaction Builder batch file (``version`` 1.0) of plain calls (value 0)."""
     return {
         "version": "1.0",
         "chainId": str(chain_id),
         "createdAt": created_at_ms,
-        "meta": {"name": f"WattNet proposal: {name}",
-                 "description": description.splitlines()[0] if description else "",
-                 "txBuilderVersion": "1.16.5", "createdFromSafeAddress": "",
-                 "createdFromOwnerAddress": ""},
-        "transactions": [{"to": governor, "value": "0", "data": "0x" + data.hex()}],
+        "meta": {"name": name, "description": description, "txBuilderVersion": "1.16.5",
+                 "createdFromSafeAddress": safe, "createdFromOwnerAddress": ""},
+        "transactions": [{"to": to, "value": "0", "data": "0x" + data.hex()}
+                         for to, data in transactions],
     }

@@ -14,7 +14,6 @@ and to a guardian only if the deployment granted it one.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +32,7 @@ from wattnet.governance.client import (
 from wattnet.governance.members import KEY as MEMBERS_KEY
 from wattnet.governance.members import THRESHOLD, member_calls
 from wattnet.governance.records import Proposal, describe_call, find, state_of, status
+from wattnet.governance.safe import SafeSender
 from wattnet.governance.schedule import SETTER as SCHEDULE_SETTER
 from wattnet.governance.schedule import SchedulePlan, plan_schedule, show
 from wattnet.governance.table import (
@@ -138,11 +138,17 @@ def _check_schedule_window(view: ChainView, pid: int, p: Proposal) -> None:
                 f"and epoch {current} has begun; propose the schedule change again")
 
 
-def _send(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+def _send(contract: Any, method: str, *args: Any, sender: Any) -> Any:
+    """``contract.method(*args)`` from ``sender``; a :class:`SafeSender` executes it through
+    its Safe (or keeps it for the export)."""
     from ape.exceptions import ApeException
 
+    if isinstance(sender, SafeSender):
+        # `_mutable_methods_`: `delegate` and `nonce` are shadowed by Ape's attributes
+        data = bytes(contract._mutable_methods_[method].encode_input(*args))
+        return sender.send(str(contract.address), data)
     try:
-        return fn(*args, **kw)
+        return contract.invoke_transaction(method, *args, sender=sender)
     except (ApeException, ValueError) as exc:
         raise explain(exc) from None
 
@@ -157,8 +163,11 @@ def preflight(view: ChainView, sender: Any, plan: Plan) -> int:
     if not plan.calls:
         raise GovernanceError(f"{plan.change_set.source}: nothing to change (every value is "
                               "already on chain)")
+    return _preflight(view, sender, proposal_id(view, plan))
+
+
+def _preflight(view: ChainView, sender: Any, pid: int) -> int:
     gov = view.governor
-    pid = proposal_id(view, plan)
     if int(gov.proposalSnapshot(pid)) != 0:
         raise GovernanceError(f"this change set is already proposal {pid} ({state_of(view, pid)}); "
                               "edit its description to propose it again")
@@ -175,9 +184,17 @@ def preflight(view: ChainView, sender: Any, plan: Plan) -> int:
 
 
 def propose(view: ChainView, sender: Any, plan: Plan) -> int:
-    pid = preflight(view, sender, plan)
-    gov = view.governor
-    _send(gov.propose, plan.targets, [0] * len(plan.targets), plan.calldatas, plan.description,
+    preflight(view, sender, plan)
+    return propose_calls(view, sender, plan.targets, plan.calldatas, plan.description)
+
+
+def propose_calls(view: ChainView, sender: Any, targets: list[str], calldatas: list[bytes],
+                  description: str) -> int:
+    """Governor.propose of these calls (values 0) after the Governor's own checks."""
+    pid = int(view.governor.getProposalId(targets, [0] * len(targets), calldatas,
+                                          keccak(text=description)))
+    _preflight(view, sender, pid)
+    _send(view.governor, "propose", targets, [0] * len(targets), calldatas, description,
           sender=sender)
     return pid
 
@@ -187,7 +204,7 @@ def delegate(view: ChainView, sender: Any, to: str | None) -> int:
     token = view.contract("WattToken")
     target = to or sender.address
     # `delegate` is shadowed on Ape contract instances
-    _send(token.invoke_transaction, "delegate", target, sender=sender)
+    _send(token, "delegate", target, sender=sender)
     return int(token.getVotes(target))
 
 
@@ -221,9 +238,9 @@ def vote(view: ChainView, sender: Any, pid: int, support: str, reason: str | Non
             "proposal is made)")
     code = SUPPORT[support]
     if reason:
-        _send(gov.castVoteWithReason, pid, code, reason, sender=sender)
+        _send(gov, "castVoteWithReason", pid, code, reason, sender=sender)
     else:
-        _send(gov.castVote, pid, code, sender=sender)
+        _send(gov, "castVote", pid, code, sender=sender)
     return weight
 
 
@@ -231,7 +248,7 @@ def queue(view: ChainView, sender: Any, pid: int) -> int:
     """Queue a succeeded proposal in the timelock; returns its eta."""
     _expect(view, pid, "Succeeded", "queue")
     p = find(view, pid)
-    _send(view.governor.queue, list(p.targets), list(p.values), list(p.calldatas),
+    _send(view.governor, "queue", list(p.targets), list(p.values), list(p.calldatas),
           p.description_hash, sender=sender)
     return int(view.governor.proposalEta(pid))
 
@@ -245,7 +262,7 @@ def execute(view: ChainView, sender: Any, pid: int) -> None:
                               f"{when(eta, now)}")
     p = find(view, pid)
     _check_schedule_window(view, pid, p)
-    _send(view.governor.execute, list(p.targets), list(p.values), list(p.calldatas),
+    _send(view.governor, "execute", list(p.targets), list(p.values), list(p.calldatas),
           p.description_hash, sender=sender)
 
 
@@ -255,14 +272,14 @@ def cancel(view: ChainView, sender: Any, pid: int) -> str:
     p = find(view, pid)
     args = (list(p.targets), list(p.values), list(p.calldatas))
     if state == "Pending" and sender.address.lower() == p.proposer.lower():
-        _send(gov.cancel, *args, p.description_hash, sender=sender)
+        _send(gov, "cancel", *args, p.description_hash, sender=sender)
         return "cancelled by its proposer"
     timelock = view.contract(TIMELOCK)
     if state == "Queued" and timelock.hasRole(CANCELLER_ROLE, sender.address):
         gov_word = bytes.fromhex(view.governor_address[2:]).ljust(32, b"\x00")
         salt = bytes(a ^ b for a, b in zip(gov_word, p.description_hash, strict=True))
         op = timelock.hashOperationBatch(*args, bytes(32), salt)
-        _send(timelock.cancel, op, sender=sender)
+        _send(timelock, "cancel", op, sender=sender)
         return "timelock operation cancelled by a CANCELLER_ROLE holder"
     raise GovernanceError(
         f"{sender.address} cannot cancel proposal {pid} ({state}): the proposer ({p.proposer}) "
@@ -271,4 +288,4 @@ def cancel(view: ChainView, sender: Any, pid: int) -> str:
 
 
 __all__ = ["Plan", "Proposal", "cancel", "delegate", "describe_call", "execute", "find",
-           "make_plan", "preflight", "propose", "queue", "status", "vote"]
+           "make_plan", "preflight", "propose", "propose_calls", "queue", "status", "vote"]

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from click.testing import CliRunner, Result
 
 from wattnet.chain.deployments import (
     ENV_ARTIFACTS,
@@ -19,6 +21,7 @@ from wattnet.chain.deployments import (
     manifest_path,
     save_deployment,
 )
+from wattnet.cli.main import cli
 from wattnet.params import WEI_PER_WATT, apply_overrides, load_params
 
 REPO = Path(__file__).resolve().parents[3]
@@ -35,15 +38,17 @@ class GovStack:
 
 
 @contextmanager
-def governed_stack(project: Any, accounts: Any, chain: Any, tmp: Path) -> Iterator[GovStack]:
-    """Deploy, write deployments/ethereum/local.json under ``tmp``, point the CLI there."""
+def governed_stack(project: Any, accounts: Any, chain: Any, tmp: Path,
+                   guardian: Any = None) -> Iterator[GovStack]:
+    """Deploy, write deployments/ethereum/local.json under ``tmp``, point the CLI there
+    (``guardian``: test account 8 unless given)."""
     from wattnet.chain.deploy_plan import deploy_local_governed
 
     manifest = manifest_path()
     # The file's 2-minute timelock delay with the chain clock following the wall clock: on a
     # loaded machine two CLI runs between queue and execute can outlast it (seen in CI).
     g = deploy_local_governed(project, accounts, apply_overrides(
-        load_params("local"), {"governance.timelock_delay": "30m"}))
+        load_params("local"), {"governance.timelock_delay": "30m"}), guardian=guardian)
     save_deployment(g.deployment, tmp)
     voter, voter2, poor = accounts[1], accounts[5], accounts[7]  # voter: the treasury
     g.watt.transfer(voter2, VOTER_WATT * WEI_PER_WATT, sender=voter)
@@ -78,3 +83,31 @@ def pass_proposal(view: Any, chain: Any, plan: Any, proposer: Any, voters: list[
     proposals.execute(view, proposer, pid)
     assert proposals.status(view, pid)["state"] == "Executed"
     return pid
+
+
+# ---- the CLI as the runbooks run it
+
+def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def ok(*args: str, **kw: Any) -> str:
+    res = run(*args, **kw)
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def refused(*args: str, **kw: Any) -> str:
+    """A refused step: exit status 2, one line, no traceback."""
+    res = run(*args, **kw)
+    assert res.exit_code == 2, res.output
+    line = res.output.strip()
+    assert "\n" not in line and "Traceback" not in line, res.output
+    assert line.startswith("error: ")
+    return line
+
+
+def change_set(tmp: Path, description: str, changes: dict[str, Any]) -> str:
+    path = tmp / f"{abs(hash(description))}.yaml"
+    path.write_text(yaml.safe_dump({"description": description, "changes": changes}))
+    return str(path)

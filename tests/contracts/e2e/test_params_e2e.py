@@ -12,13 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from click.testing import CliRunner, Result
-from params_stack import REPO, GovStack, governed_stack, travel_to
+from params_stack import REPO, GovStack, change_set, governed_stack, ok, refused, run, travel_to
 
 from wattnet.chain.deploy import geohash_bytes8
 from wattnet.chain.deployments import ENV_ROOT, save_deployment
-from wattnet.cli.main import cli
 from wattnet.governance.client import ChainView
 from wattnet.governance.proposals import find
 
@@ -30,26 +27,6 @@ def stack(project: Any, accounts: Any, chain: Any,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[GovStack]:
     with governed_stack(project, accounts, chain, tmp_path_factory.mktemp("root")) as s:
         yield s
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-
-
-def ok(*args: str, **kw: Any) -> str:
-    res = run(*args, **kw)
-    assert res.exit_code == 0, res.output
-    return res.output
-
-
-def refused(*args: str, **kw: Any) -> str:
-    """A refused step: exit status 2, one line, no traceback."""
-    res = run(*args, **kw)
-    assert res.exit_code == 2, res.output
-    line = res.output.strip()
-    assert "\n" not in line and "Traceback" not in line, res.output
-    assert line.startswith("error: ")
-    return line
 
 
 def runbook_lines() -> list[str]:
@@ -115,17 +92,11 @@ def test_runbook__changes_the_parameters_on_chain(stack: GovStack, chain: Any,
     assert "13000" in after and "12000" not in after
 
 
-def _change_set(tmp: Path, description: str, changes: dict[str, Any]) -> str:
-    path = tmp / f"{abs(hash(description))}.yaml"
-    path.write_text(yaml.safe_dump({"description": description, "changes": changes}))
-    return str(path)
-
-
 def test_refusals__early_double_and_below_threshold(stack: GovStack, chain: Any, networks: Any,
                                                      tmp_path: Path) -> None:
     g = stack.gov
     env = {"WATTNET_ACCOUNT": "test:1"}
-    change = _change_set(tmp_path, "raise the station cap", {"rewards.station_epoch_cap_bps": 6000})
+    change = change_set(tmp_path, "raise the station cap", {"rewards.station_epoch_cap_bps": 6000})
     line = refused("params", "propose", change, "--account", "test:7")
     assert "below the proposal threshold of 100,000 WATT" in line
     assert "has 0 WATT of votes" in line
@@ -163,12 +134,12 @@ def test_cancel__proposer_while_pending_nobody_once_queued(stack: GovStack, chai
     removal off the table): a queued proposal runs."""
     g = stack.gov
     env = {"WATTNET_ACCOUNT": "test:1"}
-    first = _change_set(tmp_path, "cancel me early", {"staking.unbonding_delay": "3h"})
+    first = change_set(tmp_path, "cancel me early", {"staking.unbonding_delay": "3h"})
     pid = int(re.findall(r"proposal id: (\d+)", ok("params", "propose", first, env=env))[0])
     assert "cannot cancel" in refused("params", "cancel", str(pid), "--account", "test:5")
     assert "cancelled by its proposer" in ok("params", "cancel", str(pid), env=env)
     assert g.governor.state(pid) == 2  # Canceled
-    second = _change_set(tmp_path, "cancel me late", {"staking.unbonding_delay": "4h"})
+    second = change_set(tmp_path, "cancel me late", {"staking.unbonding_delay": "4h"})
     pid = int(re.findall(r"proposal id: (\d+)", ok("params", "propose", second, env=env))[0])
     travel_to(chain, int(g.governor.proposalSnapshot(pid)) + 1)
     ok("params", "vote", str(pid), "for", env=env)
@@ -192,7 +163,7 @@ def test_refusals__no_record_and_wrong_network(stack: GovStack, tmp_path: Path) 
     save_deployment(replace(stack.gov.deployment, chain_id=11155111), tmp_path)
     line = refused("params", "status", "1", env={ENV_ROOT: str(tmp_path)})
     assert "wrong network: the ethereum:local deployment is on chain 11155111" in line
-    bad = _change_set(tmp_path, "too much", {"settlement.operator_share_bps": 12000,
+    bad = change_set(tmp_path, "too much", {"settlement.operator_share_bps": 12000,
                                              "registry.region_multipliers.u0": 13000})
     res = run("params", "diff", bad)
     assert res.exit_code == 2 and "Traceback" not in res.output
@@ -207,7 +178,7 @@ def test_schedule_change__refused_after_its_execution_window(stack: GovStack, ch
                                                               tmp_path: Path) -> None:
     g = stack.gov
     env = {"WATTNET_ACCOUNT": "test:1"}
-    change = _change_set(tmp_path, "halve growth emission",
+    change = change_set(tmp_path, "halve growth emission",
                          {"rewards.phases.growth.emission_per_epoch": 750_000})
     diff = ok("params", "diff", change)
     assert "note: emission schedule replaced from epoch" in diff and "execute by" in diff
@@ -231,7 +202,7 @@ def test_schedule_change__executes_a_week_after_its_earliest_time(stack: GovStac
     nothing changes before the start epoch."""
     g = stack.gov
     env = {"WATTNET_ACCOUNT": "test:1"}
-    change = _change_set(tmp_path, "raise growth emission",
+    change = change_set(tmp_path, "raise growth emission",
                          {"rewards.phases.growth.emission_per_epoch": 700_000})
     pid = int(re.findall(r"proposal id: (\d+)", ok("params", "propose", change, env=env))[0])
     travel_to(chain, int(g.governor.proposalSnapshot(pid)) + 1)
@@ -256,7 +227,7 @@ def test_diff_json__calls_and_safe_batch_a_multisig_can_submit(stack: GovStack, 
     from eth_utils.crypto import keccak
 
     g = stack.gov
-    change = _change_set(tmp_path, "boost u1 and lower the referrer share",
+    change = change_set(tmp_path, "boost u1 and lower the referrer share",
                          {"registry.region_multipliers.u1": 15000,
                           "settlement.referrer_share_bps": 400})
     out = json.loads(ok("params", "diff", change, "--json"))
@@ -302,7 +273,7 @@ def test_diff_json__calls_and_safe_batch_a_multisig_can_submit(stack: GovStack, 
 def test_diff_markdown__forum_post_with_bounds_impact_and_calls(stack: GovStack,
                                                                 tmp_path: Path) -> None:
     g = stack.gov
-    change = _change_set(tmp_path, "forum post: trim the referrer share",
+    change = change_set(tmp_path, "forum post: trim the referrer share",
                          {"settlement.referrer_share_bps": 300})
     post = ok("params", "diff", change, "--markdown", "--simulate", "--sim-runs", "1",
               "--sim-stations", "200", "--sim-days", "371")
@@ -329,7 +300,7 @@ def test_diff_dry_run__executes_on_a_fork_and_decodes_a_revert(stack: GovStack, 
 
     g = stack.gov
     before = (int(g.credits.operatorShareBps()), int(g.credits.referrerShareBps()))
-    change = _change_set(tmp_path, "dry run: referrer 450", {"settlement.referrer_share_bps": 450})
+    change = change_set(tmp_path, "dry run: referrer 450", {"settlement.referrer_share_bps": 450})
     res = run("params", "diff", change, "--dry-run")
     assert res.exit_code == 0, res.output
     assert "EnergyCredits.setShares\t" in res.output and "\texecuted\t" in res.output

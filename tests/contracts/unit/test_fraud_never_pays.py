@@ -194,6 +194,15 @@ def test_set_price_feed__bounds(project: Any, rewards: Any, governor: Any) -> No
         rewards.setPriceFeed(feed, 30, 2_000, sender=governor)
     with ape.reverts(rewards.RewardsParameterOutOfBounds):
         rewards.setPriceFeed(feed, 3_600, 5_001, sender=governor)
+    # the freshness bound's edges: 1 minute and 3 days are accepted, a second more is not
+    min_age, max_age = int(rewards.MIN_FEED_AGE()), int(rewards.MAX_FEED_AGE())
+    assert (min_age, max_age) == (60, 3 * 86_400)
+    for age in (min_age, max_age):
+        rewards.setPriceFeed(feed, age, 5_000, sender=governor)
+        assert rewards.feedMaxAge() == age
+    with ape.reverts(rewards.RewardsParameterOutOfBounds, name=b"feedMaxAge".ljust(32, b"\0"),
+                     value=max_age + 1, min=min_age, max=max_age):
+        rewards.setPriceFeed(feed, max_age + 1, 2_000, sender=governor)
 
 
 # ---------------------------------------------------------------- the wash-trading attack

@@ -501,6 +501,21 @@ def test_unbond_station__with_none_bonded_reverts(staking: Any, governor: Any,
         staking.unbondStation(operator, 0, sender=governor)
 
 
+def test_resize_station__moves_bonded_capacity_by_the_difference(staking: Any, governor: Any,
+                                                                 operator: Any,
+                                                                 staked: int) -> None:
+    """A meter certificate or a new meter key changes a station's rated power: the operator's
+    bonded kW follow it, up and down (kills a mutant of `bondedKw + newKw`)."""
+    staking.grantRole(roles.REGISTRY_ROLE, governor, sender=governor)
+    staking.bondStation(operator, 22, sender=governor)
+    staking.bondStation(operator, 7, sender=governor)
+    tx = staking.resizeStation(operator, 22, 50, sender=governor)
+    assert tx.decode_logs(staking.BondedCapacityChanged)[0].bondedKw == 57
+    staking.resizeStation(operator, 50, 11, sender=governor)
+    assert staking.stakeOf(operator).bondedKw == 18
+    assert staking.stakeOf(operator).bondedStations == 2
+
+
 # ---------------------------------------------------------------- governance
 @pytest.mark.parametrize("value", [3_599, 90 * DAY + 1])
 def test_set_unbonding_delay__out_of_bounds_reverts(staking: Any, governor: Any,

@@ -106,6 +106,27 @@ def test_stale__the_settlement_window_does_not_run_while_paused(
     assert rejections(tx, credits) == [int(RejectReason.STALE)]
 
 
+def test_stale__only_the_paused_time_after_the_session_extends_its_window(
+        world: Any, make_receipt: Any, driver: Any, sign: Any, credits: Any, oracle: Any,
+        guardian: Any, governor: Any, chain: Any) -> None:
+    """A pause that began a day after the session ended and lasted a day (closed, so in the
+    pause log) moves the session's deadline by that day, not by the unpaused day before it."""
+    end = chain.pending_timestamp - 60
+    on_time, late = make_receipt(world, driver, end=end), make_receipt(world, driver, end=end)
+    window = int(credits.timing().maxSettlementDelay)
+    chain.pending_timestamp = end + DAY
+    credits.pause(sender=guardian)
+    chain.pending_timestamp = end + 2 * DAY
+    credits.unpause(sender=governor)
+    assert int(credits.pausedTotal()) == DAY
+    chain.pending_timestamp = end + window + DAY  # the last second of the extended window
+    tx = credits.settleBatch([sign(on_time, world.key)], sender=oracle)
+    assert rejections(tx, credits) == []
+    chain.pending_timestamp = end + window + DAY + 1
+    tx = credits.settleBatch([sign(late, world.key)], sender=oracle)
+    assert rejections(tx, credits) == [int(RejectReason.STALE)]
+
+
 def test_revoked_mandate__caps_cannot_be_lowered_under_a_session_a_pause_kept_open(
         world: Any, make_receipt: Any, driver: Any, sign: Any, credits: Any, oracle: Any,
         guardian: Any, governor: Any, chain: Any, credit_id: int) -> None:

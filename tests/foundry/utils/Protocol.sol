@@ -16,7 +16,10 @@ import {ISessionSettlement} from "../../../contracts/interfaces/ISessionSettleme
 import {MockStablecoin} from "../../../contracts/test/MockStablecoin.sol";
 
 /// @notice The protocol deployed and wired as src/wattnet/chain/deploy.py's `deploy_protocol`
-///         does, with params/local.yaml's values, this contract as deployer and admin.
+///         does, with params/local.yaml's values, this contract as deployer and admin. Given a
+///         `shared` WattToken (a v2 beside v1, docs/upgrades.md) it deploys no token: its rewards
+///         engine may emit what the token's cap leaves, and WATT's admin (v1's governance)
+///         grants it MINTER_ROLE.
 contract Protocol {
     uint256 internal constant CAP = 1e27;
     uint256 internal constant GENESIS_SUPPLY = 2e26;
@@ -30,15 +33,15 @@ contract Protocol {
     MockStablecoin public usdc;
     uint256 public usdcId;
 
-    constructor() {
+    constructor(WattToken shared) {
         address me = address(this);
-        watt = new WattToken(me, CAP, TREASURY, GENESIS_SUPPLY);
+        watt = address(shared) == address(0) ? new WattToken(me, CAP, TREASURY, GENESIS_SUPPLY) : shared;
         staking = new OperatorStaking(me, IERC20(address(watt)), TREASURY, 1_000e18, 3600, 500e18, 1000);
         IRewardsEngine.Phase[] memory phases = new IRewardsEngine.Phase[](3);
         phases[0] = IRewardsEngine.Phase(0, 104, 50, 1_500_000e18);
         phases[1] = IRewardsEngine.Phase(104, 312, 20, 600_000e18);
         phases[2] = IRewardsEngine.Phase(312, 572, 0, 250_000e18);
-        rewards = new RewardsEngine(me, IWattToken(address(watt)), block.timestamp, CAP - GENESIS_SUPPLY, phases);
+        rewards = new RewardsEngine(me, IWattToken(address(watt)), block.timestamp, CAP - watt.totalSupply(), phases);
         registry = new StationRegistry(me, IOperatorStaking(address(staking)), 50_000, 2_000_000);
         credits = new EnergyCredits(
             me,
@@ -51,7 +54,7 @@ contract Protocol {
             500,
             5000
         );
-        watt.grantRole(watt.MINTER_ROLE(), address(rewards));
+        if (address(shared) == address(0)) watt.grantRole(watt.MINTER_ROLE(), address(rewards));
         staking.grantRole(staking.REGISTRY_ROLE(), address(registry));
         staking.setRegistry(IStationRegistry(address(registry)));
         staking.setSettlement(address(credits));
