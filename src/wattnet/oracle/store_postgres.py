@@ -45,7 +45,9 @@ _PG_TYPES = {"connector_id": "int"} | {
 _COLS = ", ".join(RECEIPT_COLUMNS)
 _INSERT_MANY_AND_OVERLAP = (
     "WITH v AS (SELECT * FROM unnest("
-    + ", ".join(f"%s::{_PG_TYPES.get(c, 'bytea')}[]" for c in RECEIPT_COLUMNS)
+    # %b: the arrays go in binary (psycopg's text-array dumper escaped each element with a regex:
+    # ~70 % of this statement's client time)
+    + ", ".join(f"%b::{_PG_TYPES.get(c, 'bytea')}[]" for c in RECEIPT_COLUMNS)
     + f") WITH ORDINALITY AS v ({_COLS}, ord)), "
     f"ins AS (INSERT INTO receipts ({_COLS}) SELECT {_COLS} FROM v ORDER BY ord "
     "ON CONFLICT (station_id, session_key) DO NOTHING RETURNING station_id, session_key) "
