@@ -7,6 +7,7 @@ import { energyKwh, renderSessions } from "./sessions";
 import { buyCredits, mintTestTokens, readBalances } from "./credits";
 import { onCharge, onVerify, showCharge, type Page } from "./chargeui";
 import { showSettings, wireSettings } from "./settingsui";
+import { showOperator, wireOperator } from "./operatorui";
 import { explainError } from "./errors";
 import { formatPower, formatUnits, parseAmount, shortAddress } from "./format";
 import { drawMap, stationPoints } from "./map";
@@ -131,7 +132,7 @@ async function onConnect(): Promise<void> {
     $("buy").hidden = false;
     $("faucet").hidden = !testToken();
     showCharge(page);
-    await Promise.all([refreshBalances(), refreshSessions(), showSettings(page)]);
+    await Promise.all([refreshBalances(), refreshSessions(), showSettings(page), showOperator(page)]);
   } catch (err) {
     showError(err);
     $("switch-chain").hidden = !(err instanceof WrongChainError);
@@ -230,4 +231,5 @@ $("faucet").addEventListener("click", () => void onFaucet());
 $("charge").addEventListener("submit", (e) => void onCharge(page, e));
 $("filter").addEventListener("input", renderStations);
 wireSettings(page);
+wireOperator(page);
 void start();

@@ -19,7 +19,8 @@ from wattnet.chain.eip712 import Domain
 from wattnet.chain.web3_client import ChainClient
 from wattnet.errors import ChainError
 
-APP_CONTRACTS = ("EnergyCredits", "StationRegistry", "WattToken", "OperatorStaking")
+APP_CONTRACTS = ("EnergyCredits", "StationRegistry", "WattToken", "OperatorStaking",
+                 "RewardsEngine")
 MAX_CREDIT_IDS = 8  # credit ids the app lists (1..N, stopping at the first unlisted one)
 ERC20_META = [  # the two views of a stablecoin the app shows; ABIs for writes are generated
     {"type": "function", "name": "symbol", "stateMutability": "view", "inputs": [],
