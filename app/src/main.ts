@@ -8,6 +8,7 @@ import { buyCredits, mintTestTokens, readBalances } from "./credits";
 import { onCharge, onVerify, showCharge, type Page } from "./chargeui";
 import { showSettings, wireSettings } from "./settingsui";
 import { showOperator, wireOperator } from "./operatorui";
+import { showDao, wireDao } from "./daoui";
 import { explainError } from "./errors";
 import { formatPower, formatUnits, parseAmount, shortAddress } from "./format";
 import { drawMap, stationPoints } from "./map";
@@ -132,7 +133,7 @@ async function onConnect(): Promise<void> {
     $("buy").hidden = false;
     $("faucet").hidden = !testToken();
     showCharge(page);
-    await Promise.all([refreshBalances(), refreshSessions(), showSettings(page), showOperator(page)]);
+    await Promise.all([refreshBalances(), refreshSessions(), showSettings(page), showOperator(page), showDao(page)]);
   } catch (err) {
     showError(err);
     $("switch-chain").hidden = !(err instanceof WrongChainError);
@@ -219,6 +220,7 @@ async function start(): Promise<void> {
     $("network-name").textContent = `${config.network} · chain ${config.chain_id}`;
     await loadNetwork();
     document.body.dataset.ready = "1";
+    showDao(page).catch(showError);
   } catch (err) {
     showError(err);
   }
@@ -232,4 +234,5 @@ $("charge").addEventListener("submit", (e) => void onCharge(page, e));
 $("filter").addEventListener("input", renderStations);
 wireSettings(page);
 wireOperator(page);
+wireDao(page);
 void start();

@@ -15,9 +15,9 @@ from eth_utils.address import to_checksum_address
 from web3 import HTTPProvider, Web3
 
 from wattnet.api.devnet import OPERATOR
-from wattnet.chain.deployments import load_abi
 from wattnet.domain import station_id_for
 
+from .chain import contract, fund_watt, move_time, refused
 from .pages import screenshot
 from .stack import STATIONS, Network
 from .test_app import connect, serious_axe_violations
@@ -32,35 +32,14 @@ def wallet(network: Network) -> InjectedWallet:  # the page's wallet: the operat
     return InjectedWallet(network.rpc_url, OPERATOR)
 
 
-def _contract(w3: Web3, net: Network, name: str, abi: Any = None) -> Any:
-    return w3.eth.contract(address=to_checksum_address(net.deployment.address(name)),
-                           abi=abi or load_abi(name))
-
-
-def _refused(page: Any, wallet: InjectedWallet, button: str, error: str) -> None:
-    sent = wallet.calls.count("eth_sendTransaction")
-    page.click(button)
-    page.wait_for_function("document.getElementById('error').textContent.length > 0")
-    assert error in page.locator("#error").inner_text(), page.locator("#error").inner_text()
-    assert wallet.calls.count("eth_sendTransaction") == sent  # never signed
-
-
-def _move_time(w3: Web3, seconds: int) -> None:
-    w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
-    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-
-
 def test_operator__stake_unbond_tariff_payouts_and_rewards_from_the_app(
         page: Any, app_url: str, network: Network, wallet: InjectedWallet) -> None:
     w3 = Web3(HTTPProvider(network.rpc_url))
-    staking = _contract(w3, network, "OperatorStaking")
-    registry = _contract(w3, network, "StationRegistry")
-    token = _contract(w3, network, "WattToken", BALANCE_OF)
+    staking = contract(w3, network, "OperatorStaking")
+    registry = contract(w3, network, "StationRegistry")
+    token = contract(w3, network, "WattToken", BALANCE_OF)
     operator = to_checksum_address(OPERATOR)
-    treasury = _contract(w3, network, "EnergyCredits").functions.treasury().call()
-    w3.provider.make_request("anvil_impersonateAccount", [treasury])  # type: ignore[arg-type]
-    _contract(w3, network, "WattToken").functions.transfer(operator, 10 * WATT).transact(
-        {"from": treasury})
+    fund_watt(w3, network, operator, 10 * WATT)
     before = staking.functions.stakeOf(operator).call()[0]
 
     connect(page, app_url)
@@ -69,7 +48,7 @@ def test_operator__stake_unbond_tariff_payouts_and_rewards_from_the_app(
     assert "nothing is unbonding" in page.locator("#unbond-text").inner_text()
 
     page.fill("#stake-amount", "1")  # all of it bonds the two stations: refused
-    _refused(page, wallet, "#unbond-button", "StakingInsufficientStake")
+    refused(page, wallet, "#unbond-button", "StakingInsufficientStake")
 
     wallet.reject_signing = True
     page.fill("#stake-amount", "10")
@@ -86,21 +65,21 @@ def test_operator__stake_unbond_tariff_payouts_and_rewards_from_the_app(
     active, unbonding, ends_at = staking.functions.stakeOf(operator).call()[:3]
     assert (active, unbonding) == (before + 6 * WATT, 4 * WATT)
     assert "4 WATT unbonding: withdrawable from" in page.locator("#unbond-text").inner_text()
-    _refused(page, wallet, "#withdraw-stake", "StakingUnbondingNotReady")
+    refused(page, wallet, "#withdraw-stake", "StakingUnbondingNotReady")
 
     # the spacing rule shown before sending; a change inside it refused by the contract
     page.select_option("#tariff-station", label=STATIONS[0][0])
     assert "next change from" in page.locator("#tariff-rule").inner_text()
     page.fill("#tariff-price", "0.4")
-    _refused(page, wallet, "#tariff-button", "RegistryTariffCooldown")
-    _refused(page, wallet, "#withdraw-payout", "CreditsNothingOwed")
+    refused(page, wallet, "#tariff-button", "RegistryTariffCooldown")
+    refused(page, wallet, "#withdraw-payout", "CreditsNothingOwed")
 
     # past the unbonding delay, the tariff spacing and the end of the first weekly epoch
-    rewards = _contract(w3, network, "RewardsEngine")
+    rewards = contract(w3, network, "RewardsEngine")
     now = w3.eth.get_block("latest")["timestamp"]
     cooldown = registry.functions.tariffCooldown().call()
     first_epoch_end = rewards.functions.genesis().call() + 7 * 86_400
-    _move_time(w3, max(now + cooldown, ends_at, first_epoch_end) - now + 60)
+    move_time(w3, max(now + cooldown, ends_at, first_epoch_end) - now + 60)
     connect(page, app_url)  # a fresh look at the chain, its clock moved on
     page.wait_for_selector("#unbond-text:has-text('ready to withdraw')")
     watt_before = token.functions.balanceOf(operator).call()
@@ -119,6 +98,6 @@ def test_operator__stake_unbond_tariff_payouts_and_rewards_from_the_app(
     epoch = rewards.functions.currentEpoch().call() - 1
     escrow = page.locator("#escrow-text").inner_text()
     assert escrow.startswith(f"Epoch {epoch}: 0 WATT") and "in escrow until" in escrow, escrow
-    _refused(page, wallet, "#claim-rewards", "RewardsInChallengeWindow")
+    refused(page, wallet, "#claim-rewards", "RewardsInChallengeWindow")
     screenshot(page, "operator")
     assert serious_axe_violations(page) == []
