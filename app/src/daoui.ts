@@ -2,21 +2,12 @@
 // delegate, and delegate / vote / queue / execute signed in the wallet (dao.ts).
 import { getAddress, isAddress, type Address } from "viem";
 import type { Page } from "./chargeui";
+import { tableRow, signed } from "./ui";
 import { duration, formatUnits, shortAddress } from "./format";
 import { actionsFor, applyDaoChange, fetchParameters, fetchProposals, readMember, SUPPORT, timelineText, votesText, type DaoChange } from "./dao";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const watt = (v: bigint) => `${formatUnits(v, 18, 2)} WATT`;
-
-function row(values: (string | Node)[]): HTMLTableRowElement {
-  const tr = document.createElement("tr");
-  for (const v of values) {
-    const td = document.createElement("td");
-    td.append(v);
-    tr.append(td);
-  }
-  return tr;
-}
 
 function button(text: string, label: string, onClick: () => void): HTMLButtonElement {
   const b = document.createElement("button");
@@ -31,7 +22,7 @@ function button(text: string, label: string, onClick: () => void): HTMLButtonEle
 export async function showDao(page: Page): Promise<void> {
   const [params, g] = await Promise.all([fetchParameters(), fetchProposals()]);
   $("parameters").querySelector("tbody")!.replaceChildren(...params.map((p) =>
-    row([p.key, `${p.contract}.${p.setter}`, `${p.value} ${p.unit}`, p.bounds])));
+    tableRow([p.key, `${p.contract}.${p.setter}`, p.unit ? `${p.value} ${p.unit}` : p.value, p.bounds])));
   $("dao-rules").textContent = `Proposing takes ${watt(BigInt(g.proposal_threshold))} of votes; voting opens ${duration(BigInt(g.voting_delay))} after a proposal and lasts ${duration(BigInt(g.voting_period))}.`;
   const w = page.wallet();
   $("proposals").querySelector("tbody")!.replaceChildren(...g.proposals.map((p) => {
@@ -51,7 +42,7 @@ export async function showDao(page: Page): Promise<void> {
         }
       }
     }
-    const tr = row([`${p.short_id}: ${p.description}`, p.calls.join("; "), p.state, votesText(p, watt), timelineText(p, g.clock), acts]);
+    const tr = tableRow([`${p.short_id}: ${p.description}`, p.calls.join("; "), p.state, votesText(p, watt), timelineText(p, g.clock), acts]);
     tr.dataset.proposal = p.short_id;
     return tr;
   }));
@@ -63,24 +54,8 @@ export async function showDao(page: Page): Promise<void> {
   $("dao-member").textContent = `You hold ${watt(m.balance)}; your votes: ${watt(m.votes)}; delegated to ${to}.`;
 }
 
-async function change(page: Page, what: string, c: DaoChange): Promise<void> {
-  const w = page.wallet();
-  const config = page.config();
-  if (!w || !config) return;
-  page.error(null);
-  const buttons = document.querySelectorAll<HTMLButtonElement>("#dao-section button");
-  buttons.forEach((b) => (b.disabled = true));
-  try {
-    page.status(`${what}: confirm in your wallet…`);
-    const hash = await applyDaoChange(w, config, c);
-    await showDao(page);
-    page.status(`${what}: done in ${hash}.`);
-  } catch (err) {
-    page.status("");
-    page.error(err);
-  } finally {
-    buttons.forEach((b) => (b.disabled = false));
-  }
+function change(page: Page, what: string, c: DaoChange): Promise<void> {
+  return signed(page, "#dao-section button", what, (w, config) => applyDaoChange(w, config, c), () => showDao(page));
 }
 
 export function wireDao(page: Page): void {

@@ -10,6 +10,7 @@ import { showSettings, wireSettings } from "./settingsui";
 import { showOperator, wireOperator } from "./operatorui";
 import { showDao, wireDao } from "./daoui";
 import { explainError } from "./errors";
+import { figures } from "./ui";
 import { formatPower, formatUnits, parseAmount, shortAddress } from "./format";
 import { drawMap, stationPoints } from "./map";
 import { filterStations, tariffOf } from "./stations";
@@ -27,20 +28,6 @@ function setStatus(text: string): void {
 
 function showError(err: unknown): void {
   $("error").textContent = err ? explainError(err) : "";
-}
-
-function figures(target: HTMLElement, rows: [string, string][]): void {
-  target.replaceChildren(
-    ...rows.map(([k, v]) => {
-      const div = document.createElement("div");
-      const dt = document.createElement("dt");
-      const dd = document.createElement("dd");
-      dt.textContent = k;
-      dd.textContent = v;
-      div.append(dt, dd);
-      return div;
-    }),
-  );
 }
 
 function mainCredit(): Credit {

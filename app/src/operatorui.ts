@@ -4,6 +4,7 @@
 import type { Hex } from "viem";
 import type { Page } from "./chargeui";
 import { stationName } from "./chargeui";
+import { figures, signed, tableRow } from "./ui";
 import { formatUnits, parseAmount, utc } from "./format";
 import { applyOperatorChange, escrowText, readOperator, tariffRuleText, unbondingText, type OperatorChange, type OperatorView } from "./operator";
 
@@ -11,16 +12,6 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const WATT_DECIMALS = 18;
 const watt = (v: bigint) => `${formatUnits(v, WATT_DECIMALS, 4)} WATT`;
 let current: OperatorView | null = null;
-
-function cells(values: string[]): HTMLTableRowElement {
-  const tr = document.createElement("tr");
-  for (const text of values) {
-    const td = document.createElement("td");
-    td.textContent = text;
-    tr.append(td);
-  }
-  return tr;
-}
 
 export async function showOperator(page: Page): Promise<void> {
   const w = page.wallet();
@@ -31,20 +22,11 @@ export async function showOperator(page: Page): Promise<void> {
   const credit = page.credit();
   const s = v.stake;
   $("operator-section").hidden = false;
-  const figures: [string, string][] = [
+  figures($("stake-figures"), [
     ["Staked (active)", watt(s.active)],
     ["Bonded by your stations", `${s.bondedStations} stations, ${s.bondedKw} kW`],
     ["WATT in wallet", watt(s.watt)],
-  ];
-  $("stake-figures").replaceChildren(...figures.map(([k, val]) => {
-    const div = document.createElement("div");
-    const dt = document.createElement("dt");
-    const dd = document.createElement("dd");
-    dt.textContent = k;
-    dd.textContent = val;
-    div.append(dt, dd);
-    return div;
-  }));
+  ]);
   $("unbond-text").textContent = unbondingText(s, v.now, watt);
   $("withdraw-stake").hidden = s.unbonding === 0n;
   $("payout-text").textContent = `Owed to you by the ledger (pull payment: withdraw when you like): ${config.credits
@@ -53,7 +35,7 @@ export async function showOperator(page: Page): Promise<void> {
   $("claim-rewards").hidden = v.epoch === null || v.stations.length === 0;
   $("operator-stations").querySelector("tbody")!.replaceChildren(...v.stations.map((st) => {
     const t = st.station.tariffs[String(credit.id)];
-    return cells([stationName(st.station), st.station.active ? "active" : "inactive",
+    return tableRow([stationName(st.station), st.station.active ? "active" : "inactive",
       t === undefined ? "—" : `${formatUnits(BigInt(t), credit.decimals, 4)} ${credit.symbol}`,
       st.tariffChangedAt ? utc(st.tariffChangedAt) : "—", v.epoch === null ? "—" : formatUnits(st.rewards, WATT_DECIMALS, 4)]);
   }));
@@ -76,25 +58,10 @@ function showTariffRule(): void {
   $("tariff-rule").textContent = current && st ? tariffRuleText(st.tariffChangedAt, current.cooldown, current.now) : "";
 }
 
-async function change(page: Page, what: string, make: () => OperatorChange): Promise<void> {
-  const w = page.wallet();
-  const config = page.config();
-  if (!w || !config) return;
-  page.error(null);
-  const buttons = document.querySelectorAll<HTMLButtonElement>("#operator-section button");
-  buttons.forEach((b) => (b.disabled = true));
-  try {
-    const c = make();
-    page.status(`${what}: confirm in your wallet…`);
-    const hash = await applyOperatorChange(w, config, c, (step) => page.status(`${step}: confirm in your wallet…`));
-    await Promise.all([page.refresh(), showOperator(page)]);
-    page.status(`${what}: done in ${hash}.`);
-  } catch (err) {
-    page.status("");
-    page.error(err);
-  } finally {
-    buttons.forEach((b) => (b.disabled = false));
-  }
+function change(page: Page, what: string, make: () => OperatorChange): Promise<void> {
+  return signed(page, "#operator-section button", what,
+    (w, config) => applyOperatorChange(w, config, make(), (step) => page.status(`${step}: confirm in your wallet…`)),
+    () => Promise.all([page.refresh(), showOperator(page)]));
 }
 
 export function wireOperator(page: Page): void {

@@ -1,10 +1,10 @@
 """A station operator's page against a real chain (the devnet's operator, anvil dev account 3,
 staked for its two stations): stake more WATT (approve + stake), an unbond beyond the free stake
 refused decoded before the wallet is asked, unbond with the clock shown, withdraw too early
-refused, then withdrawn after the delay; a tariff change inside the spacing rule refused decoded
-(the rule shown before sending), then accepted once it has passed; payouts and WATT rewards
-refused decoded while nothing is owed or the epoch is in escrow; cancelling in the wallet. Each
-change read back from the chain, not from the page."""
+refused, then withdrawn after the delay; a tariff change, then a second one inside the spacing
+rule (shown before sending) refused decoded, then accepted once the rule allows; payouts and
+WATT rewards refused decoded while nothing is owed or the epoch is in escrow; cancelling in the
+wallet. Each change read back from the chain, not from the page."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ def test_operator__stake_unbond_tariff_payouts_and_rewards_from_the_app(
     operator = to_checksum_address(OPERATOR)
     fund_watt(w3, network, operator, 10 * WATT)
     before = staking.functions.stakeOf(operator).call()[0]
+    move_time(w3, registry.functions.tariffCooldown().call() + 60)  # any earlier change spaced
 
     connect(page, app_url)
     page.wait_for_selector("#operator-section:not([hidden])")
@@ -67,10 +68,16 @@ def test_operator__stake_unbond_tariff_payouts_and_rewards_from_the_app(
     assert "4 WATT unbonding: withdrawable from" in page.locator("#unbond-text").inner_text()
     refused(page, wallet, "#withdraw-stake", "StakingUnbondingNotReady")
 
-    # the spacing rule shown before sending; a change inside it refused by the contract
+    # the spacing rule shown before sending: a change, then one inside the rule refused
+    sid = station_id_for(STATIONS[0][0])
     page.select_option("#tariff-station", label=STATIONS[0][0])
-    assert "next change from" in page.locator("#tariff-rule").inner_text()
+    assert "It may change now" in page.locator("#tariff-rule").inner_text()
     page.fill("#tariff-price", "0.4")
+    page.click("#tariff-button")
+    _done(page, "Changing the tariff")
+    assert registry.functions.tariffOf(sid, 1).call()[0] == 400_000
+    assert "next change from" in page.locator("#tariff-rule").inner_text()
+    page.fill("#tariff-price", "0.45")
     refused(page, wallet, "#tariff-button", "RegistryTariffCooldown")
     refused(page, wallet, "#withdraw-payout", "CreditsNothingOwed")
 
@@ -90,10 +97,10 @@ def test_operator__stake_unbond_tariff_payouts_and_rewards_from_the_app(
 
     page.select_option("#tariff-station", label=STATIONS[0][0])
     assert "It may change now" in page.locator("#tariff-rule").inner_text()
-    page.fill("#tariff-price", "0.4")
+    page.fill("#tariff-price", "0.45")
     page.click("#tariff-button")
     _done(page, "Changing the tariff")
-    assert registry.functions.tariffOf(station_id_for(STATIONS[0][0]), 1).call()[0] == 400_000
+    assert registry.functions.tariffOf(sid, 1).call()[:2] == (450_000, 400_000)
 
     epoch = rewards.functions.currentEpoch().call() - 1
     escrow = page.locator("#escrow-text").inner_text()

@@ -14,7 +14,7 @@ from wattnet.chain.web3_client import ChainClient
 from wattnet.errors import ChainError
 from wattnet.governance.client import STATES
 from wattnet.governance.records import describe_calldata, short_id
-from wattnet.governance.table import GOVERNOR, PARAMS, decode_getter, getter_call
+from wattnet.governance.table import GOVERNOR, PARAMS, Unit, decode_getter, getter_call
 
 
 def _reading(what: str) -> Any:
@@ -31,11 +31,12 @@ def parameters(client: ChainClient) -> list[dict[str, Any]]:
             continue
         try:
             raw = client.w3.eth.call({"to": client.w3.to_checksum_address(deployed[p.contract]),
-                                      "data": "0x" + getter_call(p).hex()})
+                                      "data": getter_call(p)})
         except (Web3Exception, OSError, ValueError) as exc:
             raise _reading(f"{p.contract}.{p.getter}") from exc
         out.append({"key": p.key, "contract": p.contract, "setter": p.setter.split("(")[0],
-                    "value": str(decode_getter(p, bytes(raw))), "unit": str(p.unit),
+                    "value": str(decode_getter(p, bytes(raw))),
+                    "unit": "" if p.unit is Unit.CHOICE else str(p.unit),
                     "bounds": p.bounds, "note": p.note})
     return out
 
