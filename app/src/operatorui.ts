@@ -4,6 +4,7 @@
 import type { Hex } from "viem";
 import type { Page } from "./chargeui";
 import { stationName } from "./chargeui";
+import { wireRegister } from "./registerui";
 import { figures, signed, tableRow } from "./ui";
 import { formatUnits, parseAmount, utc } from "./format";
 import { applyOperatorChange, escrowText, readOperator, tariffRuleText, unbondingText, type OperatorChange, type OperatorView } from "./operator";
@@ -61,7 +62,13 @@ function showTariffRule(): void {
 function change(page: Page, what: string, make: () => OperatorChange): Promise<void> {
   return signed(page, "#operator-section button", what,
     (w, config) => applyOperatorChange(w, config, make(), (step) => page.status(`${step}: confirm in your wallet…`)),
-    () => Promise.all([page.refresh(), showOperator(page)]));
+    () => refreshOperator(page));
+}
+
+/** Stations (a registration adds one) and balances first, then this section from them. */
+async function refreshOperator(page: Page): Promise<void> {
+  await page.refresh();
+  await showOperator(page);
 }
 
 export function wireOperator(page: Page): void {
@@ -78,6 +85,7 @@ export function wireOperator(page: Page): void {
     return { kind: "claim", epoch: current.epoch, stations: current.stations.map((s) => s.station.id) };
   }));
   $("tariff-station").addEventListener("change", showTariffRule);
+  wireRegister(page, () => refreshOperator(page));
   $("tariff-form").addEventListener("submit", (e) => {
     e.preventDefault();
     void change(page, "Changing the tariff", () => ({

@@ -8,14 +8,19 @@ wallet. Each change read back from the chain, not from the page."""
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from eth_account import Account
 from eth_utils.address import to_checksum_address
 from web3 import HTTPProvider, Web3
 
 from wattnet.api.devnet import OPERATOR
 from wattnet.domain import station_id_for
+from wattnet.econ.findings import required_stake
+from wattnet.econ.weight import station_kw
 
 from .chain import contract, fund_watt, move_time, refused
 from .pages import screenshot
@@ -107,4 +112,52 @@ def test_operator__stake_unbond_tariff_payouts_and_rewards_from_the_app(
     assert escrow.startswith(f"Epoch {epoch}: 0 WATT") and "in escrow until" in escrow, escrow
     refused(page, wallet, "#claim-rewards", "RewardsInChallengeWindow")
     screenshot(page, "operator")
+    assert serious_axe_violations(page) == []
+
+
+def test_operator__registers_a_station_its_own_signing_key_proved(
+        page: Any, app_url: str, network: Network, wallet: InjectedWallet) -> None:
+    """The binding the page shows is signed here with the station's key (as a keystore or a
+    hardware signer would sign eth_signTypedData_v4's JSON); the page never sees the key."""
+    w3 = Web3(HTTPProvider(network.rpc_url))
+    staking = contract(w3, network, "OperatorStaking")
+    registry = contract(w3, network, "StationRegistry")
+    operator = to_checksum_address(OPERATOR)
+    need = required_stake(1, station_kw(11_000), staking.functions.minStakePerStation().call(),
+                          staking.functions.stakePerKw().call())
+    fund_watt(w3, network, operator, need)
+    key = Account.create()
+
+    connect(page, app_url)
+    page.wait_for_selector("#operator-section:not([hidden])")
+    page.fill("#stake-amount", format(Decimal(need) / WATT, "f"))
+    page.click("#stake-button")
+    _done(page, "Staking WATT")
+
+    def binding_signed_by(signer: Any) -> str:
+        typed = json.loads(page.locator("#binding-data").inner_text())
+        return "0x" + bytes(Account.sign_typed_data(signer.key, full_message=typed).signature).hex()
+
+    page.fill("#reg-cp", STATIONS[0][0])  # taken: refused by the registry, decoded
+    page.fill("#reg-signer", key.address)
+    page.fill("#reg-power", "11")
+    page.fill("#reg-geohash", "u33dc0b")
+    page.fill("#reg-tariff", "0.3")
+    page.fill("#reg-uri", "ipfs://wattnet-web/WEB-CP-3")
+    page.fill("#reg-signature", binding_signed_by(key))
+    refused(page, wallet, "#register-button", "RegistryStationExists")
+
+    page.fill("#reg-cp", "WEB-CP-3")
+    assert "WEB-CP-3" in page.locator("#binding-note").inner_text()
+    page.fill("#reg-signature", binding_signed_by(Account.create()))  # not the signer's key
+    refused(page, wallet, "#register-button", f"not from the station's signing key {key.address}")
+    page.fill("#reg-signature", binding_signed_by(key))
+    page.click("#register-button")
+    _done(page, "Registering the station")
+    st = registry.functions.getStation(station_id_for("WEB-CP-3")).call()
+    assert (st[0], st[1], st[2], st[6]) == (operator, 11_000, 2, key.address)
+    assert bytes(st[7]).rstrip(b"\0") == b"u33dc0b"
+    assert registry.functions.tariffOf(station_id_for("WEB-CP-3"), 1).call()[0] == 300_000
+    page.wait_for_selector("#operator-stations tr:has-text('WEB-CP-3')")
+    screenshot(page, "operator-register")
     assert serious_axe_violations(page) == []
