@@ -30,6 +30,10 @@ OUT = ROOT / "app" / "src" / "abi" / "contracts.ts"
 EXPORTS: dict[str, tuple[str, frozenset[str] | None]] = {
     "energyCreditsAbi": ("EnergyCredits", None),
     "stationRegistryAbi": ("StationRegistry", None),
+    "operatorStakingAbi": ("OperatorStaking", None),
+    "rewardsEngineAbi": ("RewardsEngine", None),
+    "governorAbi": ("WattGovernor", None),
+    "wattTokenAbi": ("WattToken", None),
     "erc20Abi": ("MockStablecoin", frozenset({
         "approve", "allowance", "balanceOf", "decimals", "symbol", "name", "totalSupply",
         "transfer", "Approval", "Transfer", "ERC20InsufficientAllowance",

@@ -86,7 +86,7 @@ export interface Session {
 
 export class NoSessionStore extends Error {}
 
-async function getJson<T>(path: string): Promise<T> {
+export async function getJson<T>(path: string): Promise<T> {
   const res = await fetch(path, { headers: { Accept: "application/json" } });
   const body = await res.json().catch(() => ({ error: `${path}: HTTP ${res.status}` }));
   if (res.status === 501) throw new NoSessionStore((body as { error?: string }).error ?? "no session store");

@@ -57,7 +57,11 @@ export function missingSteps(p: Permission, maxCost: bigint): ("mandate" | "cons
 
 /** Send a simulated request from the wallet and wait until it is mined (a revert throws). */
 export async function send(w: Wallet, request: Parameters<Wallet["wallet"]["writeContract"]>[0]): Promise<Hash> {
-  const hash = await w.wallet.writeContract({ ...request, chain: null });
+  return confirmed(w, await w.wallet.writeContract({ ...request, chain: null }));
+}
+
+/** `hash` once mined; a transaction that reverted on chain is an error. */
+export async function confirmed(w: Wallet, hash: Hash): Promise<Hash> {
   const receipt = await w.reader.waitForTransactionReceipt({ hash, pollingInterval: 250 });
   if (receipt.status !== "success") throw new Error(`Transaction ${hash} failed on chain.`);
   return hash;

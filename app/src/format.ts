@@ -33,3 +33,15 @@ export function formatPower(watts: number): string {
 export function shortAddress(address: string): string {
   return address.length > 12 ? `${address.slice(0, 6)}…${address.slice(-4)}` : address;
 }
+
+/** A chain timestamp (seconds) as a UTC minute: "2027-01-01 00:00 UTC". */
+export const utc = (t: bigint) => `${new Date(Number(t) * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+
+/** A span of seconds in days and hours (or minutes under an hour): "30 d 4 h", "12 min". */
+export function duration(seconds: bigint): string {
+  const s = Number(seconds);
+  if (s < 3600) return `${Math.ceil(s / 60)} min`;
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  return d ? (h ? `${d} d ${h} h` : `${d} d`) : `${h} h`;
+}

@@ -7,7 +7,10 @@ import { energyKwh, renderSessions } from "./sessions";
 import { buyCredits, mintTestTokens, readBalances } from "./credits";
 import { onCharge, onVerify, showCharge, type Page } from "./chargeui";
 import { showSettings, wireSettings } from "./settingsui";
+import { showOperator, wireOperator } from "./operatorui";
+import { showDao, wireDao } from "./daoui";
 import { explainError } from "./errors";
+import { figures } from "./ui";
 import { formatPower, formatUnits, parseAmount, shortAddress } from "./format";
 import { drawMap, stationPoints } from "./map";
 import { filterStations, tariffOf } from "./stations";
@@ -25,20 +28,6 @@ function setStatus(text: string): void {
 
 function showError(err: unknown): void {
   $("error").textContent = err ? explainError(err) : "";
-}
-
-function figures(target: HTMLElement, rows: [string, string][]): void {
-  target.replaceChildren(
-    ...rows.map(([k, v]) => {
-      const div = document.createElement("div");
-      const dt = document.createElement("dt");
-      const dd = document.createElement("dd");
-      dt.textContent = k;
-      dd.textContent = v;
-      div.append(dt, dd);
-      return div;
-    }),
-  );
 }
 
 function mainCredit(): Credit {
@@ -131,7 +120,7 @@ async function onConnect(): Promise<void> {
     $("buy").hidden = false;
     $("faucet").hidden = !testToken();
     showCharge(page);
-    await Promise.all([refreshBalances(), refreshSessions(), showSettings(page)]);
+    await Promise.all([refreshBalances(), refreshSessions(), showSettings(page), showOperator(page), showDao(page)]);
   } catch (err) {
     showError(err);
     $("switch-chain").hidden = !(err instanceof WrongChainError);
@@ -218,6 +207,7 @@ async function start(): Promise<void> {
     $("network-name").textContent = `${config.network} · chain ${config.chain_id}`;
     await loadNetwork();
     document.body.dataset.ready = "1";
+    showDao(page).catch(showError);
   } catch (err) {
     showError(err);
   }
@@ -230,4 +220,6 @@ $("faucet").addEventListener("click", () => void onFaucet());
 $("charge").addEventListener("submit", (e) => void onCharge(page, e));
 $("filter").addEventListener("input", renderStations);
 wireSettings(page);
+wireOperator(page);
+wireDao(page);
 void start();

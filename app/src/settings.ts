@@ -6,6 +6,7 @@
 import { keccak256, toHex, zeroAddress, type Address, type Hash, type Hex } from "viem";
 import { energyCreditsAbi } from "./abi/contracts";
 import type { Credit } from "./api";
+import { utc } from "./format";
 import { send } from "./charge";
 import type { Wallet } from "./wallet";
 
@@ -47,8 +48,6 @@ export function mandateText(s: Settings, nowS: bigint, amount: (v: bigint) => st
   if (s.validUntil === 0n) return `Stations may charge you ${caps}.`;
   return s.validUntil > nowS ? `Revoked: stations may charge you ${caps} until ${utc(s.validUntil)}.` : `Revoked since ${utc(s.validUntil)}.`;
 }
-
-const utc = (t: bigint) => `${new Date(Number(t) * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 
 /** The pending redemption in plain words at chain time `nowS`. */
 export function redemptionText(s: Settings, nowS: bigint, amount: (v: bigint) => string): string {

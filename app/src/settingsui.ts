@@ -6,6 +6,7 @@ import { formatUnits, parseAmount } from "./format";
 import type { Address } from "viem";
 import { EVERY_STATION } from "./charge";
 import { stationName } from "./chargeui";
+import { signed } from "./ui";
 import { applyChange, consentedOperators, mandateText, NO_REFERRER, readSettings, redemptionText, type Change, type Settings } from "./settings";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -50,25 +51,9 @@ export async function showSettings(page: Page): Promise<void> {
   $("redeem-cancel").hidden = s.redeeming === 0n;
 }
 
-async function change(page: Page, what: string, make: () => Change): Promise<void> {
-  const w = page.wallet();
-  const config = page.config();
-  if (!w || !config) return;
-  page.error(null);
-  const buttons = document.querySelectorAll<HTMLButtonElement>("#settings-section button, #redemption button");
-  buttons.forEach((b) => (b.disabled = true));
-  try {
-    const c = make();
-    page.status(`${what}: confirm in your wallet…`);
-    const hash = await applyChange(w, config.contracts.EnergyCredits!, page.credit(), c);
-    await page.refresh();
-    page.status(`${what}: done in ${hash}.`);
-  } catch (err) {
-    page.status("");
-    page.error(err);
-  } finally {
-    buttons.forEach((b) => (b.disabled = false));
-  }
+function change(page: Page, what: string, make: () => Change): Promise<void> {
+  return signed(page, "#settings-section button, #redemption button", what,
+    (w, config) => applyChange(w, config.contracts.EnergyCredits!, page.credit(), make()), () => page.refresh());
 }
 
 export function wireSettings(page: Page): void {

@@ -19,7 +19,8 @@ from wattnet.chain.eip712 import Domain
 from wattnet.chain.web3_client import ChainClient
 from wattnet.errors import ChainError
 
-APP_CONTRACTS = ("EnergyCredits", "StationRegistry", "WattToken", "OperatorStaking")
+APP_CONTRACTS = ("EnergyCredits", "StationRegistry", "WattToken", "OperatorStaking",
+                 "RewardsEngine", "WattGovernor")
 MAX_CREDIT_IDS = 8  # credit ids the app lists (1..N, stopping at the first unlisted one)
 ERC20_META = [  # the two views of a stablecoin the app shows; ABIs for writes are generated
     {"type": "function", "name": "symbol", "stateMutability": "view", "inputs": [],
@@ -75,7 +76,7 @@ class ChainReads:
             raise ChainError(f"reading {what} from {self.client.rpc_url} failed: {exc}") from exc
 
     def credits(self) -> list[Credit]:
-        return list(self._at_head("credits", self._credits))
+        return list(self.at_head("credits", self._credits))
 
     def _credits(self) -> list[Credit]:
         ledger = self.client.credits
@@ -118,7 +119,7 @@ class ChainReads:
         return uris
 
     def stations(self) -> list[StationRow]:
-        return list(self._at_head("stations", self._stations))
+        return list(self.at_head("stations", self._stations))
 
     def _stations(self) -> list[StationRow]:
         registry = self.client.registry
@@ -140,7 +141,7 @@ class ChainReads:
                 metadata_uri=uri, tariffs=tariffs))
         return rows
 
-    def _at_head(self, key: str, compute: Callable[[], Any]) -> Any:
+    def at_head(self, key: str, compute: Callable[[], Any]) -> Any:
         """``compute()`` as of the chain's head, computed once per block: what the chain said
         at a block does not change, and the page asks for stations and figures at once."""
         head = self.head()

@@ -9,6 +9,9 @@ GET /api/sessions/{driver} the driver's sessions from the oracle store; 501 with
 GET /api/receipts/{station}/{session}  one receipt as signed, with its OCMF meter records
 POST /api/charge           a driver's signed ChargeRequest, relayed to the station's gateway
                            (wattnet.api.charge; the gateway checks the signature); 501 without
+GET /api/governance/parameters  every governed parameter: value on chain, bounds, setter
+GET /api/governance/proposals   the governor's settings and proposals (state, votes, quorum,
+                           timeline, decoded calls), newest first
 GET /healthz               200 when the node answers
 
 Chain reads are blocking web3 calls: they run in the default executor so the server never
@@ -29,6 +32,7 @@ from aiohttp import web
 from wattnet.aio import stop_on_signals
 from wattnet.api.chain_reads import ChainReads
 from wattnet.api.charge import ChargeDoors, charge_domain
+from wattnet.api.governance import parameters, proposals
 from wattnet.api.sessions import driver_sessions, receipt_detail, settled_totals
 from wattnet.errors import ChainError, ConfigError, WattNetError
 from wattnet.oracle.store_base import Store
@@ -85,6 +89,16 @@ async def get_network(request: web.Request) -> web.Response:
             out.update(settled_totals(store))
         return out
     return await _json(figures)
+
+
+async def get_parameters(request: web.Request) -> web.Response:
+    reads = request.app[READS]
+    return await _json(lambda: reads.at_head("parameters", lambda: parameters(reads.client)))
+
+
+async def get_proposals(request: web.Request) -> web.Response:
+    reads = request.app[READS]
+    return await _json(lambda: reads.at_head("proposals", lambda: proposals(reads.client)))
 
 
 async def get_sessions(request: web.Request) -> web.Response:
@@ -153,6 +167,8 @@ def make_app(reads: ChainReads, dist: Path, store: Store | None = None,
     app.router.add_get("/api/sessions/{driver}", get_sessions)
     app.router.add_get("/api/receipts/{station}/{session}", get_receipt)
     app.router.add_post("/api/charge", post_charge)
+    app.router.add_get("/api/governance/parameters", get_parameters)
+    app.router.add_get("/api/governance/proposals", get_proposals)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
     if (dist / "assets").is_dir():

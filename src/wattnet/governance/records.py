@@ -3,6 +3,7 @@ ProposalCreated event, its state, and a status report with the calls decoded."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,7 +114,13 @@ def resolve_id(view: ChainView, text: str) -> int:
 
 def describe_call(view: ChainView, target: str, data: bytes) -> str:
     """``Contract.setter(args)`` for a call of a proposal."""
-    names = {a.lower(): n for n, a in view.deployment.contracts.items()}
+    return describe_calldata(view.deployment.contracts, target, data)
+
+
+def describe_calldata(contracts: Mapping[str, str], target: str, data: bytes) -> str:
+    """``Contract.setter(args)`` for a call to ``target``, named from ``contracts`` (deployment
+    name -> address)."""
+    names = {a.lower(): n for n, a in contracts.items()}
     name = names.get(target.lower(), target)
     sigs = [s.signature for s in SETTERS] + [region_param("u").setter, SCHEDULE_SETTER, ADMIT,
                                              REMOVE]

@@ -1,0 +1,75 @@
+"""The DAO page's reads: every governed parameter (``wattnet.governance.table``: where it lives,
+its getter, its bounds) with its value on chain, and the governor's proposals with their state,
+votes, quorum, timeline and decoded calls (and the raw calls, which the browser sends back to
+queue or execute them). Proposals come from the governor's ProposalCreated logs since the
+deployment block, as the station list does: fine for a young DAO, an indexer's job later."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from web3.exceptions import Web3Exception
+
+from wattnet.chain.web3_client import ChainClient
+from wattnet.errors import ChainError
+from wattnet.governance.client import STATES
+from wattnet.governance.records import describe_calldata, short_id
+from wattnet.governance.table import GOVERNOR, PARAMS, Unit, decode_getter, getter_call
+
+
+def _reading(what: str) -> Any:
+    return ChainError(f"reading {what} from the chain failed")
+
+
+def parameters(client: ChainClient) -> list[dict[str, Any]]:
+    """Each governed parameter of a deployed contract: key, contract, setter, value and bounds
+    (in the params file's units)."""
+    deployed = client.deployment.contracts
+    out = []
+    for p in PARAMS:
+        if p.contract not in deployed:
+            continue
+        try:
+            raw = client.w3.eth.call({"to": client.w3.to_checksum_address(deployed[p.contract]),
+                                      "data": getter_call(p)})
+        except (Web3Exception, OSError, ValueError) as exc:
+            raise _reading(f"{p.contract}.{p.getter}") from exc
+        out.append({"key": p.key, "contract": p.contract, "setter": p.setter.split("(")[0],
+                    "value": str(decode_getter(p, bytes(raw))),
+                    "unit": "" if p.unit is Unit.CHOICE else str(p.unit),
+                    "bounds": p.bounds, "note": p.note})
+    return out
+
+
+def proposals(client: ChainClient) -> dict[str, Any]:
+    """The governor's settings and its proposals, newest first."""
+    gov = client.contract(GOVERNOR)
+    f = gov.functions
+    try:
+        clock = int(f.clock().call())
+        logs = list(gov.events.ProposalCreated.get_logs(from_block=client.deployment.block))
+        rows = []
+        for log in reversed(logs):
+            a = log["args"]
+            pid = int(a["proposalId"])
+            snapshot = int(f.proposalSnapshot(pid).call())
+            against, for_, abstain = (str(int(v)) for v in f.proposalVotes(pid).call())
+            rows.append({
+                "id": str(pid), "short_id": short_id(pid), "proposer": a["proposer"],
+                "description": a["description"], "state": STATES[int(f.state(pid).call())],
+                "vote_start": snapshot, "vote_end": int(f.proposalDeadline(pid).call()),
+                "eta": int(f.proposalEta(pid).call()),
+                "votes": {"for": for_, "against": against, "abstain": abstain},
+                "quorum": str(int(f.quorum(min(snapshot, clock - 1)).call())),
+                "calls": [describe_calldata(client.deployment.contracts, t, bytes(c))
+                          for t, c in zip(a["targets"], a["calldatas"], strict=True)],
+                "targets": list(a["targets"]), "values": [str(v) for v in a["values"]],
+                "calldatas": ["0x" + bytes(c).hex() for c in a["calldatas"]],
+            })
+        return {"governor": gov.address, "clock": clock,
+                "voting_delay": int(f.votingDelay().call()),
+                "voting_period": int(f.votingPeriod().call()),
+                "proposal_threshold": str(int(f.proposalThreshold().call())),
+                "proposals": rows}
+    except (Web3Exception, OSError, ValueError) as exc:
+        raise _reading("the governor's proposals") from exc
