@@ -246,7 +246,6 @@ class AuthGuard:
         self._queue = queue
         self._pending = 0
         self._pending_by_id: dict[str, int] = {}
-        self._pending_by_source: dict[str, int] = {}
         self._slots = asyncio.Semaphore(workers)  # real checks and decoy waits alike
         self._decoy_durations: deque[float] = deque(maxlen=32)
         self._by_id = _Failures(failures_per_id, window_s)
@@ -338,17 +337,13 @@ class AuthGuard:
     async def _verify_slowly(self, station: StationConfig | None, cp_id: str, password: str,
                              source: str) -> Refusal | None:
         now = self._clock()
-        # A concurrent burst counts as it arrives, per id and per source, not once it failed.
-        in_flight = self._pending_by_id.get(cp_id, 0)
-        from_source = self._pending_by_source.get(source, 0)
-        if (self._by_source.limited(source, now, from_source)
-                or self._by_id.limited(cp_id, now, in_flight)):
+        in_flight = self._pending_by_id.get(cp_id, 0)  # a concurrent burst on one id counts
+        if self._by_source.limited(source, now) or self._by_id.limited(cp_id, now, in_flight):
             return Refusal.LIMITED
         if self._pending >= self._queue:
             return Refusal.BUSY
         self._pending += 1
         self._pending_by_id[cp_id] = in_flight + 1
-        self._pending_by_source[source] = from_source + 1
         try:
             async with self._slots:
                 if station is None:
@@ -358,20 +353,15 @@ class AuthGuard:
                     ok = await self._hash(station, password)
         finally:
             self._pending -= 1
-            _release(self._pending_by_id, cp_id)
-            _release(self._pending_by_source, source)
+            left = self._pending_by_id.pop(cp_id) - 1
+            if left:
+                self._pending_by_id[cp_id] = left
         if ok:
             return None
         now = self._clock()
         self._by_source.add(source, now)
         self._by_id.add(cp_id, now)  # unknown ids too: a limit must not tell known ids apart
         return Refusal.NO_STATION if station is None else Refusal.BAD_AUTH
-
-
-def _release(counts: dict[str, int], key: str) -> None:
-    left = counts.pop(key) - 1
-    if left:
-        counts[key] = left
 
 
 def peer_common_name(peercert: dict[str, Any] | None) -> str | None:

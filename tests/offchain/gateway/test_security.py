@@ -352,23 +352,6 @@ def test_failed_attempts__rate_limited_per_source(create_harness: Any) -> None:
     h.run(scenario)
 
 
-def test_concurrent_burst_from_one_source__checks_at_most_the_per_source_limit(
-    create_harness: Any,
-) -> None:
-    """Many ids at once from one address (unknown ids each once: no per-id limit applies):
-    the attempts in flight count against the source, so the rest are refused at once."""
-    h: Harness = create_harness(auth_failures_per_id=100, auth_failures_per_source=4)
-
-    async def scenario(h: Harness) -> None:
-        assert h.gateway is not None
-        answers = await asyncio.gather(*(_status(h, f"NOBODY-{i:02d}", "guess-number-xxxxxxx")
-                                         for i in range(12)))
-        assert {a[0] for a in answers} == {401}
-        assert h.gateway.auth.hashes_run + h.gateway.auth.decoys_run == 4
-
-    h.run(scenario)
-
-
 def test_concurrent_burst_on_one_id__hashes_at_most_the_per_id_limit(
     create_harness: Any,
 ) -> None:
