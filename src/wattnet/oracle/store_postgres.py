@@ -53,7 +53,13 @@ _INSERT_MANY_AND_OVERLAP = (
     "ON CONFLICT (station_id, session_key) DO NOTHING RETURNING station_id, session_key) "
     "SELECT ins.session_key IS NOT NULL, (SELECT r.session_key FROM receipts r "
     "WHERE r.station_id = v.station_id AND r.connector_id = v.connector_id "
-    "AND r.end_time > v.start_time AND r.start_time < v.end_time AND r.status <> %s LIMIT 1) "
+    # Range over end_time (receipts_connector: the few sessions ending after this start), not
+    # start_time (receipts_start: the connector's whole past; 27 of the statement's 52 ms per
+    # 1,000 at 20,000 stored), as for SQLite (store_base.overlapping). `+ 0` keeps start_time
+    # out of the index condition, and ORDER BY end_time makes receipts_connector the plan
+    # before the table has statistics too (a fresh node's first hours).
+    "AND r.end_time > v.start_time AND (r.start_time + 0) < v.end_time AND r.status <> %s "
+    "ORDER BY r.end_time LIMIT 1) "
     "FROM v LEFT JOIN ins ON ins.station_id = v.station_id AND ins.session_key = v.session_key "
     "ORDER BY v.ord"
 )
