@@ -24,10 +24,12 @@ from ocpp.v201 import datatypes as dt201
 from websockets.asyncio.client import ClientConnection, connect
 
 from wattnet.domain import OcppVersion
+from wattnet.ocpp_validate import install
 from wattnet.sim.chargepoint.answers import Answer, default_answer
 from wattnet.sim.chargepoint.meter import SimMeter
 
 log = logging.getLogger(__name__)
+install()  # the library's own validation (outbound calls) compiled and inline too
 ocpp.messages.ASYNC_VALIDATION = False
 
 
