@@ -91,6 +91,6 @@ def install() -> None:
         if not callable(getattr(module, name, None)):
             raise RuntimeError(f"ocpp {module.__name__}.{name} is gone: review "
                                "wattnet.ocpp_validate for this ocpp version")
-    ocpp.messages.get_validator = get_validator  # type: ignore[assignment]
-    ocpp.charge_point.validate_payload = validate_payload  # type: ignore[assignment]
+    ocpp.messages.get_validator = get_validator
+    ocpp.charge_point.validate_payload = validate_payload
 
