@@ -122,6 +122,7 @@ class FakeOracle:
     hold: int | None = None  # what a notice holds: None everything asked, 0 refuse
 
     requests: int = 0  # batch requests received
+    short_answers: int = 0  # batch answers to give one result short (a wrong-length answer)
 
     async def handle(self, request: web.Request) -> web.Response:
         """``/v1/receipts:batch``: a scripted 4xx refuses each receipt (an error result, as
@@ -133,7 +134,10 @@ class FakeOracle:
         if status >= 500:
             return web.json_response({"error": "scripted"}, status=status)
         result = {"status": "accepted"} if status == 200 else {"error": f"scripted {status}"}
-        return web.json_response({"results": [result] * len(bodies)})
+        n = len(bodies)
+        if self.short_answers:
+            self.short_answers, n = self.short_answers - 1, n - 1
+        return web.json_response({"results": [result] * n})
 
     async def handle_start(self, request: web.Request) -> web.Response:
         body = await request.json()

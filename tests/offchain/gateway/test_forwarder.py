@@ -92,10 +92,15 @@ async def _second_oracle(port: int, oracle: FakeOracle) -> web.AppRunner:
     return runner
 
 
-def test_committee_nodes__each_receipt_goes_to_every_node(create_harness: Any) -> None:
+def _charge_beside_a_second_oracle(create_harness: Any, other: FakeOracle,
+                                   first_script: list[int] | None = None,
+                                   linger_s: float = 0.0) -> Harness:
+    """One 1.6 session at a gateway posting to its own fake oracle (answering ``first_script``
+    first) and to ``other`` on a second port; returns after ``other`` got the receipt and
+    ``linger_s`` more."""
     port = free_port()
-    harness = create_harness(oracle_peers=(f"http://127.0.0.1:{port}",))
-    other = FakeOracle()
+    harness: Harness = create_harness(oracle_peers=(f"http://127.0.0.1:{port}",))
+    harness.oracle.script = list(first_script or [])
 
     async def scenario(h: Harness) -> None:
         runner = await _second_oracle(port, other)
@@ -105,10 +110,17 @@ def test_committee_nodes__each_receipt_goes_to_every_node(create_harness: Any) -
             await h.settle(1)
             while not other.received:
                 await asyncio.sleep(0.02)
+            await asyncio.sleep(linger_s)
         finally:
             await runner.cleanup()
 
     harness.run(scenario)
+    return harness
+
+
+def test_committee_nodes__each_receipt_goes_to_every_node(create_harness: Any) -> None:
+    other = FakeOracle()
+    harness = _charge_beside_a_second_oracle(create_harness, other)
     assert harness.oracle.received == other.received  # the same signed body at both
     assert [row[3] for row in harness.outbox()] == [ACKED]
 
@@ -160,22 +172,8 @@ def test_committee_nodes__required_acks_wait_for_enough_nodes(create_harness: An
 
 
 def test_committee_nodes__refused_only_when_every_node_refuses(create_harness: Any) -> None:
-    port = free_port()
-    harness = create_harness(oracle_peers=(f"http://127.0.0.1:{port}",))
-    harness.oracle.script = [422]
-    other = FakeOracle(script=[422])
-
-    async def scenario(h: Harness) -> None:
-        runner = await _second_oracle(port, other)
-        try:
-            cp = await h.connected("CP16")
-            await cp.charge(RFID, 1_000, steps=1)
-            await h.settle(1)
-            await asyncio.sleep(0.3)
-        finally:
-            await runner.cleanup()
-
-    harness.run(scenario)
+    harness = _charge_beside_a_second_oracle(create_harness, FakeOracle(script=[422]),
+                                             first_script=[422], linger_s=0.3)
     [row] = harness.outbox()
     assert row[3] == REJECTED and (row[5] or "").count("422") == 2
 
@@ -183,22 +181,30 @@ def test_committee_nodes__refused_only_when_every_node_refuses(create_harness: A
 def test_committee_nodes__one_node_refusing_does_not_block_delivery(create_harness: Any) -> None:
     """One node rejects the receipt (say, a stale registry view), another stores it: the
     receipt is delivered, not dropped as rejected."""
-    port = free_port()
-    harness = create_harness(oracle_peers=(f"http://127.0.0.1:{port}",))
-    harness.oracle.script = [422]
-    other = FakeOracle()
+    harness = _charge_beside_a_second_oracle(create_harness, FakeOracle(), first_script=[422])
+    assert [row[3] for row in harness.outbox()] == [ACKED]
+
+
+def test_answer_of_the_wrong_length__acknowledges_nothing_and_is_retried(
+        harness: Harness) -> None:
+    """A node answering a page with more or fewer results than receipts (a bug, a proxy, a
+    liar) cannot have them counted: nothing from that answer is acknowledged, and the page is
+    sent again."""
+    harness.oracle.short_answers = 2
 
     async def scenario(h: Harness) -> None:
-        runner = await _second_oracle(port, other)
-        try:
-            cp = await h.connected("CP16")
-            await cp.charge(RFID, 1_000, steps=1)
-            await h.settle(1)
-        finally:
-            await runner.cleanup()
+        cp = await h.connected("CP16")
+        await cp.charge(RFID, 1_000, steps=1)
+        while h.oracle.requests < 2:
+            await asyncio.sleep(0.02)
+        [row] = h.outbox()
+        assert row[3] == PENDING  # two answers of the wrong length so far
+        await h.settle(3)  # the third answer is whole
 
     harness.run(scenario)
-    assert [row[3] for row in harness.outbox()] == [ACKED]
+    [row] = harness.outbox()
+    assert row[3] == ACKED and harness.oracle.requests == 3
+    assert len({str(b) for b in harness.oracle.received}) == 1  # the same body each time
 
 
 def test_page__one_request_per_node_for_many_receipts(harness: Harness) -> None:
