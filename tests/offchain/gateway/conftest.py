@@ -122,7 +122,8 @@ class FakeOracle:
     hold: int | None = None  # what a notice holds: None everything asked, 0 refuse
 
     requests: int = 0  # batch requests received
-    short_answers: int = 0  # batch answers to give one result short (a wrong-length answer)
+    # batch answers of the wrong length to give first: results more (+) or fewer (-) than asked
+    wrong_lengths: list[int] = field(default_factory=list)
 
     async def handle(self, request: web.Request) -> web.Response:
         """``/v1/receipts:batch``: a scripted 4xx refuses each receipt (an error result, as
@@ -134,9 +135,7 @@ class FakeOracle:
         if status >= 500:
             return web.json_response({"error": "scripted"}, status=status)
         result = {"status": "accepted"} if status == 200 else {"error": f"scripted {status}"}
-        n = len(bodies)
-        if self.short_answers:
-            self.short_answers, n = self.short_answers - 1, n - 1
+        n = len(bodies) + (self.wrong_lengths.pop(0) if self.wrong_lengths else 0)
         return web.json_response({"results": [result] * n})
 
     async def handle_start(self, request: web.Request) -> web.Response:

@@ -190,7 +190,7 @@ def test_answer_of_the_wrong_length__acknowledges_nothing_and_is_retried(
     """A node answering a page with more or fewer results than receipts (a bug, a proxy, a
     liar) cannot have them counted: nothing from that answer is acknowledged, and the page is
     sent again."""
-    harness.oracle.short_answers = 2
+    harness.oracle.wrong_lengths = [+1, -1]
 
     async def scenario(h: Harness) -> None:
         cp = await h.connected("CP16")
