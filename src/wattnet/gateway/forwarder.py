@@ -152,6 +152,8 @@ class Forwarder:
                           "retried", item.station_id.hex()[:10], item.session_id, where,
                           str(result["error"])[:500])
                 out.append((REJECTED, f"{where}: {str(result['error'])[:500]}"))
+            elif status == "deferred":  # the node had no registry reads left for a new station
+                out.append((PENDING, f"{where} deferred it: {str(result.get('reason'))[:200]}"))
             else:
                 out.append((PENDING, f"{where} answered without a known status: "
                                      f"{str(result)[:200]}"))

@@ -1,7 +1,9 @@
 """The HTTP API (aiohttp).
 
 POST /v1/receipts         one ``signed_to_json`` object -> 200 {"status", "reason"} after the
-                          durable write; 400 {"error"} malformed/badly signed; 503 storage down.
+                          durable write; 400 {"error"} malformed/badly signed; 503 storage down
+                          or "deferred" (its station is new here and the node's registry-read
+                          budget is spent: send it again).
 POST /v1/receipts:batch   a JSON array of them -> 200 {"results": [...]} (each item as above,
                           a rejected item as {"error"}), one transaction for the whole batch.
 POST /v1/starts           a start notice (``wattnet.chain.start_notice``) -> 200 {"status":
@@ -26,7 +28,7 @@ from aiohttp import web
 
 from wattnet.chain.start_notice import NoticeError
 from wattnet.oracle.errors import DirectoryUnavailable, SettlementError, StorageUnavailable
-from wattnet.oracle.ingest import REJECTED, GroupCommitter, Malformed
+from wattnet.oracle.ingest import DEFERRED, REJECTED, GroupCommitter, Malformed
 from wattnet.oracle.metrics import Metrics
 from wattnet.oracle.notices import NoticeDesk
 from wattnet.oracle.store_base import Store
@@ -76,7 +78,8 @@ async def post_receipt(request: web.Request) -> web.Response:
         return _unavailable(exc)
     request.app[METRICS].observe_ack(time.perf_counter() - started)
     _pass_on(request, [obj], [outcome.status])
-    return web.json_response(outcome.to_json(), status=400 if outcome.status == REJECTED else 200)
+    status = {REJECTED: 400, DEFERRED: 503}.get(outcome.status, 200)
+    return web.json_response(outcome.to_json(), status=status)
 
 
 async def post_batch(request: web.Request) -> web.Response:

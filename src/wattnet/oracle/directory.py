@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from wattnet.domain import StationInfo
-from wattnet.oracle.errors import DirectoryUnavailable, OracleConfigError
+from wattnet.oracle.errors import DirectoryBusy, DirectoryUnavailable, OracleConfigError
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,11 @@ def facts_of(info: StationInfo) -> StationFacts:
 class CachedStationDirectory:
     """A bounded LRU cache with a TTL in front of a slow directory (misses cached shorter).
 
-    Unknown station ids are cached too (``negative_ttl_s``) so that a flood of made-up ids costs
-    one registry call each per TTL at most; the LRU bound caps memory whatever ids arrive.
+    Made-up station ids cannot buy registry reads or evict real stations: unknown ids are cached
+    (``negative_ttl_s``) in an LRU of their own (``max_negative``), and reads of ids not cached
+    draw on a budget (``lookup_burst``, refilled at ``lookups_per_s``). Past it a lookup raises
+    DirectoryBusy (the receipt is deferred and sent again), while cached stations, every honest
+    station once seen, are served as before.
     """
 
     def __init__(
@@ -90,30 +93,58 @@ class CachedStationDirectory:
         negative_ttl_s: float = 10.0,
         max_entries: int = 100_000,
         clock: Callable[[], float] = time.monotonic,
+        max_negative: int = 10_000,
+        lookups_per_s: float = 500.0,
+        lookup_burst: int = 5_000,
     ) -> None:
         self._inner = inner
         self._ttl = ttl_s
         self._negative_ttl = negative_ttl_s
         self._max = max_entries
+        self._max_negative = max_negative
         self._clock = clock
-        self._entries: OrderedDict[bytes, tuple[float, StationFacts | None]] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[float, StationFacts]] = OrderedDict()
+        self._negative: OrderedDict[bytes, float] = OrderedDict()  # unknown id -> expiry
+        self._rate = lookups_per_s
+        self._burst = float(lookup_burst)
+        self._tokens = float(lookup_burst)
+        self._refilled = clock()
 
-    def facts(self, station_id: bytes) -> StationFacts | None:
-        now = self._clock()
+    def _cached(self, station_id: bytes, now: float) -> tuple[bool, StationFacts | None]:
         hit = self._entries.get(station_id)
         if hit is not None and hit[0] > now:
             self._entries.move_to_end(station_id)
-            return hit[1]
+            return True, hit[1]
+        expires = self._negative.get(station_id)
+        return (expires is not None and expires > now), None
+
+    def _take(self, wanted: int, now: float) -> int:
+        """Up to ``wanted`` registry reads from the budget."""
+        self._tokens = min(self._burst, self._tokens + (now - self._refilled) * self._rate)
+        self._refilled = now
+        granted = min(wanted, int(self._tokens))
+        self._tokens -= granted
+        return granted
+
+    def facts(self, station_id: bytes) -> StationFacts | None:
+        now = self._clock()
+        found, value = self._cached(station_id, now)
+        if found:
+            return value
+        if not self._take(1, now):
+            raise DirectoryBusy(f"station 0x{station_id.hex()} is new to this node and too many "
+                                "new stations were looked up lately; send it again later")
         return self._fetch([station_id], now)[station_id]
 
     def prefetch(self, station_ids: set[bytes]) -> None:
         """Read the stations not cached (or expired) in one call where the directory can: an
         ingest round then costs one registry round trip, not one per new station."""
         now = self._clock()
-        misses = [sid for sid in station_ids
-                  if (hit := self._entries.get(sid)) is None or hit[0] <= now]
+        misses = [sid for sid in station_ids if not self._cached(sid, now)[0]]
         if len(misses) > 1 and isinstance(self._inner, BatchStationDirectory):
-            self._fetch(misses, now)
+            granted = self._take(len(misses), now)
+            if granted:
+                self._fetch(misses[:granted], now)
 
     def _fetch(self, station_ids: list[bytes], now: float) -> dict[bytes, StationFacts | None]:
         try:
@@ -126,16 +157,23 @@ class CachedStationDirectory:
                 f"station registry unavailable for 0x{station_ids[0].hex()}"
                 f"{f' and {len(station_ids) - 1} more' if len(station_ids) > 1 else ''}: "
                 f"{exc}; retry later") from exc
-        out = {}
+        out: dict[bytes, StationFacts | None] = {}
         for sid in station_ids:
             info = infos.get(sid)
-            value = facts_of(info) if info is not None else None
-            expires = now + (self._ttl if value is not None else self._negative_ttl)
-            self._entries[sid] = (expires, value)
-            self._entries.move_to_end(sid)
-            out[sid] = value
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
+            if info is None:
+                self._entries.pop(sid, None)
+                self._negative[sid] = now + self._negative_ttl
+                self._negative.move_to_end(sid)
+                out[sid] = None
+            else:
+                value = facts_of(info)
+                self._negative.pop(sid, None)
+                self._entries[sid] = (now + self._ttl, value)
+                self._entries.move_to_end(sid)
+                out[sid] = value
+        for cache, bound in ((self._entries, self._max), (self._negative, self._max_negative)):
+            while len(cache) > bound:
+                cache.popitem(last=False)
         return out
 
     def station(self, station_id: bytes) -> StationInfo | None:
@@ -145,8 +183,10 @@ class CachedStationDirectory:
     def invalidate(self, station_id: bytes | None = None) -> None:
         if station_id is None:
             self._entries.clear()
+            self._negative.clear()
         else:
             self._entries.pop(station_id, None)
+            self._negative.pop(station_id, None)
 
 
 class InMemoryStationDirectory:

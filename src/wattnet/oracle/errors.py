@@ -18,6 +18,11 @@ class DirectoryUnavailable(ChainError):
     """The station registry could not be read; receipts are not judged without it (HTTP 503)."""
 
 
+class DirectoryBusy(ChainError):
+    """Too many stations new to this node were looked up lately (a flood of made-up ids, or a
+    cold start): the receipt is answered "deferred", not judged, and its gateway sends it again."""
+
+
 class SettlementError(ChainError):
     """The settlement chain refused or failed a call; the batcher retries later."""
 

@@ -20,7 +20,7 @@ from wattnet.groups import GroupWorker
 from wattnet.oracle.config import OracleConfig
 from wattnet.oracle.crash import crashpoint
 from wattnet.oracle.directory import StationFacts
-from wattnet.oracle.errors import DirectoryUnavailable, StorageUnavailable
+from wattnet.oracle.errors import DirectoryBusy, DirectoryUnavailable, StorageUnavailable
 from wattnet.oracle.ingest_groups import Keys, independent
 from wattnet.oracle.meter import MeterDataInvalid, MeterReading, check_meter_data
 from wattnet.oracle.metrics import Metrics
@@ -32,6 +32,9 @@ from wattnet.oracle.verify import RejectedReceipt, Verifier, WireReceipt, parse_
 log = logging.getLogger(__name__)
 
 ACCEPTED, DUPLICATE, QUARANTINED, REJECTED = "accepted", "duplicate", "quarantined", "rejected"
+# Not judged: its station is new to this node and the registry-read budget is spent (a flood of
+# made-up station ids); nothing stored, the gateway sends it again (HTTP 503 when posted alone).
+DEFERRED = "deferred"
 _BODY_LIMIT = 2_048
 # One contradicting receipt already proves equivocation; a few more are kept, not unboundedly
 # many (a rogue station key could otherwise mint endless variants of one session).
@@ -110,6 +113,9 @@ class Ingestor:
                 outcomes[i] = Outcome(REJECTED, str(exc))
                 rejects.append((now, str(exc), _body(obj)))
                 continue
+            except DirectoryBusy as exc:
+                outcomes[i] = Outcome(DEFERRED, str(exc))
+                continue
             reasons, flags = static_reasons(wire, facts, now, limits)
             meter = None
             if wire.meter_data is not None:
@@ -147,7 +153,8 @@ class Ingestor:
         m = self.metrics
         m.inc("received", len(items))
         for status, counter in ((ACCEPTED, "accepted"), (DUPLICATE, "duplicates"),
-                                (QUARANTINED, "quarantined"), (REJECTED, "rejected")):
+                                (QUARANTINED, "quarantined"), (REJECTED, "rejected"),
+                                (DEFERRED, "deferred")):
             m.inc(counter, sum(1 for o in done if o.status == status))
         return done
 

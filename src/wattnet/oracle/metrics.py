@@ -14,6 +14,7 @@ COUNTERS = {
     "duplicates": "Receipts already stored with the same content (idempotent acks)",
     "quarantined": "Receipts quarantined (plausibility, meter data, equivocation)",
     "rejected": "Payloads rejected as malformed or badly signed (HTTP 400)",
+    "deferred": "Receipts not judged: station new to this node, registry-read budget spent",
     "storage_errors": "Items that failed closed on storage or registry errors (HTTP 503)",
     "settled": "Receipts marked settled after enough confirmations",
     "rejected_onchain": "Receipts the settlement contract skipped with a reason",

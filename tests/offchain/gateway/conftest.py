@@ -124,6 +124,7 @@ class FakeOracle:
     requests: int = 0  # batch requests received
     # batch answers of the wrong length to give first: results more (+) or fewer (-) than asked
     wrong_lengths: list[int] = field(default_factory=list)
+    deferrals: int = 0  # batch answers to give first with every item "deferred"
 
     async def handle(self, request: web.Request) -> web.Response:
         """``/v1/receipts:batch``: a scripted 4xx refuses each receipt (an error result, as
@@ -135,6 +136,9 @@ class FakeOracle:
         if status >= 500:
             return web.json_response({"error": "scripted"}, status=status)
         result = {"status": "accepted"} if status == 200 else {"error": f"scripted {status}"}
+        if self.deferrals:
+            self.deferrals -= 1
+            result = {"status": "deferred", "reason": "scripted: no registry reads left"}
         n = len(bodies) + (self.wrong_lengths.pop(0) if self.wrong_lengths else 0)
         return web.json_response({"results": [result] * n})
 

@@ -34,6 +34,21 @@ def test_oracle_5xx__retried_until_acknowledged(harness: Harness) -> None:
     assert len(bodies) == 1  # the same body every time
 
 
+def test_oracle_deferred__kept_pending_with_the_reason_and_sent_again(harness: Harness) -> None:
+    """A node that defers a receipt (its station is new there and the node's registry-read
+    budget is spent: a flood of made-up stations) has not judged it: not rejected, retried."""
+    harness.oracle.deferrals = 1
+
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP16")
+        await cp.charge(RFID, 1_000, steps=1)
+        await h.settle(2)  # deferred, then sent again (a rejected one never is)
+
+    harness.run(scenario)
+    [row] = harness.outbox()
+    assert row[3] == ACKED and harness.oracle.requests == 2
+
+
 def test_oracle_4xx__stored_as_rejected_with_the_reason_and_not_retried(harness: Harness) -> None:
     harness.oracle.script = [422]
 

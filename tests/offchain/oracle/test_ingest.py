@@ -11,10 +11,12 @@ import pytest
 
 from wattnet.chain.eip712 import SECP256K1_N, Domain, address_of_private_key
 from wattnet.oracle.config import OracleConfig, PlausibilityLimits
-from wattnet.oracle.directory import InMemoryStationDirectory
+from wattnet.oracle.directory import CachedStationDirectory, InMemoryStationDirectory
 from wattnet.oracle.ingest import MAX_CONFLICTS_PER_SESSION, Ingestor, Outcome
+from wattnet.oracle.metrics import Metrics
 from wattnet.oracle.schema import Status
 from wattnet.oracle.store_base import Store
+from wattnet.oracle.verify import Verifier
 
 from .oracle_helpers import DOMAIN, T0, Clock, Station, key, make_receipt, rows, sign
 
@@ -301,3 +303,23 @@ def test_plausibility__resent_quarantined_receipt_answers_quarantined_again(
     first = one(ingestor, body)
     clock.now += 7200  # even once the times became plausible, the stored verdict stands
     assert one(ingestor, body) == first
+
+
+def test_ingest__a_flood_of_made_up_stations_is_deferred_and_the_honest_receipt_stored(
+    store: Store, station: Station, create_receipt: Make, directory: InMemoryStationDirectory,
+    config: OracleConfig, clock: Clock,
+) -> None:
+    """A page of receipts from made-up stations beside an honest one: the registry is read for
+    the budget's worth (those are rejected as unknown), the rest are deferred (not judged,
+    nothing stored, sent again later), and the honest receipt is stored as always."""
+    cached = CachedStationDirectory(directory, clock=clock, lookups_per_s=0, lookup_burst=3)
+    ingestor = Ingestor(store, Verifier(DOMAIN.separator, cached), config, Metrics(), clock)
+    cached.station(station.info.station_id)  # seen before the flood: one read of three
+    fakes = [Station(replace(station.info, station_id=bytes([i]) * 32), station.key, f"F{i}")
+             for i in range(1, 9)]
+    out = ingestor.process([create_receipt(station, 7)] + [create_receipt(f, 1) for f in fakes])
+    assert out[0] == Outcome("accepted", None)
+    assert sorted(o.status for o in out[1:]) == ["deferred"] * 6 + ["rejected"] * 2
+    assert statuses(store) == [(7, Status.PENDING)]
+    assert len(rows(store, "SELECT id FROM rejected")) == 2 and directory.calls == 3
+    assert ingestor.metrics.counter("deferred") == 6

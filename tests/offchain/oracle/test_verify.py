@@ -20,7 +20,7 @@ from wattnet.chain.receipt_codec import signed_from_json, signed_to_json
 from wattnet.domain import SessionReceipt, SignedReceipt, StationInfo
 from wattnet.errors import ReceiptError, SignatureError
 from wattnet.oracle.directory import CachedStationDirectory, InMemoryStationDirectory
-from wattnet.oracle.errors import DirectoryUnavailable
+from wattnet.oracle.errors import DirectoryBusy, DirectoryUnavailable
 from wattnet.oracle.verify import RejectedReceipt, parse_wire, recover_signer
 
 from .oracle_helpers import DOMAIN, Clock
@@ -109,7 +109,7 @@ def test_directory__unknown_ids_are_cached_briefly_and_the_cache_is_bounded() ->
     inner = InMemoryStationDirectory()
     clock = Clock(0.0)
     cache = CachedStationDirectory(inner, ttl_s=60, negative_ttl_s=5, max_entries=100,
-                                   clock=clock)
+                                   max_negative=50, clock=clock)
     assert cache.station(b"\x09" * 32) is None
     assert cache.station(b"\x09" * 32) is None
     assert inner.calls == 1
@@ -117,8 +117,32 @@ def test_directory__unknown_ids_are_cached_briefly_and_the_cache_is_bounded() ->
     clock.now = 6
     assert cache.station(b"\x09" * 32) is not None
     for i in range(1_000):
-        cache.station(i.to_bytes(32, "big"))
-    assert len(cache._entries) == 100
+        inner.put(_info((10_000 + i).to_bytes(32, "big")))
+        cache.station((10_000 + i).to_bytes(32, "big"))
+        cache.station(i.to_bytes(32, "big"))  # made up
+    assert len(cache._entries) == 100 and len(cache._negative) == 50
+
+
+def test_directory__made_up_ids_buy_a_bounded_number_of_reads_and_evict_no_station() -> None:
+    """A flood of made-up station ids (each new, so no negative entry helps): the registry is
+    read for at most the budget, then DirectoryBusy; a station seen before is still served from
+    the cache, and the budget comes back with time."""
+    real = b"\x01" * 32
+    inner = InMemoryStationDirectory([_info(real)])
+    clock = Clock(0.0)
+    cache = CachedStationDirectory(inner, ttl_s=600, max_entries=10, max_negative=10,
+                                   lookups_per_s=5, lookup_burst=100, clock=clock)
+    assert cache.station(real) is not None
+    busy = 0
+    for i in range(10_000):
+        try:
+            assert cache.station((1_000_000 + i).to_bytes(32, "big")) is None
+        except DirectoryBusy:
+            busy += 1
+    assert inner.calls == 100 and busy == 10_000 - 99  # the real one took one read
+    assert cache.station(real) is not None and inner.calls == 100  # still cached
+    clock.now = 2.0  # two seconds: ten reads more
+    assert cache.station(b"\x02" * 32) is None and inner.calls == 101
 
 
 class _BatchDirectory(InMemoryStationDirectory):
@@ -146,6 +170,13 @@ def test_directory__prefetch_reads_the_misses_in_one_round_trip() -> None:
     clock.now = 61
     cache.prefetch(set(known))  # expired: read again, together
     assert inner.batches == [4, 4]
+
+
+def test_directory__prefetch_reads_no_more_than_the_budget() -> None:
+    inner = _BatchDirectory([])
+    cache = CachedStationDirectory(inner, lookups_per_s=0, lookup_burst=3, clock=Clock(0.0))
+    cache.prefetch({i.to_bytes(32, "big") for i in range(1, 9)})
+    assert inner.batches == [3]
 
 
 def test_directory__prefetch_failure_fails_closed() -> None:
