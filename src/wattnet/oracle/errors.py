@@ -18,9 +18,10 @@ class DirectoryUnavailable(ChainError):
     """The station registry could not be read; receipts are not judged without it (HTTP 503)."""
 
 
-class DirectoryBusy(ChainError):
+class DirectoryBusy(DirectoryUnavailable):
     """Too many stations new to this node were looked up lately (a flood of made-up ids, or a
-    cold start): the receipt is answered "deferred", not judged, and its gateway sends it again."""
+    cold start): a receipt is answered "deferred", not judged, and its gateway sends it again;
+    a start notice gets 503 like any other registry trouble."""
 
 
 class SettlementError(ChainError):
