@@ -5,59 +5,20 @@ Every figure is reconciled with the contracts' own state."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from wattnet.api.devnet import OPERATOR, STATIONS, Network, start_network
-from wattnet.api.devnet_sessions import REFERRER, Settled, settle_sessions
-from wattnet.chain.web3_client import ChainClient
+from wattnet.api.devnet import OPERATOR, STATIONS, Network
+from wattnet.api.devnet_sessions import REFERRER, Settled
 from wattnet.domain import station_id_for
 from wattnet.indexer import reads
 from wattnet.indexer.follow import Indexer
-from wattnet.oracle.store import open_store
 from wattnet.oracle.store_base import Store
 
-BACKENDS = ["sqlite"] if os.environ.get("WATTNET_TEST_PG") == "off" else ["sqlite", "postgres"]
+from .index_helpers import client_of as _client
+
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Network, Settled]]:
-    anvil, net = start_network(tmp_path_factory.mktemp("indexer"))
-    try:
-        yield net, settle_sessions(net)
-    finally:
-        anvil.stop()
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        s = open_store(str(tmp_path / "index.sqlite"))
-        yield s
-        s.close()
-        return
-    from wattnet.oracle.store_postgres import PostgresStore
-
-    dsn = os.environ.get("WATTNET_TEST_PG_DSN")
-    if not dsn:
-        pytest.fail("PostgreSQL tests need WATTNET_TEST_PG_DSN: run `eval \"$(tools/ci_postgres.sh)\"` "
-                    "first, or set WATTNET_TEST_PG=off to run the SQLite backend only",
-                    pytrace=False)
-    pg = open_store(dsn, pg_schema=f"idx_{uuid.uuid4().hex[:12]}")
-    assert isinstance(pg, PostgresStore)
-    yield pg
-    pg.drop_schema()
-    pg.close()
-
-
-def _client(net: Network) -> ChainClient:
-    return ChainClient(net.rpc_url, net.deployment)
 
 
 def _counts(store: Store) -> tuple[int, ...]:
