@@ -24,7 +24,7 @@ from typing import Any
 
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import Web3Exception
+from web3.exceptions import BlockNotFound, Web3Exception
 
 from wattnet.chain.web3_client import ChainClient
 from wattnet.errors import ChainError, WattNetError
@@ -104,17 +104,23 @@ class Indexer:
         if row is None:
             return
         block, known = int(row[0]), bytes(row[1])
-        seen = self.client.w3.eth.get_block(block)
-        if bytes(seen["hash"]) == known:
+        try:
+            seen: bytes | None = bytes(self.client.w3.eth.get_block(block)["hash"])
+        except BlockNotFound:  # the chain is shorter now (a reorg, or a node started afresh)
+            seen = None
+        if seen == known:
             return
-        back = max(self.client.deployment.block - 1, block - REWIND)
+        head = int(self.client.w3.eth.block_number)
+        back = max(self.client.deployment.block - 1, min(block - REWIND, head))
         log.warning("block %d changed (a reorg): indexing again from block %d", block, back + 1)
+        back_hash = None if back < self.client.deployment.block \
+            else bytes(self.client.w3.eth.get_block(back)["hash"])
         with self.store.transaction() as tx:
             for table in schema.TABLES:
                 tx.execute(f"DELETE FROM {table} WHERE block > ?", (back,))
             tx.execute("DELETE FROM index_cursor WHERE name = ?", (CURSOR,))
-            if back >= self.client.deployment.block:
-                self._set_cursor(tx, back, bytes(self.client.w3.eth.get_block(back)["hash"]))
+            if back_hash is not None:
+                self._set_cursor(tx, back, back_hash)
 
     def _set_cursor(self, tx: Tx, block: int, block_hash: bytes) -> None:
         tx.execute("DELETE FROM index_cursor WHERE name = ?", (CURSOR,))
