@@ -11,6 +11,7 @@ import { showOperator, wireOperator } from "./operatorui";
 import { showDao, wireDao } from "./daoui";
 import { explainError } from "./errors";
 import { figures } from "./ui";
+import { showEpochs } from "./epochsui";
 import { formatPower, formatUnits, parseAmount, shortAddress } from "./format";
 import { drawMap, stationPoints } from "./map";
 import { filterStations, tariffOf } from "./stations";
@@ -208,6 +209,7 @@ async function start(): Promise<void> {
     await loadNetwork();
     document.body.dataset.ready = "1";
     showDao(page).catch(showError);
+    void showEpochs(mainCredit());
   } catch (err) {
     showError(err);
   }

@@ -5,6 +5,7 @@ import type { Hex } from "viem";
 import type { Page } from "./chargeui";
 import { stationName } from "./chargeui";
 import { wireRegister } from "./registerui";
+import { showEarnings } from "./epochsui";
 import { figures, signed, tableRow } from "./ui";
 import { formatUnits, parseAmount, utc } from "./format";
 import { applyOperatorChange, escrowText, readOperator, tariffRuleText, unbondingText, type OperatorChange, type OperatorView } from "./operator";
@@ -20,6 +21,8 @@ export async function showOperator(page: Page): Promise<void> {
   if (!w || !config) return;
   const v = await readOperator(w, config, page.stations());
   current = v;
+  const named = (id: string) => { const st = page.stations().find((x) => x.id === id); return st ? stationName(st) : id.slice(0, 10); };
+  void showEarnings(w.account, config, named);
   const credit = page.credit();
   const s = v.stake;
   $("operator-section").hidden = false;

@@ -1,8 +1,9 @@
 """Chain reads for the web app: the deployment's addresses, the registry's stations and the
 network figures. Plain web3 through :class:`wattnet.chain.web3_client.ChainClient`.
 
-Stations are found from the registry's ``StationRegistered`` logs since the deployment block
-(the registry has no enumeration), then read with ``getStation`` and ``settlementView`` so the
+Stations are found from the registry's ``StationRegistered`` logs (the registry has no
+enumeration): from the event index when the server has one (:mod:`wattnet.indexer`), else
+scanned since the deployment block; then read with ``getStation`` and ``settlementView`` so the
 list shows the current state (rotations, deactivation, tariff changes), not the log's.
 """
 
@@ -18,6 +19,8 @@ from web3.exceptions import Web3Exception
 from wattnet.chain.eip712 import Domain
 from wattnet.chain.web3_client import ChainClient
 from wattnet.errors import ChainError
+from wattnet.indexer import reads
+from wattnet.indexer.follow import Indexer
 
 APP_CONTRACTS = ("EnergyCredits", "StationRegistry", "WattToken", "OperatorStaking",
                  "RewardsEngine", "WattGovernor")
@@ -64,8 +67,9 @@ def domain_json(d: Domain) -> dict[str, Any]:
 class ChainReads:
     """What the app reads from the chain, on one client (one node, one deployment)."""
 
-    def __init__(self, client: ChainClient) -> None:
+    def __init__(self, client: ChainClient, index: Indexer | None = None) -> None:
         self.client = client
+        self.index = index
         self._lock = threading.Lock()
         self._memo: dict[str, tuple[int, Any]] = {}
 
@@ -110,6 +114,9 @@ class ChainReads:
 
     def station_uris(self) -> dict[bytes, str]:
         """Every registered station id with its current metadata URI, in registration order."""
+        if self.index is not None:
+            self.index.step()
+            return reads.station_uris(self.index.store)
         registry = self.client.registry
         uris: dict[bytes, str] = {}
         for log in self._logs(registry.events.StationRegistered):

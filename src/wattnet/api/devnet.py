@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eth_account import Account
+from eth_utils.crypto import keccak
 
 from wattnet.chain.deploy import geohash_bytes8
 from wattnet.chain.deployments import Deployment, load_deployment_file, project_root
@@ -40,6 +41,12 @@ class Network:
     rpc_url: str
     deployment: Deployment
     deployment_file: Path
+
+
+def station_key(charge_point: str) -> bytes:
+    """The signing key of a devnet station: derived from its charge point id, so tests can
+    sign its receipts (a public test key, like anvil's dev accounts)."""
+    return keccak(text=f"wattnet-devnet-station:{charge_point}")
 
 
 def start_network(work: Path) -> tuple[Anvil, Network]:
@@ -78,7 +85,7 @@ def seed(net: Network) -> None:
     txs = []
     for cp, geohash, power, tariff in STATIONS:
         sid = station_id_for(cp)
-        key = Account.create().key
+        key = station_key(cp)
         proof = signer_proof(bytes(key), chain_id=net.deployment.chain_id, registry=registry,
                              station_id=sid, operator=OPERATOR)
         params = (sid, Account.from_key(key).address, power, 2, geohash_bytes8(geohash),

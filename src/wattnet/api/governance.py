@@ -1,8 +1,9 @@
 """The DAO page's reads: every governed parameter (``wattnet.governance.table``: where it lives,
 its getter, its bounds) with its value on chain, and the governor's proposals with their state,
 votes, quorum, timeline and decoded calls (and the raw calls, which the browser sends back to
-queue or execute them). Proposals come from the governor's ProposalCreated logs since the
-deployment block, as the station list does: fine for a young DAO, an indexer's job later."""
+queue or execute them). Proposals come from the governor's ProposalCreated logs: the event
+index's when the server has one, else scanned since the deployment block; their state, votes
+and quorum are read from the governor at the current block."""
 
 from __future__ import annotations
 
@@ -15,6 +16,15 @@ from wattnet.errors import ChainError
 from wattnet.governance.client import STATES
 from wattnet.governance.records import describe_calldata, short_id
 from wattnet.governance.table import GOVERNOR, PARAMS, Unit, decode_getter, getter_call
+from wattnet.indexer.logs import plain
+
+
+def _plain_args(args: Any) -> dict[str, Any]:
+    return {k: plain(v) for k, v in dict(args).items()}
+
+
+def _bytes(value: str) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x"))
 
 
 def _reading(what: str) -> Any:
@@ -41,16 +51,18 @@ def parameters(client: ChainClient) -> list[dict[str, Any]]:
     return out
 
 
-def proposals(client: ChainClient) -> dict[str, Any]:
-    """The governor's settings and its proposals, newest first."""
+def proposals(client: ChainClient, created: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The governor's settings and its proposals, newest first; ``created``: the
+    ProposalCreated arguments from the index (newest first), else the logs are scanned."""
     gov = client.contract(GOVERNOR)
     f = gov.functions
     try:
         clock = int(f.clock().call())
-        logs = list(gov.events.ProposalCreated.get_logs(from_block=client.deployment.block))
+        if created is None:
+            logs = gov.events.ProposalCreated.get_logs(from_block=client.deployment.block)
+            created = [_plain_args(log["args"]) for log in reversed(list(logs))]
         rows = []
-        for log in reversed(logs):
-            a = log["args"]
+        for a in created:
             pid = int(a["proposalId"])
             snapshot = int(f.proposalSnapshot(pid).call())
             against, for_, abstain = (str(int(v)) for v in f.proposalVotes(pid).call())
@@ -61,10 +73,10 @@ def proposals(client: ChainClient) -> dict[str, Any]:
                 "eta": int(f.proposalEta(pid).call()),
                 "votes": {"for": for_, "against": against, "abstain": abstain},
                 "quorum": str(int(f.quorum(min(snapshot, clock - 1)).call())),
-                "calls": [describe_calldata(client.deployment.contracts, t, bytes(c))
+                "calls": [describe_calldata(client.deployment.contracts, t, _bytes(c))
                           for t, c in zip(a["targets"], a["calldatas"], strict=True)],
                 "targets": list(a["targets"]), "values": [str(v) for v in a["values"]],
-                "calldatas": ["0x" + bytes(c).hex() for c in a["calldatas"]],
+                "calldatas": ["0x" + _bytes(c).hex() for c in a["calldatas"]],
             })
         return {"governor": gov.address, "clock": clock,
                 "voting_delay": int(f.votingDelay().call()),

@@ -12,6 +12,9 @@ POST /api/charge           a driver's signed ChargeRequest, relayed to the stati
 GET /api/governance/parameters  every governed parameter: value on chain, bounds, setter
 GET /api/governance/proposals   the governor's settings and proposals (state, votes, quorum,
                            timeline, decoded calls), newest first
+GET /api/network/epochs    per weekly epoch: sessions settled, energy, fees and their split
+                           per credit, WATT scheduled and claimed (the event index; 501 without)
+GET /api/operators/{address}/earnings  an operator's earnings per station and epoch (the index)
 GET /healthz               200 when the node answers
 
 Chain reads are blocking web3 calls: they run in the default executor so the server never
@@ -32,9 +35,11 @@ from aiohttp import web
 from wattnet.aio import stop_on_signals
 from wattnet.api.chain_reads import ChainReads
 from wattnet.api.charge import ChargeDoors, charge_domain
+from wattnet.api.figures import network_epochs, operator_earnings
 from wattnet.api.governance import parameters, proposals
 from wattnet.api.sessions import driver_sessions, receipt_detail, settled_totals
 from wattnet.errors import ChainError, ConfigError, WattNetError
+from wattnet.indexer.reads import proposals_created
 from wattnet.oracle.store_base import Store
 
 log = logging.getLogger(__name__)
@@ -98,7 +103,33 @@ async def get_parameters(request: web.Request) -> web.Response:
 
 async def get_proposals(request: web.Request) -> web.Response:
     reads = request.app[READS]
-    return await _json(lambda: reads.at_head("proposals", lambda: proposals(reads.client)))
+
+    def compute() -> dict[str, Any]:
+        if reads.index is None:
+            return proposals(reads.client)
+        reads.index.step()
+        return proposals(reads.client, proposals_created(reads.index.store))
+    return await _json(lambda: reads.at_head("proposals", compute))
+
+
+_NO_INDEX = "this app server keeps no event index"
+
+
+async def get_epochs(request: web.Request) -> web.Response:
+    reads = request.app[READS]
+    index = reads.index
+    if index is None:
+        return _error(501, _NO_INDEX)
+    return await _json(lambda: reads.at_head(
+        "epochs", lambda: network_epochs(reads.client, index)))
+
+
+async def get_earnings(request: web.Request) -> web.Response:
+    index = request.app[READS].index
+    if index is None:
+        return _error(501, _NO_INDEX)
+    who = request.match_info["address"]
+    return await _json(lambda: operator_earnings(index, who))
 
 
 async def get_sessions(request: web.Request) -> web.Response:
@@ -169,6 +200,8 @@ def make_app(reads: ChainReads, dist: Path, store: Store | None = None,
     app.router.add_post("/api/charge", post_charge)
     app.router.add_get("/api/governance/parameters", get_parameters)
     app.router.add_get("/api/governance/proposals", get_proposals)
+    app.router.add_get("/api/network/epochs", get_epochs)
+    app.router.add_get("/api/operators/{address}/earnings", get_earnings)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
     if (dist / "assets").is_dir():

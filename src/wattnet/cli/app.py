@@ -2,6 +2,9 @@
 
     wattnet app --deployment deployments/ethereum/local.json --rpc-url http://127.0.0.1:8545
     wattnet app --oracle-db oracle.sqlite      also serve drivers' sessions from the oracle store
+                                               (and keep the event index beside its tables)
+    wattnet app --index-db index.sqlite        where the event index lives (default: the oracle
+                                               store, else a temporary SQLite file)
     wattnet app --local                        try it: our own anvil, the protocol deployed, two
                                                stations, a driver holding test USDC
     wattnet app --gateway http://site:8690=CP-1,CP-2   relay drivers' signed remote starts for
@@ -28,6 +31,8 @@ from wattnet.api.charge import ChargeDoors
 from wattnet.api.server import make_app, serve
 from wattnet.chain.deployments import load_deployment, load_deployment_file, project_root
 from wattnet.chain.web3_client import ChainClient
+from wattnet.cli.index import default_confirmations
+from wattnet.indexer.follow import Indexer, follow
 
 console = Console()
 
@@ -39,6 +44,10 @@ console = Console()
               "http://127.0.0.1:8545).")
 @click.option("--oracle-db", help="The oracle's store (SQLite path or postgresql:// DSN) for "
               "drivers' sessions.")
+@click.option("--index-db", help="The event index's store (SQLite path or postgresql:// DSN; "
+              "default: the --oracle-db store, else a temporary SQLite file).")
+@click.option("--confirmations", type=click.IntRange(min=0),
+              help="Blocks the index keeps back from the head (default: 0 on anvil, else 12).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Listen address.")
 @click.option("--port", default=8680, show_default=True, type=int, help="Listen port.")
 @click.option("--local", is_flag=True, help="Start a local network to try the app on (anvil, "
@@ -48,8 +57,9 @@ console = Console()
 @click.option("--gateway", "gateways", multiple=True, metavar="URL=CP1,CP2",
               help="A gateway's app front door (its app_port) and the charge points it hosts: "
               "drivers' signed remote starts for them are relayed there. Repeatable.")
-def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None, host: str,
-        port: int, local: bool, dist: Path | None, gateways: tuple[str, ...]) -> None:
+def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None,
+        index_db: str | None, confirmations: int | None, host: str, port: int, local: bool,
+        dist: Path | None, gateways: tuple[str, ...]) -> None:
     """Serve the WattNet web app and its read API; prints the URL to open."""
     logging.basicConfig(level=logging.WARNING)
     dist = dist or project_root() / "app" / "dist"
@@ -69,9 +79,11 @@ def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None
             store = open_store(oracle_db)
             stack.callback(store.close)
         doors = ChargeDoors.parse(gateways) if gateways else None
-        web_app = make_app(ChainReads(client), dist, store, doors)
+        indexer = _indexer(stack, client, index_db or oracle_db, confirmations)
+        web_app = make_app(ChainReads(client, indexer), dist, store, doors)
         asyncio.run(serve(web_app, host, port,
-                          lambda url: console.print(f"WattNet app: {url}", highlight=False)))
+                          lambda url: console.print(f"WattNet app: {url}", highlight=False),
+                          _beside(indexer)))
 
 
 def serve_on(rpc_url: str, deployment_path: Path, oracle_db: str | None, port: int = 8680,
@@ -85,16 +97,40 @@ def serve_on(rpc_url: str, deployment_path: Path, oracle_db: str | None, port: i
 
     client = ChainClient.from_env(rpc_url, load_deployment_file(deployment_path))
     client.check()
-    store = open_store(oracle_db) if oracle_db else None
-    try:
-        web_app = make_app(ChainReads(client), dist or project_root() / "app" / "dist", store,
-                           ChargeDoors.from_sites(doors) if doors else None)
+    with ExitStack() as stack:
+        store = open_store(oracle_db) if oracle_db else None
+        if store is not None:
+            stack.callback(store.close)
+        indexer = _indexer(stack, client, oracle_db, None)
+        web_app = make_app(ChainReads(client, indexer), dist or project_root() / "app" / "dist",
+                           store, ChargeDoors.from_sites(doors) if doors else None)
         asyncio.run(serve(web_app, host, port, lambda url: console.print(
             f"WattNet app on the network: {url} (Ctrl-C to stop the network)", highlight=False),
-            alongside))
-    finally:
-        if store is not None:
-            store.close()
+            _beside(indexer, alongside)))
+
+
+def _indexer(stack: ExitStack, client: ChainClient, database: str | None,
+             confirmations: int | None) -> Indexer:
+    """The event index the read API answers from, in its own store connection (the oracle's
+    store when named, else a temporary SQLite file removed on exit)."""
+    from wattnet.oracle.store import open_store
+
+    if database is None:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="wattnet-index-")))
+        database = str(work / "index.sqlite")
+    store = open_store(database)
+    stack.callback(store.close)
+    depth = default_confirmations(client.deployment.chain_id) if confirmations is None \
+        else confirmations
+    return Indexer(client, store, confirmations=depth)
+
+
+def _beside(indexer: Indexer, other: Callable[[], Coroutine[Any, Any, None]] | None = None
+            ) -> Callable[[], Coroutine[Any, Any, None]]:
+    """Follow new blocks into the index (and run ``other``) beside the server."""
+    async def run() -> None:
+        await asyncio.gather(follow(indexer), *([other()] if other is not None else []))
+    return run
 
 
 def _local_network(stack: ExitStack) -> tuple[str, Path]:

@@ -25,6 +25,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "gateway",
         "Edge gateway: OCPP 1.6/2.0.1 central system for one site.",
     ),
+    "index": ("wattnet.cli.index", "index", "Event indexer: contract logs into the store."),
     "ocpi": ("wattnet.cli.ocpi", "ocpi", "OCPI 2.2.1 CPO: run, token-a, partners."),
     "oracle": ("wattnet.cli.oracle", "oracle", "Settlement oracle: run, status, quarantine."),
     "params": (
