@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eth_account import Account
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from wattnet.chain.deploy import geohash_bytes8
@@ -34,6 +35,7 @@ STATIONS = (  # (charge point id, geohash, rated power W, tariff per kWh in cred
     ("WEB-CP-2", "u33db2m", 150_000, 600_000),
 )
 DRIVER_USD = 1_000 * 10**6
+DEV_ACCOUNTS_USD = 1_000 * 10**6  # what ``fund_dev_accounts`` gives each
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +97,20 @@ def seed(net: Network) -> None:
     rpc.send([view.tx(DRIVER, "MockStablecoin", "mint", DRIVER, DRIVER_USD)], "driver's USD")
     rpc.call("anvil_autoImpersonateAccount", False)
     rpc.close()
+
+
+def fund_dev_accounts(rpc_url: str, deployment: Deployment, amount: int = DEV_ACCOUNTS_USD
+                      ) -> list[str]:
+    """Mint ``amount`` of the local network's mock stablecoin (credit id 1's) to each of
+    anvil's dev accounts (``eth_accounts``), so that a person who imports one into a browser
+    wallet can buy credits on the demo network (``wattnet sim network --serve-app``). Local
+    networks only: on a chain whose stablecoin has no open ``mint`` this raises ChainError."""
+    rpc = Rpc(rpc_url)
+    try:
+        view = ChainView(rpc, deployment)
+        accounts = [to_checksum_address(a) for a in rpc.call("eth_accounts")]
+        rpc.send([view.tx(a, "MockStablecoin", "mint", a, amount) for a in accounts],
+                 "test stablecoin for anvil's dev accounts")
+        return accounts
+    finally:
+        rpc.close()

@@ -346,7 +346,17 @@ def network(chargers: int, drivers: int, days: int, seed: int, params_name: str,
             from wattnet.cli.app import serve_on
 
             def on_settled(running: Any) -> None:
+                from wattnet.api.devnet import DEV_ACCOUNTS_USD, fund_dev_accounts
+                from wattnet.chain.deployments import load_deployment_file
+
                 bar.stop()
+                funded = fund_dev_accounts(running.rpc_url,
+                                           load_deployment_file(running.deployment_file))
+                console.print(f"the network: RPC {running.rpc_url}, chain id 31337 (add it to "
+                              f"your wallet); anvil's {len(funded)} dev accounts (their keys: "
+                              "`anvil` prints them; public test keys, never use them "
+                              f"elsewhere) hold {DEV_ACCOUNTS_USD // 10**6:,} test USDC each: "
+                              "import one to buy credits and charge", highlight=False)
                 serve_on(running.rpc_url, running.deployment_file, running.oracle_db,
                          app_port, doors=running.doors, alongside=running.on_call)
 
