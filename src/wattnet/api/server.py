@@ -12,6 +12,8 @@ POST /api/charge           a driver's signed ChargeRequest, relayed to the stati
 GET /api/governance/parameters  every governed parameter: value on chain, bounds, setter
 GET /api/governance/proposals   the governor's settings and proposals (state, votes, quorum,
                            timeline, decoded calls), newest first
+POST /api/governance/propose    {key, value, description}: the value checked against the key's
+                           bounds, the governor's propose arguments (wattnet.api.propose)
 GET /healthz               200 when the node answers
 
 Chain reads are blocking web3 calls: they run in the default executor so the server never
@@ -33,6 +35,7 @@ from wattnet.aio import stop_on_signals
 from wattnet.api.chain_reads import ChainReads
 from wattnet.api.charge import ChargeDoors, charge_domain
 from wattnet.api.governance import parameters, proposals
+from wattnet.api.propose import proposal_calls
 from wattnet.api.sessions import driver_sessions, receipt_detail, settled_totals
 from wattnet.errors import ChainError, ConfigError, WattNetError
 from wattnet.oracle.store_base import Store
@@ -99,6 +102,16 @@ async def get_parameters(request: web.Request) -> web.Response:
 async def get_proposals(request: web.Request) -> web.Response:
     reads = request.app[READS]
     return await _json(lambda: reads.at_head("proposals", lambda: proposals(reads.client)))
+
+
+async def post_propose(request: web.Request) -> web.Response:
+    reads = request.app[READS]
+    try:
+        body = await request.json()
+        key, value, description = (str(body[k]) for k in ("key", "value", "description"))
+    except (ValueError, KeyError, TypeError):
+        return _error(400, "send JSON with key, value and description")
+    return await _json(lambda: proposal_calls(reads.client, key, value, description))
 
 
 async def get_sessions(request: web.Request) -> web.Response:
@@ -169,6 +182,7 @@ def make_app(reads: ChainReads, dist: Path, store: Store | None = None,
     app.router.add_post("/api/charge", post_charge)
     app.router.add_get("/api/governance/parameters", get_parameters)
     app.router.add_get("/api/governance/proposals", get_proposals)
+    app.router.add_post("/api/governance/propose", post_propose)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
     if (dist / "assets").is_dir():
