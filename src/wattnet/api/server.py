@@ -9,6 +9,8 @@ GET /api/sessions/{driver} the driver's sessions from the oracle store; 501 with
 GET /api/receipts/{station}/{session}  one receipt as signed, with its OCMF meter records
 POST /api/charge           a driver's signed ChargeRequest, relayed to the station's gateway
                            (wattnet.api.charge; the gateway checks the signature); 501 without
+GET /api/availability      each station's connectors' live status from the gateways' admin APIs
+                           (wattnet.api.availability; UNKNOWN where none reports)
 GET /api/governance/parameters  every governed parameter: value on chain, bounds, setter
 GET /api/governance/proposals   the governor's settings and proposals (state, votes, quorum,
                            timeline, decoded calls), newest first
@@ -32,6 +34,7 @@ from typing import Any
 from aiohttp import web
 
 from wattnet.aio import stop_on_signals
+from wattnet.api.availability import Availability
 from wattnet.api.chain_reads import ChainReads
 from wattnet.api.charge import ChargeDoors, charge_domain
 from wattnet.api.governance import parameters, proposals
@@ -46,6 +49,7 @@ READS: web.AppKey[ChainReads] = web.AppKey("reads", ChainReads)
 STORE: web.AppKey[Store | None] = web.AppKey("store")
 DIST: web.AppKey[Path] = web.AppKey("dist", Path)
 DOORS: web.AppKey[ChargeDoors | None] = web.AppKey("doors")
+LIVE: web.AppKey[Availability] = web.AppKey("live", Availability)
 
 
 async def _off_loop(fn: Callable[[], Any]) -> Any:
@@ -81,6 +85,12 @@ async def get_config(request: web.Request) -> web.Response:
 async def get_stations(request: web.Request) -> web.Response:
     reads = request.app[READS]
     return await _json(lambda: [asdict(s) for s in reads.stations()])
+
+
+async def get_availability(request: web.Request) -> web.Response:
+    reads, live = request.app[READS], request.app[LIVE]
+    return await _json(lambda: {"gateways": len(live.gateways),
+                                "stations": live.of(reads.stations())})
 
 
 async def get_network(request: web.Request) -> web.Response:
@@ -165,7 +175,8 @@ async def index(request: web.Request) -> web.FileResponse:
 
 
 def make_app(reads: ChainReads, dist: Path, store: Store | None = None,
-             doors: ChargeDoors | None = None) -> web.Application:
+             doors: ChargeDoors | None = None,
+             live: Availability | None = None) -> web.Application:
     if not (dist / "index.html").is_file():
         raise ConfigError(f"no built app in {dist}: run `npm ci && npm run build` in app/ "
                           "(make app does both)")
@@ -174,9 +185,12 @@ def make_app(reads: ChainReads, dist: Path, store: Store | None = None,
     app[STORE] = store
     app[DIST] = dist
     app[DOORS] = doors
+    app[LIVE] = live or Availability(())
+    app.cleanup_ctx.append(lambda _app: app[LIVE].polling())
     app.router.add_get("/api/config", get_config)
     app.router.add_get("/api/stations", get_stations)
     app.router.add_get("/api/network", get_network)
+    app.router.add_get("/api/availability", get_availability)
     app.router.add_get("/api/sessions/{driver}", get_sessions)
     app.router.add_get("/api/receipts/{station}/{session}", get_receipt)
     app.router.add_post("/api/charge", post_charge)
