@@ -63,6 +63,7 @@ def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None
     """Serve the WattNet web app and its read API; prints the URL to open."""
     logging.basicConfig(level=logging.WARNING)
     dist = dist or project_root() / "app" / "dist"
+    live = Availability.parse(admins, status_poll_s)  # before any node: a missing token
     with ExitStack() as stack:
         if local:
             if deployment_path or rpc_url:
@@ -79,7 +80,6 @@ def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None
             store = open_store(oracle_db)
             stack.callback(store.close)
         doors = ChargeDoors.parse(gateways) if gateways else None
-        live = Availability.parse(admins, status_poll_s)
         web_app = make_app(ChainReads(client), dist, store, doors, live)
         asyncio.run(serve(web_app, host, port,
                           lambda url: console.print(f"WattNet app: {url}", highlight=False)))
