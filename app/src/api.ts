@@ -107,3 +107,11 @@ export async function postCharge(body: unknown): Promise<string> {
   if (!res.ok) throw new Error(`The station refused to start: ${answer.error ?? `HTTP ${res.status}`}`);
   return answer.status ?? "Accepted";
 }
+
+/** POST a JSON body; the answer's JSON, or its `error` as the message. */
+export async function postJson<T>(path: string, body: unknown): Promise<T> {
+  const res = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const answer = (await res.json().catch(() => ({ error: `${path}: HTTP ${res.status}` }))) as { error?: string };
+  if (!res.ok) throw new Error(answer.error ?? `${path}: HTTP ${res.status}`);
+  return answer as T;
+}

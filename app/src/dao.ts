@@ -3,7 +3,7 @@
 // simulated first so a refusal shows decoded before the wallet is asked to sign.
 import { keccak256, toHex, type Address, type Hash, type Hex } from "viem";
 import { governorAbi, wattTokenAbi } from "./abi/contracts";
-import { getJson, type AppConfig } from "./api";
+import { getJson, postJson, type AppConfig } from "./api";
 import { confirmed, send } from "./charge";
 import { utc } from "./format";
 import type { Wallet } from "./wallet";
@@ -31,6 +31,13 @@ export interface Governance { governor: Address; clock: number; voting_delay: nu
 
 export const fetchParameters = () => getJson<GovParam[]>("api/governance/parameters");
 export const fetchProposals = () => getJson<Governance>("api/governance/proposals");
+
+/** The governor's propose arguments for one parameter change, built by the server from the
+ * governance table (the value checked against its bounds there), and the calls in words. */
+export interface ProposalCalls { targets: Address[]; values: string[]; calldatas: Hex[]; calls: string[]; description: string }
+
+export const buildProposal = (key: string, value: string, description: string) =>
+  postJson<ProposalCalls>("api/governance/propose", { key, value, description });
 
 export interface Member { balance: bigint; votes: bigint; delegate: Address }
 
@@ -76,7 +83,8 @@ export const SUPPORT = { against: 0, for: 1, abstain: 2 } as const;
 export type DaoChange =
   | { kind: "delegate"; to: Address }
   | { kind: "vote"; proposal: Proposal; support: number }
-  | { kind: "queue" | "execute"; proposal: Proposal };
+  | { kind: "queue" | "execute"; proposal: Proposal }
+  | { kind: "propose"; calls: ProposalCalls };
 
 export async function applyDaoChange(w: Wallet, config: AppConfig, c: DaoChange): Promise<Hash> {
   const account = w.account;
@@ -85,6 +93,11 @@ export async function applyDaoChange(w: Wallet, config: AppConfig, c: DaoChange)
     return send(w, request);
   }
   const gov = { account, address: config.contracts.WattGovernor!, abi: governorAbi } as const;
+  if (c.kind === "propose") {
+    const p = c.calls;
+    const { request } = await w.reader.simulateContract({ ...gov, functionName: "propose", args: [p.targets, p.values.map(BigInt), p.calldatas, p.description] });
+    return send(w, request);
+  }
   const p = c.proposal;
   const call = [p.targets, p.values.map(BigInt), p.calldatas, keccak256(toHex(p.description))] as const;
   if (c.kind === "vote") {

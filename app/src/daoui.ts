@@ -4,10 +4,11 @@ import { getAddress, isAddress, type Address } from "viem";
 import type { Page } from "./chargeui";
 import { tableRow, signed } from "./ui";
 import { duration, formatUnits, shortAddress } from "./format";
-import { actionsFor, applyDaoChange, fetchParameters, fetchProposals, readMember, SUPPORT, timelineText, votesText, type DaoChange } from "./dao";
+import { actionsFor, applyDaoChange, buildProposal, fetchParameters, fetchProposals, readMember, SUPPORT, timelineText, votesText, type DaoChange, type GovParam } from "./dao";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const watt = (v: bigint) => `${formatUnits(v, 18, 2)} WATT`;
+let params: GovParam[] = [];
 
 function button(text: string, label: string, onClick: () => void): HTMLButtonElement {
   const b = document.createElement("button");
@@ -20,7 +21,8 @@ function button(text: string, label: string, onClick: () => void): HTMLButtonEle
 
 /** Parameters and proposals (no wallet needed); the member's part once connected. */
 export async function showDao(page: Page): Promise<void> {
-  const [params, g] = await Promise.all([fetchParameters(), fetchProposals()]);
+  const [list, g] = await Promise.all([fetchParameters(), fetchProposals()]);
+  params = list;
   $("parameters").querySelector("tbody")!.replaceChildren(...params.map((p) =>
     tableRow([p.key, `${p.contract}.${p.setter}`, p.unit ? `${p.value} ${p.unit}` : p.value, p.bounds])));
   $("dao-rules").textContent = `Proposing takes ${watt(BigInt(g.proposal_threshold))} of votes; voting opens ${duration(BigInt(g.voting_delay))} after a proposal and lasts ${duration(BigInt(g.voting_period))}.`;
@@ -49,6 +51,8 @@ export async function showDao(page: Page): Promise<void> {
   if (!w || !page.config()) return;
   const m = await readMember(w, page.config()!);
   $("delegate-form").hidden = false;
+  $("propose-form").hidden = false;
+  showProposeKeys();
   const to = m.delegate.toLowerCase() === w.account.toLowerCase() ? "yourself"
     : /^0x0+$/.test(m.delegate) ? "nobody (your WATT does not vote until you delegate, to yourself or another)" : shortAddress(m.delegate);
   $("dao-member").textContent = `You hold ${watt(m.balance)}; your votes: ${watt(m.votes)}; delegated to ${to}.`;
@@ -58,7 +62,42 @@ function change(page: Page, what: string, c: DaoChange): Promise<void> {
   return signed(page, "#dao-section button", what, (w, config) => applyDaoChange(w, config, c), () => showDao(page));
 }
 
+/** The governed parameters to pick from, and the bounds and value of the one picked. */
+function showProposeKeys(): void {
+  const select = $<HTMLSelectElement>("propose-key");
+  const chosen = select.value;
+  select.replaceChildren(...params.map((p) => {
+    const o = document.createElement("option");
+    o.value = p.key;
+    o.textContent = p.key;
+    return o;
+  }));
+  if (params.some((p) => p.key === chosen)) select.value = chosen;
+  showProposeBounds();
+}
+
+function showProposeBounds(): void {
+  const p = params.find((x) => x.key === $<HTMLSelectElement>("propose-key").value);
+  $("propose-bounds").textContent = p
+    ? `${p.contract}.${p.setter}: now ${p.unit ? `${p.value} ${p.unit}` : p.value}; governance may set ${p.bounds}${p.note ? ` (${p.note})` : ""}. Durations as seconds or 30m, 12h, 7d.`
+    : "";
+}
+
+function propose(page: Page): Promise<void> {
+  return signed(page, "#dao-section button", "Proposing the change", async (w, config) => {
+    const calls = await buildProposal($<HTMLSelectElement>("propose-key").value, $<HTMLInputElement>("propose-value").value,
+      $<HTMLTextAreaElement>("propose-description").value);
+    page.status(`Proposing ${calls.calls.join("; ")}: confirm in your wallet…`);
+    return applyDaoChange(w, config, { kind: "propose", calls });
+  }, () => showDao(page));
+}
+
 export function wireDao(page: Page): void {
+  $("propose-key").addEventListener("change", showProposeBounds);
+  $("propose-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    void propose(page);
+  });
   $("delegate-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const text = $<HTMLInputElement>("delegate-to").value.trim();

@@ -15,6 +15,7 @@ import { showEpochs } from "./epochsui";
 import { formatPower, formatUnits, parseAmount, shortAddress } from "./format";
 import { drawMap, stationPoints } from "./map";
 import { filterStations, tariffOf } from "./stations";
+import { connectorsText, followAvailability, type Availability } from "./availability";
 import { connectWallet, switchChain, WrongChainError, type Wallet } from "./wallet";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -22,6 +23,7 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 let config: AppConfig | null = null;
 let stations: Station[] = [];
 let wallet: Wallet | null = null;
+let live: Availability | null = null;
 
 function setStatus(text: string): void {
   $("status").textContent = text;
@@ -66,7 +68,7 @@ function renderStations(): void {
         formatPower(s.rated_power_w),
         String(s.connectors),
         t === null ? "—" : `${formatUnits(t, credit.decimals, 4)} ${credit.symbol}`,
-        s.usable ? "available" : s.active ? "active, not usable" : "inactive",
+        [s.usable ? "available" : s.active ? "active, not usable" : "inactive", connectorsText(live, s.id)].filter(Boolean).join(" · "),
       ]) {
         const td = document.createElement("td");
         td.textContent = text;
@@ -208,6 +210,10 @@ async function start(): Promise<void> {
     $("network-name").textContent = `${config.network} · chain ${config.chain_id}`;
     await loadNetwork();
     document.body.dataset.ready = "1";
+    followAvailability((a) => {
+      live = a;
+      renderStations();
+    });
     showDao(page).catch(showError);
     void showEpochs(mainCredit());
   } catch (err) {

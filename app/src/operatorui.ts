@@ -4,6 +4,7 @@
 import type { Hex } from "viem";
 import type { Page } from "./chargeui";
 import { stationName } from "./chargeui";
+import { showKeys, wireKeys } from "./keysui";
 import { wireRegister } from "./registerui";
 import { showEarnings } from "./epochsui";
 import { figures, signed, tableRow } from "./ui";
@@ -54,6 +55,7 @@ export async function showOperator(page: Page): Promise<void> {
   if (v.stations.some((st) => st.station.id === chosen)) select.value = chosen;
   $("tariff-form").hidden = v.stations.length === 0;
   showTariffRule();
+  showKeys(page);
 }
 
 /** The spacing rule for the station picked, shown before anything is sent. */
@@ -89,6 +91,7 @@ export function wireOperator(page: Page): void {
   }));
   $("tariff-station").addEventListener("change", showTariffRule);
   wireRegister(page, () => refreshOperator(page));
+  wireKeys(page, () => refreshOperator(page));
   $("tariff-form").addEventListener("submit", (e) => {
     e.preventDefault();
     void change(page, "Changing the tariff", () => ({

@@ -108,7 +108,7 @@ def fund_dev_accounts(rpc_url: str, deployment: Deployment, amount: int = DEV_AC
     rpc = Rpc(rpc_url)
     try:
         view = ChainView(rpc, deployment)
-        accounts = [to_checksum_address(a) for a in rpc.call("eth_accounts")]
+        accounts = [str(to_checksum_address(a)) for a in rpc.call("eth_accounts")]
         rpc.send([view.tx(a, "MockStablecoin", "mint", a, amount) for a in accounts],
                  "test stablecoin for anvil's dev accounts")
         return accounts

@@ -15,7 +15,14 @@ from wattnet.chain.web3_client import ChainClient
 from wattnet.errors import ChainError
 from wattnet.governance.client import STATES
 from wattnet.governance.records import describe_calldata, short_id
-from wattnet.governance.table import GOVERNOR, PARAMS, Unit, decode_getter, getter_call
+from wattnet.governance.table import (
+    GOVERNOR,
+    PARAMS,
+    Param,
+    Unit,
+    decode_getter,
+    getter_call,
+)
 from wattnet.indexer.logs import plain
 
 
@@ -31,6 +38,16 @@ def _reading(what: str) -> Any:
     return ChainError(f"reading {what} from the chain failed")
 
 
+def read_param(client: ChainClient, p: Param) -> Any:
+    """A governed parameter's value on chain, in the params file's unit."""
+    try:
+        raw = client.w3.eth.call({"to": client.w3.to_checksum_address(
+            client.deployment.address(p.contract)), "data": getter_call(p)})
+    except (Web3Exception, OSError, ValueError) as exc:
+        raise _reading(f"{p.contract}.{p.getter}") from exc
+    return decode_getter(p, bytes(raw))
+
+
 def parameters(client: ChainClient) -> list[dict[str, Any]]:
     """Each governed parameter of a deployed contract: key, contract, setter, value and bounds
     (in the params file's units)."""
@@ -39,13 +56,8 @@ def parameters(client: ChainClient) -> list[dict[str, Any]]:
     for p in PARAMS:
         if p.contract not in deployed:
             continue
-        try:
-            raw = client.w3.eth.call({"to": client.w3.to_checksum_address(deployed[p.contract]),
-                                      "data": getter_call(p)})
-        except (Web3Exception, OSError, ValueError) as exc:
-            raise _reading(f"{p.contract}.{p.getter}") from exc
         out.append({"key": p.key, "contract": p.contract, "setter": p.setter.split("(")[0],
-                    "value": str(decode_getter(p, bytes(raw))),
+                    "value": str(read_param(client, p)),
                     "unit": "" if p.unit is Unit.CHOICE else str(p.unit),
                     "bounds": p.bounds, "note": p.note})
     return out

@@ -9,12 +9,16 @@ GET /api/sessions/{driver} the driver's sessions from the oracle store; 501 with
 GET /api/receipts/{station}/{session}  one receipt as signed, with its OCMF meter records
 POST /api/charge           a driver's signed ChargeRequest, relayed to the station's gateway
                            (wattnet.api.charge; the gateway checks the signature); 501 without
+GET /api/availability      each station's connectors' live status from the gateways' admin APIs
+                           (wattnet.api.availability; UNKNOWN where none reports)
 GET /api/governance/parameters  every governed parameter: value on chain, bounds, setter
 GET /api/governance/proposals   the governor's settings and proposals (state, votes, quorum,
                            timeline, decoded calls), newest first
 GET /api/network/epochs    per weekly epoch: sessions settled, energy, fees and their split
                            per credit, WATT scheduled and claimed (the event index; 501 without)
 GET /api/operators/{address}/earnings  an operator's earnings per station and epoch (the index)
+POST /api/governance/propose    {key, value, description}: the value checked against the key's
+                           bounds, the governor's propose arguments (wattnet.api.propose)
 GET /healthz               200 when the node answers
 
 Chain reads are blocking web3 calls: they run in the default executor so the server never
@@ -33,10 +37,12 @@ from typing import Any
 from aiohttp import web
 
 from wattnet.aio import stop_on_signals
+from wattnet.api.availability import Availability
 from wattnet.api.chain_reads import ChainReads
 from wattnet.api.charge import ChargeDoors, charge_domain
 from wattnet.api.figures import network_epochs, operator_earnings
 from wattnet.api.governance import parameters, proposals
+from wattnet.api.propose import proposal_calls
 from wattnet.api.sessions import driver_sessions, receipt_detail, settled_totals
 from wattnet.errors import ChainError, ConfigError, WattNetError
 from wattnet.indexer.reads import proposals_created
@@ -48,6 +54,7 @@ READS: web.AppKey[ChainReads] = web.AppKey("reads", ChainReads)
 STORE: web.AppKey[Store | None] = web.AppKey("store")
 DIST: web.AppKey[Path] = web.AppKey("dist", Path)
 DOORS: web.AppKey[ChargeDoors | None] = web.AppKey("doors")
+LIVE: web.AppKey[Availability] = web.AppKey("live", Availability)
 
 
 async def _off_loop(fn: Callable[[], Any]) -> Any:
@@ -83,6 +90,12 @@ async def get_config(request: web.Request) -> web.Response:
 async def get_stations(request: web.Request) -> web.Response:
     reads = request.app[READS]
     return await _json(lambda: [asdict(s) for s in reads.stations()])
+
+
+async def get_availability(request: web.Request) -> web.Response:
+    reads, live = request.app[READS], request.app[LIVE]
+    return await _json(lambda: {"gateways": len(live.gateways),
+                                "stations": live.of(reads.stations())})
 
 
 async def get_network(request: web.Request) -> web.Response:
@@ -130,6 +143,16 @@ async def get_earnings(request: web.Request) -> web.Response:
         return _error(501, _NO_INDEX)
     who = request.match_info["address"]
     return await _json(lambda: operator_earnings(index, who))
+
+
+async def post_propose(request: web.Request) -> web.Response:
+    reads = request.app[READS]
+    try:
+        body = await request.json()
+        key, value, description = (str(body[k]) for k in ("key", "value", "description"))
+    except (ValueError, KeyError, TypeError):
+        return _error(400, "send JSON with key, value and description")
+    return await _json(lambda: proposal_calls(reads.client, key, value, description))
 
 
 async def get_sessions(request: web.Request) -> web.Response:
@@ -183,7 +206,8 @@ async def index(request: web.Request) -> web.FileResponse:
 
 
 def make_app(reads: ChainReads, dist: Path, store: Store | None = None,
-             doors: ChargeDoors | None = None) -> web.Application:
+             doors: ChargeDoors | None = None,
+             live: Availability | None = None) -> web.Application:
     if not (dist / "index.html").is_file():
         raise ConfigError(f"no built app in {dist}: run `npm ci && npm run build` in app/ "
                           "(make app does both)")
@@ -192,9 +216,12 @@ def make_app(reads: ChainReads, dist: Path, store: Store | None = None,
     app[STORE] = store
     app[DIST] = dist
     app[DOORS] = doors
+    app[LIVE] = live or Availability(())
+    app.cleanup_ctx.append(lambda _app: app[LIVE].polling())
     app.router.add_get("/api/config", get_config)
     app.router.add_get("/api/stations", get_stations)
     app.router.add_get("/api/network", get_network)
+    app.router.add_get("/api/availability", get_availability)
     app.router.add_get("/api/sessions/{driver}", get_sessions)
     app.router.add_get("/api/receipts/{station}/{session}", get_receipt)
     app.router.add_post("/api/charge", post_charge)
@@ -202,6 +229,7 @@ def make_app(reads: ChainReads, dist: Path, store: Store | None = None,
     app.router.add_get("/api/governance/proposals", get_proposals)
     app.router.add_get("/api/network/epochs", get_epochs)
     app.router.add_get("/api/operators/{address}/earnings", get_earnings)
+    app.router.add_post("/api/governance/propose", post_propose)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
     if (dist / "assets").is_dir():

@@ -9,6 +9,9 @@
                                                stations, a driver holding test USDC
     wattnet app --gateway http://site:8690=CP-1,CP-2   relay drivers' signed remote starts for
                                                these charge points to that gateway's app port
+    wattnet app --gateway-admin http://site:8691   show each connector's live status, polled
+                                               from that gateway's admin API (its token in
+                                               $WATTNET_GATEWAY_ADMIN_TOKEN, or URL=VAR)
 
 Prints the URL to open. The server holds no key: users sign with their own wallet.
 """
@@ -26,6 +29,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from wattnet.api.availability import Availability
 from wattnet.api.chain_reads import ChainReads
 from wattnet.api.charge import ChargeDoors
 from wattnet.api.server import make_app, serve
@@ -57,12 +61,19 @@ console = Console()
 @click.option("--gateway", "gateways", multiple=True, metavar="URL=CP1,CP2",
               help="A gateway's app front door (its app_port) and the charge points it hosts: "
               "drivers' signed remote starts for them are relayed there. Repeatable.")
+@click.option("--gateway-admin", "admins", multiple=True, metavar="URL[=TOKEN_ENV]",
+              help="A gateway's admin API: its connectors' live status is polled from it (the "
+              "token in $WATTNET_GATEWAY_ADMIN_TOKEN, or the variable named). Repeatable.")
+@click.option("--status-poll-s", default=5.0, show_default=True,
+              type=click.FloatRange(0.2, 3600), help="Seconds between two status polls.")
 def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None,
         index_db: str | None, confirmations: int | None, host: str, port: int, local: bool,
-        dist: Path | None, gateways: tuple[str, ...]) -> None:
+        dist: Path | None, gateways: tuple[str, ...], admins: tuple[str, ...],
+        status_poll_s: float) -> None:
     """Serve the WattNet web app and its read API; prints the URL to open."""
     logging.basicConfig(level=logging.WARNING)
     dist = dist or project_root() / "app" / "dist"
+    live = Availability.parse(admins, status_poll_s)  # before any node: a missing token
     with ExitStack() as stack:
         if local:
             if deployment_path or rpc_url:
@@ -80,7 +91,7 @@ def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None
             stack.callback(store.close)
         doors = ChargeDoors.parse(gateways) if gateways else None
         indexer = _indexer(stack, client, index_db or oracle_db, confirmations)
-        web_app = make_app(ChainReads(client, indexer), dist, store, doors)
+        web_app = make_app(ChainReads(client, indexer), dist, store, doors, live)
         asyncio.run(serve(web_app, host, port,
                           lambda url: console.print(f"WattNet app: {url}", highlight=False),
                           _beside(indexer)))
