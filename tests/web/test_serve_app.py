@@ -70,6 +70,16 @@ def test_sim_network_serve_app__the_app_reads_the_live_network_until_ctrl_c(
         assert isinstance(config, dict)
         coin = config["credits"][0]["token"]  # credit id 1's stablecoin, a mock with a mint here
         assert coin in config["test_tokens"] and _balance(rpc, coin, DEV_0) == DEV_ACCOUNTS_USD
+        # live availability from the run's gateways: their chargers are on call (AVAILABLE)
+        deadline = time.monotonic() + 60
+        while True:
+            live = _get(f"http://127.0.0.1:{port}/api/availability")
+            assert isinstance(live, dict) and live["gateways"] >= 1
+            seen = {status for connectors in live["stations"].values() for status in connectors}
+            if "AVAILABLE" in seen:
+                break
+            assert time.monotonic() < deadline, live
+            time.sleep(1)
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=120)
     finally:

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import tempfile
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -100,12 +101,20 @@ def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None
 def serve_on(rpc_url: str, deployment_path: Path, oracle_db: str | None, port: int = 8680,
              host: str = "127.0.0.1", dist: Path | None = None,
              doors: dict[str, list[str]] | None = None,
-             alongside: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
+             alongside: Callable[[], Coroutine[Any, Any, None]] | None = None,
+             admins: Sequence[str] = (), admin_token: str | None = None) -> None:
     """Serve the app on a running network until SIGINT/SIGTERM (``wattnet sim network
-    --serve-app`` calls it once every session settled, with its gateways' front doors and its
-    chargers on call, ``alongside``, in the same event loop)."""
+    --serve-app`` calls it once every session settled, with its gateways' front doors, their
+    admin APIs for live status (``admins``, their token ``admin_token``) and its chargers on
+    call, ``alongside``, in the same event loop)."""
+    from wattnet.ocpi.gateways import GatewayEndpoint
     from wattnet.oracle.store import open_store
 
+    live = None
+    if admins and admin_token:
+        endpoints = [GatewayEndpoint(url) for url in admins]
+        os.environ[endpoints[0].token_env] = admin_token  # the run's own gateways' token
+        live = Availability(endpoints, every_s=2.0)
     client = ChainClient.from_env(rpc_url, load_deployment_file(deployment_path))
     client.check()
     with ExitStack() as stack:
@@ -114,7 +123,7 @@ def serve_on(rpc_url: str, deployment_path: Path, oracle_db: str | None, port: i
             stack.callback(store.close)
         indexer = _indexer(stack, client, oracle_db, None)
         web_app = make_app(ChainReads(client, indexer), dist or project_root() / "app" / "dist",
-                           store, ChargeDoors.from_sites(doors) if doors else None)
+                           store, ChargeDoors.from_sites(doors) if doors else None, live)
         asyncio.run(serve(web_app, host, port, lambda url: console.print(
             f"WattNet app on the network: {url} (Ctrl-C to stop the network)", highlight=False),
             _beside(indexer, alongside)))

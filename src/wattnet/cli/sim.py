@@ -358,7 +358,8 @@ def network(chargers: int, drivers: int, days: int, seed: int, params_name: str,
                               f"elsewhere) hold {DEV_ACCOUNTS_USD // 10**6:,} test USDC each: "
                               "import one to buy credits and charge", highlight=False)
                 serve_on(running.rpc_url, running.deployment_file, running.oracle_db,
-                         app_port, doors=running.doors, alongside=running.on_call)
+                         app_port, doors=running.doors, alongside=running.on_call,
+                         admins=running.admins, admin_token=running.admin_token)
 
         result = run_network(opts, progress, on_settled)
     _print_network(result, out_dir, as_json)

@@ -242,6 +242,17 @@ class SimChargePoint:
             )
         )
 
+    async def status(self, connector_id: int, in_use: bool) -> dict[str, Any]:
+        """StatusNotification of one connector: Available, or in use (1.6 Charging, 2.0.1
+        Occupied), as a real charger reports after boot and around each session."""
+        if self.version == OcppVersion.V16:
+            return await self.call(call16.StatusNotification(
+                connector_id=connector_id, error_code="NoError",
+                status="Charging" if in_use else "Available"))
+        return await self.call(call201.StatusNotification(
+            timestamp=iso(self.clock()), connector_status="Occupied" if in_use else "Available",
+            evse_id=connector_id, connector_id=1))
+
     async def heartbeat(self) -> dict[str, Any]:
         return await self.call(
             call16.Heartbeat() if self.version == OcppVersion.V16 else call201.Heartbeat()

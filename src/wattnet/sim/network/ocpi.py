@@ -47,6 +47,8 @@ class Running:
     ocpi: Published | None
     doors: dict[str, list[str]] = field(default_factory=dict)  # gateway app URL -> its cps
     on_call: Callable[[], Coroutine[Any, Any, None]] | None = None  # chargers on call
+    admins: list[str] = field(default_factory=list)  # the gateways' admin API URLs
+    admin_token: str | None = None  # their token (the run's $WATTNET_GATEWAY_ADMIN_TOKEN)
 
 
 ADMIN_TOKEN_ENV = "WATTNET_GATEWAY_ADMIN_TOKEN"

@@ -255,11 +255,12 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
             first_db = db if opts.oracle_nodes == 1 else str(work / "oracle-node-0" / "oracle.db")
             n_gw = opts.gateways or math.ceil(opts.chargers / CHARGERS_PER_GATEWAY)
             admin_ports: list[int | None] = [None] * n_gw
-            if opts.ocpi:  # on the first node's database: the receipts it settled are CDRs
+            if opts.ocpi or on_settled is not None:  # OCPI and the app read the gateways' status
                 admin_ports = [free_port() for _ in range(n_gw)]
                 env = {**env, ADMIN_TOKEN_ENV: secrets.token_hex(16)}
-                ocpi_svc, ocpi = start_ocpi(work, env, first_db, params,
-                                            [f"http://127.0.0.1:{p}" for p in admin_ports])
+            admins = [f"http://127.0.0.1:{p}" for p in admin_ports if p is not None]
+            if opts.ocpi:  # on the first node's database: the receipts it settled are CDRs
+                ocpi_svc, ocpi = start_ocpi(work, env, first_db, params, admins)
                 services.append(ocpi_svc)
                 progress(f"OCPI versions at {ocpi.versions_url}, token A {ocpi.token_a}", 0, 1)
             # Each gateway posts every receipt to every node (a node that is down delays nothing).
@@ -303,7 +304,8 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
             sent, reverted = _settlement_txs(view, senders, target, from_block)
             published = None if on_settled is None else on_settled(
                 Running(url, dep_file, first_db, ocpi, doors(sites),
-                        on_call_all(sites, plan, url, max(lead, 300) - 120)))
+                        on_call_all(sites, plan, url, max(lead, 300) - 120), admins,
+                        env.get(ADMIN_TOKEN_ENV)))
             return NetworkResult(params, plan, stats, expected, actual,
                                  compare(expected, actual), deployment, genesis, emission, gas,
                                  supply, work, settlement_txs=sent,

@@ -63,6 +63,8 @@ async def on_call(url: str, charger: Charger, register_wh: int, rpc_url: str,
     await cp.connect()
     try:
         await cp.boot()
+        await cp.status(1, in_use=False)  # as a real charger reports after boot (population
+        # registers one connector a station)
         if ready is not None:
             ready.set()
         while True:
@@ -73,6 +75,7 @@ async def on_call(url: str, charger: Charger, register_wh: int, rpc_url: str,
             if status != "Accepted":
                 log.warning("%s: remote start refused by the gateway (%s)", charger.cp_id, status)
                 continue
+            await cp.status(connector, in_use=True)
             energy = session_energy_wh(charger.rated_power_w)
             for i in range(1, STEPS + 1):
                 await asyncio.sleep(STEP_WALL_S)
@@ -82,6 +85,7 @@ async def on_call(url: str, charger: Charger, register_wh: int, rpc_url: str,
                 await cp.meter_values(energy // STEPS, connector)
             await asyncio.to_thread(rpc.warp_to, int(clock.t) + 1)
             await cp.stop(id_token=token)
+            await cp.status(connector, in_use=False)
             log.info("%s: remote-started session done (%d Wh)", charger.cp_id, energy)
     finally:
         await cp.close()
