@@ -86,3 +86,13 @@ export function geohashFromBytes8(hex: string): string {
   }
   return out;
 }
+
+/** The cell of `hash` in words: its size and centre. */
+export function describeCell(hash: string): string {
+  const c = geohashCell(hash);
+  const { width, height } = cellSizeM(c);
+  const m = (v: number) => (v >= 10_000 ? `${Math.round(v / 1000)} km` : v >= 1000 ? `${(v / 1000).toFixed(1)} km` : `${Math.round(v)} m`);
+  const { lat, lon } = decodeGeohash(hash);
+  const deg = (v: number, pos: string, neg: string) => `${Math.abs(v).toFixed(4)}° ${v >= 0 ? pos : neg}`;
+  return `${hash}: a cell of ${m(width)} × ${m(height)} around ${deg(lat, "N", "S")}, ${deg(lon, "E", "W")}`;
+}

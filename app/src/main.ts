@@ -12,7 +12,7 @@ import { showDao, wireDao } from "./daoui";
 import { explainError } from "./errors";
 import { figures } from "./ui";
 import { formatPower, formatUnits, parseAmount, shortAddress } from "./format";
-import { drawMap, stationPoints } from "./map";
+import { StationMap } from "./map";
 import { filterStations, tariffOf } from "./stations";
 import { connectWallet, switchChain, WrongChainError, type Wallet } from "./wallet";
 
@@ -21,6 +21,7 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 let config: AppConfig | null = null;
 let stations: Station[] = [];
 let wallet: Wallet | null = null;
+let stationMap: StationMap | null = null;
 
 function setStatus(text: string): void {
   $("status").textContent = text;
@@ -54,19 +55,25 @@ function renderStations(): void {
     onlyUsable: $<HTMLInputElement>("only-usable").checked,
   });
   const body = $("stations").querySelector("tbody")!;
+  const nameOf = (s: Station) => s.metadata_uri.split("/").pop() || shortAddress(s.id);
+  const statusOf = (s: Station) => (s.usable ? "available" : s.active ? "active, not usable" : "inactive");
+  const priceOf = (s: Station) => {
+    const t = tariffOf(s, credit.id);
+    return t === null ? "—" : `${formatUnits(t, credit.decimals, 4)} ${credit.symbol}`;
+  };
   body.replaceChildren(
     ...shown.map((s) => {
       const tr = document.createElement("tr");
       tr.dataset.station = s.id;
-      const t = tariffOf(s, credit.id);
-      for (const text of [
-        s.metadata_uri.split("/").pop() || shortAddress(s.id),
-        s.geohash,
-        formatPower(s.rated_power_w),
-        String(s.connectors),
-        t === null ? "—" : `${formatUnits(t, credit.decimals, 4)} ${credit.symbol}`,
-        s.usable ? "available" : s.active ? "active, not usable" : "inactive",
-      ]) {
+      const show = document.createElement("button");
+      show.type = "button";
+      show.className = "link";
+      show.textContent = nameOf(s);
+      show.title = "Show on the map";
+      show.addEventListener("click", () => stationMap?.open(s.id));
+      tr.append(document.createElement("td"));
+      tr.cells[0]!.append(show);
+      for (const text of [s.geohash, formatPower(s.rated_power_w), String(s.connectors), priceOf(s), statusOf(s)]) {
         const td = document.createElement("td");
         td.textContent = text;
         tr.append(td);
@@ -74,8 +81,11 @@ function renderStations(): void {
       return tr;
     }),
   );
-  const labels = shown.map((s) => ({ id: s.id, geohash: s.geohash, label: `${s.metadata_uri || s.id} · ${formatPower(s.rated_power_w)}` }));
-  drawMap(document.getElementById("map") as unknown as SVGSVGElement, stationPoints(labels));
+  stationMap?.show(shown.map((s) => ({
+    id: s.id, geohash: s.geohash, name: nameOf(s),
+    details: [`${formatPower(s.rated_power_w)} · ${s.connectors} connector${s.connectors === 1 ? "" : "s"}`,
+      `${priceOf(s)} per kWh`, statusOf(s), `id ${shortAddress(s.id)} · ${s.geohash}`],
+  })));
 }
 
 async function loadNetwork(): Promise<void> {
@@ -205,6 +215,7 @@ async function start(): Promise<void> {
   try {
     config = await fetchConfig();
     $("network-name").textContent = `${config.network} · chain ${config.chain_id}`;
+    stationMap = new StationMap($("map"), config.tiles);
     await loadNetwork();
     document.body.dataset.ready = "1";
     showDao(page).catch(showError);

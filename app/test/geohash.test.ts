@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cellSizeM, decodeGeohash, encodeGeohash, geohashCell, geohashFromBytes8 } from "../src/geohash";
+import { cellSizeM, decodeGeohash, describeCell, encodeGeohash, geohashCell, geohashFromBytes8 } from "../src/geohash";
 
 describe("decodeGeohash", () => {
   it("decodes a known cell to its centre (Berlin u33db)", () => {
@@ -59,5 +59,12 @@ describe("encodeGeohash (a point clicked on the map)", () => {
     const { width, height } = cellSizeM(geohashCell(encodeGeohash({ lat: 0.01, lon: 0.01 }, 7)));
     expect(width).toBeCloseTo(152.9, 0);
     expect(height).toBeCloseTo(152.9, 0);
+  });
+});
+
+describe("describeCell", () => {
+  it("says the cell's size and centre", () => {
+    expect(describeCell("u33dbfc")).toMatch(/^u33dbfc: a cell of 9\d m × 153 m around 52\.5\d{3}° N, 13\.\d{4}° E$/);
+    expect(describeCell("6")).toMatch(/^6: a cell of \d+ km × 5004 km around 22\.5000° S, 67\.5000° W$/);
   });
 });

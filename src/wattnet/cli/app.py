@@ -6,6 +6,9 @@
                                                stations, a driver holding test USDC
     wattnet app --gateway http://site:8690=CP-1,CP-2   relay drivers' signed remote starts for
                                                these charge points to that gateway's app port
+    wattnet app --tile-url 'https://tile.example.org/{z}/{x}/{y}.png' --tile-attribution TEXT
+                                               map tiles (default: the bundled outline map,
+                                               nothing fetched from elsewhere)
 
 Prints the URL to open. The server holds no key: users sign with their own wallet.
 """
@@ -26,6 +29,7 @@ from rich.console import Console
 from wattnet.api.chain_reads import ChainReads
 from wattnet.api.charge import ChargeDoors
 from wattnet.api.server import make_app, serve
+from wattnet.api.tiles import Tiles
 from wattnet.chain.deployments import load_deployment, load_deployment_file, project_root
 from wattnet.chain.web3_client import ChainClient
 
@@ -48,11 +52,17 @@ console = Console()
 @click.option("--gateway", "gateways", multiple=True, metavar="URL=CP1,CP2",
               help="A gateway's app front door (its app_port) and the charge points it hosts: "
               "drivers' signed remote starts for them are relayed there. Repeatable.")
+@click.option("--tile-url", metavar="TEMPLATE", help="Map tiles the browser loads, a URL with "
+              "{z}, {x} and {y} (default: none; the app draws its bundled outline map).")
+@click.option("--tile-attribution", metavar="TEXT", help="The tiles' attribution, as their "
+              "terms ask (default: the tile server's host).")
 def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None, host: str,
-        port: int, local: bool, dist: Path | None, gateways: tuple[str, ...]) -> None:
+        port: int, local: bool, dist: Path | None, gateways: tuple[str, ...],
+        tile_url: str | None, tile_attribution: str | None) -> None:
     """Serve the WattNet web app and its read API; prints the URL to open."""
     logging.basicConfig(level=logging.WARNING)
     dist = dist or project_root() / "app" / "dist"
+    tiles = Tiles.parse(tile_url, tile_attribution) if tile_url else None
     with ExitStack() as stack:
         if local:
             if deployment_path or rpc_url:
@@ -69,7 +79,7 @@ def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None
             store = open_store(oracle_db)
             stack.callback(store.close)
         doors = ChargeDoors.parse(gateways) if gateways else None
-        web_app = make_app(ChainReads(client), dist, store, doors)
+        web_app = make_app(ChainReads(client), dist, store, doors, tiles)
         asyncio.run(serve(web_app, host, port,
                           lambda url: console.print(f"WattNet app: {url}", highlight=False)))
 
