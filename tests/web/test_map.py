@@ -36,13 +36,33 @@ from wattnet.sim.network.node import stop_process
 
 from .chain import contract, fund_watt
 from .pages import screenshot
-from .stack import STATIONS, Network, start_app
+from .stack import STATIONS, Network, start_app, start_network
 from .test_app import connect, open_app, serious_axe_violations
 from .test_driver_settings import _done
 from .wallet import InjectedWallet
 
 WATT = 10**18
 LOCAL = ("127.0.0.1", "localhost")
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    """A devnet of this module's own: the station registered here must not change what the
+    other modules count."""
+    anvil, net = start_network(tmp_path_factory.mktemp("web-map"))
+    try:
+        yield net
+    finally:
+        anvil.stop()
+
+
+@pytest.fixture(scope="module")
+def app_url(network: Network, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    proc, url = start_app(network, tmp_path_factory.mktemp("app-map"))
+    try:
+        yield url
+    finally:
+        stop_process(proc)
 
 
 @pytest.fixture
