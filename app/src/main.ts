@@ -12,7 +12,7 @@ import { showDao, wireDao } from "./daoui";
 import { explainError } from "./errors";
 import { figures } from "./ui";
 import { formatPower, formatUnits, parseAmount, shortAddress } from "./format";
-import { StationMap } from "./map";
+import type { StationMap } from "./map";
 import { filterStations, tariffOf } from "./stations";
 import { connectWallet, switchChain, WrongChainError, type Wallet } from "./wallet";
 
@@ -215,9 +215,15 @@ async function start(): Promise<void> {
   try {
     config = await fetchConfig();
     $("network-name").textContent = `${config.network} · chain ${config.chain_id}`;
-    stationMap = new StationMap($("map"), config.tiles);
     await loadNetwork();
     document.body.dataset.ready = "1";
+    // Leaflet in a chunk of its own, loaded once the list is on the page and the browser idles
+    await new Promise((idle) => requestIdleCallback(idle, { timeout: 1000 }));
+    const { StationMap } = await import("./map");
+    stationMap = new StationMap($("map"), config.tiles);
+    renderStations();
+    stationMap.outline();
+    document.body.dataset.map = "1";
     showDao(page).catch(showError);
   } catch (err) {
     showError(err);

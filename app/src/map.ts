@@ -16,23 +16,29 @@ export interface MapStation {
 
 const EUROPE = L.latLngBounds([35, -10], [60, 30]);
 
-/** A Leaflet map in `el` (a labelled, keyboard-focusable region) over the configured tiles or
- * the bundled outline. */
-export function baseMap(el: HTMLElement, tiles: Tiles | undefined, label: string): L.Map {
+/** A Leaflet map in `el` (a labelled, keyboard-focusable region) over the configured tiles;
+ * without tiles, the returned `outline` draws the bundled outline (the caller picks when: its
+ * 750 kB chunk should not hold up the page's data). */
+export function baseMap(el: HTMLElement, tiles: Tiles | undefined, label: string): { map: L.Map; outline: () => void } {
   el.setAttribute("role", "region");
   el.setAttribute("aria-label", label);
   const map = L.map(el, { worldCopyJump: true, zoomSnap: 0.5 }).fitBounds(EUROPE);
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   if (tiles) {
     L.tileLayer(tiles.url, { attribution: tiles.attribution, maxZoom: 19 }).addTo(map);
-  } else {
-    el.classList.add("map-offline");
-    void loadOutline().then((outline) => {
-      L.geoJSON(outline, { interactive: false, style: { className: "outline-country", weight: 1 } }).addTo(map);
+    return { map, outline: () => undefined };
+  }
+  el.classList.add("map-offline");
+  let drawn = false;
+  const outline = () => {
+    if (drawn) return;
+    drawn = true;
+    void loadOutline().then((o) => {
+      L.geoJSON(o, { interactive: false, style: { className: "outline-country", weight: 1 } }).addTo(map);
       map.attributionControl.addAttribution("Outline: Natural Earth");
     });
-  }
-  return map;
+  };
+  return { map, outline };
 }
 
 function popup(s: MapStation): HTMLElement {
@@ -52,12 +58,14 @@ function popup(s: MapStation): HTMLElement {
  * the filtered list. */
 export class StationMap {
   readonly map: L.Map;
+  /** Draw the bundled outline (without tiles): called once the stations are on the page. */
+  readonly outline: () => void;
   private readonly layer = L.layerGroup();
   private readonly markers = new Map<string, L.Marker>();
   private fitted = false;
 
   constructor(el: HTMLElement, tiles: Tiles | undefined) {
-    this.map = baseMap(el, tiles, "Map of the stations");
+    ({ map: this.map, outline: this.outline } = baseMap(el, tiles, "Map of the stations"));
     this.layer.addTo(this.map);
   }
 
@@ -102,7 +110,9 @@ export class LocationPicker {
   private cell: L.Rectangle | null = null;
 
   constructor(el: HTMLElement, tiles: Tiles | undefined, pick: (at: LatLon) => void) {
-    this.map = baseMap(el, tiles, "Pick the station's location: click, or press Enter to pick the centre");
+    const base = baseMap(el, tiles, "Pick the station's location: click, or press Enter to pick the centre");
+    this.map = base.map;
+    base.outline();
     el.classList.add("map-picker");
     this.map.on("click", (e: L.LeafletMouseEvent) => pick({ lat: e.latlng.lat, lon: e.latlng.lng }));
     el.addEventListener("keydown", (e) => {

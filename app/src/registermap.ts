@@ -4,7 +4,7 @@
 // wallet connects, and Leaflet needs a size).
 import type { Page } from "./chargeui";
 import { decodeGeohash, describeCell, encodeGeohash, type LatLon } from "./geohash";
-import { LocationPicker } from "./map";
+import type { LocationPicker } from "./map";
 import { geohashBytes8 } from "./register";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -42,19 +42,28 @@ export function wireLocationPicker(page: Page): void {
   precision.addEventListener("change", () => {
     if (picked) pick(picked);
   });
+  const open = (made: LocationPicker) => {
+    picker = made;
+    if (input.value.trim()) return show(input.value);
+    const first = page.stations()[0]?.geohash; // start where the network's stations are
+    try {
+      if (first) {
+        const { lat, lon } = decodeGeohash(first);
+        picker.map.setView([lat, lon], 13);
+      }
+    } catch {
+      // an unreadable geohash: stay on the overview
+    }
+  };
+  let opening = false;
   new ResizeObserver(() => {
     if (box.clientWidth === 0) return;
     if (picker) {
       picker.map.invalidateSize();
       return;
     }
-    picker = new LocationPicker(box, page.config()?.tiles, pick);
-    if (input.value.trim()) return show(input.value);
-    const first = page.stations()[0]?.geohash; // start where the network's stations are
-    try {
-      if (first) picker.map.setView(Object.values(decodeGeohash(first)) as [number, number], 13);
-    } catch {
-      // an unreadable geohash: stay on the overview
-    }
+    if (opening) return;
+    opening = true;
+    void import("./map").then(({ LocationPicker }) => open(new LocationPicker(box, page.config()?.tiles, pick)));
   }).observe(box);
 }

@@ -89,6 +89,7 @@ def test_map__offline_draws_the_bundled_outline_and_the_stations_in_step_with_th
         page: Any, app_url: str) -> None:
     elsewhere = refuse_other_hosts(page)
     open_app(page, app_url)
+    page.wait_for_selector("body[data-map='1']")
     markers = page.locator("#map .station-marker")
     assert markers.count() == len(STATIONS)
     page.wait_for_function("document.querySelectorAll('#map path.outline-country').length > 200")
@@ -173,6 +174,7 @@ def test_map__loads_the_tiles_of_the_configured_tile_url(
         elsewhere = refuse_other_hosts(page)
         open_app(page, url)
         page.wait_for_selector("#map img.leaflet-tile-loaded")
+        page.wait_for_selector("body[data-map='1']")
         assert tile_server.paths and all(
             p.count("/") == 3 and p.endswith(".png") for p in tile_server.paths)
         assert "Test tiles" in page.locator("#map .leaflet-control-attribution").inner_text()
@@ -225,6 +227,10 @@ def test_operator__registers_a_station_at_a_point_picked_on_the_map_with_its_met
     size = page.evaluate("(() => { const e = document.getElementById('reg-map');"
                          " return [e.clientWidth, e.clientHeight]; })()")
     page.select_option("#reg-precision", "7")
+    # keyboard: Enter on the focused map picks its centre, the first station's cell
+    box.focus()
+    page.keyboard.press("Enter")
+    assert page.input_value("#reg-geohash") == first[:7]
     box.click(position={"x": 1 + size[0] / 2 + 24, "y": 1 + size[1] / 2})
     picked = page.input_value("#reg-geohash")
     lat, lon = geohash_center(picked)
