@@ -36,7 +36,7 @@ from wattnet.sim.network.node import stop_process
 
 from .chain import contract, fund_watt
 from .pages import screenshot
-from .stack import STATIONS, Network, start_app, start_network
+from .stack import STATIONS, Network, devnet, start_app
 from .test_app import connect, open_app, serious_axe_violations
 from .test_driver_settings import _done
 from .wallet import InjectedWallet
@@ -49,11 +49,8 @@ LOCAL = ("127.0.0.1", "localhost")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     """A devnet of this module's own: the station registered here must not change what the
     other modules count."""
-    anvil, net = start_network(tmp_path_factory.mktemp("web-map"))
-    try:
+    with devnet(tmp_path_factory.mktemp("web-map")) as net:
         yield net
-    finally:
-        anvil.stop()
 
 
 @pytest.fixture(scope="module")
