@@ -15,6 +15,11 @@ export interface TypedDomain {
   verifyingContract: Address;
 }
 
+export interface Tiles {
+  url: string; // {z}/{x}/{y} template (`wattnet app --tile-url`)
+  attribution: string;
+}
+
 export interface AppConfig {
   chain_id: number;
   network: string;
@@ -23,6 +28,7 @@ export interface AppConfig {
   receipt_domain: TypedDomain; // stations sign receipts under it
   test_tokens?: Address[]; // mock stablecoins with an open mint (local dev/demo networks)
   charge?: { domain: TypedDomain; stations: Hex[] }; // remote starts relayed to gateways
+  tiles?: Tiles; // map tiles; none: the bundled outline
 }
 
 /** One receipt as the station signed it, and the meter's signed OCMF records (one a line). */

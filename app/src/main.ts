@@ -13,7 +13,7 @@ import { explainError } from "./errors";
 import { figures } from "./ui";
 import { showEpochs } from "./epochsui";
 import { formatPower, formatUnits, parseAmount, shortAddress } from "./format";
-import { drawMap, stationPoints } from "./map";
+import type { StationMap } from "./map";
 import { filterStations, tariffOf } from "./stations";
 import { connectorsText, followAvailability, type Availability } from "./availability";
 import { connectWallet, switchChain, WrongChainError, type Wallet } from "./wallet";
@@ -24,6 +24,7 @@ let config: AppConfig | null = null;
 let stations: Station[] = [];
 let wallet: Wallet | null = null;
 let live: Availability | null = null;
+let stationMap: StationMap | null = null;
 
 function setStatus(text: string): void {
   $("status").textContent = text;
@@ -57,19 +58,28 @@ function renderStations(): void {
     onlyUsable: $<HTMLInputElement>("only-usable").checked,
   });
   const body = $("stations").querySelector("tbody")!;
+  const nameOf = (s: Station) => s.metadata_uri.split("/").pop() || shortAddress(s.id);
+  const statusOf = (s: Station) =>
+    [s.usable ? "available" : s.active ? "active, not usable" : "inactive", connectorsText(live, s.id)]
+      .filter(Boolean)
+      .join(" · ");
+  const priceOf = (s: Station) => {
+    const t = tariffOf(s, credit.id);
+    return t === null ? "—" : `${formatUnits(t, credit.decimals, 4)} ${credit.symbol}`;
+  };
   body.replaceChildren(
     ...shown.map((s) => {
       const tr = document.createElement("tr");
       tr.dataset.station = s.id;
-      const t = tariffOf(s, credit.id);
-      for (const text of [
-        s.metadata_uri.split("/").pop() || shortAddress(s.id),
-        s.geohash,
-        formatPower(s.rated_power_w),
-        String(s.connectors),
-        t === null ? "—" : `${formatUnits(t, credit.decimals, 4)} ${credit.symbol}`,
-        [s.usable ? "available" : s.active ? "active, not usable" : "inactive", connectorsText(live, s.id)].filter(Boolean).join(" · "),
-      ]) {
+      const show = document.createElement("button");
+      show.type = "button";
+      show.className = "link";
+      show.textContent = nameOf(s);
+      show.title = "Show on the map";
+      show.addEventListener("click", () => stationMap?.open(s.id));
+      tr.append(document.createElement("td"));
+      tr.cells[0]!.append(show);
+      for (const text of [s.geohash, formatPower(s.rated_power_w), String(s.connectors), priceOf(s), statusOf(s)]) {
         const td = document.createElement("td");
         td.textContent = text;
         tr.append(td);
@@ -77,8 +87,11 @@ function renderStations(): void {
       return tr;
     }),
   );
-  const labels = shown.map((s) => ({ id: s.id, geohash: s.geohash, label: `${s.metadata_uri || s.id} · ${formatPower(s.rated_power_w)}` }));
-  drawMap(document.getElementById("map") as unknown as SVGSVGElement, stationPoints(labels));
+  stationMap?.show(shown.map((s) => ({
+    id: s.id, geohash: s.geohash, name: nameOf(s),
+    details: [`${formatPower(s.rated_power_w)} · ${s.connectors} connector${s.connectors === 1 ? "" : "s"}`,
+      `${priceOf(s)} per kWh`, statusOf(s), `id ${shortAddress(s.id)} · ${s.geohash}`],
+  })));
 }
 
 async function loadNetwork(): Promise<void> {
@@ -214,6 +227,13 @@ async function start(): Promise<void> {
       live = a;
       renderStations();
     });
+    // Leaflet in a chunk of its own, loaded once the list is on the page and the browser idles
+    await new Promise((idle) => requestIdleCallback(idle, { timeout: 1000 }));
+    const { StationMap } = await import("./map");
+    stationMap = new StationMap($("map"), config.tiles);
+    renderStations();
+    stationMap.outline();
+    document.body.dataset.map = "1";
     showDao(page).catch(showError);
     void showEpochs(mainCredit());
   } catch (err) {

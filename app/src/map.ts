@@ -1,102 +1,136 @@
-// Stations drawn as SVG over a bundled latitude/longitude grid (no map tiles: the app works
-// offline). Equirectangular projection of the stations' bounding box, padded.
-import { decodeGeohash, type LatLon } from "./geohash";
+// Maps (Leaflet): the stations map and the registration's location picker. Tiles come from the
+// URL template `wattnet app --tile-url` sets (/api/config); without one, as offline, the map
+// draws the bundled Natural Earth outline (outline.ts) and nothing leaves the app's server.
+import L from "leaflet";
+import "leaflet/dist/leaflet.css";
+import type { Tiles } from "./api";
+import { decodeGeohash, geohashCell, type Cell, type LatLon } from "./geohash";
+import { loadOutline } from "./outline";
 
-export interface MapPoint {
+export interface MapStation {
   id: string;
-  label: string;
-  at: LatLon;
+  geohash: string;
+  name: string;
+  details: string[]; // lines of its popup under the name
 }
 
-export interface Box {
-  south: number;
-  north: number;
-  west: number;
-  east: number;
-}
+const EUROPE = L.latLngBounds([35, -10], [60, 30]);
 
-/** The box around `points`, with a margin of a fifth of their spread (at least 0.01 degrees),
- * widened to the drawing's aspect (`width`/`height`, longitude scaled by the cosine of the
- * latitude) so the stations are not distorted. No points: Europe. */
-export function boundingBox(points: LatLon[], width = 640, height = 360): Box {
-  if (points.length === 0) return { south: 35, north: 60, west: -10, east: 30 };
-  const lats = points.map((p) => p.lat);
-  const lons = points.map((p) => p.lon);
-  let south = Math.min(...lats);
-  let north = Math.max(...lats);
-  let west = Math.min(...lons);
-  let east = Math.max(...lons);
-  const pad = Math.max(0.01, (north - south) / 5, (east - west) / 5);
-  south -= pad; north += pad; west -= pad; east += pad;
-  const cos = Math.max(0.1, Math.cos((((south + north) / 2) * Math.PI) / 180));
-  const latSpan = north - south;
-  const lonSpan = east - west;
-  const want = width / height; // drawn width per drawn height
-  if ((lonSpan * cos) / latSpan < want) {
-    const grow = (want * latSpan) / cos - lonSpan;
-    west -= grow / 2; east += grow / 2;
-  } else {
-    const grow = (lonSpan * cos) / want - latSpan;
-    south -= grow / 2; north += grow / 2;
+/** A Leaflet map in `el` (a labelled, keyboard-focusable region) over the configured tiles;
+ * without tiles, the returned `outline` draws the bundled outline (the caller picks when: its
+ * 750 kB chunk should not hold up the page's data). */
+export function baseMap(el: HTMLElement, tiles: Tiles | undefined, label: string): { map: L.Map; outline: () => void } {
+  el.setAttribute("role", "region");
+  el.setAttribute("aria-label", label);
+  const map = L.map(el, { worldCopyJump: true, zoomSnap: 0.5 }).fitBounds(EUROPE);
+  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+  if (tiles) {
+    L.tileLayer(tiles.url, { attribution: tiles.attribution, maxZoom: 19 }).addTo(map);
+    return { map, outline: () => undefined };
   }
-  return { south: Math.max(-90, south), north: Math.min(90, north), west: Math.max(-180, west), east: Math.min(180, east) };
-}
-
-/** Where `p` falls in a `width` x `height` drawing of `box` (y grows southwards). */
-export function project(p: LatLon, box: Box, width: number, height: number): { x: number; y: number } {
-  return {
-    x: ((p.lon - box.west) / (box.east - box.west)) * width,
-    y: ((box.north - p.lat) / (box.north - box.south)) * height,
+  el.classList.add("map-offline");
+  let drawn = false;
+  const outline = () => {
+    if (drawn) return;
+    drawn = true;
+    void loadOutline().then((o) => {
+      L.geoJSON(o, { interactive: false, style: { className: "outline-country", weight: 1 } }).addTo(map);
+      map.attributionControl.addAttribution("Outline: Natural Earth");
+    });
   };
+  return { map, outline };
 }
 
-function gridStep(span: number): number {
-  for (const step of [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20]) if (span / step <= 8) return step;
-  return 30;
+function popup(s: MapStation): HTMLElement {
+  const box = document.createElement("div");
+  const name = document.createElement("strong");
+  name.textContent = s.name;
+  box.append(name);
+  for (const line of s.details) {
+    const p = document.createElement("div");
+    p.textContent = line;
+    box.append(p);
+  }
+  return box;
 }
 
-const SVG = "http://www.w3.org/2000/svg";
+/** The stations as markers (tab to one, Enter opens its popup); `show` keeps them in step with
+ * the filtered list. */
+export class StationMap {
+  readonly map: L.Map;
+  /** Draw the bundled outline (without tiles): called once the stations are on the page. */
+  readonly outline: () => void;
+  private readonly layer = L.layerGroup();
+  private readonly markers = new Map<string, L.Marker>();
+  private fitted = false;
 
-function el(name: string, attrs: Record<string, string | number>, text?: string): SVGElement {
-  const node = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
+  constructor(el: HTMLElement, tiles: Tiles | undefined) {
+    ({ map: this.map, outline: this.outline } = baseMap(el, tiles, "Map of the stations"));
+    this.layer.addTo(this.map);
+  }
 
-export function stationPoints(stations: { id: string; geohash: string; label: string }[]): MapPoint[] {
-  const out: MapPoint[] = [];
-  for (const s of stations) {
-    try {
-      out.push({ id: s.id, label: s.label, at: decodeGeohash(s.geohash) });
-    } catch {
-      // a station with an unreadable geohash stays in the list, off the map
+  show(stations: MapStation[]): void {
+    this.layer.clearLayers();
+    this.markers.clear();
+    const at: L.LatLng[] = [];
+    for (const s of stations) {
+      let p: LatLon;
+      try {
+        p = decodeGeohash(s.geohash);
+      } catch {
+        continue; // a station with an unreadable geohash stays in the list, off the map
+      }
+      const icon = L.divIcon({ className: "station-marker", iconSize: [18, 18], html: "" });
+      const marker = L.marker([p.lat, p.lon], { icon, title: `${s.name}: details`, keyboard: true, riseOnHover: true })
+        .bindPopup(popup(s));
+      marker.addTo(this.layer);
+      marker.getElement()?.setAttribute("data-station", s.id);
+      this.markers.set(s.id, marker);
+      at.push(marker.getLatLng());
+    }
+    if (!this.fitted && at.length > 0) {
+      this.map.fitBounds(L.latLngBounds(at).pad(0.5), { maxZoom: 15 });
+      this.fitted = true;
     }
   }
-  return out;
+
+  /** Centre the map on a station and open its popup (from the list). */
+  open(id: string): void {
+    const marker = this.markers.get(id);
+    if (!marker) return;
+    this.map.panTo(marker.getLatLng());
+    marker.openPopup();
+  }
 }
 
-export function drawMap(svg: SVGSVGElement, points: MapPoint[], width = 640, height = 360): void {
-  svg.replaceChildren();
-  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  const box = boundingBox(points.map((p) => p.at), width, height);
-  svg.append(el("rect", { x: 0, y: 0, width, height, class: "map-sea" }));
-  const latStep = gridStep(box.north - box.south);
-  const lonStep = gridStep(box.east - box.west);
-  for (let lat = Math.ceil(box.south / latStep) * latStep; lat <= box.north; lat += latStep) {
-    const { y } = project({ lat, lon: box.west }, box, width, height);
-    svg.append(el("line", { x1: 0, y1: y, x2: width, y2: y, class: "map-grid" }));
-    svg.append(el("text", { x: 4, y: y - 2, class: "map-label" }, `${lat.toFixed(2)}°`));
+/** The registration's location picker: a click (or Enter on the focused map, at its centre)
+ * reports a point; `showCell` outlines the geohash cell picked or typed. */
+export class LocationPicker {
+  readonly map: L.Map;
+  private cell: L.Rectangle | null = null;
+
+  constructor(el: HTMLElement, tiles: Tiles | undefined, pick: (at: LatLon) => void) {
+    const base = baseMap(el, tiles, "Pick the station's location: click, or press Enter to pick the centre");
+    this.map = base.map;
+    base.outline();
+    el.classList.add("map-picker");
+    this.map.on("click", (e: L.LeafletMouseEvent) => pick({ lat: e.latlng.lat, lon: e.latlng.lng }));
+    el.addEventListener("keydown", (e) => {
+      if (e.key !== "Enter" || e.target !== el) return;
+      e.preventDefault();
+      const c = this.map.getCenter();
+      pick({ lat: c.lat, lon: c.lng });
+    });
   }
-  for (let lon = Math.ceil(box.west / lonStep) * lonStep; lon <= box.east; lon += lonStep) {
-    const { x } = project({ lat: box.south, lon }, box, width, height);
-    svg.append(el("line", { x1: x, y1: 0, x2: x, y2: height, class: "map-grid" }));
-    svg.append(el("text", { x: x + 2, y: height - 4, class: "map-label" }, `${lon.toFixed(2)}°`));
-  }
-  for (const p of points) {
-    const { x, y } = project(p.at, box, width, height);
-    const dot = el("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r: 7, class: "map-station", "data-station": p.id });
-    dot.append(el("title", {}, p.label));
-    svg.append(dot);
+
+  showCell(hash: string | null): Cell | null {
+    this.cell?.remove();
+    this.cell = null;
+    if (!hash) return null;
+    const c = geohashCell(hash);
+    const bounds = L.latLngBounds([c.south, c.west], [c.north, c.east]);
+    this.cell = L.rectangle(bounds, { className: "geohash-cell", weight: 2, interactive: false }).addTo(this.map);
+    if (!this.map.getBounds().contains(bounds)) this.map.fitBounds(bounds.pad(2), { maxZoom: 17 });
+    return c;
   }
 }

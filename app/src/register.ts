@@ -65,6 +65,7 @@ export interface NewStation {
   geohash: string;
   metadataUri: string;
   tariff: bigint; // per kWh in `credit`'s units
+  meterPublicKey: Hex; // P-256 x || y (meter.ts), or "0x": none
 }
 
 export async function registerStation(w: Wallet, config: AppConfig, credit: Credit, s: NewStation, signature: Hex): Promise<Hash> {
@@ -72,7 +73,7 @@ export async function registerStation(w: Wallet, config: AppConfig, credit: Cred
   const [r, vs] = await signerProof(bindingTypedData(config, stationId, w.account), signature, s.signer);
   const params = {
     stationId, signer: s.signer, ratedPowerW: s.ratedPowerW, connectorCount: s.connectors, geohash: geohashBytes8(s.geohash),
-    metadataURI: s.metadataUri, meterPublicKey: "0x" as Hex, creditIds: [BigInt(credit.id)], tariffsPerKwh: [s.tariff],
+    metadataURI: s.metadataUri, meterPublicKey: s.meterPublicKey, creditIds: [BigInt(credit.id)], tariffsPerKwh: [s.tariff],
   };
   const { request } = await w.reader.simulateContract({
     account: w.account, address: config.contracts.StationRegistry!, abi: stationRegistryAbi, functionName: "registerStation", args: [params, r, vs],

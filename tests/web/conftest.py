@@ -13,20 +13,14 @@ import pytest
 from wattnet.sim.network.node import stop_process
 
 from .pages import VIEWPORTS
-from .stack import DIST, DRIVER, Network, seed_sessions, start_app, start_network
+from .stack import DRIVER, Network, devnet, seed_sessions, start_app
 from .wallet import INIT_SCRIPT, InjectedWallet
 
 
 @pytest.fixture(scope="session")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
-    if not (DIST / "index.html").is_file():
-        pytest.fail("no built app in app/dist: run `make app` (npm ci + vite build in app/)")
-    work = tmp_path_factory.mktemp("web")
-    anvil, net = start_network(work)
-    try:
+    with devnet(tmp_path_factory.mktemp("web")) as net:
         yield net
-    finally:
-        anvil.stop()
 
 
 @pytest.fixture(scope="session")

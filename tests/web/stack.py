@@ -22,8 +22,8 @@ from wattnet.oracle.schema import RECEIPT_COLUMNS
 from wattnet.oracle.store import open_store
 from wattnet.sim.network.node import Anvil, stop_process
 
-__all__ = ["DIST", "DRIVER", "DRIVER_USD", "STATIONS", "Network", "serve_demo", "start_app",
-           "start_network"]
+__all__ = ["DIST", "DRIVER", "DRIVER_USD", "STATIONS", "Network", "devnet", "serve_demo",
+           "start_app", "start_network"]
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "app" / "dist"
@@ -52,6 +52,18 @@ def seed_sessions(path: Path) -> None:
                        "WHERE session_key = ?", (SETTLE_TX, (1).to_bytes(8, "big")))
     finally:
         store.close()
+
+
+@contextlib.contextmanager
+def devnet(work: Path) -> Iterator[Network]:
+    """The browser tests' network (needs the built app), stopped on exit."""
+    if not (DIST / "index.html").is_file():
+        raise RuntimeError("no built app in app/dist: run `make app` (npm ci + vite build in app/)")
+    anvil, net = start_network(work)
+    try:
+        yield net
+    finally:
+        anvil.stop()
 
 
 def start_app(net: Network, work: Path, oracle_db: Path | None = None,

@@ -57,7 +57,8 @@ def test_stations_page__lists_and_maps_the_registered_stations(page: Any, app_ur
     # cheapest first: WEB-CP-1 (0.35 USD/kWh) before WEB-CP-2 (0.60)
     assert "WEB-CP-1" in rows.nth(0).inner_text() and "0.35" in rows.nth(0).inner_text()
     assert "150 kW" in rows.nth(1).inner_text()
-    assert page.locator("#map circle.map-station").count() == len(STATIONS)
+    page.wait_for_selector("body[data-map='1']")  # the map's chunk follows the data
+    assert page.locator("#map .station-marker").count() == len(STATIONS)
     figures = page.locator("#figures").inner_text()
     assert "2 active / 2" in figures
     # from the oracle store: one of the seeded sessions is settled

@@ -1,7 +1,8 @@
 """``wattnet app``'s HTTP server (aiohttp): the built web app and its read API.
 
 GET /                      app/dist/index.html (the single-page app) and its assets
-GET /api/config            chain id, contract addresses, the credits (token, symbol, decimals)
+GET /api/config            chain id, contract addresses, the credits (token, symbol, decimals),
+                           the map tiles when configured (wattnet.api.tiles)
 GET /api/stations          the registry's stations (current state, tariffs per credit id)
 GET /api/network           network figures: stations, rated power, credits outstanding, owed;
                            with a store, sessions settled and their energy
@@ -44,6 +45,7 @@ from wattnet.api.figures import network_epochs, operator_earnings
 from wattnet.api.governance import parameters, proposals
 from wattnet.api.propose import proposal_calls
 from wattnet.api.sessions import driver_sessions, receipt_detail, settled_totals
+from wattnet.api.tiles import Tiles
 from wattnet.errors import ChainError, ConfigError, WattNetError
 from wattnet.indexer.reads import proposals_created
 from wattnet.oracle.store_base import Store
@@ -55,6 +57,7 @@ STORE: web.AppKey[Store | None] = web.AppKey("store")
 DIST: web.AppKey[Path] = web.AppKey("dist", Path)
 DOORS: web.AppKey[ChargeDoors | None] = web.AppKey("doors")
 LIVE: web.AppKey[Availability] = web.AppKey("live", Availability)
+TILES: web.AppKey[Tiles | None] = web.AppKey("tiles")
 
 
 async def _off_loop(fn: Callable[[], Any]) -> Any:
@@ -75,10 +78,12 @@ async def _json(fn: Callable[[], Any]) -> web.Response:
 
 
 async def get_config(request: web.Request) -> web.Response:
-    reads, doors = request.app[READS], request.app[DOORS]
+    reads, doors, tiles = request.app[READS], request.app[DOORS], request.app[TILES]
 
     def config() -> dict[str, Any]:
         out: dict[str, Any] = reads.config()
+        if tiles is not None:
+            out["tiles"] = asdict(tiles)
         if doors is not None:
             dep = reads.client.deployment
             out["charge"] = {"domain": charge_domain(dep.chain_id, dep.address("EnergyCredits")),
@@ -206,8 +211,8 @@ async def index(request: web.Request) -> web.FileResponse:
 
 
 def make_app(reads: ChainReads, dist: Path, store: Store | None = None,
-             doors: ChargeDoors | None = None,
-             live: Availability | None = None) -> web.Application:
+             doors: ChargeDoors | None = None, live: Availability | None = None,
+             tiles: Tiles | None = None) -> web.Application:
     if not (dist / "index.html").is_file():
         raise ConfigError(f"no built app in {dist}: run `npm ci && npm run build` in app/ "
                           "(make app does both)")
@@ -218,6 +223,7 @@ def make_app(reads: ChainReads, dist: Path, store: Store | None = None,
     app[DOORS] = doors
     app[LIVE] = live or Availability(())
     app.cleanup_ctx.append(lambda _app: app[LIVE].polling())
+    app[TILES] = tiles
     app.router.add_get("/api/config", get_config)
     app.router.add_get("/api/stations", get_stations)
     app.router.add_get("/api/network", get_network)

@@ -12,6 +12,9 @@
     wattnet app --gateway-admin http://site:8691   show each connector's live status, polled
                                                from that gateway's admin API (its token in
                                                $WATTNET_GATEWAY_ADMIN_TOKEN, or URL=VAR)
+    wattnet app --tile-url 'https://tile.example.org/{z}/{x}/{y}.png' --tile-attribution TEXT
+                                               map tiles (default: the bundled outline map,
+                                               nothing fetched from elsewhere)
 
 Prints the URL to open. The server holds no key: users sign with their own wallet.
 """
@@ -34,6 +37,7 @@ from wattnet.api.availability import Availability
 from wattnet.api.chain_reads import ChainReads
 from wattnet.api.charge import ChargeDoors
 from wattnet.api.server import make_app, serve
+from wattnet.api.tiles import Tiles
 from wattnet.chain.deployments import load_deployment, load_deployment_file, project_root
 from wattnet.chain.web3_client import ChainClient
 from wattnet.cli.index import default_confirmations
@@ -67,14 +71,19 @@ console = Console()
               "token in $WATTNET_GATEWAY_ADMIN_TOKEN, or the variable named). Repeatable.")
 @click.option("--status-poll-s", default=5.0, show_default=True,
               type=click.FloatRange(0.2, 3600), help="Seconds between two status polls.")
+@click.option("--tile-url", metavar="TEMPLATE", help="Map tiles the browser loads, a URL with "
+              "{z}, {x} and {y} (default: none; the app draws its bundled outline map).")
+@click.option("--tile-attribution", metavar="TEXT", help="The tiles' attribution, as their "
+              "terms ask (default: the tile server's host).")
 def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None,
         index_db: str | None, confirmations: int | None, host: str, port: int, local: bool,
         dist: Path | None, gateways: tuple[str, ...], admins: tuple[str, ...],
-        status_poll_s: float) -> None:
+        status_poll_s: float, tile_url: str | None, tile_attribution: str | None) -> None:
     """Serve the WattNet web app and its read API; prints the URL to open."""
     logging.basicConfig(level=logging.WARNING)
     dist = dist or project_root() / "app" / "dist"
     live = Availability.parse(admins, status_poll_s)  # before any node: a missing token
+    tiles = Tiles.parse(tile_url, tile_attribution) if tile_url else None
     with ExitStack() as stack:
         if local:
             if deployment_path or rpc_url:
@@ -92,7 +101,7 @@ def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None
             stack.callback(store.close)
         doors = ChargeDoors.parse(gateways) if gateways else None
         indexer = _indexer(stack, client, index_db or oracle_db, confirmations)
-        web_app = make_app(ChainReads(client, indexer), dist, store, doors, live)
+        web_app = make_app(ChainReads(client, indexer), dist, store, doors, live=live, tiles=tiles)
         asyncio.run(serve(web_app, host, port,
                           lambda url: console.print(f"WattNet app: {url}", highlight=False),
                           _beside(indexer)))
@@ -123,7 +132,7 @@ def serve_on(rpc_url: str, deployment_path: Path, oracle_db: str | None, port: i
             stack.callback(store.close)
         indexer = _indexer(stack, client, oracle_db, None)
         web_app = make_app(ChainReads(client, indexer), dist or project_root() / "app" / "dist",
-                           store, ChargeDoors.from_sites(doors) if doors else None, live)
+                           store, ChargeDoors.from_sites(doors) if doors else None, live=live)
         asyncio.run(serve(web_app, host, port, lambda url: console.print(
             f"WattNet app on the network: {url} (Ctrl-C to stop the network)", highlight=False),
             _beside(indexer, alongside)))
