@@ -54,15 +54,15 @@ def seed_sessions(path: Path) -> None:
         store.close()
 
 
-def start_app(net: Network, work: Path,
-              oracle_db: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+def start_app(net: Network, work: Path, oracle_db: Path | None = None,
+              options: tuple[str, ...] = ()) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     log = (work / "app.log").open("wb")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "wattnet.cli.main", "app", "--deployment", str(net.deployment_file),
          "--rpc-url", net.rpc_url, "--port", str(port), "--dist", str(DIST),
-         *(["--oracle-db", str(oracle_db)] if oracle_db else [])],
+         *(["--oracle-db", str(oracle_db)] if oracle_db else []), *options],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 60

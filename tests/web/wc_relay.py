@@ -8,7 +8,8 @@ a websocket server speaking the relay's JSON-RPC as ``@walletconnect/core`` uses
   ``irn_subscription`` requests (the client acks each with ``true``).
 - ``wc_proposeSession`` (the proposal on the pairing topic) and ``wc_approveSession`` (the
   answer on the pairing topic, the settlement on the new session topic): the publishes the
-  sign client folds into one call since 2.2x.
+  sign client folds into one call since 2.2x; each also subscribes its sender (the proposer to
+  the pairing topic, the wallet to the session topic), as the client expects.
 - ``irn_unsubscribe`` / ``irn_batchUnsubscribe``, ``irn_batchFetchMessages`` (nothing more than
   what subscribe delivered).
 
@@ -97,9 +98,11 @@ class Relay:
         elif method == "irn_batchPublish":
             for m in params["messages"]:
                 await self.publish(me, m["topic"], m["message"], m.get("tag", 0))
-        elif method == "wc_proposeSession":
+        elif method == "wc_proposeSession":  # the proposer now listens on the pairing topic
+            me.topics.add(params["pairingTopic"])
             await self.publish(me, params["pairingTopic"], params["sessionProposal"], PROPOSE_TAG)
-        elif method == "wc_approveSession":
+        elif method == "wc_approveSession":  # the wallet now listens on the session topic
+            me.topics.add(params["sessionTopic"])
             await self.publish(me, params["pairingTopic"], params["sessionProposalResponse"],
                                PROPOSE_REPLY_TAG)
             await self.publish(me, params["sessionTopic"], params["sessionSettlementRequest"],

@@ -1,7 +1,8 @@
 """``wattnet app``'s HTTP server (aiohttp): the built web app and its read API.
 
 GET /                      app/dist/index.html (the single-page app) and its assets
-GET /api/config            chain id, contract addresses, the credits (token, symbol, decimals)
+GET /api/config            chain id, contract addresses, the credits (token, symbol, decimals);
+                           with a WalletConnect project id, its settings (wattnet.api.walletconnect)
 GET /api/stations          the registry's stations (current state, tariffs per credit id)
 GET /api/network           network figures: stations, rated power, credits outstanding, owed;
                            with a store, sessions settled and their energy
@@ -34,6 +35,7 @@ from wattnet.api.chain_reads import ChainReads
 from wattnet.api.charge import ChargeDoors, charge_domain
 from wattnet.api.governance import parameters, proposals
 from wattnet.api.sessions import driver_sessions, receipt_detail, settled_totals
+from wattnet.api.walletconnect import WalletConnect
 from wattnet.errors import ChainError, ConfigError, WattNetError
 from wattnet.oracle.store_base import Store
 
@@ -43,6 +45,7 @@ READS: web.AppKey[ChainReads] = web.AppKey("reads", ChainReads)
 STORE: web.AppKey[Store | None] = web.AppKey("store")
 DIST: web.AppKey[Path] = web.AppKey("dist", Path)
 DOORS: web.AppKey[ChargeDoors | None] = web.AppKey("doors")
+WC: web.AppKey[WalletConnect | None] = web.AppKey("walletconnect")
 
 
 async def _off_loop(fn: Callable[[], Any]) -> Any:
@@ -63,10 +66,12 @@ async def _json(fn: Callable[[], Any]) -> web.Response:
 
 
 async def get_config(request: web.Request) -> web.Response:
-    reads, doors = request.app[READS], request.app[DOORS]
+    reads, doors, wc = request.app[READS], request.app[DOORS], request.app[WC]
 
     def config() -> dict[str, Any]:
         out: dict[str, Any] = reads.config()
+        if wc is not None:
+            out["walletconnect"] = asdict(wc)
         if doors is not None:
             dep = reads.client.deployment
             out["charge"] = {"domain": charge_domain(dep.chain_id, dep.address("EnergyCredits")),
@@ -152,7 +157,8 @@ async def index(request: web.Request) -> web.FileResponse:
 
 
 def make_app(reads: ChainReads, dist: Path, store: Store | None = None,
-             doors: ChargeDoors | None = None) -> web.Application:
+             doors: ChargeDoors | None = None,
+             walletconnect: WalletConnect | None = None) -> web.Application:
     if not (dist / "index.html").is_file():
         raise ConfigError(f"no built app in {dist}: run `npm ci && npm run build` in app/ "
                           "(make app does both)")
@@ -161,6 +167,7 @@ def make_app(reads: ChainReads, dist: Path, store: Store | None = None,
     app[STORE] = store
     app[DIST] = dist
     app[DOORS] = doors
+    app[WC] = walletconnect
     app.router.add_get("/api/config", get_config)
     app.router.add_get("/api/stations", get_stations)
     app.router.add_get("/api/network", get_network)

@@ -6,6 +6,7 @@
                                                stations, a driver holding test USDC
     wattnet app --gateway http://site:8690=CP-1,CP-2   relay drivers' signed remote starts for
                                                these charge points to that gateway's app port
+    wattnet app --walletconnect-project-id ID  offer WalletConnect v2 beside the injected wallet
 
 Prints the URL to open. The server holds no key: users sign with their own wallet.
 """
@@ -26,6 +27,7 @@ from rich.console import Console
 from wattnet.api.chain_reads import ChainReads
 from wattnet.api.charge import ChargeDoors
 from wattnet.api.server import make_app, serve
+from wattnet.api.walletconnect import walletconnect_config
 from wattnet.chain.deployments import load_deployment, load_deployment_file, project_root
 from wattnet.chain.web3_client import ChainClient
 
@@ -48,8 +50,16 @@ console = Console()
 @click.option("--gateway", "gateways", multiple=True, metavar="URL=CP1,CP2",
               help="A gateway's app front door (its app_port) and the charge points it hosts: "
               "drivers' signed remote starts for them are relayed there. Repeatable.")
+@click.option("--walletconnect-project-id", "wc_project", metavar="ID",
+              help="Offer WalletConnect v2 (a WalletConnect/Reown Cloud project id).")
+@click.option("--walletconnect-relay-url", "wc_relay", metavar="WSS_URL",
+              help="The WalletConnect relay (default: WalletConnect's public relay).")
+@click.option("--walletconnect-rpc-url", "wc_rpc", metavar="URL",
+              help="The JSON-RPC URL browsers read the chain from during a WalletConnect "
+              "session (default: --rpc-url when it is on this machine).")
 def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None, host: str,
-        port: int, local: bool, dist: Path | None, gateways: tuple[str, ...]) -> None:
+        port: int, local: bool, dist: Path | None, gateways: tuple[str, ...],
+        wc_project: str | None, wc_relay: str | None, wc_rpc: str | None) -> None:
     """Serve the WattNet web app and its read API; prints the URL to open."""
     logging.basicConfig(level=logging.WARNING)
     dist = dist or project_root() / "app" / "dist"
@@ -61,6 +71,7 @@ def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None
         deployment = (load_deployment_file(deployment_path) if deployment_path
                       else load_deployment())
         client = ChainClient.from_env(rpc_url, deployment)
+        walletconnect = walletconnect_config(wc_project, wc_relay, wc_rpc, client.rpc_url)
         client.check()
         store = None
         if oracle_db:
@@ -69,7 +80,7 @@ def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None
             store = open_store(oracle_db)
             stack.callback(store.close)
         doors = ChargeDoors.parse(gateways) if gateways else None
-        web_app = make_app(ChainReads(client), dist, store, doors)
+        web_app = make_app(ChainReads(client), dist, store, doors, walletconnect)
         asyncio.run(serve(web_app, host, port,
                           lambda url: console.print(f"WattNet app: {url}", highlight=False)))
 
