@@ -24,11 +24,24 @@ export function wcNamespaces(chainId: number, rpcUrl: string) {
   };
 }
 
+/** WalletConnect's "user rejected" (5000) as EIP-1193's 4001, so a refusal in the wallet
+ * reads as one from an injected wallet; other errors unchanged. */
+export function asUserRejection(err: unknown): unknown {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (e?.code !== 5000) return err;
+  return Object.assign(new Error(String(e.message ?? "User rejected.")), { code: 4001 });
+}
+
 /** The session's provider answers eth_chainId with a number; viem and wallet.ts expect the hex
- * an injected wallet gives. Everything else passes through. */
+ * an injected wallet gives. Refusals read as 4001. Everything else passes through. */
 export function asEip1193(provider: { request(args: { method: string; params?: unknown }): Promise<unknown> }): EIP1193Provider {
   const request = async (args: { method: string; params?: unknown }) => {
-    const out = await provider.request(args);
+    let out: unknown;
+    try {
+      out = await provider.request(args);
+    } catch (err) {
+      throw asUserRejection(err);
+    }
     return args.method === "eth_chainId" && typeof out === "number" ? `0x${out.toString(16)}` : out;
   };
   return { request, on: () => undefined, removeListener: () => undefined } as unknown as EIP1193Provider;

@@ -8,6 +8,7 @@ project id: no WalletConnect button, its chunk never loads, no socket is opened.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import threading
@@ -85,12 +86,12 @@ def _watch(page: Any) -> tuple[list[str], list[str]]:
 class NodeWallet:
     """tests/web/wc_wallet.cjs as a subprocess; its JSON lines read as they come."""
 
-    def __init__(self, relay_url: str, rpc_url: str, uri: str) -> None:
+    def __init__(self, relay_url: str, rpc_url: str, uri: str, refuse: bool = False) -> None:
         Account.enable_unaudited_hdwallet_features()
         key = Account.from_mnemonic(MNEMONIC, account_path="m/44'/60'/0'/0/4").key
         self.proc = subprocess.Popen(
             ["node", str(Path(__file__).with_name("wc_wallet.cjs")), str(DIST.parent), relay_url,
-             rpc_url, "0x" + key.hex().removeprefix("0x"), uri],
+             rpc_url, "0x" + key.hex().removeprefix("0x"), uri, *(["refuse"] if refuse else [])],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self.events: list[dict[str, Any]] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -107,46 +108,86 @@ class NodeWallet:
         return [e for e in self.events if e.get("event") == event]
 
 
+def show_pairing(page: Any, url: str) -> str:
+    """Open the app, pick WalletConnect; the pairing URI the page shows."""
+    open_app(page, url)
+    page.click("#connect-wc")
+    page.wait_for_selector("#wc-pairing:not([hidden])", timeout=30_000)
+    return str(page.input_value("#wc-uri"))
+
+
+@contextlib.contextmanager
+def paired(page: Any, url: str, relay_url: str, network: Network,
+           refuse: bool = False) -> Iterator[NodeWallet]:
+    """The app connected through a session the Node wallet approved."""
+    other_side = NodeWallet(relay_url, network.rpc_url, show_pairing(page, url), refuse)
+    try:
+        page.wait_for_selector(f"#account:has-text('Connected: {DRIVER}')", timeout=60_000)
+        yield other_side
+    finally:
+        stop_process(other_side.proc)
+        print("\nwallet:", other_side.events[-20:])
+
+
 def test_walletconnect__pairs_through_the_relay_and_buys_credits(
         page: Any, wc_app_url: str, relay: tuple[Relay, str], network: Network,
         wallet: InjectedWallet) -> None:
     asked, sockets = _watch(page)
-    console: list[str] = []
-    page.on("console", lambda m: console.append(m.text))
     open_app(page, wc_app_url)
     assert not any("walletconnect" in u for u in asked), "the WalletConnect chunk loaded early"
-    page.click("#connect-wc")
-    page.wait_for_selector("#wc-pairing:not([hidden])", timeout=30_000)
-    uri = page.input_value("#wc-uri")
+    uri = show_pairing(page, wc_app_url)
     assert uri.startswith("wc:") and "relay-protocol=irn" in uri and "symKey=" in uri
     assert page.locator("#wc-qr path").get_attribute("d")
-    # the app is on the local relay: subscribed to the pairing topic, the proposal published
-    topic = uri[3:].split("@")[0]
-    assert relay[0].mailbox[topic], "the session proposal never reached the relay"
+    # the app is on the local relay: the proposal is waiting on the pairing topic
+    assert relay[0].mailbox[uri[3:].split("@")[0]], "the session proposal never reached the relay"
     assert sockets and all(s.startswith(relay[1]) for s in sockets)
     screenshot(page, "walletconnect-pairing")
     assert serious_axe_violations(page) == []
 
     before = credits_on_chain(network, DRIVER)
-    other_side = NodeWallet(relay[1], network.rpc_url, uri)
-    try:
-        page.wait_for_selector(f"#account:has-text('Connected: {DRIVER}')", timeout=60_000)
+    with paired(page, wc_app_url, relay[1], network) as other_side:
         assert other_side.named("approved")[0]["account"] == DRIVER
-        assert other_side.named("proposal")[0]["chains"] == [f"eip155:{network.deployment.chain_id}"]
+        assert other_side.named("proposal")[0]["chains"] == [
+            f"eip155:{network.deployment.chain_id}"]
         assert page.locator("#connect-wc").is_hidden()
         page.fill("#buy-amount", "2")
         page.click("#buy-button")
         page.wait_for_selector("#status:has-text('Credits bought in')", timeout=60_000)
         answered = [e["method"] for e in other_side.named("answered")]
         assert answered == ["eth_signTypedData_v4", "eth_sendTransaction"], other_side.events
-    finally:
-        stop_process(other_side.proc)
-        print("\nwallet:", other_side.events[-20:], "\nrelay:", relay[0].methods, "\npage:", console[-20:])
     assert credits_on_chain(network, DRIVER) - before == 2 * 10**6
     assert wallet.calls == []  # the injected wallet was never asked
-    assert not [u for u in asked if urlparse(u).hostname not in ("127.0.0.1", "localhost")
-                and "walletconnect" not in (urlparse(u).hostname or "")]
+    assert relay[0].methods["wc_approveSession"] >= 1
     screenshot(page, "walletconnect-connected")
+    assert serious_axe_violations(page) == []
+
+
+def test_walletconnect__the_person_refuses_in_the_wallet__nothing_bought(
+        page: Any, wc_app_url: str, relay: tuple[Relay, str], network: Network) -> None:
+    before = credits_on_chain(network, DRIVER)
+    with paired(page, wc_app_url, relay[1], network, refuse=True) as other_side:
+        page.fill("#buy-amount", "1")
+        page.click("#buy-button")
+        page.wait_for_selector("#error:has-text('You cancelled the request in your wallet.')",
+                               timeout=60_000)
+        assert [e["method"] for e in other_side.named("refused")] == ["eth_signTypedData_v4"]
+    assert credits_on_chain(network, DRIVER) == before
+
+
+def test_walletconnect__an_unreachable_relay_is_named(page: Any, wc_app_url: str) -> None:
+    dead = f"ws://127.0.0.1:{free_port()}"
+
+    def config(route: Any) -> None:  # the server names a relay nobody listens on
+        body = route.fetch().json()
+        body["walletconnect"]["relay_url"] = dead
+        route.fulfill(json=body)
+    page.route("**/api/config", config)
+    open_app(page, wc_app_url)
+    page.click("#connect-wc")
+    page.wait_for_selector(f"#error:has-text('Could not reach the WalletConnect relay ({dead})')",
+                           timeout=40_000)
+    assert page.locator("#wc-pairing").is_hidden()
+    assert page.locator("#connect-wc").is_enabled()
 
 
 def test_without_a_project_id__no_walletconnect_and_no_relay(page: Any, app_url: str) -> None:

@@ -4,10 +4,11 @@
 // personal_sign, eth_signTypedData_v4 and eth_sendTransaction with that key (transactions sent
 // to anvil). One JSON line on stdout per thing that happened, for the test to read.
 //
-//   node wc_wallet.cjs APP_DIR RELAY_URL RPC_URL PRIVATE_KEY WC_URI
+//   node wc_wallet.cjs APP_DIR RELAY_URL RPC_URL PRIVATE_KEY WC_URI [refuse]
+// With "refuse" the person refuses every request (WalletConnect's USER_REJECTED, 5000).
 const { createRequire } = require("node:module");
 
-const [appDir, relayUrl, rpcUrl, key, uri] = process.argv.slice(2);
+const [appDir, relayUrl, rpcUrl, key, uri, mode] = process.argv.slice(2);
 const need = createRequire(`${appDir}/package.json`);
 const { SignClient } = need("@walletconnect/sign-client");
 const { createWalletClient, http } = need("viem");
@@ -65,11 +66,12 @@ async function main() {
     const chainId = Number(params.chainId.split(":")[1]);
     say({ event: "request", method: params.request.method });
     try {
+      if (mode === "refuse") throw Object.assign(new Error("User rejected."), { code: 5000 });
       const result = await answer(chainId, params.request);
       await client.respond({ topic, response: { id, jsonrpc: "2.0", result } });
       say({ event: "answered", method: params.request.method, result });
     } catch (err) {
-      await client.respond({ topic, response: { id, jsonrpc: "2.0", error: { code: 5000, message: String(err.message ?? err) } } });
+      await client.respond({ topic, response: { id, jsonrpc: "2.0", error: { code: err.code ?? -32000, message: String(err.message ?? err) } } });
       say({ event: "refused", method: params.request.method, error: String(err.message ?? err) });
     }
   });
