@@ -2,7 +2,8 @@
 the public relay is unreachable here): the app shows the pairing URI and its QR code, a wallet
 on the other side (@walletconnect/sign-client in Node, tests/web/wc_wallet.cjs, holding anvil's
 dev key 4) pairs and approves the session for the devnet's chain, the app shows the account and
-buys credits through it (the wallet signs the permit and sends the transaction). Without a
+buys credits through it (the wallet signs the permit and sends the transaction); a reload keeps
+the session; a refusal in the wallet and an unreachable relay read plainly. Without a
 project id: no WalletConnect button, its chunk never loads, no socket is opened."""
 
 from __future__ import annotations
@@ -157,10 +158,17 @@ def test_walletconnect__pairs_through_the_relay_and_buys_credits(
     assert credits_on_chain(network, DRIVER) - before == 2 * 10**6
     assert wallet.calls == []  # the injected wallet was never asked
     assert relay[0].methods["wc_approveSession"] >= 1
+    proposals = relay[0].methods["wc_proposeSession"]
     print("\nrefused off this machine:",
           sorted({urlparse(u).hostname for u in asked} - {"127.0.0.1", "localhost"}))
     screenshot(page, "walletconnect-connected")
     assert serious_axe_violations(page) == []
+    # a reload keeps the session (the browser's storage): no second pairing
+    open_app(page, wc_app_url)
+    page.click("#connect-wc")
+    page.wait_for_selector(f"#account:has-text('Connected: {DRIVER}')", timeout=30_000)
+    assert page.locator("#wc-pairing").is_hidden()
+    assert relay[0].methods["wc_proposeSession"] == proposals
 
 
 def test_walletconnect__the_person_refuses_in_the_wallet__nothing_bought(
