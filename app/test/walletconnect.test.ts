@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { encode } from "uqr";
+import jsQR from "jsqr";
 import { explainError } from "../src/errors";
 import { asEip1193, asUserRejection, qrPath, WALLET_METHODS, wcNamespaces } from "../src/wcconfig";
+import { qrCode } from "../src/walletconnect";
 
 describe("wcNamespaces", () => {
   it("asks for the network's chain only, with the signing methods and its read URL", () => {
@@ -34,6 +36,20 @@ describe("asEip1193", () => {
 describe("qrPath", () => {
   it("draws one unit square per dark module, offset by the quiet zone", () => {
     expect(qrPath([[true, false], [false, true]], 4)).toBe("M4 4h1v1h-1zM5 5h1v1h-1z");
+  });
+  it("draws a code a QR reader decodes back to the pairing URI (the page's qrCode)", () => {
+    const uri = "wc:7f6e504b8a2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e@2?expiryTimestamp=1767000300&relay-protocol=irn&symKey=587d5484ce2a2a6ee3ba1962fdd7e8588e06200c46823bd18fbd67def96ad303";
+    const { path, side } = qrCode(uri);
+    // rasterize the SVG path as the browser fills it: 4 pixels a module, white background
+    const scale = 4, w = side * scale;
+    const rgba = new Uint8ClampedArray(w * w * 4).fill(255);
+    for (const [, x, y] of path.matchAll(/M(\d+) (\d+)h1v1h-1z/g)) {
+      for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) {
+        const i = ((Number(y) * scale + dy) * w + Number(x) * scale + dx) * 4;
+        rgba[i] = rgba[i + 1] = rgba[i + 2] = 0;
+      }
+    }
+    expect(jsQR(rgba, w, w)?.data).toBe(uri);
   });
   it("draws every dark module of a pairing URI's code", () => {
     const qr = encode("wc:7f6e504b@2?relay-protocol=irn&symKey=587d5484ce2a2a6ee3ba1962fdd7e8588e06200c46823bd18fbd67def96ad303", { ecc: "M", border: 0 });
