@@ -1,5 +1,6 @@
 // The read API served by `wattnet app` (src/wattnet/api/server.py).
 import type { Address, Hex } from "viem";
+import type { WalletConnectConfig } from "./wcconfig";
 
 export interface Credit {
   id: number;
@@ -29,6 +30,7 @@ export interface AppConfig {
   test_tokens?: Address[]; // mock stablecoins with an open mint (local dev/demo networks)
   charge?: { domain: TypedDomain; stations: Hex[] }; // remote starts relayed to gateways
   tiles?: Tiles; // map tiles; none: the bundled outline
+  walletconnect?: WalletConnectConfig; // `wattnet app --walletconnect-project-id`
 }
 
 /** One receipt as the station signed it, and the meter's signed OCMF records (one a line). */

@@ -1,7 +1,7 @@
 // The page: network figures, stations (list + map, filters), wallet (connect, balances, buy),
 // charging from the app and verifying receipts (chargeui.ts).
 import "./style.css";
-import type { Address } from "viem";
+import type { Address, EIP1193Provider } from "viem";
 import { fetchConfig, fetchNetwork, fetchStations, type AppConfig, type Credit, type Station } from "./api";
 import { energyKwh, renderSessions } from "./sessions";
 import { buyCredits, mintTestTokens, readBalances } from "./credits";
@@ -17,6 +17,7 @@ import type { StationMap } from "./map";
 import { filterStations, tariffOf } from "./stations";
 import { connectorsText, followAvailability, type Availability } from "./availability";
 import { connectWallet, switchChain, WrongChainError, type Wallet } from "./wallet";
+import { offerWalletConnect } from "./wcui";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -25,6 +26,7 @@ let stations: Station[] = [];
 let wallet: Wallet | null = null;
 let live: Availability | null = null;
 let stationMap: StationMap | null = null;
+let provider: EIP1193Provider | undefined; // the injected wallet, or a WalletConnect session
 
 function setStatus(text: string): void {
   $("status").textContent = text;
@@ -124,13 +126,14 @@ async function refreshBalances(): Promise<void> {
   ]);
 }
 
-async function onConnect(): Promise<void> {
+async function onConnect(via: EIP1193Provider | undefined = window.ethereum): Promise<void> {
   if (!config) return;
+  provider = via;
   showError(null);
   const button = $<HTMLButtonElement>("connect");
   button.disabled = true;
   try {
-    wallet = await connectWallet(config.chain_id);
+    wallet = await connectWallet(config.chain_id, via);
     $("account").textContent = `Connected: ${wallet.account}`;
     button.textContent = shortAddress(wallet.account);
     $("buy").hidden = false;
@@ -185,9 +188,9 @@ async function onSwitchChain(): Promise<void> {
   if (!config) return;
   showError(null);
   try {
-    await switchChain(config.chain_id);
+    await switchChain(config.chain_id, provider);
     $("switch-chain").hidden = true;
-    await onConnect();
+    await onConnect(provider);
   } catch (err) {
     showError(err);
   }
@@ -221,6 +224,7 @@ async function start(): Promise<void> {
   try {
     config = await fetchConfig();
     $("network-name").textContent = `${config.network} · chain ${config.chain_id}`;
+    offerWalletConnect(config, onConnect, showError);
     await loadNetwork();
     document.body.dataset.ready = "1";
     followAvailability((a) => {

@@ -2,7 +2,8 @@
 
 GET /                      app/dist/index.html (the single-page app) and its assets
 GET /api/config            chain id, contract addresses, the credits (token, symbol, decimals),
-                           the map tiles when configured (wattnet.api.tiles)
+                           the map tiles when configured (wattnet.api.tiles); with a
+                           WalletConnect project id, its settings (wattnet.api.walletconnect)
 GET /api/stations          the registry's stations (current state, tariffs per credit id)
 GET /api/network           network figures: stations, rated power, credits outstanding, owed;
                            with a store, sessions settled and their energy
@@ -46,6 +47,7 @@ from wattnet.api.governance import parameters, proposals
 from wattnet.api.propose import proposal_calls
 from wattnet.api.sessions import driver_sessions, receipt_detail, settled_totals
 from wattnet.api.tiles import Tiles
+from wattnet.api.walletconnect import WalletConnect
 from wattnet.errors import ChainError, ConfigError, WattNetError
 from wattnet.indexer.reads import proposals_created
 from wattnet.oracle.store_base import Store
@@ -58,6 +60,7 @@ DIST: web.AppKey[Path] = web.AppKey("dist", Path)
 DOORS: web.AppKey[ChargeDoors | None] = web.AppKey("doors")
 LIVE: web.AppKey[Availability] = web.AppKey("live", Availability)
 TILES: web.AppKey[Tiles | None] = web.AppKey("tiles")
+WC: web.AppKey[WalletConnect | None] = web.AppKey("walletconnect")
 
 
 async def _off_loop(fn: Callable[[], Any]) -> Any:
@@ -78,12 +81,15 @@ async def _json(fn: Callable[[], Any]) -> web.Response:
 
 
 async def get_config(request: web.Request) -> web.Response:
-    reads, doors, tiles = request.app[READS], request.app[DOORS], request.app[TILES]
+    reads, doors = request.app[READS], request.app[DOORS]
+    tiles, wc = request.app[TILES], request.app[WC]
 
     def config() -> dict[str, Any]:
         out: dict[str, Any] = reads.config()
         if tiles is not None:
             out["tiles"] = asdict(tiles)
+        if wc is not None:
+            out["walletconnect"] = asdict(wc)
         if doors is not None:
             dep = reads.client.deployment
             out["charge"] = {"domain": charge_domain(dep.chain_id, dep.address("EnergyCredits")),
@@ -212,7 +218,8 @@ async def index(request: web.Request) -> web.FileResponse:
 
 def make_app(reads: ChainReads, dist: Path, store: Store | None = None,
              doors: ChargeDoors | None = None, live: Availability | None = None,
-             tiles: Tiles | None = None) -> web.Application:
+             tiles: Tiles | None = None,
+             walletconnect: WalletConnect | None = None) -> web.Application:
     if not (dist / "index.html").is_file():
         raise ConfigError(f"no built app in {dist}: run `npm ci && npm run build` in app/ "
                           "(make app does both)")
@@ -224,6 +231,7 @@ def make_app(reads: ChainReads, dist: Path, store: Store | None = None,
     app[LIVE] = live or Availability(())
     app.cleanup_ctx.append(lambda _app: app[LIVE].polling())
     app[TILES] = tiles
+    app[WC] = walletconnect
     app.router.add_get("/api/config", get_config)
     app.router.add_get("/api/stations", get_stations)
     app.router.add_get("/api/network", get_network)

@@ -15,6 +15,7 @@
     wattnet app --tile-url 'https://tile.example.org/{z}/{x}/{y}.png' --tile-attribution TEXT
                                                map tiles (default: the bundled outline map,
                                                nothing fetched from elsewhere)
+    wattnet app --walletconnect-project-id ID  offer WalletConnect v2 beside the injected wallet
 
 Prints the URL to open. The server holds no key: users sign with their own wallet.
 """
@@ -38,6 +39,7 @@ from wattnet.api.chain_reads import ChainReads
 from wattnet.api.charge import ChargeDoors
 from wattnet.api.server import make_app, serve
 from wattnet.api.tiles import Tiles
+from wattnet.api.walletconnect import walletconnect_config
 from wattnet.chain.deployments import load_deployment, load_deployment_file, project_root
 from wattnet.chain.web3_client import ChainClient
 from wattnet.cli.index import default_confirmations
@@ -75,10 +77,18 @@ console = Console()
               "{z}, {x} and {y} (default: none; the app draws its bundled outline map).")
 @click.option("--tile-attribution", metavar="TEXT", help="The tiles' attribution, as their "
               "terms ask (default: the tile server's host).")
+@click.option("--walletconnect-project-id", "wc_project", metavar="ID",
+              help="Offer WalletConnect v2 (a WalletConnect/Reown Cloud project id).")
+@click.option("--walletconnect-relay-url", "wc_relay", metavar="WSS_URL",
+              help="The WalletConnect relay (default: WalletConnect's public relay).")
+@click.option("--walletconnect-rpc-url", "wc_rpc", metavar="URL",
+              help="The JSON-RPC URL browsers read the chain from during a WalletConnect "
+              "session (default: --rpc-url when it is on this machine).")
 def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None,
         index_db: str | None, confirmations: int | None, host: str, port: int, local: bool,
         dist: Path | None, gateways: tuple[str, ...], admins: tuple[str, ...],
-        status_poll_s: float, tile_url: str | None, tile_attribution: str | None) -> None:
+        status_poll_s: float, tile_url: str | None, tile_attribution: str | None,
+        wc_project: str | None, wc_relay: str | None, wc_rpc: str | None) -> None:
     """Serve the WattNet web app and its read API; prints the URL to open."""
     logging.basicConfig(level=logging.WARNING)
     dist = dist or project_root() / "app" / "dist"
@@ -92,6 +102,7 @@ def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None
         deployment = (load_deployment_file(deployment_path) if deployment_path
                       else load_deployment())
         client = ChainClient.from_env(rpc_url, deployment)
+        walletconnect = walletconnect_config(wc_project, wc_relay, wc_rpc, client.rpc_url)
         client.check()
         store = None
         if oracle_db:
@@ -101,7 +112,8 @@ def app(deployment_path: Path | None, rpc_url: str | None, oracle_db: str | None
             stack.callback(store.close)
         doors = ChargeDoors.parse(gateways) if gateways else None
         indexer = _indexer(stack, client, index_db or oracle_db, confirmations)
-        web_app = make_app(ChainReads(client, indexer), dist, store, doors, live=live, tiles=tiles)
+        web_app = make_app(ChainReads(client, indexer), dist, store, doors, live=live,
+                           tiles=tiles, walletconnect=walletconnect)
         asyncio.run(serve(web_app, host, port,
                           lambda url: console.print(f"WattNet app: {url}", highlight=False),
                           _beside(indexer)))
