@@ -38,6 +38,15 @@ def proposals_created(store: Store) -> list[dict[str, Any]]:
     return [json.loads(r[0]) for r in rows]
 
 
+def settled_totals(store: Store) -> dict[str, int]:
+    """Sessions the ledger settled (its BatchSettled counts, every batch) and their energy (Wh,
+    the decoded batches' sessions: a batch the index cannot read adds none)."""
+    with store.transaction() as tx:
+        n = tx.one("SELECT COALESCE(SUM(settled), 0) FROM index_batches")
+        wh = tx.one("SELECT COALESCE(SUM(energy_wh), 0) FROM index_sessions")
+    return {"sessions_settled": int(n[0]) if n else 0, "energy_settled_wh": int(wh[0]) if wh else 0}
+
+
 def _zero_split() -> dict[str, int]:
     return dict.fromkeys(SPLIT, 0)
 

@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 from wattnet.api.devnet import OPERATOR, STATIONS, Network
-from wattnet.api.devnet_sessions import REFERRER, Settled
+from wattnet.api.devnet_sessions import Settled
 from wattnet.domain import station_id_for
 from wattnet.indexer import reads
 from wattnet.indexer.follow import Indexer
 from wattnet.oracle.store_base import Store
 
+from .index_helpers import assert_figures_equal_the_ledger
 from .index_helpers import client_of as _client
 
 pytestmark = pytest.mark.slow
@@ -32,29 +33,7 @@ def test_index__settled_figures_equal_the_ledgers_state(chain: tuple[Network, Se
     net, settled = chain
     client = _client(net)
     Indexer(client, store).step()
-    ledger, settlement = client.credits.functions, client.settlement.functions
-    epochs = reads.epochs(store)
-    assert [e["sessions"] for e in epochs] == [4, 4]  # two stations x two sessions, two weeks
-    assert [e["undecoded_batches"] for e in epochs] == [0, 0]
-    assert sum(e["energy_wh"] for e in epochs) == sum(r.energy_wh for r in settled.receipts)
-    fees = [e["fees"]["1"] for e in epochs]
-    # every payee's share, summed over sessions, is what the ledger owes it (nothing withdrawn)
-    assert sum(int(f["to_operator"]) for f in fees) == ledger.owed(OPERATOR, 1).call() > 0
-    assert sum(int(f["to_referrer"]) for f in fees) == ledger.owed(REFERRER, 1).call() > 0
-    treasury = ledger.treasury().call()
-    assert sum(int(f["to_treasury"]) for f in fees) == ledger.owed(treasury, 1).call()
-    assert sum(int(f["cost"]) for f in fees) == ledger.totalOwed(1).call()
-    # per station and epoch: the energy and the treasury's fees the rewards are computed from
-    earn = reads.earnings(store, OPERATOR)
-    assert len(earn["rows"]) == 4 and int(earn["earned"]["1"]) == ledger.owed(OPERATOR, 1).call()
-    for row in earn["rows"]:
-        rec = settlement.stationEpoch(row["epoch"], bytes.fromhex(row["station_id"][2:])).call()
-        assert row["energy_wh"] == rec[0]  # rewardedWh: under the cap, every Wh counts
-        mine = [r for r in settled.receipts if "0x" + r.station_id.hex() == row["station_id"]]
-        assert row["sessions"] == len(mine) // 2
-    with store.transaction() as tx:
-        got = tx.one("SELECT SUM(rejected) FROM index_batches")
-    assert got is not None and int(got[0]) == len(settled.rejected) == 1
+    assert_figures_equal_the_ledger(client, store, settled, per_epoch=2)
 
 
 def test_index__stations_and_proposals_come_from_the_logs(chain: tuple[Network, Settled],
