@@ -33,6 +33,7 @@ from wattnet.api.devnet import OPERATOR, STATIONS, start_network
 from wattnet.api.devnet_sessions import settle_sessions
 from wattnet.api.server import make_app
 from wattnet.chain.web3_client import ChainClient
+from wattnet.indexer import reads
 from wattnet.indexer.follow import Indexer
 from wattnet.oracle.store import open_store
 from wattnet.oracle.store_base import Store
@@ -103,6 +104,11 @@ def main() -> None:
                 (work / "dist" / "index.html").write_text("<!doctype html>")
                 app = make_app(ChainReads(client, indexer), work / "dist")
                 epochs, earnings = "/api/network/epochs", f"/api/operators/{OPERATOR}/earnings"
+                sums = []
+                for _ in range(args.requests):  # the part that grows with the sessions
+                    t0 = time.perf_counter()
+                    reads.epochs(store)
+                    sums.append(time.perf_counter() - t0)
                 rpc: Any = client.w3.provider
                 fresh, memo, earn = asyncio.run(_latency(
                     app, (epochs, epochs, earnings), args.requests,
@@ -123,6 +129,7 @@ def main() -> None:
     table.add_row("  blocks per second", f"{blocks / index_s:,.0f}")
     table.add_row("  sessions per second", f"{sessions / index_s:,.0f}")
     for name, xs in (("/api/network/epochs at a new block", fresh),
+                     ("  of which summing the index (reads.epochs)", sums),
                      ("  again at the same block (memo)", memo),
                      ("/api/operators/{a}/earnings", earn)):
         table.add_row(f"{name}: median / p99 of {args.requests}, ms",
