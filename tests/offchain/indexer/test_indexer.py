@@ -12,11 +12,11 @@ import pytest
 from wattnet.api.devnet import OPERATOR, STATIONS, Network
 from wattnet.api.devnet_sessions import Settled
 from wattnet.domain import station_id_for
-from wattnet.indexer import reads
+from wattnet.indexer import reads, schema
 from wattnet.indexer.follow import Indexer
 from wattnet.oracle.store_base import Store
 
-from .index_helpers import assert_figures_equal_the_ledger
+from .index_helpers import assert_figures_equal_the_ledger, assert_totals_are_the_sums, settle_one
 from .index_helpers import client_of as _client
 
 pytestmark = pytest.mark.slow
@@ -58,6 +58,7 @@ def test_index__rerun_from_an_older_cursor_never_counts_twice(chain: tuple[Netwo
         tx.execute("DELETE FROM index_cursor")
     assert again.step() == head
     assert _counts(store) == before and reads.epochs(store) == figures
+    assert_totals_are_the_sums(store)
 
 
 def test_index__small_ranges_and_confirmations(chain: tuple[Network, Settled],
@@ -98,3 +99,42 @@ def _referrers(store: Store) -> list[str]:
         rows = tx.query("SELECT args FROM index_events WHERE event = 'ReferrerSet' "
                         "AND subject = ?", (OPERATOR,))
     return [json.loads(r[0])["referrer"] for r in rows]
+
+
+def test_index__per_epoch_totals_follow_new_batches_and_reorgs(chain: tuple[Network, Settled],
+                                                               store: Store) -> None:
+    net, _ = chain
+    client = _client(net)
+    rpc: Any = client.w3.provider
+    indexer = Indexer(client, store, max_range=7)
+    indexer.step()
+    before = reads.epochs(store)
+    snap = rpc.make_request("evm_snapshot", [])["result"]
+    try:
+        r = settle_one(net, 20_000)
+        indexer.step()
+        assert_totals_are_the_sums(store)
+        now = reads.epochs(store)[-1]
+        assert now["sessions"] == before[-1]["sessions"] + 1
+        assert int(now["fees"]["1"]["cost"]) == int(before[-1]["fees"]["1"]["cost"]) + r.cost
+        assert now["energy_wh"] == before[-1]["energy_wh"] + r.energy_wh
+    finally:
+        rpc.make_request("evm_revert", [snap])  # the batch is gone
+    for _ in range(3):
+        rpc.make_request("evm_mine", [])
+    indexer.step()
+    assert_totals_are_the_sums(store)
+    assert reads.epochs(store) == before
+
+
+def test_index__an_index_from_before_the_totals_gets_them_on_upgrade(
+        chain: tuple[Network, Settled], store: Store) -> None:
+    net, _ = chain
+    Indexer(_client(net), store).step()
+    figures = reads.epochs(store)
+    with store.transaction() as tx:  # as schema version 1 left it: no totals
+        tx.execute("DROP TABLE index_epoch_totals")
+        tx.execute("UPDATE meta SET value = '1' WHERE key = 'index_version'")
+    schema.create(store)
+    assert_totals_are_the_sums(store)
+    assert reads.epochs(store) == figures

@@ -11,11 +11,8 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from wattnet.api.devnet import DRIVER, STATIONS, Network, station_key
-from wattnet.api.devnet_sessions import SETTLER, Settled
-from wattnet.chain.batch_codec import pack_batch
-from wattnet.chain.eip712 import Domain, sign_receipt
-from wattnet.domain import SessionReceipt, station_id_for
+from wattnet.api.devnet import Network
+from wattnet.api.devnet_sessions import Settled
 from wattnet.indexer import reads
 from wattnet.indexer.follow import Indexer
 from wattnet.oracle.store_base import Store
@@ -23,7 +20,7 @@ from wattnet.sim.network.actions import ensure_oracle_role
 from wattnet.sim.network.chainview import ChainView
 from wattnet.sim.network.node import Rpc
 
-from .index_helpers import assert_figures_equal_the_ledger, client_of
+from .index_helpers import assert_figures_equal_the_ledger, client_of, settle_one
 
 pytestmark = pytest.mark.slow
 
@@ -55,23 +52,12 @@ def test_index__a_batch_through_an_unknown_wrapper_keeps_its_totals_only(
     rpc: Any = client.w3.provider
     snap = rpc.make_request("evm_snapshot", [])["result"]
     try:
-        ledger = client.credits.address
-        rpc.make_request("anvil_setCode", [FORWARDER, "0x" + forwarder_code(ledger).hex()])
+        rpc.make_request("anvil_setCode", [FORWARDER, "0x" + forwarder_code(
+            client.credits.address).hex()])
         sim = Rpc(net.rpc_url)
-        view = ChainView(sim, net.deployment)
-        ensure_oracle_role(view, FORWARDER)
-        cp, _, power, tariff = STATIONS[1]
-        now = int(client.w3.eth.get_block("latest")["timestamp"])
-        energy = power * 600 // 3600 // 2
-        r = SessionReceipt(station_id_for(cp), 10_000, 1, DRIVER, 1, energy, now - 900,
-                           now - 300, energy * tariff // 1000, readings=b"\x07" * 32)
-        domain = Domain(net.deployment.chain_id, ledger)
-        data = view.data("EnergyCredits", "settlePacked",
-                         pack_batch([(r, sign_receipt(station_key(cp), domain, r))]))
-        sim.impersonate_all()
-        sim.fund([SETTLER])
-        sim.send([(SETTLER, FORWARDER, data)], "through a forwarder")
+        ensure_oracle_role(ChainView(sim, net.deployment), FORWARDER)
         sim.close()
+        r = settle_one(net, 10_000, to=FORWARDER)
         Indexer(client, store).step()
         epochs = reads.epochs(store)
         last = epochs[-1]
