@@ -30,7 +30,7 @@ PYTEST_OFFCHAIN := $(BIN)/pytest -p no:ape_test tests/offchain
         bench-gas bench-oracle bench-gateway bench-sim bench-network bench-app bench-indexer clean
 
 help:
-	@echo "make demo | test | setup | compile | app | bench | bench-gas | bench-oracle | bench-gateway | bench-sim | bench-network | lint | clean"
+	@echo "make demo | test | setup | compile | app | bench | bench-gas | bench-oracle | bench-gateway | bench-sim | bench-network | bench-indexer | lint | clean"
 	@echo "make coverage | test-forge | audit | mutate   (auditors: docs/auditing.md)"
 
 ## ---- setup (idempotent: stamps are redone only when their inputs change) ----

@@ -133,7 +133,7 @@ def main() -> None:
                      ("  again at the same block (memo)", memo),
                      ("/api/operators/{a}/earnings", earn)):
         table.add_row(f"{name}: median / p99 of {args.requests}, ms",
-                      f"{statistics.median(xs) * 1000:.1f} / {_ms(xs, 0.99):.1f}")
+                      f"{statistics.median(xs) * 1000:.2f} / {_ms(xs, 0.99):.2f}")
     console.print(table)
     print(f"indexer_blocks_per_s={blocks / index_s:.0f}")
     print(f"api_earnings_ms={statistics.median(earn) * 1000:.1f} p99={_ms(earn, 0.99):.1f}")
