@@ -71,7 +71,7 @@ export interface NetworkFigures {
   stations: number;
   stations_active: number;
   rated_power_w: number;
-  sessions_settled?: number; // from the oracle store, when the server has one
+  sessions_settled?: number; // from the event index, else the oracle store, when the server has one
   energy_settled_wh?: number;
   credits: { id: number; symbol: string; decimals: number; outstanding: string; owed: string; pending_redemptions: string }[];
 }

@@ -80,6 +80,16 @@ export function thisEpoch(data: Epochs, credit: Credit): [string, string][] {
   ];
 }
 
+/** What the figures leave out: batches sent through a contract the index cannot read (a Safe,
+ * a forwarder) count their sessions but not their energy and fees. Empty when there is none. */
+export function undecodedNote(data: Epochs): string {
+  const hit = data.epochs.filter((e) => e.undecoded_batches > 0);
+  if (!hit.length) return "";
+  const n = hit.reduce((a, e) => a + e.undecoded_batches, 0);
+  return `${n} settlement batch${n === 1 ? " was" : "es were"} sent through a contract the index cannot read `
+    + `(epoch ${hit.map((e) => e.epoch).join(", ")}): their sessions are counted, their energy and fees are not in these figures.`;
+}
+
 /** An earnings row's cells: station, epoch, sessions, energy, earned (in its credit). */
 export function earningsCells(row: EarningsRow, credits: Credit[], name: (id: string) => string): string[] {
   const c = credits.find((x) => x.id === row.credit_id);

@@ -3,7 +3,7 @@
 import type { Address } from "viem";
 import type { AppConfig, Credit } from "./api";
 import { getJson } from "./api";
-import { bars, earningsCells, epochSeries, thisEpoch, type Earnings, type Epochs, type Series } from "./epochs";
+import { bars, earningsCells, epochSeries, thisEpoch, undecodedNote, type Earnings, type Epochs, type Series } from "./epochs";
 import { figures, tableRow } from "./ui";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -81,7 +81,7 @@ export async function showEpochs(credit: Credit): Promise<void> {
   const series = epochSeries(data, credit);
   $("epoch-charts").replaceChildren(...series.map(chart));
   $("epoch-table").replaceChildren(table(series));
-  $("epochs-note").textContent = `From the event index (block ${data.indexed_block}); WATT emission is the schedule's for each epoch.`;
+  $("epochs-note").textContent = `From the event index (block ${data.indexed_block}); WATT emission is the schedule's for each epoch. ${undecodedNote(data)}`.trim();
   document.body.dataset.epochs = "1";
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Credit } from "../src/api";
-import { bars, earningsCells, epochSeries, thisEpoch, type Epochs } from "../src/epochs";
+import { bars, earningsCells, epochSeries, thisEpoch, undecodedNote, type Epochs } from "../src/epochs";
 
 const USD: Credit = { id: 1, token: "0x0000000000000000000000000000000000000001", symbol: "USDC", decimals: 6 };
 const DATA: Epochs = {
@@ -50,5 +50,18 @@ describe("earnings cells", () => {
   it("names the station and formats the credit", () => {
     const cells = earningsCells({ station_id: "0xab", epoch: 7, credit_id: 1, sessions: 2, energy_wh: 11_000, earned: "7250000" }, [USD], () => "WEB-CP-1");
     expect(cells).toEqual(["WEB-CP-1", "7", "2", "11.0 kWh", "7.25 USDC"]);
+  });
+});
+
+describe("batches the index cannot read", () => {
+  it("says nothing when every batch was read", () => {
+    expect(undecodedNote(DATA)).toBe("");
+  });
+
+  it("counts them and names their epochs", () => {
+    const one: Epochs = { ...DATA, epochs: DATA.epochs.map((e) => ({ ...e, undecoded_batches: e.epoch === 8 ? 1 : 0 })) };
+    expect(undecodedNote(one)).toMatch(/^1 settlement batch was sent through a contract the index cannot read \(epoch 8\)/);
+    const two: Epochs = { ...DATA, epochs: DATA.epochs.map((e) => ({ ...e, undecoded_batches: 1 })) };
+    expect(undecodedNote(two)).toMatch(/^2 settlement batches were .* \(epoch 7, 8\): their sessions are counted/);
   });
 });

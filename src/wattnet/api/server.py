@@ -6,7 +6,8 @@ GET /api/config            chain id, contract addresses, the credits (token, sym
                            WalletConnect project id, its settings (wattnet.api.walletconnect)
 GET /api/stations          the registry's stations (current state, tariffs per credit id)
 GET /api/network           network figures: stations, rated power, credits outstanding, owed;
-                           with a store, sessions settled and their energy
+                           sessions settled and their energy: from the event index when the
+                           server has one, else from the oracle store (when it has one)
 GET /api/sessions/{driver} the driver's sessions from the oracle store; 501 without a store
 GET /api/receipts/{station}/{session}  one receipt as signed, with its OCMF meter records
 POST /api/charge           a driver's signed ChargeRequest, relayed to the station's gateway
@@ -49,6 +50,7 @@ from wattnet.api.sessions import driver_sessions, receipt_detail, settled_totals
 from wattnet.api.tiles import Tiles
 from wattnet.api.walletconnect import WalletConnect
 from wattnet.errors import ChainError, ConfigError, WattNetError
+from wattnet.indexer import reads as index_reads
 from wattnet.indexer.reads import proposals_created
 from wattnet.oracle.store_base import Store
 
@@ -114,7 +116,10 @@ async def get_network(request: web.Request) -> web.Response:
 
     def figures() -> dict[str, Any]:
         out: dict[str, Any] = reads.network(reads.stations())
-        if store is not None:
+        if reads.index is not None:
+            reads.index.step()
+            out.update(index_reads.settled_totals(reads.index.store))
+        elif store is not None:
             out.update(settled_totals(store))
         return out
     return await _json(figures)

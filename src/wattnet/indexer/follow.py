@@ -28,7 +28,7 @@ from web3.exceptions import BlockNotFound, Web3Exception
 
 from wattnet.chain.web3_client import ChainClient
 from wattnet.errors import ChainError, WattNetError
-from wattnet.indexer import schema
+from wattnet.indexer import schema, totals
 from wattnet.indexer.logs import Decoded, LogDecoder
 from wattnet.indexer.settled import Shares, epoch_at, matches, receipts_of_call, split
 from wattnet.oracle.store_base import Store, Tx
@@ -119,6 +119,7 @@ class Indexer:
             for table in schema.TABLES:
                 tx.execute(f"DELETE FROM {table} WHERE block > ?", (back,))
             tx.execute("DELETE FROM index_cursor WHERE name = ?", (CURSOR,))
+            totals.rebuild(tx)
             if back_hash is not None:
                 self._set_cursor(tx, back, back_hash)
 
@@ -169,6 +170,9 @@ class Indexer:
 
     def _batch(self, tx: Tx, d: Decoded, got: BatchInput,
                rejected: list[tuple[bytes, int]]) -> None:
+        if tx.one("SELECT 1 FROM index_batches WHERE block = ? AND log_index = ?",
+                  (d.block, d.log_index)) is not None:
+            return  # indexed before (a restart below the cursor): its sessions are counted
         epoch = epoch_at(got.block_time, self.genesis())
         sessions = None
         decode = self._decode_for(got.to)
@@ -185,8 +189,7 @@ class Indexer:
             log.warning("batch in tx 0x%s: its sessions could not be read from the call "
                         "(kept with its totals only)", d.tx_hash.hex())
         tx.execute("INSERT INTO index_batches (block, log_index, tx_hash, block_time, epoch, "
-                   "settled, rejected, total_cost, decoded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                   "ON CONFLICT (block, log_index) DO NOTHING",
+                   "settled, rejected, total_cost, decoded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    (d.block, d.log_index, d.tx_hash, got.block_time, epoch, settled,
                     int(d.args["rejected"]), str(cost), int(sessions is not None)))
         for s in sessions or ():
@@ -199,6 +202,7 @@ class Indexer:
                  bytes.fromhex(s.operator[2:]), bytes.fromhex(s.driver[2:]), s.credit_id,
                  s.energy_wh, str(s.cost), str(s.to_operator), str(s.to_referrer),
                  str(s.to_treasury)))
+        totals.add(tx, epoch, sessions or ())
 
     def _decode_for(self, to: str | None) -> Callable[[bytes], tuple[str, dict[str, Any]]] | None:
         for name in ("EnergyCredits", "OracleCommittee"):

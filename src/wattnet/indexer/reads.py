@@ -1,7 +1,7 @@
 """What the read API asks of the index: stations and proposals from their logs, network
-figures per epoch, an operator's earnings per station and epoch. Amounts are credit wei (big
-integers, summed here in Python and returned as decimal text: SQL sums of TEXT would lose
-digits in SQLite and need casts in PostgreSQL)."""
+figures per epoch (from the per-epoch totals the indexer keeps), an operator's earnings per
+station and epoch. Amounts are credit wei (big integers, summed in Python and returned as
+decimal text: SQL sums of TEXT would lose digits in SQLite and need casts in PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from typing import Any
 
 from eth_utils.address import to_checksum_address
 
+from wattnet.indexer import totals
 from wattnet.oracle.store_base import Store
 
-SPLIT = ("cost", "to_operator", "to_referrer", "to_treasury")
+SPLIT = totals.AMOUNTS
 
 
 def station_uris(store: Store) -> dict[bytes, str]:
@@ -38,6 +39,15 @@ def proposals_created(store: Store) -> list[dict[str, Any]]:
     return [json.loads(r[0]) for r in rows]
 
 
+def settled_totals(store: Store) -> dict[str, int]:
+    """Sessions the ledger settled (its BatchSettled counts, every batch) and their energy (Wh,
+    the decoded batches' sessions: a batch the index cannot read adds none)."""
+    with store.transaction() as tx:
+        n = tx.one("SELECT COALESCE(SUM(settled), 0) FROM index_batches")
+        wh = tx.one("SELECT COALESCE(SUM(energy_wh), 0) FROM index_epoch_totals")
+    return {"sessions_settled": int(n[0]) if n else 0, "energy_settled_wh": int(wh[0]) if wh else 0}
+
+
 def _zero_split() -> dict[str, int]:
     return dict.fromkeys(SPLIT, 0)
 
@@ -45,25 +55,23 @@ def _zero_split() -> dict[str, int]:
 def epochs(store: Store) -> list[dict[str, Any]]:
     """Per epoch with settlements or claims, oldest first: sessions settled (the ledger's
     BatchSettled counts), their energy (Wh) and fees per credit id split as the ledger paid
-    them (decoded batches), and WATT claimed for the epoch (RewardsClaimed)."""
+    them (decoded batches, from the per-epoch totals), and WATT claimed for the epoch."""
     out: dict[int, dict[str, Any]] = defaultdict(lambda: {
         "sessions": 0, "energy_wh": 0, "undecoded_batches": 0,
         "fees": defaultdict(_zero_split), "watt_claimed": 0})
     with store.transaction() as tx:
-        batches = tx.query("SELECT epoch, settled, decoded FROM index_batches")
-        sessions = tx.query("SELECT epoch, credit_id, energy_wh, cost, to_operator, "
-                            "to_referrer, to_treasury FROM index_sessions")
+        batches = tx.query("SELECT epoch, SUM(settled), SUM(1 - decoded) FROM index_batches "
+                           "GROUP BY epoch")
+        sums = totals.read(tx)
         claims = tx.query("SELECT args FROM index_events WHERE event = 'RewardsClaimed'")
-    for epoch, settled, decoded in batches:
+    for epoch, settled, undecoded in batches:
         e = out[int(epoch)]
         e["sessions"] += int(settled)
-        e["undecoded_batches"] += 0 if int(decoded) else 1
-    for epoch, credit, energy, *amounts in sessions:
-        e = out[int(epoch)]
-        e["energy_wh"] += int(energy)
-        fees = e["fees"][str(credit)]
-        for key, value in zip(SPLIT, amounts, strict=True):
-            fees[key] += int(value)
+        e["undecoded_batches"] += int(undecoded)
+    for (epoch, credit), (_, energy, *amounts) in sums.items():
+        e = out[epoch]
+        e["energy_wh"] += energy
+        e["fees"][str(credit)] = dict(zip(SPLIT, amounts, strict=True))
     for (args,) in claims:
         a = json.loads(args)
         out[int(a["epoch"])]["watt_claimed"] += int(a["amount"])

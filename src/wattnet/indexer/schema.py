@@ -12,10 +12,13 @@ and its hash (a different hash there later means a reorg reached it).
   whether its transaction's calldata was decoded into sessions (``decoded``).
 - ``index_sessions``: each settled session of a decoded batch: station, operator, driver,
   credit, energy, cost and its split (operator, referrer, treasury), the epoch it counts in.
+- ``index_epoch_totals`` (version 2): the sessions' count, energy and split summed per epoch
+  and credit id, kept with the rows (:mod:`wattnet.indexer.totals`).
 """
 
 from __future__ import annotations
 
+from wattnet.indexer import totals
 from wattnet.oracle.store_base import Store
 
 VERSION_KEY = "index_version"
@@ -72,11 +75,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX index_sessions_operator ON index_sessions (operator, epoch)",
         "CREATE INDEX index_sessions_block ON index_sessions (block)",
     ),
+    (
+        """CREATE TABLE index_epoch_totals (
+            epoch {int} NOT NULL,
+            credit_id INTEGER NOT NULL,
+            sessions {int} NOT NULL,
+            energy_wh {int} NOT NULL,
+            cost TEXT NOT NULL,
+            to_operator TEXT NOT NULL,
+            to_referrer TEXT NOT NULL,
+            to_treasury TEXT NOT NULL,
+            PRIMARY KEY (epoch, credit_id)
+        )""",
+    ),
 )
 
 TABLES = ("index_events", "index_batches", "index_sessions")
 
 
 def create(store: Store) -> None:
-    """Create or upgrade the index's tables (idempotent; the oracle's are left as they are)."""
-    store.apply_migrations(VERSION_KEY, MIGRATIONS, "this indexer")
+    """Create or upgrade the index's tables (idempotent; the oracle's are left as they are).
+    An index from before the per-epoch totals gets them summed from its sessions."""
+    found = store.apply_migrations(VERSION_KEY, MIGRATIONS, "this indexer")
+    if 0 < found < 2:
+        with store.transaction() as tx:
+            totals.rebuild(tx)

@@ -1,5 +1,6 @@
-"""The indexer tests' chain (module scope: one devnet with settled sessions per test module)
-and stores (SQLite, and PostgreSQL unless WATTNET_TEST_PG=off, as the oracle's tests do)."""
+"""The indexer tests' chains (module scope: one devnet with settled sessions per test module;
+another whose batches go through the oracle committee) and stores (SQLite, and PostgreSQL
+unless WATTNET_TEST_PG=off, as the oracle's tests do)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from eth_utils.crypto import keccak
 
 from wattnet.api.devnet import Network, start_network
 from wattnet.api.devnet_sessions import Settled, settle_sessions
@@ -23,6 +25,19 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Network, S
     anvil, net = start_network(tmp_path_factory.mktemp("indexer"))
     try:
         yield net, settle_sessions(net)
+    finally:
+        anvil.stop()
+
+
+NODE_KEYS = tuple(keccak(text=f"wattnet-indexer-test-node:{i}") for i in range(3))
+
+
+@pytest.fixture(scope="module")
+def committee_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Network, Settled]]:
+    """The same sessions, every batch relayed through OracleCommittee.settle (3 of 3 nodes)."""
+    anvil, net = start_network(tmp_path_factory.mktemp("indexer-committee"))
+    try:
+        yield net, settle_sessions(net, committee=NODE_KEYS)
     finally:
         anvil.stop()
 

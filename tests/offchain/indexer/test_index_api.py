@@ -76,6 +76,20 @@ def test_epochs_and_earnings__equal_the_ledger(chain: tuple[Network, Settled], s
     assert bad == 400 and "is not an address" in err["error"]
 
 
+def test_network__sessions_settled_come_from_the_index_not_the_oracle_store(
+        chain: tuple[Network, Settled], store: Store, dist: Path) -> None:
+    net, settled = chain
+    client = client_of(net)
+    # the same store as the oracle's: its receipts table is empty (no oracle ran), so only the
+    # index can give the chain's 8 sessions
+    _, oracle_only = _get(make_app(ChainReads(client), dist, store), "/api/network")
+    assert oracle_only["sessions_settled"] == 0
+    status, body = _get(make_app(ChainReads(client, Indexer(client, store)), dist, store),
+                        "/api/network")
+    assert status == 200 and body["sessions_settled"] == len(settled.receipts) == 8
+    assert body["energy_settled_wh"] == sum(r.energy_wh for r in settled.receipts)
+
+
 def test_stations_and_proposals__answer_from_the_index(chain: tuple[Network, Settled],
                                                        store: Store, dist: Path) -> None:
     net, _ = chain

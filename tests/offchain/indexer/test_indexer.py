@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 from wattnet.api.devnet import OPERATOR, STATIONS, Network
-from wattnet.api.devnet_sessions import REFERRER, Settled
+from wattnet.api.devnet_sessions import Settled
 from wattnet.domain import station_id_for
-from wattnet.indexer import reads
+from wattnet.indexer import reads, schema
 from wattnet.indexer.follow import Indexer
 from wattnet.oracle.store_base import Store
 
+from .index_helpers import assert_figures_equal_the_ledger, assert_totals_are_the_sums, settle_one
 from .index_helpers import client_of as _client
 
 pytestmark = pytest.mark.slow
@@ -32,29 +33,7 @@ def test_index__settled_figures_equal_the_ledgers_state(chain: tuple[Network, Se
     net, settled = chain
     client = _client(net)
     Indexer(client, store).step()
-    ledger, settlement = client.credits.functions, client.settlement.functions
-    epochs = reads.epochs(store)
-    assert [e["sessions"] for e in epochs] == [4, 4]  # two stations x two sessions, two weeks
-    assert [e["undecoded_batches"] for e in epochs] == [0, 0]
-    assert sum(e["energy_wh"] for e in epochs) == sum(r.energy_wh for r in settled.receipts)
-    fees = [e["fees"]["1"] for e in epochs]
-    # every payee's share, summed over sessions, is what the ledger owes it (nothing withdrawn)
-    assert sum(int(f["to_operator"]) for f in fees) == ledger.owed(OPERATOR, 1).call() > 0
-    assert sum(int(f["to_referrer"]) for f in fees) == ledger.owed(REFERRER, 1).call() > 0
-    treasury = ledger.treasury().call()
-    assert sum(int(f["to_treasury"]) for f in fees) == ledger.owed(treasury, 1).call()
-    assert sum(int(f["cost"]) for f in fees) == ledger.totalOwed(1).call()
-    # per station and epoch: the energy and the treasury's fees the rewards are computed from
-    earn = reads.earnings(store, OPERATOR)
-    assert len(earn["rows"]) == 4 and int(earn["earned"]["1"]) == ledger.owed(OPERATOR, 1).call()
-    for row in earn["rows"]:
-        rec = settlement.stationEpoch(row["epoch"], bytes.fromhex(row["station_id"][2:])).call()
-        assert row["energy_wh"] == rec[0]  # rewardedWh: under the cap, every Wh counts
-        mine = [r for r in settled.receipts if "0x" + r.station_id.hex() == row["station_id"]]
-        assert row["sessions"] == len(mine) // 2
-    with store.transaction() as tx:
-        got = tx.one("SELECT SUM(rejected) FROM index_batches")
-    assert got is not None and int(got[0]) == len(settled.rejected) == 1
+    assert_figures_equal_the_ledger(client, store, settled, per_epoch=2)
 
 
 def test_index__stations_and_proposals_come_from_the_logs(chain: tuple[Network, Settled],
@@ -79,6 +58,7 @@ def test_index__rerun_from_an_older_cursor_never_counts_twice(chain: tuple[Netwo
         tx.execute("DELETE FROM index_cursor")
     assert again.step() == head
     assert _counts(store) == before and reads.epochs(store) == figures
+    assert_totals_are_the_sums(store)
 
 
 def test_index__small_ranges_and_confirmations(chain: tuple[Network, Settled],
@@ -119,3 +99,42 @@ def _referrers(store: Store) -> list[str]:
         rows = tx.query("SELECT args FROM index_events WHERE event = 'ReferrerSet' "
                         "AND subject = ?", (OPERATOR,))
     return [json.loads(r[0])["referrer"] for r in rows]
+
+
+def test_index__per_epoch_totals_follow_new_batches_and_reorgs(chain: tuple[Network, Settled],
+                                                               store: Store) -> None:
+    net, _ = chain
+    client = _client(net)
+    rpc: Any = client.w3.provider
+    indexer = Indexer(client, store, max_range=7)
+    indexer.step()
+    before = reads.epochs(store)
+    snap = rpc.make_request("evm_snapshot", [])["result"]
+    try:
+        r = settle_one(net, 20_000)
+        indexer.step()
+        assert_totals_are_the_sums(store)
+        now = reads.epochs(store)[-1]
+        assert now["sessions"] == before[-1]["sessions"] + 1
+        assert int(now["fees"]["1"]["cost"]) == int(before[-1]["fees"]["1"]["cost"]) + r.cost
+        assert now["energy_wh"] == before[-1]["energy_wh"] + r.energy_wh
+    finally:
+        rpc.make_request("evm_revert", [snap])  # the batch is gone
+    for _ in range(3):
+        rpc.make_request("evm_mine", [])
+    indexer.step()
+    assert_totals_are_the_sums(store)
+    assert reads.epochs(store) == before
+
+
+def test_index__an_index_from_before_the_totals_gets_them_on_upgrade(
+        chain: tuple[Network, Settled], store: Store) -> None:
+    net, _ = chain
+    Indexer(_client(net), store).step()
+    figures = reads.epochs(store)
+    with store.transaction() as tx:  # as schema version 1 left it: no totals
+        tx.execute("DROP TABLE index_epoch_totals")
+        tx.execute("UPDATE meta SET value = '1' WHERE key = 'index_version'")
+    schema.create(store)
+    assert_totals_are_the_sums(store)
+    assert reads.epochs(store) == figures
