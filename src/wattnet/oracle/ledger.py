@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 from wattnet.oracle.reservations import Room
 
 DriverKey = tuple[str, int]  # (checksummed driver, credit id)
+Ask = tuple[str, int, str]  # (driver, credit id, the station's operator)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +26,10 @@ class CreditLedger(Protocol):
         """Each driver's room now; raises a ChainError subclass when the node is unreachable."""
         ...
 
-    def standing(self, driver: str, credit_id: int, operator: str, now: int
-                 ) -> tuple[bool, Room]:
-        """(the driver consented to ``operator``'s stations or to every station, its room),
-        in one round trip: a start notice needs both."""
+    def standings(self, asks: list[Ask], now: int) -> list[tuple[bool, Room]]:
+        """For each (driver, credit id, operator): (the driver consented to ``operator``'s
+        stations or to every station, its room), all in one round trip: a start notice needs
+        both, and notices arriving together are judged together."""
         ...
 
     def timing(self) -> Timing: ...
@@ -47,10 +48,10 @@ class MemoryLedger:
         self.reads += 1
         return {k: self.rooms_by_key.get(k, Room(0, 0, 1)) for k in keys}
 
-    def standing(self, driver: str, credit_id: int, operator: str, now: int
-                 ) -> tuple[bool, Room]:
-        consented = (driver, operator) in self.consents or (driver, "*") in self.consents
-        return consented, self.rooms([(driver, credit_id)], now)[(driver, credit_id)]
+    def standings(self, asks: list[Ask], now: int) -> list[tuple[bool, Room]]:
+        rooms = self.rooms([(driver, credit_id) for driver, credit_id, _ in asks], now)
+        return [((driver, operator) in self.consents or (driver, "*") in self.consents,
+                 rooms[(driver, credit_id)]) for driver, credit_id, operator in asks]
 
     def timing(self) -> Timing:
         return self.clocks

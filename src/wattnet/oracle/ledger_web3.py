@@ -11,7 +11,7 @@ from eth_utils.crypto import keccak
 from wattnet.chain.jsonrpc import rpc_batch
 from wattnet.chain.web3_client import ChainClient
 from wattnet.oracle.errors import SettlementError
-from wattnet.oracle.ledger import DriverKey, Timing
+from wattnet.oracle.ledger import Ask, DriverKey, Timing
 from wattnet.oracle.reservations import Room
 
 DAY = 86_400
@@ -85,14 +85,20 @@ class Web3CreditLedger:
         units = daily - (spent if day == today else 0)
         return Room(balance + redemption[0], units, self._cap_unit(credit_id))
 
-    def standing(self, driver: str, credit_id: int, operator: str, now: int
-                 ) -> tuple[bool, Room]:
-        args = _address(driver) + credit_id.to_bytes(32, "big")
-        account, redemption, consent, (head,) = self._calls(
-            [_ACCOUNT_OF + args, _REDEMPTION_OF + args,
-             _CONSENT_OF + _address(driver) + _address(operator)], with_time=True)
-        room = self._room(account, redemption, credit_id, head // DAY)
-        return bool(account[3]) or bool(consent[0]), room
+    def standings(self, asks: list[Ask], now: int) -> list[tuple[bool, Room]]:
+        datas = []
+        for driver, credit_id, operator in asks:
+            args = _address(driver) + credit_id.to_bytes(32, "big")
+            datas += [_ACCOUNT_OF + args, _REDEMPTION_OF + args,
+                      _CONSENT_OF + _address(driver) + _address(operator)]
+        answers = self._calls(datas, with_time=True)
+        day = answers[-1][0] // DAY
+        out = []
+        for i, (_, credit_id, _) in enumerate(asks):
+            account, redemption, consent = answers[3 * i:3 * i + 3]
+            out.append((bool(account[3]) or bool(consent[0]),
+                        self._room(account, redemption, credit_id, day)))
+        return out
 
     def timing(self) -> Timing:
         if self._timing is None:

@@ -15,10 +15,9 @@ meanwhile are weighed against the stored claims in order and recorded in one com
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from wattnet.chain.eip712 import recover_digest
@@ -26,7 +25,8 @@ from wattnet.chain.start_notice import NoticeError, StartNotice, notice_from_jso
 from wattnet.errors import SignatureError
 from wattnet.groups import GroupWorker
 from wattnet.oracle.directory import CachedStationDirectory
-from wattnet.oracle.ledger import CreditLedger
+from wattnet.oracle.errors import DirectoryBusy
+from wattnet.oracle.ledger import Ask, CreditLedger
 from wattnet.oracle.metrics import Metrics
 from wattnet.oracle.reservations import Room, free
 from wattnet.oracle.store_base import Store, Tx
@@ -75,8 +75,11 @@ class NoticeDesk:
         self._write = threading.Lock()
         self._recorder: GroupWorker[Judged, Answer] = GroupWorker(
             self.record, name="oracle-notices", max_size=500)
+        self._judge: GroupWorker[Any, Judged] = GroupWorker(
+            self.judge_many, name="oracle-notice-judge", max_size=200)
 
     def close(self) -> None:
+        self._judge.close()
         self._recorder.close()
 
     def admit(self, obj: Any) -> Answer:
@@ -89,11 +92,46 @@ class NoticeDesk:
         return answer
 
     async def admit_async(self, obj: Any) -> Answer:
-        """``admit`` for the event loop: judged on a thread, recorded in a group."""
-        judged = await asyncio.to_thread(self.judge, obj)
+        """``admit`` for the event loop: judged in a group (one chain round trip for every
+        notice that arrived meanwhile), recorded in a group."""
+        judged = await self._judge.submit(obj)
         return await self._recorder.submit(judged)
 
     def judge(self, obj: Any) -> Judged:
+        """One notice judged (``judge_many`` of one); raises what it found."""
+        [judged] = self.judge_many([obj])
+        if isinstance(judged, Exception):
+            raise judged
+        return judged
+
+    def judge_many(self, objs: list[Any]) -> list[Judged | Exception]:
+        """Each notice judged: NoticeError for one that is malformed or not its station's;
+        the drivers' standing on chain read for all of them in one round trip (a ChainError
+        there fails the group: the gateways send again)."""
+        out: list[Judged | Exception] = []
+        asks: list[tuple[int, Ask]] = []
+        for obj in objs:
+            try:
+                judged, operator = self._judge_alone(obj)
+            except (NoticeError, DirectoryBusy) as exc:
+                out.append(exc)
+                continue
+            if operator is not None:
+                asks.append((len(out), (judged.notice.driver, judged.notice.credit_id, operator)))
+            out.append(judged)
+        if asks:
+            now = int(self.clock())
+            for (i, _), (consented, room) in zip(
+                    asks, self.ledger.standings([ask for _, ask in asks], now), strict=True):
+                j = out[i]
+                assert isinstance(j, Judged)
+                out[i] = replace(j, room=room, reason="" if consented else
+                                 "the driver has not consented to this station's operator")
+        return out
+
+    def _judge_alone(self, obj: Any) -> tuple[Judged, str | None]:
+        """What the notice itself decides; the operator whose consent and the room still need
+        the chain (None when the notice is decided without them)."""
         notice, signature = notice_from_json(obj)
         facts = self.directory.facts(notice.station_id)
         if facts is None:
@@ -109,17 +147,12 @@ class NoticeDesk:
         expires = notice.start_time + timing.max_session_duration + NOTICE_GRACE_S
         if notice.start_time > now + self.future_skew_s:
             raise NoticeError(f"startTime is more than {self.future_skew_s} s in the future")
-        reason, room = "", None
         if not facts.info.active:
-            reason = "station inactive"
-        elif expires <= now:
-            reason = "the session is older than the longest session allowed"
-        else:
-            consented, room = self.ledger.standing(notice.driver, notice.credit_id,
-                                                   facts.info.operator, now)
-            if not consented:
-                reason = "the driver has not consented to this station's operator"
-        return Judged(notice, signature, reason, room, now, expires)
+            return Judged(notice, signature, "station inactive", None, now, expires), None
+        if expires <= now:
+            return Judged(notice, signature, "the session is older than the longest session "
+                          "allowed", None, now, expires), None
+        return Judged(notice, signature, "", None, now, expires), facts.info.operator
 
     def record(self, judged: list[Judged]) -> list[Answer | Exception]:
         """Weigh each notice against the claims stored (and those recorded before it here)

@@ -15,6 +15,7 @@ from wattnet.oracle.schema import RECEIPT_COLUMNS, Status
 from wattnet.oracle.store_base import InsertRow, Tx
 from wattnet.oracle.store_postgres import PostgresStore
 from wattnet.oracle.store_sqlite import SqliteStore
+from wattnet.oracle.store_starts import unsettled_costs
 
 from .oracle_helpers import BACKENDS, pg_dsn
 
@@ -85,6 +86,43 @@ def test_postgres_batch_overlap__ranges_over_sessions_ending_after_the_start() -
         with store.transaction() as tx:  # and the check still finds an overlap
             assert tx.insert_receipts_and_overlaps(
                 [_insert_row(sid, 6_000, 19_500, 19_950)]) == [(True, (19).to_bytes(8, "big"))]
+    finally:
+        store.drop_schema()
+        store.close()
+
+
+def test_unsettled_costs__reads_the_drivers_rows_through_receipts_driver(tmp_path: Path) -> None:
+    """Every start notice sums the driver's unsettled receipts: an index range over that
+    driver's rows, not a walk over every unsettled receipt (12 % of a node's CPU)."""
+    store = SqliteStore(tmp_path / "oracle.db")
+    store.migrate()
+    [plan] = _plans(store, lambda tx: unsettled_costs(tx, b"\x05" * 20, 1))
+    assert "receipts_driver" in plan and "driver=?" in plan, plan
+    store.close()
+
+
+@pytest.mark.skipif("postgres" not in BACKENDS, reason="WATTNET_TEST_PG=off: SQLite only")
+def test_unsettled_costs__postgres_uses_receipts_driver() -> None:
+    store = PostgresStore(pg_dsn(), schema=f"t_{uuid.uuid4().hex[:16]}")
+    try:
+        store.migrate()
+        with store.transaction() as tx:
+            tx.execute("SET LOCAL enable_seqscan = off")  # an empty table: ask for the index
+            captured: list[tuple[str, Any]] = []
+            real = Tx.query
+
+            def capture(t: Tx, sql: str, params: Any = ()) -> Any:
+                captured.append((sql, params))
+                return real(t, sql, params)
+
+            Tx.query = capture  # type: ignore[method-assign]
+            try:
+                unsettled_costs(tx, b"\x05" * 20, 1)
+            finally:
+                Tx.query = real  # type: ignore[method-assign]
+            [(sql, params)] = captured
+            plan = "\n".join(str(r[0]) for r in real(tx, "EXPLAIN " + sql, params))
+        assert "receipts_driver" in plan, plan
     finally:
         store.drop_schema()
         store.close()
