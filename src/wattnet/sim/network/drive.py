@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from eth_utils.crypto import keccak
+
 from wattnet.errors import ChainError
 from wattnet.sim.chargepoint import SimChargePoint
 from wattnet.sim.chargepoint.meter import SimMeter
@@ -125,31 +127,39 @@ class Keeper:
         self.done = [False] * len(order)
         self.prefix = 0  # every session before this index is settled
         self.final = max(self.ends, default=plan.t0)
+        # A session's isSettled can change only in a block with a BatchSettled of the ledger:
+        # a session asked at or after the last such block is not asked again until another.
+        self.asked = [-1] * len(order)  # the block each session was last asked at
+        self._batch_topic = "0x" + keccak(
+            b"BatchSettled(address,uint256,uint256,uint256)").hex()
         self._last_block = -1
-        self._moved = False
-        self._released = 0
+        self._last_batch = 0  # the last block seen holding a BatchSettled
 
     def _refresh(self) -> None:
-        """Ask the chain about the released, not yet settled sessions after the prefix."""
+        """Ask the chain about the released, not yet settled sessions after the prefix that
+        were not asked since the last settlement (one eth_getLogs when nothing settled)."""
         block = int(self.view.rpc.call("eth_blockNumber"), 16)
-        if block == self._last_block and not self._moved:
-            return  # nothing can have changed since the last look
-        self._last_block = block
-        start = self.prefix
+        if block > self._last_block:
+            logs = self.view.rpc.call("eth_getLogs", {
+                "address": self.credits, "topics": [self._batch_topic],
+                "fromBlock": hex(self._last_block + 1), "toBlock": hex(block)})
+            if logs:
+                self._last_batch = max(int(str(log["blockNumber"]), 16) for log in logs)
+            self._last_block = block
         released = bisect.bisect_right(self.ends, self.gate.t)
         todo = [i for i in range(self.prefix, min(released, self.prefix + 1_000))
-                if not self.done[i]]
+                if not self.done[i] and self.asked[i] < self._last_batch]
         if todo:
             answers = self.view.rpc.batch([
-                ("eth_call", [{"to": self.credits, "data": self.calldata[i]}, "latest"])
+                ("eth_call", [{"to": self.credits, "data": self.calldata[i]}, hex(block)])
                 for i in todo])
             for i, raw in zip(todo, answers, strict=True):
+                self.asked[i] = block
                 if int(str(raw), 16):
                     self.done[i] = True
                     self.stats.settled += 1
         while self.prefix < len(self.done) and self.done[self.prefix]:
             self.prefix += 1
-        self._moved = self.prefix != start  # look again: the window reaches further now
 
     def _next_target(self) -> tuple[int, int]:
         """(next chain time, how many sessions, in end order, must be settled first)."""
@@ -168,10 +178,6 @@ class Keeper:
         last_progress, last_settled = time.monotonic(), -1
         while True:
             check()
-            released = bisect.bisect_right(self.ends, self.gate.t)
-            if released > self.prefix:
-                self._moved = self._moved or self._released != released
-            self._released = released
             # Move on without asking the chain while what is settled already allows it: the
             # isSettled polling is only needed when chain time must wait for settlement.
             target, need = self._next_target()
