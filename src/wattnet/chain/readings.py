@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -67,9 +68,10 @@ def _record_words(rec: SignedRecord) -> bytes:
     return keccak(rec.payload) + rec.r.to_bytes(32, "big") + rec.s.to_bytes(32, "big")
 
 
+@lru_cache(maxsize=4_096)
 def meter_key_xy(key: str | bytes) -> tuple[bytes, bytes]:
     """(x, y) of a P-256 meter key given as x || y (64 bytes) or DER SubjectPublicKeyInfo,
-    raw or hex."""
+    raw or hex (remembered: a node commits to two records of the same meter per session)."""
     raw = bytes.fromhex(key.removeprefix("0x")) if isinstance(key, str) else bytes(key)
     if len(raw) == 64:
         return raw[:32], raw[32:]
@@ -102,7 +104,7 @@ def readings_of(records: Sequence[str], meter_key: str | bytes) -> Readings:
     """The readings of a session: its first and last signed records, under the meter key."""
     if not records:
         raise ReadingsError("no signed records")
-    x, y = meter_key_xy(meter_key)
+    x, y = meter_key_xy(meter_key if isinstance(meter_key, str) else bytes(meter_key))
     return Readings(x, y, signed_record(records[0]), signed_record(records[-1]))
 
 

@@ -15,12 +15,14 @@ import logging
 import warnings
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pyocmf import OCMF, PyOCMFError, SignatureMethod
 from pyocmf.exceptions import SpecWarning
 
+from wattnet.chain.ocmf_signature import verify_p256
 from wattnet.gateway.errors import MeterDataError
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ ALLOWED_METHODS = frozenset({SignatureMethod.SECP256R1_SHA256})
 CLOCK_SKEW_S = 300
 
 
+@lru_cache(maxsize=4_096)
 def meter_key_der_hex(configured: str) -> str:
     """Accept the station's meter key as DER hex or as 64-byte x || y hex; return DER hex."""
     raw = bytes.fromhex(configured.removeprefix("0x"))
@@ -70,7 +73,7 @@ def verify_session_meter_data(
     a reading more than `future_skew_s` after `now` is from the future."""
     if not records:
         raise MeterDataError("no signed meter data for a station whose meter signs")
-    key_der = meter_key_der_hex(public_key)
+    key_der = bytes.fromhex(meter_key_der_hex(public_key))
     digests: list[bytes] = []
     readings: list[tuple[int, str, int]] = []  # (time, reason, Wh)
     for text in records:
@@ -85,7 +88,7 @@ def verify_session_meter_data(
                 method = record.signature.SA
                 if method not in ALLOWED_METHODS:
                     raise MeterDataError(f"unsupported signature algorithm {method!r}")
-                if not record.verify_signature(key_der):
+                if not verify_p256(record, key_der):
                     raise MeterDataError("meter signature does not verify with the station's key")
         except PyOCMFError as exc:
             raise MeterDataError(f"OCMF record rejected: {exc}") from exc

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from coincurve import PrivateKey
 from eth_account import Account
 
 from wattnet.chain.eip712 import address_of_private_key, sign_digest
@@ -33,10 +34,10 @@ class Signer(Protocol):
 class KeystoreSigner:
     """A key decrypted once from an eth-account (Web3 Secret Storage) keystore file."""
 
-    __slots__ = ("_address", "_key")
+    __slots__ = ("_address", "_key")  # _key: the coincurve key, built once
 
     def __init__(self, private_key: bytes) -> None:
-        self._key = private_key
+        self._key = PrivateKey(private_key)
         self._address = address_of_private_key(private_key)
 
     @classmethod

@@ -18,6 +18,7 @@ from pyocmf import OCMF, PyOCMFError
 from pyocmf.enums.crypto import SignatureMethod
 from pyocmf.enums.reading import MeterReadingReason
 
+from wattnet.chain.ocmf_signature import verify_p256
 from wattnet.chain.readings import NO_READINGS, ReadingsError, commitment_of
 from wattnet.domain import station_id_for
 from wattnet.oracle.verify import WireReceipt, keccak
@@ -70,7 +71,7 @@ def _parse_record(text: str, meter_key_der: bytes) -> OCMF:
         if method not in SUPPORTED_METHODS:
             raise MeterDataInvalid(f"OCMF signature algorithm {method!r} is not supported")
         try:
-            valid = ocmf.verify_signature(meter_key_der.hex())
+            valid = verify_p256(ocmf, meter_key_der)
         except PyOCMFError as exc:
             raise MeterDataInvalid(f"OCMF signature unverifiable: {exc}") from exc
     if not valid:

@@ -110,9 +110,19 @@ class NoticeDesk:
         there fails the group: the gateways send again)."""
         out: list[Judged | Exception] = []
         asks: list[tuple[int, Ask]] = []
+        parsed: list[tuple[StartNotice, bytes] | NoticeError] = []
         for obj in objs:
             try:
-                judged, operator = self._judge_alone(obj)
+                parsed.append(notice_from_json(obj))
+            except NoticeError as exc:
+                parsed.append(exc)
+        # The stations new to this node (or due again) in one registry round trip.
+        self.directory.prefetch({p[0].station_id for p in parsed if isinstance(p, tuple)})
+        for one in parsed:
+            try:
+                if isinstance(one, NoticeError):
+                    raise one
+                judged, operator = self._judge_alone(*one)
             except (NoticeError, DirectoryBusy) as exc:
                 out.append(exc)
                 continue
@@ -129,10 +139,10 @@ class NoticeDesk:
                                  "the driver has not consented to this station's operator")
         return out
 
-    def _judge_alone(self, obj: Any) -> tuple[Judged, str | None]:
+    def _judge_alone(self, notice: StartNotice, signature: bytes
+                     ) -> tuple[Judged, str | None]:
         """What the notice itself decides; the operator whose consent and the room still need
         the chain (None when the notice is decided without them)."""
-        notice, signature = notice_from_json(obj)
         facts = self.directory.facts(notice.station_id)
         if facts is None:
             raise NoticeError(f"station 0x{notice.station_id.hex()} is not registered")
