@@ -12,6 +12,22 @@ import requests
 from wattnet.errors import ChainError
 
 
+def rpc_session(url: str) -> requests.Session:
+    """A keep-alive session for the node at ``url``, its environment settings (proxies, CA
+    bundle, client certificate, netrc credentials) read once here: requests reads them again
+    for every request otherwise, which cost about as much Python as the rest of a localhost
+    ``eth_call`` (the gateways' credit lookups, the nodes' registry and ledger reads)."""
+    http = requests.Session()
+    settings = http.merge_environment_settings(url, {}, None, None, None)
+    http.proxies.update(settings["proxies"])
+    http.verify, http.cert = settings["verify"], settings["cert"]
+    auth = requests.utils.get_netrc_auth(url)
+    if auth:
+        http.auth = auth
+    http.trust_env = False
+    return http
+
+
 def rpc_batch(http: requests.Session, url: str, calls: Sequence[tuple[str, list[Any]]], *,
               timeout_s: float = 60.0, error: type[ChainError] = ChainError) -> list[Any]:
     """Each call's ``result``, in order; ``error`` (a ChainError) names the first that failed,

@@ -16,10 +16,10 @@ import asyncio
 import logging
 import threading
 
-import requests
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from wattnet.chain.jsonrpc import rpc_session
 from wattnet.chain.web3_client import ChainClient
 from wattnet.domain import DriverAccount
 from wattnet.errors import ChainError
@@ -71,7 +71,7 @@ class ChainCreditSource:
                 self._to = str(self.client.credits.address)
             http = getattr(self._local, "http", None)
             if http is None:
-                http = self._local.http = requests.Session()
+                http = self._local.http = rpc_session(self.client.rpc_url)
             data = "0x" + (selector + b"".join(words)).hex()
             resp = http.post(self.client.rpc_url, timeout=TIMEOUT_S, json={
                 "jsonrpc": "2.0", "id": 1, "method": "eth_call",

@@ -25,7 +25,7 @@ from eth_utils.crypto import keccak
 from web3.exceptions import TransactionNotFound
 
 from wattnet.chain.batch_codec import pack_batch
-from wattnet.chain.jsonrpc import rpc_batch
+from wattnet.chain.jsonrpc import rpc_batch, rpc_session
 from wattnet.chain.tx import load_keystore
 from wattnet.chain.web3_client import ChainClient
 from wattnet.domain import SignedReceipt, StationInfo, checksummed
@@ -72,7 +72,7 @@ class Web3SettlementChain:
         self.w3 = client.w3
         self.contract = client.settlement
         self._priority_fee = priority_fee_wei
-        self._http = requests.Session()
+        self._http = rpc_session(client.rpc_url)
         self._errors = error_table(self.contract.abi)
         self._window: tuple[float, int] | None = None
 
@@ -256,7 +256,7 @@ class RegistryStationDirectory:
     def __init__(self, client: ChainClient) -> None:
         self.registry = client.registry
         self._url = client.rpc_url
-        self._http = requests.Session()
+        self._http = rpc_session(client.rpc_url)
         self._types = {name: get_abi_output_types(
             self.registry.get_function_by_name(name).abi)
             for name in ("getStation", "meterPublicKey")}

@@ -8,7 +8,7 @@ from typing import Any
 import requests
 from eth_utils.crypto import keccak
 
-from wattnet.chain.jsonrpc import rpc_batch
+from wattnet.chain.jsonrpc import rpc_batch, rpc_session
 from wattnet.chain.web3_client import ChainClient
 from wattnet.oracle.errors import SettlementError
 from wattnet.oracle.ledger import Ask, DriverKey, Timing
@@ -36,7 +36,7 @@ class Web3CreditLedger:
     def __init__(self, client: ChainClient, http: requests.Session | None = None) -> None:
         self._url = client.rpc_url
         self._to = str(client.credits.address)
-        self._http = http or requests.Session()
+        self._http = http or rpc_session(client.rpc_url)
         self._cap_units: dict[int, int] = {}
         self._timing: Timing | None = None
 

@@ -19,9 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import requests
-
-from wattnet.chain.jsonrpc import rpc_batch
+from wattnet.chain.jsonrpc import rpc_batch, rpc_session
 from wattnet.chain.localnode import free_port
 from wattnet.errors import ChainError
 
@@ -38,7 +36,7 @@ class Rpc:
     def __init__(self, url: str, timeout_s: float = 60.0) -> None:
         self.url = url
         self.timeout_s = timeout_s
-        self._http = requests.Session()
+        self._http = rpc_session(url)
 
     def call(self, method: str, *params: Any) -> Any:
         return self.batch([(method, list(params))])[0]
