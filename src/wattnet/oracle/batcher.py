@@ -352,18 +352,19 @@ class Batcher:
 
     # ---- receipts found settled by a tx we did not track ----
     def _confirm_observed(self, now: float) -> None:
-        with self.store.transaction() as tx:
-            rows = tx.query(f"SELECT {SETTLE_COLUMNS} FROM receipts WHERE status = ?",
-                            (Status.CONFIRMING,))
+        with self.store.transaction() as tx:  # the keys only: no receipt is rebuilt here
+            rows = tx.query("SELECT id, station_id, session_key, block FROM receipts "
+                            "WHERE status = ?", (Status.CONFIRMING,))
         if not rows:
             return
         head = self.chain.head_block()
         settled: list[int] = []
         lost: list[int] = []
-        deep = [pending_of(row) for row in rows
-                if head - int(row[15]) + 1 >= self.config.confirmations]
-        for p, on_chain in zip(deep, self._settled([p.key for p in deep]), strict=True):
-            (settled if on_chain else lost).append(p.id)
+        deep = [(int(rid), (bytes(sid), int.from_bytes(bytes(skey), "big")))
+                for rid, sid, skey, block in rows
+                if head - int(block) + 1 >= self.config.confirmations]
+        for (rid, _), on_chain in zip(deep, self._settled([k for _, k in deep]), strict=True):
+            (settled if on_chain else lost).append(rid)
         crashpoint("after_confirm_before_mark")
         with self.store.transaction() as tx:
             tx.set_status(settled, Status.SETTLED, int(now))

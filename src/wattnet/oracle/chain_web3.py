@@ -22,7 +22,6 @@ from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
 from eth_utils.abi import get_abi_output_types
 from eth_utils.crypto import keccak
-from web3.exceptions import TransactionNotFound
 
 from wattnet.chain.batch_codec import pack_batch
 from wattnet.chain.jsonrpc import rpc_batch, rpc_session
@@ -160,20 +159,17 @@ class Web3SettlementChain:
         return self._send(build, nonce, "nonce filler")
 
     def tx_status(self, tx_hash: bytes) -> TxStatus:
-        try:
-            receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-        except TransactionNotFound:
-            receipt = None
-        if receipt is not None and receipt.get("blockNumber") is not None:
-            block = int(receipt["blockNumber"])
-            head = int(self.w3.eth.block_number)
-            return TxStatus(True, True, int(receipt["status"]) == 1, block,
-                            max(head - block + 1, 0))
-        try:
-            self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
-        except TransactionNotFound:
-            return TxStatus(False, False, False, None, 0)
-        return TxStatus(True, False, False, None, 0)
+        """Raw JSON-RPC (web3 formats every log of a settlement's receipt: a node asks this
+        at every batcher step while its batch is in flight)."""
+        h = "0x" + tx_hash.hex()
+        receipt, head = self._rpc_batch([("eth_getTransactionReceipt", [h]),
+                                         ("eth_blockNumber", [])])
+        if isinstance(receipt, Mapping) and receipt.get("blockNumber") is not None:
+            block = int(str(receipt["blockNumber"]), 16)
+            return TxStatus(True, True, int(str(receipt["status"]), 16) == 1, block,
+                            max(int(str(head), 16) - block + 1, 0))
+        [tx] = self._rpc_batch([("eth_getTransactionByHash", [h])])
+        return TxStatus(tx is not None, False, False, None, 0)
 
     def is_settled(self, station_id: bytes, session_id: int) -> bool:
         return bool(self.contract.functions.isSettled(station_id, session_id).call())
