@@ -11,11 +11,16 @@ The oracle's answer: ``held`` (at most the amount asked: the rest is held by ses
 learned of earlier); the session's reservation is lowered to it, and a session holding nothing
 is stopped. Delivery is retried with backoff while the session is open; a restarted gateway
 sends its open sessions' notices again (the oracle answers a repeated notice as the first time).
+
+Notices sent within a few milliseconds of each other travel together (``/v1/starts:batch``),
+each still answered and retried on its own; an oracle without that route (404/405) is sent
+them one by one from then on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -30,6 +35,9 @@ from wattnet.gateway.transactions import Transaction
 
 log = logging.getLogger(__name__)
 
+BATCH_WINDOW_S = 0.005  # notices sent within this share one request
+BATCH_MAX = 200
+
 Held = Callable[[str, str, int], Awaitable[None]]  # (cp id, tx key, credits held)
 
 
@@ -41,6 +49,8 @@ class NoticeSender:
                  timeout_s: float = 10.0, rng: random.Random | None = None) -> None:
         urls = (oracle_url,) if isinstance(oracle_url, str) else tuple(oracle_url)
         self._urls = tuple(u.rstrip("/") + "/v1/starts" for u in urls)
+        self._queues: dict[str, list[tuple[dict[str, Any], asyncio.Future[Any]]]] = {}
+        self._single: set[str] = set()  # oracles without the batch route
         self._signers = signers
         self._separator = separator
         self._on_held = on_held
@@ -94,27 +104,89 @@ class NoticeSender:
                 return finished, held
         return False, None
 
-    async def _post_to(self, url: str, cp_id: str, tx_key: str, body: dict[str, Any]
-                       ) -> tuple[bool, int | None]:
+    def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._session
+
+    async def _post_to(self, url: str, cp_id: str, tx_key: str, body: dict[str, Any]
+                       ) -> tuple[bool, int | None]:
         tag = f"{cp_id} tx {tx_key}: start notice"
+        if url not in self._single:
+            status, answer = await self._batched(url, body)
+            if status not in (404, 405):
+                return _judge_answer(tag, status, answer)
+            self._single.add(url)
+            log.info("the oracle at %s takes notices one by one", url)
         try:
-            async with self._session.post(url, json=body) as resp:
+            async with self._http().post(url, json=body) as resp:
                 text = await resp.text()
-                if resp.status == 200:
-                    answer = await resp.json(content_type=None)
-                    if isinstance(answer, dict) and answer.get("status") == "refused":
-                        log.warning("%s refused by the oracle: %s", tag, answer.get("reason"))
-                        return True, 0
-                    if isinstance(answer, dict) and isinstance(answer.get("held"), int):
-                        return True, int(answer["held"])
-                    log.warning("%s: unexpected answer %s; will retry", tag, text[:200])
-                elif 400 <= resp.status < 500 or resp.status == 501:
-                    log.error("%s not taken by the oracle (%d): %s", tag, resp.status, text[:300])
-                    return True, None
-                else:
-                    log.warning("%s: oracle answered %d; will retry", tag, resp.status)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                try:
+                    answer = json.loads(text) if resp.status == 200 else text
+                except ValueError:
+                    answer = text
+                return _judge_answer(tag, resp.status, answer)
+        except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("%s: oracle unreachable (%s); will retry", tag, exc)
         return False, None
+
+    async def _batched(self, url: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """(HTTP status, this notice's answer) through the next batch to ``url`` (0: not
+        answered)."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        queue = self._queues.setdefault(url, [])
+        queue.append((body, future))
+        if len(queue) == 1:
+            task = asyncio.create_task(self._flush(url), name=f"notices to {url}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        status, answer = await future
+        return int(status), answer
+
+    async def _flush(self, url: str) -> None:
+        await asyncio.sleep(BATCH_WINDOW_S)  # the notices of the next few ms go along
+        while self._queues.get(url):
+            items, self._queues[url] = self._queues[url][:BATCH_MAX], self._queues[url][BATCH_MAX:]
+            answers: list[tuple[int, Any]] = [(0, None)] * len(items)
+            try:
+                async with self._http().post(url + ":batch",
+                                             json=[body for body, _ in items]) as resp:
+                    text = await resp.text()
+                    results = None
+                    if resp.status == 200:
+                        results = json.loads(text).get("results")
+                    if isinstance(results, list) and len(results) == len(items):
+                        answers = [(200, r) for r in results]
+                    elif resp.status != 200:
+                        answers = [(resp.status, text)] * len(items)
+                    else:
+                        log.warning("notices to %s: unexpected answer %s", url, text[:200])
+            except (aiohttp.ClientError, TimeoutError, ValueError, AttributeError) as exc:
+                log.warning("notices to %s: oracle unreachable (%s); will retry", url, exc)
+            for (_, future), answer in zip(items, answers, strict=True):
+                if not future.done():
+                    future.set_result(answer)
+
+
+def _judge_answer(tag: str, status: int, answer: Any) -> tuple[bool, int | None]:
+    """(answered, what the oracle held) of one notice's answer."""
+    if status == 200:
+        if isinstance(answer, dict) and answer.get("status") == "refused":
+            log.warning("%s refused by the oracle: %s", tag, answer.get("reason"))
+            return True, 0
+        if isinstance(answer, dict) and isinstance(answer.get("held"), int):
+            return True, int(answer["held"])
+        if isinstance(answer, dict) and "unavailable" in answer:
+            log.warning("%s: the oracle cannot judge it now (%s); will retry", tag,
+                        str(answer["unavailable"])[:200])
+            return False, None
+        if isinstance(answer, dict) and "error" in answer:
+            log.error("%s not taken by the oracle: %s", tag, str(answer["error"])[:300])
+            return True, None
+        log.warning("%s: unexpected answer %s; will retry", tag, str(answer)[:200])
+    elif 400 <= status < 500 or status == 501:
+        log.error("%s not taken by the oracle (%d): %s", tag, status, str(answer)[:300])
+        return True, None
+    elif status:
+        log.warning("%s: oracle answered %d; will retry", tag, status)
+    return False, None

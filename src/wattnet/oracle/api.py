@@ -10,6 +10,10 @@ POST /v1/starts           a start notice (``wattnet.chain.start_notice``) -> 200
                           "reserved"} or {"status": "refused", "reason"}; 400 {"error"} malformed
                           or not the station's; 503 when it cannot be judged now; 501 when
                           this oracle has no credit ledger (it then keeps arrival order only).
+POST /v1/starts:batch     a JSON array of notices -> 200 {"results": [...]}, each as above: the
+                          answer, {"error"} (malformed or not the station's), or
+                          {"unavailable"} (cannot be judged now: send that one again); judged
+                          and recorded in the same groups as single notices.
 GET  /v1/readings/{stationId}/{sessionId}
                           the signed meter records a stored receipt commits to, for anyone who
                           checks or challenges it on chain (docs/oracle.md); 404 when unknown.
@@ -18,6 +22,7 @@ GET  /metrics             Prometheus text.        GET /healthz   200 when storag
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -125,6 +130,36 @@ async def post_start(request: web.Request) -> web.Response:
     return web.json_response(answer.to_json())
 
 
+async def post_starts_batch(request: web.Request) -> web.Response:
+    """Many notices in one request (a gateway's notices of the last few milliseconds): each
+    goes through the same desk as a single notice, so the answers are the same."""
+    desk = request.app[NOTICES]
+    if desk is None:
+        return web.json_response({"error": "this oracle does not take start notices (no credit "
+                                           "ledger configured)"}, status=501)
+    obj = await _decode(request)
+    if isinstance(obj, Malformed) or not isinstance(obj, list):
+        reason = obj.reason if isinstance(obj, Malformed) else "body must be a JSON array"
+        return web.json_response({"error": reason}, status=400)
+    limit = request.app[MAX_ITEMS]
+    if len(obj) > limit:
+        return web.json_response(
+            {"error": f"batch of {len(obj)} notices is above the limit of {limit}; split it"},
+            status=413)
+    answers = await asyncio.gather(*(desk.admit_async(o) for o in obj), return_exceptions=True)
+    results: list[dict[str, Any]] = []
+    for answer in answers:
+        if isinstance(answer, NoticeError):
+            results.append({"error": str(answer)})
+        elif isinstance(answer, (*Unavailable, SettlementError)):
+            results.append({"unavailable": str(answer)})
+        elif isinstance(answer, BaseException):
+            raise answer
+        else:
+            results.append(answer.to_json())
+    return web.json_response({"results": results})
+
+
 def path_key(request: web.Request) -> tuple[bytes, int] | None:
     """(station id, session id) of a ``/{station}/{session}`` path, None when malformed."""
     try:
@@ -179,6 +214,7 @@ def build_app(
     app[NOTICES] = notices
     app[GOSSIP] = gossip
     app.router.add_post("/v1/starts", post_start)
+    app.router.add_post("/v1/starts:batch", post_starts_batch)
     app.router.add_post("/v1/receipts", post_receipt)
     app.router.add_post("/v1/receipts:batch", post_batch)
     app.router.add_get("/v1/readings/{station}/{session}", get_readings)

@@ -120,6 +120,10 @@ class FakeOracle:
 
     starts: list[dict[str, Any]] = field(default_factory=list)  # start notices received
     hold: int | None = None  # what a notice holds: None everything asked, 0 refuse
+    starts_batch_route: bool = True  # an oracle from before /v1/starts:batch when off
+    start_batches: list[int] = field(default_factory=list)  # notices per batch request
+    single_starts: int = 0  # notices received one by one
+    unavailable_starts: int = 0  # batch items to answer "unavailable" first
 
     requests: int = 0  # batch requests received
     # batch answers of the wrong length to give first: results more (+) or fewer (-) than asked
@@ -143,12 +147,29 @@ class FakeOracle:
         return web.json_response({"results": [result] * n})
 
     async def handle_start(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        self.single_starts += 1
+        return web.json_response(self._start(await request.json()))
+
+    async def handle_starts_batch(self, request: web.Request) -> web.Response:
+        """``/v1/starts:batch`` (served unless ``starts_batch_route`` is off): each notice
+        answered as one alone; the first ``unavailable_starts`` as "cannot judge now"."""
+        bodies = await request.json()
+        self.start_batches.append(len(bodies))
+        results = []
+        for body in bodies:
+            if self.unavailable_starts:
+                self.unavailable_starts -= 1
+                results.append({"unavailable": "scripted: registry unavailable"})
+            else:
+                results.append(self._start(body))
+        return web.json_response({"results": results})
+
+    def _start(self, body: dict[str, Any]) -> dict[str, Any]:
         self.starts.append(body)
         held = body["notice"]["amount"] if self.hold is None else self.hold
         if held == 0:
-            return web.json_response({"status": "refused", "reason": "scripted"})
-        return web.json_response({"status": "reserved", "held": held})
+            return {"status": "refused", "reason": "scripted"}
+        return {"status": "reserved", "held": held}
 
 
 @dataclass
@@ -235,6 +256,8 @@ class Harness:
             app = web.Application()
             app.router.add_post("/v1/receipts:batch", self.oracle.handle)
             app.router.add_post("/v1/starts", self.oracle.handle_start)
+            if self.oracle.starts_batch_route:
+                app.router.add_post("/v1/starts:batch", self.oracle.handle_starts_batch)
             runner = web.AppRunner(app)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", self.oracle_port)

@@ -84,3 +84,63 @@ def test_notice__partly_held_caps_the_session_at_what_is_held(harness: Harness) 
     [signed] = harness.signed()
     assert signed.receipt.cost <= 1_000_000
     assert signed.receipt.energy_wh == 1_000_000 * 1000 // TARIFF
+
+
+def test_notice__sessions_starting_together_share_one_request_each_answered(
+        harness: Harness) -> None:
+    """Notices sent within a few ms go as one ``/v1/starts:batch``; each gets its own answer
+    (here: the second is refused, and only its session is stopped)."""
+    answers = iter([None, 0])
+
+    async def scenario(h: Harness) -> None:
+        a, b = await h.connected("CP16", V16), await h.connected("CP201", V201)
+        h.oracle.hold = None
+        assert await asyncio.gather(a.start(RFID), b.start(RFID)) == ["Accepted"] * 2
+        await _notices(h, 2)
+        await asyncio.wait_for(b.stop_requested.wait(), 5)
+        assert not a.stop_requested.is_set()
+
+    original = harness.oracle._start
+
+    def scripted(body: dict[str, object]) -> dict[str, object]:
+        harness.oracle.hold = next(answers)
+        return original(body)  # type: ignore[arg-type]
+
+    harness.oracle._start = scripted  # type: ignore[method-assign]
+    harness.run(scenario)
+    assert harness.oracle.single_starts == 0
+    assert sum(harness.oracle.start_batches) == 2
+    assert len(harness.oracle.start_batches) <= 2
+
+
+def test_notice__an_oracle_without_the_batch_route_is_sent_notices_one_by_one(
+        harness: Harness) -> None:
+    harness.oracle.starts_batch_route = False
+    harness.oracle.hold = 1_000_000
+
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP16", V16)
+        assert await cp.start(RFID) == "Accepted"
+        await _notices(h, 1)
+        await cp.meter_values(100_000)  # far more than the 1 USDC held
+        await cp.stop()
+        await h.settle(1)
+
+    harness.run(scenario)
+    assert (harness.oracle.single_starts, harness.oracle.start_batches) == (1, [])
+    [signed] = harness.signed()
+    assert signed.receipt.cost <= 1_000_000  # capped at what the oracle held
+
+
+def test_notice__one_the_oracle_cannot_judge_now_is_sent_again(harness: Harness) -> None:
+    harness.oracle.unavailable_starts = 1
+
+    async def scenario(h: Harness) -> None:
+        cp = await h.connected("CP16", V16)
+        assert await cp.start(RFID) == "Accepted"
+        await _notices(h, 1)  # the second try: the first was answered "unavailable"
+        await cp.stop()
+        await h.settle(1)
+
+    harness.run(scenario)
+    assert len(harness.oracle.start_batches) == 2 and harness.oracle.single_starts == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +208,52 @@ def test_notice__an_oracle_without_a_credit_ledger_says_so(
     service = _service(store, directory, tmp_path, None, Clock())
     [(status, body), _, _] = _post_all(service, [notice(create_station("CP-A"), USDC)])
     assert status == 501 and "no credit ledger" in body["error"]
+
+
+def _post_batch(service: OracleService, body: Any) -> tuple[int, Any, int]:
+    """(status, body, notices recorded)."""
+    async def main() -> tuple[int, Any, int]:
+        async with TestClient(TestServer(service.app())) as client:
+            resp = await client.post("/v1/starts:batch", json=body)
+            return (resp.status, await resp.json(),
+                    rows(service.store, "SELECT COUNT(*) FROM starts")[0][0])
+
+    return asyncio.run(main())
+
+
+def test_notice_batch__each_answered_as_alone_and_in_order(
+        make_store: Callable[[], Store], directory: InMemoryStationDirectory,
+        create_station: Any, tmp_path: Path) -> None:
+    """``/v1/starts:batch``: the same answers as the same notices one by one (first come first
+    held, in the array's order; a repeat gets its first answer; a bad one its own error)."""
+    a, b = create_station("CP-A"), create_station("CP-B")
+    bodies = [notice(a, 6 * USDC), notice(b, 6 * USDC), notice(b, 6 * USDC, signer=a.key),
+              {"notice": 1}, notice(a, 6 * USDC)]
+    single = _post_all(_service(make_store(), directory, tmp_path, _ledger(), Clock()),
+                       bodies)[:5]
+    status, answer, recorded = _post_batch(
+        _service(make_store(), directory, tmp_path, _ledger(), Clock()), bodies)
+    assert (status, recorded) == (200, 2)  # a and b; the rejected ones and the repeat not
+    ours = [(200, r) for r in answer["results"]]
+    assert ours[0] == (200, {"status": "reserved", "held": 6 * USDC})
+    # the single path answered the rejected ones with HTTP 400 {"error"}, the batch in place
+    assert [(s if s != 400 else 200, body) for s, body in single] == [
+        ours[0], single[1], ours[2], ours[3], ours[0]]
+    assert "not signed by the station" in ours[2][1]["error"]
+
+
+def test_notice_batch__bad_bodies_and_no_ledger(
+        make_store: Callable[[], Store], directory: InMemoryStationDirectory,
+        create_station: Any, tmp_path: Path) -> None:
+    def service(ledger: MemoryLedger | None = None) -> OracleService:
+        return _service(make_store(), directory, tmp_path, ledger, Clock())
+
+    assert _post_batch(service(_ledger()), {"notice": {}}) == (
+        400, {"error": "body must be a JSON array"}, 0)
+    status, body, recorded = _post_batch(
+        service(_ledger()), [notice(create_station("CP-A"), USDC)] * 5_001)
+    assert (status, recorded) == (413, 0) and "split it" in body["error"]
+    assert _post_batch(service(), [])[0] == 501
 
 
 def test_batcher__a_receipt_behind_an_open_hold_waits_then_is_quarantined_visibly(
