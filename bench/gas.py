@@ -28,7 +28,7 @@ from rich.table import Table
 
 from wattnet.chain import roles
 from wattnet.chain.batch_codec import pack_batch
-from wattnet.chain.committee import batch_digest, committee_domain, node_digest, signatures_for
+from wattnet.chain.committee import batch_digest, batch_domain, batch_signatures_for, committee_domain, node_digest
 from wattnet.chain.deploy import WAD, deploy_local_stack, geohash_bytes8
 from wattnet.chain.eip712 import (
     Domain,
@@ -86,11 +86,11 @@ def receipts(domain: Domain, stations: list[tuple[bytes, bytes, Any]], drivers: 
 
 def deploy_committee(project: Any, chain: Any, p: Any, gov: Any, treasury: Any, oracle: Any,
                      nodes: int) -> tuple[Any, list[bytes]]:
-    """An OracleCommittee of ``nodes`` staked members, threshold ``nodes``, holding the
-    settlement's ORACLE_ROLE beside the bench's oracle account."""
+    """An OracleCommittee of ``nodes`` staked members, threshold ``nodes``, publishing them to
+    the ledger (COMMITTEE_ROLE) beside the bench's oracle account's ORACLE_ROLE."""
     committee = project.OracleCommittee.deploy(p.watt, p.settlement, treasury, gov, 1_000 * WAD,
                                                7 * 86_400, 1_000, sender=gov)
-    p.settlement.grantRole(roles.ORACLE_ROLE, committee, sender=gov)
+    p.settlement.grantRole(roles.COMMITTEE_ROLE, committee, sender=gov)
     domain = committee_domain(chain.chain_id, committee.address)
     keys = [(0xC0FFEE + i).to_bytes(32, "big") for i in range(nodes)]
     p.watt.transfer(oracle, nodes * 1_000 * WAD, sender=treasury)
@@ -218,7 +218,7 @@ def main() -> int:
                 gas_scoped = tx.gas_used // size
 
         # ---- the oracle committee (k = 3 of 3): the same batch of 100 relayed through
-        # OracleCommittee.settle against settlePacked directly, one after the other.
+        # settleSigned against settlePacked directly, one after the other.
         committee, keys = deploy_committee(project, chain, p, gov, treasury, oracle, nodes=3)
         committee_gas = []
         for through_committee in (False, True):
@@ -226,10 +226,11 @@ def main() -> int:
             items = receipts(domain, stations, drivers, next_session, 100, now)
             data = pack_batch((t[2], t[3]) for t in items)
             if through_committee:
-                nonce = committee.nextNonce()
-                sigs = signatures_for(batch_digest(committee_domain(
-                    chain.chain_id, committee.address), nonce, 0, data), keys)
-                tx = committee.settle(data, nonce, 0, sigs, sender=oracle)
+                nonce = p.settlement.batchNonce()
+                sigs = batch_signatures_for(batch_digest(batch_domain(
+                    chain.chain_id, p.settlement.address), nonce, 0, data), keys)
+                tx = p.settlement.settleSigned(data, nonce, 0, committee.committee(), sigs,
+                                               sender=oracle)
             else:
                 tx = p.settlement.settlePacked(data, sender=oracle)
             if tx.decode_logs(p.settlement.ReceiptRejected):

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wattnet.chain import roles
-from wattnet.chain.batch_codec import pack_batch
+from wattnet.chain.batch_codec import pack_batch, pack_tuples
 from wattnet.chain.committee import (
     batch_digest,
     committee_domain,
@@ -88,7 +88,7 @@ def test_role_matrix__with_the_committee_nothing_settles_without_k_votes(
         with ape.reverts(settlement.AccessControlUnauthorizedAccount):
             settlement.settlePacked(packed, sender=who)
         with ape.reverts(settlement.AccessControlUnauthorizedAccount):
-            settlement.settleBatch([], sender=who)
+            settlement.settlePacked(pack_tuples([]), sender=who)
     assert settlement.hasRole(roles.ORACLE_ROLE, committee)
     k, nonce = committee.threshold(), committee.nextNonce()
     with ape.reverts(committee.CommitteeTooFewSigners):
