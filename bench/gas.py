@@ -28,7 +28,13 @@ from rich.table import Table
 
 from wattnet.chain import roles
 from wattnet.chain.batch_codec import pack_batch
-from wattnet.chain.committee import batch_digest, batch_domain, batch_signatures_for, committee_domain, node_digest
+from wattnet.chain.committee import (
+    batch_digest,
+    batch_domain,
+    batch_signatures_for,
+    committee_domain,
+    node_digest,
+)
 from wattnet.chain.deploy import WAD, deploy_local_stack, geohash_bytes8
 from wattnet.chain.eip712 import (
     Domain,

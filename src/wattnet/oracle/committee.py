@@ -336,7 +336,8 @@ class Proposer:
                                  f"{round_}: " + "; ".join(refusals))
         log.info("nonce %d round %d: %d signatures of %d members", nonce, round_, len(votes),
                  len(members))
-        return batch, nonce, round_, batch_signatures({f"0x{a:040x}": sig for a, sig in votes.items()})
+        signed = batch_signatures({f"0x{a:040x}": sig for a, sig in votes.items()})
+        return batch, nonce, round_, signed
 
     def _unsettled(self, batch: bytes) -> bytes:
         """``batch`` without the receipts another node's batch settled meanwhile."""

@@ -98,7 +98,8 @@ class CommitteeSettlementChain(Web3SettlementChain):
         # The committee as published now (a rotation since the votes came in shows here; the
         # votes of members still in it keep counting, the batch is not stranded).
         committee = bytes(self.committee.functions.committee().call())
-        data: Any = self.contract.encode_abi("settleSigned", [agreed, nonce, round_, committee, votes])
+        data: Any = self.contract.encode_abi("settleSigned",
+                                             [agreed, nonce, round_, committee, votes])
         return str(self.contract.address), str(data)
 
 
