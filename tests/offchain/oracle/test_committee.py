@@ -100,7 +100,8 @@ def test_vote__only_for_the_next_nonce_and_the_round_owner_and_known_good_receip
     batch = _batch(ingestor, station, 1, 2)
     with pytest.raises(Refused, match="not the committee's next"):
         voter.vote(8, 0, batch, _proposal(8, 0, batch))
-    intruder = sign_digest(KEYS[0], batch_digest(BATCH_DOMAIN, 7, 0, batch))  # round 0 is not node 0's
+    # round 0 is not node 0's
+    intruder = sign_digest(KEYS[0], batch_digest(BATCH_DOMAIN, 7, 0, batch))
     assert proposer_of(NODES, 7, 0) != NODES[0]
     with pytest.raises(Refused, match="is 0x"):
         voter.vote(7, 0, batch, intruder)
