@@ -224,8 +224,8 @@ def test_committee__receipts_a_node_missed_settle_once_through_k_of_n(
     post(net[2], receipts[:6])  # the third node missed half of them
     wait(lambda: settled(settlement, receipts) == 12, "12 settlements", net)
     assert charged(credits, credit_id, receipts, before) == owed(receipts)
-    signed = settlement.BatchSigned.range(start_block, chain.blocks.head.number + 1)
-    relayed = settlement.BatchSettled.range(start_block, chain.blocks.head.number + 1)
+    signed = list(settlement.BatchSigned.range(start_block, chain.blocks.head.number + 1))
+    relayed = list(settlement.BatchSettled.range(start_block, chain.blocks.head.number + 1))
     assert sum(e.settled for e in relayed) == 12 and settlement.batchNonce() > start_nonce
     assert len(signed) == len(relayed) == settlement.batchNonce() - start_nonce
     nodes = {a.address for a in node_accounts}
