@@ -71,8 +71,8 @@ interface ISessionSettlement {
     /// @notice `settlePacked` for anyone who brings batch `nonce` signed by the oracle
     ///         committee: at least `threshold` members' signatures over the EIP-712 digest of
     ///         `SettleBatch(uint64 nonce,uint32 round,bytes32 batchHash)` (this contract's
-    ///         domain, `batchHash` = keccak256(packed)), 65 bytes each, in the order of the
-    ///         members in `committee`. `committee` is `abi.encodePacked(uint8 threshold,
+    ///         domain, `batchHash` = keccak256(packed)), 64 bytes each (EIP-2098 r, vs), in the
+    ///         order of the members in `committee`. `committee` is `abi.encodePacked(uint8 threshold,
     ///         address[] members)` as the committee published it (its keccak256 must equal
     ///         `committeeHash`); the members are ascending, so signers sorted by address are in
     ///         order. Nonces are consumed in order, one batch each. `round` is the proposer's
@@ -88,7 +88,7 @@ interface ISessionSettlement {
 
     /// @notice The oracle committee (COMMITTEE_ROLE) publishes keccak256 of its
     ///         `abi.encodePacked(uint8 threshold, address[] members)` after every change.
-    function setCommittee(bytes32 committeeHash) external;
+    function setCommittee(bytes32 newHash) external;
 
     /// @notice The published committee's hash (zero until a committee has members).
     function committeeHash() external view returns (bytes32);

@@ -142,7 +142,7 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
     function _countSigners(bytes32 digest, bytes calldata signatures) internal view returns (uint256 n) {
         if (signatures.length % SIG != 0) revert CommitteeBadSignatures();
         n = signatures.length / SIG;
-        address previous;
+        address previous = address(0);
         for (uint256 i; i < n; ++i) {
             address signer = ECDSA.recover(digest, signatures[i * SIG:(i + 1) * SIG]);
             if (signer <= previous || !_nodes[signer].member) revert CommitteeBadSignatures();
@@ -188,11 +188,11 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
     ///         waits `unbondingDelay` before `withdraw`.
     function resign(address nodeKey) external {
         Node storage node = _operated(nodeKey);
-        if (node.member) _removeMember(nodeKey);
         if (node.unbondingAt == 0) {
             node.unbondingAt = uint40(block.timestamp + unbondingDelay);
             emit NodeUnbonding(nodeKey, node.unbondingAt);
         }
+        if (node.member) _removeMember(nodeKey); // last: it publishes to the ledger
     }
 
     function withdraw(address nodeKey) external nonReentrant {
@@ -383,9 +383,9 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
         bool self = msg.sender == node.operator || msg.sender == nodeKey;
         uint256 bounty = self ? 0 : (amount * bountyBps) / BPS;
         node.stake = 0;
-        if (node.member) _dropMember(nodeKey);
         if (node.unbondingAt == 0) node.unbondingAt = uint40(block.timestamp);
         emit NodeSlashed(nodeKey, nonce, msg.sender, amount, bounty);
+        if (node.member) _dropMember(nodeKey); // publishes to the ledger (our own contract)
         if (bounty != 0) watt.safeTransfer(msg.sender, bounty);
         watt.safeTransfer(treasury, amount - bounty);
     }

@@ -96,10 +96,10 @@ def _relay(settlement: Any, committee: Any, packed: bytes, nonce: int, sigs: byt
 def test_role_matrix__with_the_committee_nothing_settles_without_k_votes(
         committee: Any, batch: Any, settlement: Any, oracle: Any, governor: Any,
         attacker: Any, operator: Any, treasury: Any) -> None:
-    """Once the committee holds ORACLE_ROLE alone, the settlement entry points (the only calls
-    that burn drivers' credits, credit payees and add the reward weight WATT is minted for)
-    refuse everyone else, the old oracle key and the governance admin included; with the
-    committee, k - 1 votes are not enough, and only the committee publishes who votes."""
+    """Once ORACLE_ROLE is taken from the oracle key, nobody holds it: the oracle-key entry point
+    (one of the calls that burn drivers' credits, credit payees and add the reward weight WATT
+    is minted for) refuses everyone, the old key and the governance admin included; through
+    settleSigned, k - 1 votes are not enough, and only the committee publishes who votes."""
     packed = batch()
     assert not settlement.hasRole(roles.ORACLE_ROLE, committee)
     for who in (oracle, governor, attacker, operator, treasury):
