@@ -1,14 +1,13 @@
 """Gas per settled session on anvil (`make bench-gas`).
 
 Deploys the protocol on a fresh local anvil, registers 10 operators (one station each, with a
-certified meter, so that sessions earn reward weight as in production), funds
-100 distinct drivers, then settles batches of 1, 10, 50 and 100 receipts (sorted by station, as
-the oracle sends them) with `settlePacked`, the oracle's entry point, and prints gas per session;
-then one more batch of 100 through the ABI-encoded `settleBatch` for comparison, then the cost of
-the other user actions. Drivers chose "any station"; a last batch of 100 is settled by 100 other
-drivers, each of whom consented to its station's operator only (one more storage read per
-session). Then the realistic mix of issue 11: 20 more stations of 10 more operators and 100
-more drivers, none ever settled, one packed batch of 100 on that fresh state (cold: every
+certified meter, so that sessions earn reward weight as in production), funds 100 distinct
+drivers, then settles batches of 1, 10, 50 and 100 receipts (sorted by station, as the oracle
+sends them) with `settlePacked`, the oracle key's entry point, and prints gas per session; then
+the cost of the other user actions. Drivers chose "any station"; a last batch of 100 is settled
+by 100 other drivers, each of whom consented to its station's operator only (one more storage
+read per session). Then the realistic mix of issue 11: 20 more stations of 10 more operators and
+100 more drivers, none ever settled, one packed batch of 100 on that fresh state (cold: every
 operator payout, station-epoch and session-bitmap slot written for the first time) and the next
 100 (warm). Last lines:
 `gas_per_session_mix_cold=<N> gas_per_session_mix_warm=<N> calldata_bytes_per_session=<N>`,
@@ -28,14 +27,19 @@ from rich.table import Table
 
 from wattnet.chain import roles
 from wattnet.chain.batch_codec import pack_batch
-from wattnet.chain.committee import batch_digest, committee_domain, node_digest, signatures_for
+from wattnet.chain.committee import (
+    batch_digest,
+    batch_domain,
+    batch_signatures_for,
+    committee_domain,
+    node_digest,
+)
 from wattnet.chain.deploy import WAD, deploy_local_stack, geohash_bytes8
 from wattnet.chain.eip712 import (
     Domain,
     address_of_private_key,
     sign_digest,
     sign_receipt,
-    signed_tuple,
 )
 from wattnet.chain.localnode import ensure_foundry_host
 from wattnet.chain.meters import binding_signature, issue_certificate, new_p256_key, public_xy
@@ -50,8 +54,8 @@ MIX_OPERATORS = 10
 MIX_STATIONS = 20
 # (size, packed, scoped): scoped drivers consented to their station's operator only, which costs
 # settlement one storage read per session; the others chose "any station" (a bit of their slot).
-BATCHES = ((1, True, False), (10, True, False), (50, True, False), (100, True, False),
-           (100, False, False), (100, True, True))
+# (batch size, drivers who consented to their station's operator only)
+BATCHES = ((1, False), (10, False), (50, False), (100, False), (100, True))
 
 
 def receipts(domain: Domain, stations: list[tuple[bytes, bytes, Any]], drivers: list[Any],
@@ -86,11 +90,11 @@ def receipts(domain: Domain, stations: list[tuple[bytes, bytes, Any]], drivers: 
 
 def deploy_committee(project: Any, chain: Any, p: Any, gov: Any, treasury: Any, oracle: Any,
                      nodes: int) -> tuple[Any, list[bytes]]:
-    """An OracleCommittee of ``nodes`` staked members, threshold ``nodes``, holding the
-    settlement's ORACLE_ROLE beside the bench's oracle account."""
+    """An OracleCommittee of ``nodes`` staked members, threshold ``nodes``, publishing them to
+    the ledger (COMMITTEE_ROLE) beside the bench's oracle account's ORACLE_ROLE."""
     committee = project.OracleCommittee.deploy(p.watt, p.settlement, treasury, gov, 1_000 * WAD,
                                                7 * 86_400, 1_000, sender=gov)
-    p.settlement.grantRole(roles.ORACLE_ROLE, committee, sender=gov)
+    p.settlement.grantRole(roles.COMMITTEE_ROLE, committee, sender=gov)
     domain = committee_domain(chain.chain_id, committee.address)
     keys = [(0xC0FFEE + i).to_bytes(32, "big") for i in range(nodes)]
     p.watt.transfer(oracle, nodes * 1_000 * WAD, sender=treasury)
@@ -191,16 +195,11 @@ def main() -> int:
             gov.transfer(d, 10 * WAD)
             add_driver(d, any_station=False)
             p.credits.setConsent(cid, ops[j * OPERATORS // DRIVERS], True, sender=d)
-        for size, packed, scoped in BATCHES:
+        for size, scoped in BATCHES:
             who = scoped_drivers if scoped else drivers
             now = chain.pending_timestamp
             items = receipts(domain, stations, who, next_session, size, now)
-            if packed:
-                data = pack_batch((t[2], t[3]) for t in items)
-                tx = p.settlement.settlePacked(data, sender=oracle)
-            else:
-                tx = p.settlement.settleBatch([signed_tuple(t[2], t[3]) for t in items],
-                                              sender=oracle)
+            tx = p.settlement.settlePacked(pack_batch((t[2], t[3]) for t in items), sender=oracle)
             settled = len(tx.decode_logs(p.settlement.BatchSettled))
             rejected = tx.decode_logs(p.settlement.ReceiptRejected)
             if rejected or not settled:
@@ -209,16 +208,16 @@ def main() -> int:
                     f"[red]batch of {size}: {len(rejected)} rejected, reasons {reasons}[/red]"
                 )
                 return 1
-            rows.append((size, packed, scoped, tx.gas_used, tx.gas_used // size))
-            if size == 100 and packed and os.environ.get("BENCH_PROFILE"):
+            rows.append((size, scoped, tx.gas_used, tx.gas_used // size))
+            if size == 100 and os.environ.get("BENCH_PROFILE"):
                 tx.show_gas_report()
-            if size == 100 and packed and not scoped:
+            if size == 100 and not scoped:
                 gas_100 = tx.gas_used // size
             if scoped:
                 gas_scoped = tx.gas_used // size
 
         # ---- the oracle committee (k = 3 of 3): the same batch of 100 relayed through
-        # OracleCommittee.settle against settlePacked directly, one after the other.
+        # settleSigned against settlePacked directly, one after the other.
         committee, keys = deploy_committee(project, chain, p, gov, treasury, oracle, nodes=3)
         committee_gas = []
         for through_committee in (False, True):
@@ -226,10 +225,11 @@ def main() -> int:
             items = receipts(domain, stations, drivers, next_session, 100, now)
             data = pack_batch((t[2], t[3]) for t in items)
             if through_committee:
-                nonce = committee.nextNonce()
-                sigs = signatures_for(batch_digest(committee_domain(
-                    chain.chain_id, committee.address), nonce, 0, data), keys)
-                tx = committee.settle(data, nonce, 0, sigs, sender=oracle)
+                nonce = p.settlement.batchNonce()
+                sigs = batch_signatures_for(batch_digest(batch_domain(
+                    chain.chain_id, p.settlement.address), nonce, 0, data), keys)
+                tx = p.settlement.settleSigned(data, nonce, 0, committee.committee(), sigs,
+                                               sender=oracle)
             else:
                 tx = p.settlement.settlePacked(data, sender=oracle)
             if tx.decode_logs(p.settlement.ReceiptRejected):
@@ -271,12 +271,11 @@ def main() -> int:
         tx = p.credits.requestRedemption(cid, 10 * USDC, sender=drivers[0])
         costs["request redemption"] = tx.gas_used
 
-        table = Table(title="settleBatch gas (10 operators, 100 distinct drivers, anvil)")
-        for col in ("batch size", "entry point", "gas", "gas / session"):
+        table = Table(title="settlePacked gas (10 operators, 100 distinct drivers, anvil)")
+        for col in ("batch size", "drivers", "gas", "gas / session"):
             table.add_column(col, justify="right")
-        for size, packed, scoped, gas, per in rows:
-            entry = "settlePacked" if packed else "settleBatch (ABI)"
-            entry += ", consent per operator" if scoped else ""
+        for size, scoped, gas, per in rows:
+            entry = "consent per operator" if scoped else "any station"
             table.add_row(str(size), entry, f"{gas:,}", f"{per:,}")
         console.print(table)
         other = Table(title="other actions")

@@ -1,6 +1,6 @@
 """Benchmark of the event index (``wattnet.indexer``) at a few thousand sessions: the app's
 devnet on anvil (the governed deploy, two stations), N sessions settled through the real ledger
-in batches of a few hundred relayed through the oracle committee (``OracleCommittee.settle``, 3
+in batches of a few hundred relayed through the oracle committee (``EnergyCredits.settleSigned``, 3
 of 3 nodes, as the live network settles; ``--nodes 0``: the oracle key's ``settlePacked``),
 spread over weekly epochs. Then, timed: indexing from scratch into a fresh store
 (``wattnet index run --once``'s work: every log, each batch's calldata decoded into sessions),

@@ -3,7 +3,8 @@ pragma solidity 0.8.30;
 
 /// @title IOracleCommittee
 /// @notice N staked oracle nodes; a settlement batch moves money only with k of their
-///         signatures, and anyone may relay it. A node that signs two different batches for one
+///         signatures (checked by the ledger against the members this contract publishes), and
+///         anyone may relay it. A node that signs two different batches for one
 ///         nonce and round is slashed by anyone who shows the two signatures.
 interface IOracleCommittee {
     /// @param operator Who staked for the node and may withdraw its stake.
@@ -58,7 +59,6 @@ interface IOracleCommittee {
     error CommitteeBelowThreshold(uint256 members, uint256 threshold);
     error CommitteeStillMember(address nodeKey);
     error CommitteeUnbonding(address nodeKey, uint256 until);
-    error CommitteeWrongNonce(uint64 nonce, uint64 expected);
     error CommitteeBadSignatures();
     error CommitteeTooFewSigners(uint256 signers, uint256 threshold);
     error CommitteeNotEquivocation();
@@ -81,21 +81,10 @@ interface IOracleCommittee {
         uint256 value, bytes32 evidence, uint256 signers, bool effective);
     event ThresholdSet(uint256 threshold);
     event ParamsSet(uint256 minStake, uint256 unbondingDelay, uint256 bountyBps);
-    event BatchRelayed(uint64 indexed nonce, bytes32 indexed batchHash, address relayer,
-        uint256 signers, uint256 settled);
-
-    /// @notice Settle `packed` (EnergyCredits.settlePacked encoding) as batch `nonce` with the
-    ///         signatures of at least `threshold` members over
-    ///         `batchDigest(nonce, round, keccak256(packed))`, 65 bytes each, signers in strictly
-    ///         ascending address order. Anyone may relay. `round` is the proposer's turn at this
-    ///         nonce (a node signs one batch per nonce and round; a later round may carry another
-    ///         batch when the first stalled, and at most one batch per nonce ever settles).
-    function settle(bytes calldata packed, uint64 nonce, uint32 round, bytes calldata signatures)
-        external
-        returns (uint256 settled);
 
     /// @notice The EIP-712 digest a node signs for batch `nonce`, proposed in `round`, with
-    ///         content hash `batchHash`.
+    ///         content hash `batchHash`: under the ledger's domain, which checks it
+    ///         (`EnergyCredits.settleSigned`).
     function batchDigest(uint64 nonce, uint32 round, bytes32 batchHash) external view returns (bytes32);
 
     /// @notice Slash `nodeKey`: it signed two different batch hashes for one nonce and round.
@@ -132,7 +121,10 @@ interface IOracleCommittee {
     function findingDigest(Finding calldata f) external view returns (bytes32);
 
     function threshold() external view returns (uint8);
-    function nextNonce() external view returns (uint64);
     function members() external view returns (address[] memory);
+
+    /// @notice `abi.encodePacked(uint8 threshold, address[] members)`, members ascending: what a
+    ///         relayer passes to `EnergyCredits.settleSigned` (its hash is published there).
+    function committee() external view returns (bytes memory);
     function nodeOf(address nodeKey) external view returns (Node memory);
 }

@@ -23,7 +23,7 @@ interface ISessionSettlement {
         NotAuthorized,
         InsufficientCredits,
         TariffUnknown,
-        Malformed
+        Malformed // the removed ABI entry point's (settleBatch); kept so the numbers stay
     }
 
     /// @notice One station's reward record in one epoch (one storage slot).
@@ -41,26 +41,60 @@ interface ISessionSettlement {
     error SettlementCapOutOfBounds(uint256 capBps, uint256 min, uint256 max);
     error SettlementPaused();
     error SettlementZeroAddress();
+    error SettlementWrongNonce(uint64 nonce, uint64 expected);
+    error SettlementWrongCommittee();
+    error SettlementBadSignatures();
+    error SettlementTooFewSigners(uint256 signers, uint256 threshold);
 
     /// @notice A receipt in a batch was skipped; the rest of the batch went on.
     event ReceiptRejected(bytes32 indexed stationId, uint64 indexed sessionId, RejectReason reason);
     /// @notice A batch was processed: `settled` receipts paid, `rejected` skipped, `totalCost` credits moved.
     event BatchSettled(address indexed submitter, uint256 settled, uint256 rejected, uint256 totalCost);
+    /// @notice A committee-signed batch settled as batch `nonce` (`settleSigned`).
+    event BatchSigned(uint64 indexed nonce, bytes32 batchHash);
+    /// @notice The oracle committee published its threshold and members (`setCommittee`).
+    event CommitteeSet(bytes32 committeeHash);
     /// @notice Governance changed the payment split (treasury gets the rest).
     event SharesChanged(uint256 operatorBps, uint256 referrerBps);
     /// @notice Governance changed the per-station reward cap (share of rated power x epoch).
     event StationEpochCapChanged(uint256 capBps);
 
-    /// @notice Settle a batch; receipts sorted by station (and credit id) cost least gas.
-    /// @return settled How many receipts were paid.
-    function settleBatch(ReceiptLib.SignedReceipt[] calldata batch) external returns (uint256 settled);
-
-    /// @notice The same as `settleBatch` for receipts in the packed encoding of ReceiptLib
-    ///         (grouped by station, fields at their natural widths): about 1,200 gas a receipt
-    ///         less. What the oracle sends. Reverts `ReceiptLib.ReceiptBadEncoding` when the
-    ///         bytes do not parse; receipts that parse but fail a check are skipped as usual.
+    /// @notice Settle a batch of receipts in the packed encoding of ReceiptLib (grouped by
+    ///         station, fields at their natural widths; sorted by station and credit id costs
+    ///         least gas), as the single oracle key (ORACLE_ROLE; nobody holds it once the
+    ///         committee took over: `settleSigned`). Reverts `ReceiptLib.ReceiptBadEncoding` when
+    ///         the bytes do not parse; receipts that parse but fail a check are skipped with
+    ///         `ReceiptRejected`.
     /// @return settled How many receipts were paid.
     function settlePacked(bytes calldata packed) external returns (uint256 settled);
+
+    /// @notice `settlePacked` for anyone who brings batch `nonce` signed by the oracle
+    ///         committee: at least `threshold` members' signatures over the EIP-712 digest of
+    ///         `SettleBatch(uint64 nonce,uint32 round,bytes32 batchHash)` (this contract's
+    ///         domain, `batchHash` = keccak256(packed)), 64 bytes each (EIP-2098 r, vs), in the
+    ///         order of the members in `committee`. `committee` is `abi.encodePacked(uint8 threshold,
+    ///         address[] members)` as the committee published it (its keccak256 must equal
+    ///         `committeeHash`); the members are ascending, so signers sorted by address are in
+    ///         order. Nonces are consumed in order, one batch each. `round` is the proposer's
+    ///         turn at the nonce (a node signs one batch per nonce and round).
+    /// @return settled How many receipts were paid.
+    function settleSigned(
+        bytes calldata packed,
+        uint64 nonce,
+        uint32 round,
+        bytes calldata committee,
+        bytes calldata signatures
+    ) external returns (uint256 settled);
+
+    /// @notice The oracle committee (COMMITTEE_ROLE) publishes keccak256 of its
+    ///         `abi.encodePacked(uint8 threshold, address[] members)` after every change.
+    function setCommittee(bytes32 newHash) external;
+
+    /// @notice The published committee's hash (zero until a committee has members).
+    function committeeHash() external view returns (bytes32);
+
+    /// @notice The nonce the next committee-signed batch must carry.
+    function batchNonce() external view returns (uint64);
 
 
     /// @notice `stationId`'s reward record in `epoch`: capped energy, weight, retained fees.

@@ -69,9 +69,6 @@ library ReceiptLib {
         }
     }
 
-    /// @notice Calldata layout of a SignedReceipt: thirteen static words, fields in order.
-    uint256 internal constant SIGNED_SIZE = 0x1a0;
-
     // ------------------------------------------------------------ the receipt buffer
     // Settlement decodes each receipt, whatever its encoding, into one reused memory buffer:
     // TYPEHASH followed by the eleven field words, so that hashStruct is one keccak256 over it.
@@ -108,26 +105,6 @@ library ReceiptLib {
     function structHashOf(uint256 buf) internal pure returns (bytes32 h) {
         assembly ("memory-safe") {
             h := keccak256(buf, BUF_SIZE)
-        }
-    }
-
-    /// @notice Copy the ABI-encoded SignedReceipt at calldata offset `at` into the buffer; false
-    ///         when a field word is outside its declared type (a well-formed ABI encoding never
-    ///         is; the hash covers the raw words, so such a receipt must not settle).
-    function loadAbi(uint256 buf, uint256 at) internal pure returns (bool ok, bytes32 r, bytes32 vs) {
-        assembly ("memory-safe") {
-            calldatacopy(add(buf, 0x20), at, 0x160)
-            let dirty := shr(64, calldataload(add(at, 0x20)))
-            dirty := or(dirty, shr(8, calldataload(add(at, 0x40))))
-            dirty := or(dirty, shr(160, calldataload(add(at, 0x60))))
-            dirty := or(dirty, shr(32, calldataload(add(at, 0xa0))))
-            dirty := or(dirty, shr(40, calldataload(add(at, 0xc0))))
-            dirty := or(dirty, shr(40, calldataload(add(at, 0xe0))))
-            dirty := or(dirty, shr(128, calldataload(add(at, 0x100))))
-            dirty := or(dirty, shr(160, calldataload(add(at, 0x120))))
-            ok := iszero(dirty)
-            r := calldataload(add(at, 0x160))
-            vs := calldataload(add(at, 0x180))
         }
     }
 

@@ -6,6 +6,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
@@ -21,12 +22,13 @@ interface IRegistryStaking {
 }
 
 /// @title OracleCommittee
-/// @notice The settlement's oracle as k of n staked nodes. It holds EnergyCredits' ORACLE_ROLE
-///         (and, once deployed for it, nothing else does): a batch settles only through
-///         `settle`, with at least `threshold` member signatures over the EIP-712 digest of
-///         (nonce, round, keccak256(batch)) under this contract's domain (chain id, address).
-///         Nonces are consumed in order, one batch each, so a signed batch settles at most
-///         once; `round` is the proposer's turn at the nonce (a node signs one batch per nonce
+/// @notice The settlement's oracle as k of n staked nodes. It holds EnergyCredits'
+///         COMMITTEE_ROLE and publishes there the hash of its threshold and members after every
+///         change; the ledger's `settleSigned` settles a batch only with at least `threshold`
+///         member signatures over the EIP-712 digest of (nonce, round, keccak256(batch)) under
+///         the ledger's domain (chain id, ledger address), and once it took over nobody holds
+///         ORACLE_ROLE. Nonces are consumed in order, one batch each, so a signed batch settles
+///         at most once; `round` is the proposer's turn at the nonce (a node signs one batch per nonce
 ///         and round, so a stalled round never blocks the nonce: the next proposer's round
 ///         carries its own batch, and the receipts' settled bits keep any receipt from being
 ///         paid twice whichever batch wins). A
@@ -59,6 +61,7 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
     uint256 public constant MAX_BOUNTY_BPS = 5_000;
     uint256 internal constant BPS = 10_000;
     uint256 internal constant SIG = 65;
+    uint256 internal constant ADDRESS = 20;
 
     IERC20 public immutable watt;
     ISessionSettlement public immutable settlement;
@@ -66,8 +69,7 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
 
     mapping(address nodeKey => Node) internal _nodes;
     address[] internal _members;
-    /// @notice The next batch's nonce and the signatures it needs (one slot: settle reads both).
-    uint64 public nextNonce;
+    /// @notice Signatures a batch or a finding needs.
     uint8 public threshold;
     uint256 public minStake;
     uint256 public unbondingDelay;
@@ -96,82 +98,17 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
         emit ThresholdSet(1);
     }
 
-    // ---------------------------------------------------------------- settlement
-    /// @inheritdoc IOracleCommittee
-    function settle(bytes calldata packed, uint64 nonce, uint32 round, bytes calldata signatures)
-        external
-        nonReentrant
-        returns (uint256 settled)
-    {
-        uint64 expected = nextNonce;
-        uint256 k = threshold;
-        if (nonce != expected) revert CommitteeWrongNonce(nonce, expected);
-        // The call's arguments are written once; the batch hash is taken over them in place
-        // (a second copy of a 16 kB batch costs ~3,600 gas).
-        (uint256 args, uint256 length, bytes32 batchHash) = _settleCall(packed);
-        uint256 signers = _countSigners(_batchDigest(nonce, round, batchHash), signatures);
-        if (signers < k) revert CommitteeTooFewSigners(signers, k);
-        // Effects before the call: the nonce is spent whatever the batch holds. What it settled
-        // is in the event (kept out of storage: 22,000 gas a batch).
-        nextNonce = nonce + 1;
-        address target = address(settlement);
-        assembly ("memory-safe") {
-            if iszero(call(gas(), target, 0, args, length, 0, 32)) {
-                returndatacopy(0, 0, returndatasize())
-                revert(0, returndatasize())
-            }
-            if lt(returndatasize(), 32) { revert(0, 0) }
-            settled := mload(0)
-        }
-        emit BatchRelayed(nonce, batchHash, msg.sender, signers, settled);
-    }
-
-    /// @dev `settlePacked(packed)` ABI-encoded in fresh memory (reserved: the free memory
-    ///      pointer moves past it), and keccak256(packed) over its copy there.
-    function _settleCall(bytes calldata packed) internal pure returns (uint256 ptr, uint256 length, bytes32 hash) {
-        bytes4 selector = ISessionSettlement.settlePacked.selector;
-        assembly ("memory-safe") {
-            ptr := mload(0x40)
-            let n := packed.length
-            mstore(ptr, selector)
-            mstore(add(ptr, 4), 0x20)
-            mstore(add(ptr, 36), n)
-            calldatacopy(add(ptr, 68), packed.offset, n)
-            hash := keccak256(add(ptr, 68), n)
-            length := add(68, n)
-            mstore(0x40, add(ptr, and(add(length, 63), not(31)))) // past it, 32-byte aligned
-        }
-    }
-
-    /// @dev Distinct members among the signers: signatures are 65 bytes each, their signers in
-    ///      strictly ascending order (so no signer counts twice); any other signature reverts.
-    function _countSigners(bytes32 digest, bytes calldata signatures) internal view returns (uint256 n) {
-        if (signatures.length % SIG != 0) revert CommitteeBadSignatures();
-        n = signatures.length / SIG;
-        address previous;
-        for (uint256 i; i < n; ++i) {
-            bytes32 r;
-            bytes32 s;
-            uint8 v;
-            assembly ("memory-safe") {
-                let at := add(signatures.offset, mul(i, SIG))
-                r := calldataload(at)
-                s := calldataload(add(at, 32))
-                v := byte(0, calldataload(add(at, 64)))
-            }
-            address signer = ECDSA.recover(digest, v, r, s);
-            if (signer <= previous || !_nodes[signer].member) revert CommitteeBadSignatures();
-            previous = signer;
-        }
-    }
-
+    // ---------------------------------------------------------------- batches
     /// @inheritdoc IOracleCommittee
     function batchDigest(uint64 nonce, uint32 round, bytes32 batchHash) external view returns (bytes32) {
         return _batchDigest(nonce, round, batchHash);
     }
 
+    /// @dev Batches are signed under the ledger's domain, which checks them (settleSigned).
     function _batchDigest(uint64 nonce, uint32 round, bytes32 batchHash) internal view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, nonce, round, batchHash)));
+        return MessageHashUtils.toTypedDataHash(
+            settlement.domainSeparator(), keccak256(abi.encode(BATCH_TYPEHASH, nonce, round, batchHash))
+        );
     }
 
     // ---------------------------------------------------------------- findings
@@ -198,6 +135,19 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
             effective = true;
         }
         emit FindingActed(h, f.kind, f.subject, f.value, f.evidence, signers, effective);
+    }
+
+    /// @dev Distinct members among the signers: signatures are 65 bytes each, their signers in
+    ///      strictly ascending order (so no signer counts twice); any other signature reverts.
+    function _countSigners(bytes32 digest, bytes calldata signatures) internal view returns (uint256 n) {
+        if (signatures.length % SIG != 0) revert CommitteeBadSignatures();
+        n = signatures.length / SIG;
+        address previous = address(0);
+        for (uint256 i; i < n; ++i) {
+            address signer = ECDSA.recover(digest, signatures[i * SIG:(i + 1) * SIG]);
+            if (signer <= previous || !_nodes[signer].member) revert CommitteeBadSignatures();
+            previous = signer;
+        }
     }
 
     /// @inheritdoc IOracleCommittee
@@ -238,11 +188,11 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
     ///         waits `unbondingDelay` before `withdraw`.
     function resign(address nodeKey) external {
         Node storage node = _operated(nodeKey);
-        if (node.member) _removeMember(nodeKey);
         if (node.unbondingAt == 0) {
             node.unbondingAt = uint40(block.timestamp + unbondingDelay);
             emit NodeUnbonding(nodeKey, node.unbondingAt);
         }
+        if (node.member) _removeMember(nodeKey); // last: it publishes to the ledger
     }
 
     function withdraw(address nodeKey) external nonReentrant {
@@ -272,8 +222,16 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
         if (node.stake < minStake) revert CommitteeStakeTooLow(nodeKey, node.stake, minStake);
         if (_members.length == MAX_MEMBERS) revert CommitteeFull();
         node.member = true;
+        // Ascending: the published list is canonical, and signers sorted by address are in
+        // its order (settleSigned walks it once).
         _members.push(nodeKey);
+        uint256 i = _members.length - 1;
+        for (; i != 0 && _members[i - 1] > nodeKey; --i) {
+            _members[i] = _members[i - 1];
+        }
+        _members[i] = nodeKey;
         emit NodeAdmitted(nodeKey);
+        _publish();
     }
 
     /// @notice Idempotent (an already removed node is no error): a proposal that removes a
@@ -286,6 +244,7 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
         if (k == 0 || k > _members.length) revert CommitteeParamOutOfBounds("threshold", k);
         threshold = uint8(k); // k <= MAX_MEMBERS
         emit ThresholdSet(k);
+        _publish();
     }
 
     function setParams(uint256 minStake_, uint256 unbondingDelay_, uint256 bountyBps_)
@@ -319,14 +278,21 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
     function _dropMember(address nodeKey) internal {
         _nodes[nodeKey].member = false;
         uint256 last = _members.length - 1;
-        for (uint256 i; i <= last; ++i) {
-            if (_members[i] == nodeKey) {
-                _members[i] = _members[last];
-                _members.pop();
-                break;
-            }
+        uint256 i;
+        while (_members[i] != nodeKey) ++i; // a member is in the list
+        for (; i < last; ++i) {
+            _members[i] = _members[i + 1]; // keep the order
         }
+        _members.pop();
         emit NodeRemoved(nodeKey);
+        _publish();
+    }
+
+    /// @dev Tell the ledger who may sign batches now: keccak256 of `committee()`. Every change of
+    ///      the members or the threshold ends here, so a removed or slashed node's signature
+    ///      stops counting in the same transaction.
+    function _publish() internal {
+        settlement.setCommittee(keccak256(committee()));
     }
 
     // ---------------------------------------------------------------- misbehaviour
@@ -417,9 +383,9 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
         bool self = msg.sender == node.operator || msg.sender == nodeKey;
         uint256 bounty = self ? 0 : (amount * bountyBps) / BPS;
         node.stake = 0;
-        if (node.member) _dropMember(nodeKey);
         if (node.unbondingAt == 0) node.unbondingAt = uint40(block.timestamp);
         emit NodeSlashed(nodeKey, nonce, msg.sender, amount, bounty);
+        if (node.member) _dropMember(nodeKey); // publishes to the ledger (our own contract)
         if (bounty != 0) watt.safeTransfer(msg.sender, bounty);
         watt.safeTransfer(treasury, amount - bounty);
     }
@@ -427,6 +393,19 @@ contract OracleCommittee is IOracleCommittee, AccessControl, EIP712, ReentrancyG
     // ---------------------------------------------------------------- views
     function members() external view returns (address[] memory) {
         return _members;
+    }
+
+    /// @inheritdoc IOracleCommittee
+    function committee() public view returns (bytes memory packed) {
+        uint256 n = _members.length;
+        packed = new bytes(1 + n * ADDRESS);
+        packed[0] = bytes1(threshold);
+        for (uint256 i; i < n; ++i) {
+            bytes20 member = bytes20(_members[i]);
+            assembly ("memory-safe") {
+                mstore(add(add(packed, 33), mul(i, ADDRESS)), member)
+            }
+        }
     }
 
     function nodeOf(address nodeKey) external view returns (Node memory) {

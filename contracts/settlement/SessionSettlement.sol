@@ -25,6 +25,9 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
 
     // ---------------------------------------------------------------- constants and roles
     bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
+    /// @notice Held by the OracleCommittee: publishes its threshold and members.
+    bytes32 public constant COMMITTEE_ROLE = keccak256("COMMITTEE_ROLE");
+    bytes32 internal constant BATCH_TYPEHASH = keccak256("SettleBatch(uint64 nonce,uint32 round,bytes32 batchHash)");
 
     uint256 internal constant BPS = 10_000;
     uint256 public constant MIN_OPERATOR_SHARE_BPS = 5_000;
@@ -44,6 +47,11 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
     uint16 public operatorShareBps;
     uint16 public referrerShareBps;
     uint16 public stationEpochCapBps;
+    /// @inheritdoc ISessionSettlement
+    /// @dev In the shares' slot, which every batch reads anyway: the nonce costs one write.
+    uint64 public batchNonce;
+    /// @inheritdoc ISessionSettlement
+    bytes32 public committeeHash;
     mapping(bytes32 stationId => mapping(uint256 word => uint256 bits)) internal _settled;
     mapping(uint256 epoch => mapping(bytes32 stationId => StationEpoch)) internal _stationEpochs;
     /// @inheritdoc ISessionSettlement
@@ -94,64 +102,62 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
 
     // ---------------------------------------------------------------- external
     /// @inheritdoc ISessionSettlement
-    function settleBatch(ReceiptLib.SignedReceipt[] calldata batch)
-        external
-        onlyRole(ORACLE_ROLE)
-        nonReentrant
-        returns (uint256 settled)
-    {
-        Ctx memory ctx = _begin();
-        uint256 buf = ReceiptLib.newBuffer();
-        uint256 n = batch.length;
-        uint256 item;
-        assembly ("memory-safe") {
-            item := batch.offset
-        }
-        // The ABI decoder checked that n static 13-word items fit in calldata.
-        for (uint256 i = 0; i < n; ++i) {
-            (bool ok, bytes32 r, bytes32 vs) = ReceiptLib.loadAbi(buf, item);
-            settled += _outcome(buf, ok ? _settleOne(buf, r, vs, ctx) : RejectReason.Malformed);
-            unchecked {
-                item += ReceiptLib.SIGNED_SIZE;
-            }
-        }
-        _finish(ctx, settled, n);
-    }
-
-    /// @inheritdoc ISessionSettlement
     function settlePacked(bytes calldata packed)
         external
         onlyRole(ORACLE_ROLE)
         nonReentrant
         returns (uint256 settled)
     {
+        settled = _settlePacked(packed, _begin());
+    }
+
+    /// @inheritdoc ISessionSettlement
+    /// @dev The committee's check is here, in the ledger, and not in a contract of its own: the
+    ///      call between them, the copy of the batch into it and a role read cost ~7,000 gas a
+    ///      batch; the members come in calldata against one stored hash (not one cold storage
+    ///      read per signer). Effects first: the nonce is spent whatever the batch holds.
+    function settleSigned(
+        bytes calldata packed,
+        uint64 nonce,
+        uint32 round,
+        bytes calldata committee,
+        bytes calldata signatures
+    ) external nonReentrant returns (uint256 settled) {
         Ctx memory ctx = _begin();
-        uint256 buf = ReceiptLib.newBuffer();
-        uint256 start;
-        uint256 end;
+        uint64 expected = batchNonce;
+        if (nonce != expected) revert SettlementWrongNonce(nonce, expected);
+        bytes32 typehash = BATCH_TYPEHASH;
+        bytes32 committeeHash_;
+        bytes32 batchHash;
+        bytes32 structHash;
+        uint256 k;
         assembly ("memory-safe") {
-            start := packed.offset
-            end := add(start, packed.length)
+            // Scratch space past the free memory pointer (not moved): the receipts' buffer
+            // reuses it, so the batch's copy costs no memory beyond its own.
+            let ptr := mload(0x40)
+            calldatacopy(ptr, committee.offset, committee.length)
+            committeeHash_ := keccak256(ptr, committee.length)
+            calldatacopy(ptr, packed.offset, packed.length)
+            batchHash := keccak256(ptr, packed.length)
+            mstore(ptr, typehash)
+            mstore(add(ptr, 32), nonce)
+            mstore(add(ptr, 64), round)
+            mstore(add(ptr, 96), batchHash)
+            structHash := keccak256(ptr, 128)
+            k := byte(0, calldataload(committee.offset)) // the threshold (OracleCommittee: >= 1)
         }
-        uint256 p = start;
-        uint256 n;
-        while (p < end) {
-            uint256 count;
-            bool ok;
-            uint256 at = p;
-            (ok, p, count) = ReceiptLib.unpackGroup(buf, p, end);
-            if (!ok) revert ReceiptLib.ReceiptBadEncoding(at - start);
-            n += count;
-            for (; count != 0; --count) {
-                bytes32 r;
-                bytes32 vs;
-                at = p;
-                (ok, p, r, vs) = ReceiptLib.unpackReceipt(buf, p, end);
-                if (!ok) revert ReceiptLib.ReceiptBadEncoding(at - start);
-                settled += _outcome(buf, _settleOne(buf, r, vs, ctx));
-            }
-        }
-        _finish(ctx, settled, n);
+        if (committeeHash_ != committeeHash) revert SettlementWrongCommittee();
+        uint256 signers = _countSigners(ReceiptLib.digest(ctx.separator, structHash), committee, signatures);
+        if (signers < k) revert SettlementTooFewSigners(signers, k);
+        batchNonce = nonce + 1;
+        emit BatchSigned(nonce, batchHash);
+        settled = _settlePacked(packed, ctx);
+    }
+
+    /// @inheritdoc ISessionSettlement
+    function setCommittee(bytes32 committeeHash_) external onlyRole(COMMITTEE_ROLE) {
+        committeeHash = committeeHash_;
+        emit CommitteeSet(committeeHash_);
     }
 
     /// @notice Governance: payment split in basis points; the treasury gets the rest.
@@ -181,6 +187,73 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
     }
 
     // ---------------------------------------------------------------- internal
+    function _settlePacked(bytes calldata packed, Ctx memory ctx) internal returns (uint256 settled) {
+        uint256 buf = ReceiptLib.newBuffer();
+        uint256 start;
+        uint256 end;
+        assembly ("memory-safe") {
+            start := packed.offset
+            end := add(start, packed.length)
+        }
+        uint256 p = start;
+        uint256 n;
+        while (p < end) {
+            uint256 count;
+            bool ok;
+            uint256 at = p;
+            (ok, p, count) = ReceiptLib.unpackGroup(buf, p, end);
+            if (!ok) revert ReceiptLib.ReceiptBadEncoding(at - start);
+            n += count;
+            for (; count != 0; --count) {
+                bytes32 r;
+                bytes32 vs;
+                at = p;
+                (ok, p, r, vs) = ReceiptLib.unpackReceipt(buf, p, end);
+                if (!ok) revert ReceiptLib.ReceiptBadEncoding(at - start);
+                settled += _outcome(buf, _settleOne(buf, r, vs, ctx));
+            }
+        }
+        _finish(ctx, settled, n);
+    }
+
+    /// @dev Members that signed `digest`: signatures 64 bytes each (EIP-2098 r, vs, as the
+    ///      receipts'), in the order of the members in `committee` (byte 0 the threshold, then
+    ///      20 bytes a member). The walk only moves forward, so no member counts twice, and a
+    ///      signature that is not a later member's reverts.
+    function _countSigners(bytes32 digest, bytes calldata committee, bytes calldata signatures)
+        internal
+        pure
+        returns (uint256 n)
+    {
+        if (signatures.length & 63 != 0) revert SettlementBadSignatures();
+        n = signatures.length >> 6;
+        uint256 next;
+        uint256 end;
+        assembly ("memory-safe") {
+            next := add(committee.offset, 1)
+            end := add(committee.offset, committee.length)
+        }
+        for (uint256 i; i < n; ++i) {
+            bytes32 r;
+            bytes32 vs;
+            assembly ("memory-safe") {
+                let sig := add(signatures.offset, shl(6, i))
+                r := calldataload(sig)
+                vs := calldataload(add(sig, 32))
+            }
+            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, r, vs);
+            if (err != ECDSA.RecoverError.NoError) revert SettlementBadSignatures();
+            address member;
+            do {
+                if (next + 20 > end) revert SettlementBadSignatures();
+                assembly ("memory-safe") {
+                    member := shr(96, calldataload(next))
+                }
+                next += 20;
+            } while (member != signer);
+        }
+    }
+
     /// @dev The batch-wide values every receipt needs, read once.
     function _begin() internal view returns (Ctx memory ctx) {
         if (paused()) revert SettlementPaused();

@@ -373,15 +373,12 @@ def world(create_station: Any, create_driver: Any, operator: Any, driver: Any, c
     return station
 
 
-@pytest.fixture(params=["settleBatch", "settlePacked"])
-def settle(request: Any, credits: Any) -> Any:
-    """Settle ABI SignedReceipt tuples through one entry point (each test runs with both): the
-    ABI `settleBatch` and the oracle's packed `settlePacked` must behave the same."""
+@pytest.fixture
+def settle(credits: Any) -> Any:
+    """Settle ABI SignedReceipt tuples, packed, as the oracle key (``settlePacked``)."""
 
     def settle_(items: list[tuple[object, ...]], sender: Any) -> Any:
-        if request.param == "settlePacked":
-            return credits.settlePacked(pack_tuples(items), sender=sender)
-        return credits.settleBatch(items, sender=sender)
+        return credits.settlePacked(pack_tuples(items), sender=sender)
 
     return settle_
 
@@ -418,7 +415,7 @@ def pay_session(settlement: Any, oracle: Any, sign: Any, make_receipt: Any, chai
         # Sessions are priced by the tariff in force at their start: start after registration.
         chain.pending_timestamp += receipt_kw.get("duration", 3_600) + 120
         receipt = make_receipt(station, driver, **receipt_kw)
-        tx = settlement.settleBatch([sign(receipt, station.key)], sender=oracle)
+        tx = settlement.settlePacked(pack_tuples([sign(receipt, station.key)]), sender=oracle)
         reasons = [int(log.reason) for log in tx.decode_logs(settlement.ReceiptRejected)]
         assert not reasons, f"setup session rejected: {reasons}"
         return receipt

@@ -118,6 +118,19 @@ contract SettlementHandler {
         return (ReceiptLib.SignedReceipt(rc, r, vs), true);
     }
 
+    /// @dev `batch` in ReceiptLib's packed encoding (settlePacked), one group per receipt.
+    function _pack(ReceiptLib.SignedReceipt[] memory batch) internal pure returns (bytes memory out) {
+        for (uint256 i; i < batch.length; ++i) {
+            ReceiptLib.SessionReceipt memory rc = batch[i].receipt;
+            uint8 flags = (rc.referrer != address(0) ? 1 : 0) | (rc.readings != bytes32(0) ? 2 : 0);
+            out = bytes.concat(out, abi.encodePacked(rc.stationId, uint16(1), flags, rc.sessionId, rc.connectorId,
+                rc.driver, uint32(rc.creditId), rc.energyWh, rc.startTime, rc.endTime, rc.cost));
+            out = bytes.concat(out, abi.encodePacked(batch[i].r, batch[i].vs));
+            if (rc.referrer != address(0)) out = bytes.concat(out, abi.encodePacked(rc.referrer));
+            if (rc.readings != bytes32(0)) out = bytes.concat(out, abi.encodePacked(rc.readings));
+        }
+    }
+
     /// @dev What settlement must do with a fresh, valid receipt: charge the balance, then the
     ///      pending redemption; refuse when both together fall short.
     function _expectCharge(ReceiptLib.SessionReceipt memory rc) internal {
@@ -148,11 +161,11 @@ contract SettlementHandler {
         if (twice) batch[1] = sr;
         bool affordable = ghostBalance[d] + ghostPending[d] >= sr.receipt.cost;
         if (credits.paused()) {
-            try credits.settleBatch(batch) { revert("settled while paused"); } catch {}
+            try credits.settlePacked(_pack(batch)) { revert("settled while paused"); } catch {}
             nextSession[st % 2]--; // the id was not used
             return;
         }
-        uint256 n = credits.settleBatch(batch);
+        uint256 n = credits.settlePacked(_pack(batch));
         require(n == (affordable ? 1 : 0), "a fresh receipt settled other than exactly once");
         if (affordable) {
             _expectCharge(sr.receipt);
@@ -164,7 +177,7 @@ contract SettlementHandler {
         if (settledReceipts.length == 0 || credits.paused()) return;
         ReceiptLib.SignedReceipt[] memory batch = new ReceiptLib.SignedReceipt[](1);
         batch[0] = settledReceipts[k % settledReceipts.length];
-        require(credits.settleBatch(batch) == 0, "a settled receipt settled again");
+        require(credits.settlePacked(_pack(batch)) == 0, "a settled receipt settled again");
         replaysRefused++;
     }
 

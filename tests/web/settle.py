@@ -3,7 +3,7 @@ driver buys credits and lets the operator's stations charge it (its own unlocked
 the station's signing key (which the test holds, after rotating it from the page) signs the
 receipt, the meter's signed OCMF readings are committed in it, and an oracle key that governance
 granted ORACLE_ROLE (the timelock, impersonated by anvil, as the simulator's oracle is admitted)
-settles it with ``settleBatch``. Local params give an uncertified meter no reward weight;
+settles it with ``settlePacked``. Local params give an uncertified meter no reward weight;
 governance (the timelock) raises it first. Payouts are then owed to the operator and the station has
 reward weight in the current epoch."""
 
@@ -15,7 +15,8 @@ from eth_account.signers.local import LocalAccount
 
 from wattnet.api.devnet import DRIVER, OPERATOR
 from wattnet.chain import roles
-from wattnet.chain.eip712 import Domain, sign_receipt, signed_tuple
+from wattnet.chain.batch_codec import pack_batch
+from wattnet.chain.eip712 import Domain, sign_receipt
 from wattnet.chain.readings import commitment_of
 from wattnet.domain import RejectReason, SessionReceipt
 from wattnet.econ.settlement import session_cost
@@ -69,7 +70,7 @@ def settle_session(net: Network, station_id: bytes, key: LocalAccount, meter: Si
                            readings=commitment_of(records, meter.public_key_der_hex()))
         sig = sign_receipt(bytes(key.key), Domain(net.deployment.chain_id, credits), r)
         block = int(rpc.call("eth_blockNumber"), 16)
-        rpc.send([view.tx(ORACLE, "EnergyCredits", "settleBatch", [signed_tuple(r, sig)])],
+        rpc.send([view.tx(ORACLE, "EnergyCredits", "settlePacked", pack_batch([(r, sig)]))],
                  "settling the session")
         rejected = [RejectReason(int(e["args"]["reason"])).name
                     for e in view.logs("EnergyCredits", "ReceiptRejected", block)]

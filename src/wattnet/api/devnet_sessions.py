@@ -6,8 +6,8 @@ settles them in packed batches, one per epoch, chain time moved a week between t
 second batch carries a receipt of the first again: the ledger rejects it (AlreadySettled).
 
 With ``committee`` node keys, the committee is formed first (``form_committee``: staked nodes,
-threshold all of them, ORACLE_ROLE handed over) and every batch is relayed through
-``OracleCommittee.settle`` with all the nodes' signatures, as the live network settles.
+threshold all of them, ORACLE_ROLE taken from the oracle key) and every batch is relayed to
+``EnergyCredits.settleSigned`` with all the nodes' signatures, as the live network settles.
 ``batch_size`` splits each epoch's receipts into several batches (the bench's thousands)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from wattnet.api.devnet import DRIVER, STATIONS, Network, station_key
 from wattnet.chain.batch_codec import pack_batch
-from wattnet.chain.committee import batch_digest, committee_domain, signatures_for
+from wattnet.chain.committee import batch_digest, batch_domain, batch_signatures_for
 from wattnet.chain.eip712 import Domain, address_of_private_key, sign_receipt
 from wattnet.domain import SessionReceipt, station_id_for
 from wattnet.sim.network.actions import ensure_oracle_role
@@ -103,14 +103,14 @@ def settle_sessions(net: Network, per_epoch: int = 2, epochs: int = 2, *,
 
 class _Relay:
     """Sends packed batches: as the oracle key (``settlePacked``), or through the committee
-    with every node's signature (``settle``, relayed by the first node), nonces in order."""
+    with every node's signature (``settleSigned``, relayed by the first node), nonces in order."""
 
     def __init__(self, view: ChainView, keys: Sequence[bytes]) -> None:
         self.view, self.keys = view, list(keys)
         if self.keys:
             treasury = str(view.one("EnergyCredits", "treasury"))
-            address = form_committee(view, self.keys, len(self.keys), treasury)
-            self.domain = committee_domain(view.deployment.chain_id, address)
+            form_committee(view, self.keys, len(self.keys), treasury)
+            self.domain = batch_domain(view.deployment.chain_id, view.address("EnergyCredits"))
             self.relayer = address_of_private_key(self.keys[0])
 
     def send(self, packed: Sequence[bytes]) -> list[str]:
@@ -118,8 +118,9 @@ class _Relay:
         if not self.keys:
             return v.rpc.send([v.tx(SETTLER, "EnergyCredits", "settlePacked", p)
                                for p in packed], "settle a batch")
-        nonce = int(v.one(COMMITTEE, "nextNonce"))
-        return v.rpc.send([v.tx(self.relayer, COMMITTEE, "settle", p, nonce + j, 0,
-                                signatures_for(batch_digest(self.domain, nonce + j, 0, p),
-                                               self.keys))
+        nonce = int(v.one("EnergyCredits", "batchNonce"))
+        committee = bytes(v.one(COMMITTEE, "committee"))
+        return v.rpc.send([v.tx(self.relayer, "EnergyCredits", "settleSigned", p, nonce + j, 0,
+                                committee, batch_signatures_for(
+                                    batch_digest(self.domain, nonce + j, 0, p), self.keys))
                            for j, p in enumerate(packed)], "settle a batch (committee)")

@@ -1,8 +1,9 @@
 """The packed batch encoding of ``settlePacked`` (contracts/libraries/ReceiptLib.sol).
 
-What the oracle sends: about 1,200 gas a receipt cheaper than the ABI ``settleBatch`` because
-calldata costs 16 gas a non-zero byte and the ABI pads every field to 32 bytes and repeats the
-station id in every receipt. Big-endian, no padding::
+The ledger's only settlement encoding (``settlePacked``, ``settleSigned``): about 1,200 gas
+a receipt cheaper than the ABI encoding of ``SignedReceipt`` tuples (the removed
+``settleBatch``) because calldata costs 16 gas a non-zero byte and the ABI pads every field
+to 32 bytes and repeats the station id in every receipt. Big-endian, no padding::
 
     batch   := group*
     group   := stationId (32) | count (2) | receipt{count}
@@ -96,8 +97,8 @@ def pack_compact(items: Iterable[tuple[SessionReceipt, bytes, bytes]]) -> bytes:
 
 
 def pack_tuples(items: Iterable[tuple[Any, bytes, bytes]]) -> bytes:
-    """Encode ABI ``SignedReceipt`` tuples ((receipt fields...), r, vs), as ``settleBatch`` takes
-    them, in the packed form: the same batch for ``settlePacked``."""
+    """Encode ABI ``SignedReceipt`` tuples ((receipt fields...), r, vs), as tests and tools
+    build them, in the packed form: the same batch for ``settlePacked``."""
     return pack_compact((SessionReceipt(*receipt), bytes(r), bytes(vs))
                         for receipt, r, vs in items)
 

@@ -1,22 +1,30 @@
 """The oracle committee's typed data (contracts/oracle/OracleCommittee.sol): what a node signs
 for a batch, how a relayer orders the signatures, and a node key's proof of possession.
 
-EIP-712 domain ``WattNet Oracle Committee`` / ``1`` with the chain id and the committee's
-address; ``SettleBatch(uint64 nonce,uint32 round,bytes32 batchHash)`` with ``batchHash`` the
-keccak256 of the packed batch (``wattnet.chain.batch_codec``); ``NodeBinding(address operator)``;
-``Finding(uint8 kind,bytes32 subject,uint256 value,bytes32 evidence,uint64 id,uint40 deadline)``
-for a judged finding (``OracleCommittee.act``).
+Batches are checked by the ledger (``EnergyCredits.settleSigned``), so they are signed under its
+domain (``WattNet Settlement`` / ``1``, chain id, EnergyCredits' address: :func:`batch_domain`):
+``SettleBatch(uint64 nonce,uint32 round,bytes32 batchHash)`` with ``batchHash`` the keccak256 of
+the packed batch (``wattnet.chain.batch_codec``). The committee's own domain (``WattNet Oracle
+Committee`` / ``1``, chain id, the committee's address) carries ``NodeBinding(address
+operator)`` and ``Finding(uint8 kind,bytes32 subject,uint256 value,bytes32 evidence,uint64 id,
+uint40 deadline)`` for a judged finding (``OracleCommittee.act``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
 from eth_utils.crypto import keccak
 
-from wattnet.chain.eip712 import Domain, address_of_private_key, sign_digest, typed_digest
+from wattnet.chain.eip712 import (
+    Domain,
+    address_of_private_key,
+    compact_signature,
+    sign_digest,
+    typed_digest,
+)
 
 NAME, VERSION = "WattNet Oracle Committee", "1"
 BATCH_TYPEHASH = keccak(b"SettleBatch(uint64 nonce,uint32 round,bytes32 batchHash)")
@@ -63,8 +71,14 @@ def committee_domain(chain_id: int, committee: str) -> Domain:
     return Domain(chain_id, committee, NAME, VERSION)
 
 
+def batch_domain(chain_id: int, ledger: str) -> Domain:
+    """The domain batches are signed under: the ledger's (EnergyCredits), which checks them."""
+    return Domain(chain_id, ledger)
+
+
 def batch_digest(domain: Domain, nonce: int, round_: int, packed: bytes) -> bytes:
-    """What a node signs for ``packed`` as batch ``nonce``, proposed in turn ``round_``."""
+    """What a node signs for ``packed`` as batch ``nonce``, proposed in turn ``round_``
+    (``domain``: :func:`batch_domain`)."""
     return typed_digest(domain.separator, keccak(
         BATCH_TYPEHASH + nonce.to_bytes(32, "big") + round_.to_bytes(32, "big") + keccak(packed)))
 
@@ -80,7 +94,29 @@ def node_digest(domain: Domain, operator: str) -> bytes:
 
 
 def signatures_for(digest: bytes, keys: Iterable[bytes]) -> bytes:
-    """The ``signatures`` argument of ``settle``: each key's 65-byte signature, ordered by the
+    """The ``signatures`` argument of ``act``: each key's 65-byte signature, ordered by the
     signer's address (the contract counts a signer once by requiring ascending order)."""
     signed = sorted((int(address_of_private_key(k), 16), sign_digest(k, digest)) for k in keys)
     return b"".join(sig for _, sig in signed)
+
+
+def batch_signatures(votes: Mapping[str, bytes]) -> bytes:
+    """The ``signatures`` argument of ``settleSigned``: each signer's (address -> 65-byte
+    signature) as 64-byte EIP-2098 (r, vs), in ascending address order (the members' order in
+    the published committee, which the contract walks once)."""
+    ordered = sorted(votes.items(), key=lambda item: int(item[0], 16))
+    return b"".join(b"".join(compact_signature(sig)) for _, sig in ordered)
+
+
+def batch_signatures_for(digest: bytes, keys: Iterable[bytes]) -> bytes:
+    """:func:`batch_signatures` of ``keys`` signing ``digest`` (tests, the devnet, benches)."""
+    return batch_signatures({address_of_private_key(k): sign_digest(k, digest) for k in keys})
+
+
+def committee_bytes(threshold: int, members: Sequence[str]) -> bytes:
+    """``OracleCommittee.committee()``: ``abi.encodePacked(uint8 threshold, address[] members)``,
+    members ascending; its keccak256 is what the ledger holds as ``committeeHash``."""
+    if not 0 <= threshold <= 255:
+        raise ValueError(f"threshold {threshold} does not fit a uint8")
+    ordered = sorted(members, key=lambda a: int(a, 16))
+    return bytes([threshold]) + b"".join(bytes.fromhex(a[2:]) for a in ordered)

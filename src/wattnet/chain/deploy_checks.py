@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from wattnet.chain import roles
 from wattnet.chain.deploy import geohash_bytes8
 from wattnet.chain.deploy_plan import (
-    COMMITTEE_FINDING_ROLES,
+    COMMITTEE_GRANTS,
     COMMITTEE_ROLES,
     GOVERNED_ROLES,
     TIMELOCK_ROLES,
@@ -98,7 +98,7 @@ def _committee(c: _Checks, gp: GovernedProtocol, params: Params) -> None:
         c.role(name, cm, role, role_id(role), gp.timelock.address, "timelock", True)
         for label, who in people:
             c.role(name, cm, role, role_id(role), who, label, False)
-    for cname, role in COMMITTEE_FINDING_ROLES:
+    for cname, role in COMMITTEE_GRANTS:
         c.role(cname, gp.protocol.as_dict()[cname], role, role_id(role), cm.address, "committee",
                True)
     u = to_chain_units(params)["committee"]

@@ -66,14 +66,16 @@ GOVERNED_ROLES: dict[str, tuple[str, ...]] = {
     "EnergyCredits": ("DEFAULT_ADMIN_ROLE", "PARAMS_ROLE"),
 }
 # The oracle committee's, when params have a ``committee`` section: deployed beside the
-# protocol, governed by the timelock, holding no ORACLE_ROLE until governance hands it over
-# (docs/runbooks/oracle-committee.md).
+# protocol, governed by the timelock; it settles nothing until governance admits nodes, and the
+# oracle key keeps ORACLE_ROLE until governance takes it (docs/runbooks/oracle-committee.md).
 COMMITTEE_ROLES = ("DEFAULT_ADMIN_ROLE", "GOVERNOR_ROLE")
-# What the committee's judged findings (OracleCommittee.act, k signatures) may do, granted at
-# deployment beside governance's: with no members yet it can do nothing until governance admits
-# nodes (the hand-over).
-COMMITTEE_FINDING_ROLES = (("StationRegistry", "ATTESTER_ROLE"), ("RewardsEngine", "FINDINGS_ROLE"),
-                           ("OperatorStaking", "FREEZER_ROLE"))
+# The committee's roles, granted at deployment: publishing its members to the ledger (which
+# then takes batches they signed, settleSigned), and what its judged findings (act, k
+# signatures) may do beside governance. With no members yet it can do nothing until governance
+# admits nodes (the hand-over).
+COMMITTEE_GRANTS = (("EnergyCredits", "COMMITTEE_ROLE"),
+                    ("StationRegistry", "ATTESTER_ROLE"), ("RewardsEngine", "FINDINGS_ROLE"),
+                    ("OperatorStaking", "FREEZER_ROLE"))
 
 
 def role_id(name: str) -> bytes:
@@ -350,7 +352,7 @@ def deploy_governed(
     if committee is not None:
         for role in COMMITTEE_ROLES:
             _grant(run, committee, "OracleCommittee", role, timelock.address)
-        for cname, role in COMMITTEE_FINDING_ROLES:
+        for cname, role in COMMITTEE_GRANTS:
             _grant(run, contracts[cname], cname, role, committee.address)
     # ---- the deployer lets go: parameter roles first, admin last, timelock admin at the end
     for cname, governed in GOVERNED_ROLES.items():

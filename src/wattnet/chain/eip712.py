@@ -136,7 +136,7 @@ def recover_receipt_signer(domain: Domain | bytes, r: SessionReceipt, signature:
 
 
 def compact_signature(signature: bytes) -> tuple[bytes, bytes]:
-    """EIP-2098: (r, vs) where vs = (v - 27) << 255 | s, as settleBatch takes it."""
+    """EIP-2098: (r, vs) where vs = (v - 27) << 255 | s, as the packed batch carries it."""
     if len(signature) != 65:
         raise SignatureError(f"signature must be 65 bytes, got {len(signature)}")
     s = int.from_bytes(signature[32:64], "big")

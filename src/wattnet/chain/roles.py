@@ -22,6 +22,7 @@ FREEZER_ROLE = _role("FREEZER_ROLE")
 REGISTRY_ROLE = _role("REGISTRY_ROLE")
 REGISTRY_ADMIN_ROLE = _role("REGISTRY_ADMIN_ROLE")
 ORACLE_ROLE = _role("ORACLE_ROLE")
+COMMITTEE_ROLE = _role("COMMITTEE_ROLE")  # EnergyCredits: the OracleCommittee publishes members
 ATTESTER_ROLE = _role("ATTESTER_ROLE")
 FINDINGS_ROLE = _role("FINDINGS_ROLE")
 GOVERNOR_ROLE = _role("GOVERNOR_ROLE")  # OracleCommittee: admit/remove nodes, threshold, bounds
@@ -35,6 +36,6 @@ CONTRACT_ROLES: dict[str, tuple[str, ...]] = {
     "WattToken": ("MINTER_ROLE",),
     "OperatorStaking": ("SLASHER_ROLE", "PARAMS_ROLE", "REGISTRY_ROLE", "FREEZER_ROLE"),
     "StationRegistry": ("PARAMS_ROLE", "REGISTRY_ADMIN_ROLE", "ATTESTER_ROLE"),
-    "EnergyCredits": ("PARAMS_ROLE", "PAUSER_ROLE", "ORACLE_ROLE"),
+    "EnergyCredits": ("PARAMS_ROLE", "PAUSER_ROLE", "ORACLE_ROLE", "COMMITTEE_ROLE"),
     "RewardsEngine": ("PARAMS_ROLE", "FINDINGS_ROLE"),
 }

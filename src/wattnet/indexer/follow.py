@@ -205,15 +205,15 @@ class Indexer:
         totals.add(tx, epoch, sessions or ())
 
     def _decode_for(self, to: str | None) -> Callable[[bytes], tuple[str, dict[str, Any]]] | None:
-        for name in ("EnergyCredits", "OracleCommittee"):
-            if to is not None and name in self.client.deployment.contracts and \
-                    Web3.to_checksum_address(to) == self.client.contract(name).address:
-                contract = self.client.contract(name)
+        name = "EnergyCredits"  # every settlement path is the ledger's (settleSigned too)
+        if to is not None and name in self.client.deployment.contracts and \
+                Web3.to_checksum_address(to) == self.client.contract(name).address:
+            contract = self.client.contract(name)
 
-                def decode(data: bytes, c: Any = contract) -> tuple[str, dict[str, Any]]:
-                    fn, args = c.decode_function_input(data)
-                    return str(fn.fn_name), dict(args)
-                return decode
+            def decode(data: bytes, c: Any = contract) -> tuple[str, dict[str, Any]]:
+                fn, args = c.decode_function_input(data)
+                return str(fn.fn_name), dict(args)
+            return decode
         return None
 
 

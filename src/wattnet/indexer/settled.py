@@ -1,8 +1,8 @@
 """Settled sessions from settlement transactions. The ledger logs a batch's totals
 (``BatchSettled``) and each skipped receipt (``ReceiptRejected``) but no event per settled
 session (gas: the oracle settles thousands a batch), so the index reads the receipts from the
-transaction's calldata: ``settlePacked`` and ``settleBatch`` on the ledger, or the oracle
-committee's ``settle`` that forwards the packed batch. The receipts the transaction rejected are
+transaction's calldata: ``settlePacked`` and ``settleSigned`` (a committee-signed batch) on
+the ledger. The receipts the transaction rejected are
 removed in order, and what is left must add up to the event's count and total cost exactly;
 otherwise (a call through a contract the index cannot read, such as a Safe) the batch is kept
 with its totals only and no sessions.
@@ -59,10 +59,8 @@ def receipts_of_call(decode: Callable[[bytes], tuple[str, dict[str, Any]]],
     except (ValueError, KeyError):
         return None
     try:
-        if name in ("settlePacked", "settle"):
+        if name in ("settlePacked", "settleSigned"):
             return [r for r, _, _ in unpack_batch(bytes(args["packed"]))]
-        if name == "settleBatch":
-            return [SessionReceipt(*receipt) for receipt, _, _ in args["batch"]]
     except (ReceiptError, ValueError, TypeError, IndexError) as exc:
         log.warning("a settlement call did not decode: %s", exc)
     return None

@@ -1,7 +1,8 @@
 """What the batcher needs from the settlement contract; the web3 adapter implements this.
 
-Contract (fixed): ``settlePacked(bytes)`` (``settleBatch`` in the packed encoding of
-wattnet.chain.batch_codec) with receipts sorted by (stationId, sessionId),
+Contract (fixed): ``settlePacked(bytes)`` (the packed encoding of
+wattnet.chain.batch_codec; the committee's ``settleSigned`` adds its signatures) with
+receipts sorted by (stationId, sessionId),
 ``isSettled(bytes32, uint64)``, ``event ReceiptRejected(bytes32 indexed, uint64 indexed, uint8)``.
 Signatures go on chain in EIP-2098 compact form (r, vs); ``compact_signature`` converts.
 The batcher also reads why a settlement reverted (``revert_cause``, ``reverts.py``), the chain's
@@ -42,7 +43,8 @@ class SettlementChain(Protocol):
 
     def submit(self, batch: list[SignedReceipt], nonce: int, *, min_gas: int = 0,
                estimate: bool = False) -> bytes:
-        """Send settleBatch(batch) with ``nonce``; returns the tx hash once the node accepted it.
+        """Send the batch (``settlePacked``, or ``settleSigned`` through the committee) with
+        ``nonce``; returns the tx hash once the node accepted it.
 
         The gas limit is at least ``min_gas`` (a resend after running out of gas); ``estimate``
         asks for a gas estimate even where the adapter skips it by default (a resend after a

@@ -118,8 +118,7 @@ class Web3SettlementChain:
     def submit(self, batch: list[SignedReceipt], nonce: int, *, min_gas: int = 0,
                estimate: bool = False) -> bytes:
         if sorted(batch, key=sort_key) != batch:
-            raise SettlementError("settleBatch needs receipts sorted by (stationId, sessionId)")
-        # The packed encoding: ~1,200 gas a receipt less than the ABI settleBatch.
+            raise SettlementError("a batch needs receipts sorted by (stationId, sessionId)")
         to, data = self._settle_call(pack_batch((s.receipt, s.signature) for s in batch))
         gas = max(BASE_GAS + self.extra_gas + GAS_PER_RECEIPT * len(batch), min_gas)
         if self._estimate or estimate:

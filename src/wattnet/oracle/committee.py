@@ -40,7 +40,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from wattnet.chain.batch_codec import pack_compact, unpack_batch
-from wattnet.chain.committee import batch_digest
+from wattnet.chain.committee import batch_digest, batch_signatures
 from wattnet.chain.eip712 import Domain, compact_signature, receipt_struct_hash, recover_digest
 from wattnet.errors import WattNetError
 from wattnet.oracle.schema import Status
@@ -66,7 +66,8 @@ class CommitteeView(Protocol):
     """What a node reads of the committee contract, and its own key."""
 
     address: str
-    domain: Domain
+    domain: Domain  # the committee's: judged findings
+    batch_domain: Domain  # the ledger's, which checks batches (chain.committee.batch_domain)
 
     def committee_nonce(self) -> int: ...
 
@@ -165,7 +166,7 @@ class Voter:
         self._lock = threading.Lock()  # one vote at a time: its own proposal's and peers'
 
     def digest(self, nonce: int, round_: int, batch: bytes) -> bytes:
-        return batch_digest(self.view.domain, nonce, round_, batch)
+        return batch_digest(self.view.batch_domain, nonce, round_, batch)
 
     def vote(self, nonce: int, round_: int, batch: bytes, proposer_sig: bytes | None) -> bytes:
         """This node's signature on the batch, or ``Refused`` with why."""
@@ -289,7 +290,7 @@ class Proposer:
                                   self.view.address)
 
     def collect(self, batch: bytes) -> tuple[bytes, int, int, bytes]:
-        """(batch, nonce, round, signatures) for ``settle``, or ``CommitteeShort``.
+        """(batch, nonce, round, signatures) for ``settleSigned``, or ``CommitteeShort``.
 
         The peers first say which receipts they would refuse (``/v1/committee/check``); the
         batch proposed is the part at least ``threshold`` nodes accept. A receipt that more
@@ -335,7 +336,8 @@ class Proposer:
                                  f"{round_}: " + "; ".join(refusals))
         log.info("nonce %d round %d: %d signatures of %d members", nonce, round_, len(votes),
                  len(members))
-        return batch, nonce, round_, b"".join(votes[a] for a in sorted(votes))
+        signed = batch_signatures({f"0x{a:040x}": sig for a, sig in votes.items()})
+        return batch, nonce, round_, signed
 
     def _unsettled(self, batch: bytes) -> bytes:
         """``batch`` without the receipts another node's batch settled meanwhile."""

@@ -1,5 +1,6 @@
-"""The oracle as a committee node over web3: batches settle through ``OracleCommittee.settle``
-with the members' votes, and the node reads the committee (``CommitteeView``).
+"""The oracle as a committee node over web3: batches settle through the ledger's
+``EnergyCredits.settleSigned`` with the members' votes and the committee the OracleCommittee
+published, and the node reads the committee (``CommitteeView``).
 
 Config factory (``chain`` in oracle.json, with a ``committee`` section):
 ``wattnet.oracle.committee_web3:committee_chain``. The oracle's keystore is the node key: it
@@ -14,7 +15,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from wattnet.chain.committee import committee_domain
+from wattnet.chain.committee import batch_domain, committee_domain
 from wattnet.chain.deployments import load_abi
 from wattnet.chain.eip712 import sign_digest
 from wattnet.chain.web3_client import ChainClient
@@ -24,7 +25,7 @@ from wattnet.oracle.config import OracleConfig
 from wattnet.oracle.errors import OracleConfigError, SettlementWouldRevert
 from wattnet.oracle.reverts import RevertCause, RevertKind, error_table
 
-_NEXT_NONCE = "0x" + keccak(b"nextNonce()")[:4].hex()
+_BATCH_NONCE = "0x" + keccak(b"batchNonce()")[:4].hex()
 MEMBERS_TTL_S = 5.0  # admissions and removals are governance votes: minutes apart at least
 VOTE_GAS = 8_000  # ecrecover and the member lookup, per signature, in the no-estimate bound
 MAX_VOTES_GAS = 31 * VOTE_GAS
@@ -42,6 +43,7 @@ class CommitteeSettlementChain(Web3SettlementChain):
                                                 abi=load_abi("OracleCommittee", client.root))
         self.address = account.address
         self.domain = committee_domain(client.deployment.chain_id, str(self.committee.address))
+        self.batch_domain = batch_domain(client.deployment.chain_id, str(self.contract.address))
         self._errors = error_table([*self.contract.abi, *self.committee.abi])
         self._members: tuple[float, list[str], int] | None = None
         self._genesis: int | None = None
@@ -51,8 +53,8 @@ class CommitteeSettlementChain(Web3SettlementChain):
     def committee_nonce(self) -> int:
         """Read at every batcher step: a raw ``eth_call`` (web3's call path cost a node 6-13 %
         of its CPU at the simulation's 20 steps a second)."""
-        to = str(self.committee.address)
-        return int(str(self._rpc_batch([("eth_call", [{"to": to, "data": _NEXT_NONCE},
+        to = str(self.contract.address)
+        return int(str(self._rpc_batch([("eth_call", [{"to": to, "data": _BATCH_NONCE},
                                                        "latest"])])[0]), 16)
 
     def _membership(self) -> tuple[list[str], int]:
@@ -93,8 +95,12 @@ class CommitteeSettlementChain(Web3SettlementChain):
         except CommitteeShort as exc:
             cause = RevertCause(RevertKind.COMMITTEE, str(exc))
             raise SettlementWouldRevert(f"committee: {exc}", cause) from exc
-        data: Any = self.committee.encode_abi("settle", [agreed, nonce, round_, votes])
-        return str(self.committee.address), str(data)
+        # The committee as published now (a rotation since the votes came in shows here; the
+        # votes of members still in it keep counting, the batch is not stranded).
+        committee = bytes(self.committee.functions.committee().call())
+        data: Any = self.contract.encode_abi("settleSigned",
+                                             [agreed, nonce, round_, committee, votes])
+        return str(self.contract.address), str(data)
 
 
 def committee_chain(config: OracleConfig) -> CommitteeSettlementChain:

@@ -76,7 +76,7 @@ class FakeSettlementChain:
     def submit(self, batch: list[SignedReceipt], nonce: int, *, min_gas: int = 0,
                estimate: bool = False) -> bytes:
         if sorted(batch, key=sort_key) != batch:
-            raise SettlementError("settleBatch needs receipts sorted by (stationId, sessionId)")
+            raise SettlementError("a batch needs receipts sorted by (stationId, sessionId)")
         gas = max(BASE_GAS + GAS_PER_RECEIPT * len(batch), min_gas)
         if estimate and batch:
             keys = [sort_key(s) for s in batch]

@@ -45,9 +45,11 @@ _KIND_OF_ERROR = {
     "SettlementPaused": RevertKind.PAUSED,
     "EnforcedPause": RevertKind.PAUSED,
     "AccessControlUnauthorizedAccount": RevertKind.UNAUTHORIZED,
-    "CommitteeWrongNonce": RevertKind.COMMITTEE,
-    "CommitteeBadSignatures": RevertKind.COMMITTEE,  # a signer left between vote and relay
-    "CommitteeTooFewSigners": RevertKind.COMMITTEE,
+    # settleSigned (EnergyCredits): the committee's check, never the receipts' fault
+    "SettlementWrongNonce": RevertKind.COMMITTEE,
+    "SettlementBadSignatures": RevertKind.COMMITTEE,  # a signer left between vote and relay
+    "SettlementTooFewSigners": RevertKind.COMMITTEE,
+    "SettlementWrongCommittee": RevertKind.COMMITTEE,  # the committee changed under the relay
 }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import DAY, WAD, WEEK, deploy_local_stack, geohash_bytes8
 from wattnet.chain.eip712 import (
     Domain,
@@ -134,7 +135,7 @@ def run_demo(progress: Callable[[str], None] | None = None) -> DemoSummary:
                 items.append(signed_tuple(r, sign_receipt(key, domain, r)))
                 receipts.append(r)
         items.append(items[0])  # a replay inside the same batch: must be rejected, paid once
-        tx = p.credits.settleBatch(items, sender=oracle)
+        tx = p.credits.settlePacked(pack_tuples(items), sender=oracle)
         rejected = [
             RejectReason(int(log_.reason)).name
             for log_ in tx.decode_logs(p.credits.ReceiptRejected)

@@ -81,7 +81,7 @@ def test_deployment__round_trips_and_names_what_is_missing(deployment: Deploymen
 
 def test_load_abi__missing_manifest_says_compile(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    assert any(e.get("name") == "settleBatch" for e in load_abi("EnergyCredits"))
+    assert any(e.get("name") == "settleSigned" for e in load_abi("EnergyCredits"))
     monkeypatch.setenv("WATTNET_ARTIFACTS", str(tmp_path / "nothing.json"))
     with pytest.raises(ChainError, match="ape compile"):
         load_abi("EnergyCredits")

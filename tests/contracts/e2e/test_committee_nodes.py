@@ -1,6 +1,7 @@
 """Issue 13 on anvil: three oracle nodes (``wattnet oracle run`` processes, each with its own
-database and key, nothing shared but HTTP and the chain) settle through OracleCommittee with
-k = 2; the oracle's own account has lost ORACLE_ROLE, so every payment passes the committee.
+database and key, nothing shared but HTTP and the chain) settle through the ledger's
+``settleSigned`` with k = 2 of the members OracleCommittee published; the oracle's own account
+has lost ORACLE_ROLE, so every payment passes the committee.
 
 - receipts posted to only some nodes still settle: nodes pass on what they accept, and a node
   fetches what it missed from a peer, judging it with its own pipeline before it votes;
@@ -37,7 +38,13 @@ from eth_utils.crypto import keccak
 from conftest import ORACLE_PASSPHRASE, PASSPHRASE_ENV
 from wattnet.chain import roles
 from wattnet.chain.batch_codec import pack_batch
-from wattnet.chain.committee import batch_digest, committee_domain, node_digest
+from wattnet.chain.committee import (
+    batch_digest,
+    batch_domain,
+    batch_signatures,
+    committee_domain,
+    node_digest,
+)
 from wattnet.chain.deploy import WAD
 from wattnet.chain.deployments import Deployment
 from wattnet.chain.eip712 import sign_digest, sign_receipt
@@ -65,7 +72,7 @@ def committee(project: Any, settlement: Any, watt: Any, treasury: Any, governor:
               oracle: Any, node_accounts: list[Any], chain: Any) -> Iterator[Any]:
     c = project.OracleCommittee.deploy(watt, settlement, treasury, governor, STAKE, WEEK, 1_000,
                                        sender=governor)
-    settlement.grantRole(roles.ORACLE_ROLE, c, sender=governor)
+    settlement.grantRole(roles.COMMITTEE_ROLE, c, sender=governor)  # it publishes its members
     settlement.revokeRole(roles.ORACLE_ROLE, oracle, sender=governor)  # the committee alone
     domain = committee_domain(chain.chain_id, c.address)
     watt.transfer(oracle, 3 * STAKE, sender=treasury)
@@ -208,18 +215,21 @@ def owed(receipts: list[SignedReceipt]) -> dict[str, int]:
 
 def test_committee__receipts_a_node_missed_settle_once_through_k_of_n(
         net: list[OracleProcess], sessions: Any, settlement: Any, credits: Any,
-        credit_id: int, committee: Any, chain: Any) -> None:
+        credit_id: int, committee: Any, chain: Any, node_accounts: list[Any]) -> None:
     receipts = sessions(12)
     before = {d: credits.balanceOf(d, credit_id) for d in owed(receipts)}
-    start_nonce, start_block = committee.nextNonce(), chain.blocks.head.number
+    start_nonce, start_block = settlement.batchNonce(), chain.blocks.head.number
     post(net[0], receipts)
     post(net[1], receipts)
     post(net[2], receipts[:6])  # the third node missed half of them
     wait(lambda: settled(settlement, receipts) == 12, "12 settlements", net)
     assert charged(credits, credit_id, receipts, before) == owed(receipts)
-    relayed = committee.BatchRelayed.range(start_block, chain.blocks.head.number + 1)
-    assert sum(e.settled for e in relayed) == 12 and committee.nextNonce() > start_nonce
-    assert all(e.signers >= K for e in relayed)
+    signed = list(settlement.BatchSigned.range(start_block, chain.blocks.head.number + 1))
+    relayed = list(settlement.BatchSettled.range(start_block, chain.blocks.head.number + 1))
+    assert sum(e.settled for e in relayed) == 12 and settlement.batchNonce() > start_nonce
+    assert len(signed) == len(relayed) == settlement.batchNonce() - start_nonce
+    nodes = {a.address for a in node_accounts}
+    assert all(e.submitter in nodes for e in relayed)  # relayed by the nodes themselves
     wait(lambda: all(waiting(p) == 0 for p in net), "every node to see them settled", net)
     assert [p.counts().get("settled", 0) for p in net][:2] == [12, 12]
 
@@ -338,10 +348,10 @@ def test_committee__garbage_gets_no_votes_and_a_double_proposal_is_slashed(
                            f"{s.receipt.session_id}": signed_to_json(s)
                            for s in [*good, forged]}
         members = sorted(committee.members(), key=lambda a: int(a, 16))
-        nonce = committee.nextNonce()
+        nonce = settlement.batchNonce()
         round_ = next(r for r in range(300, 400)
                       if members[(nonce + r) % 3] == rogue_account.address)
-        cdomain = committee_domain(chain.chain_id, committee.address)
+        cdomain = batch_domain(chain.chain_id, settlement.address)
         key = _private(rogue_account)
 
         def propose(batch: bytes, to: OracleProcess) -> tuple[int, dict[str, Any]]:
@@ -361,8 +371,10 @@ def test_committee__garbage_gets_no_votes_and_a_double_proposal_is_slashed(
             status, answer = propose(garbage, p)
             assert status == 409 and "unknown here" in answer["error"], answer
         rogue_sig = sign_digest(key, batch_digest(cdomain, nonce, round_, garbage))
-        with ape.reverts(committee.CommitteeTooFewSigners):
-            committee.settle(garbage, nonce, round_, rogue_sig, sender=attacker)
+        with ape.reverts(settlement.SettlementTooFewSigners):
+            settlement.settleSigned(garbage, nonce, round_, committee.committee(),
+                                    batch_signatures({rogue_account.address: rogue_sig}),
+                                    sender=attacker)
         # its signature on a receipt its station never signed is proof enough to slash it
         # (sent below for its equivocation instead: a stake is slashed once)
         committee.proveBadReceipt.call(rogue_account.address, nonce, round_, garbage,

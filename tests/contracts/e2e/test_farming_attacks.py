@@ -13,6 +13,7 @@ import ape
 import pytest
 from eth_utils import keccak
 
+from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import WAD, WEEK, geohash_bytes8
 from wattnet.chain.eip712 import (
     Domain,
@@ -122,8 +123,8 @@ def sessions(farm: Farm, chain: Any, sid: bytes, cp: str, n: int, energy_wh: int
         r = SessionReceipt(sid, first + k, 1, farm.second.address, 1, energy_wh, end - 3_600,
                            end, energy_wh * MIN_TARIFF // 1000, farm.third.address,
                            readings_of(records, b"".join(public_xy(meter_key(cp)))).commitment())
-        tx = farm.gov.credits.settleBatch(
-            [signed_tuple(r, sign_receipt(sign_key(cp), farm.domain, r))], sender=farm.oracle)
+        tx = farm.gov.credits.settlePacked(pack_tuples(
+            [signed_tuple(r, sign_receipt(sign_key(cp), farm.domain, r))]), sender=farm.oracle)
         assert not list(tx.decode_logs(farm.gov.credits.ReceiptRejected))
         paid += r.cost
     return paid

@@ -29,6 +29,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import DAY, WAD, WEEK
 from wattnet.chain.eip712 import receipt_tuple, sign_receipt
 from wattnet.domain import RejectReason
@@ -86,7 +87,7 @@ def test_farming_never_pays(steps: Any, chain: Any, credits: Any, rewards: Any, 
             chain.pending_timestamp += 2 * HOUR
             r = make_receipt(station, who, energy_wh=energy_wh, session_id=next(sessions),
                              referrer=named)
-            tx = credits.settleBatch([sign(r, station.key)], sender=oracle)
+            tx = credits.settlePacked(pack_tuples([sign(r, station.key)]), sender=oracle)
             # Only a station suspended after its operator was slashed may refuse (inactive).
             assert {int(log.reason) for log in tx.decode_logs(credits.ReceiptRejected)} <= {
                 int(RejectReason.STATION_INACTIVE)}

@@ -119,9 +119,8 @@ def test_settlement_books_balance(steps: Any, chain: Any, credits: Any, usdc: An
         # ------------------------------------------------------------ settlement
         @rule(items=st.lists(st.tuples(kinds, st.integers(0, 1), st.integers(0, 1),
                                        st.integers(0, 22_000), st.booleans()),
-                             min_size=1, max_size=4),
-              packed=st.booleans())
-        def settle(self, items: list[tuple[str, int, int, int, bool]], packed: bool) -> None:
+                             min_size=1, max_size=4))
+        def settle(self, items: list[tuple[str, int, int, int, bool]]) -> None:
             batch: list[tuple[object, ...]] = []
             plan: list[tuple[str, Any, Any]] = []
             for kind, si, di, energy, with_ref in items:
@@ -149,11 +148,7 @@ def test_settlement_books_balance(steps: Any, chain: Any, credits: Any, usdc: An
                 plan.append(("valid" if kind == "replay" else kind, r, station))
             suspended = {s.station_id: bool(registry.suspended(s.operator)) for s in stations}
             owed_before = int(credits.totalOwed(credit_id))
-            # Both entry points: the ABI settleBatch and the oracle's packed settlePacked.
-            if packed:
-                tx = credits.settlePacked(pack_tuples(batch), sender=oracle)
-            else:
-                tx = credits.settleBatch(batch, sender=oracle)
+            tx = credits.settlePacked(pack_tuples(batch), sender=oracle)
             # One event per rejected item, in batch order.
             rejected = [((bytes(log.stationId), int(log.sessionId)), int(log.reason))
                         for log in tx.decode_logs(credits.ReceiptRejected)]

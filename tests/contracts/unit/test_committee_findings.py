@@ -23,6 +23,7 @@ from wattnet.chain.committee import (
     Finding,
     FindingKind,
     batch_digest,
+    batch_domain,
     committee_domain,
     finding_digest,
     node_digest,
@@ -48,6 +49,7 @@ def committee(project: Any, watt: Any, settlement: Any, treasury: Any, governor:
                                        1_000, sender=governor)
     watt.transfer(operator, 100 * MIN_STAKE, sender=treasury)
     watt.approve(c, 100 * MIN_STAKE, sender=operator)
+    settlement.grantRole(roles.COMMITTEE_ROLE, c, sender=governor)  # admissions publish
     domain = committee_domain(c.provider.chain_id, c.address)
     for key in KEYS:
         c.register(address_of_private_key(key), MIN_STAKE,
@@ -63,6 +65,10 @@ def committee(project: Any, watt: Any, settlement: Any, treasury: Any, governor:
 
 def _domain(c: Any) -> Domain:
     return committee_domain(c.provider.chain_id, c.address)
+
+
+def _batch_domain(settlement: Any) -> Domain:
+    return batch_domain(settlement.provider.chain_id, settlement.address)
 
 
 def _finding(chain: Any, kind: FindingKind, subject: bytes, value: int, **kw: Any) -> Finding:
@@ -201,12 +207,12 @@ def forged(create_station: Any, create_driver: Any, make_receipt: Any, domain: A
 
 
 def test_prove_bad_receipt__a_node_that_signed_a_forged_receipt_loses_its_stake(
-        committee: Any, forged: Any, attacker: Any, watt: Any, treasury: Any,
+        committee: Any, settlement: Any, forged: Any, attacker: Any, watt: Any, treasury: Any,
         governor: Any) -> None:
     _, packed, bad = forged
     committee.admit(ADDR[4], sender=governor)
-    nonce = committee.nextNonce()
-    sig = sign_digest(KEYS[4], batch_digest(_domain(committee), nonce, 0, packed))
+    nonce = settlement.batchNonce()
+    sig = sign_digest(KEYS[4], batch_digest(_batch_domain(settlement), nonce, 0, packed))
     with ape.reverts(committee.CommitteeReceiptNotBad):  # the honest receipt
         committee.proveBadReceipt(ADDR[4], nonce, 0, packed, sig, 1 - bad, sender=attacker)
     with ape.reverts(committee.CommitteeReceiptNotBad):  # past the end
@@ -221,27 +227,27 @@ def test_prove_bad_receipt__a_node_that_signed_a_forged_receipt_loses_its_stake(
 
 
 def test_prove_bad_receipt__a_batch_that_does_not_decode_is_bad(
-        committee: Any, forged: Any, attacker: Any, governor: Any) -> None:
+        committee: Any, settlement: Any, forged: Any, attacker: Any, governor: Any) -> None:
     _, packed, _ = forged
     committee.admit(ADDR[5], sender=governor)
     truncated = packed[:-5]
-    nonce = committee.nextNonce()
-    sig = sign_digest(KEYS[5], batch_digest(_domain(committee), nonce, 3, truncated))
+    nonce = settlement.batchNonce()
+    sig = sign_digest(KEYS[5], batch_digest(_batch_domain(settlement), nonce, 3, truncated))
     committee.proveBadReceipt(ADDR[5], nonce, 3, truncated, sig, 1, sender=attacker)
     assert committee.nodeOf(ADDR[5]).stake == 0
 
 
 def test_prove_bad_receipt__an_honest_signature_stays_unprovable_after_the_key_rotates(
-        committee: Any, forged: Any, registry: Any, operator2: Any, prove_signer: Any,
-        attacker: Any) -> None:
+        committee: Any, settlement: Any, forged: Any, registry: Any, operator2: Any,
+        prove_signer: Any, attacker: Any) -> None:
     """The station's operator rotates the key that signed the honest receipt (to frame the
     nodes that signed it): the old key was bound once, so the receipt is still good."""
     station, packed, bad = forged
     new_key = os.urandom(32)
     registry.rotateSigner(station.station_id, address_of_private_key(new_key),
                           *prove_signer(new_key, station.station_id, operator2), sender=operator2)
-    nonce = committee.nextNonce()
-    sig = sign_digest(KEYS[0], batch_digest(_domain(committee), nonce, 0, packed))
+    nonce = settlement.batchNonce()
+    sig = sign_digest(KEYS[0], batch_digest(_batch_domain(settlement), nonce, 0, packed))
     with ape.reverts(committee.CommitteeReceiptNotBad):
         committee.proveBadReceipt(ADDR[0], nonce, 0, packed, sig, 1 - bad, sender=attacker)
     assert registry.everSigner(station.station_id, station.signer)
@@ -249,8 +255,8 @@ def test_prove_bad_receipt__an_honest_signature_stays_unprovable_after_the_key_r
 
 
 def test_prove_bad_receipt__an_honest_signature_stays_unprovable_after_release_and_rebind(
-        committee: Any, forged: Any, registry: Any, operator2: Any, create_station: Any,
-        attacker: Any, chain: Any) -> None:
+        committee: Any, settlement: Any, forged: Any, registry: Any, operator2: Any,
+        create_station: Any, attacker: Any, chain: Any) -> None:
     """The station is released and the key that signed the honest receipt is bound to another
     station (the key's holder may do so after a release): the receipt's station still counts
     the key as ever bound, so the nodes that signed the receipt cannot be framed."""
@@ -261,8 +267,8 @@ def test_prove_bad_receipt__an_honest_signature_stays_unprovable_after_release_a
     assert registry.getStation(station.station_id).operator == "0x" + "00" * 20
     elsewhere = create_station(operator2, key=station.key, certified=False)
     assert registry.stationOfSigner(station.signer) == elsewhere.station_id
-    nonce = committee.nextNonce()
-    sig = sign_digest(KEYS[0], batch_digest(_domain(committee), nonce, 0, packed))
+    nonce = settlement.batchNonce()
+    sig = sign_digest(KEYS[0], batch_digest(_batch_domain(settlement), nonce, 0, packed))
     with ape.reverts(committee.CommitteeReceiptNotBad):
         committee.proveBadReceipt(ADDR[0], nonce, 0, packed, sig, 1 - bad, sender=attacker)
     assert ADDR[0] in committee.members()

@@ -13,6 +13,7 @@ from typing import Any
 import ape
 import pytest
 
+from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import DAY, WAD, WEEK
 from wattnet.chain.eip712 import Domain, receipt_struct_hash, receipt_tuple, sign_receipt
 from wattnet.chain.evidence import over_power_id
@@ -39,7 +40,7 @@ def enter_next_epoch(chain: Any, rewards: Any) -> int:
 
 
 def settle_signed(credits: Any, oracle: Any, sign: Any, receipt: Any, station: Any) -> Any:
-    tx = credits.settleBatch([sign(receipt, station.key)], sender=oracle)
+    tx = credits.settlePacked(pack_tuples([sign(receipt, station.key)]), sender=oracle)
     assert not list(tx.decode_logs(credits.ReceiptRejected))
     return tx
 

@@ -13,6 +13,7 @@ import pytest
 from eth_utils.crypto import keccak
 
 from wattnet.chain import roles
+from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy_checks import run_checks
 from wattnet.chain.deploy_plan import (
     GOVERNED_ROLES,
@@ -223,9 +224,9 @@ def test_oracle_rotation__grant_new_revoke_old_by_proposal(gp: GovernedProtocol,
                   "Rotate the oracle key")
     assert gp.credits.hasRole(roles.ORACLE_ROLE, new_oracle)
     assert not gp.credits.hasRole(roles.ORACLE_ROLE, oracle)
-    gp.credits.settleBatch([], sender=new_oracle)
+    gp.credits.settlePacked(pack_tuples([]), sender=new_oracle)
     with ape.reverts(gp.credits.AccessControlUnauthorizedAccount):
-        gp.credits.settleBatch([], sender=oracle)
+        gp.credits.settlePacked(pack_tuples([]), sender=oracle)
 
 
 @pytest.mark.parametrize("case", ["governor.votingPeriod", "credits.shares"])
@@ -296,7 +297,7 @@ def test_runbook__oracle_key_rotation(gp: GovernedProtocol, oracle: Any, voter: 
              "new_oracle": new_oracle.address}
     chain.mine(1)
     exec(runbook_code("oracle-key-rotation.md"), scope)
-    gp.credits.settleBatch([], sender=new_oracle)
+    gp.credits.settlePacked(pack_tuples([]), sender=new_oracle)
     with ape.reverts(gp.credits.AccessControlUnauthorizedAccount, account=oracle.address,
                      neededRole=roles.ORACLE_ROLE):
-        gp.credits.settleBatch([], sender=oracle)
+        gp.credits.settlePacked(pack_tuples([]), sender=oracle)

@@ -14,6 +14,7 @@ import ape
 import pytest
 from eth_utils import keccak
 
+from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import geohash_bytes8
 from wattnet.chain.meters import (
     P256_N,
@@ -156,8 +157,8 @@ def test_set_meter_issuer__governance_only(registry: Any, attacker: Any) -> None
 def settle_one(credits: Any, oracle: Any, sign: Any, make_receipt: Any, chain: Any) -> Any:
     def settle(st: Any, driver: Any, energy_wh: int = 10_000) -> None:
         chain.pending_timestamp += 3_700
-        tx = credits.settleBatch([sign(make_receipt(st, driver, energy_wh=energy_wh), st.key)],
-                                 sender=oracle)
+        receipt = make_receipt(st, driver, energy_wh=energy_wh)
+        tx = credits.settlePacked(pack_tuples([sign(receipt, st.key)]), sender=oracle)
         assert not list(tx.decode_logs(credits.ReceiptRejected))
 
     return settle
@@ -198,7 +199,7 @@ def test_certified_station__energy_cap_uses_the_certified_power(
     create_driver(driver)
     chain.pending_timestamp += 3_700
     receipt = make_receipt(st, driver, energy_wh=12_000, duration=3_600)  # 12 kWh in 1 h > 11 kW
-    tx = credits.settleBatch([sign(receipt, st.key)], sender=oracle)
+    tx = credits.settlePacked(pack_tuples([sign(receipt, st.key)]), sender=oracle)
     [log] = tx.decode_logs(credits.ReceiptRejected)
     assert int(log.reason) == 6  # EnergyImplausible
 

@@ -11,6 +11,7 @@ import ape
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import WEEK
 from wattnet.econ.emission import emission_of
 from wattnet.econ.rewards import claimable_at, forfeits, reward, watt_price
@@ -52,7 +53,7 @@ def test_parity_rewards__emission_claimable_and_minted_are_the_rule(
         # 22 kW stations, one-hour sessions: every energy drawn is plausible
         batch = [sign(make_receipt(s, driver, energy_wh=e), s.key)
                  for s, e in zip(stations, energies, strict=True)]
-        tx = credits.settleBatch(batch, sender=oracle)
+        tx = credits.settlePacked(pack_tuples(batch), sender=oracle)
         assert not list(tx.decode_logs(credits.ReceiptRejected))
         records = [credits.stationEpoch(epoch, s.station_id) for s in stations]
         total = int(credits.totalEpochWeight(epoch))
@@ -106,7 +107,8 @@ def test_parity_forfeit__only_unclaimed_rewards_before_claimable_at(
         station = create_station(operator)
         create_driver(driver)
         epoch = fresh_epoch(chain, rewards)
-        credits.settleBatch([sign(make_receipt(station, driver), station.key)], sender=oracle)
+        receipt = make_receipt(station, driver)
+        credits.settlePacked(pack_tuples([sign(receipt, station.key)]), sender=oracle)
         genesis = int(rewards.genesis())
         ready = claimable_at(genesis, epoch, window)
         claimed = claim_first and offset >= 0  # a claim needs claimableAt

@@ -12,6 +12,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import WEEK, geohash_bytes8
 from wattnet.econ.settlement import (
     referrer_counts,
@@ -132,7 +133,7 @@ def test_parity_settlement__payouts_station_record_and_weight_to_the_wei(
         before = {k: int(credits.owed(a, credit_id)) for k, a in payees.items()}
         epoch = (chain.pending_timestamp - int(rewards.genesis())) // WEEK
         total_before = int(credits.totalEpochWeight(epoch))
-        tx = credits.settleBatch(batch, sender=oracle)
+        tx = credits.settlePacked(pack_tuples(batch), sender=oracle)
         assert (int(chain.blocks.head.timestamp) - int(rewards.genesis())) // WEEK == epoch
         assert not list(tx.decode_logs(credits.ReceiptRejected))
         got = {k: int(credits.owed(a, credit_id)) - before[k] for k, a in payees.items()}

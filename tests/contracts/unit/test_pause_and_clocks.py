@@ -12,6 +12,7 @@ from typing import Any
 import ape
 import pytest
 
+from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import DeployConfig
 from wattnet.domain import ZERO_ADDRESS, RejectReason
 
@@ -96,13 +97,13 @@ def test_stale__the_settlement_window_does_not_run_while_paused(
     credits.pause(sender=guardian)
     chain.pending_timestamp = r.end_time + 10 * DAY  # far past the 3-day window, all paused
     credits.unpause(sender=governor)
-    tx = credits.settleBatch([sign(r, world.key)], sender=oracle)
+    tx = credits.settlePacked(pack_tuples([sign(r, world.key)]), sender=oracle)
     assert rejections(tx, credits) == []
     # ...but unpaused time still counts: the window is 3 days of it.
     chain.pending_timestamp += 2 * 3_600
     late = make_receipt(world, driver)  # ended after the pause
     chain.pending_timestamp = late.end_time + 3 * DAY + 1
-    tx = credits.settleBatch([sign(late, world.key)], sender=oracle)
+    tx = credits.settlePacked(pack_tuples([sign(late, world.key)]), sender=oracle)
     assert rejections(tx, credits) == [int(RejectReason.STALE)]
 
 
@@ -120,10 +121,10 @@ def test_stale__only_the_paused_time_after_the_session_extends_its_window(
     credits.unpause(sender=governor)
     assert int(credits.pausedTotal()) == DAY
     chain.pending_timestamp = end + window + DAY  # the last second of the extended window
-    tx = credits.settleBatch([sign(on_time, world.key)], sender=oracle)
+    tx = credits.settlePacked(pack_tuples([sign(on_time, world.key)]), sender=oracle)
     assert rejections(tx, credits) == []
     chain.pending_timestamp = end + window + DAY + 1
-    tx = credits.settleBatch([sign(late, world.key)], sender=oracle)
+    tx = credits.settlePacked(pack_tuples([sign(late, world.key)]), sender=oracle)
     assert rejections(tx, credits) == [int(RejectReason.STALE)]
 
 
@@ -142,7 +143,7 @@ def test_revoked_mandate__caps_cannot_be_lowered_under_a_session_a_pause_kept_op
     with ape.reverts(credits.CreditsMandateSettling):
         credits.setMandate(credit_id, USDC, USDC, sender=driver)
     credits.unpause(sender=governor)
-    tx = credits.settleBatch([sign(owed, world.key)], sender=oracle)
+    tx = credits.settlePacked(pack_tuples([sign(owed, world.key)]), sender=oracle)
     assert rejections(tx, credits) == []
 
 
@@ -160,7 +161,8 @@ def test_consent__withdrawing_after_charging_does_not_dodge_the_session(
     assert not credits.consentOf(driver, op)
     after = make_receipt(world, driver, end=chain.pending_timestamp + 3_600 + 60)
     chain.pending_timestamp = after.end_time + 60
-    tx = credits.settleBatch([sign(owed, world.key), sign(after, world.key)], sender=oracle)
+    tx = credits.settlePacked(pack_tuples([sign(owed, world.key), sign(after, world.key)]),
+                              sender=oracle)
     assert rejections(tx, credits) == [int(RejectReason.NOT_AUTHORIZED)]
     assert credits.isSettled(owed.station_id, owed.session_id)
 

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import WAD, WEEK
 from wattnet.chain.eip712 import Domain, receipt_struct_hash, receipt_tuple, sign_receipt
 from wattnet.chain.evidence import bad_readings_id, readings_overlap_id
@@ -326,11 +327,11 @@ def test_settlement__a_receipt_without_readings_is_paid_but_earns_no_weight(
     epoch = (r.end_time - int(rewards.genesis())) // WEEK
     before = credits.stationEpoch(epoch, station.station_id)
     paid = int(credits.owed(station.operator, credit_id))
-    tx = credits.settleBatch([sign(r, station.key)], sender=oracle)
+    tx = credits.settlePacked(pack_tuples([sign(r, station.key)]), sender=oracle)
     assert not list(tx.decode_logs(credits.ReceiptRejected))
     assert int(credits.owed(station.operator, credit_id)) > paid
     after = credits.stationEpoch(epoch, station.station_id)
     assert (after.weight, after.rewardedWh) == (before.weight, before.rewardedWh)
     committed = make_receipt(station, driver)  # the default receipt commits to readings
-    credits.settleBatch([sign(committed, station.key)], sender=oracle)
+    credits.settlePacked(pack_tuples([sign(committed, station.key)]), sender=oracle)
     assert credits.stationEpoch(epoch, station.station_id).weight > after.weight

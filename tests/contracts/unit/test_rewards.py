@@ -9,6 +9,7 @@ from typing import Any
 import ape
 import pytest
 
+from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import DAY, WAD, WEEK, DeployConfig, geohash_bytes8, local_config
 from wattnet.governance.schedule import emission_at
 
@@ -51,8 +52,8 @@ def close_epoch(chain: Any, rewards: Any, epoch: int) -> None:
 @pytest.fixture
 def settle(credits: Any, oracle: Any, sign: Any, make_receipt: Any) -> Any:
     def settle_(station: Any, driver: Any, energy_wh: int) -> None:
-        tx = credits.settleBatch([sign(make_receipt(station, driver, energy_wh=energy_wh),
-                                       station.key)], sender=oracle)
+        receipt = make_receipt(station, driver, energy_wh=energy_wh)
+        tx = credits.settlePacked(pack_tuples([sign(receipt, station.key)]), sender=oracle)
         assert not list(tx.decode_logs(credits.ReceiptRejected))
 
     return settle_

@@ -36,7 +36,7 @@ PRIVILEGED: list[tuple[str, str, str, Callable[[dict[str, Any]], tuple[Any, ...]
     ("StationRegistry", "setCredits", "DEFAULT_ADMIN_ROLE", lambda c: (c["attacker"],)),
     ("StationRegistry", "setTariffBounds", "PARAMS_ROLE", lambda c: (1, 2)),
     ("StationRegistry", "deactivateStation", "REGISTRY_ADMIN_ROLE", lambda c: (c["station"],)),
-    ("EnergyCredits", "settleBatch", "ORACLE_ROLE", lambda c: ([],)),
+    ("EnergyCredits", "setCommittee", "COMMITTEE_ROLE", lambda c: (b"\x01" * 32,)),
     ("EnergyCredits", "settlePacked", "ORACLE_ROLE", lambda c: (b"",)),
     ("EnergyCredits", "setShares", "PARAMS_ROLE", lambda c: (5_000, 2_000)),
     ("EnergyCredits", "setStationEpochCap", "PARAMS_ROLE", lambda c: (10_000,)),

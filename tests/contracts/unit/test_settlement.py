@@ -1,4 +1,4 @@
-"""SessionSettlement.settleBatch: every rule a receipt must pass, each shown in a batch where the
+"""SessionSettlement.settlePacked: every rule a receipt must pass, each shown in a batch where the
 bad receipt is reported by `ReceiptRejected` with its reason and moves nothing, while the good
 receipts around it settle; the payment split; pause and role; EIP-712 agreement with Python;
 front-running; wash-trading defences (self-charging, per-station epoch cap, free sessions).
@@ -12,11 +12,11 @@ from typing import Any
 
 import ape
 import pytest
-from eth_abi import encode as abi_encode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wattnet.chain import roles
+from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import DAY, DeployConfig, geohash_bytes8
 from wattnet.chain.eip712 import SECP256K1_N, Domain, receipt_digest, receipt_tuple
 from wattnet.domain import RejectReason, SessionReceipt, station_id_for
@@ -31,10 +31,6 @@ HOUR = 3_600
 WEEK = 7 * DAY
 BPS = 10_000
 R = RejectReason
-SIGNED_RECEIPT_ABI = (
-    "((bytes32,uint64,uint8,address,uint256,uint32,uint40,uint40,uint128,address,bytes32),bytes32,"
-    "bytes32)[]"
-)
 
 
 # ---------------------------------------------------------------- helpers
@@ -159,7 +155,7 @@ def test_settle_batch__shares_sum_exactly_to_cost_for_any_allowed_split(
     ref = referrer.address if with_referrer else "0x" + "00" * 20
     r = make_receipt(station, driver, energy_wh=energy, referrer=ref)
     ledger = Ledger(credits, credit_id, operator, treasury, referrer, driver)
-    tx = credits.settleBatch([sign(r, station.key)], sender=oracle)
+    tx = credits.settlePacked(pack_tuples([sign(r, station.key)]), sender=oracle)
     assert rejections(tx, credits) == []
     d = ledger.delta()
     to_op = r.cost * operator_bps // BPS
@@ -520,41 +516,6 @@ def test_settle_batch__rejects_session_priced_by_neither_tariff(
         [(sign(old, world.key), old.session_id, R.TARIFF_UNKNOWN)])
 
 
-# ---------------------------------------------------------------- calldata
-def _raw_batch(credits: Any, items: list[tuple[object, ...]]) -> bytes:
-    selector = bytes(credits.settleBatch.encode_input(items))[:4]
-    return selector + abi_encode([SIGNED_RECEIPT_ABI], [items])
-
-
-@pytest.mark.parametrize(("field", "dirty"), [
-    (0x40, (1 << 255) | 1),            # connectorId: a uint8 word with high bits set
-    (0x20, 1 << 64),                   # sessionId above uint64
-    (0x60, 1 << 160),                  # driver above 160 bits
-    (0xa0, 1 << 32),                   # energyWh above uint32
-    (0xc0, 1 << 40),                   # startTime above uint40
-    (0xe0, 1 << 255),                  # endTime above uint40
-    (0x100, 1 << 128),                 # cost above uint128
-    (0x120, 1 << 200),                 # referrer above 160 bits
-])
-def test_settle_batch__rejects_dirty_calldata_word(
-        world: Any, make_receipt: Any, driver: Any, sign: Any, credits: Any, oracle: Any,
-        credit_id: int, field: int, dirty: int) -> None:
-    good1, bad, good2 = (make_receipt(world, driver) for _ in range(3))
-    items = [sign(good1, world.key), sign(bad, world.key), sign(good2, world.key)]
-    data = bytearray(_raw_batch(credits, items))
-    assert bytes(data) == bytes(credits.settleBatch.encode_input(items))
-    word = 4 + 0x40 + 0x1a0 + field  # selector, offset, length; the second item
-    original = int.from_bytes(data[word:word + 32], "big")
-    data[word:word + 32] = (original | dirty).to_bytes(32, "big")
-    before = int(credits.balanceOf(driver, credit_id))
-    tx = oracle.transfer(credits, 0, data=bytes(data))
-    assert rejections(tx, credits) == [(bad.session_id, int(R.MALFORMED))]
-    assert credits.isSettled(good1.station_id, good1.session_id)
-    assert credits.isSettled(good2.station_id, good2.session_id)
-    assert not credits.isSettled(bad.station_id, bad.session_id)
-    assert before - int(credits.balanceOf(driver, credit_id)) == good1.cost + good2.cost
-
-
 # ---------------------------------------------------------------- pause and roles
 def test_settle_batch__reverts_while_paused(
         world: Any, make_receipt: Any, driver: Any, sign: Any, credits: Any, oracle: Any,
@@ -562,10 +523,10 @@ def test_settle_batch__reverts_while_paused(
     r = make_receipt(world, driver)
     credits.pause(sender=guardian)
     with ape.reverts(credits.SettlementPaused):
-        credits.settleBatch([sign(r, world.key)], sender=oracle)
+        credits.settlePacked(pack_tuples([sign(r, world.key)]), sender=oracle)
     assert not credits.isSettled(r.station_id, r.session_id)
     credits.unpause(sender=governor)
-    credits.settleBatch([sign(r, world.key)], sender=oracle)
+    credits.settlePacked(pack_tuples([sign(r, world.key)]), sender=oracle)
     assert credits.isSettled(r.station_id, r.session_id)
 
 
@@ -576,7 +537,7 @@ def test_settle_batch__only_oracle_role(
     for caller in (attacker, operator, driver):
         with ape.reverts(credits.AccessControlUnauthorizedAccount, account=caller.address,
                          neededRole=roles.ORACLE_ROLE):
-            credits.settleBatch([sign(r, world.key)], sender=caller)
+            credits.settlePacked(pack_tuples([sign(r, world.key)]), sender=caller)
     assert not credits.isSettled(r.station_id, r.session_id)
 
 
@@ -599,12 +560,12 @@ def test_settle_batch__front_running_relayer_gains_nothing(
     item = sign(r, world.key)
     stolen = (receipt_tuple(replace(r, referrer=attacker.address, driver=driver.address)),
               item[1], item[2])
-    tx = credits.settleBatch([stolen], sender=attacker)
+    tx = credits.settlePacked(pack_tuples([stolen]), sender=attacker)
     assert rejections(tx, credits) == [(r.session_id, int(R.BAD_SIGNATURE))]
-    credits.settleBatch([item], sender=attacker)
+    credits.settlePacked(pack_tuples([item]), sender=attacker)
     assert credits.owed(attacker, credit_id) == 0
     assert credits.owed(operator, credit_id) == r.cost * 8_000 // BPS
-    tx = credits.settleBatch([item], sender=oracle)  # the honest relayer comes second
+    tx = credits.settlePacked(pack_tuples([item]), sender=oracle)  # the honest relayer comes second
     assert rejections(tx, credits) == [(r.session_id, int(R.ALREADY_SETTLED))]
     assert credits.owed(operator, credit_id) == r.cost * 8_000 // BPS
 
@@ -657,7 +618,7 @@ def test_settle_batch__station_reward_energy_capped_per_epoch(
     total = 0
     for _ in range(5):
         batch = [sign(make_receipt(station, driver, energy_wh=24_000, duration=DAY), station.key)]
-        tx = credits.settleBatch(batch, sender=oracle)
+        tx = credits.settlePacked(pack_tuples(batch), sender=oracle)
         assert rejections(tx, credits) == []
         total += 24_000
         rewarded = int(credits.stationEpoch(epoch, station.station_id).rewardedWh)
@@ -666,15 +627,15 @@ def test_settle_batch__station_reward_energy_capped_per_epoch(
     assert total > cap_wh
     # The cap follows governance's setting, never above rated power x epoch x cap.
     credits.setStationEpochCap(10_000, sender=governor)
-    tx = credits.settleBatch(
-        [sign(make_receipt(station, driver, energy_wh=24_000, duration=DAY), station.key)],
+    tx = credits.settlePacked(pack_tuples(
+        [sign(make_receipt(station, driver, energy_wh=24_000, duration=DAY), station.key)]),
         sender=oracle)
     assert int(credits.stationEpoch(epoch, station.station_id).rewardedWh) == cap_wh + 24_000
     # A new epoch starts from zero.
     chain.pending_timestamp += WEEK
     nxt = epoch + 1
-    tx = credits.settleBatch(
-        [sign(make_receipt(station, driver, energy_wh=24_000, duration=DAY), station.key)],
+    tx = credits.settlePacked(pack_tuples(
+        [sign(make_receipt(station, driver, energy_wh=24_000, duration=DAY), station.key)]),
         sender=oracle)
     assert rejections(tx, credits) == []
     assert int(credits.stationEpoch(nxt, station.station_id).rewardedWh) == 24_000

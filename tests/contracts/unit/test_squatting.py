@@ -16,6 +16,7 @@ import pytest
 from eth_utils.crypto import keccak
 
 from wattnet.chain import roles
+from wattnet.chain.batch_codec import pack_tuples
 from wattnet.chain.deploy import DAY, geohash_bytes8
 from wattnet.chain.eip712 import (
     SECP256K1_N,
@@ -292,7 +293,7 @@ def test_claim__a_released_id_pays_its_new_operator_nothing_of_the_old_epochs(
     create_driver(driver)
     chain.pending_timestamp += 2 * 3_600
     epoch = (chain.pending_timestamp - rewards.genesis()) // (7 * DAY)
-    tx = credits.settleBatch([sign(make_receipt(st, driver), st.key)], sender=oracle)
+    tx = credits.settlePacked(pack_tuples([sign(make_receipt(st, driver), st.key)]), sender=oracle)
     assert not list(tx.decode_logs(credits.ReceiptRejected))
     registry.deactivateStation(st.station_id, sender=operator2)
     chain.pending_timestamp += registry.releaseDelay()

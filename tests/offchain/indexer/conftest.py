@@ -34,7 +34,7 @@ NODE_KEYS = tuple(keccak(text=f"wattnet-indexer-test-node:{i}") for i in range(3
 
 @pytest.fixture(scope="module")
 def committee_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Network, Settled]]:
-    """The same sessions, every batch relayed through OracleCommittee.settle (3 of 3 nodes)."""
+    """The same sessions, every batch relayed to settleSigned (3 of 3 nodes signing)."""
     anvil, net = start_network(tmp_path_factory.mktemp("indexer-committee"))
     try:
         yield net, settle_sessions(net, committee=NODE_KEYS)

@@ -1,5 +1,5 @@
-"""The index on the path the live network settles by: every batch relayed through
-``OracleCommittee.settle`` (three staked nodes, all signing), its figures equal to the
+"""The index on the path the live network settles by: every batch relayed to the ledger's
+``settleSigned`` (three staked nodes, all signing), its figures equal to the
 contracts' state exactly as for ``settlePacked``; and a batch sent through a contract the index
 does not know (a forwarder standing for a Safe): its totals are kept, its sessions are not
 itemized, and the figures say so."""
@@ -38,9 +38,11 @@ def test_index__committee_settled_figures_equal_the_ledgers_state(
         committee_chain: tuple[Network, Settled], store: Store) -> None:
     net, settled = committee_chain
     client = client_of(net)
-    committee = client.contract("OracleCommittee").address
-    for h in settled.tx_hashes:  # the batches really went through the committee
-        assert client.w3.eth.get_transaction(h)["to"] == committee
+    credits = client.credits
+    for h in settled.tx_hashes:  # the batches really went through the committee's signatures
+        tx = client.w3.eth.get_transaction(h)
+        assert tx["to"] == credits.address
+        assert credits.decode_function_input(tx["input"])[0].fn_name == "settleSigned"
     Indexer(client, store).step()
     assert_figures_equal_the_ledger(client, store, settled, per_epoch=2)
 

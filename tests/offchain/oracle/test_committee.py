@@ -12,7 +12,7 @@ import pytest
 from eth_utils.crypto import keccak
 
 from wattnet.chain.batch_codec import pack_batch, unpack_batch
-from wattnet.chain.committee import batch_digest, committee_domain
+from wattnet.chain.committee import batch_digest, batch_domain, committee_domain
 from wattnet.chain.eip712 import (
     address_of_private_key,
     recover_digest,
@@ -32,6 +32,7 @@ KEYS = sorted((keccak(text=f"node-{i}") for i in range(3)),
               key=lambda k: int(address_of_private_key(k), 16))
 NODES = [address_of_private_key(k) for k in KEYS]
 DOMAIN = committee_domain(31337, "0x" + "c0" * 20)
+BATCH_DOMAIN = batch_domain(31337, "0x" + "cc" * 20)  # batches: the ledger's domain
 
 
 @dataclass
@@ -42,6 +43,7 @@ class View:
     nonce: int = 7
     members: list[str] = field(default_factory=lambda: list(NODES))
     domain: Any = DOMAIN
+    batch_domain: Any = BATCH_DOMAIN
 
     @property
     def address(self) -> str:
@@ -75,7 +77,7 @@ def _batch(ingestor: Ingestor, station: Station, *sessions: int) -> bytes:
 def _proposal(nonce: int, round_: int, batch: bytes) -> bytes:
     """The signature of the member whose round it is."""
     who = NODES.index(proposer_of(NODES, nonce, round_))
-    return sign_digest(KEYS[who], batch_digest(DOMAIN, nonce, round_, batch))
+    return sign_digest(KEYS[who], batch_digest(BATCH_DOMAIN, nonce, round_, batch))
 
 
 def test_turns__rounds_rotate_over_the_members_and_restart_with_each_nonce() -> None:
@@ -98,7 +100,8 @@ def test_vote__only_for_the_next_nonce_and_the_round_owner_and_known_good_receip
     batch = _batch(ingestor, station, 1, 2)
     with pytest.raises(Refused, match="not the committee's next"):
         voter.vote(8, 0, batch, _proposal(8, 0, batch))
-    intruder = sign_digest(KEYS[0], batch_digest(DOMAIN, 7, 0, batch))  # round 0 is not node 0's
+    # round 0 is not node 0's
+    intruder = sign_digest(KEYS[0], batch_digest(BATCH_DOMAIN, 7, 0, batch))
     assert proposer_of(NODES, 7, 0) != NODES[0]
     with pytest.raises(Refused, match="is 0x"):
         voter.vote(7, 0, batch, intruder)
@@ -148,7 +151,7 @@ def test_vote__one_batch_per_round_across_restarts_and_the_proof_of_a_double_pro
     a, b = _batch(ingestor, station, 1), _batch(ingestor, station, 2)
     voter = Voter(store, View(me=0))
     sig = voter.vote(7, 1, a, _proposal(7, 1, a))
-    assert recover_digest(batch_digest(DOMAIN, 7, 1, a), sig) == NODES[0]
+    assert recover_digest(batch_digest(BATCH_DOMAIN, 7, 1, a), sig) == NODES[0]
     assert voter.vote(7, 1, a, _proposal(7, 1, a)) == sig  # asked again: the same vote
     restarted = Voter(make_store(), View(me=0))  # the same database after a restart
     with pytest.raises(Refused, match="already signed another batch"):
@@ -157,7 +160,7 @@ def test_vote__one_batch_per_round_across_restarts_and_the_proof_of_a_double_pro
     assert proof["node"] == proposer_of(NODES, 7, 1)
     assert (proof["hashA"], proof["hashB"]) == ("0x" + keccak(a).hex(), "0x" + keccak(b).hex())
     for h, s in ((a, proof["sigA"]), (b, proof["sigB"])):
-        assert recover_digest(batch_digest(DOMAIN, 7, 1, h), bytes.fromhex(s[2:])) == \
+        assert recover_digest(batch_digest(BATCH_DOMAIN, 7, 1, h), bytes.fromhex(s[2:])) == \
             proof["node"]
     assert restarted.vote(7, 2, b, _proposal(7, 2, b))  # the next round may carry it
 
@@ -189,7 +192,7 @@ def test_proposer__one_rogue_refusal_drops_nothing_and_only_a_quorum_quarantines
                 bad = [{"station": "0x" + r1[0].hex(), "session": r1[1], "reason": "rogue"}]
                 return {"refused": bad if peer in refusers else []}
             other = NODES.index(proposer_of(NODES, 7, 1 if peer == "http://a" else 2))
-            digest = batch_digest(DOMAIN, body["nonce"], body["round"],
+            digest = batch_digest(BATCH_DOMAIN, body["nonce"], body["round"],
                                   bytes.fromhex(body["batch"][2:]))
             return {"signature": "0x" + sign_digest(KEYS[other], digest).hex()}
 
@@ -197,7 +200,7 @@ def test_proposer__one_rogue_refusal_drops_nothing_and_only_a_quorum_quarantines
         proposer = Proposer(Voter(store, View(me=me)), Turns(10.0, Clock(0.0)),
                             ["http://a", "http://b"])
         sent, nonce, round_, votes = proposer.collect(batch)
-        assert (nonce, round_, len(votes)) == (7, 0, 2 * 65)
+        assert (nonce, round_, len(votes)) == (7, 0, 2 * 64)  # compact, for settleSigned
         return sent
 
     assert run({"http://a"}) == batch  # one refusal: both receipts go

@@ -12,6 +12,7 @@ from eth_utils.crypto import keccak
 from wattnet.oracle.config import BatcherConfig
 from wattnet.oracle.retry import plan
 from wattnet.oracle.reverts import (
+    SYSTEMIC,
     RevertCause,
     RevertKind,
     cause_of_mined,
@@ -150,3 +151,21 @@ def test_urgent_first__due_receipts_by_deadline_then_the_rest_in_their_order() -
     assert [r[0] for r in urgent_first(rows, NOW, WINDOW, 3)] == [4, 2, 1]
     assert [r[0] for r in urgent_first(rows, NOW, None, 3)] == [1, 2, 3]  # no window known
     assert [r[0] for r in urgent_first([row(5, due_at + 1)], NOW, WINDOW, 3)] == [5]
+
+
+@pytest.mark.parametrize(("signature", "types", "values"), [
+    ("SettlementWrongNonce(uint64,uint64)", ["uint64", "uint64"], [7, 8]),
+    ("SettlementBadSignatures()", [], []),
+    ("SettlementTooFewSigners(uint256,uint256)", ["uint256", "uint256"], [1, 2]),
+    ("SettlementWrongCommittee()", [], []),
+])
+def test_decode_revert__the_committee_checks_of_settle_signed_are_never_the_receipts_fault(
+        signature: str, types: list[str], values: list[Any]) -> None:
+    """A relay that lost its nonce, a signer that left, a committee changed under the relay:
+    the batcher waits these out (systemic), it never halves the batch or blames a receipt."""
+    name = signature.split("(")[0]
+    abi = [*ABI, {"type": "error", "name": name,
+                  "inputs": [{"name": f"a{i}", "type": t} for i, t in enumerate(types)]}]
+    kind, detail = decode_revert(data(signature, types, values), error_table(abi))
+    assert kind == RevertKind.COMMITTEE and detail.startswith(name)
+    assert RevertKind.COMMITTEE in SYSTEMIC

@@ -1,8 +1,9 @@
 """The oracle committee for a network simulation: ``n`` staked nodes, threshold ``k``, and the
-hand-over of ``ORACLE_ROLE`` from the single oracle key to the committee, as governance would do
-it on a live network (docs/oracle-committee.md): each node's operator stakes WATT and
-registers its key with the key's own signature, the timelock admits the nodes, sets the
-threshold, grants the committee ``ORACLE_ROLE`` and takes it from every other holder. anvil
+hand-over from the single oracle key to the committee, as governance would do it on a live
+network (docs/oracle-committee.md): each node's operator stakes WATT and registers its key with
+the key's own signature, the timelock admits the nodes and sets the threshold (the committee
+publishes each change to the ledger through its ``COMMITTEE_ROLE``, granted at deployment) and
+takes ``ORACLE_ROLE`` from every holder: from then on only ``settleSigned`` settles. anvil
 impersonates the timelock and the treasury (which pays the nodes' stakes, as an operator's own
 WATT would).
 """
@@ -22,8 +23,8 @@ COMMITTEE = "OracleCommittee"
 
 
 def form_committee(view: ChainView, keys: Sequence[bytes], threshold: int, treasury: str) -> str:
-    """Register, stake and admit one node per key, set ``threshold``, give the committee
-    ORACLE_ROLE; returns its address. Idempotent for nodes already admitted."""
+    """Register, stake and admit one node per key, set ``threshold``, take ORACLE_ROLE from
+    every holder; returns the committee's address. Idempotent for nodes already admitted."""
     if COMMITTEE not in view.deployment.contracts:
         raise ChainError("this deployment has no OracleCommittee (a params file without a "
                          "`committee` section, or an older snapshot); run with --oracle-nodes 1")
@@ -36,6 +37,12 @@ def form_committee(view: ChainView, keys: Sequence[bytes], threshold: int, treas
     nodes = [address_of_private_key(k) for k in keys]
     members = {str(m).lower() for m in view.one(COMMITTEE, "members")}
     new = [(k, n) for k, n in zip(keys, nodes, strict=True) if n.lower() not in members]
+    admin = holder(view, "EnergyCredits", roles.DEFAULT_ADMIN_ROLE)
+    if not view.one("EnergyCredits", "hasRole", roles.COMMITTEE_ROLE, committee):
+        # A deployment from before the committee published to the ledger: grant it first (every
+        # admission publishes).
+        view.rpc.send([view.tx(admin, "EnergyCredits", "grantRole", roles.COMMITTEE_ROLE,
+                               committee)], "letting the committee publish its members")
     if new:
         view.rpc.impersonate_all()
         view.rpc.fund([n for _, n in new])
@@ -52,14 +59,10 @@ def form_committee(view: ChainView, keys: Sequence[bytes], threshold: int, treas
     gov = holder(view, COMMITTEE, roles.GOVERNOR_ROLE)
     view.rpc.send([view.tx(gov, COMMITTEE, "setThreshold", threshold)],
                   "setting the committee's threshold")
-    admin = holder(view, "EnergyCredits", roles.DEFAULT_ADMIN_ROLE)
-    if not view.one("EnergyCredits", "hasRole", roles.ORACLE_ROLE, committee):
-        view.rpc.send([view.tx(admin, "EnergyCredits", "grantRole", roles.ORACLE_ROLE,
-                               committee)], "handing ORACLE_ROLE to the committee")
-    others = [h for h in oracle_role_holders(view) if h.lower() != committee.lower()]
-    if others:
+    holders = oracle_role_holders(view)
+    if holders:
         view.rpc.send([view.tx(admin, "EnergyCredits", "revokeRole", roles.ORACLE_ROLE, h)
-                       for h in others], "taking ORACLE_ROLE from the single oracle key")
+                       for h in holders], "taking ORACLE_ROLE from the single oracle key")
     return committee
 
 

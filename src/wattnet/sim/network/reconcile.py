@@ -170,9 +170,11 @@ def read_before(view: ChainView, treasury: str, epochs: list[int]) -> Before:
                   int(vals[4]), {e: int(v) for e, v in zip(epochs, vals[5:], strict=True)})
 
 
-def observe(view: ChainView, plan: Plan, expected: Ledger, treasury: str, oracle: str,
+def observe(view: ChainView, plan: Plan, expected: Ledger, treasury: str, senders: list[str],
             from_block: int) -> Ledger:
-    """Read, for every entry of ``expected``, the chain's value."""
+    """Read, for every entry of ``expected``, the chain's value (``senders``: who settles, the
+    oracle key or the committee's nodes)."""
+    mine = {s.lower() for s in senders}
     cid = plan.credit_id
     by_cp = {c.cp_id: c for c in plan.chargers}
     led: Ledger = defaultdict(dict)
@@ -182,7 +184,7 @@ def observe(view: ChainView, plan: Plan, expected: Ledger, treasury: str, oracle
                                             int(k.split("#")[1]))) for k in keys]), strict=True):
         led["settled once"][k] = int(bool(v))
     batches = [b for b in view.logs("EnergyCredits", "BatchSettled", from_block)
-               if b["args"]["submitter"] == oracle]
+               if str(b["args"]["submitter"]).lower() in mine]
     rejected = view.logs("EnergyCredits", "ReceiptRejected", from_block)
     led["settlement events"] = {
         "sessions settled": sum(int(b["args"]["settled"]) for b in batches),

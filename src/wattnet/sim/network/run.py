@@ -207,7 +207,7 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
             treasury = to_checksum_address(str(view.one("EnergyCredits", "treasury")))
             node_keys = [derive_key(opts.seed, tag, "oracle", i)
                          for i in range(opts.oracle_nodes)]
-            settler = oracle
+            committee = ""
             if opts.oracle_nodes == 1:
                 ensure_oracle_role(view, oracle)
             else:
@@ -215,7 +215,10 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
                     raise ChainError(f"--oracle-nodes {opts.oracle_nodes} needs a `committee` "
                                      f"section in the params file ({params.source})")
                 progress("forming the oracle committee", 0, 1)
-                settler = form_committee(view, node_keys, params.committee.threshold, treasury)
+                committee = form_committee(view, node_keys, params.committee.threshold, treasury)
+            # Who sends settlements: the oracle key, or every node (any node relays its batch).
+            senders = [oracle] if opts.oracle_nodes == 1 else \
+                [derive_address(opts.seed, tag, "oracle", i) for i in range(opts.oracle_nodes)]
             genesis = int(view.one("RewardsEngine", "genesis"))
             cap_unit = int(view.one("EnergyCredits", "capUnitOf", 1))
             if cap_unit == 0:
@@ -247,7 +250,7 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
                 nodes = [start_oracle(work, env, oracle_key, base)]
             else:
                 dirs = [work / f"oracle-node-{i}" for i in range(opts.oracle_nodes)]
-                configs = committee_configs(base, dirs, settler)
+                configs = committee_configs(base, dirs, committee)
                 nodes = [start_oracle(d, env, node_keys[i], cfg, f"oracle-node-{i}")
                          for i, (d, cfg) in enumerate(zip(dirs, configs, strict=True))]
             services.extend(nodes)
@@ -295,13 +298,10 @@ def run_network(opts: NetworkOptions, progress: Progress = lambda s, d, t: None,
             expected = expect(plan, genesis, st.operator_share_bps, st.referrer_share_bps,
                               actions, before, {e: emission_of(schedule, e) for e in epochs},
                               bound, rw.station_epoch_cap_bps)
-            actual = observe(view, plan, expected, treasury, settler, from_block)
-            gas = _settlement_gas(view, settler, from_block)
+            actual = observe(view, plan, expected, treasury, senders, from_block)
+            gas = _settlement_gas(view, senders, from_block)
             supply = int(view.one("WattToken", "totalSupply"))
-            senders = [oracle] if opts.oracle_nodes == 1 else \
-                [derive_address(opts.seed, tag, "oracle", i) for i in range(opts.oracle_nodes)]
-            target = "EnergyCredits" if opts.oracle_nodes == 1 else "OracleCommittee"
-            sent, reverted = _settlement_txs(view, senders, target, from_block)
+            sent, reverted = _settlement_txs(view, senders, from_block)
             published = None if on_settled is None else on_settled(
                 Running(url, dep_file, first_db, ocpi, doors(sites),
                         on_call_all(sites, plan, url, max(lead, 300) - 120), admins,
@@ -336,16 +336,16 @@ def _deploy(url: str, params: str, out: Path, work: Path) -> None:
         raise ChainError(f"deploying the protocol failed (see {log_path}):\n{tail}")
 
 
-def _settlement_gas(view: ChainView, oracle: str, from_block: int) -> int:
+def _settlement_gas(view: ChainView, senders: list[str], from_block: int) -> int:
+    mine = {s.lower() for s in senders}
     hashes = sorted({"0x" + bytes(b["transactionHash"]).hex()
                      for b in view.logs("EnergyCredits", "BatchSettled", from_block)
-                     if b["args"]["submitter"] == oracle})
+                     if str(b["args"]["submitter"]).lower() in mine})
     return sum(int(r["gasUsed"], 16) for r in view.rpc.receipts(hashes))
 
 
-def _settlement_txs(view: ChainView, senders: list[str], target: str,
-                    from_block: int) -> tuple[int, int]:
-    """(mined, reverted) transactions of the oracle (or the committee's nodes) to the
-    settlement contract (or the committee)."""
-    receipts = view.rpc.receipts([h for s in senders for h in view.txs_to(s, target, from_block)])
+def _settlement_txs(view: ChainView, senders: list[str], from_block: int) -> tuple[int, int]:
+    """(mined, reverted) transactions of the oracle (or the committee's nodes) to the ledger."""
+    receipts = view.rpc.receipts([h for s in senders
+                                  for h in view.txs_to(s, "EnergyCredits", from_block)])
     return len(receipts), sum(1 for r in receipts if r is None or int(r["status"], 16) != 1)
