@@ -4,8 +4,8 @@ pragma solidity 0.8.30;
 /// @title IOracleCommittee
 /// @notice N staked oracle nodes; a settlement batch moves money only with k of their
 ///         signatures (checked by the ledger against the members this contract publishes), and
-///         anyone may relay it. A node that signs two different batches for one
-///         nonce and round is slashed by anyone who shows the two signatures.
+///         anyone may relay it. A node that signs two different batches for one nonce and round
+///         is slashed by anyone who shows the two signatures.
 interface IOracleCommittee {
     /// @param operator Who staked for the node and may withdraw its stake.
     /// @param stake WATT bonded behind the node (slashable until withdrawn).

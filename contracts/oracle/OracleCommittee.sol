@@ -28,12 +28,13 @@ interface IRegistryStaking {
 ///         member signatures over the EIP-712 digest of (nonce, round, keccak256(batch)) under
 ///         the ledger's domain (chain id, ledger address), and once it took over nobody holds
 ///         ORACLE_ROLE. Nonces are consumed in order, one batch each, so a signed batch settles
-///         at most once; `round` is the proposer's turn at the nonce (a node signs one batch per nonce
-///         and round, so a stalled round never blocks the nonce: the next proposer's round
+///         at most once; `round` is the proposer's turn at the nonce (a node signs one batch per
+///         nonce and round, so a stalled round never blocks the nonce: the next proposer's round
 ///         carries its own batch, and the receipts' settled bits keep any receipt from being
-///         paid twice whichever batch wins). A
-///         batch signed but not relayed before a rotation is signed again by the new set at the
-///         same nonce (its receipts live in every node's store), so nothing is stranded.
+///         paid twice whichever batch wins). A batch signed but not relayed before a rotation
+///         still counts the signatures of the members left; short of k, the new set signs it
+///         again at the same nonce (its receipts live in every node's store), so nothing is
+///         stranded.
 /// @dev Governance (the timelock, GOVERNOR_ROLE) admits and removes nodes and sets the
 ///      threshold and bounded parameters; operators register a node key (with the key's own
 ///      signature, so nobody can squat it), stake, resign and withdraw after unbonding. Anyone

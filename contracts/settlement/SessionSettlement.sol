@@ -187,6 +187,8 @@ abstract contract SessionSettlement is CreditLedger, ISessionSettlement {
     }
 
     // ---------------------------------------------------------------- internal
+    /// @dev The settlement loop both entry points share: each group, each receipt decoded into
+    ///      one buffer and settled or rejected; the bytes must parse to the end.
     function _settlePacked(bytes calldata packed, Ctx memory ctx) internal returns (uint256 settled) {
         uint256 buf = ReceiptLib.newBuffer();
         uint256 start;

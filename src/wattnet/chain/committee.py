@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from wattnet.chain.eip712 import (
@@ -120,3 +121,11 @@ def committee_bytes(threshold: int, members: Sequence[str]) -> bytes:
         raise ValueError(f"threshold {threshold} does not fit a uint8")
     ordered = sorted(members, key=lambda a: int(a, 16))
     return bytes([threshold]) + b"".join(bytes.fromhex(a[2:]) for a in ordered)
+
+
+def parse_committee(packed: bytes) -> tuple[int, list[str]]:
+    """(threshold, members ascending as checksummed addresses) of :func:`committee_bytes`."""
+    if not packed or (len(packed) - 1) % 20:
+        raise ValueError(f"a committee is 1 + 20n bytes, got {len(packed)}")
+    members = [str(to_checksum_address(packed[i:i + 20])) for i in range(1, len(packed), 20)]
+    return packed[0], members

@@ -15,7 +15,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from wattnet.chain.committee import batch_domain, committee_domain
+from wattnet.chain.committee import batch_domain, committee_domain, parse_committee
 from wattnet.chain.deployments import load_abi
 from wattnet.chain.eip712 import sign_digest
 from wattnet.chain.web3_client import ChainClient
@@ -60,8 +60,8 @@ class CommitteeSettlementChain(Web3SettlementChain):
     def _membership(self) -> tuple[list[str], int]:
         now = time.monotonic()
         if self._members is None or now - self._members[0] >= MEMBERS_TTL_S:
-            members = sorted(self.committee.functions.members().call(), key=lambda a: int(a, 16))
-            self._members = (now, members, int(self.committee.functions.threshold().call()))
+            threshold, members = parse_committee(bytes(self.committee.functions.committee().call()))
+            self._members = (now, members, threshold)
         return self._members[1], self._members[2]
 
     def committee_members(self) -> list[str]:

@@ -14,14 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wattnet.chain.batch_codec import pack_tuples
+from wattnet.chain.batch_codec import pack_batch
 from wattnet.chain.deploy import DAY, WAD, WEEK, deploy_local_stack, geohash_bytes8
 from wattnet.chain.eip712 import (
     Domain,
     address_of_private_key,
     receipt_tuple,
     sign_receipt,
-    signed_tuple,
 )
 from wattnet.chain.localnode import ensure_foundry_host
 from wattnet.chain.signer_binding import signer_proof
@@ -116,7 +115,8 @@ def run_demo(progress: Callable[[str], None] | None = None) -> DemoSummary:
         domain = Domain(chain.chain_id, p.credits.address)
         now = chain.pending_timestamp
         step("stations sign sessions; the oracle settles them in one batch")
-        items, receipts = [], []
+        items: list[tuple[SessionReceipt, bytes]] = []
+        receipts = []
         for n, (_cp, sid, key, _) in enumerate(stations):
             for k, d in enumerate(drivers):
                 energy = 8_000 + 1_500 * n + 700 * k
@@ -132,10 +132,10 @@ def run_demo(progress: Callable[[str], None] | None = None) -> DemoSummary:
                     session_cost(energy, TARIFF),
                     referrer=reporter.address if k == 0 else "0x" + "00" * 20,
                 )
-                items.append(signed_tuple(r, sign_receipt(key, domain, r)))
+                items.append((r, sign_receipt(key, domain, r)))
                 receipts.append(r)
         items.append(items[0])  # a replay inside the same batch: must be rejected, paid once
-        tx = p.credits.settlePacked(pack_tuples(items), sender=oracle)
+        tx = p.credits.settlePacked(pack_batch(items), sender=oracle)
         rejected = [
             RejectReason(int(log_.reason)).name
             for log_ in tx.decode_logs(p.credits.ReceiptRejected)

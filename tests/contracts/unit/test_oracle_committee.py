@@ -247,6 +247,28 @@ def test_resign__stake_returns_only_after_unbonding(committee: Any, governor: An
         committee.admit(ADDR[6], sender=governor)
 
 
+def test_resign__a_node_that_resigned_signs_nothing_that_settles(
+        committee: Any, batch: Any, settlement: Any, governor: Any, operator: Any,
+        attacker: Any) -> None:
+    """An operator resigns its node (to start unbonding) and keeps signing with the key: from
+    the resignation on, its signature is refused even where it would make the threshold, and
+    its stake stays slashable until withdrawn."""
+    committee.admit(ADDR[6], sender=governor)
+    packed, nonce = batch(), settlement.batchNonce()
+    with_leaver = _sigs(settlement, nonce, packed, [KEYS[0], KEYS[1], KEYS[6]])
+    committee.resign(ADDR[6], sender=operator)
+    assert settlement.committeeHash() == keccak(bytes(committee.committee()))
+    with ape.reverts(settlement.SettlementBadSignatures):
+        _relay(settlement, committee, packed, nonce, with_leaver, attacker)
+    a, b = batch(), batch()
+    domain = _domain(settlement)
+    committee.proveEquivocation(ADDR[6], nonce, 0, keccak(a),
+                                sign_digest(KEYS[6], batch_digest(domain, nonce, 0, a)), keccak(b),
+                                sign_digest(KEYS[6], batch_digest(domain, nonce, 0, b)),
+                                sender=attacker)
+    assert committee.nodeOf(ADDR[6]).stake == 0
+
+
 def test_prove_equivocation__two_batches_for_one_nonce_slash_the_node(
         committee: Any, batch: Any, settlement: Any, attacker: Any, operator: Any, watt: Any,
         treasury: Any, governor: Any) -> None:
